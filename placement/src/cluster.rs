@@ -1,0 +1,545 @@
+//! The container instances of one cluster, their free resources, and the indexes over them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+
+use crate::query::Facts;
+use crate::types::*;
+
+/// Registration status of a container instance, as placement sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceStatus {
+    /// Known to the cluster but not yet registered (launching).
+    Registering,
+    /// Takes new tasks.
+    Active,
+    /// Takes no new tasks (ECS-DG `container-instance-draining.html`); its tasks still count.
+    Draining,
+    /// Gone; holds nothing.
+    Deregistered,
+}
+
+/// How ties that every strategy ranks equal are broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TieBreak {
+    /// A seeded random choice (per-instance random tokens; see the crate docs).
+    #[default]
+    Random,
+    /// The instance registered first wins.
+    LowestIndex,
+}
+
+/// Which indexes to keep. Each one costs an ordered-set update per allocation change; the
+/// placement answer is the same without them, only slower.
+#[derive(Debug, Clone, Default)]
+pub struct IndexConfig {
+    /// Instances ordered by free memory (for `binpack(memory)`).
+    pub by_memory: bool,
+    /// Instances ordered by random token (for `random`, `spread(instanceId)`, no strategy).
+    pub by_token: bool,
+    /// Task counts per group and Availability Zone (for `spread(attribute:ecs.availability-zone)`).
+    pub az_counts: bool,
+    /// Other attributes that `spread` strategies use; their per-value counts are kept.
+    pub spread_attributes: Vec<String>,
+    /// How remaining ties are broken.
+    pub tie_break: TieBreak,
+}
+
+/// What a new container instance registers.
+#[derive(Debug, Clone)]
+pub struct InstanceSpec {
+    /// `ec2InstanceId`.
+    pub ec2_instance_id: String,
+    /// Registered CPU units (vCPU x 1024).
+    pub cpu_units: u32,
+    /// Registered memory, MiB.
+    pub memory_mib: u32,
+    /// awsvpc tasks the instance can hold (ENI attachments less the primary one).
+    pub eni_tasks: u32,
+    /// Built-in and custom attributes, name then value.
+    pub attributes: Vec<(String, String)>,
+    /// `agentVersion`.
+    pub agent_version: String,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    names: Vec<String>,
+    ids: BTreeMap<String, u32>,
+}
+
+impl Interner {
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), id);
+        id
+    }
+    pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+    pub(crate) fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+}
+
+/// Value id used for "attribute not set" in per-value counts.
+pub(crate) const NO_VALUE: u32 = u32::MAX;
+
+#[derive(Debug)]
+pub(crate) struct Inst {
+    pub(crate) ec2_id: String,
+    pub(crate) agent_version: String,
+    pub(crate) cpu_total: u32,
+    pub(crate) mem_total: u32,
+    pub(crate) eni_total: u32,
+    pub(crate) cpu_avail: u32,
+    pub(crate) mem_avail: u32,
+    pub(crate) eni_avail: u32,
+    pub(crate) ports: Vec<HostPort>,
+    pub(crate) attrs: Vec<(u32, u32)>,
+    pub(crate) groups: Vec<(GroupId, u32)>,
+    pub(crate) running: u32,
+    pub(crate) status: InstanceStatus,
+    pub(crate) agent_connected: bool,
+    pub(crate) registered_at_ms: u64,
+    pub(crate) token: u64,
+    pub(crate) part: u32,
+}
+
+impl Inst {
+    pub(crate) fn group_count(&self, g: GroupId) -> u32 {
+        self.groups.binary_search_by_key(&g, |&(k, _)| k).map_or(0, |i| self.groups[i].1)
+    }
+    pub(crate) fn attr(&self, key: u32) -> u32 {
+        self.attrs.binary_search_by_key(&key, |&(k, _)| k).map_or(NO_VALUE, |i| self.attrs[i].1)
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Part {
+    pub(crate) by_cpu: BTreeSet<(u32, u64, u32)>,
+    pub(crate) by_mem: BTreeSet<(u32, u64, u32)>,
+    pub(crate) by_token: BTreeSet<(u64, u32)>,
+}
+
+/// The container instances of one ECS cluster and their indexes.
+#[derive(Debug)]
+pub struct Cluster {
+    pub(crate) insts: Vec<Inst>,
+    pub(crate) keys: Interner,
+    pub(crate) values: Interner,
+    pub(crate) groups: Interner,
+    pub(crate) parts: Vec<Part>,
+    part_of_value: BTreeMap<u32, u32>,
+    pub(crate) az_key: u32,
+    pub(crate) cfg: IndexConfig,
+    tracked_keys: Vec<u32>,
+    /// (group, partition) -> tasks; kept when `cfg.az_counts`.
+    pub(crate) part_counts: BTreeMap<(GroupId, u32), u32>,
+    /// (group, key, value) -> tasks for tracked spread attributes.
+    pub(crate) value_counts: BTreeMap<(GroupId, u32, u32), u32>,
+    rng: Pcg64Mcg,
+    registered: (u64, u64),
+    reserved: (u64, u64),
+}
+
+impl Cluster {
+    /// An empty cluster. `tie_seed` seeds the tie-breaking tokens.
+    pub fn new(cfg: IndexConfig, tie_seed: u64) -> Cluster {
+        let mut keys = Interner::default();
+        let az_key = keys.intern(AZ_ATTRIBUTE);
+        let tracked_keys = cfg
+            .spread_attributes
+            .iter()
+            .filter(|a| a.as_str() != AZ_ATTRIBUTE || !cfg.az_counts)
+            .map(|a| keys.intern(a))
+            .collect();
+        Cluster {
+            insts: Vec::new(),
+            keys,
+            values: Interner::default(),
+            groups: Interner::default(),
+            parts: Vec::new(),
+            part_of_value: BTreeMap::new(),
+            az_key,
+            cfg,
+            tracked_keys,
+            part_counts: BTreeMap::new(),
+            value_counts: BTreeMap::new(),
+            rng: Pcg64Mcg::seed_from_u64(tie_seed),
+            registered: (0, 0),
+            reserved: (0, 0),
+        }
+    }
+
+    /// The id of a task group, interning the name.
+    pub fn group(&mut self, name: &str) -> GroupId {
+        GroupId(self.groups.intern(name))
+    }
+
+    /// The name of a task group.
+    pub fn group_name(&self, g: GroupId) -> &str {
+        self.groups.name(g.0)
+    }
+
+    /// Add an instance in status `Registering`; it takes tasks once set `Active`.
+    pub fn add_instance(&mut self, spec: InstanceSpec) -> InstanceId {
+        let id = self.insts.len() as u32;
+        let mut attrs: Vec<(u32, u32)> =
+            spec.attributes.iter().map(|(k, v)| (self.keys.intern(k), self.values.intern(v))).collect();
+        attrs.sort_unstable();
+        attrs.dedup_by_key(|a| a.0);
+        let az = attrs.binary_search_by_key(&self.az_key, |&(k, _)| k).map_or(NO_VALUE, |i| attrs[i].1);
+        let next_part = self.parts.len() as u32;
+        let part = *self.part_of_value.entry(az).or_insert(next_part);
+        if part == next_part {
+            self.parts.push(Part::default());
+        }
+        let mut ports: Vec<HostPort> = AGENT_RESERVED_TCP_PORTS.iter().map(|&p| host_port(p, false)).collect();
+        ports.sort_unstable();
+        let token = self.draw_token(id);
+        self.insts.push(Inst {
+            ec2_id: spec.ec2_instance_id,
+            agent_version: spec.agent_version,
+            cpu_total: spec.cpu_units,
+            mem_total: spec.memory_mib,
+            eni_total: spec.eni_tasks,
+            cpu_avail: spec.cpu_units,
+            mem_avail: spec.memory_mib,
+            eni_avail: spec.eni_tasks,
+            ports,
+            attrs,
+            groups: Vec::new(),
+            running: 0,
+            status: InstanceStatus::Registering,
+            agent_connected: true,
+            registered_at_ms: 0,
+            token,
+            part,
+        });
+        InstanceId(id)
+    }
+
+    fn draw_token(&mut self, id: u32) -> u64 {
+        match self.cfg.tie_break {
+            TieBreak::Random => self.rng.next_u64(),
+            TieBreak::LowestIndex => u64::from(id),
+        }
+    }
+
+    fn indexed(&self, i: u32) -> bool {
+        let inst = &self.insts[i as usize];
+        inst.status == InstanceStatus::Active
+    }
+
+    fn unindex(&mut self, i: u32) {
+        if !self.indexed(i) {
+            return;
+        }
+        let inst = &self.insts[i as usize];
+        let part = &mut self.parts[inst.part as usize];
+        part.by_cpu.remove(&(inst.cpu_avail, inst.token, i));
+        if self.cfg.by_memory {
+            part.by_mem.remove(&(inst.mem_avail, inst.token, i));
+        }
+        if self.cfg.by_token {
+            part.by_token.remove(&(inst.token, i));
+        }
+    }
+
+    fn index(&mut self, i: u32) {
+        if !self.indexed(i) {
+            return;
+        }
+        let token = self.draw_token(i);
+        let inst = &mut self.insts[i as usize];
+        inst.token = token;
+        let part = &mut self.parts[inst.part as usize];
+        part.by_cpu.insert((inst.cpu_avail, token, i));
+        if self.cfg.by_memory {
+            part.by_mem.insert((inst.mem_avail, token, i));
+        }
+        if self.cfg.by_token {
+            part.by_token.insert((token, i));
+        }
+    }
+
+    fn counts_registered(s: InstanceStatus) -> bool {
+        matches!(s, InstanceStatus::Active | InstanceStatus::Draining)
+    }
+
+    /// Change an instance's status. `at_ms` is recorded as `registeredAt` when it first becomes
+    /// `Active`. A `Deregistered` instance must hold no tasks.
+    pub fn set_status(&mut self, id: InstanceId, status: InstanceStatus, at_ms: u64) {
+        let i = id.0;
+        self.unindex(i);
+        let inst = &mut self.insts[i as usize];
+        let was = inst.status;
+        assert!(
+            status != InstanceStatus::Deregistered || inst.running == 0,
+            "deregistering {} with {} tasks",
+            inst.ec2_id,
+            inst.running
+        );
+        if was == InstanceStatus::Registering && status == InstanceStatus::Active {
+            inst.registered_at_ms = at_ms;
+        }
+        inst.status = status;
+        let (cpu, mem) = (u64::from(inst.cpu_total), u64::from(inst.mem_total));
+        let (rcpu, rmem) = (u64::from(inst.cpu_total - inst.cpu_avail), u64::from(inst.mem_total - inst.mem_avail));
+        match (Self::counts_registered(was), Self::counts_registered(status)) {
+            (false, true) => {
+                self.registered.0 += cpu;
+                self.registered.1 += mem;
+                self.reserved.0 += rcpu;
+                self.reserved.1 += rmem;
+            }
+            (true, false) => {
+                self.registered.0 -= cpu;
+                self.registered.1 -= mem;
+                self.reserved.0 -= rcpu;
+                self.reserved.1 -= rmem;
+            }
+            _ => {}
+        }
+        self.index(i);
+    }
+
+    /// Connect or disconnect an instance's agent (a disconnected agent takes no tasks).
+    pub fn set_agent_connected(&mut self, id: InstanceId, connected: bool) {
+        self.insts[id.0 as usize].agent_connected = connected;
+    }
+
+    /// Reserve a task's resources on an instance. Panics if they do not fit: placement said they
+    /// would, so a failure here is a bug.
+    pub fn allocate(&mut self, id: InstanceId, req: &TaskRequest<'_>) {
+        if let Err(stage) = self.fits_resources(id.0, req) {
+            panic!("allocate on {}: {:?} does not fit", self.insts[id.0 as usize].ec2_id, stage);
+        }
+        self.unindex(id.0);
+        let inst = &mut self.insts[id.0 as usize];
+        inst.cpu_avail -= req.cpu_units;
+        inst.mem_avail -= req.memory_mib;
+        if req.needs_eni {
+            inst.eni_avail -= 1;
+        }
+        for &p in req.host_ports {
+            let at = inst.ports.binary_search(&p).expect_err("port checked free");
+            inst.ports.insert(at, p);
+        }
+        inst.running += 1;
+        match inst.groups.binary_search_by_key(&req.group, |&(k, _)| k) {
+            Ok(at) => inst.groups[at].1 += 1,
+            Err(at) => inst.groups.insert(at, (req.group, 1)),
+        }
+        if Self::counts_registered(inst.status) {
+            self.reserved.0 += u64::from(req.cpu_units);
+            self.reserved.1 += u64::from(req.memory_mib);
+        }
+        self.count_group(id.0, req.group, true);
+        self.index(id.0);
+    }
+
+    /// Return a task's resources to its instance.
+    pub fn release(&mut self, id: InstanceId, req: &TaskRequest<'_>) {
+        self.unindex(id.0);
+        let inst = &mut self.insts[id.0 as usize];
+        inst.cpu_avail += req.cpu_units;
+        inst.mem_avail += req.memory_mib;
+        assert!(inst.cpu_avail <= inst.cpu_total && inst.mem_avail <= inst.mem_total, "release more than reserved");
+        if req.needs_eni {
+            inst.eni_avail += 1;
+        }
+        for p in req.host_ports {
+            let at = inst.ports.binary_search(p).expect("released port was reserved");
+            inst.ports.remove(at);
+        }
+        inst.running -= 1;
+        let at = inst.groups.binary_search_by_key(&req.group, |&(k, _)| k).expect("group present");
+        inst.groups[at].1 -= 1;
+        if inst.groups[at].1 == 0 {
+            inst.groups.remove(at);
+        }
+        if Self::counts_registered(inst.status) {
+            self.reserved.0 -= u64::from(req.cpu_units);
+            self.reserved.1 -= u64::from(req.memory_mib);
+        }
+        self.count_group(id.0, req.group, false);
+        self.index(id.0);
+    }
+
+    fn count_group(&mut self, i: u32, g: GroupId, add: bool) {
+        fn bump<K: Ord>(m: &mut BTreeMap<K, u32>, k: K, add: bool) {
+            if add {
+                *m.entry(k).or_insert(0) += 1;
+            } else if let Some(c) = m.get_mut(&k) {
+                *c -= 1;
+                if *c == 0 {
+                    m.remove(&k);
+                }
+            }
+        }
+        if self.cfg.az_counts {
+            let part = self.insts[i as usize].part;
+            bump(&mut self.part_counts, (g, part), add);
+        }
+        for ki in 0..self.tracked_keys.len() {
+            let k = self.tracked_keys[ki];
+            let v = self.insts[i as usize].attr(k);
+            bump(&mut self.value_counts, (g, k, v), add);
+        }
+    }
+
+    /// Resource filter for one instance: the first failing check, in pipeline order.
+    pub(crate) fn fits_resources(&self, i: u32, req: &TaskRequest<'_>) -> Result<(), PlacementFailure> {
+        let inst = &self.insts[i as usize];
+        if !inst.agent_connected {
+            return Err(PlacementFailure::Agent);
+        }
+        if inst.cpu_avail < req.cpu_units {
+            return Err(PlacementFailure::Cpu);
+        }
+        if inst.mem_avail < req.memory_mib {
+            return Err(PlacementFailure::Memory);
+        }
+        if !req.host_ports.is_empty()
+            && (inst.ports.len() + req.host_ports.len() > MAX_RESERVED_HOST_PORTS
+                || req.host_ports.iter().any(|p| inst.ports.binary_search(p).is_ok()))
+        {
+            return Err(PlacementFailure::Ports);
+        }
+        if req.needs_eni && inst.eni_avail == 0 {
+            return Err(PlacementFailure::Eni);
+        }
+        Ok(())
+    }
+
+    /// The whole filter (resources, then constraints) for one instance.
+    pub(crate) fn feasible(&self, i: u32, req: &TaskRequest<'_>) -> Result<(), PlacementFailure> {
+        self.fits_resources(i, req)?;
+        for c in req.constraints {
+            match c {
+                Constraint::DistinctInstance => {
+                    if self.insts[i as usize].group_count(req.group) > 0 {
+                        return Err(PlacementFailure::DistinctInstance);
+                    }
+                }
+                Constraint::MemberOf(e) => {
+                    if !e.eval(&self.facts(InstanceId(i))) {
+                        return Err(PlacementFailure::MemberOf);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The facts the query language sees for an instance.
+    pub fn facts(&self, id: InstanceId) -> impl Facts + '_ {
+        InstanceFacts { c: self, i: &self.insts[id.0 as usize] }
+    }
+
+    /// Number of instances ever added.
+    pub fn len(&self) -> usize {
+        self.insts.len()
+    }
+
+    /// Whether no instance was ever added.
+    pub fn is_empty(&self) -> bool {
+        self.insts.is_empty()
+    }
+
+    /// An instance's status.
+    pub fn status(&self, id: InstanceId) -> InstanceStatus {
+        self.insts[id.0 as usize].status
+    }
+
+    /// Free (cpu units, memory MiB, ENI slots) on an instance.
+    pub fn available(&self, id: InstanceId) -> (u32, u32, u32) {
+        let i = &self.insts[id.0 as usize];
+        (i.cpu_avail, i.mem_avail, i.eni_avail)
+    }
+
+    /// Registered (cpu units, memory MiB, ENI slots) of an instance.
+    pub fn registered(&self, id: InstanceId) -> (u32, u32, u32) {
+        let i = &self.insts[id.0 as usize];
+        (i.cpu_total, i.mem_total, i.eni_total)
+    }
+
+    /// Static host ports reserved on an instance, agent's included.
+    pub fn ports(&self, id: InstanceId) -> &[HostPort] {
+        &self.insts[id.0 as usize].ports
+    }
+
+    /// Tasks on an instance.
+    pub fn running_tasks(&self, id: InstanceId) -> u32 {
+        self.insts[id.0 as usize].running
+    }
+
+    /// Tasks of a group on an instance.
+    pub fn group_count(&self, id: InstanceId, g: GroupId) -> u32 {
+        self.insts[id.0 as usize].group_count(g)
+    }
+
+    /// The value of an attribute on an instance.
+    pub fn attribute(&self, id: InstanceId, name: &str) -> Option<&str> {
+        let k = self.keys.get(name)?;
+        let v = self.insts[id.0 as usize].attr(k);
+        (v != NO_VALUE).then(|| self.values.name(v))
+    }
+
+    /// Sums over ACTIVE and DRAINING instances: (registered cpu, registered memory, reserved cpu,
+    /// reserved memory), the denominators and numerators of ECS's `CPUReservation` and
+    /// `MemoryReservation` (ECS-DG `cloudwatch-metrics.html`).
+    pub fn reservation_totals(&self) -> (u64, u64, u64, u64) {
+        (self.registered.0, self.registered.1, self.reserved.0, self.reserved.1)
+    }
+}
+
+struct InstanceFacts<'a> {
+    c: &'a Cluster,
+    i: &'a Inst,
+}
+
+impl Facts for InstanceFacts<'_> {
+    fn attribute(&self, name: &str) -> Option<&str> {
+        let k = self.c.keys.get(name)?;
+        let v = self.i.attr(k);
+        (v != NO_VALUE).then(|| self.c.values.name(v))
+    }
+    fn ec2_instance_id(&self) -> &str {
+        &self.i.ec2_id
+    }
+    fn agent_connected(&self) -> bool {
+        self.i.agent_connected
+    }
+    fn agent_version(&self) -> &str {
+        &self.i.agent_version
+    }
+    fn registered_at_ms(&self) -> u64 {
+        self.i.registered_at_ms
+    }
+    fn running_tasks_count(&self) -> u32 {
+        self.i.running
+    }
+    fn any_group(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
+        self.i.groups.iter().any(|&(g, _)| f(self.c.groups.name(g.0)))
+    }
+}
+
+impl Cluster {
+    /// The whole filter (resources, then constraints) for one given instance, as a daemon
+    /// service uses it. An instance that is not ACTIVE fails with `NoContainerInstances`.
+    pub fn check(&self, id: InstanceId, req: &TaskRequest<'_>) -> Result<(), PlacementFailure> {
+        if self.insts[id.0 as usize].status != InstanceStatus::Active {
+            return Err(PlacementFailure::NoContainerInstances);
+        }
+        self.feasible(id.0, req)
+    }
+}

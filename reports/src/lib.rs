@@ -1,0 +1,345 @@
+//! Renders what a run produced: CSV files, `summary.json`, and the terminal summary.
+//!
+//! The principal types are [`CsvSink`], a [`ecsim_model::record::Sink`] that writes
+//! `events.csv`, `metrics.csv` and `tasks.csv` to the writers it is given, and the functions
+//! [`summary_json`] and [`summary_text`]. This crate opens no files: the CLI hands it writers.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use ecsim_model::record::{EventRecord, MetricsRow, RunHeader, Sink, Summary, SummaryValue, TaskRow};
+
+/// Column names of `events.csv`.
+pub const EVENT_COLUMNS: [&str; 9] = ["time_ms", "kind", "entity", "service", "job", "instance", "from", "to", "reason"];
+/// Fixed column names of `metrics.csv`; per service, `NAME.desired`, `NAME.running` and `NAME.pending` follow.
+pub const METRIC_COLUMNS: [&str; 10] = [
+    "time_ms",
+    "instances_launching",
+    "instances_active",
+    "instances_draining",
+    "instances_stopped",
+    "tasks_provisioning",
+    "tasks_pending",
+    "tasks_running",
+    "cpu_reserved_pct",
+    "memory_reserved_pct",
+];
+/// Column names of `tasks.csv`.
+pub const TASK_COLUMNS: [&str; 15] = [
+    "task_id",
+    "task_definition",
+    "service",
+    "job",
+    "group",
+    "cluster",
+    "instance",
+    "availability_zone",
+    "created_ms",
+    "pending_ms",
+    "running_ms",
+    "stopped_ms",
+    "wait_ms",
+    "outcome",
+    "reason",
+];
+
+struct Table<W: Write> {
+    w: csv::Writer<W>,
+}
+
+impl<W: Write> Table<W> {
+    fn new(w: W) -> Self {
+        Table { w: csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(w) }
+    }
+}
+
+/// Writes a run's records as CSV. Any table may be left out. The first write error is kept
+/// and returned by [`CsvSink::finish`]; after it, nothing more is written.
+pub struct CsvSink<W: Write> {
+    events: Option<Table<W>>,
+    metrics: Option<Table<W>>,
+    tasks: Option<Table<W>>,
+    buf: String,
+    error: Option<csv::Error>,
+}
+
+impl<W: Write> CsvSink<W> {
+    /// A sink over the given writers.
+    pub fn new(events: Option<W>, metrics: Option<W>, tasks: Option<W>) -> Self {
+        CsvSink {
+            events: events.map(Table::new),
+            metrics: metrics.map(Table::new),
+            tasks: tasks.map(Table::new),
+            buf: String::new(),
+            error: None,
+        }
+    }
+
+    /// Flush everything and report the first error, if any.
+    pub fn finish(mut self) -> Result<(), csv::Error> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        for t in [self.events.as_mut(), self.metrics.as_mut(), self.tasks.as_mut()].into_iter().flatten() {
+            t.w.flush()?;
+        }
+        Ok(())
+    }
+
+    fn keep(&mut self, r: Result<(), csv::Error>) {
+        if let Err(e) = r {
+            if self.error.is_none() {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+fn num(w: &mut csv::Writer<impl Write>, buf: &mut String, v: impl std::fmt::Display) -> Result<(), csv::Error> {
+    buf.clear();
+    let _ = write!(buf, "{v}");
+    w.write_field(buf.as_bytes())
+}
+
+fn opt_num(w: &mut csv::Writer<impl Write>, buf: &mut String, v: Option<u64>) -> Result<(), csv::Error> {
+    match v {
+        Some(v) => num(w, buf, v),
+        None => w.write_field(""),
+    }
+}
+
+fn pct(w: &mut csv::Writer<impl Write>, buf: &mut String, v: f64) -> Result<(), csv::Error> {
+    buf.clear();
+    let _ = write!(buf, "{v:.3}");
+    w.write_field(buf.as_bytes())
+}
+
+impl<W: Write> Sink for CsvSink<W> {
+    fn begin(&mut self, h: &RunHeader<'_>) {
+        let mut r = Ok(());
+        if let Some(t) = self.events.as_mut() {
+            r = r.and_then(|_| t.w.write_record(EVENT_COLUMNS));
+        }
+        if let Some(t) = self.metrics.as_mut() {
+            let mut cols: Vec<String> = METRIC_COLUMNS.iter().map(|s| s.to_string()).collect();
+            for s in h.services {
+                for k in ["desired", "running", "pending"] {
+                    cols.push(format!("{s}.{k}"));
+                }
+            }
+            r = r.and_then(|_| t.w.write_record(&cols));
+        }
+        if let Some(t) = self.tasks.as_mut() {
+            r = r.and_then(|_| t.w.write_record(TASK_COLUMNS));
+        }
+        self.keep(r);
+    }
+
+    fn event(&mut self, e: &EventRecord<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(t) = self.events.as_mut() else { return };
+        let b = &mut self.buf;
+        let w = &mut t.w;
+        let r = (|| {
+            num(w, b, e.time_ms)?;
+            w.write_field(e.kind.as_str())?;
+            match e.task {
+                Some(id) => num(w, b, id)?,
+                None if !e.instance.is_empty() && e.service.is_empty() => w.write_field(e.instance)?,
+                None => w.write_field(e.service)?,
+            }
+            w.write_field(e.service)?;
+            w.write_field(e.job)?;
+            w.write_field(e.instance)?;
+            w.write_field(e.from)?;
+            w.write_field(e.to)?;
+            w.write_field(e.reason)?;
+            w.write_record(None::<&[u8]>)
+        })();
+        self.keep(r);
+    }
+
+    fn metrics(&mut self, m: &MetricsRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(t) = self.metrics.as_mut() else { return };
+        let b = &mut self.buf;
+        let w = &mut t.w;
+        let r = (|| {
+            num(w, b, m.time_ms)?;
+            num(w, b, m.instances_launching)?;
+            num(w, b, m.instances_active)?;
+            num(w, b, m.instances_draining)?;
+            num(w, b, m.instances_stopped)?;
+            num(w, b, m.tasks_provisioning)?;
+            num(w, b, m.tasks_pending)?;
+            num(w, b, m.tasks_running)?;
+            pct(w, b, m.cpu_reserved_pct)?;
+            pct(w, b, m.memory_reserved_pct)?;
+            for s in m.services {
+                num(w, b, s.desired)?;
+                num(w, b, s.running)?;
+                num(w, b, s.pending)?;
+            }
+            w.write_record(None::<&[u8]>)
+        })();
+        self.keep(r);
+    }
+
+    fn task(&mut self, t: &TaskRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(tab) = self.tasks.as_mut() else { return };
+        let b = &mut self.buf;
+        let w = &mut tab.w;
+        let r = (|| {
+            num(w, b, t.task_id)?;
+            w.write_field(t.task_definition)?;
+            w.write_field(t.service)?;
+            w.write_field(t.job)?;
+            w.write_field(t.group)?;
+            w.write_field(t.cluster)?;
+            w.write_field(t.instance)?;
+            w.write_field(t.availability_zone)?;
+            num(w, b, t.created_ms)?;
+            opt_num(w, b, t.pending_ms)?;
+            opt_num(w, b, t.running_ms)?;
+            opt_num(w, b, t.stopped_ms)?;
+            num(w, b, t.wait_ms)?;
+            w.write_field(t.outcome)?;
+            w.write_field(t.reason)?;
+            w.write_record(None::<&[u8]>)
+        })();
+        self.keep(r);
+    }
+}
+
+fn json_value(v: &SummaryValue) -> String {
+    match v {
+        SummaryValue::Str(s) => serde_json::Value::String(s.clone()).to_string(),
+        SummaryValue::Int(i) => i.to_string(),
+        SummaryValue::Float(f) if f.is_finite() => format!("{f:.6}"),
+        SummaryValue::Float(_) => "null".into(),
+    }
+}
+
+/// `summary.json`: one flat object, keys in [`Summary::fields`] order.
+pub fn summary_json(s: &Summary) -> String {
+    let fields = s.fields();
+    let mut out = String::from("{\n");
+    for (i, (k, v)) in fields.iter().enumerate() {
+        let comma = if i + 1 < fields.len() { "," } else { "" };
+        let _ = writeln!(out, "  \"{k}\": {}{comma}", json_value(v));
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The few lines `ecsim run` prints.
+pub fn summary_text(s: &Summary, output: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "ecsim run: {} (seed {})", s.scenario, s.seed);
+    let _ = writeln!(
+        o,
+        "  simulated    {} (stop: {}), {} events in {:.2} s wall",
+        ecsim_engine_like_duration(s.sim_end_ms),
+        s.stop_reason,
+        thousands(s.events_processed),
+        s.wall_ms as f64 / 1000.0
+    );
+    let _ = writeln!(
+        o,
+        "  tasks        {} created, {} started, {} completed, {} failed to place, {} never placed",
+        thousands(s.tasks_created),
+        thousands(s.tasks_started),
+        thousands(s.tasks_completed),
+        thousands(s.tasks_failed_to_place),
+        thousands(s.tasks_never_placed)
+    );
+    if s.service_placement_failures > 0 || s.tasks_stopped_by_scheduler > 0 {
+        let _ = writeln!(
+            o,
+            "  services     {} failed placement attempts, {} tasks stopped by scale-in",
+            thousands(s.service_placement_failures),
+            thousands(s.tasks_stopped_by_scheduler)
+        );
+    }
+    let _ = writeln!(o, "  wait         mean {:.0} ms, max {} ms", s.mean_wait_ms, thousands(s.max_wait_ms));
+    let _ = writeln!(
+        o,
+        "  reserved     CPU {:.1} %, memory {:.1} % (time-weighted over registered capacity)",
+        s.mean_cpu_reserved_pct, s.mean_memory_reserved_pct
+    );
+    let _ = writeln!(o, "  instances    peak {}, {:.1} instance-hours", thousands(s.peak_instances), s.instance_hours);
+    let _ = writeln!(o, "  events hash  {}", s.events_hash);
+    let _ = writeln!(o, "  output       {output}");
+    o
+}
+
+fn ecsim_engine_like_duration(ms: u64) -> String {
+    let (h, m, sec) = (ms / 3_600_000, (ms / 60_000) % 60, (ms / 1000) % 60);
+    if h > 0 {
+        format!("{h}h {m:02}m {sec:02}s")
+    } else {
+        format!("{m}m {sec:02}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecsim_model::record::{EventKind, ServiceSample};
+
+    #[test]
+    fn csv_rows_quote_hostile_names_and_keep_columns() {
+        let mut sink = CsvSink::new(Some(Vec::new()), Some(Vec::new()), None);
+        sink.begin(&RunHeader { services: &["web,\"x\""] });
+        sink.event(&EventRecord {
+            time_ms: 5,
+            kind: EventKind::Task,
+            task: Some(7),
+            service: "web,\"x\"",
+            job: "",
+            instance: "i-1",
+            from: "PENDING",
+            to: "RUNNING",
+            reason: "",
+        });
+        sink.metrics(&MetricsRow {
+            time_ms: 60_000,
+            instances_launching: 0,
+            instances_active: 2,
+            instances_draining: 0,
+            instances_stopped: 0,
+            tasks_provisioning: 0,
+            tasks_pending: 0,
+            tasks_running: 1,
+            cpu_reserved_pct: 12.5,
+            memory_reserved_pct: 1.0 / 3.0,
+            services: &[ServiceSample { desired: 2, running: 1, pending: 0 }],
+        });
+        sink.events.as_mut().unwrap().w.flush().unwrap();
+        sink.metrics.as_mut().unwrap().w.flush().unwrap();
+        let ev = String::from_utf8(sink.events.as_mut().unwrap().w.get_ref().clone()).unwrap();
+        assert_eq!(ev, "time_ms,kind,entity,service,job,instance,from,to,reason\n5,task,7,\"web,\"\"x\"\"\",,i-1,PENDING,RUNNING,\n");
+        let me = String::from_utf8(sink.metrics.as_mut().unwrap().w.get_ref().clone()).unwrap();
+        assert!(me.ends_with("60000,0,2,0,0,0,0,1,12.500,0.333,2,1,0\n"), "{me}");
+        assert!(me.starts_with("time_ms,") && me.contains("\"web,\"\"x\"\".desired\""), "{me}");
+    }
+}

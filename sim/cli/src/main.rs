@@ -1,0 +1,157 @@
+//! `ecsim`: the command line. Glue only: parse arguments, read files, call the model, hand
+//! results to `reports`, write files atomically, print, and choose the exit code
+//! (0 ok, 1 validation or run failure, 2 usage).
+
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use ecsim_model::scenario::{self, Scenario};
+use ecsim_model::sim::{self, RunOptions};
+
+const EXAMPLES: &str = "\
+Examples:
+  ecsim run scenarios/quickstart.toml
+  ecsim run scenarios/bench/steady-binpack.toml --no-events --no-tasks
+  ecsim run scenarios/bench/steady-binpack.toml --set clusters[0].count=1000 \\
+      --set jobs[0].arrival.count=100000 --set jobs[0].arrival.rate_per_s=0.82963
+  ecsim run scenarios/placement-spread-vs-binpack.toml --seed 7 --out /tmp/run7
+  ecsim validate scenarios/*.toml scenarios/bench/*.toml";
+
+/// A deterministic discrete-event simulator of Amazon ECS clusters.
+#[derive(Parser)]
+#[command(name = "ecsim", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and write events.csv, tasks.csv, metrics.csv and summary.json.
+    #[command(after_help = EXAMPLES)]
+    Run(RunArgs),
+    /// Check scenario files and report every problem with its line and column.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        /// Override a field before validating (as with `run`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Output folder [default: out/<scenario name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Run seed [default: the scenario's `seed`, else 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override any scenario field, e.g. --set clusters[0].count=200 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Do not write events.csv (the largest file).
+    #[arg(long)]
+    no_events: bool,
+    /// Do not write tasks.csv.
+    #[arg(long)]
+    no_tasks: bool,
+    /// Check whole-run invariants after every event (slow; for debugging).
+    #[arg(long)]
+    check_invariants: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { scenarios, sets } => validate(&scenarios, &sets),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Read and validate a scenario; `Err` carries every diagnostic, already formatted.
+fn load(path: &Path, sets: &[String]) -> Result<std::result::Result<Scenario, String>> {
+    let src = std::fs::read_to_string(path).with_context(|| format!("cannot read scenario {}", path.display()))?;
+    Ok(scenario::load(&path.display().to_string(), &src, sets).map_err(|e| e.to_string()))
+}
+
+fn validate(paths: &[PathBuf], sets: &[String]) -> Result<ExitCode> {
+    let mut failed = 0;
+    for p in paths {
+        match load(p, sets) {
+            Ok(Ok(sc)) => println!("{}: ok ({} cluster(s), {} service(s), {} job(s))", p.display(), sc.clusters.len(), sc.services.len(), sc.jobs.len()),
+            Ok(Err(msg)) => {
+                eprintln!("{msg}");
+                failed += 1;
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let sc = match load(&args.scenario, &args.sets)? {
+        Ok(sc) => sc,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let seed = args.seed.unwrap_or(sc.seed);
+    let final_dir = args.out.clone().unwrap_or_else(|| Path::new("out").join(&sc.name));
+    let staging = output::Staging::new(&final_dir)?;
+    let started = Instant::now();
+    let open = |name: &str, on: bool| -> Result<Option<std::io::BufWriter<std::fs::File>>> {
+        if !on {
+            return Ok(None);
+        }
+        let p = staging.path().join(name);
+        let f = std::fs::File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        Ok(Some(std::io::BufWriter::with_capacity(1 << 20, f)))
+    };
+    let sink = ecsim_reports::CsvSink::new(open("events.csv", !args.no_events)?, open("metrics.csv", true)?, open("tasks.csv", !args.no_tasks)?);
+    let opts = RunOptions { seed, check_invariants: args.check_invariants };
+    let (mut summary, sink) = sim::run(&sc, opts, sink);
+    sink.finish().context("writing the CSV files")?;
+    summary.wall_ms = started.elapsed().as_millis() as u64;
+    let json = ecsim_reports::summary_json(&summary);
+    std::fs::write(staging.path().join("summary.json"), json).context("writing summary.json")?;
+    staging.commit()?;
+    if !args.quiet {
+        let mut files: Vec<&str> = Vec::new();
+        if !args.no_events {
+            files.push("events.csv");
+        }
+        if !args.no_tasks {
+            files.push("tasks.csv");
+        }
+        files.extend(["metrics.csv", "summary.json"]);
+        let where_ = format!("{}/ ({})", final_dir.display(), files.join(", "));
+        print!("{}", ecsim_reports::summary_text(&summary, &where_));
+    }
+    Ok(ExitCode::SUCCESS)
+}

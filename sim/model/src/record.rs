@@ -1,0 +1,238 @@
+//! What a run emits: state-change events, periodic metrics, one row per task, and a summary.
+//!
+//! The simulation pushes records into a [`Sink`]; the CLI's sink writes CSV files, tests collect
+//! them in memory. Records borrow names from the scenario, so emitting one allocates nothing.
+
+/// Kind of entity an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// A task changed state (`from` -> `to`).
+    Task,
+    /// A container instance changed state.
+    Instance,
+    /// A service event (placement failures, desired count changes).
+    Service,
+}
+
+impl EventKind {
+    /// The name written in `events.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Task => "task",
+            EventKind::Instance => "instance",
+            EventKind::Service => "service",
+        }
+    }
+}
+
+/// One state change.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRecord<'a> {
+    /// Simulated time, ms.
+    pub time_ms: u64,
+    /// What kind of entity.
+    pub kind: EventKind,
+    /// Task id (for task events).
+    pub task: Option<u64>,
+    /// Service name, if the entity belongs to one.
+    pub service: &'a str,
+    /// Job name, if the entity belongs to one.
+    pub job: &'a str,
+    /// Container instance id, if any.
+    pub instance: &'a str,
+    /// State before.
+    pub from: &'a str,
+    /// State after.
+    pub to: &'a str,
+    /// Why, when there is a reason (stop code, placement failure code, ...).
+    pub reason: &'a str,
+}
+
+/// Per-service numbers in a metrics row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServiceSample {
+    /// Desired count.
+    pub desired: u32,
+    /// Tasks RUNNING.
+    pub running: u32,
+    /// Tasks PENDING (placed, not yet running).
+    pub pending: u32,
+}
+
+/// One metrics row: the state after every event at or before `time_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsRow<'a> {
+    /// Simulated time, ms (a multiple of the metrics period, or the end of the run).
+    pub time_ms: u64,
+    /// Instances launching (not yet registered).
+    pub instances_launching: u32,
+    /// Instances ACTIVE.
+    pub instances_active: u32,
+    /// Instances DRAINING.
+    pub instances_draining: u32,
+    /// Instances stopped.
+    pub instances_stopped: u32,
+    /// Tasks waiting for capacity (PROVISIONING).
+    pub tasks_provisioning: u64,
+    /// Tasks PENDING.
+    pub tasks_pending: u64,
+    /// Tasks RUNNING.
+    pub tasks_running: u64,
+    /// Cluster `CPUReservation`, percent (all clusters together).
+    pub cpu_reserved_pct: f64,
+    /// Cluster `MemoryReservation`, percent.
+    pub memory_reserved_pct: f64,
+    /// Per service, in scenario order.
+    pub services: &'a [ServiceSample],
+}
+
+/// One task's whole life.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskRow<'a> {
+    /// Task id (creation order).
+    pub task_id: u64,
+    /// Task definition family.
+    pub task_definition: &'a str,
+    /// Service, or "".
+    pub service: &'a str,
+    /// Job, or "".
+    pub job: &'a str,
+    /// Task group.
+    pub group: &'a str,
+    /// Cluster.
+    pub cluster: &'a str,
+    /// Container instance, or "" if never placed.
+    pub instance: &'a str,
+    /// Availability Zone, or "".
+    pub availability_zone: &'a str,
+    /// When it was created (arrived or launched by its service).
+    pub created_ms: u64,
+    /// When it was placed (PENDING).
+    pub pending_ms: Option<u64>,
+    /// When it reached RUNNING.
+    pub running_ms: Option<u64>,
+    /// When it stopped.
+    pub stopped_ms: Option<u64>,
+    /// Waiting for placement: `pending - created`, or until the end if never placed.
+    pub wait_ms: u64,
+    /// How it ended (`completed`, `failed_to_place`, `stopped_by_scheduler`, `never_placed`,
+    /// `running_at_end`, `pending_at_end`).
+    pub outcome: &'a str,
+    /// Stop or failure reason.
+    pub reason: &'a str,
+}
+
+/// What the run is about, given to the sink before any record.
+#[derive(Debug, Clone, Copy)]
+pub struct RunHeader<'a> {
+    /// Service names, the order of [`MetricsRow::services`].
+    pub services: &'a [&'a str],
+}
+
+/// Receives a run's records. Every method has an empty default, so a sink takes only what it
+/// needs. A sink that fails (a full disk) keeps its error and reports it when asked; the run
+/// itself goes on.
+pub trait Sink {
+    /// Before the first record.
+    fn begin(&mut self, _header: &RunHeader<'_>) {}
+    /// A state change.
+    fn event(&mut self, _e: &EventRecord<'_>) {}
+    /// A metrics row.
+    fn metrics(&mut self, _m: &MetricsRow<'_>) {}
+    /// A task's row, at the end of the run, in task id order.
+    fn task(&mut self, _t: &TaskRow<'_>) {}
+}
+
+/// A sink that keeps nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullSink;
+
+impl Sink for NullSink {}
+
+/// A value in the summary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SummaryValue {
+    /// Text.
+    Str(String),
+    /// A count or a time in ms.
+    Int(u64),
+    /// A ratio or percentage.
+    Float(f64),
+}
+
+/// The headline numbers of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Simulated time at the end, ms.
+    pub sim_end_ms: u64,
+    /// Why the run ended: `duration`, `no_work_left`, `max_events`, `max_time`.
+    pub stop_reason: String,
+    /// Engine events handled.
+    pub events_processed: u64,
+    /// State-change records emitted.
+    pub state_changes: u64,
+    /// Tasks created.
+    pub tasks_created: u64,
+    /// Tasks that reached RUNNING.
+    pub tasks_started: u64,
+    /// Standalone tasks that finished their run time.
+    pub tasks_completed: u64,
+    /// Standalone tasks that failed at once because nothing fit (RunTask semantics).
+    pub tasks_failed_to_place: u64,
+    /// Tasks still waiting for capacity at the end.
+    pub tasks_never_placed: u64,
+    /// Service tasks stopped by their service (scale-in).
+    pub tasks_stopped_by_scheduler: u64,
+    /// Times a service could not place a task it wanted (each attempt that failed).
+    pub service_placement_failures: u64,
+    /// Mean placement wait of placed tasks, ms.
+    pub mean_wait_ms: f64,
+    /// Longest placement wait, ms.
+    pub max_wait_ms: u64,
+    /// Time-weighted cluster CPU reservation, percent (reserved / registered over the run).
+    pub mean_cpu_reserved_pct: f64,
+    /// Time-weighted cluster memory reservation, percent.
+    pub mean_memory_reserved_pct: f64,
+    /// Most instances at once (launching, ACTIVE or DRAINING).
+    pub peak_instances: u64,
+    /// Instance-hours (launch to end or stop).
+    pub instance_hours: f64,
+    /// Stable hash of every state change, as 16 hex digits.
+    pub events_hash: String,
+    /// Wall-clock time of the run, ms (the only field that differs between identical runs).
+    pub wall_ms: u64,
+}
+
+impl Summary {
+    /// Flat `(key, value)` pairs in a fixed order, for JSON, CSV and the terminal.
+    pub fn fields(&self) -> Vec<(&'static str, SummaryValue)> {
+        use SummaryValue::*;
+        vec![
+            ("scenario", Str(self.scenario.clone())),
+            ("seed", Int(self.seed)),
+            ("sim_end_ms", Int(self.sim_end_ms)),
+            ("stop_reason", Str(self.stop_reason.clone())),
+            ("events_processed", Int(self.events_processed)),
+            ("state_changes", Int(self.state_changes)),
+            ("tasks_created", Int(self.tasks_created)),
+            ("tasks_started", Int(self.tasks_started)),
+            ("tasks_completed", Int(self.tasks_completed)),
+            ("tasks_failed_to_place", Int(self.tasks_failed_to_place)),
+            ("tasks_never_placed", Int(self.tasks_never_placed)),
+            ("tasks_stopped_by_scheduler", Int(self.tasks_stopped_by_scheduler)),
+            ("service_placement_failures", Int(self.service_placement_failures)),
+            ("mean_wait_ms", Float(self.mean_wait_ms)),
+            ("max_wait_ms", Int(self.max_wait_ms)),
+            ("mean_cpu_reserved_pct", Float(self.mean_cpu_reserved_pct)),
+            ("mean_memory_reserved_pct", Float(self.mean_memory_reserved_pct)),
+            ("peak_instances", Int(self.peak_instances)),
+            ("instance_hours", Float(self.instance_hours)),
+            ("events_hash", Str(self.events_hash.clone())),
+            ("wall_ms", Int(self.wall_ms)),
+        ]
+    }
+}

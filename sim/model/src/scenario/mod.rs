@@ -1,0 +1,1178 @@
+//! Scenario files: the schema (see `docs/scenario.md` in the repository) and its validation.
+//!
+//! Loading goes in three stages: TOML text to a spanned tree ([`tree`]), `--set` overrides applied
+//! to the tree, then the tree read into a validated [`Scenario`] by [`read`], which collects every
+//! problem with its line, column and field path instead of stopping at the first.
+
+pub mod read;
+pub mod tree;
+
+use ecsim_placement::{
+    BinpackField, Constraint, Expr, HostPort, MAX_CONSTRAINTS, MAX_STRATEGIES, SpreadField, Strategy, TieBreak,
+    host_port,
+};
+
+use crate::catalog::{self, InstanceType};
+use crate::dist::Dist;
+use read::{Cx, Diagnostic, Tbl, quote_list};
+use tree::{Kind, Node, Origin};
+
+/// The schema version this build reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// A validated scenario: everything the simulation needs, with names resolved to indexes.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `name`, used for the output folder.
+    pub name: String,
+    /// The run seed (`seed`, default 1; `--seed` overrides).
+    pub seed: u64,
+    /// `[simulation]`.
+    pub simulation: SimulationSettings,
+    /// `[settings]`.
+    pub settings: Settings,
+    /// Instance types in use (catalog entries and `[[instance_types]]`).
+    pub instance_types: Vec<InstanceType>,
+    /// `[[clusters]]`.
+    pub clusters: Vec<ClusterDef>,
+    /// `[[task_definitions]]`.
+    pub task_definitions: Vec<TaskDefinition>,
+    /// `[[services]]`.
+    pub services: Vec<ServiceDef>,
+    /// `[[jobs]]`.
+    pub jobs: Vec<JobDef>,
+    /// `[[actions]]`, sorted by time.
+    pub actions: Vec<Action>,
+}
+
+/// `[simulation]`: how long and how finely to run.
+#[derive(Debug, Clone)]
+pub struct SimulationSettings {
+    /// Stop at this time; without it the run ends when no work is left.
+    pub duration_ms: Option<u64>,
+    /// One `metrics.csv` row per period.
+    pub metrics_period_ms: u64,
+    /// Guard: stop after this many events.
+    pub max_events: u64,
+    /// Guard: stop at this simulated time.
+    pub max_time_ms: u64,
+}
+
+/// `[settings]`: conventions where AWS documents nothing.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Memory the OS keeps from the agent, percent of nominal (default 2.5).
+    pub os_memory_overhead_pct: f64,
+    /// Tie-breaking among equally ranked instances.
+    pub tie_break: TieBreak,
+    /// PENDING to RUNNING (image pull and container start), default 0.
+    pub task_start_delay: Dist,
+    /// Strategy for standalone tasks that give none (AWS: not documented).
+    pub run_task_default_strategy: Vec<Strategy>,
+    /// `agentVersion` of every instance.
+    pub agent_version: String,
+}
+
+/// One ECS cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterDef {
+    /// Name.
+    pub name: String,
+    /// Groups of identical instances.
+    pub groups: Vec<InstanceGroup>,
+}
+
+/// Identical container instances spread round-robin over AZs.
+#[derive(Debug, Clone)]
+pub struct InstanceGroup {
+    /// Name (the cluster's own for the group given at cluster level).
+    pub name: String,
+    /// Index into [`Scenario::instance_types`].
+    pub instance_type: usize,
+    /// How many.
+    pub count: u32,
+    /// AZs, instance k goes to `availability_zones[k % len]`.
+    pub availability_zones: Vec<String>,
+    /// Custom attributes.
+    pub attributes: Vec<(String, String)>,
+    /// `ECS_RESERVED_MEMORY`, MiB.
+    pub reserved_memory_mib: u32,
+    /// Launch to ACTIVE.
+    pub launch_delay: Dist,
+}
+
+/// Network mode of a task definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// Docker bridge: static host ports are reserved, dynamic ones (`host_port = 0`) are not.
+    Bridge,
+    /// Host networking: every container port is a static host port.
+    Host,
+    /// One ENI per task.
+    Awsvpc,
+    /// No networking.
+    None,
+}
+
+/// A task definition, reduced to what placement and the scheduler need.
+#[derive(Debug, Clone)]
+pub struct TaskDefinition {
+    /// `family`.
+    pub family: String,
+    /// CPU units reserved (task level, else the sum of containers).
+    pub cpu_units: u32,
+    /// Memory reserved, MiB (task level, else per container `memory_reservation` or `memory`).
+    pub memory_mib: u32,
+    /// Network mode.
+    pub network_mode: NetworkMode,
+    /// Static host ports reserved on the instance.
+    pub host_ports: Vec<HostPort>,
+    /// Task definition constraints (`memberOf` only, as ECS allows).
+    pub constraints: Vec<(String, Constraint)>,
+}
+
+/// `REPLICA` or `DAEMON`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchedulingStrategy {
+    /// Keeps `desired_count` tasks.
+    Replica,
+    /// One task on every ACTIVE instance that satisfies the constraints.
+    Daemon,
+}
+
+/// A service.
+#[derive(Debug, Clone)]
+pub struct ServiceDef {
+    /// Name; its task group is `service:NAME`.
+    pub name: String,
+    /// Index into [`Scenario::clusters`].
+    pub cluster: usize,
+    /// Index into [`Scenario::task_definitions`].
+    pub task_definition: usize,
+    /// `REPLICA` or `DAEMON`.
+    pub scheduling: SchedulingStrategy,
+    /// Initial desired count (REPLICA).
+    pub desired_count: u32,
+    /// Strategy chain (defaults applied: `[spread AZ, spread instanceId]`, ECS-DG `task-placement.html`).
+    pub strategy: Vec<Strategy>,
+    /// All constraints: the task definition's, then the service's.
+    pub constraints: Vec<Constraint>,
+    /// `deployment_configuration.maximum_percent`.
+    pub maximum_percent: u32,
+    /// `deployment_configuration.minimum_healthy_percent`.
+    pub minimum_healthy_percent: u32,
+}
+
+/// How standalone tasks arrive.
+#[derive(Debug, Clone)]
+pub enum Arrival {
+    /// At the listed times.
+    List(Vec<u64>),
+    /// A Poisson process.
+    Poisson {
+        /// Tasks per second.
+        rate_per_s: f64,
+        /// First possible arrival.
+        start_ms: u64,
+        /// At most this many tasks.
+        count: Option<u64>,
+        /// No arrivals after this time.
+        end_ms: Option<u64>,
+    },
+}
+
+/// What a standalone task does when nothing can take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnNoCapacity {
+    /// RunTask semantics: fail at once with the reason.
+    Fail,
+    /// Wait in PROVISIONING, first come first served, until capacity frees or arrives.
+    Wait,
+}
+
+/// A stream of standalone tasks (batch jobs, RunTask calls).
+#[derive(Debug, Clone)]
+pub struct JobDef {
+    /// Name.
+    pub name: String,
+    /// Index into [`Scenario::clusters`].
+    pub cluster: usize,
+    /// Task definitions and weights.
+    pub mix: Vec<(usize, f64)>,
+    /// Arrivals.
+    pub arrival: Arrival,
+    /// Run time of each task.
+    pub run_time: Dist,
+    /// Fail or wait.
+    pub on_no_capacity: OnNoCapacity,
+    /// Task group; `None` means `family:FAMILY` of each task's definition.
+    pub group: Option<String>,
+    /// Strategy chain (default from `settings.run_task_default_strategy`).
+    pub strategy: Vec<Strategy>,
+    /// Run-time constraints (added to the task definition's).
+    pub constraints: Vec<Constraint>,
+}
+
+/// A scripted change.
+#[derive(Debug, Clone)]
+pub struct Action {
+    /// When.
+    pub at_ms: u64,
+    /// What.
+    pub kind: ActionKind,
+}
+
+/// What a scripted action does.
+#[derive(Debug, Clone)]
+pub enum ActionKind {
+    /// UpdateService with a new desired count.
+    SetDesiredCount {
+        /// Index into [`Scenario::services`].
+        service: usize,
+        /// The new desired count.
+        desired_count: u32,
+    },
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    /// Every problem, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for d in &self.diagnostics {
+            writeln!(f, "error: {d}")?;
+        }
+        write!(f, "{} problem{} found", self.diagnostics.len(), if self.diagnostics.len() == 1 { "" } else { "s" })
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Load a scenario from its text. `file` names it in messages; `sets` are `path=value`
+/// overrides applied before validation.
+pub fn load(file: &str, src: &str, sets: &[String]) -> Result<Scenario, LoadError> {
+    let mut cx = Cx::new(file, src, sets);
+    let mut root = match tree::parse(src) {
+        Ok(root) => root,
+        Err(e) => {
+            let origin = e.span.map_or(Origin::Unknown, Origin::File);
+            cx.error(&origin, "", format!("TOML syntax: {}", e.message));
+            return Err(LoadError { diagnostics: cx.diags });
+        }
+    };
+    for (i, set) in sets.iter().enumerate() {
+        let Some((path, value)) = set.split_once('=') else {
+            cx.error(&Origin::Set(i), "", "expected PATH=VALUE, e.g. clusters[0].count=200");
+            continue;
+        };
+        let applied = tree::parse_path(path.trim())
+            .and_then(|steps| tree::apply_set(&mut root, &steps, tree::parse_set_value(value.trim(), i)));
+        if let Err(e) = applied {
+            cx.error(&Origin::Set(i), path.trim(), e);
+        }
+    }
+    let scenario = read_scenario(&mut cx, &root);
+    let mut diags = cx.diags;
+    if diags.is_empty() {
+        if let Some(s) = scenario {
+            return Ok(s);
+        }
+    }
+    diags.sort_by_key(|d| (d.from_set.is_some(), d.line, d.column));
+    diags.dedup();
+    Err(LoadError { diagnostics: diags })
+}
+
+fn default_service_strategy() -> Vec<Strategy> {
+    vec![
+        Strategy::Spread(SpreadField::Attribute(ecsim_placement::AZ_ATTRIBUTE.into())),
+        Strategy::Spread(SpreadField::Instance),
+    ]
+}
+
+fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
+    let mut t = cx.table(root, "")?;
+    let version = t.req(cx, "schema_version", &format!("schema_version = {SCHEMA_VERSION}"), |cx, n, p| {
+        cx.int(n, p, SCHEMA_VERSION, SCHEMA_VERSION)
+    });
+    let name = t.req(cx, "name", "a scenario name", |cx, n, p| {
+        let s = cx.string(n, p)?;
+        if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            Some(s)
+        } else {
+            cx.error(&n.origin, p, format!("got \"{s}\"; a name uses letters, digits, '-', '_' and '.' (it names the output folder)"));
+            None
+        }
+    });
+    let seed = t.opt(cx, "seed", |cx, n, p| cx.int(n, p, 0, i64::MAX)).map_or(1, |s| s as u64);
+    let _description = t.opt(cx, "description", |cx, n, p| cx.string(n, p));
+    let simulation = read_simulation(cx, &mut t);
+    let settings = read_settings(cx, &mut t);
+
+    // Instance types: the catalog plus [[instance_types]] (which may shadow catalog names).
+    let mut types = catalog::builtin();
+    if let Some(items) = t.opt(cx, "instance_types", |cx, n, p| cx.array(n, p)) {
+        for (i, n) in items.iter().enumerate() {
+            if let Some(ty) = read_instance_type(cx, n, &format!("instance_types[{i}]")) {
+                types.retain(|x| x.name != ty.name);
+                types.push(ty);
+            }
+        }
+    }
+
+    let task_definitions = read_list(cx, &mut t, "task_definitions", |cx, n, p| read_task_definition(cx, n, p));
+    let clusters = read_list(cx, &mut t, "clusters", |cx, n, p| read_cluster(cx, n, p, &types));
+    if clusters.as_ref().is_some_and(|c| c.is_empty()) && !t.has("clusters") {
+        let origin = t.origin.clone();
+        cx.error(&origin, "clusters", "missing; a scenario needs at least one [[clusters]] entry");
+    }
+    let clusters = clusters.unwrap_or_default();
+    let defs = task_definitions.unwrap_or_default();
+    let cluster_names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
+    let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
+    let services = read_list(cx, &mut t, "services", |cx, n, p| read_service(cx, n, p, &cluster_names, &defs));
+    let services = services.unwrap_or_default();
+    let default_rt = settings.as_ref().map(|s| s.run_task_default_strategy.clone()).unwrap_or_default();
+    let jobs = read_list(cx, &mut t, "jobs", |cx, n, p| read_job(cx, n, p, &cluster_names, &def_names, &default_rt));
+    let jobs = jobs.unwrap_or_default();
+    let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    let actions = read_list(cx, &mut t, "actions", |cx, n, p| read_action(cx, n, p, &service_names));
+    let root_origin = t.origin.clone();
+    t.finish(cx);
+
+    check_unique(cx, root, "clusters", "name");
+    check_unique(cx, root, "task_definitions", "family");
+    check_unique(cx, root, "services", "name");
+    check_unique(cx, root, "jobs", "name");
+
+    let simulation = simulation?;
+    if !services.is_empty() && simulation.duration_ms.is_none() {
+        cx.error(&root_origin, "simulation.duration", "missing; services run until stopped, so a scenario with services needs simulation.duration (e.g. \"2h\")");
+    }
+    if services.is_empty() && jobs.is_empty() {
+        cx.error(&root_origin, "", "the scenario has no [[services]] and no [[jobs]]: nothing would run");
+    }
+    let settings = settings?;
+    check_fits(cx, root, &clusters, &types, &defs, &services, &jobs, &settings);
+
+    // Keep only the types in use, in first-use order, and renumber.
+    let mut used: Vec<usize> = Vec::new();
+    for c in &clusters {
+        for g in &c.groups {
+            if !used.contains(&g.instance_type) {
+                used.push(g.instance_type);
+            }
+        }
+    }
+    let mut clusters = clusters;
+    for c in &mut clusters {
+        for g in &mut c.groups {
+            g.instance_type = used.iter().position(|&u| u == g.instance_type).expect("used");
+        }
+    }
+    let instance_types = used.iter().map(|&u| types[u].clone()).collect();
+    let mut actions = actions.unwrap_or_default();
+    actions.sort_by_key(|a| a.at_ms);
+    version?;
+    Some(Scenario {
+        name: name?,
+        seed,
+        simulation,
+        settings,
+        instance_types,
+        clusters,
+        task_definitions: defs,
+        services,
+        jobs,
+        actions,
+    })
+}
+
+fn read_list<T>(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    key: &'static str,
+    mut f: impl FnMut(&mut Cx<'_>, &Node, &str) -> Option<T>,
+) -> Option<Vec<T>> {
+    let Some(node) = t.get(key) else { return Some(Vec::new()) };
+    let items = cx.array(node, key)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, n) in items.iter().enumerate() {
+        match f(cx, n, &format!("{key}[{i}]")) {
+            Some(v) => out.push(v),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn check_unique(cx: &mut Cx<'_>, root: &Node, list: &str, key: &str) {
+    let Kind::Table(entries) = &root.kind else { return };
+    let Some((_, _, Node { kind: Kind::Array(items), .. })) = entries.iter().find(|(k, _, _)| k == list) else { return };
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Kind::Table(fields) = &item.kind else { continue };
+        if let Some((_, _, n)) = fields.iter().find(|(k, _, _)| k == key) {
+            if let Kind::Str(s) = &n.kind {
+                if let Some(first) = seen.iter().position(|x| x == s) {
+                    cx.error(&n.origin, &format!("{list}[{i}].{key}"), format!("\"{s}\" is already used by {list}[{first}]; names must be unique"));
+                }
+                seen.push(s);
+            }
+        }
+    }
+}
+
+fn read_simulation(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<SimulationSettings> {
+    let mut s = SimulationSettings {
+        duration_ms: None,
+        metrics_period_ms: 60_000,
+        max_events: 2_000_000_000,
+        max_time_ms: 366 * 86_400_000,
+    };
+    let Some(node) = root.get("simulation") else { return Some(s) };
+    let mut t = cx.table(node, "simulation")?;
+    s.duration_ms = t.opt(cx, "duration", |cx, n, p| {
+        let d = cx.duration(n, p)?;
+        if d == 0 {
+            cx.error(&n.origin, p, "got 0s; expected a positive duration");
+            return None;
+        }
+        Some(d)
+    });
+    if let Some(p) = t.opt(cx, "metrics_period", |cx, n, p| {
+        let d = cx.duration(n, p)?;
+        if d < 1000 {
+            cx.error(&n.origin, p, "expected at least 1s");
+            return None;
+        }
+        Some(d)
+    }) {
+        s.metrics_period_ms = p;
+    }
+    if let Some(m) = t.opt(cx, "max_events", |cx, n, p| cx.int(n, p, 1, i64::MAX)) {
+        s.max_events = m as u64;
+    }
+    if let Some(m) = t.opt(cx, "max_time", |cx, n, p| cx.duration(n, p)) {
+        s.max_time_ms = m;
+    }
+    t.finish(cx);
+    Some(s)
+}
+
+fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Settings> {
+    let mut s = Settings {
+        os_memory_overhead_pct: 2.5,
+        tie_break: TieBreak::Random,
+        task_start_delay: Dist::Fixed(0),
+        run_task_default_strategy: default_service_strategy(),
+        agent_version: "1.90.0".into(),
+    };
+    let Some(node) = root.get("settings") else { return Some(s) };
+    let mut t = cx.table(node, "settings")?;
+    let mut ok = true;
+    if let Some(v) = t.opt(cx, "os_memory_overhead_pct", |cx, n, p| cx.number(n, p, 0.0, 50.0)) {
+        s.os_memory_overhead_pct = v;
+    }
+    if let Some(v) = t.opt(cx, "tie_break", |cx, n, p| cx.one_of(n, p, &["random", "lowest_index"])) {
+        s.tie_break = [TieBreak::Random, TieBreak::LowestIndex][v];
+    }
+    if t.has("task_start_delay") {
+        match t.opt(cx, "task_start_delay", |cx, n, p| read_dist(cx, n, p)) {
+            Some(d) => s.task_start_delay = d,
+            None => ok = false,
+        }
+    }
+    if t.has("run_task_default_strategy") {
+        match t.opt(cx, "run_task_default_strategy", |cx, n, p| read_strategies(cx, n, p)) {
+            Some(d) => s.run_task_default_strategy = d,
+            None => ok = false,
+        }
+    }
+    if let Some(v) = t.opt(cx, "agent_version", |cx, n, p| cx.string(n, p)) {
+        s.agent_version = v;
+    }
+    t.finish(cx);
+    ok.then_some(s)
+}
+
+fn read_instance_type(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<InstanceType> {
+    let mut t = cx.table(n, path)?;
+    let name = t.req(cx, "name", "a type name such as \"bench.4c16g\"", |cx, n, p| cx.string(n, p));
+    let cpu_units = match (t.has("vcpu"), t.has("cpu_units")) {
+        (true, true) => {
+            let origin = t.origin.clone();
+            cx.error(&origin, &t.child("cpu_units"), "give vcpu or cpu_units, not both");
+            None
+        }
+        (_, true) => t.opt(cx, "cpu_units", |cx, n, p| cx.u32(n, p, 128, 1024 * 1024)),
+        _ => t.req(cx, "vcpu", "a vCPU count (or cpu_units)", |cx, n, p| cx.u32(n, p, 1, 1024)).map(|v| v * 1024),
+    };
+    let memory_mib = match (t.has("memory_gib"), t.has("memory_mib")) {
+        (true, true) => {
+            let origin = t.origin.clone();
+            cx.error(&origin, &t.child("memory_mib"), "give memory_gib or memory_mib, not both");
+            None
+        }
+        (true, _) => t.opt(cx, "memory_gib", |cx, n, p| cx.number(n, p, 0.125, 32768.0)).map(|g| (g * 1024.0).round() as u32),
+        _ => t.req(cx, "memory_mib", "memory in MiB (or memory_gib)", |cx, n, p| cx.u32(n, p, 128, u32::MAX / 2)),
+    };
+    let registered = t.opt(cx, "registered_memory_mib", |cx, n, p| cx.u32(n, p, 1, u32::MAX / 2));
+    let architecture = t
+        .opt(cx, "architecture", |cx, n, p| cx.one_of(n, p, &["x86_64", "arm64"]))
+        .map_or("x86_64".to_string(), |i| ["x86_64", "arm64"][i].to_string());
+    let max_enis = t.opt(cx, "max_enis", |cx, n, p| cx.u32(n, p, 1, 1000)).unwrap_or(3);
+    let price = t.opt(cx, "price_per_hour_usd", |cx, n, p| cx.number(n, p, 0.0, 1000.0)).unwrap_or(0.0);
+    t.finish(cx);
+    let memory_mib = memory_mib?;
+    if let Some(r) = registered {
+        if r > memory_mib {
+            cx.error(n_origin(n), &format!("{path}.registered_memory_mib"), format!("got {r}; cannot exceed memory ({memory_mib} MiB)"));
+            return None;
+        }
+    }
+    Some(InstanceType {
+        name: name?,
+        cpu_units: cpu_units?,
+        memory_mib,
+        registered_memory_mib: registered,
+        architecture,
+        max_enis,
+        price_per_hour_usd: price,
+    })
+}
+
+fn n_origin(n: &Node) -> &Origin {
+    &n.origin
+}
+
+fn read_string_list(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<String>> {
+    let items = cx.array(n, path)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, it) in items.iter().enumerate() {
+        match cx.string(it, &format!("{path}[{i}]")) {
+            Some(s) => out.push(s),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn read_attributes(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<(String, String)>> {
+    let Kind::Table(entries) = &n.kind else {
+        cx.error(&n.origin, path, format!("got {}; expected a table of name = \"value\"", n.kind.describe()));
+        return None;
+    };
+    let mut out = Vec::new();
+    for (k, origin, v) in entries {
+        let p = format!("{path}.{k}");
+        if k.is_empty() || k.len() > 128 || !k.chars().all(|c| c.is_ascii_alphanumeric() || "-_./@".contains(c)) {
+            cx.error(origin, &p, "attribute names are 1-128 letters, digits, '-', '_', '.', '/' or '@' (ECS-DG task-placement-constraints.html)");
+            continue;
+        }
+        if k.starts_with("ecs.") {
+            cx.error(origin, &p, "names starting with \"ecs.\" are built-in attributes that ecsim sets itself");
+            continue;
+        }
+        if let Some(s) = cx.string(v, &p) {
+            if s.len() > 128 {
+                cx.error(&v.origin, &p, "attribute values are at most 128 characters");
+            }
+            out.push((k.clone(), s));
+        }
+    }
+    Some(out)
+}
+
+fn read_group(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    name: Option<String>,
+    types: &[InstanceType],
+) -> Option<InstanceGroup> {
+    let ty = t.req(cx, "instance_type", "an instance type from the catalog or [[instance_types]]", |cx, n, p| {
+        let s = cx.string(n, p)?;
+        match types.iter().position(|x| x.name == s) {
+            Some(i) => Some(i),
+            None => {
+                let mut near: Vec<&str> = types.iter().map(|x| x.name.as_str()).filter(|x| x.split('.').next() == s.split('.').next()).collect();
+                if near.is_empty() {
+                    near = types.iter().map(|x| x.name.as_str()).take(8).collect();
+                }
+                cx.error(&n.origin, p, format!("unknown instance type \"{s}\"; known types include {} (see sim/model/data/ec2-instance-types.csv, or define it under [[instance_types]])", near.join(", ")));
+                None
+            }
+        }
+    });
+    let count = t.req(cx, "count", "a number of instances", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
+    let azs = t
+        .opt(cx, "availability_zones", |cx, n, p| {
+            let v = read_string_list(cx, n, p)?;
+            if v.is_empty() {
+                cx.error(&n.origin, p, "expected at least one Availability Zone");
+                return None;
+            }
+            Some(v)
+        })
+        .unwrap_or_else(|| vec!["us-east-1a".into()]);
+    let attributes = t.opt(cx, "attributes", |cx, n, p| read_attributes(cx, n, p)).unwrap_or_default();
+    let reserved = t.opt(cx, "reserved_memory_mib", |cx, n, p| cx.u32(n, p, 0, 1 << 20)).unwrap_or(0);
+    let launch_delay = if t.has("launch_delay") { t.opt(cx, "launch_delay", |cx, n, p| read_dist(cx, n, p))? } else { Dist::Fixed(0) };
+    let group_name = match name {
+        Some(n) => n,
+        None => t.req(cx, "name", "a group name", |cx, n, p| cx.string(n, p))?,
+    };
+    Some(InstanceGroup {
+        name: group_name,
+        instance_type: ty?,
+        count: count?,
+        availability_zones: azs,
+        attributes,
+        reserved_memory_mib: reserved,
+        launch_delay,
+    })
+}
+
+fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -> Option<ClusterDef> {
+    let mut t = cx.table(n, path)?;
+    let name = t.req(cx, "name", "a cluster name", |cx, n, p| cx.string(n, p));
+    let mut groups = Vec::new();
+    let mut ok = true;
+    if t.has("instance_type") || t.has("count") {
+        match read_group(cx, &mut t, name.clone(), types) {
+            Some(g) => groups.push(g),
+            None => ok = false,
+        }
+    }
+    if let Some(items) = t.opt(cx, "instance_groups", |cx, n, p| cx.array(n, p)) {
+        for (i, g) in items.iter().enumerate() {
+            let gp = format!("{path}.instance_groups[{i}]");
+            let Some(mut gt) = cx.table(g, &gp) else {
+                ok = false;
+                continue;
+            };
+            match read_group(cx, &mut gt, None, types) {
+                Some(g) => groups.push(g),
+                None => ok = false,
+            }
+            gt.finish(cx);
+        }
+    }
+    if groups.is_empty() && ok {
+        let origin = t.origin.clone();
+        cx.error(&origin, path, "a cluster needs instance_type and count, or [[clusters.instance_groups]]");
+        ok = false;
+    }
+    t.finish(cx);
+    let name = name?;
+    ok.then_some(ClusterDef { name, groups })
+}
+
+fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
+    if let Kind::Str(_) = n.kind {
+        return cx.duration(n, path).map(Dist::Fixed);
+    }
+    let mut t = cx.table(n, path)?;
+    const KINDS: [&str; 5] = ["fixed", "exponential", "lognormal", "uniform", "empirical"];
+    let kind = t.req(cx, "dist", &format!("one of {}", quote_list(&KINDS)), |cx, n, p| cx.one_of(n, p, &KINDS));
+    let d = match kind {
+        Some(0) => t.req(cx, "value", "a duration", |cx, n, p| cx.duration(n, p)).map(Dist::Fixed),
+        Some(1) => t.req(cx, "mean", "a duration", |cx, n, p| cx.duration(n, p)).map(|m| Dist::Exponential { mean_ms: m as f64 }),
+        Some(2) => {
+            let median = t.req(cx, "median", "a duration", |cx, n, p| cx.duration(n, p));
+            let sigma = t.req(cx, "sigma", "the standard deviation of ln(x), e.g. 0.5", |cx, n, p| cx.number(n, p, 0.0, 10.0));
+            match (median, sigma) {
+                (Some(m), Some(s)) if m > 0 => Some(Dist::LogNormal { median_ms: m as f64, sigma: s }),
+                (Some(_), Some(_)) => {
+                    cx.error(&n.origin, &format!("{path}.median"), "expected a positive duration");
+                    None
+                }
+                _ => None,
+            }
+        }
+        Some(3) => {
+            let min = t.req(cx, "min", "a duration", |cx, n, p| cx.duration(n, p));
+            let max = t.req(cx, "max", "a duration", |cx, n, p| cx.duration(n, p));
+            match (min, max) {
+                (Some(a), Some(b)) if a <= b => Some(Dist::Uniform { min_ms: a, max_ms: b }),
+                (Some(a), Some(b)) => {
+                    cx.error(&n.origin, &format!("{path}.max"), format!("max ({b} ms) is below min ({a} ms)"));
+                    None
+                }
+                _ => None,
+            }
+        }
+        Some(4) => {
+            let values = t.req(cx, "values", "an array of durations", |cx, n, p| {
+                let items = cx.array(n, p)?;
+                let v: Vec<Option<u64>> = items.iter().enumerate().map(|(i, x)| cx.duration(x, &format!("{p}[{i}]"))).collect();
+                if v.is_empty() {
+                    cx.error(&n.origin, p, "expected at least one value");
+                    return None;
+                }
+                v.into_iter().collect::<Option<Vec<u64>>>()
+            });
+            let weights = t.opt(cx, "weights", |cx, n, p| {
+                let items = cx.array(n, p)?;
+                items.iter().enumerate().map(|(i, x)| cx.number(x, &format!("{p}[{i}]"), 0.0, 1e12)).collect::<Option<Vec<f64>>>()
+            });
+            let values = values?;
+            let weights = weights.unwrap_or_else(|| vec![1.0; values.len()]);
+            if weights.len() != values.len() || weights.iter().sum::<f64>() <= 0.0 {
+                cx.error(&n.origin, &format!("{path}.weights"), format!("expected {} non-negative weights with a positive sum", values.len()));
+                None
+            } else {
+                let mut acc = 0.0;
+                let cumulative = weights.iter().map(|w| { acc += w; acc }).collect();
+                Some(Dist::Empirical { values_ms: values, cumulative })
+            }
+        }
+        _ => None,
+    };
+    t.finish(cx);
+    d
+}
+
+fn read_strategies(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<Strategy>> {
+    let items = cx.array(n, path)?;
+    if items.len() > MAX_STRATEGIES {
+        cx.error(&n.origin, path, format!("got {} strategies; ECS allows at most {MAX_STRATEGIES} (ECS-API CreateService/RunTask)", items.len()));
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, it) in items.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let Some(mut t) = cx.table(it, &p) else {
+            ok = false;
+            continue;
+        };
+        let ty = t.req(cx, "type", "\"binpack\", \"spread\" or \"random\"", |cx, n, p| cx.one_of(n, p, &["binpack", "spread", "random"]));
+        let s = match ty {
+            Some(0) => t
+                .req(cx, "field", "\"cpu\" or \"memory\"", |cx, n, p| cx.one_of(n, p, &["cpu", "memory"]))
+                .map(|f| Strategy::Binpack([BinpackField::Cpu, BinpackField::Memory][f])),
+            Some(1) => t.req(cx, "field", "\"instanceId\", \"host\" or \"attribute:NAME\"", |cx, n, p| {
+                let f = cx.string(n, p)?;
+                match f.as_str() {
+                    "instanceId" | "host" => Some(Strategy::Spread(SpreadField::Instance)),
+                    a if a.starts_with("attribute:") && a.len() > 10 => Some(Strategy::Spread(SpreadField::Attribute(a[10..].to_string()))),
+                    _ => {
+                        cx.error(&n.origin, p, format!("got \"{f}\"; expected \"instanceId\", \"host\" or \"attribute:NAME\" such as \"attribute:ecs.availability-zone\""));
+                        None
+                    }
+                }
+            }),
+            Some(_) => Some(Strategy::Random),
+            None => None,
+        };
+        if ty == Some(2) && t.has("field") {
+            let _ = t.get("field");
+            cx.error(&it.origin, &format!("{p}.field"), "random takes no field");
+        }
+        t.finish(cx);
+        match s {
+            Some(s) => out.push(s),
+            None => ok = false,
+        }
+    }
+    (ok && items.len() <= MAX_STRATEGIES).then_some(out)
+}
+
+fn read_constraints(cx: &mut Cx<'_>, n: &Node, path: &str, allow_distinct: bool) -> Option<Vec<(String, Constraint)>> {
+    let items = cx.array(n, path)?;
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, it) in items.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let Some(mut t) = cx.table(it, &p) else {
+            ok = false;
+            continue;
+        };
+        let allowed: &[&str] = if allow_distinct { &["distinctInstance", "memberOf"] } else { &["memberOf"] };
+        let ty = t.req(cx, "type", &quote_list(allowed), |cx, n, p| cx.one_of(n, p, allowed));
+        let c = match ty.map(|i| allowed[i]) {
+            Some("distinctInstance") => {
+                if t.has("expression") {
+                    let _ = t.get("expression");
+                    cx.error(&it.origin, &format!("{p}.expression"), "distinctInstance takes no expression");
+                }
+                Some(("distinctInstance".to_string(), Constraint::DistinctInstance))
+            }
+            Some(_) => t.req(cx, "expression", "a cluster query language expression", |cx, n, p| {
+                let src = cx.string(n, p)?;
+                match Expr::parse(&src) {
+                    Ok(e) => Some((format!("memberOf({src})"), Constraint::MemberOf(e))),
+                    Err(e) => {
+                        cx.error_at(&n.origin, e.offset + 1, p, format!("invalid expression \"{src}\": {}", e.message));
+                        None
+                    }
+                }
+            }),
+            None => None,
+        };
+        t.finish(cx);
+        match c {
+            Some(c) => out.push(c),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDefinition> {
+    let mut t = cx.table(n, path)?;
+    let family = t.req(cx, "family", "a family name", |cx, n, p| cx.string(n, p));
+    let task_cpu = t.opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 128, 196_608));
+    let task_mem = t.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
+    let mode = t
+        .opt(cx, "network_mode", |cx, n, p| cx.one_of(n, p, &["bridge", "host", "awsvpc", "none"]))
+        .map_or(NetworkMode::Bridge, |i| [NetworkMode::Bridge, NetworkMode::Host, NetworkMode::Awsvpc, NetworkMode::None][i]);
+    let constraints = t.opt(cx, "placement_constraints", |cx, n, p| read_constraints(cx, n, p, false)).unwrap_or_default();
+    let mut cpu_sum = 0u32;
+    let mut mem_sum = 0u32;
+    let mut mem_missing = false;
+    let mut ports: Vec<HostPort> = Vec::new();
+    let mut ok = true;
+    if let Some(items) = t.opt(cx, "containers", |cx, n, p| cx.array(n, p)) {
+        for (i, c) in items.iter().enumerate() {
+            let cp = format!("{path}.containers[{i}]");
+            let Some(mut ct) = cx.table(c, &cp) else {
+                ok = false;
+                continue;
+            };
+            let _name = ct.req(cx, "name", "a container name", |cx, n, p| cx.string(n, p));
+            cpu_sum += ct.opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 0, 196_608)).unwrap_or(0);
+            let hard = ct.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
+            let soft = ct.opt(cx, "memory_reservation", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
+            if let (Some(h), Some(s)) = (hard, soft) {
+                if h <= s {
+                    cx.error(&c.origin, &format!("{cp}.memory"), format!("memory ({h}) must be greater than memory_reservation ({s}) (ECS-DG task_definition_parameters.html)"));
+                    ok = false;
+                }
+            }
+            // ECS-DG task_definition_parameters.html: the soft limit is what placement reserves.
+            match soft.or(hard) {
+                Some(m) => mem_sum += m,
+                None => mem_missing = true,
+            }
+            if let Some(pm) = ct.opt(cx, "port_mappings", |cx, n, p| cx.array(n, p)) {
+                for (j, m) in pm.iter().enumerate() {
+                    let mp = format!("{cp}.port_mappings[{j}]");
+                    let Some(mut mt) = cx.table(m, &mp) else {
+                        ok = false;
+                        continue;
+                    };
+                    let cport = mt.req(cx, "container_port", "a port from 1 to 65535", |cx, n, p| cx.u32(n, p, 1, 65535));
+                    let hport = mt.opt(cx, "host_port", |cx, n, p| cx.u32(n, p, 0, 65535));
+                    let udp = mt.opt(cx, "protocol", |cx, n, p| cx.one_of(n, p, &["tcp", "udp"])).is_some_and(|i| i == 1);
+                    mt.finish(cx);
+                    let static_port = match mode {
+                        NetworkMode::Host | NetworkMode::Awsvpc => cport,
+                        NetworkMode::Bridge => hport.filter(|&h| h != 0),
+                        NetworkMode::None => None,
+                    };
+                    if let Some(p) = static_port {
+                        let hp = host_port(p as u16, udp);
+                        if ports.contains(&hp) {
+                            cx.error(&m.origin, &mp, format!("host port {p} is mapped twice in this task definition"));
+                            ok = false;
+                        }
+                        ports.push(hp);
+                    }
+                }
+            }
+            ct.finish(cx);
+        }
+    }
+    t.finish(cx);
+    let cpu = task_cpu.unwrap_or(cpu_sum);
+    let memory = match task_mem {
+        Some(m) => m,
+        None if mem_missing || mem_sum == 0 => {
+            cx.error(&n.origin, &format!("{path}.memory"), "missing; the EC2 launch type needs task-level memory or memory/memory_reservation on every container (ECS-DG task_definition_parameters.html)");
+            return None;
+        }
+        None => mem_sum,
+    };
+    if constraints.len() > MAX_CONSTRAINTS {
+        cx.error(&n.origin, &format!("{path}.placement_constraints"), format!("at most {MAX_CONSTRAINTS} constraints per task"));
+        ok = false;
+    }
+    ports.sort_unstable();
+    if !ok {
+        return None;
+    }
+    Some(TaskDefinition {
+        family: family?,
+        cpu_units: cpu,
+        memory_mib: memory,
+        network_mode: mode,
+        host_ports: ports,
+        constraints,
+    })
+}
+
+fn resolve(cx: &mut Cx<'_>, n: &Node, path: &str, names: &[&str], what: &str) -> Option<usize> {
+    let s = cx.string(n, path)?;
+    match names.iter().position(|x| *x == s) {
+        Some(i) => Some(i),
+        None => {
+            cx.error(&n.origin, path, format!("no {what} named \"{s}\"; defined: {}", if names.is_empty() { "none".to_string() } else { quote_list(names) }));
+            None
+        }
+    }
+}
+
+fn read_service(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[TaskDefinition]) -> Option<ServiceDef> {
+    let mut t = cx.table(n, path)?;
+    let name = t.req(cx, "name", "a service name", |cx, n, p| cx.string(n, p));
+    let cluster = match t.get("cluster") {
+        Some(c) => resolve(cx, c, &t.child("cluster"), clusters, "cluster"),
+        None => (!clusters.is_empty()).then_some(0),
+    };
+    let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
+    let def = t.req(cx, "task_definition", "a task definition family", |cx, n, p| resolve(cx, n, p, &def_names, "task definition"));
+    let daemon = t
+        .opt(cx, "scheduling_strategy", |cx, n, p| cx.one_of(n, p, &["REPLICA", "DAEMON"]))
+        .is_some_and(|i| i == 1);
+    let desired = if daemon {
+        if t.has("desired_count") {
+            let _ = t.get("desired_count");
+            cx.error(&n.origin, &t.child("desired_count"), "a DAEMON service has no desired count: it runs one task on every eligible instance (ECS-DG ecs_services.html)");
+        }
+        Some(0)
+    } else {
+        t.req(cx, "desired_count", "a number of tasks", |cx, n, p| cx.u32(n, p, 0, 10_000_000))
+    };
+    let strategy = if t.has("placement_strategy") {
+        if daemon {
+            let _ = t.get("placement_strategy");
+            cx.error(&n.origin, &t.child("placement_strategy"), "a DAEMON service takes no placement strategy (ECS-DG ecs_services.html)");
+            None
+        } else {
+            t.opt(cx, "placement_strategy", |cx, n, p| read_strategies(cx, n, p))
+        }
+    } else {
+        Some(default_service_strategy())
+    };
+    let svc_constraints = t.opt(cx, "placement_constraints", |cx, n, p| read_constraints(cx, n, p, true));
+    let (max_pct, min_pct) = match t.get("deployment_configuration") {
+        Some(dn) => {
+            let dp = t.child("deployment_configuration");
+            match cx.table(dn, &dp) {
+                Some(mut dt) => {
+                    let max = dt.opt(cx, "maximum_percent", |cx, n, p| cx.u32(n, p, 100, 200)).unwrap_or(if daemon { 100 } else { 200 });
+                    let min = dt.opt(cx, "minimum_healthy_percent", |cx, n, p| cx.u32(n, p, 0, 100)).unwrap_or(if daemon { 0 } else { 100 });
+                    dt.finish(cx);
+                    if daemon && max != 100 {
+                        cx.error(&dn.origin, &format!("{dp}.maximum_percent"), "a DAEMON service's maximum_percent must be 100 (ECS-DG deployment-type-ecs.html)");
+                    }
+                    (max, min)
+                }
+                None => (200, 100),
+            }
+        }
+        None => if daemon { (100, 0) } else { (200, 100) },
+    };
+    t.finish(cx);
+    let def = def?;
+    let mut constraints: Vec<(String, Constraint)> = defs[def].constraints.clone();
+    constraints.extend(svc_constraints.unwrap_or_default());
+    if constraints.len() > MAX_CONSTRAINTS {
+        cx.error(&n.origin, &format!("{path}.placement_constraints"), format!("{} constraints with the task definition's; ECS allows at most {MAX_CONSTRAINTS} per task", constraints.len()));
+        return None;
+    }
+    Some(ServiceDef {
+        name: name?,
+        cluster: cluster?,
+        task_definition: def,
+        scheduling: if daemon { SchedulingStrategy::Daemon } else { SchedulingStrategy::Replica },
+        desired_count: desired?,
+        strategy: strategy?,
+        constraints: constraints.into_iter().map(|c| c.1).collect(),
+        maximum_percent: max_pct,
+        minimum_healthy_percent: min_pct,
+    })
+}
+
+fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arrival> {
+    let mut t = cx.table(n, path)?;
+    let ty = t.req(cx, "type", "\"list\" or \"poisson\"", |cx, n, p| cx.one_of(n, p, &["list", "poisson"]));
+    let a = match ty {
+        Some(0) => t.req(cx, "at", "an array of times such as [\"0s\", \"10m\"]", |cx, n, p| {
+            let items = cx.array(n, p)?;
+            let v: Option<Vec<u64>> = items.iter().enumerate().map(|(i, x)| cx.duration(x, &format!("{p}[{i}]"))).collect::<Vec<_>>().into_iter().collect();
+            let mut v = v?;
+            v.sort_unstable();
+            Some(Arrival::List(v))
+        }),
+        Some(_) => {
+            let rate = t.req(cx, "rate_per_s", "tasks per second", |cx, n, p| {
+                let r = cx.number(n, p, 0.0, 1e6)?;
+                if r <= 0.0 {
+                    cx.error(&n.origin, p, "expected a positive rate");
+                    return None;
+                }
+                Some(r)
+            });
+            let start = t.opt(cx, "start", |cx, n, p| cx.duration(n, p)).unwrap_or(0);
+            let count = t.opt(cx, "count", |cx, n, p| cx.int(n, p, 0, i64::MAX)).map(|c| c as u64);
+            let end = t.opt(cx, "end", |cx, n, p| cx.duration(n, p));
+            Some(Arrival::Poisson { rate_per_s: rate?, start_ms: start, count, end_ms: end })
+        }
+        None => None,
+    };
+    t.finish(cx);
+    a
+}
+
+fn read_job(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[&str], default_strategy: &[Strategy]) -> Option<JobDef> {
+    let mut t = cx.table(n, path)?;
+    let name = t.req(cx, "name", "a job name", |cx, n, p| cx.string(n, p));
+    let cluster = match t.get("cluster") {
+        Some(c) => resolve(cx, c, &t.child("cluster"), clusters, "cluster"),
+        None => (!clusters.is_empty()).then_some(0),
+    };
+    let mix = match (t.has("task_definition"), t.has("task_mix")) {
+        (true, true) => {
+            let _ = (t.get("task_definition"), t.get("task_mix"));
+            cx.error(&n.origin, &t.child("task_mix"), "give task_definition or task_mix, not both");
+            None
+        }
+        (false, true) => t.opt(cx, "task_mix", |cx, n, p| {
+            let items = cx.array(n, p)?;
+            let mut out = Vec::new();
+            let mut ok = true;
+            for (i, it) in items.iter().enumerate() {
+                let ip = format!("{p}[{i}]");
+                let Some(mut mt) = cx.table(it, &ip) else {
+                    ok = false;
+                    continue;
+                };
+                let d = mt.req(cx, "task_definition", "a task definition family", |cx, n, p| resolve(cx, n, p, defs, "task definition"));
+                let w = mt.opt(cx, "weight", |cx, n, p| cx.number(n, p, 0.0, 1e12)).unwrap_or(1.0);
+                mt.finish(cx);
+                match d {
+                    Some(d) => out.push((d, w)),
+                    None => ok = false,
+                }
+            }
+            if ok && (out.is_empty() || out.iter().map(|m| m.1).sum::<f64>() <= 0.0) {
+                cx.error(&n.origin, p, "expected at least one entry and a positive total weight");
+                ok = false;
+            }
+            ok.then_some(out)
+        }),
+        _ => t.req(cx, "task_definition", "a task definition family (or task_mix)", |cx, n, p| resolve(cx, n, p, defs, "task definition")).map(|d| vec![(d, 1.0)]),
+    };
+    let arrival = t.req(cx, "arrival", "a table with type = \"list\" or \"poisson\"", |cx, n, p| read_arrival(cx, n, p));
+    let run_time = t.req(cx, "run_time", "a duration or a distribution table", |cx, n, p| read_dist(cx, n, p));
+    let on_no = t
+        .opt(cx, "on_no_capacity", |cx, n, p| cx.one_of(n, p, &["fail", "wait"]))
+        .map_or(OnNoCapacity::Fail, |i| [OnNoCapacity::Fail, OnNoCapacity::Wait][i]);
+    let group = t.opt(cx, "group", |cx, n, p| {
+        let g = cx.string(n, p)?;
+        if g.len() > 255 {
+            cx.error(&n.origin, p, "a task group name is at most 255 characters (ECS-DG task-groups.html)");
+            return None;
+        }
+        Some(g)
+    });
+    let strategy = if t.has("placement_strategy") {
+        t.opt(cx, "placement_strategy", |cx, n, p| read_strategies(cx, n, p))
+    } else {
+        Some(default_strategy.to_vec())
+    };
+    let constraints = t.opt(cx, "placement_constraints", |cx, n, p| read_constraints(cx, n, p, true));
+    t.finish(cx);
+    Some(JobDef {
+        name: name?,
+        cluster: cluster?,
+        mix: mix?,
+        arrival: arrival?,
+        run_time: run_time?,
+        on_no_capacity: on_no,
+        group,
+        strategy: strategy?,
+        constraints: constraints.unwrap_or_default().into_iter().map(|c| c.1).collect(),
+    })
+}
+
+fn read_action(cx: &mut Cx<'_>, n: &Node, path: &str, services: &[&str]) -> Option<Action> {
+    let mut t = cx.table(n, path)?;
+    let at = t.req(cx, "at", "a time such as \"30m\"", |cx, n, p| cx.duration(n, p));
+    let ty = t.req(cx, "type", "\"set_desired_count\"", |cx, n, p| cx.one_of(n, p, &["set_desired_count"]));
+    let kind = match ty {
+        Some(_) => {
+            let s = t.req(cx, "service", "a service name", |cx, n, p| resolve(cx, n, p, services, "service"));
+            let d = t.req(cx, "desired_count", "a number of tasks", |cx, n, p| cx.u32(n, p, 0, 10_000_000));
+            match (s, d) {
+                (Some(service), Some(desired_count)) => Some(ActionKind::SetDesiredCount { service, desired_count }),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    t.finish(cx);
+    Some(Action { at_ms: at?, kind: kind? })
+}
+
+/// A task that no instance type of its cluster could ever hold is an error, not a run outcome.
+#[allow(clippy::too_many_arguments)]
+fn check_fits(
+    cx: &mut Cx<'_>,
+    root: &Node,
+    clusters: &[ClusterDef],
+    types: &[InstanceType],
+    defs: &[TaskDefinition],
+    services: &[ServiceDef],
+    jobs: &[JobDef],
+    settings: &Settings,
+) {
+    let origin_of = |list: &str, i: usize| -> Origin {
+        let Kind::Table(e) = &root.kind else { return Origin::Unknown };
+        e.iter()
+            .find(|(k, _, _)| k == list)
+            .and_then(|(_, _, n)| if let Kind::Array(a) = &n.kind { a.get(i).map(|x| x.origin.clone()) } else { None })
+            .unwrap_or(Origin::Unknown)
+    };
+    let check = |cx: &mut Cx<'_>, cluster: usize, def: usize, origin: Origin, path: String| {
+        let Some(c) = clusters.get(cluster) else { return };
+        let d = &defs[def];
+        let fits = c.groups.iter().any(|g| {
+            let ty = &types[g.instance_type];
+            ty.cpu_units >= d.cpu_units
+                && ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib) >= d.memory_mib
+                && (d.network_mode != NetworkMode::Awsvpc || ty.eni_tasks() > 0)
+        });
+        if !fits {
+            let largest: Vec<String> = c
+                .groups
+                .iter()
+                .map(|g| {
+                    let ty = &types[g.instance_type];
+                    format!("{} registers {} CPU units / {} MiB", ty.name, ty.cpu_units, ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib))
+                })
+                .collect();
+            cx.error(&origin, &path, format!(
+                "task definition \"{}\" needs {} CPU units and {} MiB{}, more than any instance type in cluster \"{}\" can hold ({})",
+                d.family, d.cpu_units, d.memory_mib, if d.network_mode == NetworkMode::Awsvpc { " and an ENI" } else { "" }, c.name, largest.join("; ")
+            ));
+        }
+    };
+    for (i, s) in services.iter().enumerate() {
+        check(cx, s.cluster, s.task_definition, origin_of("services", i), format!("services[{i}].task_definition"));
+    }
+    for (i, j) in jobs.iter().enumerate() {
+        for (k, &(d, _)) in j.mix.iter().enumerate() {
+            let path = if j.mix.len() == 1 { format!("jobs[{i}].task_definition") } else { format!("jobs[{i}].task_mix[{k}]") };
+            check(cx, j.cluster, d, origin_of("jobs", i), path);
+        }
+    }
+}
