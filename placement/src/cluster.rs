@@ -147,6 +147,7 @@ pub struct Cluster {
     rng: Pcg64Mcg,
     registered: (u64, u64),
     reserved: (u64, u64),
+    in_use: u32,
 }
 
 impl Cluster {
@@ -175,6 +176,7 @@ impl Cluster {
             rng: Pcg64Mcg::seed_from_u64(tie_seed),
             registered: (0, 0),
             reserved: (0, 0),
+            in_use: 0,
         }
     }
 
@@ -334,6 +336,9 @@ impl Cluster {
             inst.ports.insert(at, p);
         }
         inst.running += 1;
+        if inst.running == 1 {
+            self.in_use += 1;
+        }
         match inst.groups.binary_search_by_key(&req.group, |&(k, _)| k) {
             Ok(at) => inst.groups[at].1 += 1,
             Err(at) => inst.groups.insert(at, (req.group, 1)),
@@ -361,6 +366,9 @@ impl Cluster {
             inst.ports.remove(at);
         }
         inst.running -= 1;
+        if inst.running == 0 {
+            self.in_use -= 1;
+        }
         let at = inst.groups.binary_search_by_key(&req.group, |&(k, _)| k).expect("group present");
         inst.groups[at].1 -= 1;
         if inst.groups[at].1 == 0 {
@@ -492,6 +500,11 @@ impl Cluster {
         let k = self.keys.get(name)?;
         let v = self.insts[id.0 as usize].attr(k);
         (v != NO_VALUE).then(|| self.values.name(v))
+    }
+
+    /// Instances running at least one task.
+    pub fn instances_in_use(&self) -> u32 {
+        self.in_use
     }
 
     /// Sums over ACTIVE and DRAINING instances: (registered cpu, registered memory, reserved cpu,

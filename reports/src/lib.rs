@@ -11,7 +11,8 @@ use ecsim_model::record::{EventRecord, MetricsRow, RunHeader, Sink, Summary, Sum
 
 /// Column names of `events.csv`.
 pub const EVENT_COLUMNS: [&str; 9] = ["time_ms", "kind", "entity", "service", "job", "instance", "from", "to", "reason"];
-/// Fixed column names of `metrics.csv`; per service, `NAME.desired`, `NAME.running` and `NAME.pending` follow.
+/// Fixed column names of `metrics.csv`; per cluster, `NAME.instances_in_use`,
+/// `NAME.cpu_reserved_pct` and `NAME.memory_reserved_pct` follow, then per service, `NAME.desired`, `NAME.running` and `NAME.pending` follow.
 pub const METRIC_COLUMNS: [&str; 10] = [
     "time_ms",
     "instances_launching",
@@ -122,6 +123,11 @@ impl<W: Write> Sink for CsvSink<W> {
         }
         if let Some(t) = self.metrics.as_mut() {
             let mut cols: Vec<String> = METRIC_COLUMNS.iter().map(|s| s.to_string()).collect();
+            for c in h.clusters {
+                for k in ["instances_in_use", "cpu_reserved_pct", "memory_reserved_pct"] {
+                    cols.push(format!("{c}.{k}"));
+                }
+            }
             for s in h.services {
                 for k in ["desired", "running", "pending"] {
                     cols.push(format!("{s}.{k}"));
@@ -179,6 +185,11 @@ impl<W: Write> Sink for CsvSink<W> {
             num(w, b, m.tasks_running)?;
             pct(w, b, m.cpu_reserved_pct)?;
             pct(w, b, m.memory_reserved_pct)?;
+            for c in m.clusters {
+                num(w, b, c.instances_in_use)?;
+                pct(w, b, c.cpu_reserved_pct)?;
+                pct(w, b, c.memory_reserved_pct)?;
+            }
             for s in m.services {
                 num(w, b, s.desired)?;
                 num(w, b, s.running)?;
@@ -280,13 +291,25 @@ pub fn summary_text(s: &Summary, output: &str) -> String {
             thousands(s.tasks_stopped_by_scheduler)
         );
     }
-    let _ = writeln!(o, "  wait         mean {:.0} ms, max {} ms", s.mean_wait_ms, thousands(s.max_wait_ms));
+    let _ = writeln!(
+        o,
+        "  wait         mean {}, max {} (creation to placement)",
+        ecsim_engine_like_duration(s.mean_wait_ms.round() as u64),
+        ecsim_engine_like_duration(s.max_wait_ms)
+    );
     let _ = writeln!(
         o,
         "  reserved     CPU {:.1} %, memory {:.1} % (time-weighted over registered capacity)",
         s.mean_cpu_reserved_pct, s.mean_memory_reserved_pct
     );
     let _ = writeln!(o, "  instances    peak {}, {:.1} instance-hours", thousands(s.peak_instances), s.instance_hours);
+    for c in &s.clusters {
+        let _ = writeln!(
+            o,
+            "  cluster {:<12} {:.1} instances in use on average (peak {}), CPU {:.1} %, memory {:.1} % reserved",
+            c.name, c.mean_instances_in_use, c.peak_instances_in_use, c.mean_cpu_reserved_pct, c.mean_memory_reserved_pct
+        );
+    }
     let _ = writeln!(o, "  events hash  {}", s.events_hash);
     let _ = writeln!(o, "  output       {output}");
     o
@@ -296,20 +319,22 @@ fn ecsim_engine_like_duration(ms: u64) -> String {
     let (h, m, sec) = (ms / 3_600_000, (ms / 60_000) % 60, (ms / 1000) % 60);
     if h > 0 {
         format!("{h}h {m:02}m {sec:02}s")
-    } else {
+    } else if m > 0 {
         format!("{m}m {sec:02}s")
+    } else {
+        format!("{}.{:03}s", ms / 1000, ms % 1000)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ecsim_model::record::{EventKind, ServiceSample};
+    use ecsim_model::record::{ClusterSample, EventKind, ServiceSample};
 
     #[test]
     fn csv_rows_quote_hostile_names_and_keep_columns() {
         let mut sink = CsvSink::new(Some(Vec::new()), Some(Vec::new()), None);
-        sink.begin(&RunHeader { services: &["web,\"x\""] });
+        sink.begin(&RunHeader { clusters: &["c1"], services: &["web,\"x\""] });
         sink.event(&EventRecord {
             time_ms: 5,
             kind: EventKind::Task,
@@ -332,6 +357,7 @@ mod tests {
             tasks_running: 1,
             cpu_reserved_pct: 12.5,
             memory_reserved_pct: 1.0 / 3.0,
+            clusters: &[ClusterSample { instances_in_use: 2, cpu_reserved_pct: 12.5, memory_reserved_pct: 1.0 / 3.0 }],
             services: &[ServiceSample { desired: 2, running: 1, pending: 0 }],
         });
         sink.events.as_mut().unwrap().w.flush().unwrap();
@@ -339,7 +365,7 @@ mod tests {
         let ev = String::from_utf8(sink.events.as_mut().unwrap().w.get_ref().clone()).unwrap();
         assert_eq!(ev, "time_ms,kind,entity,service,job,instance,from,to,reason\n5,task,7,\"web,\"\"x\"\"\",,i-1,PENDING,RUNNING,\n");
         let me = String::from_utf8(sink.metrics.as_mut().unwrap().w.get_ref().clone()).unwrap();
-        assert!(me.ends_with("60000,0,2,0,0,0,0,1,12.500,0.333,2,1,0\n"), "{me}");
+        assert!(me.ends_with("60000,0,2,0,0,0,0,1,12.500,0.333,2,12.500,0.333,2,1,0\n"), "{me}");
         assert!(me.starts_with("time_ms,") && me.contains("\"web,\"\"x\"\".desired\""), "{me}");
     }
 }

@@ -59,6 +59,17 @@ pub struct ServiceSample {
     pub pending: u32,
 }
 
+/// Per-cluster numbers in a metrics row.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ClusterSample {
+    /// Instances running at least one task.
+    pub instances_in_use: u32,
+    /// `CPUReservation`, percent.
+    pub cpu_reserved_pct: f64,
+    /// `MemoryReservation`, percent.
+    pub memory_reserved_pct: f64,
+}
+
 /// One metrics row: the state after every event at or before `time_ms`.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsRow<'a> {
@@ -82,6 +93,8 @@ pub struct MetricsRow<'a> {
     pub cpu_reserved_pct: f64,
     /// Cluster `MemoryReservation`, percent.
     pub memory_reserved_pct: f64,
+    /// Per cluster, in scenario order.
+    pub clusters: &'a [ClusterSample],
     /// Per service, in scenario order.
     pub services: &'a [ServiceSample],
 }
@@ -125,6 +138,8 @@ pub struct TaskRow<'a> {
 /// What the run is about, given to the sink before any record.
 #[derive(Debug, Clone, Copy)]
 pub struct RunHeader<'a> {
+    /// Cluster names, the order of [`MetricsRow::clusters`].
+    pub clusters: &'a [&'a str],
     /// Service names, the order of [`MetricsRow::services`].
     pub services: &'a [&'a str],
 }
@@ -158,6 +173,21 @@ pub enum SummaryValue {
     Int(u64),
     /// A ratio or percentage.
     Float(f64),
+}
+
+/// Per-cluster headline numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSummary {
+    /// Cluster name.
+    pub name: String,
+    /// Time-weighted mean of instances running at least one task.
+    pub mean_instances_in_use: f64,
+    /// Most instances running at least one task at once.
+    pub peak_instances_in_use: u64,
+    /// Time-weighted CPU reservation, percent.
+    pub mean_cpu_reserved_pct: f64,
+    /// Time-weighted memory reservation, percent.
+    pub mean_memory_reserved_pct: f64,
 }
 
 /// The headline numbers of a run.
@@ -203,15 +233,18 @@ pub struct Summary {
     pub instance_hours: f64,
     /// Stable hash of every state change, as 16 hex digits.
     pub events_hash: String,
+    /// Per cluster, in scenario order.
+    pub clusters: Vec<ClusterSummary>,
     /// Wall-clock time of the run, ms (the only field that differs between identical runs).
     pub wall_ms: u64,
 }
 
 impl Summary {
-    /// Flat `(key, value)` pairs in a fixed order, for JSON, CSV and the terminal.
-    pub fn fields(&self) -> Vec<(&'static str, SummaryValue)> {
+    /// Flat `(key, value)` pairs in a fixed order, for JSON, CSV and the terminal. Per-cluster
+    /// values come last, as `cluster.NAME.KEY`, followed by `wall_ms`.
+    pub fn fields(&self) -> Vec<(String, SummaryValue)> {
         use SummaryValue::*;
-        vec![
+        let mut v: Vec<(&str, SummaryValue)> = vec![
             ("scenario", Str(self.scenario.clone())),
             ("seed", Int(self.seed)),
             ("sim_end_ms", Int(self.sim_end_ms)),
@@ -232,7 +265,15 @@ impl Summary {
             ("peak_instances", Int(self.peak_instances)),
             ("instance_hours", Float(self.instance_hours)),
             ("events_hash", Str(self.events_hash.clone())),
-            ("wall_ms", Int(self.wall_ms)),
-        ]
+        ];
+        let mut out: Vec<(String, SummaryValue)> = v.drain(..).map(|(k, x)| (k.to_string(), x)).collect();
+        for c in &self.clusters {
+            out.push((format!("cluster.{}.mean_instances_in_use", c.name), Float(c.mean_instances_in_use)));
+            out.push((format!("cluster.{}.peak_instances_in_use", c.name), Int(c.peak_instances_in_use)));
+            out.push((format!("cluster.{}.mean_cpu_reserved_pct", c.name), Float(c.mean_cpu_reserved_pct)));
+            out.push((format!("cluster.{}.mean_memory_reserved_pct", c.name), Float(c.mean_memory_reserved_pct)));
+        }
+        out.push(("wall_ms".to_string(), Int(self.wall_ms)));
+        out
     }
 }

@@ -138,7 +138,18 @@ struct InstRt {
     launched: u64,
 }
 
+#[derive(Default)]
+struct ClusterAcc {
+    cpu_reserved: u128,
+    cpu_registered: u128,
+    mem_reserved: u128,
+    mem_registered: u128,
+    in_use: u128,
+    peak_in_use: u32,
+}
+
 struct ClusterRt {
+    acc: ClusterAcc,
     pc: Cluster,
     insts: Vec<InstRt>,
     waiting: VecDeque<u32>,
@@ -202,6 +213,7 @@ pub struct Simulation<'s, S: Sink> {
     mem_reserved_int: u128,
     mem_registered_int: u128,
     samples: Vec<ServiceSample>,
+    cluster_samples: Vec<ClusterSample>,
     tasks_started: u64,
     tasks_completed: u64,
     tasks_failed: u64,
@@ -259,7 +271,8 @@ impl<'s, S: Sink> Simulation<'s, S> {
     pub fn new(sc: &'s Scenario, opts: RunOptions, mut sink: S, sched: &mut Scheduler<Ev>) -> Self {
         let streams = Streams::new(opts.seed);
         let names: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
-        sink.begin(&RunHeader { services: &names });
+        let cluster_names: Vec<&str> = sc.clusters.iter().map(|c| c.name.as_str()).collect();
+        sink.begin(&RunHeader { clusters: &cluster_names, services: &names });
         if let Some(d) = sc.simulation.duration_ms {
             sched.schedule_at(SimTime::from_ms(d), Ev::End);
         }
@@ -270,6 +283,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         for (ci, c) in sc.clusters.iter().enumerate() {
             let pc = Cluster::new(index_config(sc, ci), streams.seed_of(&format!("placement/{}", c.name)));
             let mut rt = ClusterRt {
+                acc: ClusterAcc::default(),
                 pc,
                 insts: Vec::new(),
                 waiting: VecDeque::new(),
@@ -340,9 +354,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 cumulative.push(acc);
             }
             jobs.push(JobRt {
-                arrivals: streams.stream(&format!("arrivals/{}", j.name)),
-                mix: streams.stream(&format!("task-mix/{}", j.name)),
-                run_times: streams.stream(&format!("run-times/{}", j.name)),
+                arrivals: streams.stream(&format!("arrivals/{}", j.stream)),
+                mix: streams.stream(&format!("task-mix/{}", j.stream)),
+                run_times: streams.stream(&format!("run-times/{}", j.stream)),
                 emitted: 0,
                 next_ms: 0.0,
                 entries,
@@ -373,6 +387,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             mem_reserved_int: 0,
             mem_registered_int: 0,
             samples: vec![ServiceSample::default(); sc.services.len()],
+            cluster_samples: vec![ClusterSample::default(); sc.clusters.len()],
             tasks_started: 0,
             tasks_completed: 0,
             tasks_failed: 0,
@@ -449,35 +464,40 @@ impl<'s, S: Sink> Simulation<'s, S> {
         }
         if now > self.last_t {
             let dt = u128::from(now - self.last_t);
-            let (mut rc, mut rm, mut uc, mut um) = (0u64, 0u64, 0u64, 0u64);
-            for c in &self.clusters {
+            for c in &mut self.clusters {
                 let (a, b, x, y) = c.pc.reservation_totals();
-                rc += a;
-                rm += b;
-                uc += x;
-                um += y;
+                c.acc.cpu_registered += u128::from(a) * dt;
+                c.acc.mem_registered += u128::from(b) * dt;
+                c.acc.cpu_reserved += u128::from(x) * dt;
+                c.acc.mem_reserved += u128::from(y) * dt;
+                c.acc.in_use += u128::from(c.pc.instances_in_use()) * dt;
+                self.cpu_registered_int += u128::from(a) * dt;
+                self.mem_registered_int += u128::from(b) * dt;
+                self.cpu_reserved_int += u128::from(x) * dt;
+                self.mem_reserved_int += u128::from(y) * dt;
             }
-            self.cpu_registered_int += u128::from(rc) * dt;
-            self.mem_registered_int += u128::from(rm) * dt;
-            self.cpu_reserved_int += u128::from(uc) * dt;
-            self.mem_reserved_int += u128::from(um) * dt;
             self.last_t = now;
         }
     }
 
     fn write_metrics(&mut self, t: u64) {
+        let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
         let (mut rc, mut rm, mut uc, mut um) = (0u64, 0u64, 0u64, 0u64);
-        for c in &self.clusters {
+        for (c, sample) in self.clusters.iter().zip(self.cluster_samples.iter_mut()) {
             let (a, b, x, y) = c.pc.reservation_totals();
             rc += a;
             rm += b;
             uc += x;
             um += y;
+            *sample = ClusterSample {
+                instances_in_use: c.pc.instances_in_use(),
+                cpu_reserved_pct: pct(x, a),
+                memory_reserved_pct: pct(y, b),
+            };
         }
         for (s, rt) in self.samples.iter_mut().zip(&self.services) {
             *s = ServiceSample { desired: rt.desired, running: rt.running, pending: rt.pending };
         }
-        let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
         self.sink.metrics(&MetricsRow {
             time_ms: t,
             instances_launching: self.n_launching,
@@ -489,6 +509,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             tasks_running: self.n_running,
             cpu_reserved_pct: pct(uc, rc),
             memory_reserved_pct: pct(um, rm),
+            clusters: &self.cluster_samples,
             services: &self.samples,
         });
     }
@@ -568,7 +589,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let t = &self.tasks[tid as usize];
         let (c, def, group, owner) = (t.cluster as usize, t.def, t.group, t.owner);
         let req = task_request(self.sc, def, group, &[], &[]);
-        self.clusters[c].pc.allocate(inst, &req);
+        let cl = &mut self.clusters[c];
+        cl.pc.allocate(inst, &req);
+        cl.acc.peak_in_use = cl.acc.peak_in_use.max(cl.pc.instances_in_use());
         let t = &mut self.tasks[tid as usize];
         t.instance = inst.0;
         t.placed = now;
@@ -964,6 +987,18 @@ impl<'s, S: Sink> Simulation<'s, S> {
             peak_instances: self.peak_instances,
             instance_hours: instance_ms as f64 / 3_600_000.0,
             events_hash: format!("{:016x}", self.hash.finish()),
+            clusters: self
+                .clusters
+                .iter()
+                .zip(&self.sc.clusters)
+                .map(|(c, def)| ClusterSummary {
+                    name: def.name.clone(),
+                    mean_instances_in_use: if end == 0 { 0.0 } else { c.acc.in_use as f64 / end as f64 },
+                    peak_instances_in_use: u64::from(c.acc.peak_in_use),
+                    mean_cpu_reserved_pct: pct(c.acc.cpu_reserved, c.acc.cpu_registered),
+                    mean_memory_reserved_pct: pct(c.acc.mem_reserved, c.acc.mem_registered),
+                })
+                .collect(),
             wall_ms: 0,
         };
         (summary, self.sink)

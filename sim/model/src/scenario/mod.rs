@@ -211,6 +211,9 @@ pub struct JobDef {
     pub strategy: Vec<Strategy>,
     /// Run-time constraints (added to the task definition's).
     pub constraints: Vec<Constraint>,
+    /// Name of the random streams for arrivals, mix and run times (default: the job's name).
+    /// Jobs with the same stream see the same workload: common random numbers for comparisons.
+    pub stream: String,
 }
 
 /// A scripted change.
@@ -1090,9 +1093,12 @@ fn read_job(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[&s
         Some(default_strategy.to_vec())
     };
     let constraints = t.opt(cx, "placement_constraints", |cx, n, p| read_constraints(cx, n, p, true));
+    let stream = t.opt(cx, "stream", |cx, n, p| cx.string(n, p));
     t.finish(cx);
+    let name = name?;
     Some(JobDef {
-        name: name?,
+        stream: stream.unwrap_or_else(|| name.clone()),
+        name,
         cluster: cluster?,
         mix: mix?,
         arrival: arrival?,
