@@ -1,5 +1,6 @@
 //! The container instances of one cluster, their free resources, and the indexes over them.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rand::{Rng, SeedableRng};
@@ -110,19 +111,27 @@ pub(crate) struct Inst {
     pub(crate) registered_at_ms: u64,
     pub(crate) token: u64,
     pub(crate) part: u32,
+    /// Position in its partition's `members` while ACTIVE.
+    pub(crate) member_pos: u32,
 }
 
 impl Inst {
     pub(crate) fn group_count(&self, g: GroupId) -> u32 {
-        self.groups.binary_search_by_key(&g, |&(k, _)| k).map_or(0, |i| self.groups[i].1)
+        self.groups
+            .binary_search_by_key(&g, |&(k, _)| k)
+            .map_or(0, |i| self.groups[i].1)
     }
     pub(crate) fn attr(&self, key: u32) -> u32 {
-        self.attrs.binary_search_by_key(&key, |&(k, _)| k).map_or(NO_VALUE, |i| self.attrs[i].1)
+        self.attrs
+            .binary_search_by_key(&key, |&(k, _)| k)
+            .map_or(NO_VALUE, |i| self.attrs[i].1)
     }
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Part {
+    /// ACTIVE instances, in no particular order (for uniform random choice).
+    pub(crate) members: Vec<u32>,
     pub(crate) by_cpu: BTreeSet<(u32, u64, u32)>,
     pub(crate) by_mem: BTreeSet<(u32, u64, u32)>,
     pub(crate) by_token: BTreeSet<(u64, u32)>,
@@ -145,6 +154,8 @@ pub struct Cluster {
     /// (group, key, value) -> tasks for tracked spread attributes.
     pub(crate) value_counts: BTreeMap<(GroupId, u32, u32), u32>,
     rng: Pcg64Mcg,
+    /// Draws for the `random` strategy; interior so that `find` stays `&self`.
+    pub(crate) random_rng: RefCell<Pcg64Mcg>,
     registered: (u64, u64),
     reserved: (u64, u64),
     in_use: u32,
@@ -174,6 +185,7 @@ impl Cluster {
             part_counts: BTreeMap::new(),
             value_counts: BTreeMap::new(),
             rng: Pcg64Mcg::seed_from_u64(tie_seed),
+            random_rng: RefCell::new(Pcg64Mcg::seed_from_u64(tie_seed ^ 0x5241_4E44_4F4D_0001)),
             registered: (0, 0),
             reserved: (0, 0),
             in_use: 0,
@@ -193,17 +205,25 @@ impl Cluster {
     /// Add an instance in status `Registering`; it takes tasks once set `Active`.
     pub fn add_instance(&mut self, spec: InstanceSpec) -> InstanceId {
         let id = self.insts.len() as u32;
-        let mut attrs: Vec<(u32, u32)> =
-            spec.attributes.iter().map(|(k, v)| (self.keys.intern(k), self.values.intern(v))).collect();
+        let mut attrs: Vec<(u32, u32)> = spec
+            .attributes
+            .iter()
+            .map(|(k, v)| (self.keys.intern(k), self.values.intern(v)))
+            .collect();
         attrs.sort_unstable();
         attrs.dedup_by_key(|a| a.0);
-        let az = attrs.binary_search_by_key(&self.az_key, |&(k, _)| k).map_or(NO_VALUE, |i| attrs[i].1);
+        let az = attrs
+            .binary_search_by_key(&self.az_key, |&(k, _)| k)
+            .map_or(NO_VALUE, |i| attrs[i].1);
         let next_part = self.parts.len() as u32;
         let part = *self.part_of_value.entry(az).or_insert(next_part);
         if part == next_part {
             self.parts.push(Part::default());
         }
-        let mut ports: Vec<HostPort> = AGENT_RESERVED_TCP_PORTS.iter().map(|&p| host_port(p, false)).collect();
+        let mut ports: Vec<HostPort> = AGENT_RESERVED_TCP_PORTS
+            .iter()
+            .map(|&p| host_port(p, false))
+            .collect();
         ports.sort_unstable();
         let token = self.draw_token(id);
         self.insts.push(Inst {
@@ -224,6 +244,7 @@ impl Cluster {
             registered_at_ms: 0,
             token,
             part,
+            member_pos: u32::MAX,
         });
         InstanceId(id)
     }
@@ -293,9 +314,29 @@ impl Cluster {
             inst.registered_at_ms = at_ms;
         }
         inst.status = status;
+        let part = inst.part as usize;
+        if was != InstanceStatus::Active && status == InstanceStatus::Active {
+            inst.member_pos = self.parts[part].members.len() as u32;
+            self.parts[part].members.push(i);
+        } else if was == InstanceStatus::Active && status != InstanceStatus::Active {
+            let pos = inst.member_pos as usize;
+            inst.member_pos = u32::MAX;
+            let members = &mut self.parts[part].members;
+            members.swap_remove(pos);
+            if let Some(&moved) = members.get(pos) {
+                self.insts[moved as usize].member_pos = pos as u32;
+            }
+        }
+        let inst = &self.insts[i as usize];
         let (cpu, mem) = (u64::from(inst.cpu_total), u64::from(inst.mem_total));
-        let (rcpu, rmem) = (u64::from(inst.cpu_total - inst.cpu_avail), u64::from(inst.mem_total - inst.mem_avail));
-        match (Self::counts_registered(was), Self::counts_registered(status)) {
+        let (rcpu, rmem) = (
+            u64::from(inst.cpu_total - inst.cpu_avail),
+            u64::from(inst.mem_total - inst.mem_avail),
+        );
+        match (
+            Self::counts_registered(was),
+            Self::counts_registered(status),
+        ) {
             (false, true) => {
                 self.registered.0 += cpu;
                 self.registered.1 += mem;
@@ -322,7 +363,10 @@ impl Cluster {
     /// would, so a failure here is a bug.
     pub fn allocate(&mut self, id: InstanceId, req: &TaskRequest<'_>) {
         if let Err(stage) = self.fits_resources(id.0, req) {
-            panic!("allocate on {}: {:?} does not fit", self.insts[id.0 as usize].ec2_id, stage);
+            panic!(
+                "allocate on {}: {:?} does not fit",
+                self.insts[id.0 as usize].ec2_id, stage
+            );
         }
         self.unindex(id.0);
         let inst = &mut self.insts[id.0 as usize];
@@ -357,19 +401,28 @@ impl Cluster {
         let inst = &mut self.insts[id.0 as usize];
         inst.cpu_avail += req.cpu_units;
         inst.mem_avail += req.memory_mib;
-        assert!(inst.cpu_avail <= inst.cpu_total && inst.mem_avail <= inst.mem_total, "release more than reserved");
+        assert!(
+            inst.cpu_avail <= inst.cpu_total && inst.mem_avail <= inst.mem_total,
+            "release more than reserved"
+        );
         if req.needs_eni {
             inst.eni_avail += 1;
         }
         for p in req.host_ports {
-            let at = inst.ports.binary_search(p).expect("released port was reserved");
+            let at = inst
+                .ports
+                .binary_search(p)
+                .expect("released port was reserved");
             inst.ports.remove(at);
         }
         inst.running -= 1;
         if inst.running == 0 {
             self.in_use -= 1;
         }
-        let at = inst.groups.binary_search_by_key(&req.group, |&(k, _)| k).expect("group present");
+        let at = inst
+            .groups
+            .binary_search_by_key(&req.group, |&(k, _)| k)
+            .expect("group present");
         inst.groups[at].1 -= 1;
         if inst.groups[at].1 == 0 {
             inst.groups.remove(at);
@@ -405,7 +458,11 @@ impl Cluster {
     }
 
     /// Resource filter for one instance: the first failing check, in pipeline order.
-    pub(crate) fn fits_resources(&self, i: u32, req: &TaskRequest<'_>) -> Result<(), PlacementFailure> {
+    pub(crate) fn fits_resources(
+        &self,
+        i: u32,
+        req: &TaskRequest<'_>,
+    ) -> Result<(), PlacementFailure> {
         let inst = &self.insts[i as usize];
         if !inst.agent_connected {
             return Err(PlacementFailure::Agent);
@@ -418,7 +475,10 @@ impl Cluster {
         }
         if !req.host_ports.is_empty()
             && (inst.ports.len() + req.host_ports.len() > MAX_RESERVED_HOST_PORTS
-                || req.host_ports.iter().any(|p| inst.ports.binary_search(p).is_ok()))
+                || req
+                    .host_ports
+                    .iter()
+                    .any(|p| inst.ports.binary_search(p).is_ok()))
         {
             return Err(PlacementFailure::Ports);
         }
@@ -450,7 +510,10 @@ impl Cluster {
 
     /// The facts the query language sees for an instance.
     pub fn facts(&self, id: InstanceId) -> impl Facts + '_ {
-        InstanceFacts { c: self, i: &self.insts[id.0 as usize] }
+        InstanceFacts {
+            c: self,
+            i: &self.insts[id.0 as usize],
+        }
     }
 
     /// Number of instances ever added.
@@ -511,7 +574,12 @@ impl Cluster {
     /// reserved memory), the denominators and numerators of ECS's `CPUReservation` and
     /// `MemoryReservation` (ECS-DG `cloudwatch-metrics.html`).
     pub fn reservation_totals(&self) -> (u64, u64, u64, u64) {
-        (self.registered.0, self.registered.1, self.reserved.0, self.reserved.1)
+        (
+            self.registered.0,
+            self.registered.1,
+            self.reserved.0,
+            self.reserved.1,
+        )
     }
 }
 
@@ -542,7 +610,10 @@ impl Facts for InstanceFacts<'_> {
         self.i.running
     }
     fn any_group(&self, f: &mut dyn FnMut(&str) -> bool) -> bool {
-        self.i.groups.iter().any(|&(g, _)| f(self.c.groups.name(g.0)))
+        self.i
+            .groups
+            .iter()
+            .any(|&(g, _)| f(self.c.groups.name(g.0)))
     }
 }
 

@@ -24,6 +24,12 @@
 //! [`TieBreak::LowestIndex`] the token is the instance index instead, which makes choices easy to
 //! follow by hand.
 //!
+//! An explicit `random` strategy is different: it is an exact uniform choice among the
+//! candidates the strategies before it left, drawn from the cluster's own seeded stream
+//! (rejection sampling over the ACTIVE instances, then reservoir sampling if most are
+//! infeasible). Tokens would not do here: the chosen instance stays a candidate with a fresh
+//! token while the others keep tokens that lost the draw, which would favour it.
+//!
 //! # Indexes
 //! Instances are partitioned by their `ecs.availability-zone` attribute. Each partition keeps
 //! ordered sets of its `ACTIVE` instances by free CPU, by free memory and by token, so that
@@ -33,8 +39,8 @@
 //! maintained. Anything the indexes cannot answer falls back to a scan of the candidates, which
 //! gives the same answer.
 
-pub mod query;
 mod cluster;
+pub mod query;
 mod scale_in;
 mod select;
 mod types;

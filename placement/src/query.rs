@@ -154,7 +154,11 @@ fn tokenize(s: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
-        let two = if i + 1 < bytes.len() { &s[i..i + 2] } else { "" };
+        let two = if i + 1 < bytes.len() {
+            &s[i..i + 2]
+        } else {
+            ""
+        };
         let start = i;
         match c {
             b' ' | b'\t' | b'\n' | b'\r' => {
@@ -191,15 +195,32 @@ fn tokenize(s: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
                     b'=' | b'&' | b'|' | b'~' => {
                         return Err(QueryError {
                             offset: i,
-                            message: format!("unexpected '{}'; operators are {OPERATORS}", c as char),
+                            message: format!(
+                                "unexpected '{}'; operators are {OPERATORS}",
+                                c as char
+                            ),
                         });
                     }
                     _ => {
                         while i < bytes.len()
                             && !matches!(
                                 bytes[i],
-                                b' ' | b'\t' | b'\n' | b'\r' | b'(' | b')' | b'[' | b']' | b','
-                                    | b'!' | b'=' | b'<' | b'>' | b'&' | b'|' | b'"' | b'\''
+                                b' ' | b'\t'
+                                    | b'\n'
+                                    | b'\r'
+                                    | b'('
+                                    | b')'
+                                    | b'['
+                                    | b']'
+                                    | b','
+                                    | b'!'
+                                    | b'='
+                                    | b'<'
+                                    | b'>'
+                                    | b'&'
+                                    | b'|'
+                                    | b'"'
+                                    | b'\''
                             )
                         {
                             i += 1;
@@ -229,7 +250,10 @@ impl Parser<'_> {
         self.toks.get(self.pos).map_or(self.src.len(), |(o, _)| *o)
     }
     fn err<T>(&self, message: String) -> Result<T, QueryError> {
-        Err(QueryError { offset: self.offset(), message })
+        Err(QueryError {
+            offset: self.offset(),
+            message,
+        })
     }
     fn is_word(&self, w: &str) -> bool {
         matches!(self.peek(), Some(Tok::Word(x)) if x == w)
@@ -284,10 +308,23 @@ impl Parser<'_> {
                 w if w.starts_with("attribute:") && w.len() > "attribute:".len() => {
                     Subject::Attribute(w["attribute:".len()..].to_string())
                 }
-                other => return self.err(format!("unknown subject '{other}'; subjects are {SUBJECTS}")),
+                other => {
+                    return self.err(format!(
+                        "unknown subject '{other}'; subjects are {SUBJECTS}"
+                    ));
+                }
             },
-            Some(t) => return self.err(format!("expected a subject ({SUBJECTS}), found {}", describe(t))),
-            None => return self.err(format!("expression ends where a subject ({SUBJECTS}) was expected")),
+            Some(t) => {
+                return self.err(format!(
+                    "expected a subject ({SUBJECTS}), found {}",
+                    describe(t)
+                ));
+            }
+            None => {
+                return self.err(format!(
+                    "expression ends where a subject ({SUBJECTS}) was expected"
+                ));
+            }
         };
         self.pos += 1;
         Ok(subject)
@@ -328,10 +365,23 @@ impl Parser<'_> {
                 "not_in" => Op::NotIn,
                 "matches" => Op::Matches,
                 "not_matches" => Op::NotMatches,
-                other => return self.err(format!("unknown operator '{other}'; operators are {OPERATORS}")),
+                other => {
+                    return self.err(format!(
+                        "unknown operator '{other}'; operators are {OPERATORS}"
+                    ));
+                }
             },
-            Some(t) => return self.err(format!("expected an operator ({OPERATORS}), found {}", describe(t))),
-            None => return self.err(format!("expression ends where an operator ({OPERATORS}) was expected")),
+            Some(t) => {
+                return self.err(format!(
+                    "expected an operator ({OPERATORS}), found {}",
+                    describe(t)
+                ));
+            }
+            None => {
+                return self.err(format!(
+                    "expression ends where an operator ({OPERATORS}) was expected"
+                ));
+            }
         };
         self.pos += 1;
         Ok(op)
@@ -374,10 +424,16 @@ impl Parser<'_> {
         }
         let regex = if matches!(op, Op::Matches | Op::NotMatches) {
             let at = self.toks[self.pos - 1].0;
-            Some(Regex::new(&format!("^(?:{})$", values[0])).map_err(|e| QueryError {
-                offset: at,
-                message: format!("invalid regular expression '{}': {}", values[0], first_line(&e.to_string())),
-            })?)
+            Some(
+                Regex::new(&format!("^(?:{})$", values[0])).map_err(|e| QueryError {
+                    offset: at,
+                    message: format!(
+                        "invalid regular expression '{}': {}",
+                        values[0],
+                        first_line(&e.to_string())
+                    ),
+                })?,
+            )
         } else {
             None
         };
@@ -385,16 +441,28 @@ impl Parser<'_> {
             if !matches!(op, Op::Matches | Op::NotMatches) && parse_ms(v).is_none() {
                 return Err(QueryError {
                     offset: self.toks[self.pos - 1].0,
-                    message: format!("registeredAt compares with milliseconds or a duration such as 90s, 15m, 2h; got '{v}'"),
+                    message: format!(
+                        "registeredAt compares with milliseconds or a duration such as 90s, 15m, 2h; got '{v}'"
+                    ),
                 });
             }
         }
-        Ok(Expr::Cmp { subject, op, values, regex })
+        Ok(Expr::Cmp {
+            subject,
+            op,
+            values,
+            regex,
+        })
     }
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .last()
+        .unwrap_or(s)
+        .trim()
+        .to_string()
 }
 
 fn describe(t: &Tok) -> String {
@@ -434,13 +502,18 @@ impl Expr {
     pub fn parse(src: &str) -> Result<Expr, QueryError> {
         let toks = tokenize(src)?;
         if toks.is_empty() {
-            return Err(QueryError { offset: 0, message: "empty expression".into() });
+            return Err(QueryError {
+                offset: 0,
+                message: "empty expression".into(),
+            });
         }
         let mut p = Parser { toks, pos: 0, src };
         let e = p.or()?;
         if let Some(t) = p.peek() {
             let t = describe(t);
-            return p.err(format!("unexpected {t} after a complete expression; combine with && or ||"));
+            return p.err(format!(
+                "unexpected {t} after a complete expression; combine with && or ||"
+            ));
         }
         Ok(e)
     }
@@ -451,11 +524,17 @@ impl Expr {
             Expr::And(a, b) => a.eval(f) && b.eval(f),
             Expr::Or(a, b) => a.eval(f) || b.eval(f),
             Expr::Not(a) => !a.eval(f),
-            Expr::Cmp { subject, op, values, regex } => {
+            Expr::Cmp {
+                subject,
+                op,
+                values,
+                regex,
+            } => {
                 let cmp = |v: &str| compare(subject, *op, v, values, regex.as_ref());
                 match subject {
                     Subject::TaskGroup => {
-                        let negative = matches!(op, Op::Ne | Op::NotIn | Op::NotMatches | Op::NotExists);
+                        let negative =
+                            matches!(op, Op::Ne | Op::NotIn | Op::NotMatches | Op::NotExists);
                         let positive = match op {
                             Op::Ne => Op::Eq,
                             Op::NotIn => Op::In,
@@ -463,14 +542,18 @@ impl Expr {
                             Op::NotExists => Op::Exists,
                             other => *other,
                         };
-                        let any = f.any_group(&mut |g| compare(subject, positive, g, values, regex.as_ref()));
+                        let any = f.any_group(&mut |g| {
+                            compare(subject, positive, g, values, regex.as_ref())
+                        });
                         any != negative
                     }
                     Subject::Attribute(name) => match f.attribute(name) {
                         Some(v) => cmp(v),
                         None => matches!(op, Op::NotExists | Op::Ne | Op::NotIn | Op::NotMatches),
                     },
-                    Subject::AgentConnected => cmp(if f.agent_connected() { "true" } else { "false" }),
+                    Subject::AgentConnected => {
+                        cmp(if f.agent_connected() { "true" } else { "false" })
+                    }
                     Subject::AgentVersion => cmp(f.agent_version()),
                     Subject::Ec2InstanceId => cmp(f.ec2_instance_id()),
                     Subject::RegisteredAt => cmp(&f.registered_at_ms().to_string()),
@@ -481,7 +564,13 @@ impl Expr {
     }
 }
 
-fn compare(subject: &Subject, op: Op, actual: &str, values: &[String], regex: Option<&Regex>) -> bool {
+fn compare(
+    subject: &Subject,
+    op: Op,
+    actual: &str,
+    values: &[String],
+    regex: Option<&Regex>,
+) -> bool {
     let order = |v: &str| {
         if *subject == Subject::RegisteredAt {
             let a: u64 = actual.parse().unwrap_or(0);
@@ -509,7 +598,12 @@ fn order_values(a: &str, b: &str) -> Ordering {
     if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
         return x.partial_cmp(&y).unwrap_or(Ordering::Equal);
     }
-    let version = |s: &str| -> Option<Vec<u64>> { s.trim_start_matches('v').split('.').map(|p| p.parse().ok()).collect() };
+    let version = |s: &str| -> Option<Vec<u64>> {
+        s.trim_start_matches('v')
+            .split('.')
+            .map(|p| p.parse().ok())
+            .collect()
+    };
     if let (Some(x), Some(y)) = (version(a), version(b)) {
         return x.cmp(&y);
     }
@@ -551,14 +645,19 @@ mod tests {
 
     fn inst() -> I {
         I {
-            attrs: vec![("ecs.instance-type", "t2.micro"), ("ecs.availability-zone", "us-east-1a")],
+            attrs: vec![
+                ("ecs.instance-type", "t2.micro"),
+                ("ecs.availability-zone", "us-east-1a"),
+            ],
             groups: vec!["service:production"],
             running: 1,
         }
     }
 
     fn holds(e: &str) -> bool {
-        Expr::parse(e).unwrap_or_else(|err| panic!("{e}: {err}")).eval(&inst())
+        Expr::parse(e)
+            .unwrap_or_else(|err| panic!("{e}: {err}"))
+            .eval(&inst())
     }
 
     /// Every example of ECS-DG `cluster-query-language.html` parses and means what the guide says.
@@ -566,14 +665,20 @@ mod tests {
     fn guide_examples() {
         assert!(holds("attribute:ecs.instance-type =~ t2.*"));
         assert!(!holds("attribute:ecs.instance-type =~ g2.*"));
-        assert!(holds("attribute:ecs.availability-zone in [us-east-1a, us-east-1b]"));
+        assert!(holds(
+            "attribute:ecs.availability-zone in [us-east-1a, us-east-1b]"
+        ));
         assert!(!holds("attribute:ecs.availability-zone in [us-east-1c]"));
         assert!(holds("task:group == service:production"));
         assert!(!holds("not(task:group == service:production)"));
         assert!(holds("not(task:group == database)"));
         assert!(holds("runningTasksCount == 1"));
-        assert!(holds("attribute:ecs.instance-type =~ t2.* and attribute:ecs.availability-zone == us-east-1a"));
-        assert!(holds("attribute:ecs.instance-type == t2.small || attribute:ecs.instance-type == t2.micro"));
+        assert!(holds(
+            "attribute:ecs.instance-type =~ t2.* and attribute:ecs.availability-zone == us-east-1a"
+        ));
+        assert!(holds(
+            "attribute:ecs.instance-type == t2.small || attribute:ecs.instance-type == t2.micro"
+        ));
         assert!(holds("ec2InstanceId in ['i-0abc', 'i-0def']"));
         assert!(holds("agentConnected == true && agentVersion >= 1.9.0"));
         assert!(holds("registeredAt < 15m"));
@@ -589,12 +694,27 @@ mod tests {
             ("runningTasksCount == 1", "runningTasksCount equals 1"),
             ("runningTasksCount != 2", "runningTasksCount not_equals 2"),
             ("runningTasksCount > 0", "runningTasksCount greater_than 0"),
-            ("runningTasksCount >= 1", "runningTasksCount greater_than_equal 1"),
+            (
+                "runningTasksCount >= 1",
+                "runningTasksCount greater_than_equal 1",
+            ),
             ("runningTasksCount < 2", "runningTasksCount less_than 2"),
-            ("runningTasksCount <= 1", "runningTasksCount less_than_equal 1"),
-            ("runningTasksCount !in [3, 4]", "runningTasksCount not_in [3, 4]"),
-            ("attribute:ecs.instance-type !~ m5.*", "attribute:ecs.instance-type not_matches m5.*"),
-            ("attribute:ecs.instance-type =~ t2.*", "attribute:ecs.instance-type matches t2.*"),
+            (
+                "runningTasksCount <= 1",
+                "runningTasksCount less_than_equal 1",
+            ),
+            (
+                "runningTasksCount !in [3, 4]",
+                "runningTasksCount not_in [3, 4]",
+            ),
+            (
+                "attribute:ecs.instance-type !~ m5.*",
+                "attribute:ecs.instance-type not_matches m5.*",
+            ),
+            (
+                "attribute:ecs.instance-type =~ t2.*",
+                "attribute:ecs.instance-type matches t2.*",
+            ),
         ];
         for (a, b) in pairs {
             assert!(holds(a), "{a}");
@@ -605,9 +725,13 @@ mod tests {
     #[test]
     fn precedence_and_parentheses() {
         // and binds tighter than or: false || (true && true)
-        assert!(holds("runningTasksCount == 5 || runningTasksCount == 1 && task:group exists"));
+        assert!(holds(
+            "runningTasksCount == 5 || runningTasksCount == 1 && task:group exists"
+        ));
         // parentheses change it: (false || true) && false
-        assert!(!holds("(runningTasksCount == 5 || runningTasksCount == 1) && task:group !exists"));
+        assert!(!holds(
+            "(runningTasksCount == 5 || runningTasksCount == 1) && task:group !exists"
+        ));
         assert!(holds("!(runningTasksCount > 3)"));
     }
 
@@ -622,7 +746,10 @@ mod tests {
             ("(runningTasksCount == 1", "')'"),
             ("attribute:x in a", "list"),
             ("attribute:x =~ '('", "invalid regular expression"),
-            ("runningTasksCount == 1 runningTasksCount == 2", "combine with"),
+            (
+                "runningTasksCount == 1 runningTasksCount == 2",
+                "combine with",
+            ),
             ("registeredAt > yesterday", "registeredAt"),
         ] {
             let err = Expr::parse(src).expect_err(src);

@@ -7,10 +7,14 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use ecsim_model::record::{EventRecord, MetricsRow, RunHeader, Sink, Summary, SummaryValue, TaskRow};
+use ecsim_model::record::{
+    EventRecord, MetricsRow, RunHeader, Sink, Summary, SummaryValue, TaskRow,
+};
 
 /// Column names of `events.csv`.
-pub const EVENT_COLUMNS: [&str; 9] = ["time_ms", "kind", "entity", "service", "job", "instance", "from", "to", "reason"];
+pub const EVENT_COLUMNS: [&str; 9] = [
+    "time_ms", "kind", "entity", "service", "job", "instance", "from", "to", "reason",
+];
 /// Fixed column names of `metrics.csv`; per cluster, `NAME.instances_in_use`,
 /// `NAME.cpu_reserved_pct` and `NAME.memory_reserved_pct` follow, then per service, `NAME.desired`, `NAME.running` and `NAME.pending` follow.
 pub const METRIC_COLUMNS: [&str; 10] = [
@@ -50,7 +54,11 @@ struct Table<W: Write> {
 
 impl<W: Write> Table<W> {
     fn new(w: W) -> Self {
-        Table { w: csv::WriterBuilder::new().buffer_capacity(1 << 16).from_writer(w) }
+        Table {
+            w: csv::WriterBuilder::new()
+                .buffer_capacity(1 << 16)
+                .from_writer(w),
+        }
     }
 }
 
@@ -81,7 +89,14 @@ impl<W: Write> CsvSink<W> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        for t in [self.events.as_mut(), self.metrics.as_mut(), self.tasks.as_mut()].into_iter().flatten() {
+        for t in [
+            self.events.as_mut(),
+            self.metrics.as_mut(),
+            self.tasks.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             t.w.flush()?;
         }
         Ok(())
@@ -96,13 +111,21 @@ impl<W: Write> CsvSink<W> {
     }
 }
 
-fn num(w: &mut csv::Writer<impl Write>, buf: &mut String, v: impl std::fmt::Display) -> Result<(), csv::Error> {
+fn num(
+    w: &mut csv::Writer<impl Write>,
+    buf: &mut String,
+    v: impl std::fmt::Display,
+) -> Result<(), csv::Error> {
     buf.clear();
     let _ = write!(buf, "{v}");
     w.write_field(buf.as_bytes())
 }
 
-fn opt_num(w: &mut csv::Writer<impl Write>, buf: &mut String, v: Option<u64>) -> Result<(), csv::Error> {
+fn opt_num(
+    w: &mut csv::Writer<impl Write>,
+    buf: &mut String,
+    v: Option<u64>,
+) -> Result<(), csv::Error> {
     match v {
         Some(v) => num(w, buf, v),
         None => w.write_field(""),
@@ -124,7 +147,11 @@ impl<W: Write> Sink for CsvSink<W> {
         if let Some(t) = self.metrics.as_mut() {
             let mut cols: Vec<String> = METRIC_COLUMNS.iter().map(|s| s.to_string()).collect();
             for c in h.clusters {
-                for k in ["instances_in_use", "cpu_reserved_pct", "memory_reserved_pct"] {
+                for k in [
+                    "instances_in_use",
+                    "cpu_reserved_pct",
+                    "memory_reserved_pct",
+                ] {
                     cols.push(format!("{c}.{k}"));
                 }
             }
@@ -145,7 +172,9 @@ impl<W: Write> Sink for CsvSink<W> {
         if self.error.is_some() {
             return;
         }
-        let Some(t) = self.events.as_mut() else { return };
+        let Some(t) = self.events.as_mut() else {
+            return;
+        };
         let b = &mut self.buf;
         let w = &mut t.w;
         let r = (|| {
@@ -153,7 +182,9 @@ impl<W: Write> Sink for CsvSink<W> {
             w.write_field(e.kind.as_str())?;
             match e.task {
                 Some(id) => num(w, b, id)?,
-                None if !e.instance.is_empty() && e.service.is_empty() => w.write_field(e.instance)?,
+                None if !e.instance.is_empty() && e.service.is_empty() => {
+                    w.write_field(e.instance)?
+                }
                 None => w.write_field(e.service)?,
             }
             w.write_field(e.service)?;
@@ -171,7 +202,9 @@ impl<W: Write> Sink for CsvSink<W> {
         if self.error.is_some() {
             return;
         }
-        let Some(t) = self.metrics.as_mut() else { return };
+        let Some(t) = self.metrics.as_mut() else {
+            return;
+        };
         let b = &mut self.buf;
         let w = &mut t.w;
         let r = (|| {
@@ -204,7 +237,9 @@ impl<W: Write> Sink for CsvSink<W> {
         if self.error.is_some() {
             return;
         }
-        let Some(tab) = self.tasks.as_mut() else { return };
+        let Some(tab) = self.tasks.as_mut() else {
+            return;
+        };
         let b = &mut self.buf;
         let w = &mut tab.w;
         let r = (|| {
@@ -302,12 +337,21 @@ pub fn summary_text(s: &Summary, output: &str) -> String {
         "  reserved     CPU {:.1} %, memory {:.1} % (time-weighted over registered capacity)",
         s.mean_cpu_reserved_pct, s.mean_memory_reserved_pct
     );
-    let _ = writeln!(o, "  instances    peak {}, {:.1} instance-hours", thousands(s.peak_instances), s.instance_hours);
+    let _ = writeln!(
+        o,
+        "  instances    peak {}, {:.1} instance-hours",
+        thousands(s.peak_instances),
+        s.instance_hours
+    );
     for c in &s.clusters {
         let _ = writeln!(
             o,
             "  cluster {:<12} {:.1} instances in use on average (peak {}), CPU {:.1} %, memory {:.1} % reserved",
-            c.name, c.mean_instances_in_use, c.peak_instances_in_use, c.mean_cpu_reserved_pct, c.mean_memory_reserved_pct
+            c.name,
+            c.mean_instances_in_use,
+            c.peak_instances_in_use,
+            c.mean_cpu_reserved_pct,
+            c.mean_memory_reserved_pct
         );
     }
     let _ = writeln!(o, "  events hash  {}", s.events_hash);
@@ -334,7 +378,10 @@ mod tests {
     #[test]
     fn csv_rows_quote_hostile_names_and_keep_columns() {
         let mut sink = CsvSink::new(Some(Vec::new()), Some(Vec::new()), None);
-        sink.begin(&RunHeader { clusters: &["c1"], services: &["web,\"x\""] });
+        sink.begin(&RunHeader {
+            clusters: &["c1"],
+            services: &["web,\"x\""],
+        });
         sink.event(&EventRecord {
             time_ms: 5,
             kind: EventKind::Task,
@@ -357,15 +404,32 @@ mod tests {
             tasks_running: 1,
             cpu_reserved_pct: 12.5,
             memory_reserved_pct: 1.0 / 3.0,
-            clusters: &[ClusterSample { instances_in_use: 2, cpu_reserved_pct: 12.5, memory_reserved_pct: 1.0 / 3.0 }],
-            services: &[ServiceSample { desired: 2, running: 1, pending: 0 }],
+            clusters: &[ClusterSample {
+                instances_in_use: 2,
+                cpu_reserved_pct: 12.5,
+                memory_reserved_pct: 1.0 / 3.0,
+            }],
+            services: &[ServiceSample {
+                desired: 2,
+                running: 1,
+                pending: 0,
+            }],
         });
         sink.events.as_mut().unwrap().w.flush().unwrap();
         sink.metrics.as_mut().unwrap().w.flush().unwrap();
         let ev = String::from_utf8(sink.events.as_mut().unwrap().w.get_ref().clone()).unwrap();
-        assert_eq!(ev, "time_ms,kind,entity,service,job,instance,from,to,reason\n5,task,7,\"web,\"\"x\"\"\",,i-1,PENDING,RUNNING,\n");
+        assert_eq!(
+            ev,
+            "time_ms,kind,entity,service,job,instance,from,to,reason\n5,task,7,\"web,\"\"x\"\"\",,i-1,PENDING,RUNNING,\n"
+        );
         let me = String::from_utf8(sink.metrics.as_mut().unwrap().w.get_ref().clone()).unwrap();
-        assert!(me.ends_with("60000,0,2,0,0,0,0,1,12.500,0.333,2,12.500,0.333,2,1,0\n"), "{me}");
-        assert!(me.starts_with("time_ms,") && me.contains("\"web,\"\"x\"\".desired\""), "{me}");
+        assert!(
+            me.ends_with("60000,0,2,0,0,0,0,1,12.500,0.333,2,12.500,0.333,2,1,0\n"),
+            "{me}"
+        );
+        assert!(
+            me.starts_with("time_ms,") && me.contains("\"web,\"\"x\"\".desired\""),
+            "{me}"
+        );
     }
 }

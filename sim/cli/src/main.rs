@@ -91,7 +91,8 @@ fn main() -> ExitCode {
 
 /// Read and validate a scenario; `Err` carries every diagnostic, already formatted.
 fn load(path: &Path, sets: &[String]) -> Result<std::result::Result<Scenario, String>> {
-    let src = std::fs::read_to_string(path).with_context(|| format!("cannot read scenario {}", path.display()))?;
+    let src = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read scenario {}", path.display()))?;
     Ok(scenario::load(&path.display().to_string(), &src, sets).map_err(|e| e.to_string()))
 }
 
@@ -99,7 +100,13 @@ fn validate(paths: &[PathBuf], sets: &[String]) -> Result<ExitCode> {
     let mut failed = 0;
     for p in paths {
         match load(p, sets) {
-            Ok(Ok(sc)) => println!("{}: ok ({} cluster(s), {} service(s), {} job(s))", p.display(), sc.clusters.len(), sc.services.len(), sc.jobs.len()),
+            Ok(Ok(sc)) => println!(
+                "{}: ok ({} cluster(s), {} service(s), {} job(s))",
+                p.display(),
+                sc.clusters.len(),
+                sc.services.len(),
+                sc.jobs.len()
+            ),
             Ok(Err(msg)) => {
                 eprintln!("{msg}");
                 failed += 1;
@@ -110,7 +117,11 @@ fn validate(paths: &[PathBuf], sets: &[String]) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {
@@ -122,7 +133,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         }
     };
     let seed = args.seed.unwrap_or(sc.seed);
-    let final_dir = args.out.clone().unwrap_or_else(|| Path::new("out").join(&sc.name));
+    let final_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&sc.name));
     let staging = output::Staging::new(&final_dir)?;
     let started = Instant::now();
     let open = |name: &str, on: bool| -> Result<Option<std::io::BufWriter<std::fs::File>>> {
@@ -130,11 +144,19 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             return Ok(None);
         }
         let p = staging.path().join(name);
-        let f = std::fs::File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        let f =
+            std::fs::File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
         Ok(Some(std::io::BufWriter::with_capacity(1 << 20, f)))
     };
-    let sink = ecsim_reports::CsvSink::new(open("events.csv", !args.no_events)?, open("metrics.csv", true)?, open("tasks.csv", !args.no_tasks)?);
-    let opts = RunOptions { seed, check_invariants: args.check_invariants };
+    let sink = ecsim_reports::CsvSink::new(
+        open("events.csv", !args.no_events)?,
+        open("metrics.csv", true)?,
+        open("tasks.csv", !args.no_tasks)?,
+    );
+    let opts = RunOptions {
+        seed,
+        check_invariants: args.check_invariants,
+    };
     let (mut summary, sink) = sim::run(&sc, opts, sink);
     sink.finish().context("writing the CSV files")?;
     summary.wall_ms = started.elapsed().as_millis() as u64;

@@ -32,14 +32,26 @@ pub struct Staging {
 impl Staging {
     /// Create the staging folder for `target`.
     pub fn new(target: &Path) -> Result<Staging> {
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        let base = target.file_name().and_then(|n| n.to_str()).context("the output folder needs a name")?;
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        let base = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .context("the output folder needs a name")?;
         let staging = parent.join(format!(".{base}.partial-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+        std::fs::create_dir(&staging)
+            .with_context(|| format!("cannot create {}", staging.display()))?;
         *registry().lock().expect("staging registry") = Some(staging.clone());
-        Ok(Staging { staging, target: target.to_path_buf(), committed: false })
+        Ok(Staging {
+            staging,
+            target: target.to_path_buf(),
+            committed: false,
+        })
     }
 
     /// Where to write.
@@ -51,14 +63,19 @@ impl Staging {
     pub fn commit(mut self) -> Result<()> {
         let old = self.staging.with_file_name(format!(
             ".{}.old-{}",
-            self.target.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
+            self.target
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("out"),
             std::process::id()
         ));
         let had_old = self.target.exists();
         if had_old {
-            std::fs::rename(&self.target, &old).with_context(|| format!("cannot move the old {} aside", self.target.display()))?;
+            std::fs::rename(&self.target, &old)
+                .with_context(|| format!("cannot move the old {} aside", self.target.display()))?;
         }
-        std::fs::rename(&self.staging, &self.target).with_context(|| format!("cannot move the output into {}", self.target.display()))?;
+        std::fs::rename(&self.staging, &self.target)
+            .with_context(|| format!("cannot move the output into {}", self.target.display()))?;
         *registry().lock().expect("staging registry") = None;
         self.committed = true;
         if had_old {

@@ -52,7 +52,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_events: u64::MAX, max_time: SimTime::MAX }
+        Limits {
+            max_events: u64::MAX,
+            max_time: SimTime::MAX,
+        }
     }
 }
 
@@ -98,7 +101,11 @@ pub fn run<M: Model>(model: &mut M, sched: &mut Scheduler<M::Event>, limits: Lim
             break StopReason::ModelStopped;
         }
     };
-    RunStats { events_processed: processed, end: sched.now(), reason }
+    RunStats {
+        events_processed: processed,
+        end: sched.now(),
+        reason,
+    }
 }
 
 #[cfg(test)]
@@ -139,10 +146,30 @@ mod tests {
             s.schedule_at(SimTime::from_ms(t * 10), 0);
         }
         let mut m = Recorder(Vec::new());
-        let stats = run(&mut m, &mut s, Limits { max_events: 3, max_time: SimTime::MAX });
-        assert_eq!((stats.events_processed, stats.reason), (3, StopReason::EventLimit));
-        let stats = run(&mut m, &mut s, Limits { max_events: u64::MAX, max_time: SimTime::from_ms(55) });
-        assert_eq!((stats.events_processed, stats.reason), (3, StopReason::TimeLimit));
+        let stats = run(
+            &mut m,
+            &mut s,
+            Limits {
+                max_events: 3,
+                max_time: SimTime::MAX,
+            },
+        );
+        assert_eq!(
+            (stats.events_processed, stats.reason),
+            (3, StopReason::EventLimit)
+        );
+        let stats = run(
+            &mut m,
+            &mut s,
+            Limits {
+                max_events: u64::MAX,
+                max_time: SimTime::from_ms(55),
+            },
+        );
+        assert_eq!(
+            (stats.events_processed, stats.reason),
+            (3, StopReason::TimeLimit)
+        );
         assert_eq!(stats.end, SimTime::from_ms(50));
     }
 }

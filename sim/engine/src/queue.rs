@@ -37,7 +37,10 @@ pub struct EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
     }
 }
 
@@ -74,7 +77,10 @@ pub struct Scheduler<E> {
 
 impl<E> Default for Scheduler<E> {
     fn default() -> Self {
-        Scheduler { now: SimTime::ZERO, queue: EventQueue::default() }
+        Scheduler {
+            now: SimTime::ZERO,
+            queue: EventQueue::default(),
+        }
     }
 }
 
@@ -89,7 +95,12 @@ impl<E> Scheduler<E> {
     }
     /// Schedule an event at an absolute time, which must not be in the past.
     pub fn schedule_at(&mut self, at: SimTime, event: E) {
-        assert!(at >= self.now, "event scheduled in the past: {} < {}", at.ms(), self.now.ms());
+        assert!(
+            at >= self.now,
+            "event scheduled in the past: {} < {}",
+            at.ms(),
+            self.now.ms()
+        );
         self.queue.push(at, event);
     }
     /// Schedule an event `delay_ms` after now.

@@ -67,8 +67,18 @@ mod tests {
     #[test]
     fn streams_are_independent_and_stable() {
         let s = Streams::new(42);
-        let a1: Vec<u64> = (0..4).map({ let mut r = s.stream("arrivals"); move |_| r.next_u64() }).collect();
-        let a2: Vec<u64> = (0..4).map({ let mut r = s.stream("arrivals"); move |_| r.next_u64() }).collect();
+        let a1: Vec<u64> = (0..4)
+            .map({
+                let mut r = s.stream("arrivals");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let a2: Vec<u64> = (0..4)
+            .map({
+                let mut r = s.stream("arrivals");
+                move |_| r.next_u64()
+            })
+            .collect();
         assert_eq!(a1, a2);
         let mut p = s.stream("placement");
         assert_ne!(a1[0], p.next_u64());

@@ -45,7 +45,11 @@ impl fmt::Display for DurationError {
 /// (`"90s"`, `"15m"`, `"1h30m"`, `"2.5h"`). Fractions are allowed where the result is a whole
 /// number of milliseconds.
 pub fn parse_duration_ms(s: &str) -> Result<u64, DurationError> {
-    let bad = || DurationError(format!("'{s}' is not a duration; write a number and a unit (ms, s, m, h, d), e.g. 90s, 15m, 1h30m"));
+    let bad = || {
+        DurationError(format!(
+            "'{s}' is not a duration; write a number and a unit (ms, s, m, h, d), e.g. 90s, 15m, 1h30m"
+        ))
+    };
     let t = s.trim();
     if t.is_empty() {
         return Err(bad());
@@ -53,12 +57,16 @@ pub fn parse_duration_ms(s: &str) -> Result<u64, DurationError> {
     let mut rest = t;
     let mut total: u64 = 0;
     while !rest.is_empty() {
-        let num_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or_else(bad)?;
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
         if num_end == 0 {
             return Err(bad());
         }
         let (num, tail) = rest.split_at(num_end);
-        let unit_end = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
+        let unit_end = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
         let (unit, next) = tail.split_at(unit_end);
         let mult: u64 = match unit {
             "ms" => 1,
@@ -69,7 +77,11 @@ pub fn parse_duration_ms(s: &str) -> Result<u64, DurationError> {
             _ => return Err(bad()),
         };
         let part = if let Some((whole, frac)) = num.split_once('.') {
-            let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+            let whole: u64 = if whole.is_empty() {
+                0
+            } else {
+                whole.parse().map_err(|_| bad())?
+            };
             if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
             }
@@ -77,11 +89,19 @@ pub fn parse_duration_ms(s: &str) -> Result<u64, DurationError> {
             let frac_n: u64 = frac.parse().map_err(|_| bad())?;
             let f = frac_n.checked_mul(mult).ok_or_else(bad)?;
             if f % scale != 0 {
-                return Err(DurationError(format!("'{s}' is not a whole number of milliseconds")));
+                return Err(DurationError(format!(
+                    "'{s}' is not a whole number of milliseconds"
+                )));
             }
-            whole.checked_mul(mult).and_then(|w| w.checked_add(f / scale)).ok_or_else(bad)?
+            whole
+                .checked_mul(mult)
+                .and_then(|w| w.checked_add(f / scale))
+                .ok_or_else(bad)?
         } else {
-            num.parse::<u64>().ok().and_then(|n| n.checked_mul(mult)).ok_or_else(bad)?
+            num.parse::<u64>()
+                .ok()
+                .and_then(|n| n.checked_mul(mult))
+                .ok_or_else(bad)?
         };
         total = total.checked_add(part).ok_or_else(bad)?;
         rest = next;
@@ -96,7 +116,13 @@ pub fn format_duration(ms: u64) -> String {
     }
     let mut out = String::new();
     let mut rest = ms;
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)] {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ] {
         if rest >= size {
             out.push_str(&format!("{}{unit}", rest / size));
             rest %= size;
@@ -123,6 +149,9 @@ mod tests {
         }
         assert_eq!(format_duration(5_400_000), "1h30m");
         assert_eq!(format_duration(90_000), "1m30s");
-        assert_eq!(parse_duration_ms(&format_duration(93_784_005)), Ok(93_784_005));
+        assert_eq!(
+            parse_duration_ms(&format_duration(93_784_005)),
+            Ok(93_784_005)
+        );
     }
 }

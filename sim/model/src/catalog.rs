@@ -48,9 +48,14 @@ const DATA: &str = include_str!("../data/ec2-instance-types.csv");
 
 /// The shipped catalog, in file order.
 pub fn builtin() -> Vec<InstanceType> {
-    let mut lines = DATA.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let mut lines = DATA
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
     let header = lines.next().expect("catalog header");
-    assert_eq!(header, "instance_type,vcpu,memory_gib,architecture,max_enis,price_per_hour_usd");
+    assert_eq!(
+        header,
+        "instance_type,vcpu,memory_gib,architecture,max_enis,price_per_hour_usd"
+    );
     lines
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
@@ -111,7 +116,10 @@ mod tests {
         let all = builtin();
         assert!(all.len() >= 40);
         for t in &all {
-            assert!(t.price_per_hour_usd > 0.0 && t.cpu_units >= 2048 && t.memory_mib >= 3840, "{t:?}");
+            assert!(
+                t.price_per_hour_usd > 0.0 && t.cpu_units >= 2048 && t.memory_mib >= 3840,
+                "{t:?}"
+            );
             assert!(t.architecture == "x86_64" || t.architecture == "arm64");
         }
         assert_eq!(get("m7g.large").price_per_hour_usd, 0.0816);

@@ -48,14 +48,21 @@ impl Dist {
                 (x * mean_ms).round() as u64
             }
             Dist::LogNormal { median_ms, sigma } => {
-                let x: f64 = LogNormal::new(median_ms.ln(), *sigma).expect("validated").sample(rng);
+                let x: f64 = LogNormal::new(median_ms.ln(), *sigma)
+                    .expect("validated")
+                    .sample(rng);
                 x.round().min(u64::MAX as f64) as u64
             }
             Dist::Uniform { min_ms, max_ms } => rng.random_range(*min_ms..=*max_ms),
-            Dist::Empirical { values_ms, cumulative } => {
+            Dist::Empirical {
+                values_ms,
+                cumulative,
+            } => {
                 let total = *cumulative.last().expect("non-empty");
                 let u: f64 = rng.random::<f64>() * total;
-                let i = cumulative.partition_point(|&c| c <= u).min(values_ms.len() - 1);
+                let i = cumulative
+                    .partition_point(|&c| c <= u)
+                    .min(values_ms.len() - 1);
                 values_ms[i]
             }
         }
@@ -68,7 +75,10 @@ impl Dist {
             Dist::Exponential { mean_ms } => *mean_ms,
             Dist::LogNormal { median_ms, sigma } => median_ms * (sigma * sigma / 2.0).exp(),
             Dist::Uniform { min_ms, max_ms } => (*min_ms as f64 + *max_ms as f64) / 2.0,
-            Dist::Empirical { values_ms, cumulative } => {
+            Dist::Empirical {
+                values_ms,
+                cumulative,
+            } => {
                 let total = cumulative.last().copied().unwrap_or(1.0);
                 let mut prev = 0.0;
                 let mut m = 0.0;
@@ -96,10 +106,21 @@ mod tests {
     fn sample_means_match() {
         let mut r = Streams::new(7).stream("t");
         for d in [
-            Dist::Exponential { mean_ms: 3_600_000.0 },
-            Dist::LogNormal { median_ms: 60_000.0, sigma: 0.5 },
-            Dist::Uniform { min_ms: 1000, max_ms: 3000 },
-            Dist::Empirical { values_ms: vec![1000, 5000], cumulative: vec![3.0, 4.0] },
+            Dist::Exponential {
+                mean_ms: 3_600_000.0,
+            },
+            Dist::LogNormal {
+                median_ms: 60_000.0,
+                sigma: 0.5,
+            },
+            Dist::Uniform {
+                min_ms: 1000,
+                max_ms: 3000,
+            },
+            Dist::Empirical {
+                values_ms: vec![1000, 5000],
+                cumulative: vec![3.0, 4.0],
+            },
         ] {
             let n = 200_000;
             let mean = (0..n).map(|_| d.sample(&mut r) as f64).sum::<f64>() / n as f64;

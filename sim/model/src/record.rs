@@ -256,22 +256,44 @@ impl Summary {
             ("tasks_completed", Int(self.tasks_completed)),
             ("tasks_failed_to_place", Int(self.tasks_failed_to_place)),
             ("tasks_never_placed", Int(self.tasks_never_placed)),
-            ("tasks_stopped_by_scheduler", Int(self.tasks_stopped_by_scheduler)),
-            ("service_placement_failures", Int(self.service_placement_failures)),
+            (
+                "tasks_stopped_by_scheduler",
+                Int(self.tasks_stopped_by_scheduler),
+            ),
+            (
+                "service_placement_failures",
+                Int(self.service_placement_failures),
+            ),
             ("mean_wait_ms", Float(self.mean_wait_ms)),
             ("max_wait_ms", Int(self.max_wait_ms)),
             ("mean_cpu_reserved_pct", Float(self.mean_cpu_reserved_pct)),
-            ("mean_memory_reserved_pct", Float(self.mean_memory_reserved_pct)),
+            (
+                "mean_memory_reserved_pct",
+                Float(self.mean_memory_reserved_pct),
+            ),
             ("peak_instances", Int(self.peak_instances)),
             ("instance_hours", Float(self.instance_hours)),
             ("events_hash", Str(self.events_hash.clone())),
         ];
-        let mut out: Vec<(String, SummaryValue)> = v.drain(..).map(|(k, x)| (k.to_string(), x)).collect();
+        let mut out: Vec<(String, SummaryValue)> =
+            v.drain(..).map(|(k, x)| (k.to_string(), x)).collect();
         for c in &self.clusters {
-            out.push((format!("cluster.{}.mean_instances_in_use", c.name), Float(c.mean_instances_in_use)));
-            out.push((format!("cluster.{}.peak_instances_in_use", c.name), Int(c.peak_instances_in_use)));
-            out.push((format!("cluster.{}.mean_cpu_reserved_pct", c.name), Float(c.mean_cpu_reserved_pct)));
-            out.push((format!("cluster.{}.mean_memory_reserved_pct", c.name), Float(c.mean_memory_reserved_pct)));
+            out.push((
+                format!("cluster.{}.mean_instances_in_use", c.name),
+                Float(c.mean_instances_in_use),
+            ));
+            out.push((
+                format!("cluster.{}.peak_instances_in_use", c.name),
+                Int(c.peak_instances_in_use),
+            ));
+            out.push((
+                format!("cluster.{}.mean_cpu_reserved_pct", c.name),
+                Float(c.mean_cpu_reserved_pct),
+            ));
+            out.push((
+                format!("cluster.{}.mean_memory_reserved_pct", c.name),
+                Float(c.mean_memory_reserved_pct),
+            ));
         }
         out.push(("wall_ms".to_string(), Int(self.wall_ms)));
         out

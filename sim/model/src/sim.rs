@@ -24,15 +24,19 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use ecsim_engine::{Control, Limits, Model, Scheduler, SimTime, StableHasher, StopReason, Stream, Streams};
+use ecsim_engine::{
+    Control, Limits, Model, Scheduler, SimTime, StableHasher, StopReason, Stream, Streams,
+};
 use ecsim_placement::{
-    AZ_ATTRIBUTE, Cluster, Constraint, GroupId, IndexConfig, InstanceId, InstanceSpec, InstanceStatus, PlacementFailure,
-    SpreadField, StopCandidate, Strategy, TaskRequest,
+    AZ_ATTRIBUTE, Cluster, Constraint, GroupId, IndexConfig, InstanceId, InstanceSpec,
+    InstanceStatus, PlacementFailure, SpreadField, StopCandidate, Strategy, TaskRequest,
 };
 use rand::RngExt;
 
 use crate::record::*;
-use crate::scenario::{Arrival, ActionKind, NetworkMode, OnNoCapacity, Scenario, SchedulingStrategy};
+use crate::scenario::{
+    ActionKind, Arrival, NetworkMode, OnNoCapacity, Scenario, SchedulingStrategy,
+};
 
 const NONE: u64 = u64::MAX;
 const NO_INSTANCE: u32 = u32::MAX;
@@ -226,7 +230,13 @@ pub struct Simulation<'s, S: Sink> {
     stop_reason: &'static str,
 }
 
-fn task_request<'a>(sc: &'a Scenario, def: u32, group: GroupId, constraints: &'a [Constraint], strategy: &'a [Strategy]) -> TaskRequest<'a> {
+fn task_request<'a>(
+    sc: &'a Scenario,
+    def: u32,
+    group: GroupId,
+    constraints: &'a [Constraint],
+    strategy: &'a [Strategy],
+) -> TaskRequest<'a> {
     let d = &sc.task_definitions[def as usize];
     TaskRequest {
         cpu_units: d.cpu_units,
@@ -240,23 +250,38 @@ fn task_request<'a>(sc: &'a Scenario, def: u32, group: GroupId, constraints: &'a
 }
 
 fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
-    let mut cfg = IndexConfig { tie_break: sc.settings.tie_break, ..IndexConfig::default() };
+    let mut cfg = IndexConfig {
+        tie_break: sc.settings.tie_break,
+        ..IndexConfig::default()
+    };
     let chains = sc
         .services
         .iter()
         .filter(|s| s.cluster == cluster)
         .map(|s| &s.strategy)
-        .chain(sc.jobs.iter().filter(|j| j.cluster == cluster).map(|j| &j.strategy));
+        .chain(
+            sc.jobs
+                .iter()
+                .filter(|j| j.cluster == cluster)
+                .map(|j| &j.strategy),
+        );
     for chain in chains {
-        let end = chain.iter().position(|s| *s == Strategy::Random).unwrap_or(chain.len());
+        let end = chain
+            .iter()
+            .position(|s| *s == Strategy::Random)
+            .unwrap_or(chain.len());
         if end == 0 || chain.contains(&Strategy::Spread(SpreadField::Instance)) {
             cfg.by_token = true;
         }
         for s in &chain[..end] {
             match s {
                 Strategy::Binpack(ecsim_placement::BinpackField::Memory) => cfg.by_memory = true,
-                Strategy::Spread(SpreadField::Attribute(a)) if a == AZ_ATTRIBUTE => cfg.az_counts = true,
-                Strategy::Spread(SpreadField::Attribute(a)) if !cfg.spread_attributes.contains(a) => {
+                Strategy::Spread(SpreadField::Attribute(a)) if a == AZ_ATTRIBUTE => {
+                    cfg.az_counts = true
+                }
+                Strategy::Spread(SpreadField::Attribute(a))
+                    if !cfg.spread_attributes.contains(a) =>
+                {
                     cfg.spread_attributes.push(a.clone())
                 }
                 _ => {}
@@ -272,7 +297,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let streams = Streams::new(opts.seed);
         let names: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
         let cluster_names: Vec<&str> = sc.clusters.iter().map(|c| c.name.as_str()).collect();
-        sink.begin(&RunHeader { clusters: &cluster_names, services: &names });
+        sink.begin(&RunHeader {
+            clusters: &cluster_names,
+            services: &names,
+        });
         if let Some(d) = sc.simulation.duration_ms {
             sched.schedule_at(SimTime::from_ms(d), Ev::End);
         }
@@ -281,7 +309,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let mut clusters = Vec::new();
         let mut deferred_instances = Vec::new();
         for (ci, c) in sc.clusters.iter().enumerate() {
-            let pc = Cluster::new(index_config(sc, ci), streams.seed_of(&format!("placement/{}", c.name)));
+            let pc = Cluster::new(
+                index_config(sc, ci),
+                streams.seed_of(&format!("placement/{}", c.name)),
+            );
             let mut rt = ClusterRt {
                 acc: ClusterAcc::default(),
                 pc,
@@ -310,12 +341,20 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     let id = rt.pc.add_instance(InstanceSpec {
                         ec2_instance_id: ec2_id.clone(),
                         cpu_units: ty.cpu_units,
-                        memory_mib: ty.registered_memory_mib(sc.settings.os_memory_overhead_pct, g.reserved_memory_mib),
+                        memory_mib: ty.registered_memory_mib(
+                            sc.settings.os_memory_overhead_pct,
+                            g.reserved_memory_mib,
+                        ),
                         eni_tasks: ty.eni_tasks(),
                         attributes,
                         agent_version: sc.settings.agent_version.clone(),
                     });
-                    rt.insts.push(InstRt { ec2_id, az, state: IState::Launching, launched: 0 });
+                    rt.insts.push(InstRt {
+                        ec2_id,
+                        az,
+                        state: IState::Launching,
+                        launched: 0,
+                    });
                     deferred_instances.push((ci as u32, id.0, g.launch_delay.sample(&mut launch)));
                 }
             }
@@ -332,8 +371,19 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 }
                 SchedulingStrategy::Replica => {}
             }
-            let desired = if s.scheduling == SchedulingStrategy::Daemon { 0 } else { s.desired_count };
-            services.push(ServiceRt { desired, live: Vec::new(), running: 0, pending: 0, group, failing: None });
+            let desired = if s.scheduling == SchedulingStrategy::Daemon {
+                0
+            } else {
+                s.desired_count
+            };
+            services.push(ServiceRt {
+                desired,
+                live: Vec::new(),
+                running: 0,
+                pending: 0,
+                group,
+                failing: None,
+            });
         }
         let mut jobs = Vec::new();
         for j in &sc.jobs {
@@ -402,19 +452,30 @@ impl<'s, S: Sink> Simulation<'s, S> {
         for (c, i, delay) in deferred_instances {
             sim.n_launching += 1;
             let id = sim.clusters[c as usize].insts[i as usize].ec2_id.as_str();
-            emit(&mut sim.sink, &mut sim.hash, &mut sim.state_changes, EventRecord {
-                time_ms: 0,
-                kind: EventKind::Instance,
-                task: None,
-                service: "",
-                job: "",
-                instance: id,
-                from: "",
-                to: "LAUNCHING",
-                reason: "",
-            });
+            emit(
+                &mut sim.sink,
+                &mut sim.hash,
+                &mut sim.state_changes,
+                EventRecord {
+                    time_ms: 0,
+                    kind: EventKind::Instance,
+                    task: None,
+                    service: "",
+                    job: "",
+                    instance: id,
+                    from: "",
+                    to: "LAUNCHING",
+                    reason: "",
+                },
+            );
             sim.open_work += 1;
-            sched.schedule_in(delay, Ev::InstanceRegistered { cluster: c, instance: i });
+            sched.schedule_in(
+                delay,
+                Ev::InstanceRegistered {
+                    cluster: c,
+                    instance: i,
+                },
+            );
         }
         sim.peak_instances = u64::from(sim.n_launching);
         for j in 0..sim.jobs.len() {
@@ -432,14 +493,20 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let rt = &mut self.jobs[j as usize];
         let at = match &job.arrival {
             Arrival::List(times) => times.get(rt.emitted as usize).copied(),
-            Arrival::Poisson { rate_per_s, start_ms, count, end_ms } => {
+            Arrival::Poisson {
+                rate_per_s,
+                start_ms,
+                count,
+                end_ms,
+            } => {
                 if count.is_some_and(|c| rt.emitted >= c) {
                     None
                 } else {
                     if rt.emitted == 0 {
                         rt.next_ms = *start_ms as f64;
                     }
-                    let gap: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, &mut rt.arrivals);
+                    let gap: f64 =
+                        rand_distr::Distribution::sample(&rand_distr::Exp1, &mut rt.arrivals);
                     rt.next_ms += gap * 1000.0 / rate_per_s;
                     let t = rt.next_ms.round() as u64;
                     (!end_ms.is_some_and(|e| t > e)).then_some(t)
@@ -481,7 +548,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
     }
 
     fn write_metrics(&mut self, t: u64) {
-        let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+        let pct = |a: u64, b: u64| {
+            if b == 0 {
+                0.0
+            } else {
+                100.0 * a as f64 / b as f64
+            }
+        };
         let (mut rc, mut rm, mut uc, mut um) = (0u64, 0u64, 0u64, 0u64);
         for (c, sample) in self.clusters.iter().zip(self.cluster_samples.iter_mut()) {
             let (a, b, x, y) = c.pc.reservation_totals();
@@ -496,7 +569,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
             };
         }
         for (s, rt) in self.samples.iter_mut().zip(&self.services) {
-            *s = ServiceSample { desired: rt.desired, running: rt.running, pending: rt.pending };
+            *s = ServiceSample {
+                desired: rt.desired,
+                running: rt.running,
+                pending: rt.pending,
+            };
         }
         self.sink.metrics(&MetricsRow {
             time_ms: t,
@@ -520,18 +597,35 @@ impl<'s, S: Sink> Simulation<'s, S> {
             Owner::Service(s) => (self.sc.services[s as usize].name.as_str(), ""),
             Owner::Job(j, _) => ("", self.sc.jobs[j as usize].name.as_str()),
         };
-        let instance = if t.instance == NO_INSTANCE { "" } else { self.clusters[t.cluster as usize].insts[t.instance as usize].ec2_id.as_str() };
-        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
-            time_ms: now,
-            kind: EventKind::Task,
-            task: Some(u64::from(tid)),
-            service,
-            job,
-            instance,
-            from: if tid as usize == usize::MAX { "" } else if from == to { "" } else { from.as_str() },
-            to: to.as_str(),
-            reason,
-        });
+        let instance = if t.instance == NO_INSTANCE {
+            ""
+        } else {
+            self.clusters[t.cluster as usize].insts[t.instance as usize]
+                .ec2_id
+                .as_str()
+        };
+        emit(
+            &mut self.sink,
+            &mut self.hash,
+            &mut self.state_changes,
+            EventRecord {
+                time_ms: now,
+                kind: EventKind::Task,
+                task: Some(u64::from(tid)),
+                service,
+                job,
+                instance,
+                from: if tid as usize == usize::MAX {
+                    ""
+                } else if from == to {
+                    ""
+                } else {
+                    from.as_str()
+                },
+                to: to.as_str(),
+                reason,
+            },
+        );
     }
 
     fn count_state(&mut self, s: TState, delta: i64) {
@@ -541,7 +635,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
             TState::Running => &mut self.n_running,
             TState::Stopped => return,
         };
-        *c = c.checked_add_signed(delta).expect("task state counts never go negative");
+        *c = c
+            .checked_add_signed(delta)
+            .expect("task state counts never go negative");
     }
 
     fn set_state(&mut self, tid: u32, to: TState, now: u64, reason: &str) {
@@ -565,7 +661,15 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.task_event(tid, now, from, to, reason);
     }
 
-    fn new_task(&mut self, def: u32, owner: Owner, cluster: u32, group: GroupId, now: u64, run_ms: u64) -> u32 {
+    fn new_task(
+        &mut self,
+        def: u32,
+        owner: Owner,
+        cluster: u32,
+        group: GroupId,
+        now: u64,
+        run_ms: u64,
+    ) -> u32 {
         let tid = u32::try_from(self.tasks.len()).expect("fewer than 4 billion tasks");
         self.tasks.push(Task {
             def,
@@ -603,7 +707,14 @@ impl<'s, S: Sink> Simulation<'s, S> {
             self.services[s as usize].live.push(tid);
         }
         self.set_state(tid, TState::Pending, now, "");
-        let delay = if self.sc.settings.task_start_delay.is_zero() { 0 } else { self.sc.settings.task_start_delay.sample(&mut self.start_delays) };
+        let delay = if self.sc.settings.task_start_delay.is_zero() {
+            0
+        } else {
+            self.sc
+                .settings
+                .task_start_delay
+                .sample(&mut self.start_delays)
+        };
         if delay == 0 {
             self.task_running(tid, now, sched);
         } else {
@@ -624,9 +735,17 @@ impl<'s, S: Sink> Simulation<'s, S> {
         }
     }
 
-    fn stop_task(&mut self, tid: u32, outcome: Outcome, reason: &str, now: u64, sched: &mut Scheduler<Ev>) {
+    fn stop_task(
+        &mut self,
+        tid: u32,
+        outcome: Outcome,
+        reason: &str,
+        now: u64,
+        sched: &mut Scheduler<Ev>,
+    ) {
         let t = &self.tasks[tid as usize];
-        let (c, def, group, inst, owner) = (t.cluster as usize, t.def, t.group, t.instance, t.owner);
+        let (c, def, group, inst, owner) =
+            (t.cluster as usize, t.def, t.group, t.instance, t.owner);
         if inst != NO_INSTANCE {
             let req = task_request(self.sc, def, group, &[], &[]);
             self.clusters[c].pc.release(InstanceId(inst), &req);
@@ -645,7 +764,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
 
     fn request_retry(&mut self, c: u32, sched: &mut Scheduler<Ev>) {
         let cl = &mut self.clusters[c as usize];
-        if cl.retry_scheduled || (cl.waiting.is_empty() && cl.svc_deficit.is_empty() && cl.daemon_missing.is_empty()) {
+        if cl.retry_scheduled
+            || (cl.waiting.is_empty() && cl.svc_deficit.is_empty() && cl.daemon_missing.is_empty())
+        {
             return;
         }
         cl.retry_scheduled = true;
@@ -662,13 +783,21 @@ impl<'s, S: Sink> Simulation<'s, S> {
         } else {
             let total = *rt.cumulative.last().expect("mix");
             let u = rt.mix.random::<f64>() * total;
-            rt.cumulative.partition_point(|&c| c <= u).min(rt.entries.len() - 1)
+            rt.cumulative
+                .partition_point(|&c| c <= u)
+                .min(rt.entries.len() - 1)
         };
         let run_ms = job.run_time.sample(&mut rt.run_times);
         let (def, group) = (rt.entries[k].0, rt.entries[k].1);
         let c = job.cluster as u32;
         let tid = self.new_task(def, Owner::Job(j, k as u32), c, group, now, run_ms);
-        let req = task_request(self.sc, def, group, &self.jobs[j as usize].entries[k].2, &job.strategy);
+        let req = task_request(
+            self.sc,
+            def,
+            group,
+            &self.jobs[j as usize].entries[k].2,
+            &job.strategy,
+        );
         let found = self.clusters[c as usize].pc.find(&req);
         match found {
             Some(inst) => self.start_task(tid, inst, now, sched),
@@ -691,17 +820,22 @@ impl<'s, S: Sink> Simulation<'s, S> {
     }
 
     fn service_event(&mut self, s: u32, now: u64, from: &str, to: &str, reason: &str) {
-        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
-            time_ms: now,
-            kind: EventKind::Service,
-            task: None,
-            service: &self.sc.services[s as usize].name,
-            job: "",
-            instance: "",
-            from,
-            to,
-            reason,
-        });
+        emit(
+            &mut self.sink,
+            &mut self.hash,
+            &mut self.state_changes,
+            EventRecord {
+                time_ms: now,
+                kind: EventKind::Service,
+                task: None,
+                service: &self.sc.services[s as usize].name,
+                job: "",
+                instance: "",
+                from,
+                to,
+                reason,
+            },
+        );
     }
 
     /// Bring a REPLICA service towards its desired count.
@@ -714,10 +848,23 @@ impl<'s, S: Sink> Simulation<'s, S> {
             if live >= svc.desired {
                 break;
             }
-            let req = task_request(self.sc, def.task_definition as u32, svc.group, &def.constraints, &def.strategy);
+            let req = task_request(
+                self.sc,
+                def.task_definition as u32,
+                svc.group,
+                &def.constraints,
+                &def.strategy,
+            );
             match self.clusters[c].pc.find(&req) {
                 Some(inst) => {
-                    let tid = self.new_task(def.task_definition as u32, Owner::Service(s), c as u32, svc.group, now, 0);
+                    let tid = self.new_task(
+                        def.task_definition as u32,
+                        Owner::Service(s),
+                        c as u32,
+                        svc.group,
+                        now,
+                        0,
+                    );
                     self.start_task(tid, inst, now, sched);
                 }
                 None => {
@@ -745,13 +892,26 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 .iter()
                 .map(|&t| {
                     let d = &self.sc.task_definitions[self.tasks[t as usize].def as usize];
-                    StopCandidate { instance: InstanceId(self.tasks[t as usize].instance), cpu_units: d.cpu_units, memory_mib: d.memory_mib }
+                    StopCandidate {
+                        instance: InstanceId(self.tasks[t as usize].instance),
+                        cpu_units: d.cpu_units,
+                        memory_mib: d.memory_mib,
+                    }
                 })
                 .collect();
-            let pick = self.clusters[c].pc.choose_to_stop(svc.group, &def.strategy, &cands).expect("live tasks");
+            let pick = self.clusters[c]
+                .pc
+                .choose_to_stop(svc.group, &def.strategy, &cands)
+                .expect("live tasks");
             let tid = svc.live[pick];
             self.tasks_scaled_in += 1;
-            self.stop_task(tid, Outcome::StoppedByScheduler, "ServiceSchedulerInitiated", now, sched);
+            self.stop_task(
+                tid,
+                Outcome::StoppedByScheduler,
+                "ServiceSchedulerInitiated",
+                now,
+                sched,
+            );
         }
     }
 
@@ -763,15 +923,36 @@ impl<'s, S: Sink> Simulation<'s, S> {
         }
     }
 
-    fn place_daemon(&mut self, c: u32, s: u32, inst: u32, now: u64, sched: &mut Scheduler<Ev>, first_time: bool) {
+    fn place_daemon(
+        &mut self,
+        c: u32,
+        s: u32,
+        inst: u32,
+        now: u64,
+        sched: &mut Scheduler<Ev>,
+        first_time: bool,
+    ) {
         let def = &self.sc.services[s as usize];
         let group = self.services[s as usize].group;
-        let req = task_request(self.sc, def.task_definition as u32, group, &def.constraints, &[]);
+        let req = task_request(
+            self.sc,
+            def.task_definition as u32,
+            group,
+            &def.constraints,
+            &[],
+        );
         let cl = &mut self.clusters[c as usize];
         match cl.pc.check(InstanceId(inst), &req) {
             Ok(()) => {
                 cl.daemon_missing.remove(&(s, inst));
-                let tid = self.new_task(def.task_definition as u32, Owner::Service(s), c, group, now, 0);
+                let tid = self.new_task(
+                    def.task_definition as u32,
+                    Owner::Service(s),
+                    c,
+                    group,
+                    now,
+                    0,
+                );
                 self.start_task(tid, InstanceId(inst), now, sched);
             }
             Err(PlacementFailure::DistinctInstance | PlacementFailure::MemberOf) => {
@@ -788,7 +969,12 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 }
             }
         }
-        if first_time && !matches!(self.clusters[c as usize].pc.check(InstanceId(inst), &req), Err(PlacementFailure::MemberOf)) {
+        if first_time
+            && !matches!(
+                self.clusters[c as usize].pc.check(InstanceId(inst), &req),
+                Err(PlacementFailure::MemberOf)
+            )
+        {
             // Eligible instance (placed now or waiting for room): it counts towards the daemon's desired count.
             self.services[s as usize].desired += 1;
         }
@@ -796,24 +982,43 @@ impl<'s, S: Sink> Simulation<'s, S> {
 
     fn retry(&mut self, c: u32, now: u64, sched: &mut Scheduler<Ev>) {
         self.clusters[c as usize].retry_scheduled = false;
-        let missing: Vec<(u32, u32)> = self.clusters[c as usize].daemon_missing.iter().copied().collect();
+        let missing: Vec<(u32, u32)> = self.clusters[c as usize]
+            .daemon_missing
+            .iter()
+            .copied()
+            .collect();
         for (s, inst) in missing {
             self.place_daemon(c, s, inst, now, sched, false);
         }
-        let deficit: Vec<u32> = self.clusters[c as usize].svc_deficit.iter().copied().collect();
+        let deficit: Vec<u32> = self.clusters[c as usize]
+            .svc_deficit
+            .iter()
+            .copied()
+            .collect();
         for s in deficit {
             self.reconcile(s, now, sched);
         }
         let n = self.clusters[c as usize].waiting.len();
         let mut failed: Vec<Owner> = Vec::new();
         for _ in 0..n {
-            let tid = self.clusters[c as usize].waiting.pop_front().expect("n waiting");
+            let tid = self.clusters[c as usize]
+                .waiting
+                .pop_front()
+                .expect("n waiting");
             let t = &self.tasks[tid as usize];
             let owner = t.owner;
             if !failed.contains(&owner) {
-                let Owner::Job(j, k) = owner else { unreachable!("only standalone tasks wait") };
+                let Owner::Job(j, k) = owner else {
+                    unreachable!("only standalone tasks wait")
+                };
                 let job = &self.sc.jobs[j as usize];
-                let req = task_request(self.sc, t.def, t.group, &self.jobs[j as usize].entries[k as usize].2, &job.strategy);
+                let req = task_request(
+                    self.sc,
+                    t.def,
+                    t.group,
+                    &self.jobs[j as usize].entries[k as usize].2,
+                    &job.strategy,
+                );
                 if let Some(inst) = self.clusters[c as usize].pc.find(&req) {
                     self.start_task(tid, inst, now, sched);
                     continue;
@@ -832,17 +1037,22 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.n_launching -= 1;
         self.n_active += 1;
         let id = self.clusters[c as usize].insts[i as usize].ec2_id.as_str();
-        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
-            time_ms: now,
-            kind: EventKind::Instance,
-            task: None,
-            service: "",
-            job: "",
-            instance: id,
-            from: "LAUNCHING",
-            to: "ACTIVE",
-            reason: "",
-        });
+        emit(
+            &mut self.sink,
+            &mut self.hash,
+            &mut self.state_changes,
+            EventRecord {
+                time_ms: now,
+                kind: EventKind::Instance,
+                task: None,
+                service: "",
+                job: "",
+                instance: id,
+                from: "LAUNCHING",
+                to: "ACTIVE",
+                reason: "",
+            },
+        );
         self.place_daemons(c, i, now, sched);
         self.request_retry(c, sched);
     }
@@ -850,8 +1060,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
     /// Whole-run invariants: no instance over-committed on CPU, memory, ports or ENIs; every
     /// task in exactly one state with the counters agreeing; no service above its maximum.
     pub fn check_invariants(&self) {
-        let mut per_inst: Vec<Vec<(u64, u64, u32, Vec<u32>)>> =
-            self.clusters.iter().map(|c| vec![(0, 0, 0, Vec::new()); c.insts.len()]).collect();
+        let mut per_inst: Vec<Vec<(u64, u64, u32, Vec<u32>)>> = self
+            .clusters
+            .iter()
+            .map(|c| vec![(0, 0, 0, Vec::new()); c.insts.len()])
+            .collect();
         let (mut prov, mut pend, mut run) = (0, 0, 0);
         for t in &self.tasks {
             match t.state {
@@ -861,7 +1074,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 TState::Stopped => {}
             }
             let placed = matches!(t.state, TState::Pending | TState::Running);
-            assert_eq!(placed, t.instance != NO_INSTANCE && t.stopped == NONE, "task placement and state disagree: {t:?}");
+            assert_eq!(
+                placed,
+                t.instance != NO_INSTANCE && t.stopped == NONE,
+                "task placement and state disagree: {t:?}"
+            );
             if placed {
                 let d = &self.sc.task_definitions[t.def as usize];
                 let e = &mut per_inst[t.cluster as usize][t.instance as usize];
@@ -871,29 +1088,54 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 e.3.extend(d.host_ports.iter().copied());
             }
         }
-        assert_eq!((prov, pend, run), (self.n_prov, self.n_pending, self.n_running), "task state counters");
+        assert_eq!(
+            (prov, pend, run),
+            (self.n_prov, self.n_pending, self.n_running),
+            "task state counters"
+        );
         for (c, cl) in self.clusters.iter().enumerate() {
             for (i, (cpu, mem, eni, ports)) in per_inst[c].iter().enumerate() {
                 let id = InstanceId(i as u32);
                 let (tc, tm, te) = cl.pc.registered(id);
                 let (ac, am, ae) = cl.pc.available(id);
-                assert!(*cpu <= u64::from(tc) && *mem <= u64::from(tm) && *eni <= te, "instance {i} over-committed");
-                assert_eq!((u64::from(tc - ac), u64::from(tm - am), te - ae), (*cpu, *mem, *eni), "instance {i} accounting");
+                assert!(
+                    *cpu <= u64::from(tc) && *mem <= u64::from(tm) && *eni <= te,
+                    "instance {i} over-committed"
+                );
+                assert_eq!(
+                    (u64::from(tc - ac), u64::from(tm - am), te - ae),
+                    (*cpu, *mem, *eni),
+                    "instance {i} accounting"
+                );
                 let mut p = ports.clone();
                 p.sort_unstable();
                 let n = p.len();
                 p.dedup();
                 assert_eq!(n, p.len(), "instance {i}: a host port is used twice");
                 for port in &p {
-                    assert!(cl.pc.ports(id).contains(port), "instance {i}: port {port} not reserved");
+                    assert!(
+                        cl.pc.ports(id).contains(port),
+                        "instance {i}: port {port} not reserved"
+                    );
                 }
             }
         }
         for (s, rt) in self.services.iter().enumerate() {
             let def = &self.sc.services[s];
-            let max = (u64::from(rt.desired) * u64::from(def.maximum_percent) / 100).max(u64::from(rt.desired));
-            assert!(rt.live.len() as u64 <= max, "service {} runs {} tasks, above its maximum {max}", def.name, rt.live.len());
-            assert_eq!(rt.running + rt.pending, rt.live.len() as u32, "service {} counters", def.name);
+            let max = (u64::from(rt.desired) * u64::from(def.maximum_percent) / 100)
+                .max(u64::from(rt.desired));
+            assert!(
+                rt.live.len() as u64 <= max,
+                "service {} runs {} tasks, above its maximum {max}",
+                def.name,
+                rt.live.len()
+            );
+            assert_eq!(
+                rt.running + rt.pending,
+                rt.live.len() as u32,
+                "service {} counters",
+                def.name
+            );
         }
     }
 
@@ -931,7 +1173,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
             let (outcome, reason) = match (t.outcome, t.state) {
                 (Outcome::Completed, _) => ("completed", "EssentialContainerExited"),
                 (Outcome::FailedToPlace(w), _) => ("failed_to_place", w.code()),
-                (Outcome::StoppedByScheduler, _) => ("stopped_by_scheduler", "ServiceSchedulerInitiated"),
+                (Outcome::StoppedByScheduler, _) => {
+                    ("stopped_by_scheduler", "ServiceSchedulerInitiated")
+                }
                 (Outcome::Open, TState::Provisioning) => {
                     never_placed += 1;
                     ("never_placed", "")
@@ -946,7 +1190,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 let i = &c.insts[t.instance as usize];
                 (i.ec2_id.as_str(), i.az.as_str())
             };
-            let wait = if t.placed != NONE { t.placed - t.created } else if t.stopped != NONE { t.stopped - t.created } else { end - t.created };
+            let wait = if t.placed != NONE {
+                t.placed - t.created
+            } else if t.stopped != NONE {
+                t.stopped - t.created
+            } else {
+                end - t.created
+            };
             self.sink.task(&TaskRow {
                 task_id: tid as u64,
                 task_definition: &self.sc.task_definitions[t.def as usize].family,
@@ -965,7 +1215,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 reason,
             });
         }
-        let pct = |a: u128, b: u128| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+        let pct = |a: u128, b: u128| {
+            if b == 0 {
+                0.0
+            } else {
+                100.0 * a as f64 / b as f64
+            }
+        };
         let summary = Summary {
             scenario: self.sc.name.clone(),
             seed: 0,
@@ -980,7 +1236,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
             tasks_never_placed: never_placed,
             tasks_stopped_by_scheduler: self.tasks_scaled_in,
             service_placement_failures: self.service_failures,
-            mean_wait_ms: if self.waits == 0 { 0.0 } else { self.wait_sum as f64 / self.waits as f64 },
+            mean_wait_ms: if self.waits == 0 {
+                0.0
+            } else {
+                self.wait_sum as f64 / self.waits as f64
+            },
             max_wait_ms: self.wait_max,
             mean_cpu_reserved_pct: pct(self.cpu_reserved_int, self.cpu_registered_int),
             mean_memory_reserved_pct: pct(self.mem_reserved_int, self.mem_registered_int),
@@ -993,7 +1253,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 .zip(&self.sc.clusters)
                 .map(|(c, def)| ClusterSummary {
                     name: def.name.clone(),
-                    mean_instances_in_use: if end == 0 { 0.0 } else { c.acc.in_use as f64 / end as f64 },
+                    mean_instances_in_use: if end == 0 {
+                        0.0
+                    } else {
+                        c.acc.in_use as f64 / end as f64
+                    },
                     peak_instances_in_use: u64::from(c.acc.peak_in_use),
                     mean_cpu_reserved_pct: pct(c.acc.cpu_reserved, c.acc.cpu_registered),
                     mean_memory_reserved_pct: pct(c.acc.mem_reserved, c.acc.mem_registered),
@@ -1045,7 +1309,13 @@ impl<S: Sink> Model for Simulation<'_, S> {
             Ev::TaskExited { task } => {
                 self.open_work -= 1;
                 self.tasks_completed += 1;
-                self.stop_task(task, Outcome::Completed, "EssentialContainerExited", now, sched);
+                self.stop_task(
+                    task,
+                    Outcome::Completed,
+                    "EssentialContainerExited",
+                    now,
+                    sched,
+                );
             }
             Ev::Retry { cluster } => {
                 self.open_work -= 1;
@@ -1054,7 +1324,10 @@ impl<S: Sink> Model for Simulation<'_, S> {
             Ev::Action { action } => {
                 self.open_work -= 1;
                 match self.sc.actions[action as usize].kind {
-                    ActionKind::SetDesiredCount { service, desired_count } => {
+                    ActionKind::SetDesiredCount {
+                        service,
+                        desired_count,
+                    } => {
                         let old = self.services[service].desired;
                         self.services[service].desired = desired_count;
                         let (from, to) = (old.to_string(), desired_count.to_string());

@@ -8,8 +8,8 @@ pub mod read;
 pub mod tree;
 
 use ecsim_placement::{
-    BinpackField, Constraint, Expr, HostPort, MAX_CONSTRAINTS, MAX_STRATEGIES, SpreadField, Strategy, TieBreak,
-    host_port,
+    BinpackField, Constraint, Expr, HostPort, MAX_CONSTRAINTS, MAX_STRATEGIES, SpreadField,
+    Strategy, TieBreak, host_port,
 };
 
 use crate::catalog::{self, InstanceType};
@@ -249,7 +249,12 @@ impl std::fmt::Display for LoadError {
         for d in &self.diagnostics {
             writeln!(f, "error: {d}")?;
         }
-        write!(f, "{} problem{} found", self.diagnostics.len(), if self.diagnostics.len() == 1 { "" } else { "s" })
+        write!(
+            f,
+            "{} problem{} found",
+            self.diagnostics.len(),
+            if self.diagnostics.len() == 1 { "" } else { "s" }
+        )
     }
 }
 
@@ -264,16 +269,23 @@ pub fn load(file: &str, src: &str, sets: &[String]) -> Result<Scenario, LoadErro
         Err(e) => {
             let origin = e.span.map_or(Origin::Unknown, Origin::File);
             cx.error(&origin, "", format!("TOML syntax: {}", e.message));
-            return Err(LoadError { diagnostics: cx.diags });
+            return Err(LoadError {
+                diagnostics: cx.diags,
+            });
         }
     };
     for (i, set) in sets.iter().enumerate() {
         let Some((path, value)) = set.split_once('=') else {
-            cx.error(&Origin::Set(i), "", "expected PATH=VALUE, e.g. clusters[0].count=200");
+            cx.error(
+                &Origin::Set(i),
+                "",
+                "expected PATH=VALUE, e.g. clusters[0].count=200",
+            );
             continue;
         };
-        let applied = tree::parse_path(path.trim())
-            .and_then(|steps| tree::apply_set(&mut root, &steps, tree::parse_set_value(value.trim(), i)));
+        let applied = tree::parse_path(path.trim()).and_then(|steps| {
+            tree::apply_set(&mut root, &steps, tree::parse_set_value(value.trim(), i))
+        });
         if let Err(e) = applied {
             cx.error(&Origin::Set(i), path.trim(), e);
         }
@@ -299,9 +311,13 @@ fn default_service_strategy() -> Vec<Strategy> {
 
 fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
     let mut t = cx.table(root, "")?;
-    let version = t.req(cx, "schema_version", &format!("schema_version = {SCHEMA_VERSION}"), |cx, n, p| {
-        cx.int(n, p, SCHEMA_VERSION, SCHEMA_VERSION)
-    });
+    let (has_services, has_jobs) = (t.has("services"), t.has("jobs"));
+    let version = t.req(
+        cx,
+        "schema_version",
+        &format!("schema_version = {SCHEMA_VERSION}"),
+        |cx, n, p| cx.int(n, p, SCHEMA_VERSION, SCHEMA_VERSION),
+    );
     let name = t.req(cx, "name", "a scenario name", |cx, n, p| {
         let s = cx.string(n, p)?;
         if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
@@ -311,7 +327,9 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
             None
         }
     });
-    let seed = t.opt(cx, "seed", |cx, n, p| cx.int(n, p, 0, i64::MAX)).map_or(1, |s| s as u64);
+    let seed = t
+        .opt(cx, "seed", |cx, n, p| cx.int(n, p, 0, i64::MAX))
+        .map_or(1, |s| s as u64);
     let _description = t.opt(cx, "description", |cx, n, p| cx.string(n, p));
     let simulation = read_simulation(cx, &mut t);
     let settings = read_settings(cx, &mut t);
@@ -327,23 +345,40 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
         }
     }
 
-    let task_definitions = read_list(cx, &mut t, "task_definitions", |cx, n, p| read_task_definition(cx, n, p));
-    let clusters = read_list(cx, &mut t, "clusters", |cx, n, p| read_cluster(cx, n, p, &types));
+    let task_definitions = read_list(cx, &mut t, "task_definitions", |cx, n, p| {
+        read_task_definition(cx, n, p)
+    });
+    let clusters = read_list(cx, &mut t, "clusters", |cx, n, p| {
+        read_cluster(cx, n, p, &types)
+    });
     if clusters.as_ref().is_some_and(|c| c.is_empty()) && !t.has("clusters") {
         let origin = t.origin.clone();
-        cx.error(&origin, "clusters", "missing; a scenario needs at least one [[clusters]] entry");
+        cx.error(
+            &origin,
+            "clusters",
+            "missing; a scenario needs at least one [[clusters]] entry",
+        );
     }
     let clusters = clusters.unwrap_or_default();
     let defs = task_definitions.unwrap_or_default();
     let cluster_names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
     let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
-    let services = read_list(cx, &mut t, "services", |cx, n, p| read_service(cx, n, p, &cluster_names, &defs));
+    let services = read_list(cx, &mut t, "services", |cx, n, p| {
+        read_service(cx, n, p, &cluster_names, &defs)
+    });
     let services = services.unwrap_or_default();
-    let default_rt = settings.as_ref().map(|s| s.run_task_default_strategy.clone()).unwrap_or_default();
-    let jobs = read_list(cx, &mut t, "jobs", |cx, n, p| read_job(cx, n, p, &cluster_names, &def_names, &default_rt));
+    let default_rt = settings
+        .as_ref()
+        .map(|s| s.run_task_default_strategy.clone())
+        .unwrap_or_default();
+    let jobs = read_list(cx, &mut t, "jobs", |cx, n, p| {
+        read_job(cx, n, p, &cluster_names, &def_names, &default_rt)
+    });
     let jobs = jobs.unwrap_or_default();
     let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
-    let actions = read_list(cx, &mut t, "actions", |cx, n, p| read_action(cx, n, p, &service_names));
+    let actions = read_list(cx, &mut t, "actions", |cx, n, p| {
+        read_action(cx, n, p, &service_names)
+    });
     let root_origin = t.origin.clone();
     t.finish(cx);
 
@@ -356,11 +391,17 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
     if !services.is_empty() && simulation.duration_ms.is_none() {
         cx.error(&root_origin, "simulation.duration", "missing; services run until stopped, so a scenario with services needs simulation.duration (e.g. \"2h\")");
     }
-    if services.is_empty() && jobs.is_empty() {
-        cx.error(&root_origin, "", "the scenario has no [[services]] and no [[jobs]]: nothing would run");
+    if !has_services && !has_jobs {
+        cx.error(
+            &root_origin,
+            "",
+            "the scenario has no [[services]] and no [[jobs]]: nothing would run",
+        );
     }
     let settings = settings?;
-    check_fits(cx, root, &clusters, &types, &defs, &services, &jobs, &settings);
+    check_fits(
+        cx, root, &clusters, &types, &defs, &services, &jobs, &settings,
+    );
 
     // Keep only the types in use, in first-use order, and renumber.
     let mut used: Vec<usize> = Vec::new();
@@ -374,7 +415,10 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
     let mut clusters = clusters;
     for c in &mut clusters {
         for g in &mut c.groups {
-            g.instance_type = used.iter().position(|&u| u == g.instance_type).expect("used");
+            g.instance_type = used
+                .iter()
+                .position(|&u| u == g.instance_type)
+                .expect("used");
         }
     }
     let instance_types = used.iter().map(|&u| types[u].clone()).collect();
@@ -401,7 +445,9 @@ fn read_list<T>(
     key: &'static str,
     mut f: impl FnMut(&mut Cx<'_>, &Node, &str) -> Option<T>,
 ) -> Option<Vec<T>> {
-    let Some(node) = t.get(key) else { return Some(Vec::new()) };
+    let Some(node) = t.get(key) else {
+        return Some(Vec::new());
+    };
     let items = cx.array(node, key)?;
     let mut out = Vec::new();
     let mut ok = true;
@@ -415,15 +461,33 @@ fn read_list<T>(
 }
 
 fn check_unique(cx: &mut Cx<'_>, root: &Node, list: &str, key: &str) {
-    let Kind::Table(entries) = &root.kind else { return };
-    let Some((_, _, Node { kind: Kind::Array(items), .. })) = entries.iter().find(|(k, _, _)| k == list) else { return };
+    let Kind::Table(entries) = &root.kind else {
+        return;
+    };
+    let Some((
+        _,
+        _,
+        Node {
+            kind: Kind::Array(items),
+            ..
+        },
+    )) = entries.iter().find(|(k, _, _)| k == list)
+    else {
+        return;
+    };
     let mut seen: Vec<&str> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let Kind::Table(fields) = &item.kind else { continue };
+        let Kind::Table(fields) = &item.kind else {
+            continue;
+        };
         if let Some((_, _, n)) = fields.iter().find(|(k, _, _)| k == key) {
             if let Kind::Str(s) = &n.kind {
                 if let Some(first) = seen.iter().position(|x| x == s) {
-                    cx.error(&n.origin, &format!("{list}[{i}].{key}"), format!("\"{s}\" is already used by {list}[{first}]; names must be unique"));
+                    cx.error(
+                        &n.origin,
+                        &format!("{list}[{i}].{key}"),
+                        format!("\"{s}\" is already used by {list}[{first}]; names must be unique"),
+                    );
                 }
                 seen.push(s);
             }
@@ -438,7 +502,9 @@ fn read_simulation(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<SimulationSett
         max_events: 2_000_000_000,
         max_time_ms: 366 * 86_400_000,
     };
-    let Some(node) = root.get("simulation") else { return Some(s) };
+    let Some(node) = root.get("simulation") else {
+        return Some(s);
+    };
     let mut t = cx.table(node, "simulation")?;
     s.duration_ms = t.opt(cx, "duration", |cx, n, p| {
         let d = cx.duration(n, p)?;
@@ -476,13 +542,19 @@ fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Settings> {
         run_task_default_strategy: default_service_strategy(),
         agent_version: "1.90.0".into(),
     };
-    let Some(node) = root.get("settings") else { return Some(s) };
+    let Some(node) = root.get("settings") else {
+        return Some(s);
+    };
     let mut t = cx.table(node, "settings")?;
     let mut ok = true;
-    if let Some(v) = t.opt(cx, "os_memory_overhead_pct", |cx, n, p| cx.number(n, p, 0.0, 50.0)) {
+    if let Some(v) = t.opt(cx, "os_memory_overhead_pct", |cx, n, p| {
+        cx.number(n, p, 0.0, 50.0)
+    }) {
         s.os_memory_overhead_pct = v;
     }
-    if let Some(v) = t.opt(cx, "tie_break", |cx, n, p| cx.one_of(n, p, &["random", "lowest_index"])) {
+    if let Some(v) = t.opt(cx, "tie_break", |cx, n, p| {
+        cx.one_of(n, p, &["random", "lowest_index"])
+    }) {
         s.tie_break = [TieBreak::Random, TieBreak::LowestIndex][v];
     }
     if t.has("task_start_delay") {
@@ -492,7 +564,9 @@ fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Settings> {
         }
     }
     if t.has("run_task_default_strategy") {
-        match t.opt(cx, "run_task_default_strategy", |cx, n, p| read_strategies(cx, n, p)) {
+        match t.opt(cx, "run_task_default_strategy", |cx, n, p| {
+            read_strategies(cx, n, p)
+        }) {
             Some(d) => s.run_task_default_strategy = d,
             None => ok = false,
         }
@@ -506,36 +580,74 @@ fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Settings> {
 
 fn read_instance_type(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<InstanceType> {
     let mut t = cx.table(n, path)?;
-    let name = t.req(cx, "name", "a type name such as \"bench.4c16g\"", |cx, n, p| cx.string(n, p));
+    let name = t.req(
+        cx,
+        "name",
+        "a type name such as \"bench.4c16g\"",
+        |cx, n, p| cx.string(n, p),
+    );
     let cpu_units = match (t.has("vcpu"), t.has("cpu_units")) {
         (true, true) => {
             let origin = t.origin.clone();
-            cx.error(&origin, &t.child("cpu_units"), "give vcpu or cpu_units, not both");
+            cx.error(
+                &origin,
+                &t.child("cpu_units"),
+                "give vcpu or cpu_units, not both",
+            );
             None
         }
         (_, true) => t.opt(cx, "cpu_units", |cx, n, p| cx.u32(n, p, 128, 1024 * 1024)),
-        _ => t.req(cx, "vcpu", "a vCPU count (or cpu_units)", |cx, n, p| cx.u32(n, p, 1, 1024)).map(|v| v * 1024),
+        _ => t
+            .req(cx, "vcpu", "a vCPU count (or cpu_units)", |cx, n, p| {
+                cx.u32(n, p, 1, 1024)
+            })
+            .map(|v| v * 1024),
     };
     let memory_mib = match (t.has("memory_gib"), t.has("memory_mib")) {
         (true, true) => {
             let origin = t.origin.clone();
-            cx.error(&origin, &t.child("memory_mib"), "give memory_gib or memory_mib, not both");
+            cx.error(
+                &origin,
+                &t.child("memory_mib"),
+                "give memory_gib or memory_mib, not both",
+            );
             None
         }
-        (true, _) => t.opt(cx, "memory_gib", |cx, n, p| cx.number(n, p, 0.125, 32768.0)).map(|g| (g * 1024.0).round() as u32),
-        _ => t.req(cx, "memory_mib", "memory in MiB (or memory_gib)", |cx, n, p| cx.u32(n, p, 128, u32::MAX / 2)),
+        (true, _) => t
+            .opt(cx, "memory_gib", |cx, n, p| cx.number(n, p, 0.125, 32768.0))
+            .map(|g| (g * 1024.0).round() as u32),
+        _ => t.req(
+            cx,
+            "memory_mib",
+            "memory in MiB (or memory_gib)",
+            |cx, n, p| cx.u32(n, p, 128, u32::MAX / 2),
+        ),
     };
-    let registered = t.opt(cx, "registered_memory_mib", |cx, n, p| cx.u32(n, p, 1, u32::MAX / 2));
+    let registered = t.opt(cx, "registered_memory_mib", |cx, n, p| {
+        cx.u32(n, p, 1, u32::MAX / 2)
+    });
     let architecture = t
-        .opt(cx, "architecture", |cx, n, p| cx.one_of(n, p, &["x86_64", "arm64"]))
+        .opt(cx, "architecture", |cx, n, p| {
+            cx.one_of(n, p, &["x86_64", "arm64"])
+        })
         .map_or("x86_64".to_string(), |i| ["x86_64", "arm64"][i].to_string());
-    let max_enis = t.opt(cx, "max_enis", |cx, n, p| cx.u32(n, p, 1, 1000)).unwrap_or(3);
-    let price = t.opt(cx, "price_per_hour_usd", |cx, n, p| cx.number(n, p, 0.0, 1000.0)).unwrap_or(0.0);
+    let max_enis = t
+        .opt(cx, "max_enis", |cx, n, p| cx.u32(n, p, 1, 1000))
+        .unwrap_or(3);
+    let price = t
+        .opt(cx, "price_per_hour_usd", |cx, n, p| {
+            cx.number(n, p, 0.0, 1000.0)
+        })
+        .unwrap_or(0.0);
     t.finish(cx);
     let memory_mib = memory_mib?;
     if let Some(r) = registered {
         if r > memory_mib {
-            cx.error(n_origin(n), &format!("{path}.registered_memory_mib"), format!("got {r}; cannot exceed memory ({memory_mib} MiB)"));
+            cx.error(
+                n_origin(n),
+                &format!("{path}.registered_memory_mib"),
+                format!("got {r}; cannot exceed memory ({memory_mib} MiB)"),
+            );
             return None;
         }
     }
@@ -569,18 +681,34 @@ fn read_string_list(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<String>
 
 fn read_attributes(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<(String, String)>> {
     let Kind::Table(entries) = &n.kind else {
-        cx.error(&n.origin, path, format!("got {}; expected a table of name = \"value\"", n.kind.describe()));
+        cx.error(
+            &n.origin,
+            path,
+            format!(
+                "got {}; expected a table of name = \"value\"",
+                n.kind.describe()
+            ),
+        );
         return None;
     };
     let mut out = Vec::new();
     for (k, origin, v) in entries {
         let p = format!("{path}.{k}");
-        if k.is_empty() || k.len() > 128 || !k.chars().all(|c| c.is_ascii_alphanumeric() || "-_./@".contains(c)) {
+        if k.is_empty()
+            || k.len() > 128
+            || !k
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./@".contains(c))
+        {
             cx.error(origin, &p, "attribute names are 1-128 letters, digits, '-', '_', '.', '/' or '@' (ECS-DG task-placement-constraints.html)");
             continue;
         }
         if k.starts_with("ecs.") {
-            cx.error(origin, &p, "names starting with \"ecs.\" are built-in attributes that ecsim sets itself");
+            cx.error(
+                origin,
+                &p,
+                "names starting with \"ecs.\" are built-in attributes that ecsim sets itself",
+            );
             continue;
         }
         if let Some(s) = cx.string(v, &p) {
@@ -613,7 +741,9 @@ fn read_group(
             }
         }
     });
-    let count = t.req(cx, "count", "a number of instances", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
+    let count = t.req(cx, "count", "a number of instances", |cx, n, p| {
+        cx.u32(n, p, 0, 1_000_000)
+    });
     let azs = t
         .opt(cx, "availability_zones", |cx, n, p| {
             let v = read_string_list(cx, n, p)?;
@@ -624,9 +754,19 @@ fn read_group(
             Some(v)
         })
         .unwrap_or_else(|| vec!["us-east-1a".into()]);
-    let attributes = t.opt(cx, "attributes", |cx, n, p| read_attributes(cx, n, p)).unwrap_or_default();
-    let reserved = t.opt(cx, "reserved_memory_mib", |cx, n, p| cx.u32(n, p, 0, 1 << 20)).unwrap_or(0);
-    let launch_delay = if t.has("launch_delay") { t.opt(cx, "launch_delay", |cx, n, p| read_dist(cx, n, p))? } else { Dist::Fixed(0) };
+    let attributes = t
+        .opt(cx, "attributes", |cx, n, p| read_attributes(cx, n, p))
+        .unwrap_or_default();
+    let reserved = t
+        .opt(cx, "reserved_memory_mib", |cx, n, p| {
+            cx.u32(n, p, 0, 1 << 20)
+        })
+        .unwrap_or(0);
+    let launch_delay = if t.has("launch_delay") {
+        t.opt(cx, "launch_delay", |cx, n, p| read_dist(cx, n, p))?
+    } else {
+        Dist::Fixed(0)
+    };
     let group_name = match name {
         Some(n) => n,
         None => t.req(cx, "name", "a group name", |cx, n, p| cx.string(n, p))?,
@@ -642,7 +782,12 @@ fn read_group(
     })
 }
 
-fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -> Option<ClusterDef> {
+fn read_cluster(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    types: &[InstanceType],
+) -> Option<ClusterDef> {
     let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a cluster name", |cx, n, p| cx.string(n, p));
     let mut groups = Vec::new();
@@ -669,7 +814,11 @@ fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -
     }
     if groups.is_empty() && ok {
         let origin = t.origin.clone();
-        cx.error(&origin, path, "a cluster needs instance_type and count, or [[clusters.instance_groups]]");
+        cx.error(
+            &origin,
+            path,
+            "a cluster needs instance_type and count, or [[clusters.instance_groups]]",
+        );
         ok = false;
     }
     t.finish(cx);
@@ -683,17 +832,38 @@ fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
     }
     let mut t = cx.table(n, path)?;
     const KINDS: [&str; 5] = ["fixed", "exponential", "lognormal", "uniform", "empirical"];
-    let kind = t.req(cx, "dist", &format!("one of {}", quote_list(&KINDS)), |cx, n, p| cx.one_of(n, p, &KINDS));
+    let kind = t.req(
+        cx,
+        "dist",
+        &format!("one of {}", quote_list(&KINDS)),
+        |cx, n, p| cx.one_of(n, p, &KINDS),
+    );
     let d = match kind {
-        Some(0) => t.req(cx, "value", "a duration", |cx, n, p| cx.duration(n, p)).map(Dist::Fixed),
-        Some(1) => t.req(cx, "mean", "a duration", |cx, n, p| cx.duration(n, p)).map(|m| Dist::Exponential { mean_ms: m as f64 }),
+        Some(0) => t
+            .req(cx, "value", "a duration", |cx, n, p| cx.duration(n, p))
+            .map(Dist::Fixed),
+        Some(1) => t
+            .req(cx, "mean", "a duration", |cx, n, p| cx.duration(n, p))
+            .map(|m| Dist::Exponential { mean_ms: m as f64 }),
         Some(2) => {
             let median = t.req(cx, "median", "a duration", |cx, n, p| cx.duration(n, p));
-            let sigma = t.req(cx, "sigma", "the standard deviation of ln(x), e.g. 0.5", |cx, n, p| cx.number(n, p, 0.0, 10.0));
+            let sigma = t.req(
+                cx,
+                "sigma",
+                "the standard deviation of ln(x), e.g. 0.5",
+                |cx, n, p| cx.number(n, p, 0.0, 10.0),
+            );
             match (median, sigma) {
-                (Some(m), Some(s)) if m > 0 => Some(Dist::LogNormal { median_ms: m as f64, sigma: s }),
+                (Some(m), Some(s)) if m > 0 => Some(Dist::LogNormal {
+                    median_ms: m as f64,
+                    sigma: s,
+                }),
                 (Some(_), Some(_)) => {
-                    cx.error(&n.origin, &format!("{path}.median"), "expected a positive duration");
+                    cx.error(
+                        &n.origin,
+                        &format!("{path}.median"),
+                        "expected a positive duration",
+                    );
                     None
                 }
                 _ => None,
@@ -703,9 +873,16 @@ fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
             let min = t.req(cx, "min", "a duration", |cx, n, p| cx.duration(n, p));
             let max = t.req(cx, "max", "a duration", |cx, n, p| cx.duration(n, p));
             match (min, max) {
-                (Some(a), Some(b)) if a <= b => Some(Dist::Uniform { min_ms: a, max_ms: b }),
+                (Some(a), Some(b)) if a <= b => Some(Dist::Uniform {
+                    min_ms: a,
+                    max_ms: b,
+                }),
                 (Some(a), Some(b)) => {
-                    cx.error(&n.origin, &format!("{path}.max"), format!("max ({b} ms) is below min ({a} ms)"));
+                    cx.error(
+                        &n.origin,
+                        &format!("{path}.max"),
+                        format!("max ({b} ms) is below min ({a} ms)"),
+                    );
                     None
                 }
                 _ => None,
@@ -714,7 +891,11 @@ fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
         Some(4) => {
             let values = t.req(cx, "values", "an array of durations", |cx, n, p| {
                 let items = cx.array(n, p)?;
-                let v: Vec<Option<u64>> = items.iter().enumerate().map(|(i, x)| cx.duration(x, &format!("{p}[{i}]"))).collect();
+                let v: Vec<Option<u64>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| cx.duration(x, &format!("{p}[{i}]")))
+                    .collect();
                 if v.is_empty() {
                     cx.error(&n.origin, p, "expected at least one value");
                     return None;
@@ -723,17 +904,37 @@ fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
             });
             let weights = t.opt(cx, "weights", |cx, n, p| {
                 let items = cx.array(n, p)?;
-                items.iter().enumerate().map(|(i, x)| cx.number(x, &format!("{p}[{i}]"), 0.0, 1e12)).collect::<Option<Vec<f64>>>()
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| cx.number(x, &format!("{p}[{i}]"), 0.0, 1e12))
+                    .collect::<Option<Vec<f64>>>()
             });
             let values = values?;
             let weights = weights.unwrap_or_else(|| vec![1.0; values.len()]);
             if weights.len() != values.len() || weights.iter().sum::<f64>() <= 0.0 {
-                cx.error(&n.origin, &format!("{path}.weights"), format!("expected {} non-negative weights with a positive sum", values.len()));
+                cx.error(
+                    &n.origin,
+                    &format!("{path}.weights"),
+                    format!(
+                        "expected {} non-negative weights with a positive sum",
+                        values.len()
+                    ),
+                );
                 None
             } else {
                 let mut acc = 0.0;
-                let cumulative = weights.iter().map(|w| { acc += w; acc }).collect();
-                Some(Dist::Empirical { values_ms: values, cumulative })
+                let cumulative = weights
+                    .iter()
+                    .map(|w| {
+                        acc += w;
+                        acc
+                    })
+                    .collect();
+                Some(Dist::Empirical {
+                    values_ms: values,
+                    cumulative,
+                })
             }
         }
         _ => None,
@@ -755,7 +956,12 @@ fn read_strategies(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<Strategy
             ok = false;
             continue;
         };
-        let ty = t.req(cx, "type", "\"binpack\", \"spread\" or \"random\"", |cx, n, p| cx.one_of(n, p, &["binpack", "spread", "random"]));
+        let ty = t.req(
+            cx,
+            "type",
+            "\"binpack\", \"spread\" or \"random\"",
+            |cx, n, p| cx.one_of(n, p, &["binpack", "spread", "random"]),
+        );
         let s = match ty {
             Some(0) => t
                 .req(cx, "field", "\"cpu\" or \"memory\"", |cx, n, p| cx.one_of(n, p, &["cpu", "memory"]))
@@ -787,7 +993,12 @@ fn read_strategies(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<Strategy
     (ok && items.len() <= MAX_STRATEGIES).then_some(out)
 }
 
-fn read_constraints(cx: &mut Cx<'_>, n: &Node, path: &str, allow_distinct: bool) -> Option<Vec<(String, Constraint)>> {
+fn read_constraints(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    allow_distinct: bool,
+) -> Option<Vec<(String, Constraint)>> {
     let items = cx.array(n, path)?;
     let mut out = Vec::new();
     let mut ok = true;
@@ -797,26 +1008,46 @@ fn read_constraints(cx: &mut Cx<'_>, n: &Node, path: &str, allow_distinct: bool)
             ok = false;
             continue;
         };
-        let allowed: &[&str] = if allow_distinct { &["distinctInstance", "memberOf"] } else { &["memberOf"] };
-        let ty = t.req(cx, "type", &quote_list(allowed), |cx, n, p| cx.one_of(n, p, allowed));
+        let allowed: &[&str] = if allow_distinct {
+            &["distinctInstance", "memberOf"]
+        } else {
+            &["memberOf"]
+        };
+        let ty = t.req(cx, "type", &quote_list(allowed), |cx, n, p| {
+            cx.one_of(n, p, allowed)
+        });
         let c = match ty.map(|i| allowed[i]) {
             Some("distinctInstance") => {
                 if t.has("expression") {
                     let _ = t.get("expression");
-                    cx.error(&it.origin, &format!("{p}.expression"), "distinctInstance takes no expression");
+                    cx.error(
+                        &it.origin,
+                        &format!("{p}.expression"),
+                        "distinctInstance takes no expression",
+                    );
                 }
                 Some(("distinctInstance".to_string(), Constraint::DistinctInstance))
             }
-            Some(_) => t.req(cx, "expression", "a cluster query language expression", |cx, n, p| {
-                let src = cx.string(n, p)?;
-                match Expr::parse(&src) {
-                    Ok(e) => Some((format!("memberOf({src})"), Constraint::MemberOf(e))),
-                    Err(e) => {
-                        cx.error_at(&n.origin, e.offset + 1, p, format!("invalid expression \"{src}\": {}", e.message));
-                        None
+            Some(_) => t.req(
+                cx,
+                "expression",
+                "a cluster query language expression",
+                |cx, n, p| {
+                    let src = cx.string(n, p)?;
+                    match Expr::parse(&src) {
+                        Ok(e) => Some((format!("memberOf({src})"), Constraint::MemberOf(e))),
+                        Err(e) => {
+                            cx.error_at(
+                                &n.origin,
+                                e.offset + 1,
+                                p,
+                                format!("invalid expression \"{src}\": {}", e.message),
+                            );
+                            None
+                        }
                     }
-                }
-            }),
+                },
+            ),
             None => None,
         };
         t.finish(cx);
@@ -834,9 +1065,22 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
     let task_cpu = t.opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 128, 196_608));
     let task_mem = t.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
     let mode = t
-        .opt(cx, "network_mode", |cx, n, p| cx.one_of(n, p, &["bridge", "host", "awsvpc", "none"]))
-        .map_or(NetworkMode::Bridge, |i| [NetworkMode::Bridge, NetworkMode::Host, NetworkMode::Awsvpc, NetworkMode::None][i]);
-    let constraints = t.opt(cx, "placement_constraints", |cx, n, p| read_constraints(cx, n, p, false)).unwrap_or_default();
+        .opt(cx, "network_mode", |cx, n, p| {
+            cx.one_of(n, p, &["bridge", "host", "awsvpc", "none"])
+        })
+        .map_or(NetworkMode::Bridge, |i| {
+            [
+                NetworkMode::Bridge,
+                NetworkMode::Host,
+                NetworkMode::Awsvpc,
+                NetworkMode::None,
+            ][i]
+        });
+    let constraints = t
+        .opt(cx, "placement_constraints", |cx, n, p| {
+            read_constraints(cx, n, p, false)
+        })
+        .unwrap_or_default();
     let mut cpu_sum = 0u32;
     let mut mem_sum = 0u32;
     let mut mem_missing = false;
@@ -850,9 +1094,13 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
                 continue;
             };
             let _name = ct.req(cx, "name", "a container name", |cx, n, p| cx.string(n, p));
-            cpu_sum += ct.opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 0, 196_608)).unwrap_or(0);
+            cpu_sum += ct
+                .opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 0, 196_608))
+                .unwrap_or(0);
             let hard = ct.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
-            let soft = ct.opt(cx, "memory_reservation", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
+            let soft = ct.opt(cx, "memory_reservation", |cx, n, p| {
+                cx.u32(n, p, 6, 4_000_000)
+            });
             if let (Some(h), Some(s)) = (hard, soft) {
                 if h <= s {
                     cx.error(&c.origin, &format!("{cp}.memory"), format!("memory ({h}) must be greater than memory_reservation ({s}) (ECS-DG task_definition_parameters.html)"));
@@ -871,9 +1119,16 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
                         ok = false;
                         continue;
                     };
-                    let cport = mt.req(cx, "container_port", "a port from 1 to 65535", |cx, n, p| cx.u32(n, p, 1, 65535));
+                    let cport = mt.req(
+                        cx,
+                        "container_port",
+                        "a port from 1 to 65535",
+                        |cx, n, p| cx.u32(n, p, 1, 65535),
+                    );
                     let hport = mt.opt(cx, "host_port", |cx, n, p| cx.u32(n, p, 0, 65535));
-                    let udp = mt.opt(cx, "protocol", |cx, n, p| cx.one_of(n, p, &["tcp", "udp"])).is_some_and(|i| i == 1);
+                    let udp = mt
+                        .opt(cx, "protocol", |cx, n, p| cx.one_of(n, p, &["tcp", "udp"]))
+                        .is_some_and(|i| i == 1);
                     mt.finish(cx);
                     let static_port = match mode {
                         NetworkMode::Host | NetworkMode::Awsvpc => cport,
@@ -883,7 +1138,11 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
                     if let Some(p) = static_port {
                         let hp = host_port(p as u16, udp);
                         if ports.contains(&hp) {
-                            cx.error(&m.origin, &mp, format!("host port {p} is mapped twice in this task definition"));
+                            cx.error(
+                                &m.origin,
+                                &mp,
+                                format!("host port {p} is mapped twice in this task definition"),
+                            );
                             ok = false;
                         }
                         ports.push(hp);
@@ -904,7 +1163,11 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
         None => mem_sum,
     };
     if constraints.len() > MAX_CONSTRAINTS {
-        cx.error(&n.origin, &format!("{path}.placement_constraints"), format!("at most {MAX_CONSTRAINTS} constraints per task"));
+        cx.error(
+            &n.origin,
+            &format!("{path}.placement_constraints"),
+            format!("at most {MAX_CONSTRAINTS} constraints per task"),
+        );
         ok = false;
     }
     ports.sort_unstable();
@@ -926,13 +1189,30 @@ fn resolve(cx: &mut Cx<'_>, n: &Node, path: &str, names: &[&str], what: &str) ->
     match names.iter().position(|x| *x == s) {
         Some(i) => Some(i),
         None => {
-            cx.error(&n.origin, path, format!("no {what} named \"{s}\"; defined: {}", if names.is_empty() { "none".to_string() } else { quote_list(names) }));
+            cx.error(
+                &n.origin,
+                path,
+                format!(
+                    "no {what} named \"{s}\"; defined: {}",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        quote_list(names)
+                    }
+                ),
+            );
             None
         }
     }
 }
 
-fn read_service(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[TaskDefinition]) -> Option<ServiceDef> {
+fn read_service(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    clusters: &[&str],
+    defs: &[TaskDefinition],
+) -> Option<ServiceDef> {
     let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a service name", |cx, n, p| cx.string(n, p));
     let cluster = match t.get("cluster") {
@@ -940,9 +1220,16 @@ fn read_service(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: 
         None => (!clusters.is_empty()).then_some(0),
     };
     let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
-    let def = t.req(cx, "task_definition", "a task definition family", |cx, n, p| resolve(cx, n, p, &def_names, "task definition"));
+    let def = t.req(
+        cx,
+        "task_definition",
+        "a task definition family",
+        |cx, n, p| resolve(cx, n, p, &def_names, "task definition"),
+    );
     let daemon = t
-        .opt(cx, "scheduling_strategy", |cx, n, p| cx.one_of(n, p, &["REPLICA", "DAEMON"]))
+        .opt(cx, "scheduling_strategy", |cx, n, p| {
+            cx.one_of(n, p, &["REPLICA", "DAEMON"])
+        })
         .is_some_and(|i| i == 1);
     let desired = if daemon {
         if t.has("desired_count") {
@@ -951,27 +1238,43 @@ fn read_service(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: 
         }
         Some(0)
     } else {
-        t.req(cx, "desired_count", "a number of tasks", |cx, n, p| cx.u32(n, p, 0, 10_000_000))
+        t.req(cx, "desired_count", "a number of tasks", |cx, n, p| {
+            cx.u32(n, p, 0, 10_000_000)
+        })
     };
     let strategy = if t.has("placement_strategy") {
         if daemon {
             let _ = t.get("placement_strategy");
-            cx.error(&n.origin, &t.child("placement_strategy"), "a DAEMON service takes no placement strategy (ECS-DG ecs_services.html)");
+            cx.error(
+                &n.origin,
+                &t.child("placement_strategy"),
+                "a DAEMON service takes no placement strategy (ECS-DG ecs_services.html)",
+            );
             None
         } else {
-            t.opt(cx, "placement_strategy", |cx, n, p| read_strategies(cx, n, p))
+            t.opt(cx, "placement_strategy", |cx, n, p| {
+                read_strategies(cx, n, p)
+            })
         }
     } else {
         Some(default_service_strategy())
     };
-    let svc_constraints = t.opt(cx, "placement_constraints", |cx, n, p| read_constraints(cx, n, p, true));
+    let svc_constraints = t.opt(cx, "placement_constraints", |cx, n, p| {
+        read_constraints(cx, n, p, true)
+    });
     let (max_pct, min_pct) = match t.get("deployment_configuration") {
         Some(dn) => {
             let dp = t.child("deployment_configuration");
             match cx.table(dn, &dp) {
                 Some(mut dt) => {
-                    let max = dt.opt(cx, "maximum_percent", |cx, n, p| cx.u32(n, p, 100, 200)).unwrap_or(if daemon { 100 } else { 200 });
-                    let min = dt.opt(cx, "minimum_healthy_percent", |cx, n, p| cx.u32(n, p, 0, 100)).unwrap_or(if daemon { 0 } else { 100 });
+                    let max = dt
+                        .opt(cx, "maximum_percent", |cx, n, p| cx.u32(n, p, 100, 200))
+                        .unwrap_or(if daemon { 100 } else { 200 });
+                    let min = dt
+                        .opt(cx, "minimum_healthy_percent", |cx, n, p| {
+                            cx.u32(n, p, 0, 100)
+                        })
+                        .unwrap_or(if daemon { 0 } else { 100 });
                     dt.finish(cx);
                     if daemon && max != 100 {
                         cx.error(&dn.origin, &format!("{dp}.maximum_percent"), "a DAEMON service's maximum_percent must be 100 (ECS-DG deployment-type-ecs.html)");
@@ -981,7 +1284,13 @@ fn read_service(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: 
                 None => (200, 100),
             }
         }
-        None => if daemon { (100, 0) } else { (200, 100) },
+        None => {
+            if daemon {
+                (100, 0)
+            } else {
+                (200, 100)
+            }
+        }
     };
     t.finish(cx);
     let def = def?;
@@ -995,7 +1304,11 @@ fn read_service(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: 
         name: name?,
         cluster: cluster?,
         task_definition: def,
-        scheduling: if daemon { SchedulingStrategy::Daemon } else { SchedulingStrategy::Replica },
+        scheduling: if daemon {
+            SchedulingStrategy::Daemon
+        } else {
+            SchedulingStrategy::Replica
+        },
         desired_count: desired?,
         strategy: strategy?,
         constraints: constraints.into_iter().map(|c| c.1).collect(),
@@ -1006,15 +1319,28 @@ fn read_service(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: 
 
 fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arrival> {
     let mut t = cx.table(n, path)?;
-    let ty = t.req(cx, "type", "\"list\" or \"poisson\"", |cx, n, p| cx.one_of(n, p, &["list", "poisson"]));
+    let ty = t.req(cx, "type", "\"list\" or \"poisson\"", |cx, n, p| {
+        cx.one_of(n, p, &["list", "poisson"])
+    });
     let a = match ty {
-        Some(0) => t.req(cx, "at", "an array of times such as [\"0s\", \"10m\"]", |cx, n, p| {
-            let items = cx.array(n, p)?;
-            let v: Option<Vec<u64>> = items.iter().enumerate().map(|(i, x)| cx.duration(x, &format!("{p}[{i}]"))).collect::<Vec<_>>().into_iter().collect();
-            let mut v = v?;
-            v.sort_unstable();
-            Some(Arrival::List(v))
-        }),
+        Some(0) => t.req(
+            cx,
+            "at",
+            "an array of times such as [\"0s\", \"10m\"]",
+            |cx, n, p| {
+                let items = cx.array(n, p)?;
+                let v: Option<Vec<u64>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| cx.duration(x, &format!("{p}[{i}]")))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .collect();
+                let mut v = v?;
+                v.sort_unstable();
+                Some(Arrival::List(v))
+            },
+        ),
         Some(_) => {
             let rate = t.req(cx, "rate_per_s", "tasks per second", |cx, n, p| {
                 let r = cx.number(n, p, 0.0, 1e6)?;
@@ -1024,10 +1350,19 @@ fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arrival> {
                 }
                 Some(r)
             });
-            let start = t.opt(cx, "start", |cx, n, p| cx.duration(n, p)).unwrap_or(0);
-            let count = t.opt(cx, "count", |cx, n, p| cx.int(n, p, 0, i64::MAX)).map(|c| c as u64);
+            let start = t
+                .opt(cx, "start", |cx, n, p| cx.duration(n, p))
+                .unwrap_or(0);
+            let count = t
+                .opt(cx, "count", |cx, n, p| cx.int(n, p, 0, i64::MAX))
+                .map(|c| c as u64);
             let end = t.opt(cx, "end", |cx, n, p| cx.duration(n, p));
-            Some(Arrival::Poisson { rate_per_s: rate?, start_ms: start, count, end_ms: end })
+            Some(Arrival::Poisson {
+                rate_per_s: rate?,
+                start_ms: start,
+                count,
+                end_ms: end,
+            })
         }
         None => None,
     };
@@ -1035,7 +1370,14 @@ fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arrival> {
     a
 }
 
-fn read_job(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[&str], default_strategy: &[Strategy]) -> Option<JobDef> {
+fn read_job(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    clusters: &[&str],
+    defs: &[&str],
+    default_strategy: &[Strategy],
+) -> Option<JobDef> {
     let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a job name", |cx, n, p| cx.string(n, p));
     let cluster = match t.get("cluster") {
@@ -1045,7 +1387,11 @@ fn read_job(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[&s
     let mix = match (t.has("task_definition"), t.has("task_mix")) {
         (true, true) => {
             let _ = (t.get("task_definition"), t.get("task_mix"));
-            cx.error(&n.origin, &t.child("task_mix"), "give task_definition or task_mix, not both");
+            cx.error(
+                &n.origin,
+                &t.child("task_mix"),
+                "give task_definition or task_mix, not both",
+            );
             None
         }
         (false, true) => t.opt(cx, "task_mix", |cx, n, p| {
@@ -1058,8 +1404,15 @@ fn read_job(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[&s
                     ok = false;
                     continue;
                 };
-                let d = mt.req(cx, "task_definition", "a task definition family", |cx, n, p| resolve(cx, n, p, defs, "task definition"));
-                let w = mt.opt(cx, "weight", |cx, n, p| cx.number(n, p, 0.0, 1e12)).unwrap_or(1.0);
+                let d = mt.req(
+                    cx,
+                    "task_definition",
+                    "a task definition family",
+                    |cx, n, p| resolve(cx, n, p, defs, "task definition"),
+                );
+                let w = mt
+                    .opt(cx, "weight", |cx, n, p| cx.number(n, p, 0.0, 1e12))
+                    .unwrap_or(1.0);
                 mt.finish(cx);
                 match d {
                     Some(d) => out.push((d, w)),
@@ -1067,32 +1420,65 @@ fn read_job(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[&s
                 }
             }
             if ok && (out.is_empty() || out.iter().map(|m| m.1).sum::<f64>() <= 0.0) {
-                cx.error(&n.origin, p, "expected at least one entry and a positive total weight");
+                cx.error(
+                    &n.origin,
+                    p,
+                    "expected at least one entry and a positive total weight",
+                );
                 ok = false;
             }
             ok.then_some(out)
         }),
-        _ => t.req(cx, "task_definition", "a task definition family (or task_mix)", |cx, n, p| resolve(cx, n, p, defs, "task definition")).map(|d| vec![(d, 1.0)]),
+        _ => t
+            .req(
+                cx,
+                "task_definition",
+                "a task definition family (or task_mix)",
+                |cx, n, p| resolve(cx, n, p, defs, "task definition"),
+            )
+            .map(|d| vec![(d, 1.0)]),
     };
-    let arrival = t.req(cx, "arrival", "a table with type = \"list\" or \"poisson\"", |cx, n, p| read_arrival(cx, n, p));
-    let run_time = t.req(cx, "run_time", "a duration or a distribution table", |cx, n, p| read_dist(cx, n, p));
+    let arrival = t.req(
+        cx,
+        "arrival",
+        "a table with type = \"list\" or \"poisson\"",
+        |cx, n, p| read_arrival(cx, n, p),
+    );
+    let run_time = t.req(
+        cx,
+        "run_time",
+        "a duration or a distribution table",
+        |cx, n, p| read_dist(cx, n, p),
+    );
     let on_no = t
-        .opt(cx, "on_no_capacity", |cx, n, p| cx.one_of(n, p, &["fail", "wait"]))
-        .map_or(OnNoCapacity::Fail, |i| [OnNoCapacity::Fail, OnNoCapacity::Wait][i]);
+        .opt(cx, "on_no_capacity", |cx, n, p| {
+            cx.one_of(n, p, &["fail", "wait"])
+        })
+        .map_or(OnNoCapacity::Fail, |i| {
+            [OnNoCapacity::Fail, OnNoCapacity::Wait][i]
+        });
     let group = t.opt(cx, "group", |cx, n, p| {
         let g = cx.string(n, p)?;
         if g.len() > 255 {
-            cx.error(&n.origin, p, "a task group name is at most 255 characters (ECS-DG task-groups.html)");
+            cx.error(
+                &n.origin,
+                p,
+                "a task group name is at most 255 characters (ECS-DG task-groups.html)",
+            );
             return None;
         }
         Some(g)
     });
     let strategy = if t.has("placement_strategy") {
-        t.opt(cx, "placement_strategy", |cx, n, p| read_strategies(cx, n, p))
+        t.opt(cx, "placement_strategy", |cx, n, p| {
+            read_strategies(cx, n, p)
+        })
     } else {
         Some(default_strategy.to_vec())
     };
-    let constraints = t.opt(cx, "placement_constraints", |cx, n, p| read_constraints(cx, n, p, true));
+    let constraints = t.opt(cx, "placement_constraints", |cx, n, p| {
+        read_constraints(cx, n, p, true)
+    });
     let stream = t.opt(cx, "stream", |cx, n, p| cx.string(n, p));
     t.finish(cx);
     let name = name?;
@@ -1106,27 +1492,45 @@ fn read_job(cx: &mut Cx<'_>, n: &Node, path: &str, clusters: &[&str], defs: &[&s
         on_no_capacity: on_no,
         group,
         strategy: strategy?,
-        constraints: constraints.unwrap_or_default().into_iter().map(|c| c.1).collect(),
+        constraints: constraints
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.1)
+            .collect(),
     })
 }
 
 fn read_action(cx: &mut Cx<'_>, n: &Node, path: &str, services: &[&str]) -> Option<Action> {
     let mut t = cx.table(n, path)?;
-    let at = t.req(cx, "at", "a time such as \"30m\"", |cx, n, p| cx.duration(n, p));
-    let ty = t.req(cx, "type", "\"set_desired_count\"", |cx, n, p| cx.one_of(n, p, &["set_desired_count"]));
+    let at = t.req(cx, "at", "a time such as \"30m\"", |cx, n, p| {
+        cx.duration(n, p)
+    });
+    let ty = t.req(cx, "type", "\"set_desired_count\"", |cx, n, p| {
+        cx.one_of(n, p, &["set_desired_count"])
+    });
     let kind = match ty {
         Some(_) => {
-            let s = t.req(cx, "service", "a service name", |cx, n, p| resolve(cx, n, p, services, "service"));
-            let d = t.req(cx, "desired_count", "a number of tasks", |cx, n, p| cx.u32(n, p, 0, 10_000_000));
+            let s = t.req(cx, "service", "a service name", |cx, n, p| {
+                resolve(cx, n, p, services, "service")
+            });
+            let d = t.req(cx, "desired_count", "a number of tasks", |cx, n, p| {
+                cx.u32(n, p, 0, 10_000_000)
+            });
             match (s, d) {
-                (Some(service), Some(desired_count)) => Some(ActionKind::SetDesiredCount { service, desired_count }),
+                (Some(service), Some(desired_count)) => Some(ActionKind::SetDesiredCount {
+                    service,
+                    desired_count,
+                }),
                 _ => None,
             }
         }
         None => None,
     };
     t.finish(cx);
-    Some(Action { at_ms: at?, kind: kind? })
+    Some(Action {
+        at_ms: at?,
+        kind: kind?,
+    })
 }
 
 /// A task that no instance type of its cluster could ever hold is an error, not a run outcome.
@@ -1142,19 +1546,30 @@ fn check_fits(
     settings: &Settings,
 ) {
     let origin_of = |list: &str, i: usize| -> Origin {
-        let Kind::Table(e) = &root.kind else { return Origin::Unknown };
+        let Kind::Table(e) = &root.kind else {
+            return Origin::Unknown;
+        };
         e.iter()
             .find(|(k, _, _)| k == list)
-            .and_then(|(_, _, n)| if let Kind::Array(a) = &n.kind { a.get(i).map(|x| x.origin.clone()) } else { None })
+            .and_then(|(_, _, n)| {
+                if let Kind::Array(a) = &n.kind {
+                    a.get(i).map(|x| x.origin.clone())
+                } else {
+                    None
+                }
+            })
             .unwrap_or(Origin::Unknown)
     };
     let check = |cx: &mut Cx<'_>, cluster: usize, def: usize, origin: Origin, path: String| {
-        let Some(c) = clusters.get(cluster) else { return };
+        let Some(c) = clusters.get(cluster) else {
+            return;
+        };
         let d = &defs[def];
         let fits = c.groups.iter().any(|g| {
             let ty = &types[g.instance_type];
             ty.cpu_units >= d.cpu_units
-                && ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib) >= d.memory_mib
+                && ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib)
+                    >= d.memory_mib
                 && (d.network_mode != NetworkMode::Awsvpc || ty.eni_tasks() > 0)
         });
         if !fits {
@@ -1163,7 +1578,15 @@ fn check_fits(
                 .iter()
                 .map(|g| {
                     let ty = &types[g.instance_type];
-                    format!("{} registers {} CPU units / {} MiB", ty.name, ty.cpu_units, ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib))
+                    format!(
+                        "{} registers {} CPU units / {} MiB",
+                        ty.name,
+                        ty.cpu_units,
+                        ty.registered_memory_mib(
+                            settings.os_memory_overhead_pct,
+                            g.reserved_memory_mib
+                        )
+                    )
                 })
                 .collect();
             cx.error(&origin, &path, format!(
@@ -1173,11 +1596,21 @@ fn check_fits(
         }
     };
     for (i, s) in services.iter().enumerate() {
-        check(cx, s.cluster, s.task_definition, origin_of("services", i), format!("services[{i}].task_definition"));
+        check(
+            cx,
+            s.cluster,
+            s.task_definition,
+            origin_of("services", i),
+            format!("services[{i}].task_definition"),
+        );
     }
     for (i, j) in jobs.iter().enumerate() {
         for (k, &(d, _)) in j.mix.iter().enumerate() {
-            let path = if j.mix.len() == 1 { format!("jobs[{i}].task_definition") } else { format!("jobs[{i}].task_mix[{k}]") };
+            let path = if j.mix.len() == 1 {
+                format!("jobs[{i}].task_definition")
+            } else {
+                format!("jobs[{i}].task_mix[{k}]")
+            };
             check(cx, j.cluster, d, origin_of("jobs", i), path);
         }
     }

@@ -26,10 +26,18 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = if self.path.is_empty() { String::new() } else { format!("{}: ", self.path) };
+        let path = if self.path.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", self.path)
+        };
         match &self.from_set {
             Some(set) => write!(f, "{} (--set {set}): {path}{}", self.file, self.message),
-            None => write!(f, "{}:{}:{}: {path}{}", self.file, self.line, self.column, self.message),
+            None => write!(
+                f,
+                "{}:{}:{}: {path}{}",
+                self.file, self.line, self.column, self.message
+            ),
         }
     }
 }
@@ -49,14 +57,23 @@ impl<'a> Cx<'a> {
     pub fn new(file: &'a str, src: &'a str, sets: &'a [String]) -> Cx<'a> {
         let mut line_starts = vec![0];
         line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        Cx { file, src, sets, line_starts, diags: Vec::new() }
+        Cx {
+            file,
+            src,
+            sets,
+            line_starts,
+            diags: Vec::new(),
+        }
     }
 
     /// Line and column (1-based) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        let col = self.src.get(start..offset.min(self.src.len())).map_or(1, |s| s.chars().count() + 1);
+        let col = self
+            .src
+            .get(start..offset.min(self.src.len()))
+            .map_or(1, |s| s.chars().count() + 1);
         (line, col)
     }
 
@@ -66,7 +83,13 @@ impl<'a> Cx<'a> {
     }
 
     /// Record a problem `extra` characters into the value at an origin (for errors inside a string).
-    pub fn error_at(&mut self, origin: &Origin, extra: usize, path: &str, message: impl Into<String>) {
+    pub fn error_at(
+        &mut self,
+        origin: &Origin,
+        extra: usize,
+        path: &str,
+        message: impl Into<String>,
+    ) {
         let (line, column, from_set) = match origin {
             Origin::File(r) => {
                 let (l, c) = self.position(r.start);
@@ -93,7 +116,12 @@ impl<'a> Cx<'a> {
     /// A table.
     pub fn table<'n>(&mut self, n: &'n Node, path: &str) -> Option<Tbl<'n>> {
         match &n.kind {
-            Kind::Table(entries) => Some(Tbl { entries, path: path.to_string(), origin: n.origin.clone(), seen: Vec::new() }),
+            Kind::Table(entries) => Some(Tbl {
+                entries,
+                path: path.to_string(),
+                origin: n.origin.clone(),
+                seen: Vec::new(),
+            }),
             _ => {
                 self.wrong(n, path, "a table");
                 None
@@ -136,7 +164,8 @@ impl<'a> Cx<'a> {
 
     /// A `u32` in `[min, max]`.
     pub fn u32(&mut self, n: &Node, path: &str, min: u32, max: u32) -> Option<u32> {
-        self.int(n, path, i64::from(min), i64::from(max)).map(|v| v as u32)
+        self.int(n, path, i64::from(min), i64::from(max))
+            .map(|v| v as u32)
     }
 
     /// A number (integer or float) in `[min, max]`.
@@ -177,7 +206,11 @@ impl<'a> Cx<'a> {
                 }
             },
             _ => {
-                self.wrong(n, path, "a duration string such as \"90s\", \"15m\" or \"24h\"");
+                self.wrong(
+                    n,
+                    path,
+                    "a duration string such as \"90s\", \"15m\" or \"24h\"",
+                );
                 None
             }
         }
@@ -219,13 +252,20 @@ pub struct Tbl<'n> {
 impl<'n> Tbl<'n> {
     /// The path of a key in this table.
     pub fn child(&self, key: &str) -> String {
-        if self.path.is_empty() { key.to_string() } else { format!("{}.{key}", self.path) }
+        if self.path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}.{key}", self.path)
+        }
     }
 
     /// The node at `key`, if present.
     pub fn get(&mut self, key: &'static str) -> Option<&'n Node> {
         self.seen.push(key);
-        self.entries.iter().find(|(k, _, _)| k == key).map(|(_, _, n)| n)
+        self.entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, n)| n)
     }
 
     /// Whether `key` is present (does not mark it read).
@@ -234,13 +274,24 @@ impl<'n> Tbl<'n> {
     }
 
     /// Read an optional key with `f`.
-    pub fn opt<T>(&mut self, cx: &mut Cx<'_>, key: &'static str, f: impl FnOnce(&mut Cx<'_>, &'n Node, &str) -> Option<T>) -> Option<T> {
+    pub fn opt<T>(
+        &mut self,
+        cx: &mut Cx<'_>,
+        key: &'static str,
+        f: impl FnOnce(&mut Cx<'_>, &'n Node, &str) -> Option<T>,
+    ) -> Option<T> {
         let path = self.child(key);
         self.get(key).and_then(|n| f(cx, n, &path))
     }
 
     /// Read a required key with `f`; reports it missing if absent.
-    pub fn req<T>(&mut self, cx: &mut Cx<'_>, key: &'static str, what: &str, f: impl FnOnce(&mut Cx<'_>, &'n Node, &str) -> Option<T>) -> Option<T> {
+    pub fn req<T>(
+        &mut self,
+        cx: &mut Cx<'_>,
+        key: &'static str,
+        what: &str,
+        f: impl FnOnce(&mut Cx<'_>, &'n Node, &str) -> Option<T>,
+    ) -> Option<T> {
         let path = self.child(key);
         match self.get(key) {
             Some(n) => f(cx, n, &path),
@@ -260,8 +311,14 @@ impl<'n> Tbl<'n> {
                 allowed.sort_unstable();
                 allowed.dedup();
                 let msg = match closest(k, &allowed) {
-                    Some(s) => format!("unknown field \"{k}\" (did you mean \"{s}\"?); allowed here: {}", allowed.join(", ")),
-                    None => format!("unknown field \"{k}\"; allowed here: {}", allowed.join(", ")),
+                    Some(s) => format!(
+                        "unknown field \"{k}\" (did you mean \"{s}\"?); allowed here: {}",
+                        allowed.join(", ")
+                    ),
+                    None => format!(
+                        "unknown field \"{k}\"; allowed here: {}",
+                        allowed.join(", ")
+                    ),
                 };
                 cx.error(origin, &self.child(k), msg);
             }
@@ -277,7 +334,11 @@ fn closest<'s>(given: &str, allowed: &[&'s str]) -> Option<&'s str> {
         for (i, ca) in a.chars().enumerate() {
             let mut cur = vec![i + 1];
             for (j, cb) in b.iter().enumerate() {
-                cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+                cur.push(
+                    (prev[j] + usize::from(ca != *cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
             }
             prev = cur;
         }

@@ -73,11 +73,20 @@ fn from_value(v: &Value) -> Node {
         Value::Array(a) => Kind::Array(a.iter().map(from_value).collect()),
         Value::InlineTable(t) => Kind::Table(
             t.iter()
-                .map(|(k, v)| (k.to_string(), origin(t.key(k).and_then(|k| k.span())), from_value(v)))
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        origin(t.key(k).and_then(|k| k.span())),
+                        from_value(v),
+                    )
+                })
                 .collect(),
         ),
     };
-    Node { kind, origin: origin(v.span()) }
+    Node {
+        kind,
+        origin: origin(v.span()),
+    }
 }
 
 fn from_table(t: &toml_edit::Table) -> Node {
@@ -88,7 +97,10 @@ fn from_table(t: &toml_edit::Table) -> Node {
             from_item(item).map(|n| (k.to_string(), key_origin, n))
         })
         .collect();
-    Node { kind: Kind::Table(entries), origin: origin(t.span()) }
+    Node {
+        kind: Kind::Table(entries),
+        origin: origin(t.span()),
+    }
 }
 
 fn from_item(item: &Item) -> Option<Node> {
@@ -141,14 +153,23 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             return Err(format!("'{path}': empty key"));
         }
         if !name.is_empty() {
-            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                return Err(format!("'{path}': '{name}' is not a key (letters, digits, _ and -)"));
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(format!(
+                    "'{path}': '{name}' is not a key (letters, digits, _ and -)"
+                ));
             }
             steps.push(Step::Key(name.to_string()));
         }
         while !rest.is_empty() {
-            let close = rest.find(']').ok_or_else(|| format!("'{path}': missing ']'"))?;
-            let idx: usize = rest[1..close].parse().map_err(|_| format!("'{path}': '{}' is not an index", &rest[1..close]))?;
+            let close = rest
+                .find(']')
+                .ok_or_else(|| format!("'{path}': missing ']'"))?;
+            let idx: usize = rest[1..close]
+                .parse()
+                .map_err(|_| format!("'{path}': '{}' is not an index", &rest[1..close]))?;
             steps.push(Step::Index(idx));
             rest = &rest[close + 1..];
             if !rest.is_empty() && !rest.starts_with('[') {
@@ -167,8 +188,14 @@ pub fn parse_path(path: &str) -> Result<Vec<Step>, String> {
 pub fn parse_set_value(text: &str, set_index: usize) -> Node {
     let wrapped = format!("v = {text}");
     let mut node = match parse(&wrapped) {
-        Ok(Node { kind: Kind::Table(mut t), .. }) if t.len() == 1 => t.remove(0).2,
-        _ => Node { kind: Kind::Str(text.to_string()), origin: Origin::Unknown },
+        Ok(Node {
+            kind: Kind::Table(mut t),
+            ..
+        }) if t.len() == 1 => t.remove(0).2,
+        _ => Node {
+            kind: Kind::Str(text.to_string()),
+            origin: Origin::Unknown,
+        },
     };
     set_origin(&mut node, set_index);
     node
@@ -196,13 +223,22 @@ pub fn apply_set(root: &mut Node, steps: &[Step], value: Node) -> Result<(), Str
             Step::Key(k) => {
                 let what = cur.kind.describe();
                 let Kind::Table(entries) = &mut cur.kind else {
-                    return Err(format!("'{walked}' is {what}, not a table, so it has no key '{k}'"));
+                    return Err(format!(
+                        "'{walked}' is {what}, not a table, so it has no key '{k}'"
+                    ));
                 };
                 let pos = match entries.iter().position(|(name, _, _)| name == k) {
                     Some(p) => p,
                     None => {
                         let origin = value.origin.clone();
-                        entries.push((k.clone(), origin.clone(), Node { kind: Kind::Table(Vec::new()), origin }));
+                        entries.push((
+                            k.clone(),
+                            origin.clone(),
+                            Node {
+                                kind: Kind::Table(Vec::new()),
+                                origin,
+                            },
+                        ));
                         entries.len() - 1
                     }
                 };
@@ -220,11 +256,15 @@ pub fn apply_set(root: &mut Node, steps: &[Step], value: Node) -> Result<(), Str
             Step::Index(i) => {
                 let what = cur.kind.describe();
                 let Kind::Array(items) = &mut cur.kind else {
-                    return Err(format!("'{walked}' is {what}, not an array, so it has no index [{i}]"));
+                    return Err(format!(
+                        "'{walked}' is {what}, not an array, so it has no index [{i}]"
+                    ));
                 };
                 let len = items.len();
                 let Some(item) = items.get_mut(*i) else {
-                    return Err(format!("'{walked}' has {len} entries, so [{i}] does not exist"));
+                    return Err(format!(
+                        "'{walked}' has {len} entries, so [{i}] does not exist"
+                    ));
                 };
                 walked = format!("{walked}[{i}]");
                 if last {
@@ -246,19 +286,44 @@ mod tests {
     fn paths_and_overrides() {
         assert_eq!(
             parse_path("clusters[0].count").unwrap(),
-            vec![Step::Key("clusters".into()), Step::Index(0), Step::Key("count".into())]
+            vec![
+                Step::Key("clusters".into()),
+                Step::Index(0),
+                Step::Key("count".into())
+            ]
         );
         assert!(parse_path("a..b").is_err());
         assert!(parse_path("a[x]").is_err());
         let mut root = parse("[[clusters]]\ncount = 10\n").unwrap();
-        apply_set(&mut root, &parse_path("clusters[0].count").unwrap(), parse_set_value("200", 0)).unwrap();
-        apply_set(&mut root, &parse_path("simulation.duration").unwrap(), parse_set_value("2h", 1)).unwrap();
+        apply_set(
+            &mut root,
+            &parse_path("clusters[0].count").unwrap(),
+            parse_set_value("200", 0),
+        )
+        .unwrap();
+        apply_set(
+            &mut root,
+            &parse_path("simulation.duration").unwrap(),
+            parse_set_value("2h", 1),
+        )
+        .unwrap();
         let Kind::Table(t) = &root.kind else { panic!() };
-        let Kind::Array(cl) = &t[0].2.kind else { panic!() };
-        let Kind::Table(c0) = &cl[0].kind else { panic!() };
+        let Kind::Array(cl) = &t[0].2.kind else {
+            panic!()
+        };
+        let Kind::Table(c0) = &cl[0].kind else {
+            panic!()
+        };
         assert!(matches!(c0[0].2.kind, Kind::Int(200)));
-        assert!(matches!(&t[1].2.kind, Kind::Table(s) if matches!(&s[0].2.kind, Kind::Str(d) if d == "2h")));
-        let err = apply_set(&mut root, &parse_path("clusters[3].count").unwrap(), parse_set_value("1", 2)).unwrap_err();
+        assert!(
+            matches!(&t[1].2.kind, Kind::Table(s) if matches!(&s[0].2.kind, Kind::Str(d) if d == "2h"))
+        );
+        let err = apply_set(
+            &mut root,
+            &parse_path("clusters[3].count").unwrap(),
+            parse_set_value("1", 2),
+        )
+        .unwrap_err();
         assert!(err.contains("has 1 entries"), "{err}");
     }
 }

@@ -1,0 +1,291 @@
+//! End-to-end tests of the `ecsim` binary: what a user types and what they get.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn ecsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ecsim"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("run ecsim")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ecsim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn read(dir: &Path, f: &str) -> Vec<u8> {
+    std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
+}
+
+fn summary_without_wall(dir: &Path) -> String {
+    String::from_utf8(read(dir, "summary.json"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("\"wall_ms\""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Same scenario and seed: byte-identical files (summary.json apart from wall_ms); another seed
+/// gives different ones.
+#[test]
+fn run_writes_identical_files_for_the_same_seed() {
+    let base = tmp("det");
+    let (a, b, c) = (base.join("a"), base.join("b"), base.join("c"));
+    for (dir, seed) in [(&a, "3"), (&b, "3"), (&c, "4")] {
+        let o = ecsim(&[
+            "run",
+            "scenarios/quickstart.toml",
+            "--seed",
+            seed,
+            "--out",
+            dir.to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    for f in ["events.csv", "tasks.csv", "metrics.csv"] {
+        assert!(!read(&a, f).is_empty());
+        assert_eq!(
+            read(&a, f),
+            read(&b, f),
+            "{f} differs between identical runs"
+        );
+    }
+    assert_eq!(summary_without_wall(&a), summary_without_wall(&b));
+    assert_ne!(read(&a, "events.csv"), read(&c, "events.csv"));
+    assert!(summary_without_wall(&c).contains("\"seed\": 4"));
+    let _ = std::fs::remove_dir_all(base);
+}
+
+#[test]
+fn run_prints_a_summary_and_writes_every_file() {
+    let base = tmp("files");
+    let out = base.join("q");
+    let o = ecsim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("ecsim run: quickstart (seed 42)") && t.contains("events hash"),
+        "{t}"
+    );
+    let summary = String::from_utf8(read(&out, "summary.json")).unwrap();
+    for key in [
+        "scenario",
+        "seed",
+        "sim_end_ms",
+        "events_processed",
+        "tasks_started",
+        "tasks_failed_to_place",
+        "mean_cpu_reserved_pct",
+        "mean_memory_reserved_pct",
+        "peak_instances",
+        "wall_ms",
+        "events_hash",
+    ] {
+        assert!(
+            summary.contains(&format!("\"{key}\":")),
+            "summary.json lacks {key}:\n{summary}"
+        );
+    }
+    let events = String::from_utf8(read(&out, "events.csv")).unwrap();
+    assert!(events.starts_with("time_ms,kind,entity,service,job,instance,from,to,reason\n"));
+    let metrics = String::from_utf8(read(&out, "metrics.csv")).unwrap();
+    assert_eq!(
+        metrics.lines().count(),
+        1 + 121,
+        "a row a minute for 2 h, plus the header"
+    );
+    let tasks = String::from_utf8(read(&out, "tasks.csv")).unwrap();
+    assert!(
+        tasks
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(",web,web,,service:web,default,"),
+        "{tasks}"
+    );
+    // --no-events and --no-tasks leave those files out.
+    let lean = base.join("lean");
+    let o = ecsim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        lean.to_str().unwrap(),
+        "--no-events",
+        "--no-tasks",
+        "-q",
+    ]);
+    assert!(o.status.success() && o.stdout.is_empty(), "{}", text(&o));
+    assert!(
+        !lean.join("events.csv").exists()
+            && !lean.join("tasks.csv").exists()
+            && lean.join("metrics.csv").exists()
+    );
+    let _ = std::fs::remove_dir_all(base);
+}
+
+/// `--set` overrides reach the run.
+#[test]
+fn set_overrides_change_the_run() {
+    let base = tmp("set");
+    let out = base.join("s");
+    let o = ecsim(&[
+        "run",
+        "scenarios/bench/steady-binpack.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+        "--set",
+        "clusters[0].count=50",
+        "--set",
+        "jobs[0].arrival.count=500",
+        "--set",
+        "jobs[0].arrival.rate_per_s=0.04",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let summary = String::from_utf8(read(&out, "summary.json")).unwrap();
+    assert!(
+        summary.contains("\"tasks_created\": 500,") && summary.contains("\"peak_instances\": 50,"),
+        "{summary}"
+    );
+    let _ = std::fs::remove_dir_all(base);
+}
+
+/// A scenario with errors: every one reported, exit code 1, and no output folder at all.
+#[test]
+fn invalid_scenario_exits_1_and_writes_nothing() {
+    let base = tmp("bad");
+    let file = base.join("bad.toml");
+    std::fs::write(&file, "schema_version = 1\nname = \"bad\"\nsurprise = 1\n[[clusters]]\nname = \"c\"\ninstance_type = \"z9.huge\"\ncount = 1\n[[task_definitions]]\nfamily = \"t\"\ncpu = 256\nmemory = 256\n[[jobs]]\nname = \"j\"\ntask_definition = \"t\"\narrival = { type = \"list\", at = [\"1m\"] }\nrun_time = \"1m\"\n").unwrap();
+    let out = base.join("out");
+    let o = ecsim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("bad.toml:3:1: surprise: unknown field \"surprise\""),
+        "{t}"
+    );
+    assert!(
+        t.contains("bad.toml:6:17: clusters[0].instance_type: unknown instance type \"z9.huge\""),
+        "{t}"
+    );
+    assert!(t.contains("2 problems found"), "{t}");
+    assert!(!out.exists(), "no output for a failed run");
+    let leftovers: Vec<_> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "only the scenario file: {leftovers:?}");
+    let v = ecsim(&[
+        "validate",
+        file.to_str().unwrap(),
+        "scenarios/quickstart.toml",
+    ]);
+    assert_eq!(v.status.code(), Some(1));
+    assert!(
+        text(&v).contains("scenarios/quickstart.toml: ok"),
+        "{}",
+        text(&v)
+    );
+    let _ = std::fs::remove_dir_all(base);
+}
+
+/// A run that fails while writing leaves the previous output in place and no partial folder.
+#[test]
+fn failed_run_keeps_the_old_output() {
+    let base = tmp("keep");
+    let out = base.join("q");
+    assert!(
+        ecsim(&[
+            "run",
+            "scenarios/quickstart.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "-q"
+        ])
+        .status
+        .success()
+    );
+    let before = read(&out, "events.csv");
+    // A seed that does not parse is a usage error (exit 2), before anything is written.
+    let o = ecsim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--seed",
+        "minus-one",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = ecsim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "clusters[0].count=-1",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("(--set clusters[0].count=-1): clusters[0].count: got the integer -1"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(read(&out, "events.csv"), before);
+    let names: Vec<String> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["q".to_string()], "no staging folders left");
+    let _ = std::fs::remove_dir_all(base);
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_has_examples() {
+    assert_eq!(ecsim(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(ecsim(&["run"]).status.code(), Some(2));
+    let h = ecsim(&["run", "--help"]);
+    assert!(
+        h.status.success()
+            && text(&h).contains("Examples:")
+            && text(&h).contains("--set clusters[0].count=1000")
+    );
+    let o = ecsim(&["run", "does/not/exist.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("cannot read scenario does/not/exist.toml"),
+        "{}",
+        text(&o)
+    );
+}

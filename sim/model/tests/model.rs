@@ -1,0 +1,527 @@
+//! Whole-model tests: scenario files, error messages, the service scheduler and standalone tasks,
+//! determinism. Runs check the whole-run invariants after every event.
+
+use ecsim_model::record::{EventRecord, MetricsRow, Sink, Summary, TaskRow};
+use ecsim_model::scenario::{self, Scenario};
+use ecsim_model::sim::{self, RunOptions};
+
+/// Keeps every record as a line of text.
+#[derive(Default)]
+struct Collect {
+    events: Vec<String>,
+    metrics: Vec<String>,
+    tasks: Vec<String>,
+}
+
+impl Sink for Collect {
+    fn event(&mut self, e: &EventRecord<'_>) {
+        self.events.push(format!(
+            "{} {} {:?} {} {} {} {}->{} {}",
+            e.time_ms,
+            e.kind.as_str(),
+            e.task,
+            e.service,
+            e.job,
+            e.instance,
+            e.from,
+            e.to,
+            e.reason
+        ));
+    }
+    fn metrics(&mut self, m: &MetricsRow<'_>) {
+        self.metrics.push(format!("{m:?}"));
+    }
+    fn task(&mut self, t: &TaskRow<'_>) {
+        self.tasks.push(format!("{t:?}"));
+    }
+}
+
+fn load(src: &str) -> Scenario {
+    scenario::load("test.toml", src, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn errors(src: &str) -> Vec<String> {
+    match scenario::load("bad.toml", src, &[]) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e.diagnostics.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+fn run(sc: &Scenario, seed: u64) -> (Summary, Collect) {
+    sim::run(
+        sc,
+        RunOptions {
+            seed,
+            check_invariants: true,
+        },
+        Collect::default(),
+    )
+}
+
+const BASE: &str = r#"
+schema_version = 1
+name = "t"
+[simulation]
+duration = "1h"
+[settings]
+tie_break = "lowest_index"
+[[clusters]]
+name = "c"
+instance_type = "m5.large"
+count = 3
+availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+[[task_definitions]]
+family = "web"
+cpu = 512
+memory = 1024
+"#;
+
+fn with(extra: &str) -> String {
+    format!("{BASE}{extra}")
+}
+
+fn scenario_files() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every shipped scenario validates and runs with the invariants checked after every event;
+/// benchmark scenarios at the reduced size CI uses.
+#[test]
+fn every_shipped_scenario_validates_and_runs() {
+    let files = scenario_files();
+    assert!(files.len() >= 5, "{files:?}");
+    for p in files {
+        let src = std::fs::read_to_string(&p).unwrap();
+        let sets: Vec<String> = if p.to_string_lossy().contains("/bench/") {
+            [
+                "clusters[0].count=100",
+                "jobs[0].arrival.count=3000",
+                "jobs[0].arrival.rate_per_s=0.083",
+            ]
+            .map(String::from)
+            .to_vec()
+        } else {
+            Vec::new()
+        };
+        let sc = scenario::load(&p.display().to_string(), &src, &sets)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let (summary, out) = run(&sc, sc.seed);
+        assert!(summary.tasks_created > 0, "{}: no tasks", p.display());
+        assert!(!out.metrics.is_empty());
+        assert_eq!(out.tasks.len() as u64, summary.tasks_created);
+    }
+}
+
+/// Same scenario and seed: identical records; another seed: different ones.
+#[test]
+fn runs_are_deterministic() {
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/quickstart.toml"),
+    )
+    .unwrap();
+    let sc = scenario::load("q", &src, &[]).unwrap();
+    let (s1, a) = run(&sc, 5);
+    let (s2, b) = run(&sc, 5);
+    assert_eq!(s1, s2);
+    assert_eq!(
+        (a.events, a.metrics, a.tasks),
+        (b.events.clone(), b.metrics, b.tasks)
+    );
+    let (s3, c) = run(&sc, 6);
+    assert_ne!(s1.events_hash, s3.events_hash);
+    assert_ne!(b.events, c.events);
+}
+
+/// Changing the placement strategy leaves the workload (arrivals, mix, run times) unchanged:
+/// each comes from its own named stream.
+#[test]
+fn strategy_change_keeps_the_workload() {
+    let job = r#"
+[[jobs]]
+name = "j"
+task_definition = "web"
+arrival = { type = "poisson", rate_per_s = 0.05, count = 40 }
+run_time = { dist = "exponential", mean = "5m" }
+"#;
+    let a = load(&with(&format!(
+        "{job}placement_strategy = [{{ type = \"binpack\", field = \"cpu\" }}]"
+    )));
+    let b = load(&with(&format!(
+        "{job}placement_strategy = [{{ type = \"random\" }}]"
+    )));
+    let times = |sc: &Scenario| -> Vec<(String, String)> {
+        let (_, out) = run(sc, 9);
+        out.tasks
+            .iter()
+            .map(|t| {
+                let created = t
+                    .split("created_ms: ")
+                    .nth(1)
+                    .unwrap()
+                    .split(',')
+                    .next()
+                    .unwrap()
+                    .to_string();
+                let stopped = t
+                    .split("stopped_ms: ")
+                    .nth(1)
+                    .unwrap()
+                    .split(',')
+                    .next()
+                    .unwrap()
+                    .to_string();
+                (created, stopped)
+            })
+            .collect()
+    };
+    assert_eq!(times(&a), times(&b));
+}
+
+/// ECS-DG ecs_services.html: a REPLICA service keeps its desired count; it retries unplaced tasks
+/// when capacity arrives; on scale-in it stops tasks chosen by its strategy.
+#[test]
+fn service_keeps_desired_count_and_retries() {
+    let sc = load(&with(
+        r#"
+[[clusters.instance_groups]]
+name = "late"
+instance_type = "m5.large"
+count = 2
+launch_delay = "10m"
+[[services]]
+name = "web"
+task_definition = "web"
+desired_count = 12
+[[actions]]
+at = "30m"
+type = "set_desired_count"
+service = "web"
+desired_count = 5
+"#,
+    ));
+    // m5.large: 2048 CPU units -> 4 tasks of 512 each; 3 instances hold 12... make it 14 to need the late ones.
+    let mut sc = sc;
+    sc.services[0].desired_count = 14;
+    let (s, out) = run(&sc, 1);
+    let unable = out
+        .events
+        .iter()
+        .find(|e| e.contains("UNABLE_TO_PLACE"))
+        .expect("placement failure event");
+    assert!(
+        unable.starts_with("0 service") && unable.contains("RESOURCE:CPU"),
+        "{unable}"
+    );
+    assert!(
+        out.events
+            .iter()
+            .any(|e| e.starts_with("600000 service") && e.contains("UNABLE_TO_PLACE->STEADY")),
+        "{:#?}",
+        out.events
+    );
+    assert_eq!(s.tasks_stopped_by_scheduler, 9);
+    assert_eq!(s.tasks_created, 14);
+    let last = out.metrics.last().unwrap();
+    assert!(last.contains("desired: 5, running: 5"), "{last}");
+}
+
+/// RunTask without capacity providers fails at once when nothing fits, with the reason
+/// (ECS-DG api_failures_messages.html); with `on_no_capacity = "wait"` the task waits in
+/// PROVISIONING and starts when capacity frees.
+#[test]
+fn run_task_fail_versus_wait() {
+    let job = |mode: &str| {
+        with(&format!(
+            r#"
+[[jobs]]
+name = "j"
+task_definition = "web"
+arrival = {{ type = "list", at = ["0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s", "0s"] }}
+run_time = "10m"
+on_no_capacity = "{mode}"
+"#
+        ))
+    };
+    let (fail, out) = run(&load(&job("fail")), 1);
+    assert_eq!((fail.tasks_started, fail.tasks_failed_to_place), (12, 2));
+    assert!(
+        out.tasks
+            .iter()
+            .filter(|t| t.contains("failed_to_place") && t.contains("RESOURCE:CPU"))
+            .count()
+            == 2
+    );
+    let (wait, out) = run(&load(&job("wait")), 1);
+    assert_eq!(
+        (
+            wait.tasks_started,
+            wait.tasks_failed_to_place,
+            wait.tasks_completed
+        ),
+        (14, 0, 14)
+    );
+    assert_eq!(
+        wait.max_wait_ms, 600_000,
+        "the last two start when the first ones end"
+    );
+    assert!(out.events.iter().any(|e| e.contains("->PROVISIONING")));
+}
+
+/// A job without duration ends when the last task ends (the steady-binpack rule).
+#[test]
+fn job_only_run_ends_with_the_last_task() {
+    let mut src = with(
+        r#"
+[[jobs]]
+name = "j"
+task_definition = "web"
+arrival = { type = "list", at = ["1m", "2m"] }
+run_time = "5m"
+"#,
+    );
+    src = src.replace("duration = \"1h\"\n", "");
+    let (s, _) = run(&load(&src), 1);
+    assert_eq!(
+        (s.sim_end_ms, s.stop_reason.as_str()),
+        (420_000, "no_work_left")
+    );
+}
+
+/// ECS-DG ecs_services.html: a DAEMON service runs one task on every ACTIVE instance that
+/// satisfies its constraints, including instances that join later.
+#[test]
+fn daemon_runs_one_task_per_eligible_instance() {
+    let sc = load(&with(
+        r#"
+[[clusters.instance_groups]]
+name = "late"
+instance_type = "c5.large"
+count = 2
+launch_delay = "5m"
+[[services]]
+name = "agent"
+task_definition = "web"
+scheduling_strategy = "DAEMON"
+placement_constraints = [{ type = "memberOf", expression = "attribute:ecs.instance-type != c5.large or ec2InstanceId == i-00000000000000004" }]
+"#,
+    ));
+    let (s, out) = run(&sc, 1);
+    assert_eq!(
+        s.tasks_created, 4,
+        "3 m5 at t=0 plus the one c5 the expression allows"
+    );
+    let last = out.metrics.last().unwrap();
+    assert!(last.contains("desired: 4, running: 4"), "{last}");
+}
+
+/// Every problem is reported, each with file, line, column, field path, what was given and
+/// what is allowed.
+#[test]
+fn bad_input_reports_every_problem_with_position() {
+    let src = r#"schema_version = 1
+name = "bad"
+[simulation]
+duration = "1h"
+colour = "blue"
+[[clusters]]
+name = "c"
+instance_type = "m5.lrage"
+count = -3
+[[task_definitions]]
+family = "huge"
+cpu = 65536
+memory = 1024
+[[task_definitions]]
+family = "ok"
+cpu = 256
+memory = 512
+placement_constraints = [{ type = "memberOf", expression = "attribute:ecs.instance-type =~" }]
+[[services]]
+name = "s"
+task_definition = "ok"
+desired_count = 2
+placement_strategy = [{ type = "binpack", field = "disk" }]
+"#;
+    let errs = errors(src);
+    let expect = [
+        "bad.toml:5:1: simulation.colour: unknown field \"colour\"",
+        "bad.toml:8:17: clusters[0].instance_type: unknown instance type \"m5.lrage\"; known types include m5.large",
+        "bad.toml:9:9: clusters[0].count: got the integer -3; expected an integer from 0 to 1000000",
+        "bad.toml:18:",
+        "placement_constraints[0].expression: invalid expression",
+        "bad.toml:23:51: services[0].placement_strategy[0].field: got the string \"disk\"; expected one of \"cpu\" or \"memory\"",
+    ];
+    for e in expect {
+        assert!(
+            errs.iter().any(|x| x.contains(e)),
+            "missing {e:?} in\n{}",
+            errs.join("\n")
+        );
+    }
+    assert!(errs.len() >= 5, "{errs:#?}");
+}
+
+/// A task larger than every instance type of its cluster is an error, naming both sides.
+#[test]
+fn task_larger_than_every_instance_type() {
+    let errs = errors(&with(
+        r#"
+[[task_definitions]]
+family = "huge"
+cpu = 8192
+memory = 1024
+[[services]]
+name = "s"
+task_definition = "huge"
+desired_count = 1
+"#,
+    ));
+    assert!(
+        errs.iter().any(|e| e.contains("services[0].task_definition: task definition \"huge\" needs 8192 CPU units and 1024 MiB")
+            && e.contains("m5.large registers 2048 CPU units")),
+        "{errs:#?}"
+    );
+}
+
+#[test]
+fn more_bad_input() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[[services]]\nname = \"s\"\ntask_definition = \"nope\"\ndesired_count = 1\n",
+            "no task definition named \"nope\"; defined: \"web\"",
+        ),
+        (
+            "[[services]]\nname = \"s\"\ntask_definition = \"web\"\ndesired_count = 1\nplacement_strategy = [{type=\"random\"},{type=\"random\"},{type=\"random\"},{type=\"random\"},{type=\"random\"},{type=\"random\"}]\n",
+            "ECS allows at most 5",
+        ),
+        (
+            "[[services]]\nname = \"s\"\ntask_definition = \"web\"\ndesired_count = 1\ndeployment_configuration = { maximum_percent = 250 }\n",
+            "maximum_percent: got the integer 250; expected an integer from 100 to 200",
+        ),
+        (
+            "[[jobs]]\nname = \"j\"\ntask_definition = \"web\"\narrival = { type = \"poisson\", rate_per_s = 1 }\nrun_time = \"5 minutes\"\n",
+            "is not a duration",
+        ),
+        (
+            "[[services]]\nname = \"s\"\ntask_definition = \"web\"\ndesird_count = 1\n",
+            "unknown field \"desird_count\" (did you mean \"desired_count\"?)",
+        ),
+        (
+            "[[jobs]]\nname = \"j\"\ntask_definition = \"web\"\narrival = { type = \"list\", at = [\"1m\"] }\nrun_time = \"1m\"\nplacement_constraints = [{ type = \"memberOf\", expression = \"colour == red\" }]\n",
+            "unknown subject 'colour'",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let errs = errors(&with(extra));
+        assert!(
+            errs.iter().any(|e| e.contains(needle)),
+            "{needle:?} not in {errs:#?}"
+        );
+    }
+    // Syntax errors name the position too.
+    let errs = errors("schema_version = 1\nname = \n");
+    assert!(
+        errs[0].starts_with("bad.toml:2:") && errs[0].contains("TOML syntax"),
+        "{errs:?}"
+    );
+    // Services without a duration would run forever.
+    let errs = errors(
+        &with("[[services]]\nname = \"s\"\ntask_definition = \"web\"\ndesired_count = 1\n")
+            .replace("duration = \"1h\"\n", ""),
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("simulation.duration: missing")),
+        "{errs:?}"
+    );
+}
+
+/// `--set` overrides any field, and bad overrides are reported as such.
+#[test]
+fn set_overrides() {
+    let src = with("[[services]]\nname = \"s\"\ntask_definition = \"web\"\ndesired_count = 1\n");
+    let sets = [
+        "clusters[0].count=7".to_string(),
+        "services[0].desired_count=4".into(),
+        "simulation.duration=2h".into(),
+    ];
+    let sc = scenario::load("t", &src, &sets).unwrap();
+    assert_eq!(
+        (
+            sc.clusters[0].groups[0].count,
+            sc.services[0].desired_count,
+            sc.simulation.duration_ms
+        ),
+        (7, 4, Some(7_200_000))
+    );
+    let bad = [
+        "clusters[5].count=1".to_string(),
+        "services[0].desired_count=-1".into(),
+    ];
+    let errs: Vec<String> = scenario::load("t", &src, &bad)
+        .unwrap_err()
+        .diagnostics
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("(--set clusters[5].count=1)") && e.contains("has 1 entries")),
+        "{errs:?}"
+    );
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("(--set services[0].desired_count=-1)")
+                && e.contains("got the integer -1")),
+        "{errs:?}"
+    );
+}
+
+/// ECS-DG task_definition_parameters.html: placement reserves memoryReservation when set, else
+/// memory; container CPU adds up when there is no task-level CPU.
+#[test]
+fn container_memory_reservation_is_what_placement_reserves() {
+    let sc = load(&with(
+        r#"
+[[task_definitions]]
+family = "two"
+  [[task_definitions.containers]]
+  name = "a"
+  cpu = 256
+  memory = 2048
+  memory_reservation = 512
+  [[task_definitions.containers]]
+  name = "b"
+  cpu = 128
+  memory = 300
+[[services]]
+name = "s"
+task_definition = "two"
+desired_count = 1
+"#,
+    ));
+    let d = &sc.task_definitions[1];
+    assert_eq!((d.cpu_units, d.memory_mib), (384, 812));
+    let errs = errors(&with(
+        "[[task_definitions]]\nfamily = \"x\"\n  [[task_definitions.containers]]\n  name = \"a\"\n  memory = 256\n  memory_reservation = 512\n[[services]]\nname = \"s\"\ntask_definition = \"x\"\ndesired_count = 1\n",
+    ));
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("must be greater than memory_reservation")),
+        "{errs:?}"
+    );
+}
