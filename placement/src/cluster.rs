@@ -32,14 +32,12 @@ pub enum TieBreak {
     LowestIndex,
 }
 
-/// Which indexes to keep. Each one costs an ordered-set update per allocation change; the
-/// placement answer is the same without them, only slower.
+/// Which indexes to keep beyond the CPU index. Each one costs an ordered-set update per
+/// allocation change; the placement answer is as good without them, only slower to find.
 #[derive(Debug, Clone, Default)]
 pub struct IndexConfig {
-    /// Instances ordered by free memory (for `binpack(memory)`).
+    /// Instances bucketed by free memory (for `binpack(memory)`).
     pub by_memory: bool,
-    /// Instances ordered by random token (for `random`, `spread(instanceId)`, no strategy).
-    pub by_token: bool,
     /// Task counts per group and Availability Zone (for `spread(attribute:ecs.availability-zone)`).
     pub az_counts: bool,
     /// Other attributes that `spread` strategies use; their per-value counts are kept.
@@ -128,13 +126,18 @@ impl Inst {
     }
 }
 
+/// ACTIVE instances bucketed by free amount of one resource; each bucket ordered by the free
+/// amount of the other resource, then token. Empty buckets are kept (values recur).
+pub(crate) type Buckets = BTreeMap<u32, BTreeSet<(u32, u64, u32)>>;
+
 #[derive(Debug, Default)]
 pub(crate) struct Part {
     /// ACTIVE instances, in no particular order (for uniform random choice).
     pub(crate) members: Vec<u32>,
-    pub(crate) by_cpu: BTreeSet<(u32, u64, u32)>,
-    pub(crate) by_mem: BTreeSet<(u32, u64, u32)>,
-    pub(crate) by_token: BTreeSet<(u64, u32)>,
+    /// By free CPU, then free memory.
+    pub(crate) by_cpu: Buckets,
+    /// By free memory, then free CPU (kept when `IndexConfig::by_memory`).
+    pub(crate) by_mem: Buckets,
 }
 
 /// The container instances of one ECS cluster and their indexes.
@@ -267,12 +270,13 @@ impl Cluster {
         }
         let inst = &self.insts[i as usize];
         let part = &mut self.parts[inst.part as usize];
-        part.by_cpu.remove(&(inst.cpu_avail, inst.token, i));
-        if self.cfg.by_memory {
-            part.by_mem.remove(&(inst.mem_avail, inst.token, i));
+        if let Some(b) = part.by_cpu.get_mut(&inst.cpu_avail) {
+            b.remove(&(inst.mem_avail, inst.token, i));
         }
-        if self.cfg.by_token {
-            part.by_token.remove(&(inst.token, i));
+        if self.cfg.by_memory {
+            if let Some(b) = part.by_mem.get_mut(&inst.mem_avail) {
+                b.remove(&(inst.cpu_avail, inst.token, i));
+            }
         }
     }
 
@@ -284,12 +288,15 @@ impl Cluster {
         let inst = &mut self.insts[i as usize];
         inst.token = token;
         let part = &mut self.parts[inst.part as usize];
-        part.by_cpu.insert((inst.cpu_avail, token, i));
+        part.by_cpu
+            .entry(inst.cpu_avail)
+            .or_default()
+            .insert((inst.mem_avail, token, i));
         if self.cfg.by_memory {
-            part.by_mem.insert((inst.mem_avail, token, i));
-        }
-        if self.cfg.by_token {
-            part.by_token.insert((token, i));
+            part.by_mem
+                .entry(inst.mem_avail)
+                .or_default()
+                .insert((inst.cpu_avail, token, i));
         }
     }
 

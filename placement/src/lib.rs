@@ -16,28 +16,31 @@
 //!    effort: any candidate that passed 1 and 2 can be chosen;
 //! 4. **selection**: remaining ties are broken by a per-instance random token (see below).
 //!
-//! # Tie-breaking (not documented by AWS)
-//! Every instance carries a 64-bit token drawn from the cluster's seeded generator when it is
-//! added and redrawn every time its allocation changes. Among candidates that every strategy
-//! ranks equal, the one with the smallest token wins. Tokens are independent uniform draws, so
-//! this is a random choice among the tied instances that costs nothing per placement. With
-//! [`TieBreak::LowestIndex`] the token is the instance index instead, which makes choices easy to
-//! follow by hand.
-//!
-//! An explicit `random` strategy is different: it is an exact uniform choice among the
-//! candidates the strategies before it left, drawn from the cluster's own seeded stream
-//! (rejection sampling over the ACTIVE instances, then reservoir sampling if most are
-//! infeasible). Tokens would not do here: the chosen instance stays a candidate with a fresh
-//! token while the others keep tokens that lost the draw, which would favour it.
+//! # Tie-breaking (not documented by AWS; ecsim's conventions)
+//! * `binpack(F)` ranks by what would remain of F and, on equal F, by what would remain of the
+//!   other resource (CPU for memory and memory for CPU): ties in the field pack the second
+//!   resource too.
+//! * Candidates that every strategy ranks equal go to the smallest random token. Every instance
+//!   carries a 64-bit token drawn from the cluster's seeded generator, redrawn whenever its
+//!   allocation changes. This costs nothing per placement and is a random choice wherever the
+//!   chosen instance leaves the tie group (its free resources or task counts change), which is
+//!   the case after `binpack` and `spread`. With [`TieBreak::LowestIndex`] the token is the
+//!   instance index instead, which makes choices easy to follow by hand.
+//! * Where the choice is among instances that stay equal after a placement (`random`, no
+//!   strategy, and `spread(instanceId)` among instances without a task of the group), it is an
+//!   exact uniform draw from the cluster's seeded stream: rejection sampling over the ACTIVE
+//!   instances, then reservoir sampling when most are infeasible. Tokens would favour the
+//!   instance chosen last there.
 //!
 //! # Indexes
-//! Instances are partitioned by their `ecs.availability-zone` attribute. Each partition keeps
-//! ordered sets of its `ACTIVE` instances by free CPU, by free memory and by token, so that
-//! `binpack` walks from the smallest instance that can hold the task, `random` and
-//! `spread(instanceId)` walk in token order, and `spread(attribute:ecs.availability-zone)` ranks
-//! the few partitions before looking inside them. Only the sets that [`IndexConfig`] asks for are
-//! maintained. Anything the indexes cannot answer falls back to a scan of the candidates, which
-//! gives the same answer.
+//! Instances are partitioned by their `ecs.availability-zone` attribute. Each partition keeps a
+//! list of its `ACTIVE` instances (for uniform draws) and buckets them by free CPU (and, when
+//! [`IndexConfig::by_memory`], by free memory), each bucket ordered by the other resource. So
+//! `binpack` walks up from the smallest bucket that can hold the task and skips, within a bucket,
+//! the instances short of the other resource; `spread(attribute:ecs.availability-zone)` ranks the
+//! few partitions before looking inside them; `random` and `spread(instanceId)` draw. Anything
+//! the indexes cannot answer falls back to a scan of the candidates, which gives an equally good
+//! answer ([`Cluster::find_by_scan`] is the oracle the tests compare with).
 
 mod cluster;
 pub mod query;

@@ -1,11 +1,14 @@
 //! Choosing an instance: the fast paths over the indexes and the scan they must agree with.
+//!
+//! Every path returns an instance whose strategy scores ([`Cluster::strategy_scores`]) are the
+//! best of all feasible instances; they differ only in how they break ties, as documented in
+//! the crate docs.
 
 use std::collections::BTreeMap;
-use std::ops::Bound;
 
 use rand::RngExt;
 
-use crate::cluster::{Cluster, InstanceStatus, NO_VALUE};
+use crate::cluster::{Buckets, Cluster, InstanceStatus, NO_VALUE, TieBreak};
 use crate::types::*;
 
 /// A strategy chain cut just after its first `random`: a uniform choice among the group left so
@@ -18,29 +21,47 @@ fn effective(chain: &[Strategy]) -> &[Strategy] {
     &chain[..end.min(MAX_STRATEGIES)]
 }
 
+/// Both free amounts into one score: the binpacked field first, the other resource second.
+fn pack(primary: u32, secondary: u32) -> u64 {
+    (u64::from(primary) << 32) | u64::from(secondary)
+}
+
 impl Cluster {
     /// Run the placement pipeline for one task and return the chosen instance, or `None` when no
     /// instance passes the resource and constraint filters. [`Cluster::diagnose`] says why.
     pub fn find(&self, req: &TaskRequest<'_>) -> Option<InstanceId> {
-        let parts: Vec<u32> = (0..self.parts.len() as u32).collect();
-        self.select(&parts, effective(req.strategy), req)
+        let all = self.all_parts();
+        self.select(&all, effective(req.strategy), req)
             .map(InstanceId)
     }
 
-    /// The same choice as [`Cluster::find`], by scanning every instance: the oracle the indexed
-    /// paths are tested against. With a `random` strategy both draw from the cluster's random
-    /// stream, so they agree on the group drawn from, not on the draw.
+    /// The same choice by scanning every ACTIVE instance: the oracle the indexed paths are
+    /// tested against. It agrees with [`Cluster::find`] on the strategy scores of the chosen
+    /// instance; where the final choice is random the two draw separately.
     pub fn find_by_scan(&self, req: &TaskRequest<'_>) -> Option<InstanceId> {
+        let chain = effective(req.strategy);
+        let chain = if chain.is_empty() {
+            &[Strategy::Random][..]
+        } else {
+            chain
+        };
         let all = (0..self.insts.len() as u32)
             .filter(|&i| self.insts[i as usize].status == InstanceStatus::Active);
-        self.best_by_scores(all, effective(req.strategy), req)
-            .map(InstanceId)
+        self.best_by_scores(all, chain, req).map(InstanceId)
     }
 
-    fn select(&self, parts: &[u32], chain: &[Strategy], req: &TaskRequest<'_>) -> Option<u32> {
+    fn all_parts(&self) -> PartList {
+        PartList {
+            n: self.parts.len() as u32,
+            list: None,
+        }
+    }
+
+    fn select(&self, parts: &PartList, chain: &[Strategy], req: &TaskRequest<'_>) -> Option<u32> {
+        let lowest = self.cfg.tie_break == TieBreak::LowestIndex;
         match chain.first() {
-            None if self.cfg.by_token => self.first_by_token(parts, req, false),
-            Some(Strategy::Random) => self.random_in(parts, req),
+            None if lowest => self.scan(parts, chain, req),
+            None | Some(Strategy::Random) => self.random_in(parts, req, false),
             Some(Strategy::Binpack(f)) if *f == BinpackField::Cpu || self.cfg.by_memory => {
                 self.binpack(parts, *f, &chain[1..], req)
             }
@@ -49,7 +70,7 @@ impl Cluster {
             {
                 let mut order: Vec<(u32, u32)> = parts
                     .iter()
-                    .map(|&p| {
+                    .map(|p| {
                         (
                             self.part_counts.get(&(req.group, p)).copied().unwrap_or(0),
                             p,
@@ -63,7 +84,10 @@ impl Cluster {
                         .iter()
                         .position(|o| o.0 != order[k].0)
                         .map_or(order.len(), |n| k + n);
-                    let tier: Vec<u32> = order[k..tier_end].iter().map(|o| o.1).collect();
+                    let tier = PartList {
+                        n: 0,
+                        list: Some(order[k..tier_end].iter().map(|o| o.1).collect()),
+                    };
                     if let Some(i) = self.select(&tier, &chain[1..], req) {
                         return Some(i);
                     }
@@ -71,104 +95,76 @@ impl Cluster {
                 }
                 None
             }
-            Some(Strategy::Spread(SpreadField::Instance))
-                if chain.len() == 1 && self.cfg.by_token =>
-            {
-                self.first_by_token(parts, req, true)
+            Some(Strategy::Spread(SpreadField::Instance)) if chain.len() == 1 && !lowest => {
+                // Best possible is an instance with no task of the group; draw one uniformly.
+                self.random_in(parts, req, true)
                     .or_else(|| self.scan(parts, chain, req))
             }
             _ => self.scan(parts, chain, req),
         }
     }
 
-    /// Every ACTIVE instance of the partitions with enough CPU, best by the chain.
-    fn scan(&self, parts: &[u32], chain: &[Strategy], req: &TaskRequest<'_>) -> Option<u32> {
-        let cands = parts.iter().flat_map(|&p| {
-            self.parts[p as usize]
-                .by_cpu
-                .range((req.cpu_units, 0, 0)..)
-                .map(|&(_, _, i)| i)
+    /// Every ACTIVE instance of the partitions with enough CPU and memory, best by the chain.
+    fn scan(&self, parts: &PartList, chain: &[Strategy], req: &TaskRequest<'_>) -> Option<u32> {
+        let cands = parts.iter().flat_map(|p| {
+            walk(
+                &self.parts[p as usize].by_cpu,
+                req.cpu_units,
+                req.memory_mib,
+            )
         });
         self.best_by_scores(cands, chain, req)
     }
 
-    /// Smallest token among feasible instances (optionally only those without a task of the
-    /// group), walking each partition's token order.
-    fn first_by_token(
-        &self,
-        parts: &[u32],
-        req: &TaskRequest<'_>,
-        empty_of_group: bool,
-    ) -> Option<u32> {
-        let mut best: Option<(u64, u32)> = None;
-        for &p in parts {
-            for &(tok, i) in &self.parts[p as usize].by_token {
-                if best.is_some_and(|b| b.0 < tok) {
-                    break;
-                }
-                if empty_of_group && self.insts[i as usize].group_count(req.group) > 0 {
-                    continue;
-                }
-                if self.feasible(i, req).is_ok() {
-                    best = Some((tok, i));
-                    break;
-                }
-            }
-        }
-        best.map(|b| b.1)
-    }
-
     fn binpack(
         &self,
-        parts: &[u32],
+        parts: &PartList,
         field: BinpackField,
         rest: &[Strategy],
         req: &TaskRequest<'_>,
     ) -> Option<u32> {
-        let need = match field {
-            BinpackField::Cpu => req.cpu_units,
-            BinpackField::Memory => req.memory_mib,
+        let (need, other) = match field {
+            BinpackField::Cpu => (req.cpu_units, req.memory_mib),
+            BinpackField::Memory => (req.memory_mib, req.cpu_units),
         };
-        let set = |p: u32| match field {
+        let buckets = |p: u32| match field {
             BinpackField::Cpu => &self.parts[p as usize].by_cpu,
             BinpackField::Memory => &self.parts[p as usize].by_mem,
         };
-        // First feasible entry of each partition, walking up from the smallest that can hold the task.
-        let mut firsts: Vec<(u32, u64, u32, u32)> = Vec::new();
-        for &p in parts {
-            if let Some(&(a, t, i)) = set(p)
-                .range((need, 0, 0)..)
-                .find(|&&(_, _, i)| self.feasible(i, req).is_ok())
-            {
-                firsts.push((a, t, i, p));
+        // The first feasible entry of each partition, walking up from the smallest free amount
+        // that can hold the task: least remaining of the field, then of the other resource.
+        let mut best: Option<(u32, u32, u64, u32)> = None;
+        for p in parts.iter() {
+            let first = buckets(p)
+                .range(need..)
+                .flat_map(|(&f, b)| b.range((other, 0, 0)..).map(move |&(o, t, i)| (f, o, t, i)))
+                .find(|&(_, _, _, i)| self.feasible(i, req).is_ok());
+            if let Some(e) = first {
+                if best.is_none_or(|b| e < b) {
+                    best = Some(e);
+                }
             }
         }
-        let &(best_avail, best_token, best_i, _) = firsts.iter().min()?;
+        let (bf, bo, _, bi) = best?;
         if rest.is_empty() {
-            return Some(best_i);
+            return Some(bi);
         }
-        let _ = best_token;
-        let mut group: Vec<u32> = Vec::new();
-        for &(a, t, i, p) in &firsts {
-            if a != best_avail {
-                continue;
+        // Ties on both free amounts go on to the rest of the chain.
+        let mut group = Vec::new();
+        for p in parts.iter() {
+            if let Some(b) = buckets(p).get(&bf) {
+                group.extend(
+                    b.range((bo, 0, 0)..=(bo, u64::MAX, u32::MAX))
+                        .map(|e| e.2)
+                        .filter(|&i| self.feasible(i, req).is_ok()),
+                );
             }
-            group.push(i);
-            let after = (
-                Bound::Excluded((a, t, i)),
-                Bound::Included((a, u64::MAX, u32::MAX)),
-            );
-            group.extend(
-                set(p)
-                    .range(after)
-                    .map(|e| e.2)
-                    .filter(|&j| self.feasible(j, req).is_ok()),
-            );
         }
         self.best_by_scores(group.into_iter(), rest, req)
     }
 
-    /// Lexicographic best of the feasible candidates by the chain's scores, then by token.
+    /// Lexicographic best of the feasible candidates by the chain's scores; remaining ties go to
+    /// the smallest token, or, when the chain ends in `random`, to a uniform draw among them.
     pub(crate) fn best_by_scores(
         &self,
         cands: impl Iterator<Item = u32>,
@@ -189,26 +185,11 @@ impl Cluster {
             if self.feasible(i, req).is_err() {
                 continue;
             }
-            let inst = &self.insts[i as usize];
             let mut score = [0u64; MAX_STRATEGIES];
-            for (k, s) in chain.iter().take(MAX_STRATEGIES).enumerate() {
-                score[k] = match s {
-                    Strategy::Binpack(BinpackField::Cpu) => {
-                        u64::from(inst.cpu_avail - req.cpu_units)
-                    }
-                    Strategy::Binpack(BinpackField::Memory) => {
-                        u64::from(inst.mem_avail - req.memory_mib)
-                    }
-                    Strategy::Spread(SpreadField::Instance) => {
-                        u64::from(inst.group_count(req.group))
-                    }
-                    Strategy::Spread(SpreadField::Attribute(_)) => {
-                        u64::from(self.count_on_value(s, counts[k].as_ref(), i, req.group))
-                    }
-                    Strategy::Random => 0,
-                };
+            for (k, s) in chain.iter().enumerate() {
+                score[k] = self.score(s, counts[k].as_ref(), i, req);
             }
-            let key = (score, inst.token, i);
+            let key = (score, self.insts[i as usize].token, i);
             if random {
                 match best.map(|b| score.cmp(&b.0)) {
                     Some(std::cmp::Ordering::Greater) => continue,
@@ -230,24 +211,58 @@ impl Cluster {
         best.map(|b| b.2)
     }
 
-    /// A uniformly random feasible instance of the partitions: draw among their ACTIVE members
-    /// and redraw on an infeasible one (rejection sampling, exact); after 32 misses, one pass of
-    /// reservoir sampling over all of them (also exact).
-    fn random_in(&self, parts: &[u32], req: &TaskRequest<'_>) -> Option<u32> {
+    fn score(
+        &self,
+        s: &Strategy,
+        local: Option<&BTreeMap<u32, u32>>,
+        i: u32,
+        req: &TaskRequest<'_>,
+    ) -> u64 {
+        let inst = &self.insts[i as usize];
+        match s {
+            Strategy::Binpack(BinpackField::Cpu) => pack(
+                inst.cpu_avail.saturating_sub(req.cpu_units),
+                inst.mem_avail.saturating_sub(req.memory_mib),
+            ),
+            Strategy::Binpack(BinpackField::Memory) => pack(
+                inst.mem_avail.saturating_sub(req.memory_mib),
+                inst.cpu_avail.saturating_sub(req.cpu_units),
+            ),
+            Strategy::Spread(SpreadField::Instance) => u64::from(inst.group_count(req.group)),
+            Strategy::Spread(SpreadField::Attribute(_)) => {
+                u64::from(self.count_on_value(s, local, i, req.group))
+            }
+            Strategy::Random => 0,
+        }
+    }
+
+    /// A uniformly random feasible instance of the partitions (optionally only among those with
+    /// no task of the group): draw among their ACTIVE members and redraw on a miss (rejection
+    /// sampling, exact); after 32 misses, one pass of reservoir sampling (also exact).
+    fn random_in(
+        &self,
+        parts: &PartList,
+        req: &TaskRequest<'_>,
+        empty_of_group: bool,
+    ) -> Option<u32> {
         let total: usize = parts
             .iter()
-            .map(|&p| self.parts[p as usize].members.len())
+            .map(|p| self.parts[p as usize].members.len())
             .sum();
         if total == 0 {
             return None;
         }
+        let ok = |i: u32| {
+            (!empty_of_group || self.insts[i as usize].group_count(req.group) == 0)
+                && self.feasible(i, req).is_ok()
+        };
         let mut rng = self.random_rng.borrow_mut();
         for _ in 0..32 {
             let mut k = rng.random_range(0..total);
-            for &p in parts {
+            for p in parts.iter() {
                 let m = &self.parts[p as usize].members;
                 if k < m.len() {
-                    if self.feasible(m[k], req).is_ok() {
+                    if ok(m[k]) {
                         return Some(m[k]);
                     }
                     break;
@@ -257,9 +272,9 @@ impl Cluster {
         }
         let mut chosen = None;
         let mut seen = 0usize;
-        for &p in parts {
+        for p in parts.iter() {
             for &i in &self.parts[p as usize].members {
-                if self.feasible(i, req).is_ok() {
+                if ok(i) {
                     seen += 1;
                     if rng.random_range(0..seen) == 0 {
                         chosen = Some(i);
@@ -271,27 +286,17 @@ impl Cluster {
     }
 
     /// The scores the strategies before any `random` give an instance for a task, lower is
-    /// better (binpack: what would remain; spread: tasks of the group on the same value). For
-    /// explaining and testing choices.
+    /// better (binpack: what would remain of the field, then of the other resource, packed as
+    /// `field << 32 | other`; spread: tasks of the group on the same value). For explaining and
+    /// testing choices.
     pub fn strategy_scores(&self, id: InstanceId, req: &TaskRequest<'_>) -> Vec<u64> {
         let chain = effective(req.strategy);
         let chain = chain.strip_suffix(&[Strategy::Random]).unwrap_or(chain);
-        let inst = &self.insts[id.0 as usize];
         chain
             .iter()
-            .map(|s| match s {
-                Strategy::Binpack(BinpackField::Cpu) => {
-                    u64::from(inst.cpu_avail.saturating_sub(req.cpu_units))
-                }
-                Strategy::Binpack(BinpackField::Memory) => {
-                    u64::from(inst.mem_avail.saturating_sub(req.memory_mib))
-                }
-                Strategy::Spread(SpreadField::Instance) => u64::from(inst.group_count(req.group)),
-                Strategy::Spread(SpreadField::Attribute(_)) => {
-                    let local = self.value_counts_for(s, req.group);
-                    u64::from(self.count_on_value(s, local.as_ref(), id.0, req.group))
-                }
-                Strategy::Random => 0,
+            .map(|s| {
+                let local = self.value_counts_for(s, req.group);
+                self.score(s, local.as_ref(), id.0, req)
             })
             .collect()
     }
@@ -302,19 +307,13 @@ impl Cluster {
         let Strategy::Spread(SpreadField::Attribute(a)) = s else {
             return None;
         };
-        let key = self.keys.get(a);
         if a == AZ_ATTRIBUTE && self.cfg.az_counts {
             return None;
         }
-        if key.is_some_and(|k| {
-            self.value_counts
-                .range((g, k, 0)..=(g, k, NO_VALUE))
-                .next()
-                .is_some()
-        }) || self.cfg.spread_attributes.iter().any(|x| x == a)
-        {
+        if self.cfg.spread_attributes.iter().any(|x| x == a) {
             return None;
         }
+        let key = self.keys.get(a);
         let mut m = BTreeMap::new();
         for inst in &self.insts {
             let c = inst.group_count(g);
@@ -340,13 +339,15 @@ impl Cluster {
         if a == AZ_ATTRIBUTE && self.cfg.az_counts {
             return self.part_counts.get(&(g, inst.part)).copied().unwrap_or(0);
         }
-        let Some(k) = self.keys.get(a) else {
-            return local.and_then(|m| m.get(&NO_VALUE)).copied().unwrap_or(0);
-        };
-        let v = inst.attr(k);
+        let v = self.keys.get(a).map_or(NO_VALUE, |k| inst.attr(k));
         match local {
             Some(m) => m.get(&v).copied().unwrap_or(0),
-            None => self.value_counts.get(&(g, k, v)).copied().unwrap_or(0),
+            None => self
+                .keys
+                .get(a)
+                .and_then(|k| self.value_counts.get(&(g, k, v)))
+                .copied()
+                .unwrap_or(0),
         }
     }
 
@@ -364,5 +365,24 @@ impl Cluster {
             }
         }
         closest.unwrap_or(PlacementFailure::NoContainerInstances)
+    }
+}
+
+/// Entries with at least `need` of the bucketed resource and `other` of the second one.
+fn walk(b: &Buckets, need: u32, other: u32) -> impl Iterator<Item = u32> + '_ {
+    b.range(need..)
+        .flat_map(move |(_, set)| set.range((other, 0, 0)..).map(|e| e.2))
+}
+
+/// A set of partitions: all of them (no allocation), or a list.
+struct PartList {
+    n: u32,
+    list: Option<Vec<u32>>,
+}
+
+impl PartList {
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        let all = if self.list.is_none() { 0..self.n } else { 0..0 };
+        all.chain(self.list.iter().flatten().copied())
     }
 }

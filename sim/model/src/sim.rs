@@ -270,9 +270,6 @@ fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
             .iter()
             .position(|s| *s == Strategy::Random)
             .unwrap_or(chain.len());
-        if end == 0 || chain.contains(&Strategy::Spread(SpreadField::Instance)) {
-            cfg.by_token = true;
-        }
         for s in &chain[..end] {
             match s {
                 Strategy::Binpack(ecsim_placement::BinpackField::Memory) => cfg.by_memory = true,
