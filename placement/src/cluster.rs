@@ -273,10 +273,10 @@ impl Cluster {
         if let Some(b) = part.by_cpu.get_mut(&inst.cpu_avail) {
             b.remove(&(inst.mem_avail, inst.token, i));
         }
-        if self.cfg.by_memory {
-            if let Some(b) = part.by_mem.get_mut(&inst.mem_avail) {
-                b.remove(&(inst.cpu_avail, inst.token, i));
-            }
+        if self.cfg.by_memory
+            && let Some(b) = part.by_mem.get_mut(&inst.mem_avail)
+        {
+            b.remove(&(inst.cpu_avail, inst.token, i));
         }
     }
 

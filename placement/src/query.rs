@@ -437,15 +437,16 @@ impl Parser<'_> {
         } else {
             None
         };
-        if let (Subject::RegisteredAt, Some(v)) = (&subject, values.first()) {
-            if !matches!(op, Op::Matches | Op::NotMatches) && parse_ms(v).is_none() {
-                return Err(QueryError {
-                    offset: self.toks[self.pos - 1].0,
-                    message: format!(
-                        "registeredAt compares with milliseconds or a duration such as 90s, 15m, 2h; got '{v}'"
-                    ),
-                });
-            }
+        if let (Subject::RegisteredAt, Some(v)) = (&subject, values.first())
+            && !matches!(op, Op::Matches | Op::NotMatches)
+            && parse_ms(v).is_none()
+        {
+            return Err(QueryError {
+                offset: self.toks[self.pos - 1].0,
+                message: format!(
+                    "registeredAt compares with milliseconds or a duration such as 90s, 15m, 2h; got '{v}'"
+                ),
+            });
         }
         Ok(Expr::Cmp {
             subject,
@@ -458,8 +459,7 @@ impl Parser<'_> {
 
 fn first_line(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or(s)
         .trim()
         .to_string()

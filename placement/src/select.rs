@@ -139,10 +139,10 @@ impl Cluster {
                 .range(need..)
                 .flat_map(|(&f, b)| b.range((other, 0, 0)..).map(move |&(o, t, i)| (f, o, t, i)))
                 .find(|&(_, _, _, i)| self.feasible(i, req).is_ok());
-            if let Some(e) = first {
-                if best.is_none_or(|b| e < b) {
-                    best = Some(e);
-                }
+            if let Some(e) = first
+                && best.is_none_or(|b| e < b)
+            {
+                best = Some(e);
             }
         }
         let (bf, bo, _, bi) = best?;

@@ -18,7 +18,7 @@ fn spec(n: u32, az: &str, cpu: u32, mem: u32) -> InstanceSpec {
             (AZ_ATTRIBUTE.into(), az.into()),
             (
                 "ecs.instance-type".into(),
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     "m5.large".into()
                 } else {
                     "c5.large".into()

@@ -103,10 +103,10 @@ impl<W: Write> CsvSink<W> {
     }
 
     fn keep(&mut self, r: Result<(), csv::Error>) {
-        if let Err(e) = r {
-            if self.error.is_none() {
-                self.error = Some(e);
-            }
+        if let Err(e) = r
+            && self.error.is_none()
+        {
+            self.error = Some(e);
         }
     }
 }
@@ -289,7 +289,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

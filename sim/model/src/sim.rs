@@ -612,13 +612,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 service,
                 job,
                 instance,
-                from: if tid as usize == usize::MAX {
-                    ""
-                } else if from == to {
-                    ""
-                } else {
-                    from.as_str()
-                },
+                from: if from == to { "" } else { from.as_str() },
                 to: to.as_str(),
                 reason,
             },
@@ -1057,10 +1051,17 @@ impl<'s, S: Sink> Simulation<'s, S> {
     /// Whole-run invariants: no instance over-committed on CPU, memory, ports or ENIs; every
     /// task in exactly one state with the counters agreeing; no service above its maximum.
     pub fn check_invariants(&self) {
-        let mut per_inst: Vec<Vec<(u64, u64, u32, Vec<u32>)>> = self
+        #[derive(Clone, Default)]
+        struct Used {
+            cpu: u64,
+            mem: u64,
+            eni: u32,
+            ports: Vec<u32>,
+        }
+        let mut per_inst: Vec<Vec<Used>> = self
             .clusters
             .iter()
-            .map(|c| vec![(0, 0, 0, Vec::new()); c.insts.len()])
+            .map(|c| vec![Used::default(); c.insts.len()])
             .collect();
         let (mut prov, mut pend, mut run) = (0, 0, 0);
         for t in &self.tasks {
@@ -1079,10 +1080,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
             if placed {
                 let d = &self.sc.task_definitions[t.def as usize];
                 let e = &mut per_inst[t.cluster as usize][t.instance as usize];
-                e.0 += u64::from(d.cpu_units);
-                e.1 += u64::from(d.memory_mib);
-                e.2 += u32::from(d.network_mode == NetworkMode::Awsvpc);
-                e.3.extend(d.host_ports.iter().copied());
+                e.cpu += u64::from(d.cpu_units);
+                e.mem += u64::from(d.memory_mib);
+                e.eni += u32::from(d.network_mode == NetworkMode::Awsvpc);
+                e.ports.extend(d.host_ports.iter().copied());
             }
         }
         assert_eq!(
@@ -1091,7 +1092,16 @@ impl<'s, S: Sink> Simulation<'s, S> {
             "task state counters"
         );
         for (c, cl) in self.clusters.iter().enumerate() {
-            for (i, (cpu, mem, eni, ports)) in per_inst[c].iter().enumerate() {
+            for (
+                i,
+                Used {
+                    cpu,
+                    mem,
+                    eni,
+                    ports,
+                },
+            ) in per_inst[c].iter().enumerate()
+            {
                 let id = InstanceId(i as u32);
                 let (tc, tm, te) = cl.pc.registered(id);
                 let (ac, am, ae) = cl.pc.available(id);
@@ -1145,7 +1155,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             self.write_metrics(t);
             self.next_metrics_ms += self.sc.simulation.metrics_period_ms;
         }
-        if end % self.sc.simulation.metrics_period_ms != 0 {
+        if !end.is_multiple_of(self.sc.simulation.metrics_period_ms) {
             self.write_metrics(end);
         }
         let stop_reason = match stats.reason {

@@ -292,10 +292,10 @@ pub fn load(file: &str, src: &str, sets: &[String]) -> Result<Scenario, LoadErro
     }
     let scenario = read_scenario(&mut cx, &root);
     let mut diags = cx.diags;
-    if diags.is_empty() {
-        if let Some(s) = scenario {
-            return Ok(s);
-        }
+    if diags.is_empty()
+        && let Some(s) = scenario
+    {
+        return Ok(s);
     }
     diags.sort_by_key(|d| (d.from_set.is_some(), d.line, d.column));
     diags.dedup();
@@ -480,17 +480,17 @@ fn check_unique(cx: &mut Cx<'_>, root: &Node, list: &str, key: &str) {
         let Kind::Table(fields) = &item.kind else {
             continue;
         };
-        if let Some((_, _, n)) = fields.iter().find(|(k, _, _)| k == key) {
-            if let Kind::Str(s) = &n.kind {
-                if let Some(first) = seen.iter().position(|x| x == s) {
-                    cx.error(
-                        &n.origin,
-                        &format!("{list}[{i}].{key}"),
-                        format!("\"{s}\" is already used by {list}[{first}]; names must be unique"),
-                    );
-                }
-                seen.push(s);
+        if let Some((_, _, n)) = fields.iter().find(|(k, _, _)| k == key)
+            && let Kind::Str(s) = &n.kind
+        {
+            if let Some(first) = seen.iter().position(|x| x == s) {
+                cx.error(
+                    &n.origin,
+                    &format!("{list}[{i}].{key}"),
+                    format!("\"{s}\" is already used by {list}[{first}]; names must be unique"),
+                );
             }
+            seen.push(s);
         }
     }
 }
@@ -558,7 +558,7 @@ fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Settings> {
         s.tie_break = [TieBreak::Random, TieBreak::LowestIndex][v];
     }
     if t.has("task_start_delay") {
-        match t.opt(cx, "task_start_delay", |cx, n, p| read_dist(cx, n, p)) {
+        match t.opt(cx, "task_start_delay", read_dist) {
             Some(d) => s.task_start_delay = d,
             None => ok = false,
         }
@@ -641,15 +641,15 @@ fn read_instance_type(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<InstanceT
         .unwrap_or(0.0);
     t.finish(cx);
     let memory_mib = memory_mib?;
-    if let Some(r) = registered {
-        if r > memory_mib {
-            cx.error(
-                n_origin(n),
-                &format!("{path}.registered_memory_mib"),
-                format!("got {r}; cannot exceed memory ({memory_mib} MiB)"),
-            );
-            return None;
-        }
+    if let Some(r) = registered
+        && r > memory_mib
+    {
+        cx.error(
+            n_origin(n),
+            &format!("{path}.registered_memory_mib"),
+            format!("got {r}; cannot exceed memory ({memory_mib} MiB)"),
+        );
+        return None;
     }
     Some(InstanceType {
         name: name?,
@@ -754,16 +754,14 @@ fn read_group(
             Some(v)
         })
         .unwrap_or_else(|| vec!["us-east-1a".into()]);
-    let attributes = t
-        .opt(cx, "attributes", |cx, n, p| read_attributes(cx, n, p))
-        .unwrap_or_default();
+    let attributes = t.opt(cx, "attributes", read_attributes).unwrap_or_default();
     let reserved = t
         .opt(cx, "reserved_memory_mib", |cx, n, p| {
             cx.u32(n, p, 0, 1 << 20)
         })
         .unwrap_or(0);
     let launch_delay = if t.has("launch_delay") {
-        t.opt(cx, "launch_delay", |cx, n, p| read_dist(cx, n, p))?
+        t.opt(cx, "launch_delay", read_dist)?
     } else {
         Dist::Fixed(0)
     };
@@ -1101,11 +1099,11 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
             let soft = ct.opt(cx, "memory_reservation", |cx, n, p| {
                 cx.u32(n, p, 6, 4_000_000)
             });
-            if let (Some(h), Some(s)) = (hard, soft) {
-                if h <= s {
-                    cx.error(&c.origin, &format!("{cp}.memory"), format!("memory ({h}) must be greater than memory_reservation ({s}) (ECS-DG task_definition_parameters.html)"));
-                    ok = false;
-                }
+            if let (Some(h), Some(s)) = (hard, soft)
+                && h <= s
+            {
+                cx.error(&c.origin, &format!("{cp}.memory"), format!("memory ({h}) must be greater than memory_reservation ({s}) (ECS-DG task_definition_parameters.html)"));
+                ok = false;
             }
             // ECS-DG task_definition_parameters.html: the soft limit is what placement reserves.
             match soft.or(hard) {
@@ -1442,13 +1440,13 @@ fn read_job(
         cx,
         "arrival",
         "a table with type = \"list\" or \"poisson\"",
-        |cx, n, p| read_arrival(cx, n, p),
+        read_arrival,
     );
     let run_time = t.req(
         cx,
         "run_time",
         "a duration or a distribution table",
-        |cx, n, p| read_dist(cx, n, p),
+        read_dist,
     );
     let on_no = t
         .opt(cx, "on_no_capacity", |cx, n, p| {

@@ -218,10 +218,10 @@ impl<'a> Cx<'a> {
 
     /// One of a fixed set of strings; returns its index.
     pub fn one_of(&mut self, n: &Node, path: &str, allowed: &[&str]) -> Option<usize> {
-        if let Kind::Str(s) = &n.kind {
-            if let Some(i) = allowed.iter().position(|a| a == s) {
-                return Some(i);
-            }
+        if let Kind::Str(s) = &n.kind
+            && let Some(i) = allowed.iter().position(|a| a == s)
+        {
+            return Some(i);
         }
         self.wrong(n, path, &format!("one of {}", quote_list(allowed)));
         None
