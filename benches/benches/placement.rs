@@ -23,6 +23,7 @@ fn placement(c: &mut Criterion) {
                         group: groups[k],
                         constraints: &[],
                         strategy: &chain,
+                        pool: None,
                     };
                     let id = cluster.find(&r).expect("room at 70 %");
                     cluster.allocate(id, &r);

@@ -41,6 +41,7 @@ pub fn loaded_cluster(n: u32, load: f64) -> (Cluster, Vec<GroupId>) {
             eni_tasks: 3,
             attributes: vec![(AZ_ATTRIBUTE.into(), azs[i as usize % 3].into())],
             agent_version: "1.90.0".into(),
+            pool: 0,
         });
         c.set_status(id, InstanceStatus::Active, 0);
     }
@@ -59,6 +60,7 @@ pub fn loaded_cluster(n: u32, load: f64) -> (Cluster, Vec<GroupId>) {
             group: groups[rng.random_range(0..groups.len())],
             constraints: &[],
             strategy: &chain,
+            pool: None,
         };
         match c.find(&r) {
             Some(id) => c.allocate(id, &r),

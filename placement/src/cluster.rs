@@ -61,6 +61,8 @@ pub struct InstanceSpec {
     pub attributes: Vec<(String, String)>,
     /// `agentVersion`.
     pub agent_version: String,
+    /// Pool (capacity provider) the instance belongs to; 0 for none.
+    pub pool: u32,
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +111,8 @@ pub(crate) struct Inst {
     pub(crate) registered_at_ms: u64,
     pub(crate) token: u64,
     pub(crate) part: u32,
+    pub(crate) pool: u32,
+    pub(crate) az: u32,
     /// Position in its partition's `members` while ACTIVE.
     pub(crate) member_pos: u32,
 }
@@ -132,6 +136,10 @@ pub(crate) type Buckets = BTreeMap<u32, BTreeSet<(u32, u64, u32)>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct Part {
+    /// Pool of its instances.
+    pub(crate) pool: u32,
+    /// AZ value id of its instances.
+    pub(crate) az: u32,
     /// ACTIVE instances, in no particular order (for uniform random choice).
     pub(crate) members: Vec<u32>,
     /// By free CPU, then free memory.
@@ -148,11 +156,11 @@ pub struct Cluster {
     pub(crate) values: Interner,
     pub(crate) groups: Interner,
     pub(crate) parts: Vec<Part>,
-    part_of_value: BTreeMap<u32, u32>,
+    part_of_value: BTreeMap<(u32, u32), u32>,
     pub(crate) az_key: u32,
     pub(crate) cfg: IndexConfig,
     tracked_keys: Vec<u32>,
-    /// (group, partition) -> tasks; kept when `cfg.az_counts`.
+    /// (group, AZ value) -> tasks; kept when `cfg.az_counts`.
     pub(crate) part_counts: BTreeMap<(GroupId, u32), u32>,
     /// (group, key, value) -> tasks for tracked spread attributes.
     pub(crate) value_counts: BTreeMap<(GroupId, u32, u32), u32>,
@@ -219,9 +227,9 @@ impl Cluster {
             .binary_search_by_key(&self.az_key, |&(k, _)| k)
             .map_or(NO_VALUE, |i| attrs[i].1);
         let next_part = self.parts.len() as u32;
-        let part = *self.part_of_value.entry(az).or_insert(next_part);
+        let part = *self.part_of_value.entry((spec.pool, az)).or_insert(next_part);
         if part == next_part {
-            self.parts.push(Part::default());
+            self.parts.push(Part { pool: spec.pool, az, ..Part::default() });
         }
         let mut ports: Vec<HostPort> = AGENT_RESERVED_TCP_PORTS
             .iter()
@@ -247,6 +255,8 @@ impl Cluster {
             registered_at_ms: 0,
             token,
             part,
+            pool: spec.pool,
+            az,
             member_pos: u32::MAX,
         });
         InstanceId(id)
@@ -454,8 +464,8 @@ impl Cluster {
             }
         }
         if self.cfg.az_counts {
-            let part = self.insts[i as usize].part;
-            bump(&mut self.part_counts, (g, part), add);
+            let az = self.insts[i as usize].az;
+            bump(&mut self.part_counts, (g, az), add);
         }
         for ki in 0..self.tracked_keys.len() {
             let k = self.tracked_keys[ki];
@@ -497,6 +507,9 @@ impl Cluster {
 
     /// The whole filter (resources, then constraints) for one instance.
     pub(crate) fn feasible(&self, i: u32, req: &TaskRequest<'_>) -> Result<(), PlacementFailure> {
+        if req.pool.is_some_and(|p| p != self.insts[i as usize].pool) {
+            return Err(PlacementFailure::NoContainerInstances);
+        }
         self.fits_resources(i, req)?;
         for c in req.constraints {
             match c {

@@ -30,9 +30,14 @@ impl Cluster {
     /// Run the placement pipeline for one task and return the chosen instance, or `None` when no
     /// instance passes the resource and constraint filters. [`Cluster::diagnose`] says why.
     pub fn find(&self, req: &TaskRequest<'_>) -> Option<InstanceId> {
-        let all = self.all_parts();
-        self.select(&all, effective(req.strategy), req)
-            .map(InstanceId)
+        let parts = match req.pool {
+            None => PartList { n: self.parts.len() as u32, list: None },
+            Some(pool) => PartList {
+                n: 0,
+                list: Some((0..self.parts.len() as u32).filter(|&p| self.parts[p as usize].pool == pool).collect()),
+            },
+        };
+        self.select(&parts, effective(req.strategy), req).map(InstanceId)
     }
 
     /// The same choice by scanning every ACTIVE instance: the oracle the indexed paths are
@@ -45,17 +50,13 @@ impl Cluster {
         } else {
             chain
         };
-        let all = (0..self.insts.len() as u32)
-            .filter(|&i| self.insts[i as usize].status == InstanceStatus::Active);
+        let all = (0..self.insts.len() as u32).filter(|&i| {
+            let inst = &self.insts[i as usize];
+            inst.status == InstanceStatus::Active && req.pool.is_none_or(|p| p == inst.pool)
+        });
         self.best_by_scores(all, chain, req).map(InstanceId)
     }
 
-    fn all_parts(&self) -> PartList {
-        PartList {
-            n: self.parts.len() as u32,
-            list: None,
-        }
-    }
 
     fn select(&self, parts: &PartList, chain: &[Strategy], req: &TaskRequest<'_>) -> Option<u32> {
         let lowest = self.cfg.tie_break == TieBreak::LowestIndex;
@@ -72,7 +73,7 @@ impl Cluster {
                     .iter()
                     .map(|p| {
                         (
-                            self.part_counts.get(&(req.group, p)).copied().unwrap_or(0),
+                            self.part_counts.get(&(req.group, self.parts[p as usize].az)).copied().unwrap_or(0),
                             p,
                         )
                     })
@@ -337,7 +338,7 @@ impl Cluster {
         };
         let inst = &self.insts[i as usize];
         if a == AZ_ATTRIBUTE && self.cfg.az_counts {
-            return self.part_counts.get(&(g, inst.part)).copied().unwrap_or(0);
+            return self.part_counts.get(&(g, inst.az)).copied().unwrap_or(0);
         }
         let v = self.keys.get(a).map_or(NO_VALUE, |k| inst.attr(k));
         match local {
@@ -357,7 +358,8 @@ impl Cluster {
     pub fn diagnose(&self, req: &TaskRequest<'_>) -> PlacementFailure {
         let mut closest = None;
         for i in 0..self.insts.len() as u32 {
-            if self.insts[i as usize].status != InstanceStatus::Active {
+            let inst = &self.insts[i as usize];
+            if inst.status != InstanceStatus::Active || req.pool.is_some_and(|p| p != inst.pool) {
                 continue;
             }
             if let Err(f) = self.feasible(i, req) {

@@ -81,6 +81,8 @@ pub struct TaskRequest<'a> {
     pub constraints: &'a [Constraint],
     /// Strategies in order; empty means "any candidate" (random).
     pub strategy: &'a [Strategy],
+    /// Only instances of this pool (a capacity provider's Auto Scaling group); `None`: any.
+    pub pool: Option<u32>,
 }
 
 /// Why a task could not be placed. The stage is that of the closest matching instance: the one

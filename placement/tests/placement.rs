@@ -26,6 +26,7 @@ fn spec(n: u32, az: &str, cpu: u32, mem: u32) -> InstanceSpec {
             ),
         ],
         agent_version: "1.90.0".into(),
+        pool: 0,
     }
 }
 
@@ -61,6 +62,7 @@ fn req<'a>(
         group: g,
         constraints,
         strategy,
+        pool: None,
     }
 }
 

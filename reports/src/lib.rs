@@ -7,7 +7,8 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use ecsim_model::record::{
+use ecsim_model::pricing::{Money, UNITS_PER_USD};
+use ecsim_model::record::{CostRow, 
     EventRecord, MetricsRow, RunHeader, Sink, Summary, SummaryValue, TaskRow,
 };
 
@@ -29,6 +30,9 @@ pub const METRIC_COLUMNS: [&str; 10] = [
     "cpu_reserved_pct",
     "memory_reserved_pct",
 ];
+/// Column names of `cost.csv` (long format: one row per hour, scope and name).
+pub const COST_COLUMNS: [&str; 4] = ["hour_start_ms", "scope", "name", "cost_usd"];
+
 /// Column names of `tasks.csv`.
 pub const TASK_COLUMNS: [&str; 15] = [
     "task_id",
@@ -68,17 +72,19 @@ pub struct CsvSink<W: Write> {
     events: Option<Table<W>>,
     metrics: Option<Table<W>>,
     tasks: Option<Table<W>>,
+    costs: Option<Table<W>>,
     buf: String,
     error: Option<csv::Error>,
 }
 
 impl<W: Write> CsvSink<W> {
     /// A sink over the given writers.
-    pub fn new(events: Option<W>, metrics: Option<W>, tasks: Option<W>) -> Self {
+    pub fn new(events: Option<W>, metrics: Option<W>, tasks: Option<W>, costs: Option<W>) -> Self {
         CsvSink {
             events: events.map(Table::new),
             metrics: metrics.map(Table::new),
             tasks: tasks.map(Table::new),
+            costs: costs.map(Table::new),
             buf: String::new(),
             error: None,
         }
@@ -156,7 +162,7 @@ impl<W: Write> Sink for CsvSink<W> {
                 }
             }
             for s in h.services {
-                for k in ["desired", "running", "pending"] {
+                for k in ["desired", "running", "pending", "provisioning"] {
                     cols.push(format!("{s}.{k}"));
                 }
             }
@@ -164,6 +170,9 @@ impl<W: Write> Sink for CsvSink<W> {
         }
         if let Some(t) = self.tasks.as_mut() {
             r = r.and_then(|_| t.w.write_record(TASK_COLUMNS));
+        }
+        if let Some(t) = self.costs.as_mut() {
+            r = r.and_then(|_| t.w.write_record(COST_COLUMNS));
         }
         self.keep(r);
     }
@@ -227,10 +236,15 @@ impl<W: Write> Sink for CsvSink<W> {
                 num(w, b, s.desired)?;
                 num(w, b, s.running)?;
                 num(w, b, s.pending)?;
+                num(w, b, s.provisioning)?;
             }
             w.write_record(None::<&[u8]>)
         })();
         self.keep(r);
+    }
+
+    fn cost(&mut self, c: &CostRow<'_>) {
+        self.cost_row(c);
     }
 
     fn task(&mut self, t: &TaskRow<'_>) {
@@ -262,6 +276,36 @@ impl<W: Write> Sink for CsvSink<W> {
         })();
         self.keep(r);
     }
+}
+
+impl<W: Write> CsvSink<W> {
+    fn cost_row(&mut self, c: &CostRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(t) = self.costs.as_mut() else { return };
+        let b = &mut self.buf;
+        let w = &mut t.w;
+        let r = (|| {
+            num(w, b, c.hour_start_ms)?;
+            w.write_field(c.scope)?;
+            w.write_field(c.name)?;
+            b.clear();
+            b.push_str(&usd_exact(c.cost, 9));
+            w.write_field(b.as_bytes())?;
+            w.write_record(None::<&[u8]>)
+        })();
+        self.keep(r);
+    }
+}
+
+/// An exact amount as decimal dollars with `places` decimals (rounded half up), without going
+/// through floating point.
+pub fn usd_exact(m: Money, places: u32) -> String {
+    let scale = 10u128.pow(places);
+    let per = UNITS_PER_USD / scale;
+    let q = (m.0 + per / 2) / per;
+    format!("{}.{:0width$}", q / scale, q % scale, width = places as usize)
 }
 
 fn json_value(v: &SummaryValue) -> String {
@@ -354,6 +398,20 @@ pub fn summary_text(s: &Summary, output: &str) -> String {
             c.mean_memory_reserved_pct
         );
     }
+    let c = &s.costs;
+    if c.total.0 > 0 {
+        let _ = writeln!(
+            o,
+            "  cost         ${} total: EC2 ${} (idle ${}, Spot ${}), Fargate ${} (Spot ${}); ${:.4} per task-hour",
+            usd_exact(c.total, 2),
+            usd_exact(c.ec2, 2),
+            usd_exact(c.ec2_idle, 2),
+            usd_exact(c.ec2_spot, 2),
+            usd_exact(c.fargate, 2),
+            usd_exact(c.fargate_spot, 2),
+            if c.task_hours > 0.0 { c.total.usd() / c.task_hours } else { 0.0 }
+        );
+    }
     let _ = writeln!(o, "  events hash  {}", s.events_hash);
     let _ = writeln!(o, "  output       {output}");
     o
@@ -376,8 +434,16 @@ mod tests {
     use ecsim_model::record::{ClusterSample, EventKind, ServiceSample};
 
     #[test]
+    fn exact_dollars() {
+        assert_eq!(usd_exact(Money(UNITS_PER_USD * 126 / 100), 2), "1.26");
+        assert_eq!(usd_exact(Money(UNITS_PER_USD / 200), 2), "0.01");
+        assert_eq!(usd_exact(Money(UNITS_PER_USD / 200 - 1), 2), "0.00");
+        assert_eq!(usd_exact(Money(UNITS_PER_USD * 3 + 7), 9), "3.000000000");
+    }
+
+    #[test]
     fn csv_rows_quote_hostile_names_and_keep_columns() {
-        let mut sink = CsvSink::new(Some(Vec::new()), Some(Vec::new()), None);
+        let mut sink = CsvSink::new(Some(Vec::new()), Some(Vec::new()), None, None);
         sink.begin(&RunHeader {
             clusters: &["c1"],
             services: &["web,\"x\""],
@@ -412,7 +478,7 @@ mod tests {
             services: &[ServiceSample {
                 desired: 2,
                 running: 1,
-                pending: 0,
+                pending: 0, provisioning: 1
             }],
         });
         sink.events.as_mut().unwrap().w.flush().unwrap();
@@ -424,7 +490,7 @@ mod tests {
         );
         let me = String::from_utf8(sink.metrics.as_mut().unwrap().w.get_ref().clone()).unwrap();
         assert!(
-            me.ends_with("60000,0,2,0,0,0,0,1,12.500,0.333,2,12.500,0.333,2,1,0\n"),
+            me.ends_with("60000,0,2,0,0,0,0,1,12.500,0.333,2,12.500,0.333,2,1,0,1\n"),
             "{me}"
         );
         assert!(

@@ -94,9 +94,28 @@ fn main() -> ExitCode {
 
 /// Read and validate a scenario; `Err` carries every diagnostic, already formatted.
 fn load(path: &Path, sets: &[String]) -> Result<std::result::Result<Scenario, String>> {
+    load_variant(path, sets, None)
+}
+
+/// Read a file the scenario names, relative to the scenario's folder.
+fn relative_reader(scenario: &Path) -> impl Fn(&str) -> std::result::Result<String, String> + '_ {
+    move |name: &str| {
+        let p = scenario.parent().unwrap_or(Path::new(".")).join(name);
+        std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))
+    }
+}
+
+/// Read and validate a scenario with a variant's overrides.
+fn load_variant(
+    path: &Path,
+    sets: &[String],
+    variant: Option<&scenario::Variant>,
+) -> Result<std::result::Result<Scenario, String>> {
     let src = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read scenario {}", path.display()))?;
-    Ok(scenario::load(&path.display().to_string(), &src, sets).map_err(|e| e.to_string()))
+    let reader = relative_reader(path);
+    let opts = scenario::LoadOptions { sets, variant, read_file: Some(&reader) };
+    Ok(scenario::load_with(&path.display().to_string(), &src, &opts).map_err(|e| e.to_string()))
 }
 
 fn validate(paths: &[PathBuf], sets: &[String]) -> Result<ExitCode> {
@@ -155,6 +174,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         open("events.csv", !args.no_events)?,
         open("metrics.csv", true)?,
         open("tasks.csv", !args.no_tasks)?,
+        open("cost.csv", true)?,
     );
     let opts = RunOptions {
         seed,
@@ -174,7 +194,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         if !args.no_tasks {
             files.push("tasks.csv");
         }
-        files.extend(["metrics.csv", "summary.json"]);
+        files.extend(["metrics.csv", "cost.csv", "summary.json"]);
         let where_ = format!("{}/ ({})", final_dir.display(), files.join(", "));
         print!("{}", ecsim_reports::summary_text(&summary, &where_));
     }

@@ -7,8 +7,10 @@
 //! Nothing here reads files, prints or exits: the CLI does that. A run is a pure function of the
 //! scenario, the seed and the code version.
 
+pub mod billing;
 pub mod catalog;
 pub mod dist;
+pub mod pricing;
 pub mod record;
 pub mod scenario;
 pub mod sim;

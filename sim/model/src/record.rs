@@ -57,6 +57,8 @@ pub struct ServiceSample {
     pub running: u32,
     /// Tasks PENDING (placed, not yet running).
     pub pending: u32,
+    /// Tasks PROVISIONING (waiting for capacity-provider capacity, or for Fargate).
+    pub provisioning: u32,
 }
 
 /// Per-cluster numbers in a metrics row.
@@ -135,6 +137,19 @@ pub struct TaskRow<'a> {
     pub reason: &'a str,
 }
 
+/// One row of `cost.csv`: what one scope cost in one simulated hour.
+#[derive(Debug, Clone, Copy)]
+pub struct CostRow<'a> {
+    /// Start of the hour, ms.
+    pub hour_start_ms: u64,
+    /// `total`, `ec2`, `fargate`, `fargate_spot`, `capacity_provider`, `service` or `job`.
+    pub scope: &'a str,
+    /// Within the scope: `used`/`idle`/`spot` for ec2, the dimension for Fargate, the name otherwise.
+    pub name: &'a str,
+    /// Exact amount.
+    pub cost: crate::pricing::Money,
+}
+
 /// What the run is about, given to the sink before any record.
 #[derive(Debug, Clone, Copy)]
 pub struct RunHeader<'a> {
@@ -156,6 +171,8 @@ pub trait Sink {
     fn metrics(&mut self, _m: &MetricsRow<'_>) {}
     /// A task's row, at the end of the run, in task id order.
     fn task(&mut self, _t: &TaskRow<'_>) {}
+    /// A cost row, at the end of the run, hour by hour.
+    fn cost(&mut self, _c: &CostRow<'_>) {}
 }
 
 /// A sink that keeps nothing.
@@ -173,6 +190,33 @@ pub enum SummaryValue {
     Int(u64),
     /// A ratio or percentage.
     Float(f64),
+}
+
+/// What a run cost, exactly.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CostSummary {
+    /// Everything.
+    pub total: crate::pricing::Money,
+    /// EC2 instances (used + idle, On-Demand and Spot, EBS included).
+    pub ec2: crate::pricing::Money,
+    /// EC2 capacity no task reserved.
+    pub ec2_idle: crate::pricing::Money,
+    /// EC2 on Spot instances.
+    pub ec2_spot: crate::pricing::Money,
+    /// Fargate and Fargate Spot.
+    pub fargate: crate::pricing::Money,
+    /// Fargate Spot alone.
+    pub fargate_spot: crate::pricing::Money,
+    /// Fargate (both) by dimension.
+    pub fargate_charge: crate::pricing::FargateCharge,
+    /// Hours tasks spent placed (PENDING or RUNNING).
+    pub task_hours: f64,
+    /// By capacity provider name (`none` for launch types and instances outside providers).
+    pub providers: Vec<(String, crate::pricing::Money)>,
+    /// By service.
+    pub services: Vec<(String, crate::pricing::Money)>,
+    /// By job.
+    pub jobs: Vec<(String, crate::pricing::Money)>,
 }
 
 /// Per-cluster headline numbers.
@@ -235,6 +279,8 @@ pub struct Summary {
     pub events_hash: String,
     /// Per cluster, in scenario order.
     pub clusters: Vec<ClusterSummary>,
+    /// What it cost.
+    pub costs: CostSummary,
     /// Wall-clock time of the run, ms (the only field that differs between identical runs).
     pub wall_ms: u64,
 }
@@ -294,6 +340,30 @@ impl Summary {
                 format!("cluster.{}.mean_memory_reserved_pct", c.name),
                 Float(c.mean_memory_reserved_pct),
             ));
+        }
+        let c = &self.costs;
+        let usd = |m: crate::pricing::Money| Float(m.usd());
+        out.push(("cost_total_usd".into(), usd(c.total)));
+        out.push(("cost_ec2_usd".into(), usd(c.ec2)));
+        out.push(("cost_ec2_idle_usd".into(), usd(c.ec2_idle)));
+        out.push(("cost_ec2_spot_usd".into(), usd(c.ec2_spot)));
+        out.push(("cost_fargate_usd".into(), usd(c.fargate)));
+        out.push(("cost_fargate_spot_usd".into(), usd(c.fargate_spot)));
+        out.push(("cost_fargate_vcpu_usd".into(), usd(c.fargate_charge.vcpu)));
+        out.push(("cost_fargate_memory_usd".into(), usd(c.fargate_charge.memory)));
+        out.push(("cost_fargate_storage_usd".into(), usd(c.fargate_charge.storage)));
+        out.push(("cost_fargate_os_license_usd".into(), usd(c.fargate_charge.os_license)));
+        out.push(("task_hours".into(), Float(c.task_hours)));
+        let per_task_hour = if c.task_hours > 0.0 { c.total.usd() / c.task_hours } else { 0.0 };
+        out.push(("cost_per_task_hour_usd".into(), Float(per_task_hour)));
+        for (n, m) in &c.providers {
+            out.push((format!("capacity_provider.{n}.cost_usd"), usd(*m)));
+        }
+        for (n, m) in &c.services {
+            out.push((format!("service.{n}.cost_usd"), usd(*m)));
+        }
+        for (n, m) in &c.jobs {
+            out.push((format!("job.{n}.cost_usd"), usd(*m)));
         }
         out.push(("wall_ms".to_string(), Int(self.wall_ms)));
         out

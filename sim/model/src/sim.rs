@@ -7,39 +7,57 @@
 //!   task is retried on them (daemon tasks start first, ECS-DG `ecs_services.html`);
 //! * work that waits for capacity is retried by one `Retry` event per cluster and instant,
 //!   scheduled after the event that freed or added capacity: daemons first, then services in
-//!   scenario order, then waiting standalone tasks first come first served;
+//!   scenario order, then waiting tasks first come first served;
 //! * `End` is scheduled before anything else, so nothing at the end instant is processed.
 //!
 //! # Task lifecycle
-//! A standalone task is created at its arrival. If an instance can take it, it is PENDING at once
-//! (RunTask on EC2 without a capacity provider), RUNNING after `settings.task_start_delay`, and
-//! STOPPED when its run time is over. If nothing fits it either fails at once (`on_no_capacity =
-//! "fail"`, RunTask semantics: outcome `failed_to_place` with the reason code) or waits in
-//! PROVISIONING (`"wait"`). A service creates a task when it can place one; when it cannot, it
-//! records a service event and retries when capacity changes (ECS-DG `service-event-messages.html`).
+//! * **Launch type EC2.** If an instance can take the task it is PENDING at once (RunTask on EC2
+//!   without a capacity provider), RUNNING after `settings.task_start_delay`. If nothing fits, a
+//!   standalone task fails at once (`on_no_capacity = "fail"`, RunTask semantics) or waits in
+//!   PROVISIONING (`"wait"`); a service records `UNABLE_TO_PLACE` and retries when capacity
+//!   changes, creating no task (ECS-DG `service-event-messages.html`).
+//! * **Auto Scaling group capacity provider.** Placement is restricted to the group's instances;
+//!   a task that does not fit is accepted and waits in PROVISIONING until capacity frees or
+//!   arrives (ECS-DG `asg-capacity-providers.html`).
+//! * **Fargate** (launch type, `FARGATE`, `FARGATE_SPOT`). The task is PROVISIONING while the
+//!   account's launch-rate token bucket lets it through and `fargate.provisioning_delay` passes,
+//!   then PENDING while the image is pulled (`fargate.image_pull_delay`; billing starts here),
+//!   then RUNNING. It goes to the Availability Zone, of those given, with the fewest tasks of its
+//!   service or job; ties are drawn at random (AWS documents none of this, ECS-DG
+//!   `task-placement.html`).
 //!
-//! # Metrics
+//! A capacity provider strategy chooses the provider of each new task: first the provider with a
+//! `base` until it holds that many of the service's (or job's) live tasks, then the provider
+//! furthest below its weighted share of the tasks beyond the base, ties to the one listed first.
+//! With weights 1 and 4 that gives B, B, B, A, B, ...: one task on A for every four on B (ECS-DG
+//! `cluster-capacity-providers.html`; the exact rounding is not documented).
+//!
+//! # Metrics and money
 //! A metrics row at time T shows the state after every event at or before T; rows are written
-//! for every multiple of the period up to the end, and one at the end itself.
+//! for every multiple of the period up to the end, and one at the end itself. Costs are booked in
+//! a [`Ledger`] as they accrue (see [`crate::billing`]); the run's end bills like a stop.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use ecsim_engine::{
-    Control, Limits, Model, Scheduler, SimTime, StableHasher, StopReason, Stream, Streams,
-};
+use ecsim_engine::{Control, Limits, Model, Scheduler, SimTime, StableHasher, StopReason, Stream, Streams};
 use ecsim_placement::{
-    AZ_ATTRIBUTE, Cluster, Constraint, GroupId, IndexConfig, InstanceId, InstanceSpec,
-    InstanceStatus, PlacementFailure, SpreadField, StopCandidate, Strategy, TaskRequest,
+    AZ_ATTRIBUTE, Cluster, Constraint, GroupId, IndexConfig, InstanceId, InstanceSpec, InstanceStatus, PlacementFailure,
+    SpreadField, StopCandidate, Strategy, TaskRequest,
 };
 use rand::RngExt;
 
+use crate::billing::{Ec2Target, Ledger};
+use crate::pricing::{self, FargateRates, Money};
 use crate::record::*;
 use crate::scenario::{
-    ActionKind, Arrival, NetworkMode, OnNoCapacity, Scenario, SchedulingStrategy,
+    ActionKind, Arrival, LaunchSpec, NetworkMode, OnNoCapacity, OsFamily, ProviderKind, PurchaseOption, Scenario,
+    SchedulingStrategy,
 };
 
 const NONE: u64 = u64::MAX;
 const NO_INSTANCE: u32 = u32::MAX;
+const NO_POOL: u32 = u32::MAX;
+const NO_ITEM: u8 = u8::MAX;
 
 /// The simulation's events.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +73,11 @@ pub enum Ev {
     Arrival {
         /// Job.
         job: u32,
+    },
+    /// A Fargate task's ENI is ready: it goes PENDING and its image pull starts.
+    FargateProvisioned {
+        /// Task.
+        task: u32,
     },
     /// A PENDING task reaches RUNNING.
     TaskRunning {
@@ -113,6 +136,15 @@ enum Outcome {
     StoppedByScheduler,
 }
 
+/// Where a task runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Runs {
+    /// On a container instance of `pool` (`NO_POOL`: any instance).
+    Ec2 { pool: u32 },
+    /// On Fargate, in the owner's AZ number `az`.
+    Fargate { spot: bool, az: u16 },
+}
+
 #[derive(Debug, Clone)]
 struct Task {
     def: u32,
@@ -120,6 +152,11 @@ struct Task {
     cluster: u32,
     instance: u32,
     group: GroupId,
+    runs: Runs,
+    /// Global capacity provider index (0: none).
+    provider: u16,
+    /// Index of the strategy item it counts for.
+    item: u8,
     state: TState,
     created: u64,
     placed: u64,
@@ -140,6 +177,13 @@ struct InstRt {
     az: String,
     state: IState,
     launched: u64,
+    provider: u16,
+    spot: bool,
+    /// Pico-dollars per hour (before any Spot price factor), EBS included.
+    rate: u128,
+    last_bill: u64,
+    /// (owner index, cpu units, memory MiB) reserved on it.
+    owners: Vec<(u32, u32, u32)>,
 }
 
 #[derive(Default)]
@@ -163,13 +207,44 @@ struct ClusterRt {
     daemons: Vec<u32>,
 }
 
+/// One item of an owner's capacity provider strategy, resolved.
+#[derive(Debug, Clone, Copy)]
+struct ItemRt {
+    provider: u16,
+    base: u32,
+    weight: u32,
+    /// Placement pool, or Fargate.
+    target: Target,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Pool(u32),
+    Fargate { spot: bool },
+}
+
+/// How an owner (service or job) launches tasks, and its live tasks per strategy item and AZ.
+struct LaunchRt {
+    spec: LaunchKind,
+    counts: Vec<u32>,
+    fargate_az: Vec<u32>,
+}
+
+enum LaunchKind {
+    Ec2,
+    Fargate,
+    Strategy(Vec<ItemRt>),
+}
+
 struct ServiceRt {
     desired: u32,
     live: Vec<u32>,
     running: u32,
     pending: u32,
+    provisioning: u32,
     group: GroupId,
     failing: Option<PlacementFailure>,
+    launch: LaunchRt,
 }
 
 struct JobRt {
@@ -181,6 +256,30 @@ struct JobRt {
     /// Per mix entry: (definition, group, constraints: job's then definition's).
     entries: Vec<(u32, GroupId, Vec<Constraint>)>,
     cumulative: Vec<f64>,
+    launch: LaunchRt,
+}
+
+/// Fargate's account-wide launch-rate token bucket, in millionths of a token.
+struct TokenBucket {
+    on: bool,
+    tokens: i64,
+    cap: i64,
+    per_ms: i64,
+    last: u64,
+}
+
+impl TokenBucket {
+    /// Take a token at `now`; returns how long the launch must wait for it. Tokens may go
+    /// negative: later launches queue behind earlier ones.
+    fn take(&mut self, now: u64) -> u64 {
+        if !self.on {
+            return 0;
+        }
+        self.tokens = (self.tokens + (now - self.last) as i64 * self.per_ms).min(self.cap);
+        self.last = now;
+        self.tokens -= 1_000_000;
+        if self.tokens >= 0 { 0 } else { ((-self.tokens) as u64).div_ceil(self.per_ms as u64) }
+    }
 }
 
 /// Options of one run that are not part of the scenario.
@@ -201,6 +300,13 @@ pub struct Simulation<'s, S: Sink> {
     jobs: Vec<JobRt>,
     tasks: Vec<Task>,
     start_delays: Stream,
+    fargate_delays: Stream,
+    fargate_az: Stream,
+    bucket: TokenBucket,
+    fargate_rates: [Option<FargateRates>; 6],
+    ledger: Ledger,
+    provider_names: Vec<String>,
+    scratch_owners: Vec<(usize, u128)>,
     hash: StableHasher,
     state_changes: u64,
     open_work: u64,
@@ -226,17 +332,12 @@ pub struct Simulation<'s, S: Sink> {
     wait_sum: u128,
     wait_max: u64,
     waits: u64,
+    task_ms: u128,
     check: bool,
     stop_reason: &'static str,
 }
 
-fn task_request<'a>(
-    sc: &'a Scenario,
-    def: u32,
-    group: GroupId,
-    constraints: &'a [Constraint],
-    strategy: &'a [Strategy],
-) -> TaskRequest<'a> {
+fn task_request<'a>(sc: &'a Scenario, def: u32, group: GroupId, constraints: &'a [Constraint], strategy: &'a [Strategy], pool: u32) -> TaskRequest<'a> {
     let d = &sc.task_definitions[def as usize];
     TaskRequest {
         cpu_units: d.cpu_units,
@@ -246,39 +347,25 @@ fn task_request<'a>(
         group,
         constraints,
         strategy,
+        pool: (pool != NO_POOL).then_some(pool),
     }
 }
 
 fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
-    let mut cfg = IndexConfig {
-        tie_break: sc.settings.tie_break,
-        ..IndexConfig::default()
-    };
+    let mut cfg = IndexConfig { tie_break: sc.settings.tie_break, ..IndexConfig::default() };
     let chains = sc
         .services
         .iter()
         .filter(|s| s.cluster == cluster)
         .map(|s| &s.strategy)
-        .chain(
-            sc.jobs
-                .iter()
-                .filter(|j| j.cluster == cluster)
-                .map(|j| &j.strategy),
-        );
+        .chain(sc.jobs.iter().filter(|j| j.cluster == cluster).map(|j| &j.strategy));
     for chain in chains {
-        let end = chain
-            .iter()
-            .position(|s| *s == Strategy::Random)
-            .unwrap_or(chain.len());
+        let end = chain.iter().position(|s| *s == Strategy::Random).unwrap_or(chain.len());
         for s in &chain[..end] {
             match s {
                 Strategy::Binpack(ecsim_placement::BinpackField::Memory) => cfg.by_memory = true,
-                Strategy::Spread(SpreadField::Attribute(a)) if a == AZ_ATTRIBUTE => {
-                    cfg.az_counts = true
-                }
-                Strategy::Spread(SpreadField::Attribute(a))
-                    if !cfg.spread_attributes.contains(a) =>
-                {
+                Strategy::Spread(SpreadField::Attribute(a)) if a == AZ_ATTRIBUTE => cfg.az_counts = true,
+                Strategy::Spread(SpreadField::Attribute(a)) if !cfg.spread_attributes.contains(a) => {
                     cfg.spread_attributes.push(a.clone())
                 }
                 _ => {}
@@ -288,28 +375,96 @@ fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
     cfg
 }
 
+/// Index into `fargate_rates`: (spot, os, arch).
+fn rate_slot(spot: bool, windows: bool, arm: bool) -> usize {
+    usize::from(spot) * 3 + if windows { 2 } else { usize::from(arm) }
+}
+
+/// Choose the strategy item for a new task: the base first, then the item furthest below its
+/// weighted share of the tasks beyond the bases (ties to the first listed).
+fn choose_item(items: &[ItemRt], counts: &[u32]) -> usize {
+    if let Some(k) = items.iter().zip(counts).position(|(it, &c)| c < it.base) {
+        return k;
+    }
+    let mut best: Option<usize> = None;
+    for (k, it) in items.iter().enumerate() {
+        if it.weight == 0 {
+            continue;
+        }
+        let e = u64::from(counts[k].saturating_sub(it.base)) + 1;
+        best = match best {
+            None => Some(k),
+            Some(b) => {
+                let eb = u64::from(counts[b].saturating_sub(items[b].base)) + 1;
+                // e / w < eb / wb  <=>  e * wb < eb * w
+                if e * u64::from(items[b].weight) < eb * u64::from(it.weight) { Some(k) } else { Some(b) }
+            }
+        };
+    }
+    best.expect("validation guarantees a positive weight")
+}
+
+/// The item to take a task from when scaling in: the one furthest above its weighted share,
+/// never below its base while another can give.
+fn shrink_item(items: &[ItemRt], counts: &[u32]) -> usize {
+    let mut best: Option<(usize, u64, u64)> = None; // (k, excess, weight) compare excess/weight
+    for (k, it) in items.iter().enumerate() {
+        if counts[k] == 0 {
+            continue;
+        }
+        let excess = u64::from(counts[k].saturating_sub(it.base));
+        let w = u64::from(it.weight.max(0));
+        let better = match best {
+            None => true,
+            Some((_, be, bw)) => {
+                if excess == 0 || be == 0 {
+                    excess > be
+                } else if w == 0 || bw == 0 {
+                    w == 0 && bw != 0
+                } else {
+                    excess * bw > be * w
+                }
+            }
+        };
+        if better {
+            best = Some((k, excess, w));
+        }
+    }
+    best.map_or(0, |b| b.0)
+}
+
 impl<'s, S: Sink> Simulation<'s, S> {
     /// Set up a run: instances, services, jobs and actions, all scheduled on `sched`.
     pub fn new(sc: &'s Scenario, opts: RunOptions, mut sink: S, sched: &mut Scheduler<Ev>) -> Self {
         let streams = Streams::new(opts.seed);
         let names: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
         let cluster_names: Vec<&str> = sc.clusters.iter().map(|c| c.name.as_str()).collect();
-        sink.begin(&RunHeader {
-            clusters: &cluster_names,
-            services: &names,
-        });
+        sink.begin(&RunHeader { clusters: &cluster_names, services: &names });
         if let Some(d) = sc.simulation.duration_ms {
             sched.schedule_at(SimTime::from_ms(d), Ev::End);
+        }
+        let pr = &sc.pricing;
+        // Capacity providers by name across clusters; 0 is "none".
+        let mut provider_names = vec!["none".to_string()];
+        let mut provider_index = |name: &str| -> u16 {
+            match provider_names.iter().position(|n| n == name) {
+                Some(i) => i as u16,
+                None => {
+                    provider_names.push(name.to_string());
+                    (provider_names.len() - 1) as u16
+                }
+            }
+        };
+        let mut cluster_provider_ids: Vec<Vec<u16>> = Vec::new();
+        for c in &sc.clusters {
+            cluster_provider_ids.push(c.capacity_providers.iter().map(|p| provider_index(&p.name)).collect());
         }
         let mut launch = streams.stream("launch-delay");
         let mut next_instance = 0u64;
         let mut clusters = Vec::new();
         let mut deferred_instances = Vec::new();
         for (ci, c) in sc.clusters.iter().enumerate() {
-            let pc = Cluster::new(
-                index_config(sc, ci),
-                streams.seed_of(&format!("placement/{}", c.name)),
-            );
+            let pc = Cluster::new(index_config(sc, ci), streams.seed_of(&format!("placement/{}", c.name)));
             let mut rt = ClusterRt {
                 acc: ClusterAcc::default(),
                 pc,
@@ -320,10 +475,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 daemon_missing: BTreeSet::new(),
                 daemons: Vec::new(),
             };
-            for g in &c.groups {
-                let ty = &sc.instance_types[g.instance_type];
+            for (gi, g) in c.groups.iter().enumerate() {
+                let provider_k = c.capacity_providers.iter().position(|p| p.kind == ProviderKind::Asg { group: gi });
+                let pool = provider_k.map_or(0, |k| k as u32 + 1);
+                let provider = provider_k.map_or(0, |k| cluster_provider_ids[ci][k]);
                 for k in 0..g.count {
                     next_instance += 1;
+                    let ty = &sc.instance_types[g.instance_types[k as usize % g.instance_types.len()]];
                     let az = g.availability_zones[k as usize % g.availability_zones.len()].clone();
                     let ec2_id = format!("i-{next_instance:017x}");
                     let mut attributes = vec![
@@ -338,27 +496,66 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     let id = rt.pc.add_instance(InstanceSpec {
                         ec2_instance_id: ec2_id.clone(),
                         cpu_units: ty.cpu_units,
-                        memory_mib: ty.registered_memory_mib(
-                            sc.settings.os_memory_overhead_pct,
-                            g.reserved_memory_mib,
-                        ),
+                        memory_mib: ty.registered_memory_mib(sc.settings.os_memory_overhead_pct, g.reserved_memory_mib),
                         eni_tasks: ty.eni_tasks(),
                         attributes,
                         agent_version: sc.settings.agent_version.clone(),
+                        pool,
                     });
+                    let spot = g.purchase_option == PurchaseOption::Spot;
+                    let od = pr.table.ec2.on_demand.get(&ty.name).copied().unwrap_or_else(|| pricing::pico_per_hour(ty.price_per_hour_usd));
+                    let base = if spot {
+                        match pr.ec2_spot_discount_pct {
+                            Some(d) => ((od as f64) * (1.0 - d / 100.0)).round() as u128,
+                            None => pr.table.ec2.spot.get(&ty.name).copied().unwrap_or(od),
+                        }
+                    } else {
+                        ((od as f64) * (1.0 - pr.ec2_discount_pct / 100.0)).round() as u128
+                    };
+                    let ebs = pr.table.ec2.ebs_gb_month * u128::from(pr.ebs_gb_per_instance) / u128::from(pr.table.ec2.hours_per_month);
                     rt.insts.push(InstRt {
                         ec2_id,
                         az,
                         state: IState::Launching,
                         launched: 0,
+                        provider,
+                        spot,
+                        rate: base + ebs,
+                        last_bill: 0,
+                        owners: Vec::new(),
                     });
                     deferred_instances.push((ci as u32, id.0, g.launch_delay.sample(&mut launch)));
                 }
             }
             clusters.push(rt);
         }
+        let resolve_launch = |cluster: usize, spec: &LaunchSpec, n_azs: usize| -> LaunchRt {
+            let c = &sc.clusters[cluster];
+            let kind = match spec {
+                LaunchSpec::Ec2 => LaunchKind::Ec2,
+                LaunchSpec::Fargate => LaunchKind::Fargate,
+                LaunchSpec::Strategy(items) => LaunchKind::Strategy(
+                    items
+                        .iter()
+                        .map(|it| ItemRt {
+                            provider: cluster_provider_ids[cluster][it.provider],
+                            base: it.base,
+                            weight: it.weight,
+                            target: match c.capacity_providers[it.provider].kind {
+                                ProviderKind::Asg { .. } => Target::Pool(it.provider as u32 + 1),
+                                ProviderKind::Fargate => Target::Fargate { spot: false },
+                                ProviderKind::FargateSpot => Target::Fargate { spot: true },
+                            },
+                        })
+                        .collect(),
+                ),
+            };
+            let n = if let LaunchKind::Strategy(i) = &kind { i.len() } else { 0 };
+            LaunchRt { spec: kind, counts: vec![0; n], fargate_az: vec![0; n_azs] }
+        };
         let mut services = Vec::new();
         for (si, s) in sc.services.iter().enumerate() {
+            let launch = resolve_launch(s.cluster, &s.launch, s.availability_zones.len());
             let cl = &mut clusters[s.cluster];
             let group = cl.pc.group(&format!("service:{}", s.name));
             match s.scheduling {
@@ -368,22 +565,12 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 }
                 SchedulingStrategy::Replica => {}
             }
-            let desired = if s.scheduling == SchedulingStrategy::Daemon {
-                0
-            } else {
-                s.desired_count
-            };
-            services.push(ServiceRt {
-                desired,
-                live: Vec::new(),
-                running: 0,
-                pending: 0,
-                group,
-                failing: None,
-            });
+            let desired = if s.scheduling == SchedulingStrategy::Daemon { 0 } else { s.desired_count };
+            services.push(ServiceRt { desired, live: Vec::new(), running: 0, pending: 0, provisioning: 0, group, failing: None, launch });
         }
         let mut jobs = Vec::new();
         for j in &sc.jobs {
+            let launch = resolve_launch(j.cluster, &j.launch, j.availability_zones.len());
             let cl = &mut clusters[j.cluster];
             let mut entries = Vec::new();
             let mut cumulative = Vec::new();
@@ -408,8 +595,24 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 next_ms: 0.0,
                 entries,
                 cumulative,
+                launch,
             });
         }
+        let f = &pr.table.fargate;
+        let fs = &pr.table.fargate_spot;
+        let disc = |r: Option<FargateRates>| r.map(|r| r.discounted(pr.fargate_discount_pct));
+        let fargate_rates = [
+            disc(f.linux_x86_64),
+            disc(f.linux_arm64),
+            disc(f.windows_x86_64),
+            fs.linux_x86_64,
+            fs.linux_arm64,
+            None,
+        ];
+        let n_owners = sc.services.len() + sc.jobs.len();
+        let ledger = Ledger::new(provider_names.len(), n_owners);
+        let fg = &sc.fargate;
+        let per_ms = ((fg.launch_refill_per_s * 1000.0).round() as i64).max(1);
         let mut sim = Simulation {
             sc,
             sink,
@@ -418,6 +621,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
             jobs,
             tasks: Vec::new(),
             start_delays: streams.stream("start-delay"),
+            fargate_delays: streams.stream("fargate-delays"),
+            fargate_az: streams.stream("fargate-az"),
+            bucket: TokenBucket { on: fg.launch_rate_limit, tokens: i64::from(fg.launch_burst) * 1_000_000, cap: i64::from(fg.launch_burst) * 1_000_000, per_ms, last: 0 },
+            fargate_rates,
+            ledger,
+            provider_names,
+            scratch_owners: Vec::new(),
             hash: StableHasher::default(),
             state_changes: 0,
             open_work: 0,
@@ -443,36 +653,26 @@ impl<'s, S: Sink> Simulation<'s, S> {
             wait_sum: 0,
             wait_max: 0,
             waits: 0,
+            task_ms: 0,
             check: opts.check_invariants,
             stop_reason: "no_work_left",
         };
         for (c, i, delay) in deferred_instances {
             sim.n_launching += 1;
             let id = sim.clusters[c as usize].insts[i as usize].ec2_id.as_str();
-            emit(
-                &mut sim.sink,
-                &mut sim.hash,
-                &mut sim.state_changes,
-                EventRecord {
-                    time_ms: 0,
-                    kind: EventKind::Instance,
-                    task: None,
-                    service: "",
-                    job: "",
-                    instance: id,
-                    from: "",
-                    to: "LAUNCHING",
-                    reason: "",
-                },
-            );
+            emit(&mut sim.sink, &mut sim.hash, &mut sim.state_changes, EventRecord {
+                time_ms: 0,
+                kind: EventKind::Instance,
+                task: None,
+                service: "",
+                job: "",
+                instance: id,
+                from: "",
+                to: "LAUNCHING",
+                reason: "",
+            });
             sim.open_work += 1;
-            sched.schedule_in(
-                delay,
-                Ev::InstanceRegistered {
-                    cluster: c,
-                    instance: i,
-                },
-            );
+            sched.schedule_in(delay, Ev::InstanceRegistered { cluster: c, instance: i });
         }
         sim.peak_instances = u64::from(sim.n_launching);
         for j in 0..sim.jobs.len() {
@@ -482,7 +682,32 @@ impl<'s, S: Sink> Simulation<'s, S> {
             sim.open_work += 1;
             sched.schedule_at(SimTime::from_ms(act.at_ms), Ev::Action { action: a as u32 });
         }
+        // Services that launch without instances (Fargate, capacity providers) start at once.
+        for c in 0..sim.clusters.len() {
+            sim.request_retry(c as u32, sched);
+        }
         sim
+    }
+
+    fn owner_index(&self, o: Owner) -> usize {
+        match o {
+            Owner::Service(s) => s as usize,
+            Owner::Job(j, _) => self.sc.services.len() + j as usize,
+        }
+    }
+
+    fn launch_rt(&mut self, o: Owner) -> &mut LaunchRt {
+        match o {
+            Owner::Service(s) => &mut self.services[s as usize].launch,
+            Owner::Job(j, _) => &mut self.jobs[j as usize].launch,
+        }
+    }
+
+    fn owner_azs(&self, o: Owner) -> &'s [String] {
+        match o {
+            Owner::Service(s) => &self.sc.services[s as usize].availability_zones,
+            Owner::Job(j, _) => &self.sc.jobs[j as usize].availability_zones,
+        }
     }
 
     fn schedule_arrival(&mut self, j: u32, sched: &mut Scheduler<Ev>) {
@@ -490,20 +715,14 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let rt = &mut self.jobs[j as usize];
         let at = match &job.arrival {
             Arrival::List(times) => times.get(rt.emitted as usize).copied(),
-            Arrival::Poisson {
-                rate_per_s,
-                start_ms,
-                count,
-                end_ms,
-            } => {
+            Arrival::Poisson { rate_per_s, start_ms, count, end_ms } => {
                 if count.is_some_and(|c| rt.emitted >= c) {
                     None
                 } else {
                     if rt.emitted == 0 {
                         rt.next_ms = *start_ms as f64;
                     }
-                    let gap: f64 =
-                        rand_distr::Distribution::sample(&rand_distr::Exp1, &mut rt.arrivals);
+                    let gap: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, &mut rt.arrivals);
                     rt.next_ms += gap * 1000.0 / rate_per_s;
                     let t = rt.next_ms.round() as u64;
                     (!end_ms.is_some_and(|e| t > e)).then_some(t)
@@ -545,13 +764,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
     }
 
     fn write_metrics(&mut self, t: u64) {
-        let pct = |a: u64, b: u64| {
-            if b == 0 {
-                0.0
-            } else {
-                100.0 * a as f64 / b as f64
-            }
-        };
+        let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
         let (mut rc, mut rm, mut uc, mut um) = (0u64, 0u64, 0u64, 0u64);
         for (c, sample) in self.clusters.iter().zip(self.cluster_samples.iter_mut()) {
             let (a, b, x, y) = c.pc.reservation_totals();
@@ -559,18 +772,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
             rm += b;
             uc += x;
             um += y;
-            *sample = ClusterSample {
-                instances_in_use: c.pc.instances_in_use(),
-                cpu_reserved_pct: pct(x, a),
-                memory_reserved_pct: pct(y, b),
-            };
+            *sample = ClusterSample { instances_in_use: c.pc.instances_in_use(), cpu_reserved_pct: pct(x, a), memory_reserved_pct: pct(y, b) };
         }
         for (s, rt) in self.samples.iter_mut().zip(&self.services) {
-            *s = ServiceSample {
-                desired: rt.desired,
-                running: rt.running,
-                pending: rt.pending,
-            };
+            *s = ServiceSample { desired: rt.desired, running: rt.running, pending: rt.pending, provisioning: rt.provisioning };
         }
         self.sink.metrics(&MetricsRow {
             time_ms: t,
@@ -594,29 +799,18 @@ impl<'s, S: Sink> Simulation<'s, S> {
             Owner::Service(s) => (self.sc.services[s as usize].name.as_str(), ""),
             Owner::Job(j, _) => ("", self.sc.jobs[j as usize].name.as_str()),
         };
-        let instance = if t.instance == NO_INSTANCE {
-            ""
-        } else {
-            self.clusters[t.cluster as usize].insts[t.instance as usize]
-                .ec2_id
-                .as_str()
-        };
-        emit(
-            &mut self.sink,
-            &mut self.hash,
-            &mut self.state_changes,
-            EventRecord {
-                time_ms: now,
-                kind: EventKind::Task,
-                task: Some(u64::from(tid)),
-                service,
-                job,
-                instance,
-                from: if from == to { "" } else { from.as_str() },
-                to: to.as_str(),
-                reason,
-            },
-        );
+        let instance = if t.instance == NO_INSTANCE { "" } else { self.clusters[t.cluster as usize].insts[t.instance as usize].ec2_id.as_str() };
+        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
+            time_ms: now,
+            kind: EventKind::Task,
+            task: Some(u64::from(tid)),
+            service,
+            job,
+            instance,
+            from: if from == to { "" } else { from.as_str() },
+            to: to.as_str(),
+            reason,
+        });
     }
 
     fn count_state(&mut self, s: TState, delta: i64) {
@@ -626,41 +820,39 @@ impl<'s, S: Sink> Simulation<'s, S> {
             TState::Running => &mut self.n_running,
             TState::Stopped => return,
         };
-        *c = c
-            .checked_add_signed(delta)
-            .expect("task state counts never go negative");
+        *c = c.checked_add_signed(delta).expect("task state counts never go negative");
     }
 
-    fn set_state(&mut self, tid: u32, to: TState, now: u64, reason: &str) {
-        let from = self.tasks[tid as usize].state;
-        self.count_state(from, -1);
+    /// Move a task to a new state (`from == to` marks a new task: it enters `to`).
+    fn set_state(&mut self, tid: u32, to: TState, now: u64, reason: &str, new: bool) {
+        let from = if new { to } else { self.tasks[tid as usize].state };
+        if !new {
+            self.count_state(from, -1);
+        }
         self.count_state(to, 1);
         self.tasks[tid as usize].state = to;
         if let Owner::Service(s) = self.tasks[tid as usize].owner {
             let svc = &mut self.services[s as usize];
-            match from {
-                TState::Pending => svc.pending -= 1,
-                TState::Running => svc.running -= 1,
-                _ => {}
+            if !new {
+                match from {
+                    TState::Provisioning => svc.provisioning -= 1,
+                    TState::Pending => svc.pending -= 1,
+                    TState::Running => svc.running -= 1,
+                    TState::Stopped => {}
+                }
             }
             match to {
+                TState::Provisioning => svc.provisioning += 1,
                 TState::Pending => svc.pending += 1,
                 TState::Running => svc.running += 1,
-                _ => {}
+                TState::Stopped => {}
             }
         }
         self.task_event(tid, now, from, to, reason);
     }
 
-    fn new_task(
-        &mut self,
-        def: u32,
-        owner: Owner,
-        cluster: u32,
-        group: GroupId,
-        now: u64,
-        run_ms: u64,
-    ) -> u32 {
+    #[allow(clippy::too_many_arguments)]
+    fn new_task(&mut self, def: u32, owner: Owner, cluster: u32, group: GroupId, now: u64, run_ms: u64, runs: Runs, provider: u16, item: u8) -> u32 {
         let tid = u32::try_from(self.tasks.len()).expect("fewer than 4 billion tasks");
         self.tasks.push(Task {
             def,
@@ -668,6 +860,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
             cluster,
             instance: NO_INSTANCE,
             group,
+            runs,
+            provider,
+            item,
             state: TState::Stopped,
             created: now,
             placed: NONE,
@@ -676,17 +871,94 @@ impl<'s, S: Sink> Simulation<'s, S> {
             run_ms,
             outcome: Outcome::Open,
         });
+        if item != NO_ITEM {
+            self.launch_rt(owner).counts[item as usize] += 1;
+        }
+        if let Runs::Fargate { az, .. } = runs {
+            self.launch_rt(owner).fargate_az[az as usize] += 1;
+        }
+        if let Owner::Service(s) = owner {
+            self.services[s as usize].live.push(tid);
+        }
         tid
+    }
+
+    /// Book an instance's cost from its last booking to `now`.
+    fn accrue_instance(&mut self, c: usize, i: u32, now: u64) {
+        let inst = &self.clusters[c].insts[i as usize];
+        let t0 = inst.last_bill;
+        if now <= t0 {
+            return;
+        }
+        let id = InstanceId(i);
+        let (ctot, mtot, _) = self.clusters[c].pc.registered(id);
+        let (cav, mav, _) = self.clusters[c].pc.available(id);
+        let (ctot, mtot) = (u128::from(ctot), u128::from(mtot));
+        let active = inst.state == IState::Active;
+        // Used fraction: the larger of the CPU and memory reservation fractions.
+        let (num, den) = if active { (((ctot - u128::from(cav)) * mtot).max((mtot - u128::from(mav)) * ctot), ctot * mtot) } else { (0, 0) };
+        let mut owners = std::mem::take(&mut self.scratch_owners);
+        owners.clear();
+        for &(o, cpu, mem) in &inst.owners {
+            owners.push((o as usize, u128::from(cpu) * mtot + u128::from(mem) * ctot));
+        }
+        let target = Ec2Target { provider: inst.provider as usize, spot: inst.spot };
+        let (rate, spot) = (inst.rate, inst.spot);
+        let changes = &self.sc.pricing.spot_price_changes;
+        let mut a = t0;
+        while a < now {
+            let mut b = ((a / 3_600_000) + 1) * 3_600_000;
+            let mut r = rate;
+            if spot && !changes.is_empty() {
+                let k = changes.partition_point(|c| c.0 <= a);
+                if k > 0 {
+                    r = ((rate as f64) * changes[k - 1].1).round() as u128;
+                }
+                if let Some(next) = changes.get(k) {
+                    b = b.min(next.0);
+                }
+            }
+            let b = b.min(now);
+            self.ledger.book_ec2(a, pricing::instance_charge(r, b - a), num, den, &owners, target);
+            a = b;
+        }
+        self.scratch_owners = owners;
+        self.clusters[c].insts[i as usize].last_bill = now;
+    }
+
+    fn instance_owner_change(&mut self, c: usize, i: u32, owner: u32, cpu: u32, mem: u32, add: bool) {
+        let list = &mut self.clusters[c].insts[i as usize].owners;
+        match list.iter().position(|o| o.0 == owner) {
+            Some(k) if add => {
+                list[k].1 += cpu;
+                list[k].2 += mem;
+            }
+            Some(k) => {
+                list[k].1 -= cpu;
+                list[k].2 -= mem;
+                if list[k].1 == 0 && list[k].2 == 0 {
+                    list.swap_remove(k);
+                }
+            }
+            None => {
+                assert!(add, "releasing an owner that holds nothing");
+                list.push((owner, cpu, mem));
+            }
+        }
     }
 
     /// Reserve resources and move a task to PENDING (and RUNNING if the start delay is zero).
     fn start_task(&mut self, tid: u32, inst: InstanceId, now: u64, sched: &mut Scheduler<Ev>) {
         let t = &self.tasks[tid as usize];
-        let (c, def, group, owner) = (t.cluster as usize, t.def, t.group, t.owner);
-        let req = task_request(self.sc, def, group, &[], &[]);
+        let (c, def, group, owner, was) = (t.cluster as usize, t.def, t.group, t.owner, t.state);
+        let new = t.placed == NONE && was == TState::Stopped && t.stopped == NONE;
+        self.accrue_instance(c, inst.0, now);
+        let req = task_request(self.sc, def, group, &[], &[], NO_POOL);
         let cl = &mut self.clusters[c];
         cl.pc.allocate(inst, &req);
         cl.acc.peak_in_use = cl.acc.peak_in_use.max(cl.pc.instances_in_use());
+        let o = self.owner_index(owner) as u32;
+        self.instance_owner_change(c, inst.0, o, req.cpu_units, req.memory_mib, true);
         let t = &mut self.tasks[tid as usize];
         t.instance = inst.0;
         t.placed = now;
@@ -694,18 +966,8 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.wait_sum += u128::from(wait);
         self.wait_max = self.wait_max.max(wait);
         self.waits += 1;
-        if let Owner::Service(s) = owner {
-            self.services[s as usize].live.push(tid);
-        }
-        self.set_state(tid, TState::Pending, now, "");
-        let delay = if self.sc.settings.task_start_delay.is_zero() {
-            0
-        } else {
-            self.sc
-                .settings
-                .task_start_delay
-                .sample(&mut self.start_delays)
-        };
+        self.set_state(tid, TState::Pending, now, "", new);
+        let delay = if self.sc.settings.task_start_delay.is_zero() { 0 } else { self.sc.settings.task_start_delay.sample(&mut self.start_delays) };
         if delay == 0 {
             self.task_running(tid, now, sched);
         } else {
@@ -715,7 +977,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
     }
 
     fn task_running(&mut self, tid: u32, now: u64, sched: &mut Scheduler<Ev>) {
-        self.set_state(tid, TState::Running, now, "");
+        if self.tasks[tid as usize].state != TState::Pending {
+            return; // stopped while pending
+        }
+        self.set_state(tid, TState::Running, now, "", false);
         self.tasks_started += 1;
         let t = &mut self.tasks[tid as usize];
         t.running = now;
@@ -726,20 +991,56 @@ impl<'s, S: Sink> Simulation<'s, S> {
         }
     }
 
-    fn stop_task(
-        &mut self,
-        tid: u32,
-        outcome: Outcome,
-        reason: &str,
-        now: u64,
-        sched: &mut Scheduler<Ev>,
-    ) {
+    /// Bill a Fargate task from PENDING to `end`, rounded up with the minimum, as stopped then.
+    fn bill_fargate(&mut self, tid: u32, end: u64) {
         let t = &self.tasks[tid as usize];
-        let (c, def, group, inst, owner) =
-            (t.cluster as usize, t.def, t.group, t.instance, t.owner);
+        let Runs::Fargate { spot, .. } = t.runs else { return };
+        if t.placed == NONE {
+            return;
+        }
+        let d = &self.sc.task_definitions[t.def as usize];
+        let windows = d.os == OsFamily::Windows;
+        let rates = self.fargate_rates[rate_slot(spot, windows, d.architecture.as_deref() == Some("arm64"))].expect("validated: rates exist");
+        let f = &self.sc.pricing.table.fargate;
+        let min_s = if windows { f.minimum_seconds_windows } else { f.minimum_seconds_linux };
+        let extra_gb = d.ephemeral_storage_gb.saturating_sub(f.storage_included_gb);
+        let (start, owner, provider) = (t.placed, self.owner_index(t.owner), t.provider as usize);
+        let (cpu, mem, storage) = (d.task_cpu.unwrap_or(d.cpu_units), d.task_memory.unwrap_or(d.memory_mib), f.storage_gb);
+        let billed = pricing::billed_ms(end - start, min_s);
+        let ledger = &mut self.ledger;
+        Ledger::split_hours(start, end, |_, a, b| {
+            ledger.book_fargate(a, pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, b - a), spot, provider, owner);
+        });
+        let top_up = billed - (end - start);
+        if top_up > 0 {
+            ledger.book_fargate(end.saturating_sub(1).max(start), pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, top_up), spot, provider, owner);
+        }
+    }
+
+    fn stop_task(&mut self, tid: u32, outcome: Outcome, reason: &str, now: u64, sched: &mut Scheduler<Ev>) {
+        let t = &self.tasks[tid as usize];
+        let (c, def, group, inst, owner, item, runs, placed, state) = (t.cluster as usize, t.def, t.group, t.instance, t.owner, t.item, t.runs, t.placed, t.state);
+        if state == TState::Provisioning {
+            if let Some(k) = self.clusters[c].waiting.iter().position(|&w| w == tid) {
+                self.clusters[c].waiting.remove(k);
+            }
+        }
         if inst != NO_INSTANCE {
-            let req = task_request(self.sc, def, group, &[], &[]);
+            self.accrue_instance(c, inst, now);
+            let req = task_request(self.sc, def, group, &[], &[], NO_POOL);
             self.clusters[c].pc.release(InstanceId(inst), &req);
+            let o = self.owner_index(owner) as u32;
+            self.instance_owner_change(c, inst, o, req.cpu_units, req.memory_mib, false);
+        }
+        self.bill_fargate(tid, now);
+        if placed != NONE {
+            self.task_ms += u128::from(now - placed);
+        }
+        if item != NO_ITEM {
+            self.launch_rt(owner).counts[item as usize] -= 1;
+        }
+        if let Runs::Fargate { az, .. } = runs {
+            self.launch_rt(owner).fargate_az[az as usize] -= 1;
         }
         let t = &mut self.tasks[tid as usize];
         t.stopped = now;
@@ -747,7 +1048,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         if let Owner::Service(s) = owner {
             self.services[s as usize].live.retain(|&x| x != tid);
         }
-        self.set_state(tid, TState::Stopped, now, reason);
+        self.set_state(tid, TState::Stopped, now, reason, false);
         if inst != NO_INSTANCE {
             self.request_retry(c as u32, sched);
         }
@@ -755,14 +1056,80 @@ impl<'s, S: Sink> Simulation<'s, S> {
 
     fn request_retry(&mut self, c: u32, sched: &mut Scheduler<Ev>) {
         let cl = &mut self.clusters[c as usize];
-        if cl.retry_scheduled
-            || (cl.waiting.is_empty() && cl.svc_deficit.is_empty() && cl.daemon_missing.is_empty())
-        {
+        if cl.retry_scheduled || (cl.waiting.is_empty() && cl.svc_deficit.is_empty() && cl.daemon_missing.is_empty()) {
             return;
         }
         cl.retry_scheduled = true;
         self.open_work += 1;
         sched.schedule_at(sched.now(), Ev::Retry { cluster: c });
+    }
+
+    /// Launch one task for an owner: choose the provider, then place it, send it to Fargate, or
+    /// queue it. `Err` only for launch type EC2 when nothing fits (the caller decides).
+    #[allow(clippy::too_many_arguments)]
+    fn launch(&mut self, owner: Owner, def: u32, group: GroupId, constraints: &[Constraint], strategy: &[Strategy], run_ms: u64, now: u64, sched: &mut Scheduler<Ev>) -> Result<u32, PlacementFailure> {
+        let cluster = match owner {
+            Owner::Service(s) => self.sc.services[s as usize].cluster,
+            Owner::Job(j, _) => self.sc.jobs[j as usize].cluster,
+        } as u32;
+        let lrt = self.launch_rt(owner);
+        let (target, provider, item) = match &lrt.spec {
+            LaunchKind::Ec2 => (Target::Pool(NO_POOL), 0u16, NO_ITEM),
+            LaunchKind::Fargate => (Target::Fargate { spot: false }, 0, NO_ITEM),
+            LaunchKind::Strategy(items) => {
+                let k = choose_item(items, &lrt.counts);
+                (items[k].target, items[k].provider, k as u8)
+            }
+        };
+        match target {
+            Target::Pool(pool) => {
+                let req = task_request(self.sc, def, group, constraints, strategy, pool);
+                match self.clusters[cluster as usize].pc.find(&req) {
+                    Some(inst) => {
+                        let tid = self.new_task(def, owner, cluster, group, now, run_ms, Runs::Ec2 { pool }, provider, item);
+                        self.start_task(tid, inst, now, sched);
+                        Ok(tid)
+                    }
+                    None if pool == NO_POOL => Err(self.clusters[cluster as usize].pc.diagnose(&req)),
+                    None => {
+                        // A capacity provider accepts the task; it waits in PROVISIONING.
+                        let tid = self.new_task(def, owner, cluster, group, now, run_ms, Runs::Ec2 { pool }, provider, item);
+                        self.set_state(tid, TState::Provisioning, now, "", true);
+                        self.clusters[cluster as usize].waiting.push_back(tid);
+                        Ok(tid)
+                    }
+                }
+            }
+            Target::Fargate { spot } => {
+                let counts = &self.launch_rt(owner).fargate_az;
+                let min = counts.iter().copied().min().expect("at least one AZ");
+                let ties: Vec<usize> = counts.iter().enumerate().filter(|(_, c)| **c == min).map(|(k, _)| k).collect();
+                let az = if ties.len() == 1 { ties[0] } else { ties[self.fargate_az.random_range(0..ties.len())] } as u16;
+                let tid = self.new_task(def, owner, cluster, group, now, run_ms, Runs::Fargate { spot, az }, provider, item);
+                self.set_state(tid, TState::Provisioning, now, "", true);
+                let wait = self.bucket.take(now);
+                let delay = wait + self.sc.fargate.provisioning_delay.sample(&mut self.fargate_delays);
+                self.open_work += 1;
+                sched.schedule_in(delay, Ev::FargateProvisioned { task: tid });
+                Ok(tid)
+            }
+        }
+    }
+
+    fn fargate_provisioned(&mut self, tid: u32, now: u64, sched: &mut Scheduler<Ev>) {
+        if self.tasks[tid as usize].state != TState::Provisioning {
+            return;
+        }
+        let t = &mut self.tasks[tid as usize];
+        t.placed = now;
+        let wait = now - t.created;
+        self.wait_sum += u128::from(wait);
+        self.wait_max = self.wait_max.max(wait);
+        self.waits += 1;
+        self.set_state(tid, TState::Pending, now, "", false);
+        let delay = self.sc.fargate.image_pull_delay.sample(&mut self.fargate_delays);
+        self.open_work += 1;
+        sched.schedule_in(delay, Ev::TaskRunning { task: tid });
     }
 
     fn arrival(&mut self, j: u32, now: u64, sched: &mut Scheduler<Ev>) {
@@ -774,27 +1141,18 @@ impl<'s, S: Sink> Simulation<'s, S> {
         } else {
             let total = *rt.cumulative.last().expect("mix");
             let u = rt.mix.random::<f64>() * total;
-            rt.cumulative
-                .partition_point(|&c| c <= u)
-                .min(rt.entries.len() - 1)
+            rt.cumulative.partition_point(|&c| c <= u).min(rt.entries.len() - 1)
         };
         let run_ms = job.run_time.sample(&mut rt.run_times);
         let (def, group) = (rt.entries[k].0, rt.entries[k].1);
-        let c = job.cluster as u32;
-        let tid = self.new_task(def, Owner::Job(j, k as u32), c, group, now, run_ms);
-        let req = task_request(
-            self.sc,
-            def,
-            group,
-            &self.jobs[j as usize].entries[k].2,
-            &job.strategy,
-        );
-        let found = self.clusters[c as usize].pc.find(&req);
-        match found {
-            Some(inst) => self.start_task(tid, inst, now, sched),
-            None => match job.on_no_capacity {
+        let cons = std::mem::take(&mut self.jobs[j as usize].entries[k].2);
+        let result = self.launch(Owner::Job(j, k as u32), def, group, &cons, &job.strategy, run_ms, now, sched);
+        self.jobs[j as usize].entries[k].2 = cons;
+        if let Err(why) = result {
+            let c = job.cluster as u32;
+            match job.on_no_capacity {
                 OnNoCapacity::Fail => {
-                    let why = self.clusters[c as usize].pc.diagnose(&req);
+                    let tid = self.new_task(def, Owner::Job(j, k as u32), c, group, now, run_ms, Runs::Ec2 { pool: NO_POOL }, 0, NO_ITEM);
                     let t = &mut self.tasks[tid as usize];
                     t.outcome = Outcome::FailedToPlace(why);
                     t.stopped = now;
@@ -802,65 +1160,39 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     self.task_event(tid, now, TState::Stopped, TState::Stopped, why.code());
                 }
                 OnNoCapacity::Wait => {
-                    self.set_state(tid, TState::Provisioning, now, "");
+                    let tid = self.new_task(def, Owner::Job(j, k as u32), c, group, now, run_ms, Runs::Ec2 { pool: NO_POOL }, 0, NO_ITEM);
+                    self.set_state(tid, TState::Provisioning, now, "", true);
                     self.clusters[c as usize].waiting.push_back(tid);
                 }
-            },
+            }
         }
         self.schedule_arrival(j, sched);
     }
 
     fn service_event(&mut self, s: u32, now: u64, from: &str, to: &str, reason: &str) {
-        emit(
-            &mut self.sink,
-            &mut self.hash,
-            &mut self.state_changes,
-            EventRecord {
-                time_ms: now,
-                kind: EventKind::Service,
-                task: None,
-                service: &self.sc.services[s as usize].name,
-                job: "",
-                instance: "",
-                from,
-                to,
-                reason,
-            },
-        );
+        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
+            time_ms: now,
+            kind: EventKind::Service,
+            task: None,
+            service: &self.sc.services[s as usize].name,
+            job: "",
+            instance: "",
+            from,
+            to,
+            reason,
+        });
     }
 
     /// Bring a REPLICA service towards its desired count.
     fn reconcile(&mut self, s: u32, now: u64, sched: &mut Scheduler<Ev>) {
         let def = &self.sc.services[s as usize];
         let c = def.cluster;
-        loop {
-            let svc = &self.services[s as usize];
-            let live = svc.live.len() as u32;
-            if live >= svc.desired {
-                break;
-            }
-            let req = task_request(
-                self.sc,
-                def.task_definition as u32,
-                svc.group,
-                &def.constraints,
-                &def.strategy,
-            );
-            match self.clusters[c].pc.find(&req) {
-                Some(inst) => {
-                    let tid = self.new_task(
-                        def.task_definition as u32,
-                        Owner::Service(s),
-                        c as u32,
-                        svc.group,
-                        now,
-                        0,
-                    );
-                    self.start_task(tid, inst, now, sched);
-                }
-                None => {
+        while (self.services[s as usize].live.len() as u32) < self.services[s as usize].desired {
+            let group = self.services[s as usize].group;
+            match self.launch(Owner::Service(s), def.task_definition as u32, group, &def.constraints, &def.strategy, 0, now, sched) {
+                Ok(_) => {}
+                Err(why) => {
                     self.service_failures += 1;
-                    let why = self.clusters[c].pc.diagnose(&req);
                     if self.services[s as usize].failing != Some(why) {
                         // ECS suppresses identical service events until the cause changes (ECS-DG service-event-messages.html).
                         self.services[s as usize].failing = Some(why);
@@ -875,35 +1207,45 @@ impl<'s, S: Sink> Simulation<'s, S> {
             self.service_event(s, now, "UNABLE_TO_PLACE", "STEADY", "");
         }
         self.clusters[c].svc_deficit.remove(&s);
-        // Scale in: one task at a time, each chosen by the strategy over the tasks left.
         while self.services[s as usize].live.len() as u32 > self.services[s as usize].desired {
-            let svc = &self.services[s as usize];
-            let cands: Vec<StopCandidate> = svc
-                .live
-                .iter()
-                .map(|&t| {
-                    let d = &self.sc.task_definitions[self.tasks[t as usize].def as usize];
-                    StopCandidate {
-                        instance: InstanceId(self.tasks[t as usize].instance),
-                        cpu_units: d.cpu_units,
-                        memory_mib: d.memory_mib,
-                    }
-                })
-                .collect();
-            let pick = self.clusters[c]
-                .pc
-                .choose_to_stop(svc.group, &def.strategy, &cands)
-                .expect("live tasks");
-            let tid = svc.live[pick];
+            let tid = self.choose_stop(s);
             self.tasks_scaled_in += 1;
-            self.stop_task(
-                tid,
-                Outcome::StoppedByScheduler,
-                "ServiceSchedulerInitiated",
-                now,
-                sched,
-            );
+            self.stop_task(tid, Outcome::StoppedByScheduler, "ServiceSchedulerInitiated", now, sched);
         }
+    }
+
+    /// Which task a service stops on scale-in: one still PROVISIONING (newest first); else from the
+    /// capacity provider furthest above its share; then by the placement strategy on EC2, or from
+    /// the AZ with the most tasks on Fargate (newest first).
+    fn choose_stop(&self, s: u32) -> u32 {
+        let svc = &self.services[s as usize];
+        if let Some(&t) = svc.live.iter().rev().find(|&&t| self.tasks[t as usize].state == TState::Provisioning) {
+            return t;
+        }
+        let item = match &svc.launch.spec {
+            LaunchKind::Strategy(items) if items.len() > 1 => Some(shrink_item(items, &svc.launch.counts) as u8),
+            _ => None,
+        };
+        let cands: Vec<u32> = svc.live.iter().copied().filter(|&t| item.is_none_or(|k| self.tasks[t as usize].item == k)).collect();
+        if let Runs::Fargate { .. } = self.tasks[cands[0] as usize].runs {
+            let counts = &svc.launch.fargate_az;
+            let max = *counts.iter().max().expect("azs");
+            return *cands
+                .iter()
+                .rev()
+                .find(|&&t| matches!(self.tasks[t as usize].runs, Runs::Fargate { az, .. } if counts[az as usize] == max))
+                .unwrap_or(cands.last().expect("live"));
+        }
+        let def = &self.sc.services[s as usize];
+        let stop: Vec<StopCandidate> = cands
+            .iter()
+            .map(|&t| {
+                let d = &self.sc.task_definitions[self.tasks[t as usize].def as usize];
+                StopCandidate { instance: InstanceId(self.tasks[t as usize].instance), cpu_units: d.cpu_units, memory_mib: d.memory_mib }
+            })
+            .collect();
+        let pick = self.clusters[def.cluster].pc.choose_to_stop(svc.group, &def.strategy, &stop).expect("live tasks");
+        cands[pick]
     }
 
     /// Try to place every daemon of a cluster on one instance.
@@ -914,58 +1256,32 @@ impl<'s, S: Sink> Simulation<'s, S> {
         }
     }
 
-    fn place_daemon(
-        &mut self,
-        c: u32,
-        s: u32,
-        inst: u32,
-        now: u64,
-        sched: &mut Scheduler<Ev>,
-        first_time: bool,
-    ) {
+    fn place_daemon(&mut self, c: u32, s: u32, inst: u32, now: u64, sched: &mut Scheduler<Ev>, first_time: bool) {
         let def = &self.sc.services[s as usize];
         let group = self.services[s as usize].group;
-        let req = task_request(
-            self.sc,
-            def.task_definition as u32,
-            group,
-            &def.constraints,
-            &[],
-        );
-        let cl = &mut self.clusters[c as usize];
-        match cl.pc.check(InstanceId(inst), &req) {
+        let req = task_request(self.sc, def.task_definition as u32, group, &def.constraints, &[], NO_POOL);
+        let check = self.clusters[c as usize].pc.check(InstanceId(inst), &req);
+        match check {
             Ok(()) => {
-                cl.daemon_missing.remove(&(s, inst));
-                let tid = self.new_task(
-                    def.task_definition as u32,
-                    Owner::Service(s),
-                    c,
-                    group,
-                    now,
-                    0,
-                );
+                self.clusters[c as usize].daemon_missing.remove(&(s, inst));
+                let tid = self.new_task(def.task_definition as u32, Owner::Service(s), c, group, now, 0, Runs::Ec2 { pool: NO_POOL }, 0, NO_ITEM);
                 self.start_task(tid, InstanceId(inst), now, sched);
             }
             Err(PlacementFailure::DistinctInstance | PlacementFailure::MemberOf) => {
                 if !first_time {
-                    cl.daemon_missing.remove(&(s, inst));
+                    self.clusters[c as usize].daemon_missing.remove(&(s, inst));
                     self.services[s as usize].desired -= 1;
                 }
             }
             Err(why) => {
-                cl.daemon_missing.insert((s, inst));
+                self.clusters[c as usize].daemon_missing.insert((s, inst));
                 if first_time {
                     self.service_failures += 1;
                     self.service_event(s, now, "", "UNABLE_TO_PLACE", why.code());
                 }
             }
         }
-        if first_time
-            && !matches!(
-                self.clusters[c as usize].pc.check(InstanceId(inst), &req),
-                Err(PlacementFailure::MemberOf)
-            )
-        {
+        if first_time && !matches!(check, Err(PlacementFailure::MemberOf | PlacementFailure::DistinctInstance)) {
             // Eligible instance (placed now or waiting for room): it counts towards the daemon's desired count.
             self.services[s as usize].desired += 1;
         }
@@ -973,83 +1289,67 @@ impl<'s, S: Sink> Simulation<'s, S> {
 
     fn retry(&mut self, c: u32, now: u64, sched: &mut Scheduler<Ev>) {
         self.clusters[c as usize].retry_scheduled = false;
-        let missing: Vec<(u32, u32)> = self.clusters[c as usize]
-            .daemon_missing
-            .iter()
-            .copied()
-            .collect();
+        let missing: Vec<(u32, u32)> = self.clusters[c as usize].daemon_missing.iter().copied().collect();
         for (s, inst) in missing {
             self.place_daemon(c, s, inst, now, sched, false);
         }
-        let deficit: Vec<u32> = self.clusters[c as usize]
-            .svc_deficit
-            .iter()
-            .copied()
-            .collect();
+        let deficit: Vec<u32> = self.clusters[c as usize].svc_deficit.iter().copied().collect();
         for s in deficit {
             self.reconcile(s, now, sched);
         }
         let n = self.clusters[c as usize].waiting.len();
-        let mut failed: Vec<Owner> = Vec::new();
+        let mut failed: Vec<(Owner, u32)> = Vec::new();
         for _ in 0..n {
-            let tid = self.clusters[c as usize]
-                .waiting
-                .pop_front()
-                .expect("n waiting");
+            let Some(tid) = self.clusters[c as usize].waiting.pop_front() else { break };
             let t = &self.tasks[tid as usize];
-            let owner = t.owner;
-            if !failed.contains(&owner) {
-                let Owner::Job(j, k) = owner else {
-                    unreachable!("only standalone tasks wait")
+            let Runs::Ec2 { pool } = t.runs else { unreachable!("only EC2 tasks wait for instances") };
+            let sig = (t.owner, pool);
+            if !failed.contains(&sig) {
+                let found = {
+                    let (cons, strategy): (&[Constraint], &[Strategy]) = match t.owner {
+                        Owner::Job(j, k) => (&self.jobs[j as usize].entries[k as usize].2, &self.sc.jobs[j as usize].strategy),
+                        Owner::Service(s) => (&self.sc.services[s as usize].constraints, &self.sc.services[s as usize].strategy),
+                    };
+                    let req = task_request(self.sc, t.def, t.group, cons, strategy, pool);
+                    self.clusters[c as usize].pc.find(&req)
                 };
-                let job = &self.sc.jobs[j as usize];
-                let req = task_request(
-                    self.sc,
-                    t.def,
-                    t.group,
-                    &self.jobs[j as usize].entries[k as usize].2,
-                    &job.strategy,
-                );
-                if let Some(inst) = self.clusters[c as usize].pc.find(&req) {
+                if let Some(inst) = found {
                     self.start_task(tid, inst, now, sched);
                     continue;
                 }
-                // Same job and definition means same needs: none of them fits in this pass.
-                failed.push(owner);
+                // Same owner and pool means same needs: none of them fits in this pass.
+                failed.push(sig);
             }
             self.clusters[c as usize].waiting.push_back(tid);
         }
     }
 
     fn instance_registered(&mut self, c: u32, i: u32, now: u64, sched: &mut Scheduler<Ev>) {
+        self.accrue_instance(c as usize, i, now);
         let cl = &mut self.clusters[c as usize];
         cl.pc.set_status(InstanceId(i), InstanceStatus::Active, now);
         cl.insts[i as usize].state = IState::Active;
         self.n_launching -= 1;
         self.n_active += 1;
         let id = self.clusters[c as usize].insts[i as usize].ec2_id.as_str();
-        emit(
-            &mut self.sink,
-            &mut self.hash,
-            &mut self.state_changes,
-            EventRecord {
-                time_ms: now,
-                kind: EventKind::Instance,
-                task: None,
-                service: "",
-                job: "",
-                instance: id,
-                from: "LAUNCHING",
-                to: "ACTIVE",
-                reason: "",
-            },
-        );
+        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
+            time_ms: now,
+            kind: EventKind::Instance,
+            task: None,
+            service: "",
+            job: "",
+            instance: id,
+            from: "LAUNCHING",
+            to: "ACTIVE",
+            reason: "",
+        });
         self.place_daemons(c, i, now, sched);
         self.request_retry(c, sched);
     }
 
     /// Whole-run invariants: no instance over-committed on CPU, memory, ports or ENIs; every
-    /// task in exactly one state with the counters agreeing; no service above its maximum.
+    /// task in exactly one state with the counters agreeing; no service above its maximum;
+    /// capacity provider and AZ counters agree with the tasks.
     pub fn check_invariants(&self) {
         #[derive(Clone, Default)]
         struct Used {
@@ -1058,12 +1358,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
             eni: u32,
             ports: Vec<u32>,
         }
-        let mut per_inst: Vec<Vec<Used>> = self
-            .clusters
-            .iter()
-            .map(|c| vec![Used::default(); c.insts.len()])
-            .collect();
+        let mut per_inst: Vec<Vec<Used>> = self.clusters.iter().map(|c| vec![Used::default(); c.insts.len()]).collect();
         let (mut prov, mut pend, mut run) = (0, 0, 0);
+        let n_owners = self.services.len() + self.jobs.len();
+        let mut item_counts: Vec<BTreeMap<u8, u32>> = vec![BTreeMap::new(); n_owners];
         for t in &self.tasks {
             match t.state {
                 TState::Provisioning => prov += 1,
@@ -1071,13 +1369,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 TState::Running => run += 1,
                 TState::Stopped => {}
             }
-            let placed = matches!(t.state, TState::Pending | TState::Running);
-            assert_eq!(
-                placed,
-                t.instance != NO_INSTANCE && t.stopped == NONE,
-                "task placement and state disagree: {t:?}"
-            );
-            if placed {
+            let on_instance = matches!(t.state, TState::Pending | TState::Running) && matches!(t.runs, Runs::Ec2 { .. });
+            assert_eq!(on_instance, t.instance != NO_INSTANCE && t.stopped == NONE, "task placement and state disagree: {t:?}");
+            if on_instance {
                 let d = &self.sc.task_definitions[t.def as usize];
                 let e = &mut per_inst[t.cluster as usize][t.instance as usize];
                 e.cpu += u64::from(d.cpu_units);
@@ -1085,68 +1379,45 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 e.eni += u32::from(d.network_mode == NetworkMode::Awsvpc);
                 e.ports.extend(d.host_ports.iter().copied());
             }
+            if t.state != TState::Stopped && t.item != NO_ITEM {
+                *item_counts[self.owner_index(t.owner)].entry(t.item).or_insert(0) += 1;
+            }
         }
-        assert_eq!(
-            (prov, pend, run),
-            (self.n_prov, self.n_pending, self.n_running),
-            "task state counters"
-        );
+        assert_eq!((prov, pend, run), (self.n_prov, self.n_pending, self.n_running), "task state counters");
         for (c, cl) in self.clusters.iter().enumerate() {
-            for (
-                i,
-                Used {
-                    cpu,
-                    mem,
-                    eni,
-                    ports,
-                },
-            ) in per_inst[c].iter().enumerate()
-            {
+            for (i, Used { cpu, mem, eni, ports }) in per_inst[c].iter().enumerate() {
                 let id = InstanceId(i as u32);
                 let (tc, tm, te) = cl.pc.registered(id);
                 let (ac, am, ae) = cl.pc.available(id);
-                assert!(
-                    *cpu <= u64::from(tc) && *mem <= u64::from(tm) && *eni <= te,
-                    "instance {i} over-committed"
-                );
-                assert_eq!(
-                    (u64::from(tc - ac), u64::from(tm - am), te - ae),
-                    (*cpu, *mem, *eni),
-                    "instance {i} accounting"
-                );
+                assert!(*cpu <= u64::from(tc) && *mem <= u64::from(tm) && *eni <= te, "instance {i} over-committed");
+                assert_eq!((u64::from(tc - ac), u64::from(tm - am), te - ae), (*cpu, *mem, *eni), "instance {i} accounting");
+                let owned: u64 = cl.insts[i].owners.iter().map(|o| u64::from(o.1)).sum();
+                assert_eq!(owned, *cpu, "instance {i}: per-owner CPU disagrees");
                 let mut p = ports.clone();
                 p.sort_unstable();
                 let n = p.len();
                 p.dedup();
                 assert_eq!(n, p.len(), "instance {i}: a host port is used twice");
                 for port in &p {
-                    assert!(
-                        cl.pc.ports(id).contains(port),
-                        "instance {i}: port {port} not reserved"
-                    );
+                    assert!(cl.pc.ports(id).contains(port), "instance {i}: port {port} not reserved");
                 }
             }
         }
         for (s, rt) in self.services.iter().enumerate() {
             let def = &self.sc.services[s];
-            let max = (u64::from(rt.desired) * u64::from(def.maximum_percent) / 100)
-                .max(u64::from(rt.desired));
-            assert!(
-                rt.live.len() as u64 <= max,
-                "service {} runs {} tasks, above its maximum {max}",
-                def.name,
-                rt.live.len()
-            );
-            assert_eq!(
-                rt.running + rt.pending,
-                rt.live.len() as u32,
-                "service {} counters",
-                def.name
-            );
+            let max = (u64::from(rt.desired) * u64::from(def.maximum_percent) / 100).max(u64::from(rt.desired));
+            assert!(rt.live.len() as u64 <= max, "service {} runs {} tasks, above its maximum {max}", def.name, rt.live.len());
+            assert_eq!(rt.running + rt.pending + rt.provisioning, rt.live.len() as u32, "service {} counters", def.name);
+        }
+        let launches = self.services.iter().map(|s| &s.launch).chain(self.jobs.iter().map(|j| &j.launch));
+        for (o, l) in launches.enumerate() {
+            for (k, &c) in l.counts.iter().enumerate() {
+                assert_eq!(c, item_counts[o].get(&(k as u8)).copied().unwrap_or(0), "owner {o}: provider item {k} count");
+            }
         }
     }
 
-    /// Write the final rows and task table, and return the summary.
+    /// Write the final rows, the task table and the cost table, and return the summary.
     pub fn finish(mut self, stats: ecsim_engine::RunStats) -> (Summary, S) {
         let end = stats.end.ms();
         self.advance(end);
@@ -1155,8 +1426,32 @@ impl<'s, S: Sink> Simulation<'s, S> {
             self.write_metrics(t);
             self.next_metrics_ms += self.sc.simulation.metrics_period_ms;
         }
-        if !end.is_multiple_of(self.sc.simulation.metrics_period_ms) {
+        if end % self.sc.simulation.metrics_period_ms != 0 {
             self.write_metrics(end);
+        }
+        // The end bills like a stop: instances and Fargate tasks still running are billed to it.
+        let min_ec2 = self.sc.pricing.table.ec2.minimum_seconds;
+        for c in 0..self.clusters.len() {
+            for i in 0..self.clusters[c].insts.len() as u32 {
+                self.accrue_instance(c, i, end);
+                let inst = &self.clusters[c].insts[i as usize];
+                let life = end - inst.launched;
+                let top_up = pricing::billed_ms(life, min_ec2) - life;
+                if top_up > 0 {
+                    let target = Ec2Target { provider: inst.provider as usize, spot: inst.spot };
+                    let cost = pricing::instance_charge(inst.rate, top_up);
+                    self.ledger.book_ec2(end.saturating_sub(1), cost, 0, 1, &[], target);
+                }
+            }
+        }
+        for tid in 0..self.tasks.len() as u32 {
+            let t = &self.tasks[tid as usize];
+            if t.state != TState::Stopped {
+                if t.placed != NONE {
+                    self.task_ms += u128::from(end - t.placed);
+                }
+                self.bill_fargate(tid, end);
+            }
         }
         let stop_reason = match stats.reason {
             StopReason::EventLimit => "max_events",
@@ -1180,9 +1475,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             let (outcome, reason) = match (t.outcome, t.state) {
                 (Outcome::Completed, _) => ("completed", "EssentialContainerExited"),
                 (Outcome::FailedToPlace(w), _) => ("failed_to_place", w.code()),
-                (Outcome::StoppedByScheduler, _) => {
-                    ("stopped_by_scheduler", "ServiceSchedulerInitiated")
-                }
+                (Outcome::StoppedByScheduler, _) => ("stopped_by_scheduler", "ServiceSchedulerInitiated"),
                 (Outcome::Open, TState::Provisioning) => {
                     never_placed += 1;
                     ("never_placed", "")
@@ -1191,19 +1484,15 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 (Outcome::Open, _) => ("pending_at_end", ""),
             };
             let opt = |v: u64| (v != NONE).then_some(v);
-            let (instance, az) = if t.instance == NO_INSTANCE {
-                ("", "")
-            } else {
-                let i = &c.insts[t.instance as usize];
-                (i.ec2_id.as_str(), i.az.as_str())
+            let (instance, az) = match t.runs {
+                Runs::Fargate { az, .. } => ("", self.owner_azs(t.owner)[az as usize].as_str()),
+                Runs::Ec2 { .. } if t.instance == NO_INSTANCE => ("", ""),
+                Runs::Ec2 { .. } => {
+                    let i = &c.insts[t.instance as usize];
+                    (i.ec2_id.as_str(), i.az.as_str())
+                }
             };
-            let wait = if t.placed != NONE {
-                t.placed - t.created
-            } else if t.stopped != NONE {
-                t.stopped - t.created
-            } else {
-                end - t.created
-            };
+            let wait = if t.placed != NONE { t.placed - t.created } else if t.stopped != NONE { t.stopped - t.created } else { end - t.created };
             self.sink.task(&TaskRow {
                 task_id: tid as u64,
                 task_definition: &self.sc.task_definitions[t.def as usize].family,
@@ -1222,13 +1511,8 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 reason,
             });
         }
-        let pct = |a: u128, b: u128| {
-            if b == 0 {
-                0.0
-            } else {
-                100.0 * a as f64 / b as f64
-            }
-        };
+        let costs = self.cost_rows();
+        let pct = |a: u128, b: u128| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
         let summary = Summary {
             scenario: self.sc.name.clone(),
             seed: 0,
@@ -1243,11 +1527,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             tasks_never_placed: never_placed,
             tasks_stopped_by_scheduler: self.tasks_scaled_in,
             service_placement_failures: self.service_failures,
-            mean_wait_ms: if self.waits == 0 {
-                0.0
-            } else {
-                self.wait_sum as f64 / self.waits as f64
-            },
+            mean_wait_ms: if self.waits == 0 { 0.0 } else { self.wait_sum as f64 / self.waits as f64 },
             max_wait_ms: self.wait_max,
             mean_cpu_reserved_pct: pct(self.cpu_reserved_int, self.cpu_registered_int),
             mean_memory_reserved_pct: pct(self.mem_reserved_int, self.mem_registered_int),
@@ -1260,19 +1540,74 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 .zip(&self.sc.clusters)
                 .map(|(c, def)| ClusterSummary {
                     name: def.name.clone(),
-                    mean_instances_in_use: if end == 0 {
-                        0.0
-                    } else {
-                        c.acc.in_use as f64 / end as f64
-                    },
+                    mean_instances_in_use: if end == 0 { 0.0 } else { c.acc.in_use as f64 / end as f64 },
                     peak_instances_in_use: u64::from(c.acc.peak_in_use),
                     mean_cpu_reserved_pct: pct(c.acc.cpu_reserved, c.acc.cpu_registered),
                     mean_memory_reserved_pct: pct(c.acc.mem_reserved, c.acc.mem_registered),
                 })
                 .collect(),
+            costs,
             wall_ms: 0,
         };
         (summary, self.sink)
+    }
+
+    /// Send `cost.csv` rows to the sink and sum them into the summary's costs.
+    fn cost_rows(&mut self) -> CostSummary {
+        let has_ec2 = self.clusters.iter().any(|c| !c.insts.is_empty());
+        let has_fargate = self.sc.services.iter().map(|s| &s.launch).chain(self.sc.jobs.iter().map(|j| &j.launch)).any(|l| match l {
+            LaunchSpec::Fargate => true,
+            LaunchSpec::Strategy(items) => items.iter().any(|_| true) && self.provider_names.iter().any(|n| n == "FARGATE" || n == "FARGATE_SPOT"),
+            LaunchSpec::Ec2 => false,
+        });
+        let owner_names: Vec<(&str, &str)> = self
+            .sc
+            .services
+            .iter()
+            .map(|s| ("service", s.name.as_str()))
+            .chain(self.sc.jobs.iter().map(|j| ("job", j.name.as_str())))
+            .collect();
+        for (h, row) in self.ledger.hours.iter().enumerate() {
+            let at = h as u64 * 3_600_000;
+            let mut put = |scope: &str, name: &str, cost: Money| self.sink.cost(&CostRow { hour_start_ms: at, scope, name, cost });
+            put("total", "all", row.total());
+            if has_ec2 {
+                put("ec2", "used", row.ec2_used);
+                put("ec2", "idle", row.ec2_idle);
+                put("ec2", "spot", row.ec2_spot);
+            }
+            if has_fargate {
+                for (scope, c) in [("fargate", &row.fargate), ("fargate_spot", &row.fargate_spot)] {
+                    put(scope, "vcpu", c.vcpu);
+                    put(scope, "memory", c.memory);
+                    put(scope, "ephemeral_storage", c.storage);
+                    put(scope, "os_license", c.os_license);
+                }
+            }
+            for (k, name) in self.provider_names.iter().enumerate() {
+                put("capacity_provider", name, row.providers[k]);
+            }
+            for (k, (scope, name)) in owner_names.iter().enumerate() {
+                put(scope, name, row.owners[k]);
+            }
+        }
+        let t = self.ledger.totals();
+        let mut fargate_charge = t.fargate;
+        fargate_charge += t.fargate_spot;
+        let n_services = self.sc.services.len();
+        CostSummary {
+            total: t.total(),
+            ec2: t.ec2_used + t.ec2_idle,
+            ec2_idle: t.ec2_idle,
+            ec2_spot: t.ec2_spot,
+            fargate: t.fargate.total() + t.fargate_spot.total(),
+            fargate_spot: t.fargate_spot.total(),
+            fargate_charge,
+            task_hours: self.task_ms as f64 / 3_600_000.0,
+            providers: self.provider_names.iter().cloned().zip(t.providers.iter().copied()).collect(),
+            services: self.sc.services.iter().map(|s| s.name.clone()).zip(t.owners[..n_services].iter().copied()).collect(),
+            jobs: self.sc.jobs.iter().map(|j| j.name.clone()).zip(t.owners[n_services..].iter().copied()).collect(),
+        }
     }
 }
 
@@ -1309,20 +1644,20 @@ impl<S: Sink> Model for Simulation<'_, S> {
                 self.open_work -= 1;
                 self.arrival(job, now, sched);
             }
+            Ev::FargateProvisioned { task } => {
+                self.open_work -= 1;
+                self.fargate_provisioned(task, now, sched);
+            }
             Ev::TaskRunning { task } => {
                 self.open_work -= 1;
                 self.task_running(task, now, sched);
             }
             Ev::TaskExited { task } => {
                 self.open_work -= 1;
-                self.tasks_completed += 1;
-                self.stop_task(
-                    task,
-                    Outcome::Completed,
-                    "EssentialContainerExited",
-                    now,
-                    sched,
-                );
+                if self.tasks[task as usize].state == TState::Running {
+                    self.tasks_completed += 1;
+                    self.stop_task(task, Outcome::Completed, "EssentialContainerExited", now, sched);
+                }
             }
             Ev::Retry { cluster } => {
                 self.open_work -= 1;
@@ -1331,10 +1666,7 @@ impl<S: Sink> Model for Simulation<'_, S> {
             Ev::Action { action } => {
                 self.open_work -= 1;
                 match self.sc.actions[action as usize].kind {
-                    ActionKind::SetDesiredCount {
-                        service,
-                        desired_count,
-                    } => {
+                    ActionKind::SetDesiredCount { service, desired_count } => {
                         let old = self.services[service].desired;
                         self.services[service].desired = desired_count;
                         let (from, to) = (old.to_string(), desired_count.to_string());
@@ -1358,10 +1690,7 @@ impl<S: Sink> Model for Simulation<'_, S> {
 pub fn run<S: Sink>(sc: &Scenario, opts: RunOptions, sink: S) -> (Summary, S) {
     let mut sched = Scheduler::new();
     let mut sim = Simulation::new(sc, opts, sink, &mut sched);
-    let limits = Limits {
-        max_events: sc.simulation.max_events,
-        max_time: SimTime::from_ms(sc.simulation.max_time_ms),
-    };
+    let limits = Limits { max_events: sc.simulation.max_events, max_time: SimTime::from_ms(sc.simulation.max_time_ms) };
     let stats = ecsim_engine::run(&mut sim, &mut sched, limits);
     let (mut summary, sink) = sim.finish(stats);
     summary.seed = opts.seed;

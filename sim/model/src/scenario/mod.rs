@@ -4,8 +4,11 @@
 //! to the tree, then the tree read into a validated [`Scenario`] by [`read`], which collects every
 //! problem with its line, column and field path instead of stopping at the first.
 
+pub mod capacity;
 pub mod read;
 pub mod tree;
+
+pub use capacity::{CpItem, FargateSettings, LaunchSpec, PricingSettings, ProviderDef, ProviderKind, PurchaseOption, Variant, variants};
 
 use ecsim_placement::{
     BinpackField, Constraint, Expr, HostPort, MAX_CONSTRAINTS, MAX_STRATEGIES, SpreadField,
@@ -43,6 +46,10 @@ pub struct Scenario {
     pub jobs: Vec<JobDef>,
     /// `[[actions]]`, sorted by time.
     pub actions: Vec<Action>,
+    /// `[fargate]`.
+    pub fargate: FargateSettings,
+    /// `[pricing]`.
+    pub pricing: PricingSettings,
 }
 
 /// `[simulation]`: how long and how finely to run.
@@ -80,6 +87,11 @@ pub struct ClusterDef {
     pub name: String,
     /// Groups of identical instances.
     pub groups: Vec<InstanceGroup>,
+    /// Associated capacity providers: Auto Scaling group providers first, then FARGATE and
+    /// FARGATE_SPOT if listed.
+    pub capacity_providers: Vec<ProviderDef>,
+    /// `default_capacity_provider_strategy`.
+    pub default_strategy: Option<Vec<CpItem>>,
 }
 
 /// Identical container instances spread round-robin over AZs.
@@ -87,8 +99,8 @@ pub struct ClusterDef {
 pub struct InstanceGroup {
     /// Name (the cluster's own for the group given at cluster level).
     pub name: String,
-    /// Index into [`Scenario::instance_types`].
-    pub instance_type: usize,
+    /// Indexes into [`Scenario::instance_types`]; instance k has type `instance_types[k % len]`.
+    pub instance_types: Vec<usize>,
     /// How many.
     pub count: u32,
     /// AZs, instance k goes to `availability_zones[k % len]`.
@@ -99,6 +111,14 @@ pub struct InstanceGroup {
     pub reserved_memory_mib: u32,
     /// Launch to ACTIVE.
     pub launch_delay: Dist,
+    /// The Auto Scaling group capacity provider this group is, if any.
+    pub capacity_provider: Option<String>,
+    /// On-Demand or Spot.
+    pub purchase_option: PurchaseOption,
+    /// Auto Scaling group minimum size.
+    pub min_size: u32,
+    /// Auto Scaling group maximum size.
+    pub max_size: u32,
 }
 
 /// Network mode of a task definition.
@@ -129,6 +149,25 @@ pub struct TaskDefinition {
     pub host_ports: Vec<HostPort>,
     /// Task definition constraints (`memberOf` only, as ECS allows).
     pub constraints: Vec<(String, Constraint)>,
+    /// Task-level CPU, if given (Fargate requires it).
+    pub task_cpu: Option<u32>,
+    /// Task-level memory, if given (Fargate requires it).
+    pub task_memory: Option<u32>,
+    /// `runtime_platform.operating_system_family`.
+    pub os: OsFamily,
+    /// `runtime_platform.cpu_architecture`: `x86_64` or `arm64` (instance attribute spelling).
+    pub architecture: Option<String>,
+    /// Ephemeral storage, GB (Fargate: 20 included, up to 200).
+    pub ephemeral_storage_gb: u32,
+}
+
+/// Operating system family of a task definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsFamily {
+    /// Linux.
+    Linux,
+    /// Windows Server.
+    Windows,
 }
 
 /// `REPLICA` or `DAEMON`.
@@ -161,6 +200,10 @@ pub struct ServiceDef {
     pub maximum_percent: u32,
     /// `deployment_configuration.minimum_healthy_percent`.
     pub minimum_healthy_percent: u32,
+    /// Launch type or capacity provider strategy.
+    pub launch: LaunchSpec,
+    /// Fargate subnets' Availability Zones.
+    pub availability_zones: Vec<String>,
 }
 
 /// How standalone tasks arrive.
@@ -214,6 +257,10 @@ pub struct JobDef {
     /// Name of the random streams for arrivals, mix and run times (default: the job's name).
     /// Jobs with the same stream see the same workload: common random numbers for comparisons.
     pub stream: String,
+    /// Launch type or capacity provider strategy.
+    pub launch: LaunchSpec,
+    /// Fargate subnets' Availability Zones.
+    pub availability_zones: Vec<String>,
 }
 
 /// A scripted change.
@@ -263,41 +310,68 @@ impl std::error::Error for LoadError {}
 /// Load a scenario from its text. `file` names it in messages; `sets` are `path=value`
 /// overrides applied before validation.
 pub fn load(file: &str, src: &str, sets: &[String]) -> Result<Scenario, LoadError> {
-    let mut cx = Cx::new(file, src, sets);
+    load_with(file, src, &LoadOptions { sets, ..LoadOptions::default() })
+}
+
+/// How to load a scenario beyond its text.
+#[derive(Default, Clone, Copy)]
+pub struct LoadOptions<'a> {
+    /// `PATH=VALUE` overrides, applied after the variant's.
+    pub sets: &'a [String],
+    /// A variant whose overrides apply first.
+    pub variant: Option<&'a Variant>,
+    /// Reads a file named in the scenario (`pricing.file`), relative to the scenario.
+    pub read_file: Option<&'a dyn Fn(&str) -> Result<String, String>>,
+}
+
+/// Load a scenario with a variant, overrides and access to the files it names.
+pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenario, LoadError> {
+    // Messages about overridden values name the override: variant ones first, then --set.
+    let mut labels: Vec<String> = Vec::new();
+    if let Some(v) = opts.variant {
+        for (path, _, _) in &v.overrides {
+            labels.push(format!("variant {}: {path}", v.name));
+        }
+    }
+    let first_set = labels.len();
+    labels.extend(opts.sets.iter().cloned());
+    let mut cx = Cx::new(file, src, &labels);
     let mut root = match tree::parse(src) {
         Ok(root) => root,
         Err(e) => {
             let origin = e.span.map_or(Origin::Unknown, Origin::File);
             cx.error(&origin, "", format!("TOML syntax: {}", e.message));
-            return Err(LoadError {
-                diagnostics: cx.diags,
-            });
+            return Err(LoadError { diagnostics: cx.diags });
         }
     };
-    for (i, set) in sets.iter().enumerate() {
+    if let Some(v) = opts.variant {
+        for (i, (path, steps, value)) in v.overrides.iter().enumerate() {
+            let mut value = value.clone();
+            tree::relabel(&mut value, i);
+            if let Err(e) = tree::apply_set(&mut root, steps, value) {
+                cx.error(&Origin::Set(i), path, e);
+            }
+        }
+    }
+    for (k, set) in opts.sets.iter().enumerate() {
+        let i = first_set + k;
         let Some((path, value)) = set.split_once('=') else {
-            cx.error(
-                &Origin::Set(i),
-                "",
-                "expected PATH=VALUE, e.g. clusters[0].count=200",
-            );
+            cx.error(&Origin::Set(i), "", "expected PATH=VALUE, e.g. clusters[0].count=200");
             continue;
         };
-        let applied = tree::parse_path(path.trim()).and_then(|steps| {
-            tree::apply_set(&mut root, &steps, tree::parse_set_value(value.trim(), i))
-        });
+        let applied = tree::parse_path(path.trim()).and_then(|steps| tree::apply_set(&mut root, &steps, tree::parse_set_value(value.trim(), i)));
         if let Err(e) = applied {
             cx.error(&Origin::Set(i), path.trim(), e);
         }
     }
-    let scenario = read_scenario(&mut cx, &root);
+    let scenario = read_scenario(&mut cx, &root, opts.read_file);
     let mut diags = cx.diags;
     if diags.is_empty()
         && let Some(s) = scenario
     {
         return Ok(s);
     }
-    diags.sort_by_key(|d| (d.from_set.is_some(), d.line, d.column));
+    diags.sort_by_key(|d| (d.from_set.is_some(), d.file != file, d.line, d.column));
     diags.dedup();
     Err(LoadError { diagnostics: diags })
 }
@@ -309,7 +383,7 @@ fn default_service_strategy() -> Vec<Strategy> {
     ]
 }
 
-fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
+fn read_scenario(cx: &mut Cx<'_>, root: &Node, read_file: Option<&dyn Fn(&str) -> Result<String, String>>) -> Option<Scenario> {
     let mut t = cx.table(root, "")?;
     let (has_services, has_jobs) = (t.has("services"), t.has("jobs"));
     let version = t.req(
@@ -333,6 +407,10 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
     let _description = t.opt(cx, "description", |cx, n, p| cx.string(n, p));
     let simulation = read_simulation(cx, &mut t);
     let settings = read_settings(cx, &mut t);
+    let fargate = capacity::read_fargate(cx, &mut t);
+    let pricing = capacity::read_pricing(cx, &mut t, read_file);
+    // Variants are for `ecsim compare`; `variants()` reads and checks them.
+    let _ = t.get("variants");
 
     // Instance types: the catalog plus [[instance_types]] (which may shadow catalog names).
     let mut types = catalog::builtin();
@@ -361,10 +439,9 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
     }
     let clusters = clusters.unwrap_or_default();
     let defs = task_definitions.unwrap_or_default();
-    let cluster_names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
     let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
     let services = read_list(cx, &mut t, "services", |cx, n, p| {
-        read_service(cx, n, p, &cluster_names, &defs)
+        read_service(cx, n, p, &clusters, &defs)
     });
     let services = services.unwrap_or_default();
     let default_rt = settings
@@ -372,7 +449,7 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
         .map(|s| s.run_task_default_strategy.clone())
         .unwrap_or_default();
     let jobs = read_list(cx, &mut t, "jobs", |cx, n, p| {
-        read_job(cx, n, p, &cluster_names, &def_names, &default_rt)
+        read_job(cx, n, p, &clusters, &def_names, &default_rt)
     });
     let jobs = jobs.unwrap_or_default();
     let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
@@ -407,18 +484,19 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
     let mut used: Vec<usize> = Vec::new();
     for c in &clusters {
         for g in &c.groups {
-            if !used.contains(&g.instance_type) {
-                used.push(g.instance_type);
+            for &ty in &g.instance_types {
+                if !used.contains(&ty) {
+                    used.push(ty);
+                }
             }
         }
     }
     let mut clusters = clusters;
     for c in &mut clusters {
         for g in &mut c.groups {
-            g.instance_type = used
-                .iter()
-                .position(|&u| u == g.instance_type)
-                .expect("used");
+            for ty in &mut g.instance_types {
+                *ty = used.iter().position(|u| u == ty).expect("used");
+            }
         }
     }
     let instance_types = used.iter().map(|&u| types[u].clone()).collect();
@@ -426,6 +504,8 @@ fn read_scenario(cx: &mut Cx<'_>, root: &Node) -> Option<Scenario> {
     actions.sort_by_key(|a| a.at_ms);
     version?;
     Some(Scenario {
+        fargate: fargate?,
+        pricing: pricing?,
         name: name?,
         seed,
         simulation,
@@ -721,29 +801,42 @@ fn read_attributes(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<(String,
     Some(out)
 }
 
-fn read_group(
-    cx: &mut Cx<'_>,
-    t: &mut Tbl<'_>,
-    name: Option<String>,
-    types: &[InstanceType],
-) -> Option<InstanceGroup> {
-    let ty = t.req(cx, "instance_type", "an instance type from the catalog or [[instance_types]]", |cx, n, p| {
-        let s = cx.string(n, p)?;
-        match types.iter().position(|x| x.name == s) {
-            Some(i) => Some(i),
-            None => {
-                let mut near: Vec<&str> = types.iter().map(|x| x.name.as_str()).filter(|x| x.split('.').next() == s.split('.').next()).collect();
-                if near.is_empty() {
-                    near = types.iter().map(|x| x.name.as_str()).take(8).collect();
-                }
-                cx.error(&n.origin, p, format!("unknown instance type \"{s}\"; known types include {} (see sim/model/data/ec2-instance-types.csv, or define it under [[instance_types]])", near.join(", ")));
-                None
+fn resolve_type(cx: &mut Cx<'_>, n: &Node, p: &str, types: &[InstanceType]) -> Option<usize> {
+    let s = cx.string(n, p)?;
+    match types.iter().position(|x| x.name == s) {
+        Some(i) => Some(i),
+        None => {
+            let mut near: Vec<&str> = types.iter().map(|x| x.name.as_str()).filter(|x| x.split('.').next() == s.split('.').next()).collect();
+            if near.is_empty() {
+                near = types.iter().map(|x| x.name.as_str()).take(8).collect();
             }
+            cx.error(&n.origin, p, format!("unknown instance type \"{s}\"; known types include {} (see sim/model/data/ec2-instance-types.csv, or define it under [[instance_types]])", near.join(", ")));
+            None
         }
-    });
-    let count = t.req(cx, "count", "a number of instances", |cx, n, p| {
-        cx.u32(n, p, 0, 1_000_000)
-    });
+    }
+}
+
+fn read_group(cx: &mut Cx<'_>, t: &mut Tbl<'_>, name: Option<String>, types: &[InstanceType]) -> Option<InstanceGroup> {
+    let tys = match (t.has("instance_type"), t.has("instance_types")) {
+        (true, true) => {
+            let _ = (t.get("instance_type"), t.get("instance_types"));
+            let origin = t.origin.clone();
+            cx.error(&origin, &t.child("instance_types"), "give instance_type or instance_types, not both");
+            None
+        }
+        (false, true) => t.opt(cx, "instance_types", |cx, n, p| {
+            let items = cx.array(n, p)?;
+            if items.is_empty() {
+                cx.error(&n.origin, p, "expected at least one instance type");
+                return None;
+            }
+            items.iter().enumerate().map(|(i, x)| resolve_type(cx, x, &format!("{p}[{i}]"), types)).collect::<Vec<_>>().into_iter().collect::<Option<Vec<usize>>>()
+        }),
+        _ => t
+            .req(cx, "instance_type", "an instance type from the catalog or [[instance_types]]", |cx, n, p| resolve_type(cx, n, p, types))
+            .map(|i| vec![i]),
+    };
+    let count = t.req(cx, "count", "a number of instances", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let azs = t
         .opt(cx, "availability_zones", |cx, n, p| {
             let v = read_string_list(cx, n, p)?;
@@ -755,42 +848,53 @@ fn read_group(
         })
         .unwrap_or_else(|| vec!["us-east-1a".into()]);
     let attributes = t.opt(cx, "attributes", read_attributes).unwrap_or_default();
-    let reserved = t
-        .opt(cx, "reserved_memory_mib", |cx, n, p| {
-            cx.u32(n, p, 0, 1 << 20)
-        })
-        .unwrap_or(0);
-    let launch_delay = if t.has("launch_delay") {
-        t.opt(cx, "launch_delay", read_dist)?
-    } else {
-        Dist::Fixed(0)
-    };
+    let reserved = t.opt(cx, "reserved_memory_mib", |cx, n, p| cx.u32(n, p, 0, 1 << 20)).unwrap_or(0);
+    let launch_delay = if t.has("launch_delay") { t.opt(cx, "launch_delay", read_dist)? } else { Dist::Fixed(0) };
+    let capacity_provider = t.opt(cx, "capacity_provider", |cx, n, p| {
+        let s = cx.string(n, p)?;
+        if s == "FARGATE" || s == "FARGATE_SPOT" {
+            cx.error(&n.origin, p, format!("\"{s}\" is reserved for Fargate; name the Auto Scaling group's provider otherwise"));
+            return None;
+        }
+        Some(s)
+    });
+    let purchase = t
+        .opt(cx, "purchase_option", |cx, n, p| cx.one_of(n, p, &["on_demand", "spot"]))
+        .map_or(PurchaseOption::OnDemand, |i| [PurchaseOption::OnDemand, PurchaseOption::Spot][i]);
+    let min_size = t.opt(cx, "min_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
+    let max_size = t.opt(cx, "max_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let group_name = match name {
         Some(n) => n,
         None => t.req(cx, "name", "a group name", |cx, n, p| cx.string(n, p))?,
     };
+    let count = count?;
+    let (min_size, max_size) = (min_size.unwrap_or(0), max_size.unwrap_or(count.max(min_size.unwrap_or(0))));
+    if min_size > count || count > max_size {
+        let origin = t.origin.clone();
+        cx.error(&origin, &t.child("count"), format!("count {count} must lie between min_size {min_size} and max_size {max_size}"));
+        return None;
+    }
     Some(InstanceGroup {
         name: group_name,
-        instance_type: ty?,
-        count: count?,
+        instance_types: tys?,
+        count,
         availability_zones: azs,
         attributes,
         reserved_memory_mib: reserved,
         launch_delay,
+        capacity_provider,
+        purchase_option: purchase,
+        min_size,
+        max_size,
     })
 }
 
-fn read_cluster(
-    cx: &mut Cx<'_>,
-    n: &Node,
-    path: &str,
-    types: &[InstanceType],
-) -> Option<ClusterDef> {
+fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -> Option<ClusterDef> {
     let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a cluster name", |cx, n, p| cx.string(n, p));
     let mut groups = Vec::new();
     let mut ok = true;
-    if t.has("instance_type") || t.has("count") {
+    if t.has("instance_type") || t.has("instance_types") || t.has("count") {
         match read_group(cx, &mut t, name.clone(), types) {
             Some(g) => groups.push(g),
             None => ok = false,
@@ -810,18 +914,62 @@ fn read_cluster(
             gt.finish(cx);
         }
     }
-    if groups.is_empty() && ok {
+    // Capacity providers: Auto Scaling group providers come from groups that name one; FARGATE
+    // and FARGATE_SPOT must be associated by listing them (ECS-DG fargate-capacity-providers.html).
+    let mut providers: Vec<ProviderDef> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        if let Some(cp) = &g.capacity_provider {
+            if providers.iter().any(|p| &p.name == cp) {
+                let origin = t.origin.clone();
+                cx.error(&origin, path, format!("capacity provider \"{cp}\" names two groups; an Auto Scaling group provider has one group"));
+                ok = false;
+            }
+            providers.push(ProviderDef { name: cp.clone(), kind: ProviderKind::Asg { group: gi } });
+        }
+    }
+    if let Some(list) = t.opt(cx, "capacity_providers", |cx, n, p| {
+        let items = cx.array(n, p)?;
+        let mut out = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            if let Some(s) = cx.string(it, &format!("{p}[{i}]")) {
+                out.push((s, it.origin.clone()));
+            }
+        }
+        Some(out)
+    }) {
+        for (k, (name, origin)) in list.iter().enumerate() {
+            match name.as_str() {
+                "FARGATE" => providers.push(ProviderDef { name: name.clone(), kind: ProviderKind::Fargate }),
+                "FARGATE_SPOT" => providers.push(ProviderDef { name: name.clone(), kind: ProviderKind::FargateSpot }),
+                other if providers.iter().any(|p| p.name == other) => {}
+                other => {
+                    cx.error(origin, &format!("{path}.capacity_providers[{k}]"), format!("no capacity provider \"{other}\"; list FARGATE, FARGATE_SPOT, or a provider named by an instance group's capacity_provider"));
+                    ok = false;
+                }
+            }
+        }
+    }
+    let default_strategy = match t.get("default_capacity_provider_strategy") {
+        Some(node) => {
+            let dp = t.child("default_capacity_provider_strategy");
+            let items = capacity::read_strategy_items(cx, node, &dp);
+            let cname = name.clone().unwrap_or_default();
+            let resolved = items.and_then(|items| capacity::resolve_strategy(cx, &node.origin, &dp, &items, &providers, &cname));
+            if resolved.is_none() {
+                ok = false;
+            }
+            resolved
+        }
+        None => None,
+    };
+    if groups.is_empty() && ok && providers.is_empty() {
         let origin = t.origin.clone();
-        cx.error(
-            &origin,
-            path,
-            "a cluster needs instance_type and count, or [[clusters.instance_groups]]",
-        );
+        cx.error(&origin, path, "a cluster needs instances (instance_type and count, or [[clusters.instance_groups]]) or a Fargate capacity provider");
         ok = false;
     }
     t.finish(cx);
     let name = name?;
-    ok.then_some(ClusterDef { name, groups })
+    ok.then_some(ClusterDef { name, groups, capacity_providers: providers, default_strategy })
 }
 
 fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
@@ -1079,6 +1227,21 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
             read_constraints(cx, n, p, false)
         })
         .unwrap_or_default();
+    let (os, architecture) = t
+        .opt(cx, "runtime_platform", |cx, n, p| {
+            let mut rt = cx.table(n, p)?;
+            const OS: [&str; 5] = ["LINUX", "WINDOWS_SERVER_2019_FULL", "WINDOWS_SERVER_2019_CORE", "WINDOWS_SERVER_2022_FULL", "WINDOWS_SERVER_2022_CORE"];
+            let os = rt.opt(cx, "operating_system_family", |cx, n, p| cx.one_of(n, p, &OS)).map_or(OsFamily::Linux, |i| if i == 0 { OsFamily::Linux } else { OsFamily::Windows });
+            let arch = rt.opt(cx, "cpu_architecture", |cx, n, p| cx.one_of(n, p, &["X86_64", "ARM64"])).map(|i| ["x86_64", "arm64"][i].to_string());
+            rt.finish(cx);
+            if os == OsFamily::Windows && arch.as_deref() == Some("arm64") {
+                cx.error(&n.origin, p, "Windows tasks run on X86_64 only");
+                return None;
+            }
+            Some((os, arch))
+        })
+        .unwrap_or((OsFamily::Linux, None));
+    let ephemeral = t.opt(cx, "ephemeral_storage_gib", |cx, n, p| cx.u32(n, p, 21, 200)).unwrap_or(20);
     let mut cpu_sum = 0u32;
     let mut mem_sum = 0u32;
     let mut mem_missing = false;
@@ -1172,6 +1335,13 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
     if !ok {
         return None;
     }
+    let mut constraints = constraints;
+    if let Some(a) = &architecture {
+        // On EC2 the image's architecture must match the instance's (ecsim adds this constraint;
+        // ECS itself would fail the container start).
+        let e = format!("attribute:ecs.cpu-architecture == {a}");
+        constraints.push((format!("memberOf({e})"), Constraint::MemberOf(Expr::parse(&e).expect("valid"))));
+    }
     Some(TaskDefinition {
         family: family?,
         cpu_units: cpu,
@@ -1179,6 +1349,11 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
         network_mode: mode,
         host_ports: ports,
         constraints,
+        task_cpu,
+        task_memory: task_mem,
+        os,
+        architecture,
+        ephemeral_storage_gb: ephemeral,
     })
 }
 
@@ -1208,15 +1383,17 @@ fn read_service(
     cx: &mut Cx<'_>,
     n: &Node,
     path: &str,
-    clusters: &[&str],
+    cluster_defs: &[ClusterDef],
     defs: &[TaskDefinition],
 ) -> Option<ServiceDef> {
+    let clusters: Vec<&str> = cluster_defs.iter().map(|c| c.name.as_str()).collect();
     let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a service name", |cx, n, p| cx.string(n, p));
     let cluster = match t.get("cluster") {
-        Some(c) => resolve(cx, c, &t.child("cluster"), clusters, "cluster"),
+        Some(c) => resolve(cx, c, &t.child("cluster"), &clusters, "cluster"),
         None => (!clusters.is_empty()).then_some(0),
     };
+    let launch = read_launch(cx, &mut t, n, path, cluster.map(|c| &cluster_defs[c]));
     let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
     let def = t.req(
         cx,
@@ -1292,6 +1469,7 @@ fn read_service(
     };
     t.finish(cx);
     let def = def?;
+    let launch = launch?;
     let mut constraints: Vec<(String, Constraint)> = defs[def].constraints.clone();
     constraints.extend(svc_constraints.unwrap_or_default());
     if constraints.len() > MAX_CONSTRAINTS {
@@ -1312,7 +1490,61 @@ fn read_service(
         constraints: constraints.into_iter().map(|c| c.1).collect(),
         maximum_percent: max_pct,
         minimum_healthy_percent: min_pct,
+        launch: launch.0,
+        availability_zones: launch.1,
     })
+}
+
+/// `launch_type`, `capacity_provider_strategy` and `availability_zones` of a service or job.
+/// Neither given: the cluster's default strategy, else launch type EC2 (ECS-DG
+/// cluster-capacity-providers.html).
+fn read_launch(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str, cluster: Option<&ClusterDef>) -> Option<(LaunchSpec, Vec<String>)> {
+    let lt = t.opt(cx, "launch_type", |cx, n, p| cx.one_of(n, p, &["EC2", "FARGATE"]));
+    let items = match t.get("capacity_provider_strategy") {
+        Some(node) => Some((capacity::read_strategy_items(cx, node, &t.child("capacity_provider_strategy")), node.origin.clone())),
+        None => None,
+    };
+    let azs = t.opt(cx, "availability_zones", |cx, n, p| {
+        let v = read_string_list(cx, n, p)?;
+        if v.is_empty() {
+            cx.error(&n.origin, p, "expected at least one Availability Zone");
+            return None;
+        }
+        Some(v)
+    });
+    let cluster = cluster?;
+    let azs = azs.unwrap_or_else(|| {
+        let mut v: Vec<String> = Vec::new();
+        for g in &cluster.groups {
+            for a in &g.availability_zones {
+                if !v.contains(a) {
+                    v.push(a.clone());
+                }
+            }
+        }
+        if v.is_empty() {
+            v = ["us-east-1a", "us-east-1b", "us-east-1c"].map(String::from).to_vec();
+        }
+        v
+    });
+    let launch = match (lt, items) {
+        (Some(_), Some((_, origin))) => {
+            cx.error(&origin, &format!("{path}.capacity_provider_strategy"), "give launch_type or capacity_provider_strategy, not both (a launch type overrides capacity providers in ECS)");
+            return None;
+        }
+        (Some(0), None) => LaunchSpec::Ec2,
+        (Some(_), None) => LaunchSpec::Fargate,
+        (None, Some((items, origin))) => {
+            let resolved = capacity::resolve_strategy(cx, &origin, &format!("{path}.capacity_provider_strategy"), &items?, &cluster.capacity_providers, &cluster.name)?;
+            LaunchSpec::Strategy(resolved)
+        }
+        (None, None) => match &cluster.default_strategy {
+            Some(d) => LaunchSpec::Strategy(d.clone()),
+            None => LaunchSpec::Ec2,
+        },
+    };
+    let _ = n;
+    Some((launch, azs))
 }
 
 fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arrival> {
@@ -1372,16 +1604,18 @@ fn read_job(
     cx: &mut Cx<'_>,
     n: &Node,
     path: &str,
-    clusters: &[&str],
+    cluster_defs: &[ClusterDef],
     defs: &[&str],
     default_strategy: &[Strategy],
 ) -> Option<JobDef> {
+    let clusters: Vec<&str> = cluster_defs.iter().map(|c| c.name.as_str()).collect();
     let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a job name", |cx, n, p| cx.string(n, p));
     let cluster = match t.get("cluster") {
-        Some(c) => resolve(cx, c, &t.child("cluster"), clusters, "cluster"),
+        Some(c) => resolve(cx, c, &t.child("cluster"), &clusters, "cluster"),
         None => (!clusters.is_empty()).then_some(0),
     };
+    let launch = read_launch(cx, &mut t, n, path, cluster.map(|c| &cluster_defs[c]));
     let mix = match (t.has("task_definition"), t.has("task_mix")) {
         (true, true) => {
             let _ = (t.get("task_definition"), t.get("task_mix"));
@@ -1480,7 +1714,10 @@ fn read_job(
     let stream = t.opt(cx, "stream", |cx, n, p| cx.string(n, p));
     t.finish(cx);
     let name = name?;
+    let launch = launch?;
     Some(JobDef {
+        launch: launch.0,
+        availability_zones: launch.1,
         stream: stream.unwrap_or_else(|| name.clone()),
         name,
         cluster: cluster?,
@@ -1558,45 +1795,81 @@ fn check_fits(
             })
             .unwrap_or(Origin::Unknown)
     };
-    let check = |cx: &mut Cx<'_>, cluster: usize, def: usize, origin: Origin, path: String| {
+    let check = |cx: &mut Cx<'_>, cluster: usize, launch: &LaunchSpec, daemon: bool, def: usize, origin: Origin, path: String| {
         let Some(c) = clusters.get(cluster) else {
             return;
         };
         let d = &defs[def];
-        let fits = c.groups.iter().any(|g| {
-            let ty = &types[g.instance_type];
-            ty.cpu_units >= d.cpu_units
-                && ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib)
-                    >= d.memory_mib
-                && (d.network_mode != NetworkMode::Awsvpc || ty.eni_tasks() > 0)
-        });
-        if !fits {
-            let largest: Vec<String> = c
-                .groups
+        let group_fits = |g: &InstanceGroup| {
+            g.instance_types.iter().any(|&t| {
+                let ty = &types[t];
+                ty.cpu_units >= d.cpu_units
+                    && ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib) >= d.memory_mib
+                    && (d.network_mode != NetworkMode::Awsvpc || ty.eni_tasks() > 0)
+                    && d.architecture.as_ref().is_none_or(|a| *a == ty.architecture)
+            })
+        };
+        let describe = |groups: &[&InstanceGroup]| -> String {
+            groups
                 .iter()
-                .map(|g| {
-                    let ty = &types[g.instance_type];
-                    format!(
-                        "{} registers {} CPU units / {} MiB",
-                        ty.name,
-                        ty.cpu_units,
-                        ty.registered_memory_mib(
-                            settings.os_memory_overhead_pct,
-                            g.reserved_memory_mib
-                        )
-                    )
-                })
-                .collect();
+                .flat_map(|g| g.instance_types.iter().map(move |&t| (g, &types[t])))
+                .map(|(g, ty)| format!("{} ({}) registers {} CPU units / {} MiB", ty.name, ty.architecture, ty.cpu_units, ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let too_big = |cx: &mut Cx<'_>, groups: &[&InstanceGroup], what: &str| {
             cx.error(&origin, &path, format!(
-                "task definition \"{}\" needs {} CPU units and {} MiB{}, more than any instance type in cluster \"{}\" can hold ({})",
-                d.family, d.cpu_units, d.memory_mib, if d.network_mode == NetworkMode::Awsvpc { " and an ENI" } else { "" }, c.name, largest.join("; ")
+                "task definition \"{}\" needs {} CPU units and {} MiB{}{}, more than any instance type {what} can hold ({})",
+                d.family, d.cpu_units, d.memory_mib,
+                if d.network_mode == NetworkMode::Awsvpc { " and an ENI" } else { "" },
+                d.architecture.as_ref().map(|a| format!(" on {a}")).unwrap_or_default(),
+                describe(groups)
             ));
+        };
+        let fargate_check = |cx: &mut Cx<'_>, spot: bool| {
+            if let Err(e) = capacity::check_fargate_definition(d) {
+                cx.error(&origin, &path, e);
+            } else if spot && d.os == OsFamily::Windows {
+                cx.error(&origin, &path, format!("task definition \"{}\" is a Windows task; FARGATE_SPOT runs Linux tasks only (ECS-DG fargate-capacity-providers.html)", d.family));
+            }
+        };
+        if daemon && *launch != LaunchSpec::Ec2 {
+            cx.error(&origin, &path, "a DAEMON service runs on EC2 container instances only: no Fargate, no capacity provider strategy (ECS-DG ecs_services.html)");
+            return;
+        }
+        match launch {
+            LaunchSpec::Ec2 => {
+                let all: Vec<&InstanceGroup> = c.groups.iter().collect();
+                if all.is_empty() {
+                    cx.error(&origin, &path, format!("launch type EC2, but cluster \"{}\" has no container instances; use launch_type = \"FARGATE\" or a capacity provider strategy", c.name));
+                } else if !all.iter().any(|g| group_fits(g)) {
+                    too_big(cx, &all, &format!("in cluster \"{}\"", c.name));
+                }
+            }
+            LaunchSpec::Fargate => fargate_check(cx, false),
+            LaunchSpec::Strategy(items) => {
+                for it in items {
+                    let p = &c.capacity_providers[it.provider];
+                    match p.kind {
+                        ProviderKind::Fargate => fargate_check(cx, false),
+                        ProviderKind::FargateSpot => fargate_check(cx, true),
+                        ProviderKind::Asg { group } => {
+                            let g = &c.groups[group];
+                            if !group_fits(g) {
+                                too_big(cx, &[g], &format!("of capacity provider \"{}\"", p.name));
+                            }
+                        }
+                    }
+                }
+            }
         }
     };
     for (i, s) in services.iter().enumerate() {
         check(
             cx,
             s.cluster,
+            &s.launch,
+            s.scheduling == SchedulingStrategy::Daemon,
             s.task_definition,
             origin_of("services", i),
             format!("services[{i}].task_definition"),
@@ -1609,7 +1882,7 @@ fn check_fits(
             } else {
                 format!("jobs[{i}].task_mix[{k}]")
             };
-            check(cx, j.cluster, d, origin_of("jobs", i), path);
+            check(cx, j.cluster, &j.launch, false, d, origin_of("jobs", i), path);
         }
     }
 }

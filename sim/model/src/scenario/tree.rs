@@ -201,6 +201,11 @@ pub fn parse_set_value(text: &str, set_index: usize) -> Node {
     node
 }
 
+/// Mark a value (and everything in it) as coming from override number `i`.
+pub fn relabel(n: &mut Node, i: usize) {
+    set_origin(n, i)
+}
+
 fn set_origin(n: &mut Node, i: usize) {
     n.origin = Origin::Set(i);
     match &mut n.kind {

@@ -1,0 +1,171 @@
+//! The cost ledger: exact money per simulated hour, by category, capacity provider and owner.
+//!
+//! # What is charged
+//! * **EC2**: every instance from launch to the end of the run (or its stop), at its rate: On-Demand
+//!   less the Savings Plan/RI discount, or the Spot price (times any scheduled Spot price factor),
+//!   plus EBS when configured. The run's end bills like a stop: per second rounded up, with the
+//!   60-second minimum (EC2-UG). Each instance's cost is split into **used** and **idle**
+//!   capacity: the used fraction is the larger of its CPU and memory reservation fractions (a task
+//!   that reserves half the memory blocks half the instance, whatever its CPU); before the
+//!   instance registers it is all idle. The used part is shared among the services and jobs on the
+//!   instance in proportion to `cpu/registered cpu + memory/registered memory` of their tasks.
+//! * **Fargate and Fargate Spot**: each task from PENDING (the start of the image pull) to its stop
+//!   (or the end of the run), rounded up to the second with a 1-minute minimum (5 on Windows), on
+//!   requested vCPU, memory, ephemeral storage above the included amount, and the Windows OS
+//!   licence (FG-PRICE). Fargate (not Spot) gets the Compute Savings Plan discount.
+//!
+//! Rounding-up and minimum charges land in the hour the instance or task stops.
+
+use crate::pricing::{FargateCharge, Money};
+
+/// One hour of costs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HourCosts {
+    /// EC2 capacity reserved by tasks.
+    pub ec2_used: Money,
+    /// EC2 capacity nobody reserved.
+    pub ec2_idle: Money,
+    /// The part of EC2 (used + idle) on Spot instances.
+    pub ec2_spot: Money,
+    /// Fargate, by dimension.
+    pub fargate: FargateCharge,
+    /// Fargate Spot, by dimension.
+    pub fargate_spot: FargateCharge,
+    /// By capacity provider (index into the ledger's provider names).
+    pub providers: Vec<Money>,
+    /// By owner: services, then jobs.
+    pub owners: Vec<Money>,
+}
+
+impl HourCosts {
+    /// Everything.
+    pub fn total(&self) -> Money {
+        self.ec2_used + self.ec2_idle + self.fargate.total() + self.fargate_spot.total()
+    }
+}
+
+/// Costs per hour of simulated time.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    /// Hour k covers [k h, (k+1) h).
+    pub hours: Vec<HourCosts>,
+    n_providers: usize,
+    n_owners: usize,
+}
+
+/// Where an EC2 charge goes besides used/idle.
+#[derive(Debug, Clone, Copy)]
+pub struct Ec2Target {
+    /// Provider index.
+    pub provider: usize,
+    /// Spot instance.
+    pub spot: bool,
+}
+
+const HOUR_MS: u64 = 3_600_000;
+
+impl Ledger {
+    /// A ledger for so many providers and owners.
+    pub fn new(n_providers: usize, n_owners: usize) -> Ledger {
+        Ledger { hours: Vec::new(), n_providers, n_owners }
+    }
+
+    fn hour(&mut self, h: usize) -> &mut HourCosts {
+        while self.hours.len() <= h {
+            self.hours.push(HourCosts {
+                providers: vec![Money::ZERO; self.n_providers],
+                owners: vec![Money::ZERO; self.n_owners],
+                ..HourCosts::default()
+            });
+        }
+        &mut self.hours[h]
+    }
+
+    /// Calls `f(hour, start, end)` for each piece of [t0, t1) inside one hour.
+    pub fn split_hours(t0: u64, t1: u64, mut f: impl FnMut(usize, u64, u64)) {
+        let mut a = t0;
+        while a < t1 {
+            let b = ((a / HOUR_MS + 1) * HOUR_MS).min(t1);
+            f((a / HOUR_MS) as usize, a, b);
+            a = b;
+        }
+    }
+
+    /// Book an EC2 charge for an instance over one piece of an hour: `used_num / den` of it is
+    /// used, shared among `owners` (index, weight) in proportion to the weights.
+    pub fn book_ec2(&mut self, at_ms: u64, cost: Money, used_num: u128, den: u128, owners: &[(usize, u128)], target: Ec2Target) {
+        let h = self.hour((at_ms / HOUR_MS) as usize);
+        let used = if den == 0 { Money::ZERO } else { Money(cost.0 * used_num / den) };
+        h.ec2_used += used;
+        h.ec2_idle += cost - used;
+        if target.spot {
+            h.ec2_spot += cost;
+        }
+        h.providers[target.provider] += cost;
+        let total_w: u128 = owners.iter().map(|o| o.1).sum();
+        if total_w > 0 && used.0 > 0 {
+            let mut given = Money::ZERO;
+            let (last, rest) = owners.split_last().expect("weights");
+            for &(o, w) in rest {
+                let share = Money(used.0 * w / total_w);
+                h.owners[o] += share;
+                given += share;
+            }
+            h.owners[last.0] += used - given;
+        }
+    }
+
+    /// Book a Fargate charge.
+    pub fn book_fargate(&mut self, at_ms: u64, c: FargateCharge, spot: bool, provider: usize, owner: usize) {
+        let h = self.hour((at_ms / HOUR_MS) as usize);
+        if spot {
+            h.fargate_spot += c;
+        } else {
+            h.fargate += c;
+        }
+        h.providers[provider] += c.total();
+        h.owners[owner] += c.total();
+    }
+
+    /// Sum over all hours.
+    pub fn totals(&self) -> HourCosts {
+        let mut t = HourCosts { providers: vec![Money::ZERO; self.n_providers], owners: vec![Money::ZERO; self.n_owners], ..HourCosts::default() };
+        for h in &self.hours {
+            t.ec2_used += h.ec2_used;
+            t.ec2_idle += h.ec2_idle;
+            t.ec2_spot += h.ec2_spot;
+            t.fargate += h.fargate;
+            t.fargate_spot += h.fargate_spot;
+            for (a, b) in t.providers.iter_mut().zip(&h.providers) {
+                *a += *b;
+            }
+            for (a, b) in t.owners.iter_mut().zip(&h.owners) {
+                *a += *b;
+            }
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_split_exactly() {
+        let mut pieces = Vec::new();
+        Ledger::split_hours(3_000_000, 7_300_000, |h, a, b| pieces.push((h, a, b)));
+        assert_eq!(pieces, vec![(0, 3_000_000, 3_600_000), (1, 3_600_000, 7_200_000), (2, 7_200_000, 7_300_000)]);
+    }
+
+    #[test]
+    fn used_idle_and_owner_shares_conserve_money() {
+        let mut l = Ledger::new(1, 3);
+        let cost = Money(1_000_000_007);
+        l.book_ec2(10, cost, 2, 3, &[(0, 1), (2, 2)], Ec2Target { provider: 0, spot: true });
+        let t = l.totals();
+        assert_eq!(t.ec2_used + t.ec2_idle, cost);
+        assert_eq!(t.owners.iter().copied().sum::<Money>(), t.ec2_used);
+        assert_eq!((t.ec2_spot, t.providers[0], t.owners[1]), (cost, cost, Money::ZERO));
+    }
+}
