@@ -227,9 +227,16 @@ impl Cluster {
             .binary_search_by_key(&self.az_key, |&(k, _)| k)
             .map_or(NO_VALUE, |i| attrs[i].1);
         let next_part = self.parts.len() as u32;
-        let part = *self.part_of_value.entry((spec.pool, az)).or_insert(next_part);
+        let part = *self
+            .part_of_value
+            .entry((spec.pool, az))
+            .or_insert(next_part);
         if part == next_part {
-            self.parts.push(Part { pool: spec.pool, az, ..Part::default() });
+            self.parts.push(Part {
+                pool: spec.pool,
+                az,
+                ..Part::default()
+            });
         }
         let mut ports: Vec<HostPort> = AGENT_RESERVED_TCP_PORTS
             .iter()

@@ -31,13 +31,21 @@ impl Cluster {
     /// instance passes the resource and constraint filters. [`Cluster::diagnose`] says why.
     pub fn find(&self, req: &TaskRequest<'_>) -> Option<InstanceId> {
         let parts = match req.pool {
-            None => PartList { n: self.parts.len() as u32, list: None },
+            None => PartList {
+                n: self.parts.len() as u32,
+                list: None,
+            },
             Some(pool) => PartList {
                 n: 0,
-                list: Some((0..self.parts.len() as u32).filter(|&p| self.parts[p as usize].pool == pool).collect()),
+                list: Some(
+                    (0..self.parts.len() as u32)
+                        .filter(|&p| self.parts[p as usize].pool == pool)
+                        .collect(),
+                ),
             },
         };
-        self.select(&parts, effective(req.strategy), req).map(InstanceId)
+        self.select(&parts, effective(req.strategy), req)
+            .map(InstanceId)
     }
 
     /// The same choice by scanning every ACTIVE instance: the oracle the indexed paths are
@@ -57,7 +65,6 @@ impl Cluster {
         self.best_by_scores(all, chain, req).map(InstanceId)
     }
 
-
     fn select(&self, parts: &PartList, chain: &[Strategy], req: &TaskRequest<'_>) -> Option<u32> {
         let lowest = self.cfg.tie_break == TieBreak::LowestIndex;
         match chain.first() {
@@ -73,7 +80,10 @@ impl Cluster {
                     .iter()
                     .map(|p| {
                         (
-                            self.part_counts.get(&(req.group, self.parts[p as usize].az)).copied().unwrap_or(0),
+                            self.part_counts
+                                .get(&(req.group, self.parts[p as usize].az))
+                                .copied()
+                                .unwrap_or(0),
                             p,
                         )
                     })

@@ -518,3 +518,59 @@ fn indexed_choice_matches_the_scan_oracle() {
         }
     }
 }
+
+/// ECS-DG asg-capacity-providers.html: a task launched through an Auto Scaling group capacity
+/// provider runs only on that group's instances; spreading over AZs still counts the group's
+/// tasks in each AZ whatever pool they are in.
+#[test]
+fn pools_restrict_placement_and_share_az_counts() {
+    let cfg = IndexConfig {
+        by_memory: true,
+        az_counts: true,
+        spread_attributes: vec![],
+        tie_break: TieBreak::Random,
+    };
+    let mut c = Cluster::new(cfg, 5);
+    for i in 0..6u32 {
+        let mut s = spec(i, ["a", "b"][i as usize % 2], 4096, 8192);
+        s.pool = if i < 2 { 1 } else { 2 };
+        let id = c.add_instance(s);
+        c.set_status(id, InstanceStatus::Active, 0);
+    }
+    let g = c.group("service:web");
+    let chain = [spread_az()];
+    let mut r = req(g, 256, 256, &chain, &[]);
+    r.pool = Some(1);
+    for _ in 0..4 {
+        let id = c.find(&r).unwrap();
+        assert!(id.0 < 2, "pool 1 is instances 0 and 1");
+        assert_eq!(c.find_by_scan(&r).map(|x| x.0 < 2), Some(true));
+        c.allocate(id, &r);
+    }
+    assert_eq!(
+        (
+            c.group_count(InstanceId(0), g),
+            c.group_count(InstanceId(1), g)
+        ),
+        (2, 2),
+        "spread over the pool's two AZs"
+    );
+    // Pool 2 sees the same AZ counts: 2 in a, 2 in b. One more task in a (via pool 1) tips it to b.
+    let mut r1 = r;
+    r1.strategy = &[];
+    c.allocate(InstanceId(0), &r1);
+    r.pool = Some(2);
+    let id = c.find(&r).unwrap();
+    assert_eq!(
+        c.attribute(id, AZ_ATTRIBUTE),
+        Some("b"),
+        "AZ a holds 3 tasks of the group, b holds 2"
+    );
+    // A pool with no room: no instance, and the reason comes from that pool only.
+    r.pool = Some(1);
+    r.cpu_units = 4096;
+    assert_eq!(c.find(&r), None);
+    assert_eq!(c.diagnose(&r), PlacementFailure::Cpu);
+    r.pool = Some(9);
+    assert_eq!(c.diagnose(&r), PlacementFailure::NoContainerInstances);
+}

@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use ecsim_model::pricing::{Money, UNITS_PER_USD};
-use ecsim_model::record::{CostRow, 
-    EventRecord, MetricsRow, RunHeader, Sink, Summary, SummaryValue, TaskRow,
+use ecsim_model::record::{
+    CostRow, EventRecord, MetricsRow, RunHeader, Sink, Summary, SummaryValue, TaskRow,
 };
 
 /// Column names of `events.csv`.
@@ -88,6 +88,26 @@ impl<W: Write> CsvSink<W> {
             buf: String::new(),
             error: None,
         }
+    }
+
+    /// Flush everything and hand back the writers (events, metrics, tasks, cost).
+    pub fn into_writers(mut self) -> Result<[Option<W>; 4], csv::Error> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let take = |t: Option<Table<W>>| -> Result<Option<W>, csv::Error> {
+            t.map(|t| {
+                t.w.into_inner()
+                    .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+            })
+            .transpose()
+        };
+        Ok([
+            take(self.events)?,
+            take(self.metrics)?,
+            take(self.tasks)?,
+            take(self.costs)?,
+        ])
     }
 
     /// Flush everything and report the first error, if any.
@@ -305,7 +325,12 @@ pub fn usd_exact(m: Money, places: u32) -> String {
     let scale = 10u128.pow(places);
     let per = UNITS_PER_USD / scale;
     let q = (m.0 + per / 2) / per;
-    format!("{}.{:0width$}", q / scale, q % scale, width = places as usize)
+    format!(
+        "{}.{:0width$}",
+        q / scale,
+        q % scale,
+        width = places as usize
+    )
 }
 
 fn json_value(v: &SummaryValue) -> String {
@@ -409,7 +434,11 @@ pub fn summary_text(s: &Summary, output: &str) -> String {
             usd_exact(c.ec2_spot, 2),
             usd_exact(c.fargate, 2),
             usd_exact(c.fargate_spot, 2),
-            if c.task_hours > 0.0 { c.total.usd() / c.task_hours } else { 0.0 }
+            if c.task_hours > 0.0 {
+                c.total.usd() / c.task_hours
+            } else {
+                0.0
+            }
         );
     }
     let _ = writeln!(o, "  events hash  {}", s.events_hash);
@@ -426,6 +455,185 @@ fn ecsim_engine_like_duration(ms: u64) -> String {
     } else {
         format!("{}.{:03}s", ms / 1000, ms % 1000)
     }
+}
+
+/// One variant's result, for `ecsim compare`.
+pub struct VariantResult<'a> {
+    /// Variant name.
+    pub name: &'a str,
+    /// What it shows.
+    pub description: &'a str,
+    /// Its summary.
+    pub summary: &'a Summary,
+}
+
+/// Share of the bill that paid for capacity tasks reserved: (total - idle EC2) / total. Fargate
+/// bills only what tasks reserve, so it counts as fully used.
+pub fn paid_utilisation_pct(s: &Summary) -> f64 {
+    let t = s.costs.total.0;
+    if t == 0 {
+        0.0
+    } else {
+        100.0 * (t - s.costs.ec2_idle.0) as f64 / t as f64
+    }
+}
+
+/// Column names of `compare.csv`.
+pub const COMPARE_COLUMNS: [&str; 22] = [
+    "variant",
+    "description",
+    "cost_total_usd",
+    "cost_ec2_usd",
+    "cost_ec2_idle_usd",
+    "cost_ec2_spot_usd",
+    "cost_fargate_usd",
+    "cost_fargate_spot_usd",
+    "cost_per_task_hour_usd",
+    "paid_capacity_used_pct",
+    "mean_cpu_reserved_pct",
+    "mean_memory_reserved_pct",
+    "tasks_created",
+    "tasks_started",
+    "tasks_waited_for_capacity",
+    "tasks_failed_to_place",
+    "tasks_never_placed",
+    "mean_wait_ms",
+    "max_wait_ms",
+    "peak_instances",
+    "instance_hours",
+    "events_hash",
+];
+
+/// `compare.csv`: one row per variant.
+pub fn compare_csv(rows: &[VariantResult<'_>]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COMPARE_COLUMNS)?;
+    for r in rows {
+        let s = r.summary;
+        let c = &s.costs;
+        let per_task_hour = if c.task_hours > 0.0 {
+            c.total.usd() / c.task_hours
+        } else {
+            0.0
+        };
+        w.write_record([
+            r.name.to_string(),
+            r.description.to_string(),
+            usd_exact(c.total, 6),
+            usd_exact(c.ec2, 6),
+            usd_exact(c.ec2_idle, 6),
+            usd_exact(c.ec2_spot, 6),
+            usd_exact(c.fargate, 6),
+            usd_exact(c.fargate_spot, 6),
+            format!("{per_task_hour:.6}"),
+            format!("{:.3}", paid_utilisation_pct(s)),
+            format!("{:.3}", s.mean_cpu_reserved_pct),
+            format!("{:.3}", s.mean_memory_reserved_pct),
+            s.tasks_created.to_string(),
+            s.tasks_started.to_string(),
+            s.tasks_waited_for_capacity.to_string(),
+            s.tasks_failed_to_place.to_string(),
+            s.tasks_never_placed.to_string(),
+            format!("{:.0}", s.mean_wait_ms),
+            s.max_wait_ms.to_string(),
+            s.peak_instances.to_string(),
+            format!("{:.3}", s.instance_hours),
+            s.events_hash.clone(),
+        ])?;
+    }
+    w.into_inner()
+        .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+/// The table and verdict `ecsim compare` prints.
+pub fn compare_text(scenario: &str, seed: u64, rows: &[VariantResult<'_>]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "ecsim compare: {scenario} (seed {seed}), {} variants on common random numbers",
+        rows.len()
+    );
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(7).max(7);
+    let _ = writeln!(
+        o,
+        "  {:<width$}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9}  {:>6}  {:>6}  {:>6}  {:>10}",
+        "variant",
+        "total $",
+        "EC2 $",
+        "idle $",
+        "Fargate $",
+        "$/task-h",
+        "used %",
+        "waited",
+        "failed",
+        "mean wait"
+    );
+    for r in rows {
+        let s = r.summary;
+        let c = &s.costs;
+        let per = if c.task_hours > 0.0 {
+            c.total.usd() / c.task_hours
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            o,
+            "  {:<width$}  {:>10}  {:>10}  {:>10}  {:>10}  {:>9.4}  {:>6.1}  {:>6}  {:>6}  {:>10}",
+            r.name,
+            usd_exact(c.total, 2),
+            usd_exact(c.ec2, 2),
+            usd_exact(c.ec2_idle, 2),
+            usd_exact(c.fargate, 2),
+            per,
+            paid_utilisation_pct(s),
+            s.tasks_waited_for_capacity,
+            s.tasks_failed_to_place + s.tasks_never_placed,
+            ecsim_engine_like_duration(s.mean_wait_ms.round() as u64),
+        );
+    }
+    if let (Some(first), Some(cheapest)) = (
+        rows.first(),
+        rows.iter().min_by_key(|r| r.summary.costs.total),
+    ) {
+        let (a, b) = (first.summary.costs.total, cheapest.summary.costs.total);
+        if cheapest.name == first.name {
+            let _ = writeln!(
+                o,
+                "cheapest: {} (the first variant) at ${}",
+                first.name,
+                usd_exact(a, 2)
+            );
+        } else {
+            let saved = Money(a.0 - b.0);
+            let pct = if a.0 == 0 {
+                0.0
+            } else {
+                100.0 * saved.0 as f64 / a.0 as f64
+            };
+            let _ = writeln!(
+                o,
+                "cheapest: {} at ${}, ${} ({pct:.1} %) less than {} (the first variant) at ${}",
+                cheapest.name,
+                usd_exact(b, 2),
+                usd_exact(saved, 2),
+                first.name,
+                usd_exact(a, 2)
+            );
+        }
+        let slow: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.summary.tasks_failed_to_place + r.summary.tasks_never_placed > 0)
+            .map(|r| r.name)
+            .collect();
+        if !slow.is_empty() {
+            let _ = writeln!(
+                o,
+                "note: tasks failed or were never placed under {}",
+                slow.join(", ")
+            );
+        }
+    }
+    o
 }
 
 #[cfg(test)]
@@ -478,7 +686,8 @@ mod tests {
             services: &[ServiceSample {
                 desired: 2,
                 running: 1,
-                pending: 0, provisioning: 1
+                pending: 0,
+                provisioning: 1,
             }],
         });
         sink.events.as_mut().unwrap().w.flush().unwrap();

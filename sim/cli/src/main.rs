@@ -39,6 +39,11 @@ enum Command {
     /// Run a scenario and write events.csv, tasks.csv, metrics.csv and summary.json.
     #[command(after_help = EXAMPLES)]
     Run(RunArgs),
+    /// Run one workload under several set-ups ([[variants]]) and compare cost, utilisation and waiting.
+    #[command(
+        after_help = "Examples:\n  ecsim compare scenarios/fargate-vs-ec2.toml\n  ecsim compare scenarios/spot-mix.toml --seed 7 --threads 2\n  ecsim compare my-workload.toml --variants my-variants.toml --out /tmp/cmp"
+    )]
+    Compare(CompareArgs),
     /// Check scenario files and report every problem with its line and column.
     Validate {
         /// Scenario files.
@@ -48,6 +53,30 @@ enum Command {
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
     },
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Variants file ([[variants]] tables) [default: the scenario's own [[variants]]].
+    #[arg(long, value_name = "FILE")]
+    variants: Option<PathBuf>,
+    /// Output folder [default: out/<scenario name>-compare].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Run seed, the same for every variant [default: the scenario's].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a field in every variant (applied after the variant's own overrides).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -81,6 +110,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Compare(args) => compare(args),
         Command::Validate { scenarios, sets } => validate(&scenarios, &sets),
     };
     match result {
@@ -114,7 +144,11 @@ fn load_variant(
     let src = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read scenario {}", path.display()))?;
     let reader = relative_reader(path);
-    let opts = scenario::LoadOptions { sets, variant, read_file: Some(&reader) };
+    let opts = scenario::LoadOptions {
+        sets,
+        variant,
+        read_file: Some(&reader),
+    };
     Ok(scenario::load_with(&path.display().to_string(), &src, &opts).map_err(|e| e.to_string()))
 }
 
@@ -144,6 +178,114 @@ fn validate(paths: &[PathBuf], sets: &[String]) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn compare(args: CompareArgs) -> Result<ExitCode> {
+    use rayon::prelude::*;
+    let (vfile, vsrc) = match &args.variants {
+        Some(f) => (
+            f.clone(),
+            std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read variants file {}", f.display()))?,
+        ),
+        None => (
+            args.scenario.clone(),
+            std::fs::read_to_string(&args.scenario)
+                .with_context(|| format!("cannot read scenario {}", args.scenario.display()))?,
+        ),
+    };
+    let variants = match scenario::variants(&vfile.display().to_string(), &vsrc) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if variants.is_empty() {
+        eprintln!(
+            "error: {} declares no [[variants]]; add some (name, description, set = {{ \"path\" = value }}) or pass --variants FILE",
+            vfile.display()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    let mut loaded = Vec::new();
+    let mut failed = false;
+    for v in &variants {
+        match load_variant(&args.scenario, &args.sets, Some(v))? {
+            Ok(sc) => loaded.push(sc),
+            Err(msg) => {
+                eprintln!("variant {}:\n{msg}", v.name);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Ok(ExitCode::from(1));
+    }
+    let seed = args.seed.unwrap_or(loaded[0].seed);
+    let name = format!("{}-compare", loaded[0].name);
+    let final_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&name));
+    let staging = output::Staging::new(&final_dir)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .context("starting worker threads")?;
+    // Indexed parallel map: results come back in variant order whatever the thread count.
+    let results: Vec<(ecsim_model::record::Summary, Vec<u8>)> = pool.install(|| {
+        loaded
+            .par_iter()
+            .map(|sc| {
+                let sink = ecsim_reports::CsvSink::new(None, None, None, Some(Vec::new()));
+                let (summary, sink) = sim::run(
+                    sc,
+                    RunOptions {
+                        seed,
+                        check_invariants: false,
+                    },
+                    sink,
+                );
+                let [_, _, _, cost] = sink.into_writers().expect("writing to memory");
+                (summary, cost.unwrap_or_default())
+            })
+            .collect()
+    });
+    for (v, (summary, cost)) in variants.iter().zip(&results) {
+        let dir = staging.path().join("variants").join(&v.name);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(
+            dir.join("summary.json"),
+            ecsim_reports::summary_json(summary),
+        )?;
+        std::fs::write(dir.join("cost.csv"), cost)?;
+    }
+    let rows: Vec<ecsim_reports::VariantResult<'_>> = variants
+        .iter()
+        .zip(&results)
+        .map(|(v, r)| ecsim_reports::VariantResult {
+            name: &v.name,
+            description: &v.description,
+            summary: &r.0,
+        })
+        .collect();
+    std::fs::write(
+        staging.path().join("compare.csv"),
+        ecsim_reports::compare_csv(&rows).context("writing compare.csv")?,
+    )?;
+    let text = ecsim_reports::compare_text(&loaded[0].name, seed, &rows);
+    std::fs::write(staging.path().join("compare.txt"), &text)?;
+    staging.commit()?;
+    if !args.quiet {
+        print!("{text}");
+        println!(
+            "output: {}/ (compare.csv, compare.txt, variants/<name>/summary.json and cost.csv)",
+            final_dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {

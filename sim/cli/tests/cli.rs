@@ -289,3 +289,127 @@ fn usage_errors_exit_2_and_help_has_examples() {
         text(&o)
     );
 }
+
+/// `ecsim compare` with no other argument answers "which is cheaper, and by how much", and its
+/// files do not depend on the number of threads.
+#[test]
+fn compare_answers_which_is_cheaper() {
+    let base = tmp("compare");
+    let (one, two) = (base.join("one"), base.join("two"));
+    let o = ecsim(&[
+        "compare",
+        "scenarios/fargate-vs-ec2.toml",
+        "--out",
+        one.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("cheapest: ")
+            && t.contains("less than ec2-on-demand-binpack (the first variant)"),
+        "{t}"
+    );
+    let csv = String::from_utf8(read(&one, "compare.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 9, "{csv}");
+    assert!(csv.starts_with("variant,description,cost_total_usd,"));
+    assert!(
+        one.join("variants/fargate/summary.json").exists()
+            && one.join("variants/ec2-spot/cost.csv").exists()
+    );
+    let o = ecsim(&[
+        "compare",
+        "scenarios/fargate-vs-ec2.toml",
+        "--out",
+        two.to_str().unwrap(),
+        "--threads",
+        "2",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        read(&one, "compare.csv"),
+        read(&two, "compare.csv"),
+        "thread count changed the results"
+    );
+    assert_eq!(
+        read(&one, "variants/fargate-mix/cost.csv"),
+        read(&two, "variants/fargate-mix/cost.csv")
+    );
+    // A scenario without variants says what to do.
+    let o = ecsim(&[
+        "compare",
+        "scenarios/quickstart.toml",
+        "--out",
+        base.join("none").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("declares no [[variants]]"),
+        "{}",
+        text(&o)
+    );
+    // A broken variant is reported with its name, and nothing is written.
+    let vf = base.join("v.toml");
+    std::fs::write(
+        &vf,
+        "[[variants]]\nname = \"bad\"\nset = { \"services[0].desired_count\" = -2 }\n",
+    )
+    .unwrap();
+    let o = ecsim(&[
+        "compare",
+        "scenarios/fargate-vs-ec2.toml",
+        "--variants",
+        vf.to_str().unwrap(),
+        "--out",
+        base.join("bad").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("variant bad:") && text(&o).contains("(--set variant bad: services[0].desired_count): services[0].desired_count: got the integer -2"), "{}", text(&o));
+    assert!(!base.join("bad").exists());
+    let _ = std::fs::remove_dir_all(base);
+}
+
+/// A scenario can name its own pricing table, relative to itself, and errors in that table are
+/// reported with the table's file and line.
+#[test]
+fn pricing_file_relative_to_the_scenario() {
+    let base = tmp("pricing");
+    let table =
+        std::fs::read_to_string(repo().join("scenarios/pricing/aws-us-east-1.toml")).unwrap();
+    std::fs::write(
+        base.join("cheap.toml"),
+        table.replace("\"m5.large\" = 0.096", "\"m5.large\" = 0.048"),
+    )
+    .unwrap();
+    let sc = std::fs::read_to_string(repo().join("scenarios/quickstart.toml")).unwrap();
+    std::fs::write(
+        base.join("s.toml"),
+        format!("{sc}\n[pricing]\nfile = \"cheap.toml\"\n"),
+    )
+    .unwrap();
+    let out = base.join("out");
+    let o = ecsim(&[
+        "run",
+        base.join("s.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let summary = String::from_utf8(read(&out, "summary.json")).unwrap();
+    assert!(
+        summary.contains("\"cost_ec2_usd\": 0.576000,"),
+        "6 x m5.large x 2 h at $0.048: {summary}"
+    );
+    std::fs::write(base.join("cheap.toml"), "schema_version = 1\nname = \"x\"\nregion = \"r\"\ndate = \"d\"\n[fargate]\n[ec2]\nminimum_seconds = -5\n").unwrap();
+    let o = ecsim(&["validate", base.join("s.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("cheap.toml:7:19: ec2.minimum_seconds: got the integer -5"),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(base);
+}

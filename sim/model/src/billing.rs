@@ -67,7 +67,11 @@ const HOUR_MS: u64 = 3_600_000;
 impl Ledger {
     /// A ledger for so many providers and owners.
     pub fn new(n_providers: usize, n_owners: usize) -> Ledger {
-        Ledger { hours: Vec::new(), n_providers, n_owners }
+        Ledger {
+            hours: Vec::new(),
+            n_providers,
+            n_owners,
+        }
     }
 
     fn hour(&mut self, h: usize) -> &mut HourCosts {
@@ -93,9 +97,17 @@ impl Ledger {
 
     /// Book an EC2 charge for an instance over one piece of an hour: `used_num / den` of it is
     /// used, shared among `owners` (index, weight) in proportion to the weights.
-    pub fn book_ec2(&mut self, at_ms: u64, cost: Money, used_num: u128, den: u128, owners: &[(usize, u128)], target: Ec2Target) {
+    pub fn book_ec2(
+        &mut self,
+        at_ms: u64,
+        cost: Money,
+        used_num: u128,
+        den: u128,
+        owners: &[(usize, u128)],
+        target: Ec2Target,
+    ) {
         let h = self.hour((at_ms / HOUR_MS) as usize);
-        let used = if den == 0 { Money::ZERO } else { Money(cost.0 * used_num / den) };
+        let used = Money((cost.0 * used_num).checked_div(den).unwrap_or(0));
         h.ec2_used += used;
         h.ec2_idle += cost - used;
         if target.spot {
@@ -116,7 +128,14 @@ impl Ledger {
     }
 
     /// Book a Fargate charge.
-    pub fn book_fargate(&mut self, at_ms: u64, c: FargateCharge, spot: bool, provider: usize, owner: usize) {
+    pub fn book_fargate(
+        &mut self,
+        at_ms: u64,
+        c: FargateCharge,
+        spot: bool,
+        provider: usize,
+        owner: usize,
+    ) {
         let h = self.hour((at_ms / HOUR_MS) as usize);
         if spot {
             h.fargate_spot += c;
@@ -129,7 +148,11 @@ impl Ledger {
 
     /// Sum over all hours.
     pub fn totals(&self) -> HourCosts {
-        let mut t = HourCosts { providers: vec![Money::ZERO; self.n_providers], owners: vec![Money::ZERO; self.n_owners], ..HourCosts::default() };
+        let mut t = HourCosts {
+            providers: vec![Money::ZERO; self.n_providers],
+            owners: vec![Money::ZERO; self.n_owners],
+            ..HourCosts::default()
+        };
         for h in &self.hours {
             t.ec2_used += h.ec2_used;
             t.ec2_idle += h.ec2_idle;
@@ -155,17 +178,37 @@ mod tests {
     fn hours_split_exactly() {
         let mut pieces = Vec::new();
         Ledger::split_hours(3_000_000, 7_300_000, |h, a, b| pieces.push((h, a, b)));
-        assert_eq!(pieces, vec![(0, 3_000_000, 3_600_000), (1, 3_600_000, 7_200_000), (2, 7_200_000, 7_300_000)]);
+        assert_eq!(
+            pieces,
+            vec![
+                (0, 3_000_000, 3_600_000),
+                (1, 3_600_000, 7_200_000),
+                (2, 7_200_000, 7_300_000)
+            ]
+        );
     }
 
     #[test]
     fn used_idle_and_owner_shares_conserve_money() {
         let mut l = Ledger::new(1, 3);
         let cost = Money(1_000_000_007);
-        l.book_ec2(10, cost, 2, 3, &[(0, 1), (2, 2)], Ec2Target { provider: 0, spot: true });
+        l.book_ec2(
+            10,
+            cost,
+            2,
+            3,
+            &[(0, 1), (2, 2)],
+            Ec2Target {
+                provider: 0,
+                spot: true,
+            },
+        );
         let t = l.totals();
         assert_eq!(t.ec2_used + t.ec2_idle, cost);
         assert_eq!(t.owners.iter().copied().sum::<Money>(), t.ec2_used);
-        assert_eq!((t.ec2_spot, t.providers[0], t.owners[1]), (cost, cost, Money::ZERO));
+        assert_eq!(
+            (t.ec2_spot, t.providers[0], t.owners[1]),
+            (cost, cost, Money::ZERO)
+        );
     }
 }

@@ -97,7 +97,11 @@ impl FargateRates {
     /// The same rates less a discount in percent, rounded to the pico-dollar.
     pub fn discounted(self, pct: f64) -> FargateRates {
         let f = |r: u128| ((r as f64) * (1.0 - pct / 100.0)).round() as u128;
-        FargateRates { vcpu: f(self.vcpu), gb: f(self.gb), os_license_vcpu: f(self.os_license_vcpu) }
+        FargateRates {
+            vcpu: f(self.vcpu),
+            gb: f(self.gb),
+            os_license_vcpu: f(self.os_license_vcpu),
+        }
     }
 }
 
@@ -131,7 +135,14 @@ impl std::ops::AddAssign for FargateCharge {
 }
 
 /// What a Fargate task costs for `ms` milliseconds of billed time.
-pub fn fargate_charge(r: &FargateRates, storage_pico_h: u128, cpu_units: u32, memory_mib: u32, extra_storage_gb: u32, ms: u64) -> FargateCharge {
+pub fn fargate_charge(
+    r: &FargateRates,
+    storage_pico_h: u128,
+    cpu_units: u32,
+    memory_mib: u32,
+    extra_storage_gb: u32,
+    ms: u64,
+) -> FargateCharge {
     let ms = u128::from(ms);
     FargateCharge {
         vcpu: Money(r.vcpu * u128::from(cpu_units) * ms),
@@ -228,7 +239,11 @@ pub fn load_table(file: &str, src: &str) -> Result<PricingTable, Vec<Diagnostic>
     let root = match tree::parse(src) {
         Ok(r) => r,
         Err(e) => {
-            cx.error(&e.span.map_or(Origin::Unknown, Origin::File), "", format!("TOML syntax: {}", e.message));
+            cx.error(
+                &e.span.map_or(Origin::Unknown, Origin::File),
+                "",
+                format!("TOML syntax: {}", e.message),
+            );
             return Err(cx.diags);
         }
     };
@@ -242,24 +257,63 @@ pub fn load_table(file: &str, src: &str) -> Result<PricingTable, Vec<Diagnostic>
 fn rate_fields(cx: &mut Cx<'_>, n: &Node, path: &str, license: bool) -> Option<FargateRates> {
     let mut t = cx.table(n, path)?;
     let mut r = FargateRates::default();
-    let read = |t: &mut Tbl<'_>, cx: &mut Cx<'_>, sec: &'static str, hour: &'static str, what: &str| -> Option<u128> {
+    let read = |t: &mut Tbl<'_>,
+                cx: &mut Cx<'_>,
+                sec: &'static str,
+                hour: &'static str,
+                what: &str|
+     -> Option<u128> {
         match (t.has(sec), t.has(hour)) {
             (true, true) => {
-                cx.error(&t.origin.clone(), &t.child(hour), format!("give {sec} or {hour}, not both"));
+                cx.error(
+                    &t.origin.clone(),
+                    &t.child(hour),
+                    format!("give {sec} or {hour}, not both"),
+                );
                 None
             }
-            (true, false) => t.opt(cx, sec, |cx, n, p| cx.number(n, p, 0.0, 1.0)).map(pico_per_hour_from_second),
-            (false, true) => t.opt(cx, hour, |cx, n, p| cx.number(n, p, 0.0, 1000.0)).map(pico_per_hour),
+            (true, false) => t
+                .opt(cx, sec, |cx, n, p| cx.number(n, p, 0.0, 1.0))
+                .map(pico_per_hour_from_second),
+            (false, true) => t
+                .opt(cx, hour, |cx, n, p| cx.number(n, p, 0.0, 1000.0))
+                .map(pico_per_hour),
             (false, false) if what.is_empty() => Some(0),
             (false, false) => {
-                cx.error(&t.origin.clone(), &t.child(sec), format!("missing; expected {what}"));
+                cx.error(
+                    &t.origin.clone(),
+                    &t.child(sec),
+                    format!("missing; expected {what}"),
+                );
                 None
             }
         }
     };
-    let vcpu = read(&mut t, cx, "vcpu_per_second_usd", "vcpu_per_hour_usd", "the vCPU rate");
-    let gb = read(&mut t, cx, "gb_per_second_usd", "gb_per_hour_usd", "the memory rate per GB");
-    let license = if license { read(&mut t, cx, "os_license_vcpu_per_second_usd", "os_license_vcpu_per_hour_usd", "") } else { Some(0) };
+    let vcpu = read(
+        &mut t,
+        cx,
+        "vcpu_per_second_usd",
+        "vcpu_per_hour_usd",
+        "the vCPU rate",
+    );
+    let gb = read(
+        &mut t,
+        cx,
+        "gb_per_second_usd",
+        "gb_per_hour_usd",
+        "the memory rate per GB",
+    );
+    let license = if license {
+        read(
+            &mut t,
+            cx,
+            "os_license_vcpu_per_second_usd",
+            "os_license_vcpu_per_hour_usd",
+            "",
+        )
+    } else {
+        Some(0)
+    };
     t.finish(cx);
     r.vcpu = vcpu?;
     r.gb = gb?;
@@ -269,7 +323,11 @@ fn rate_fields(cx: &mut Cx<'_>, n: &Node, path: &str, license: bool) -> Option<F
 
 fn price_map(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<BTreeMap<String, u128>> {
     let tree::Kind::Table(entries) = &n.kind else {
-        cx.error(&n.origin, path, "expected a table of \"instance-type\" = USD per hour");
+        cx.error(
+            &n.origin,
+            path,
+            "expected a table of \"instance-type\" = USD per hour",
+        );
         return None;
     };
     let mut m = BTreeMap::new();
@@ -283,22 +341,54 @@ fn price_map(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<BTreeMap<String, u
 
 fn read_table(cx: &mut Cx<'_>, root: &Node) -> Option<PricingTable> {
     let mut t = cx.table(root, "")?;
-    t.req(cx, "schema_version", "schema_version = 1", |cx, n, p| cx.int(n, p, 1, 1));
+    t.req(cx, "schema_version", "schema_version = 1", |cx, n, p| {
+        cx.int(n, p, 1, 1)
+    });
     let name = t.req(cx, "name", "a table name", |cx, n, p| cx.string(n, p));
-    let region = t.req(cx, "region", "an AWS Region such as \"us-east-1\"", |cx, n, p| cx.string(n, p));
-    let date = t.req(cx, "date", "the date of the prices, e.g. \"2026-06\"", |cx, n, p| cx.string(n, p));
+    let region = t.req(
+        cx,
+        "region",
+        "an AWS Region such as \"us-east-1\"",
+        |cx, n, p| cx.string(n, p),
+    );
+    let date = t.req(
+        cx,
+        "date",
+        "the date of the prices, e.g. \"2026-06\"",
+        |cx, n, p| cx.string(n, p),
+    );
     let sources = t
         .opt(cx, "sources", |cx, n, p| {
             let items = cx.array(n, p)?;
-            items.iter().enumerate().map(|(i, x)| cx.string(x, &format!("{p}[{i}]"))).collect::<Option<Vec<_>>>()
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
+                .collect::<Option<Vec<_>>>()
         })
         .unwrap_or_default();
     let fargate = t.req(cx, "fargate", "a [fargate] table", |cx, n, p| {
         let mut f = cx.table(n, p)?;
-        let min_l = f.opt(cx, "minimum_seconds_linux", |cx, n, p| cx.int(n, p, 0, 86_400)).unwrap_or(60) as u64;
-        let min_w = f.opt(cx, "minimum_seconds_windows", |cx, n, p| cx.int(n, p, 0, 86_400)).unwrap_or(300) as u64;
-        let incl = f.opt(cx, "ephemeral_storage_included_gb", |cx, n, p| cx.u32(n, p, 0, 200)).unwrap_or(20);
-        let storage = f.opt(cx, "ephemeral_storage_gb_per_second_usd", |cx, n, p| cx.number(n, p, 0.0, 1.0)).map_or(0, pico_per_hour_from_second);
+        let min_l = f
+            .opt(cx, "minimum_seconds_linux", |cx, n, p| {
+                cx.int(n, p, 0, 86_400)
+            })
+            .unwrap_or(60) as u64;
+        let min_w = f
+            .opt(cx, "minimum_seconds_windows", |cx, n, p| {
+                cx.int(n, p, 0, 86_400)
+            })
+            .unwrap_or(300) as u64;
+        let incl = f
+            .opt(cx, "ephemeral_storage_included_gb", |cx, n, p| {
+                cx.u32(n, p, 0, 200)
+            })
+            .unwrap_or(20);
+        let storage = f
+            .opt(cx, "ephemeral_storage_gb_per_second_usd", |cx, n, p| {
+                cx.number(n, p, 0.0, 1.0)
+            })
+            .map_or(0, pico_per_hour_from_second);
         let lx = f.opt(cx, "linux_x86_64", |cx, n, p| rate_fields(cx, n, p, false));
         let la = f.opt(cx, "linux_arm64", |cx, n, p| rate_fields(cx, n, p, false));
         let wx = f.opt(cx, "windows_x86_64", |cx, n, p| rate_fields(cx, n, p, true));
@@ -319,18 +409,39 @@ fn read_table(cx: &mut Cx<'_>, root: &Node) -> Option<PricingTable> {
             let lx = f.opt(cx, "linux_x86_64", |cx, n, p| rate_fields(cx, n, p, false));
             let la = f.opt(cx, "linux_arm64", |cx, n, p| rate_fields(cx, n, p, false));
             f.finish(cx);
-            Some(FargateSpotPricing { linux_x86_64: lx, linux_arm64: la })
+            Some(FargateSpotPricing {
+                linux_x86_64: lx,
+                linux_arm64: la,
+            })
         })
         .unwrap_or_default();
     let ec2 = t.req(cx, "ec2", "an [ec2] table", |cx, n, p| {
         let mut e = cx.table(n, p)?;
-        let min = e.opt(cx, "minimum_seconds", |cx, n, p| cx.int(n, p, 0, 86_400)).unwrap_or(60) as u64;
-        let ebs = e.opt(cx, "ebs_gp3_gb_month_usd", |cx, n, p| cx.number(n, p, 0.0, 100.0)).map_or(0, pico_per_hour);
-        let hpm = e.opt(cx, "hours_per_month", |cx, n, p| cx.int(n, p, 1, 1000)).unwrap_or(730) as u64;
-        let od = e.opt(cx, "on_demand_per_hour_usd", |cx, n, p| price_map(cx, n, p)).unwrap_or_default();
-        let spot = e.opt(cx, "spot_per_hour_usd", |cx, n, p| price_map(cx, n, p)).unwrap_or_default();
+        let min = e
+            .opt(cx, "minimum_seconds", |cx, n, p| cx.int(n, p, 0, 86_400))
+            .unwrap_or(60) as u64;
+        let ebs = e
+            .opt(cx, "ebs_gp3_gb_month_usd", |cx, n, p| {
+                cx.number(n, p, 0.0, 100.0)
+            })
+            .map_or(0, pico_per_hour);
+        let hpm = e
+            .opt(cx, "hours_per_month", |cx, n, p| cx.int(n, p, 1, 1000))
+            .unwrap_or(730) as u64;
+        let od = e
+            .opt(cx, "on_demand_per_hour_usd", price_map)
+            .unwrap_or_default();
+        let spot = e
+            .opt(cx, "spot_per_hour_usd", price_map)
+            .unwrap_or_default();
         e.finish(cx);
-        Some(Ec2Pricing { minimum_seconds: min, ebs_gb_month: ebs, hours_per_month: hpm, on_demand: od, spot })
+        Some(Ec2Pricing {
+            minimum_seconds: min,
+            ebs_gb_month: ebs,
+            hours_per_month: hpm,
+            on_demand: od,
+            spot,
+        })
     });
     t.finish(cx);
     Some(PricingTable {
@@ -351,25 +462,53 @@ mod tests {
     #[test]
     fn builtin_table_loads_with_exact_rates() {
         let t = builtin();
-        assert_eq!(t.fargate.linux_x86_64.unwrap().vcpu, 40_478_400_000, "0.000011244 USD/s x 3600 in pico-dollars");
-        assert_eq!(t.fargate.windows_x86_64.unwrap().os_license_vcpu, 46_000_080_000);
+        assert_eq!(
+            t.fargate.linux_x86_64.unwrap().vcpu,
+            40_478_400_000,
+            "0.000011244 USD/s x 3600 in pico-dollars"
+        );
+        assert_eq!(
+            t.fargate.windows_x86_64.unwrap().os_license_vcpu,
+            46_000_080_000
+        );
         assert_eq!(t.ec2.on_demand["m5.large"], 96_000_000_000);
         assert_eq!(t.ec2.spot["m5.large"], 38_400_000_000);
-        assert_eq!((t.fargate.minimum_seconds_linux, t.fargate.minimum_seconds_windows, t.ec2.minimum_seconds), (60, 300, 60));
+        assert_eq!(
+            (
+                t.fargate.minimum_seconds_linux,
+                t.fargate.minimum_seconds_windows,
+                t.ec2.minimum_seconds
+            ),
+            (60, 300, 60)
+        );
     }
 
     #[test]
     fn money_is_exact_and_rounds_once() {
         // 1 vCPU for one hour at 0.04048 USD/h is exactly 0.04048 USD.
-        let r = FargateRates { vcpu: pico_per_hour(0.04048), gb: 0, os_license_vcpu: 0 };
+        let r = FargateRates {
+            vcpu: pico_per_hour(0.04048),
+            gb: 0,
+            os_license_vcpu: 0,
+        };
         let c = fargate_charge(&r, 0, 1024, 0, 0, 3_600_000);
         assert_eq!(c.vcpu.0, 4_048 * UNITS_PER_USD / 100_000);
         // Splitting a charge in two parts adds up exactly.
         let a = fargate_charge(&r, 0, 256, 512, 0, 1_234_567);
         let b = fargate_charge(&r, 0, 256, 512, 0, 3_600_000 - 1_234_567);
-        assert_eq!((a.total() + b.total()).0, fargate_charge(&r, 0, 256, 512, 0, 3_600_000).total().0);
-        assert_eq!(Money(UNITS_PER_USD / 200).cents(), 1, "half a cent rounds up");
-        assert_eq!(instance_charge(pico_per_hour(0.096), 3_600_000).usd(), 0.096);
+        assert_eq!(
+            (a.total() + b.total()).0,
+            fargate_charge(&r, 0, 256, 512, 0, 3_600_000).total().0
+        );
+        assert_eq!(
+            Money(UNITS_PER_USD / 200).cents(),
+            1,
+            "half a cent rounds up"
+        );
+        assert_eq!(
+            instance_charge(pico_per_hour(0.096), 3_600_000).usd(),
+            0.096
+        );
     }
 
     /// FG-PRICE: per second, rounded up, with a 1-minute minimum (5 minutes on Windows);
@@ -388,8 +527,20 @@ mod tests {
     fn bad_tables_are_reported() {
         let errs = load_table("p.toml", "schema_version = 1\nname = \"x\"\nregion = \"r\"\ndate = \"d\"\n[fargate]\nlinux_x86_64 = { vcpu_per_hour_usd = -1 }\n[ec2]\nbogus = 1\n").unwrap_err();
         let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
-        assert!(text.iter().any(|e| e.contains("p.toml:6:38: fargate.linux_x86_64.vcpu_per_hour_usd: got the integer -1")), "{text:#?}");
-        assert!(text.iter().any(|e| e.contains("gb_per_second_usd: missing")), "{text:#?}");
-        assert!(text.iter().any(|e| e.contains("ec2.bogus: unknown field")), "{text:#?}");
+        assert!(
+            text.iter().any(|e| e.contains(
+                "p.toml:6:38: fargate.linux_x86_64.vcpu_per_hour_usd: got the integer -1"
+            )),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("gb_per_second_usd: missing")),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter().any(|e| e.contains("ec2.bogus: unknown field")),
+            "{text:#?}"
+        );
     }
 }

@@ -261,6 +261,9 @@ pub struct Summary {
     pub tasks_never_placed: u64,
     /// Service tasks stopped by their service (scale-in).
     pub tasks_stopped_by_scheduler: u64,
+    /// Tasks that had to wait for capacity: queued for a container instance, or held back by
+    /// Fargate's launch-rate limit.
+    pub tasks_waited_for_capacity: u64,
     /// Times a service could not place a task it wanted (each attempt that failed).
     pub service_placement_failures: u64,
     /// Mean placement wait of placed tasks, ms.
@@ -350,11 +353,24 @@ impl Summary {
         out.push(("cost_fargate_usd".into(), usd(c.fargate)));
         out.push(("cost_fargate_spot_usd".into(), usd(c.fargate_spot)));
         out.push(("cost_fargate_vcpu_usd".into(), usd(c.fargate_charge.vcpu)));
-        out.push(("cost_fargate_memory_usd".into(), usd(c.fargate_charge.memory)));
-        out.push(("cost_fargate_storage_usd".into(), usd(c.fargate_charge.storage)));
-        out.push(("cost_fargate_os_license_usd".into(), usd(c.fargate_charge.os_license)));
+        out.push((
+            "cost_fargate_memory_usd".into(),
+            usd(c.fargate_charge.memory),
+        ));
+        out.push((
+            "cost_fargate_storage_usd".into(),
+            usd(c.fargate_charge.storage),
+        ));
+        out.push((
+            "cost_fargate_os_license_usd".into(),
+            usd(c.fargate_charge.os_license),
+        ));
         out.push(("task_hours".into(), Float(c.task_hours)));
-        let per_task_hour = if c.task_hours > 0.0 { c.total.usd() / c.task_hours } else { 0.0 };
+        let per_task_hour = if c.task_hours > 0.0 {
+            c.total.usd() / c.task_hours
+        } else {
+            0.0
+        };
         out.push(("cost_per_task_hour_usd".into(), Float(per_task_hour)));
         for (n, m) in &c.providers {
             out.push((format!("capacity_provider.{n}.cost_usd"), usd(*m)));

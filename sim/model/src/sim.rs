@@ -39,10 +39,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use ecsim_engine::{Control, Limits, Model, Scheduler, SimTime, StableHasher, StopReason, Stream, Streams};
+use ecsim_engine::{
+    Control, Limits, Model, Scheduler, SimTime, StableHasher, StopReason, Stream, Streams,
+};
 use ecsim_placement::{
-    AZ_ATTRIBUTE, Cluster, Constraint, GroupId, IndexConfig, InstanceId, InstanceSpec, InstanceStatus, PlacementFailure,
-    SpreadField, StopCandidate, Strategy, TaskRequest,
+    AZ_ATTRIBUTE, Cluster, Constraint, GroupId, IndexConfig, InstanceId, InstanceSpec,
+    InstanceStatus, PlacementFailure, SpreadField, StopCandidate, Strategy, TaskRequest,
 };
 use rand::RngExt;
 
@@ -50,8 +52,8 @@ use crate::billing::{Ec2Target, Ledger};
 use crate::pricing::{self, FargateRates, Money};
 use crate::record::*;
 use crate::scenario::{
-    ActionKind, Arrival, LaunchSpec, NetworkMode, OnNoCapacity, OsFamily, ProviderKind, PurchaseOption, Scenario,
-    SchedulingStrategy,
+    ActionKind, Arrival, LaunchSpec, NetworkMode, OnNoCapacity, OsFamily, ProviderKind,
+    PurchaseOption, Scenario, SchedulingStrategy,
 };
 
 const NONE: u64 = u64::MAX;
@@ -278,7 +280,11 @@ impl TokenBucket {
         self.tokens = (self.tokens + (now - self.last) as i64 * self.per_ms).min(self.cap);
         self.last = now;
         self.tokens -= 1_000_000;
-        if self.tokens >= 0 { 0 } else { ((-self.tokens) as u64).div_ceil(self.per_ms as u64) }
+        if self.tokens >= 0 {
+            0
+        } else {
+            ((-self.tokens) as u64).div_ceil(self.per_ms as u64)
+        }
     }
 }
 
@@ -328,6 +334,7 @@ pub struct Simulation<'s, S: Sink> {
     tasks_completed: u64,
     tasks_failed: u64,
     tasks_scaled_in: u64,
+    tasks_waited: u64,
     service_failures: u64,
     wait_sum: u128,
     wait_max: u64,
@@ -337,7 +344,14 @@ pub struct Simulation<'s, S: Sink> {
     stop_reason: &'static str,
 }
 
-fn task_request<'a>(sc: &'a Scenario, def: u32, group: GroupId, constraints: &'a [Constraint], strategy: &'a [Strategy], pool: u32) -> TaskRequest<'a> {
+fn task_request<'a>(
+    sc: &'a Scenario,
+    def: u32,
+    group: GroupId,
+    constraints: &'a [Constraint],
+    strategy: &'a [Strategy],
+    pool: u32,
+) -> TaskRequest<'a> {
     let d = &sc.task_definitions[def as usize];
     TaskRequest {
         cpu_units: d.cpu_units,
@@ -352,20 +366,35 @@ fn task_request<'a>(sc: &'a Scenario, def: u32, group: GroupId, constraints: &'a
 }
 
 fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
-    let mut cfg = IndexConfig { tie_break: sc.settings.tie_break, ..IndexConfig::default() };
+    let mut cfg = IndexConfig {
+        tie_break: sc.settings.tie_break,
+        ..IndexConfig::default()
+    };
     let chains = sc
         .services
         .iter()
         .filter(|s| s.cluster == cluster)
         .map(|s| &s.strategy)
-        .chain(sc.jobs.iter().filter(|j| j.cluster == cluster).map(|j| &j.strategy));
+        .chain(
+            sc.jobs
+                .iter()
+                .filter(|j| j.cluster == cluster)
+                .map(|j| &j.strategy),
+        );
     for chain in chains {
-        let end = chain.iter().position(|s| *s == Strategy::Random).unwrap_or(chain.len());
+        let end = chain
+            .iter()
+            .position(|s| *s == Strategy::Random)
+            .unwrap_or(chain.len());
         for s in &chain[..end] {
             match s {
                 Strategy::Binpack(ecsim_placement::BinpackField::Memory) => cfg.by_memory = true,
-                Strategy::Spread(SpreadField::Attribute(a)) if a == AZ_ATTRIBUTE => cfg.az_counts = true,
-                Strategy::Spread(SpreadField::Attribute(a)) if !cfg.spread_attributes.contains(a) => {
+                Strategy::Spread(SpreadField::Attribute(a)) if a == AZ_ATTRIBUTE => {
+                    cfg.az_counts = true
+                }
+                Strategy::Spread(SpreadField::Attribute(a))
+                    if !cfg.spread_attributes.contains(a) =>
+                {
                     cfg.spread_attributes.push(a.clone())
                 }
                 _ => {}
@@ -397,7 +426,11 @@ fn choose_item(items: &[ItemRt], counts: &[u32]) -> usize {
             Some(b) => {
                 let eb = u64::from(counts[b].saturating_sub(items[b].base)) + 1;
                 // e / w < eb / wb  <=>  e * wb < eb * w
-                if e * u64::from(items[b].weight) < eb * u64::from(it.weight) { Some(k) } else { Some(b) }
+                if e * u64::from(items[b].weight) < eb * u64::from(it.weight) {
+                    Some(k)
+                } else {
+                    Some(b)
+                }
             }
         };
     }
@@ -413,7 +446,7 @@ fn shrink_item(items: &[ItemRt], counts: &[u32]) -> usize {
             continue;
         }
         let excess = u64::from(counts[k].saturating_sub(it.base));
-        let w = u64::from(it.weight.max(0));
+        let w = u64::from(it.weight);
         let better = match best {
             None => true,
             Some((_, be, bw)) => {
@@ -439,7 +472,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let streams = Streams::new(opts.seed);
         let names: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
         let cluster_names: Vec<&str> = sc.clusters.iter().map(|c| c.name.as_str()).collect();
-        sink.begin(&RunHeader { clusters: &cluster_names, services: &names });
+        sink.begin(&RunHeader {
+            clusters: &cluster_names,
+            services: &names,
+        });
         if let Some(d) = sc.simulation.duration_ms {
             sched.schedule_at(SimTime::from_ms(d), Ev::End);
         }
@@ -457,14 +493,22 @@ impl<'s, S: Sink> Simulation<'s, S> {
         };
         let mut cluster_provider_ids: Vec<Vec<u16>> = Vec::new();
         for c in &sc.clusters {
-            cluster_provider_ids.push(c.capacity_providers.iter().map(|p| provider_index(&p.name)).collect());
+            cluster_provider_ids.push(
+                c.capacity_providers
+                    .iter()
+                    .map(|p| provider_index(&p.name))
+                    .collect(),
+            );
         }
         let mut launch = streams.stream("launch-delay");
         let mut next_instance = 0u64;
         let mut clusters = Vec::new();
         let mut deferred_instances = Vec::new();
         for (ci, c) in sc.clusters.iter().enumerate() {
-            let pc = Cluster::new(index_config(sc, ci), streams.seed_of(&format!("placement/{}", c.name)));
+            let pc = Cluster::new(
+                index_config(sc, ci),
+                streams.seed_of(&format!("placement/{}", c.name)),
+            );
             let mut rt = ClusterRt {
                 acc: ClusterAcc::default(),
                 pc,
@@ -476,12 +520,16 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 daemons: Vec::new(),
             };
             for (gi, g) in c.groups.iter().enumerate() {
-                let provider_k = c.capacity_providers.iter().position(|p| p.kind == ProviderKind::Asg { group: gi });
+                let provider_k = c
+                    .capacity_providers
+                    .iter()
+                    .position(|p| p.kind == ProviderKind::Asg { group: gi });
                 let pool = provider_k.map_or(0, |k| k as u32 + 1);
                 let provider = provider_k.map_or(0, |k| cluster_provider_ids[ci][k]);
                 for k in 0..g.count {
                     next_instance += 1;
-                    let ty = &sc.instance_types[g.instance_types[k as usize % g.instance_types.len()]];
+                    let ty =
+                        &sc.instance_types[g.instance_types[k as usize % g.instance_types.len()]];
                     let az = g.availability_zones[k as usize % g.availability_zones.len()].clone();
                     let ec2_id = format!("i-{next_instance:017x}");
                     let mut attributes = vec![
@@ -496,14 +544,23 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     let id = rt.pc.add_instance(InstanceSpec {
                         ec2_instance_id: ec2_id.clone(),
                         cpu_units: ty.cpu_units,
-                        memory_mib: ty.registered_memory_mib(sc.settings.os_memory_overhead_pct, g.reserved_memory_mib),
+                        memory_mib: ty.registered_memory_mib(
+                            sc.settings.os_memory_overhead_pct,
+                            g.reserved_memory_mib,
+                        ),
                         eni_tasks: ty.eni_tasks(),
                         attributes,
                         agent_version: sc.settings.agent_version.clone(),
                         pool,
                     });
                     let spot = g.purchase_option == PurchaseOption::Spot;
-                    let od = pr.table.ec2.on_demand.get(&ty.name).copied().unwrap_or_else(|| pricing::pico_per_hour(ty.price_per_hour_usd));
+                    let od = pr
+                        .table
+                        .ec2
+                        .on_demand
+                        .get(&ty.name)
+                        .copied()
+                        .unwrap_or_else(|| pricing::pico_per_hour(ty.price_per_hour_usd));
                     let base = if spot {
                         match pr.ec2_spot_discount_pct {
                             Some(d) => ((od as f64) * (1.0 - d / 100.0)).round() as u128,
@@ -512,7 +569,8 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     } else {
                         ((od as f64) * (1.0 - pr.ec2_discount_pct / 100.0)).round() as u128
                     };
-                    let ebs = pr.table.ec2.ebs_gb_month * u128::from(pr.ebs_gb_per_instance) / u128::from(pr.table.ec2.hours_per_month);
+                    let ebs = pr.table.ec2.ebs_gb_month * u128::from(pr.ebs_gb_per_instance)
+                        / u128::from(pr.table.ec2.hours_per_month);
                     rt.insts.push(InstRt {
                         ec2_id,
                         az,
@@ -550,8 +608,16 @@ impl<'s, S: Sink> Simulation<'s, S> {
                         .collect(),
                 ),
             };
-            let n = if let LaunchKind::Strategy(i) = &kind { i.len() } else { 0 };
-            LaunchRt { spec: kind, counts: vec![0; n], fargate_az: vec![0; n_azs] }
+            let n = if let LaunchKind::Strategy(i) = &kind {
+                i.len()
+            } else {
+                0
+            };
+            LaunchRt {
+                spec: kind,
+                counts: vec![0; n],
+                fargate_az: vec![0; n_azs],
+            }
         };
         let mut services = Vec::new();
         for (si, s) in sc.services.iter().enumerate() {
@@ -565,8 +631,21 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 }
                 SchedulingStrategy::Replica => {}
             }
-            let desired = if s.scheduling == SchedulingStrategy::Daemon { 0 } else { s.desired_count };
-            services.push(ServiceRt { desired, live: Vec::new(), running: 0, pending: 0, provisioning: 0, group, failing: None, launch });
+            let desired = if s.scheduling == SchedulingStrategy::Daemon {
+                0
+            } else {
+                s.desired_count
+            };
+            services.push(ServiceRt {
+                desired,
+                live: Vec::new(),
+                running: 0,
+                pending: 0,
+                provisioning: 0,
+                group,
+                failing: None,
+                launch,
+            });
         }
         let mut jobs = Vec::new();
         for j in &sc.jobs {
@@ -623,7 +702,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
             start_delays: streams.stream("start-delay"),
             fargate_delays: streams.stream("fargate-delays"),
             fargate_az: streams.stream("fargate-az"),
-            bucket: TokenBucket { on: fg.launch_rate_limit, tokens: i64::from(fg.launch_burst) * 1_000_000, cap: i64::from(fg.launch_burst) * 1_000_000, per_ms, last: 0 },
+            bucket: TokenBucket {
+                on: fg.launch_rate_limit,
+                tokens: i64::from(fg.launch_burst) * 1_000_000,
+                cap: i64::from(fg.launch_burst) * 1_000_000,
+                per_ms,
+                last: 0,
+            },
             fargate_rates,
             ledger,
             provider_names,
@@ -649,6 +734,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             tasks_completed: 0,
             tasks_failed: 0,
             tasks_scaled_in: 0,
+            tasks_waited: 0,
             service_failures: 0,
             wait_sum: 0,
             wait_max: 0,
@@ -660,19 +746,30 @@ impl<'s, S: Sink> Simulation<'s, S> {
         for (c, i, delay) in deferred_instances {
             sim.n_launching += 1;
             let id = sim.clusters[c as usize].insts[i as usize].ec2_id.as_str();
-            emit(&mut sim.sink, &mut sim.hash, &mut sim.state_changes, EventRecord {
-                time_ms: 0,
-                kind: EventKind::Instance,
-                task: None,
-                service: "",
-                job: "",
-                instance: id,
-                from: "",
-                to: "LAUNCHING",
-                reason: "",
-            });
+            emit(
+                &mut sim.sink,
+                &mut sim.hash,
+                &mut sim.state_changes,
+                EventRecord {
+                    time_ms: 0,
+                    kind: EventKind::Instance,
+                    task: None,
+                    service: "",
+                    job: "",
+                    instance: id,
+                    from: "",
+                    to: "LAUNCHING",
+                    reason: "",
+                },
+            );
             sim.open_work += 1;
-            sched.schedule_in(delay, Ev::InstanceRegistered { cluster: c, instance: i });
+            sched.schedule_in(
+                delay,
+                Ev::InstanceRegistered {
+                    cluster: c,
+                    instance: i,
+                },
+            );
         }
         sim.peak_instances = u64::from(sim.n_launching);
         for j in 0..sim.jobs.len() {
@@ -715,14 +812,37 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let rt = &mut self.jobs[j as usize];
         let at = match &job.arrival {
             Arrival::List(times) => times.get(rt.emitted as usize).copied(),
-            Arrival::Poisson { rate_per_s, start_ms, count, end_ms } => {
+            Arrival::Periodic {
+                start_ms,
+                every_ms,
+                batch,
+                batches,
+                spread_ms,
+            } => {
+                let (b, k) = (
+                    rt.emitted / u64::from(*batch),
+                    rt.emitted % u64::from(*batch),
+                );
+                if batches.is_some_and(|n| b >= n) {
+                    None
+                } else {
+                    Some(start_ms + b * every_ms + k * spread_ms / u64::from(*batch))
+                }
+            }
+            Arrival::Poisson {
+                rate_per_s,
+                start_ms,
+                count,
+                end_ms,
+            } => {
                 if count.is_some_and(|c| rt.emitted >= c) {
                     None
                 } else {
                     if rt.emitted == 0 {
                         rt.next_ms = *start_ms as f64;
                     }
-                    let gap: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, &mut rt.arrivals);
+                    let gap: f64 =
+                        rand_distr::Distribution::sample(&rand_distr::Exp1, &mut rt.arrivals);
                     rt.next_ms += gap * 1000.0 / rate_per_s;
                     let t = rt.next_ms.round() as u64;
                     (!end_ms.is_some_and(|e| t > e)).then_some(t)
@@ -764,7 +884,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
     }
 
     fn write_metrics(&mut self, t: u64) {
-        let pct = |a: u64, b: u64| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+        let pct = |a: u64, b: u64| {
+            if b == 0 {
+                0.0
+            } else {
+                100.0 * a as f64 / b as f64
+            }
+        };
         let (mut rc, mut rm, mut uc, mut um) = (0u64, 0u64, 0u64, 0u64);
         for (c, sample) in self.clusters.iter().zip(self.cluster_samples.iter_mut()) {
             let (a, b, x, y) = c.pc.reservation_totals();
@@ -772,10 +898,19 @@ impl<'s, S: Sink> Simulation<'s, S> {
             rm += b;
             uc += x;
             um += y;
-            *sample = ClusterSample { instances_in_use: c.pc.instances_in_use(), cpu_reserved_pct: pct(x, a), memory_reserved_pct: pct(y, b) };
+            *sample = ClusterSample {
+                instances_in_use: c.pc.instances_in_use(),
+                cpu_reserved_pct: pct(x, a),
+                memory_reserved_pct: pct(y, b),
+            };
         }
         for (s, rt) in self.samples.iter_mut().zip(&self.services) {
-            *s = ServiceSample { desired: rt.desired, running: rt.running, pending: rt.pending, provisioning: rt.provisioning };
+            *s = ServiceSample {
+                desired: rt.desired,
+                running: rt.running,
+                pending: rt.pending,
+                provisioning: rt.provisioning,
+            };
         }
         self.sink.metrics(&MetricsRow {
             time_ms: t,
@@ -799,18 +934,29 @@ impl<'s, S: Sink> Simulation<'s, S> {
             Owner::Service(s) => (self.sc.services[s as usize].name.as_str(), ""),
             Owner::Job(j, _) => ("", self.sc.jobs[j as usize].name.as_str()),
         };
-        let instance = if t.instance == NO_INSTANCE { "" } else { self.clusters[t.cluster as usize].insts[t.instance as usize].ec2_id.as_str() };
-        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
-            time_ms: now,
-            kind: EventKind::Task,
-            task: Some(u64::from(tid)),
-            service,
-            job,
-            instance,
-            from: if from == to { "" } else { from.as_str() },
-            to: to.as_str(),
-            reason,
-        });
+        let instance = if t.instance == NO_INSTANCE {
+            ""
+        } else {
+            self.clusters[t.cluster as usize].insts[t.instance as usize]
+                .ec2_id
+                .as_str()
+        };
+        emit(
+            &mut self.sink,
+            &mut self.hash,
+            &mut self.state_changes,
+            EventRecord {
+                time_ms: now,
+                kind: EventKind::Task,
+                task: Some(u64::from(tid)),
+                service,
+                job,
+                instance,
+                from: if from == to { "" } else { from.as_str() },
+                to: to.as_str(),
+                reason,
+            },
+        );
     }
 
     fn count_state(&mut self, s: TState, delta: i64) {
@@ -820,12 +966,18 @@ impl<'s, S: Sink> Simulation<'s, S> {
             TState::Running => &mut self.n_running,
             TState::Stopped => return,
         };
-        *c = c.checked_add_signed(delta).expect("task state counts never go negative");
+        *c = c
+            .checked_add_signed(delta)
+            .expect("task state counts never go negative");
     }
 
     /// Move a task to a new state (`from == to` marks a new task: it enters `to`).
     fn set_state(&mut self, tid: u32, to: TState, now: u64, reason: &str, new: bool) {
-        let from = if new { to } else { self.tasks[tid as usize].state };
+        let from = if new {
+            to
+        } else {
+            self.tasks[tid as usize].state
+        };
         if !new {
             self.count_state(from, -1);
         }
@@ -852,7 +1004,18 @@ impl<'s, S: Sink> Simulation<'s, S> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn new_task(&mut self, def: u32, owner: Owner, cluster: u32, group: GroupId, now: u64, run_ms: u64, runs: Runs, provider: u16, item: u8) -> u32 {
+    fn new_task(
+        &mut self,
+        def: u32,
+        owner: Owner,
+        cluster: u32,
+        group: GroupId,
+        now: u64,
+        run_ms: u64,
+        runs: Runs,
+        provider: u16,
+        item: u8,
+    ) -> u32 {
         let tid = u32::try_from(self.tasks.len()).expect("fewer than 4 billion tasks");
         self.tasks.push(Task {
             def,
@@ -896,13 +1059,23 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let (ctot, mtot) = (u128::from(ctot), u128::from(mtot));
         let active = inst.state == IState::Active;
         // Used fraction: the larger of the CPU and memory reservation fractions.
-        let (num, den) = if active { (((ctot - u128::from(cav)) * mtot).max((mtot - u128::from(mav)) * ctot), ctot * mtot) } else { (0, 0) };
+        let (num, den) = if active {
+            (
+                ((ctot - u128::from(cav)) * mtot).max((mtot - u128::from(mav)) * ctot),
+                ctot * mtot,
+            )
+        } else {
+            (0, 0)
+        };
         let mut owners = std::mem::take(&mut self.scratch_owners);
         owners.clear();
         for &(o, cpu, mem) in &inst.owners {
             owners.push((o as usize, u128::from(cpu) * mtot + u128::from(mem) * ctot));
         }
-        let target = Ec2Target { provider: inst.provider as usize, spot: inst.spot };
+        let target = Ec2Target {
+            provider: inst.provider as usize,
+            spot: inst.spot,
+        };
         let (rate, spot) = (inst.rate, inst.spot);
         let changes = &self.sc.pricing.spot_price_changes;
         let mut a = t0;
@@ -919,14 +1092,29 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 }
             }
             let b = b.min(now);
-            self.ledger.book_ec2(a, pricing::instance_charge(r, b - a), num, den, &owners, target);
+            self.ledger.book_ec2(
+                a,
+                pricing::instance_charge(r, b - a),
+                num,
+                den,
+                &owners,
+                target,
+            );
             a = b;
         }
         self.scratch_owners = owners;
         self.clusters[c].insts[i as usize].last_bill = now;
     }
 
-    fn instance_owner_change(&mut self, c: usize, i: u32, owner: u32, cpu: u32, mem: u32, add: bool) {
+    fn instance_owner_change(
+        &mut self,
+        c: usize,
+        i: u32,
+        owner: u32,
+        cpu: u32,
+        mem: u32,
+        add: bool,
+    ) {
         let list = &mut self.clusters[c].insts[i as usize].owners;
         match list.iter().position(|o| o.0 == owner) {
             Some(k) if add => {
@@ -967,7 +1155,14 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.wait_max = self.wait_max.max(wait);
         self.waits += 1;
         self.set_state(tid, TState::Pending, now, "", new);
-        let delay = if self.sc.settings.task_start_delay.is_zero() { 0 } else { self.sc.settings.task_start_delay.sample(&mut self.start_delays) };
+        let delay = if self.sc.settings.task_start_delay.is_zero() {
+            0
+        } else {
+            self.sc
+                .settings
+                .task_start_delay
+                .sample(&mut self.start_delays)
+        };
         if delay == 0 {
             self.task_running(tid, now, sched);
         } else {
@@ -994,36 +1189,77 @@ impl<'s, S: Sink> Simulation<'s, S> {
     /// Bill a Fargate task from PENDING to `end`, rounded up with the minimum, as stopped then.
     fn bill_fargate(&mut self, tid: u32, end: u64) {
         let t = &self.tasks[tid as usize];
-        let Runs::Fargate { spot, .. } = t.runs else { return };
+        let Runs::Fargate { spot, .. } = t.runs else {
+            return;
+        };
         if t.placed == NONE {
             return;
         }
         let d = &self.sc.task_definitions[t.def as usize];
         let windows = d.os == OsFamily::Windows;
-        let rates = self.fargate_rates[rate_slot(spot, windows, d.architecture.as_deref() == Some("arm64"))].expect("validated: rates exist");
+        let rates = self.fargate_rates
+            [rate_slot(spot, windows, d.architecture.as_deref() == Some("arm64"))]
+        .expect("validated: rates exist");
         let f = &self.sc.pricing.table.fargate;
-        let min_s = if windows { f.minimum_seconds_windows } else { f.minimum_seconds_linux };
+        let min_s = if windows {
+            f.minimum_seconds_windows
+        } else {
+            f.minimum_seconds_linux
+        };
         let extra_gb = d.ephemeral_storage_gb.saturating_sub(f.storage_included_gb);
         let (start, owner, provider) = (t.placed, self.owner_index(t.owner), t.provider as usize);
-        let (cpu, mem, storage) = (d.task_cpu.unwrap_or(d.cpu_units), d.task_memory.unwrap_or(d.memory_mib), f.storage_gb);
+        let (cpu, mem, storage) = (
+            d.task_cpu.unwrap_or(d.cpu_units),
+            d.task_memory.unwrap_or(d.memory_mib),
+            f.storage_gb,
+        );
         let billed = pricing::billed_ms(end - start, min_s);
         let ledger = &mut self.ledger;
         Ledger::split_hours(start, end, |_, a, b| {
-            ledger.book_fargate(a, pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, b - a), spot, provider, owner);
+            ledger.book_fargate(
+                a,
+                pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, b - a),
+                spot,
+                provider,
+                owner,
+            );
         });
         let top_up = billed - (end - start);
         if top_up > 0 {
-            ledger.book_fargate(end.saturating_sub(1).max(start), pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, top_up), spot, provider, owner);
+            ledger.book_fargate(
+                end.saturating_sub(1).max(start),
+                pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, top_up),
+                spot,
+                provider,
+                owner,
+            );
         }
     }
 
-    fn stop_task(&mut self, tid: u32, outcome: Outcome, reason: &str, now: u64, sched: &mut Scheduler<Ev>) {
+    fn stop_task(
+        &mut self,
+        tid: u32,
+        outcome: Outcome,
+        reason: &str,
+        now: u64,
+        sched: &mut Scheduler<Ev>,
+    ) {
         let t = &self.tasks[tid as usize];
-        let (c, def, group, inst, owner, item, runs, placed, state) = (t.cluster as usize, t.def, t.group, t.instance, t.owner, t.item, t.runs, t.placed, t.state);
-        if state == TState::Provisioning {
-            if let Some(k) = self.clusters[c].waiting.iter().position(|&w| w == tid) {
-                self.clusters[c].waiting.remove(k);
-            }
+        let (c, def, group, inst, owner, item, runs, placed, state) = (
+            t.cluster as usize,
+            t.def,
+            t.group,
+            t.instance,
+            t.owner,
+            t.item,
+            t.runs,
+            t.placed,
+            t.state,
+        );
+        if state == TState::Provisioning
+            && let Some(k) = self.clusters[c].waiting.iter().position(|&w| w == tid)
+        {
+            self.clusters[c].waiting.remove(k);
         }
         if inst != NO_INSTANCE {
             self.accrue_instance(c, inst, now);
@@ -1056,7 +1292,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
 
     fn request_retry(&mut self, c: u32, sched: &mut Scheduler<Ev>) {
         let cl = &mut self.clusters[c as usize];
-        if cl.retry_scheduled || (cl.waiting.is_empty() && cl.svc_deficit.is_empty() && cl.daemon_missing.is_empty()) {
+        if cl.retry_scheduled
+            || (cl.waiting.is_empty() && cl.svc_deficit.is_empty() && cl.daemon_missing.is_empty())
+        {
             return;
         }
         cl.retry_scheduled = true;
@@ -1067,7 +1305,17 @@ impl<'s, S: Sink> Simulation<'s, S> {
     /// Launch one task for an owner: choose the provider, then place it, send it to Fargate, or
     /// queue it. `Err` only for launch type EC2 when nothing fits (the caller decides).
     #[allow(clippy::too_many_arguments)]
-    fn launch(&mut self, owner: Owner, def: u32, group: GroupId, constraints: &[Constraint], strategy: &[Strategy], run_ms: u64, now: u64, sched: &mut Scheduler<Ev>) -> Result<u32, PlacementFailure> {
+    fn launch(
+        &mut self,
+        owner: Owner,
+        def: u32,
+        group: GroupId,
+        constraints: &[Constraint],
+        strategy: &[Strategy],
+        run_ms: u64,
+        now: u64,
+        sched: &mut Scheduler<Ev>,
+    ) -> Result<u32, PlacementFailure> {
         let cluster = match owner {
             Owner::Service(s) => self.sc.services[s as usize].cluster,
             Owner::Job(j, _) => self.sc.jobs[j as usize].cluster,
@@ -1086,16 +1334,39 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 let req = task_request(self.sc, def, group, constraints, strategy, pool);
                 match self.clusters[cluster as usize].pc.find(&req) {
                     Some(inst) => {
-                        let tid = self.new_task(def, owner, cluster, group, now, run_ms, Runs::Ec2 { pool }, provider, item);
+                        let tid = self.new_task(
+                            def,
+                            owner,
+                            cluster,
+                            group,
+                            now,
+                            run_ms,
+                            Runs::Ec2 { pool },
+                            provider,
+                            item,
+                        );
                         self.start_task(tid, inst, now, sched);
                         Ok(tid)
                     }
-                    None if pool == NO_POOL => Err(self.clusters[cluster as usize].pc.diagnose(&req)),
+                    None if pool == NO_POOL => {
+                        Err(self.clusters[cluster as usize].pc.diagnose(&req))
+                    }
                     None => {
                         // A capacity provider accepts the task; it waits in PROVISIONING.
-                        let tid = self.new_task(def, owner, cluster, group, now, run_ms, Runs::Ec2 { pool }, provider, item);
+                        let tid = self.new_task(
+                            def,
+                            owner,
+                            cluster,
+                            group,
+                            now,
+                            run_ms,
+                            Runs::Ec2 { pool },
+                            provider,
+                            item,
+                        );
                         self.set_state(tid, TState::Provisioning, now, "", true);
                         self.clusters[cluster as usize].waiting.push_back(tid);
+                        self.tasks_waited += 1;
                         Ok(tid)
                     }
                 }
@@ -1103,12 +1374,39 @@ impl<'s, S: Sink> Simulation<'s, S> {
             Target::Fargate { spot } => {
                 let counts = &self.launch_rt(owner).fargate_az;
                 let min = counts.iter().copied().min().expect("at least one AZ");
-                let ties: Vec<usize> = counts.iter().enumerate().filter(|(_, c)| **c == min).map(|(k, _)| k).collect();
-                let az = if ties.len() == 1 { ties[0] } else { ties[self.fargate_az.random_range(0..ties.len())] } as u16;
-                let tid = self.new_task(def, owner, cluster, group, now, run_ms, Runs::Fargate { spot, az }, provider, item);
+                let ties: Vec<usize> = counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c == min)
+                    .map(|(k, _)| k)
+                    .collect();
+                let az = if ties.len() == 1 {
+                    ties[0]
+                } else {
+                    ties[self.fargate_az.random_range(0..ties.len())]
+                } as u16;
+                let tid = self.new_task(
+                    def,
+                    owner,
+                    cluster,
+                    group,
+                    now,
+                    run_ms,
+                    Runs::Fargate { spot, az },
+                    provider,
+                    item,
+                );
                 self.set_state(tid, TState::Provisioning, now, "", true);
                 let wait = self.bucket.take(now);
-                let delay = wait + self.sc.fargate.provisioning_delay.sample(&mut self.fargate_delays);
+                if wait > 0 {
+                    self.tasks_waited += 1;
+                }
+                let delay = wait
+                    + self
+                        .sc
+                        .fargate
+                        .provisioning_delay
+                        .sample(&mut self.fargate_delays);
                 self.open_work += 1;
                 sched.schedule_in(delay, Ev::FargateProvisioned { task: tid });
                 Ok(tid)
@@ -1127,7 +1425,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.wait_max = self.wait_max.max(wait);
         self.waits += 1;
         self.set_state(tid, TState::Pending, now, "", false);
-        let delay = self.sc.fargate.image_pull_delay.sample(&mut self.fargate_delays);
+        let delay = self
+            .sc
+            .fargate
+            .image_pull_delay
+            .sample(&mut self.fargate_delays);
         self.open_work += 1;
         sched.schedule_in(delay, Ev::TaskRunning { task: tid });
     }
@@ -1141,18 +1443,39 @@ impl<'s, S: Sink> Simulation<'s, S> {
         } else {
             let total = *rt.cumulative.last().expect("mix");
             let u = rt.mix.random::<f64>() * total;
-            rt.cumulative.partition_point(|&c| c <= u).min(rt.entries.len() - 1)
+            rt.cumulative
+                .partition_point(|&c| c <= u)
+                .min(rt.entries.len() - 1)
         };
         let run_ms = job.run_time.sample(&mut rt.run_times);
         let (def, group) = (rt.entries[k].0, rt.entries[k].1);
         let cons = std::mem::take(&mut self.jobs[j as usize].entries[k].2);
-        let result = self.launch(Owner::Job(j, k as u32), def, group, &cons, &job.strategy, run_ms, now, sched);
+        let result = self.launch(
+            Owner::Job(j, k as u32),
+            def,
+            group,
+            &cons,
+            &job.strategy,
+            run_ms,
+            now,
+            sched,
+        );
         self.jobs[j as usize].entries[k].2 = cons;
         if let Err(why) = result {
             let c = job.cluster as u32;
             match job.on_no_capacity {
                 OnNoCapacity::Fail => {
-                    let tid = self.new_task(def, Owner::Job(j, k as u32), c, group, now, run_ms, Runs::Ec2 { pool: NO_POOL }, 0, NO_ITEM);
+                    let tid = self.new_task(
+                        def,
+                        Owner::Job(j, k as u32),
+                        c,
+                        group,
+                        now,
+                        run_ms,
+                        Runs::Ec2 { pool: NO_POOL },
+                        0,
+                        NO_ITEM,
+                    );
                     let t = &mut self.tasks[tid as usize];
                     t.outcome = Outcome::FailedToPlace(why);
                     t.stopped = now;
@@ -1160,9 +1483,20 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     self.task_event(tid, now, TState::Stopped, TState::Stopped, why.code());
                 }
                 OnNoCapacity::Wait => {
-                    let tid = self.new_task(def, Owner::Job(j, k as u32), c, group, now, run_ms, Runs::Ec2 { pool: NO_POOL }, 0, NO_ITEM);
+                    let tid = self.new_task(
+                        def,
+                        Owner::Job(j, k as u32),
+                        c,
+                        group,
+                        now,
+                        run_ms,
+                        Runs::Ec2 { pool: NO_POOL },
+                        0,
+                        NO_ITEM,
+                    );
                     self.set_state(tid, TState::Provisioning, now, "", true);
                     self.clusters[c as usize].waiting.push_back(tid);
+                    self.tasks_waited += 1;
                 }
             }
         }
@@ -1170,17 +1504,22 @@ impl<'s, S: Sink> Simulation<'s, S> {
     }
 
     fn service_event(&mut self, s: u32, now: u64, from: &str, to: &str, reason: &str) {
-        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
-            time_ms: now,
-            kind: EventKind::Service,
-            task: None,
-            service: &self.sc.services[s as usize].name,
-            job: "",
-            instance: "",
-            from,
-            to,
-            reason,
-        });
+        emit(
+            &mut self.sink,
+            &mut self.hash,
+            &mut self.state_changes,
+            EventRecord {
+                time_ms: now,
+                kind: EventKind::Service,
+                task: None,
+                service: &self.sc.services[s as usize].name,
+                job: "",
+                instance: "",
+                from,
+                to,
+                reason,
+            },
+        );
     }
 
     /// Bring a REPLICA service towards its desired count.
@@ -1189,7 +1528,16 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let c = def.cluster;
         while (self.services[s as usize].live.len() as u32) < self.services[s as usize].desired {
             let group = self.services[s as usize].group;
-            match self.launch(Owner::Service(s), def.task_definition as u32, group, &def.constraints, &def.strategy, 0, now, sched) {
+            match self.launch(
+                Owner::Service(s),
+                def.task_definition as u32,
+                group,
+                &def.constraints,
+                &def.strategy,
+                0,
+                now,
+                sched,
+            ) {
                 Ok(_) => {}
                 Err(why) => {
                     self.service_failures += 1;
@@ -1210,7 +1558,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
         while self.services[s as usize].live.len() as u32 > self.services[s as usize].desired {
             let tid = self.choose_stop(s);
             self.tasks_scaled_in += 1;
-            self.stop_task(tid, Outcome::StoppedByScheduler, "ServiceSchedulerInitiated", now, sched);
+            self.stop_task(
+                tid,
+                Outcome::StoppedByScheduler,
+                "ServiceSchedulerInitiated",
+                now,
+                sched,
+            );
         }
     }
 
@@ -1219,14 +1573,26 @@ impl<'s, S: Sink> Simulation<'s, S> {
     /// the AZ with the most tasks on Fargate (newest first).
     fn choose_stop(&self, s: u32) -> u32 {
         let svc = &self.services[s as usize];
-        if let Some(&t) = svc.live.iter().rev().find(|&&t| self.tasks[t as usize].state == TState::Provisioning) {
+        if let Some(&t) = svc
+            .live
+            .iter()
+            .rev()
+            .find(|&&t| self.tasks[t as usize].state == TState::Provisioning)
+        {
             return t;
         }
         let item = match &svc.launch.spec {
-            LaunchKind::Strategy(items) if items.len() > 1 => Some(shrink_item(items, &svc.launch.counts) as u8),
+            LaunchKind::Strategy(items) if items.len() > 1 => {
+                Some(shrink_item(items, &svc.launch.counts) as u8)
+            }
             _ => None,
         };
-        let cands: Vec<u32> = svc.live.iter().copied().filter(|&t| item.is_none_or(|k| self.tasks[t as usize].item == k)).collect();
+        let cands: Vec<u32> = svc
+            .live
+            .iter()
+            .copied()
+            .filter(|&t| item.is_none_or(|k| self.tasks[t as usize].item == k))
+            .collect();
         if let Runs::Fargate { .. } = self.tasks[cands[0] as usize].runs {
             let counts = &svc.launch.fargate_az;
             let max = *counts.iter().max().expect("azs");
@@ -1241,10 +1607,17 @@ impl<'s, S: Sink> Simulation<'s, S> {
             .iter()
             .map(|&t| {
                 let d = &self.sc.task_definitions[self.tasks[t as usize].def as usize];
-                StopCandidate { instance: InstanceId(self.tasks[t as usize].instance), cpu_units: d.cpu_units, memory_mib: d.memory_mib }
+                StopCandidate {
+                    instance: InstanceId(self.tasks[t as usize].instance),
+                    cpu_units: d.cpu_units,
+                    memory_mib: d.memory_mib,
+                }
             })
             .collect();
-        let pick = self.clusters[def.cluster].pc.choose_to_stop(svc.group, &def.strategy, &stop).expect("live tasks");
+        let pick = self.clusters[def.cluster]
+            .pc
+            .choose_to_stop(svc.group, &def.strategy, &stop)
+            .expect("live tasks");
         cands[pick]
     }
 
@@ -1256,15 +1629,40 @@ impl<'s, S: Sink> Simulation<'s, S> {
         }
     }
 
-    fn place_daemon(&mut self, c: u32, s: u32, inst: u32, now: u64, sched: &mut Scheduler<Ev>, first_time: bool) {
+    fn place_daemon(
+        &mut self,
+        c: u32,
+        s: u32,
+        inst: u32,
+        now: u64,
+        sched: &mut Scheduler<Ev>,
+        first_time: bool,
+    ) {
         let def = &self.sc.services[s as usize];
         let group = self.services[s as usize].group;
-        let req = task_request(self.sc, def.task_definition as u32, group, &def.constraints, &[], NO_POOL);
+        let req = task_request(
+            self.sc,
+            def.task_definition as u32,
+            group,
+            &def.constraints,
+            &[],
+            NO_POOL,
+        );
         let check = self.clusters[c as usize].pc.check(InstanceId(inst), &req);
         match check {
             Ok(()) => {
                 self.clusters[c as usize].daemon_missing.remove(&(s, inst));
-                let tid = self.new_task(def.task_definition as u32, Owner::Service(s), c, group, now, 0, Runs::Ec2 { pool: NO_POOL }, 0, NO_ITEM);
+                let tid = self.new_task(
+                    def.task_definition as u32,
+                    Owner::Service(s),
+                    c,
+                    group,
+                    now,
+                    0,
+                    Runs::Ec2 { pool: NO_POOL },
+                    0,
+                    NO_ITEM,
+                );
                 self.start_task(tid, InstanceId(inst), now, sched);
             }
             Err(PlacementFailure::DistinctInstance | PlacementFailure::MemberOf) => {
@@ -1281,7 +1679,12 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 }
             }
         }
-        if first_time && !matches!(check, Err(PlacementFailure::MemberOf | PlacementFailure::DistinctInstance)) {
+        if first_time
+            && !matches!(
+                check,
+                Err(PlacementFailure::MemberOf | PlacementFailure::DistinctInstance)
+            )
+        {
             // Eligible instance (placed now or waiting for room): it counts towards the daemon's desired count.
             self.services[s as usize].desired += 1;
         }
@@ -1289,26 +1692,44 @@ impl<'s, S: Sink> Simulation<'s, S> {
 
     fn retry(&mut self, c: u32, now: u64, sched: &mut Scheduler<Ev>) {
         self.clusters[c as usize].retry_scheduled = false;
-        let missing: Vec<(u32, u32)> = self.clusters[c as usize].daemon_missing.iter().copied().collect();
+        let missing: Vec<(u32, u32)> = self.clusters[c as usize]
+            .daemon_missing
+            .iter()
+            .copied()
+            .collect();
         for (s, inst) in missing {
             self.place_daemon(c, s, inst, now, sched, false);
         }
-        let deficit: Vec<u32> = self.clusters[c as usize].svc_deficit.iter().copied().collect();
+        let deficit: Vec<u32> = self.clusters[c as usize]
+            .svc_deficit
+            .iter()
+            .copied()
+            .collect();
         for s in deficit {
             self.reconcile(s, now, sched);
         }
         let n = self.clusters[c as usize].waiting.len();
         let mut failed: Vec<(Owner, u32)> = Vec::new();
         for _ in 0..n {
-            let Some(tid) = self.clusters[c as usize].waiting.pop_front() else { break };
+            let Some(tid) = self.clusters[c as usize].waiting.pop_front() else {
+                break;
+            };
             let t = &self.tasks[tid as usize];
-            let Runs::Ec2 { pool } = t.runs else { unreachable!("only EC2 tasks wait for instances") };
+            let Runs::Ec2 { pool } = t.runs else {
+                unreachable!("only EC2 tasks wait for instances")
+            };
             let sig = (t.owner, pool);
             if !failed.contains(&sig) {
                 let found = {
                     let (cons, strategy): (&[Constraint], &[Strategy]) = match t.owner {
-                        Owner::Job(j, k) => (&self.jobs[j as usize].entries[k as usize].2, &self.sc.jobs[j as usize].strategy),
-                        Owner::Service(s) => (&self.sc.services[s as usize].constraints, &self.sc.services[s as usize].strategy),
+                        Owner::Job(j, k) => (
+                            &self.jobs[j as usize].entries[k as usize].2,
+                            &self.sc.jobs[j as usize].strategy,
+                        ),
+                        Owner::Service(s) => (
+                            &self.sc.services[s as usize].constraints,
+                            &self.sc.services[s as usize].strategy,
+                        ),
                     };
                     let req = task_request(self.sc, t.def, t.group, cons, strategy, pool);
                     self.clusters[c as usize].pc.find(&req)
@@ -1332,17 +1753,22 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.n_launching -= 1;
         self.n_active += 1;
         let id = self.clusters[c as usize].insts[i as usize].ec2_id.as_str();
-        emit(&mut self.sink, &mut self.hash, &mut self.state_changes, EventRecord {
-            time_ms: now,
-            kind: EventKind::Instance,
-            task: None,
-            service: "",
-            job: "",
-            instance: id,
-            from: "LAUNCHING",
-            to: "ACTIVE",
-            reason: "",
-        });
+        emit(
+            &mut self.sink,
+            &mut self.hash,
+            &mut self.state_changes,
+            EventRecord {
+                time_ms: now,
+                kind: EventKind::Instance,
+                task: None,
+                service: "",
+                job: "",
+                instance: id,
+                from: "LAUNCHING",
+                to: "ACTIVE",
+                reason: "",
+            },
+        );
         self.place_daemons(c, i, now, sched);
         self.request_retry(c, sched);
     }
@@ -1358,7 +1784,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
             eni: u32,
             ports: Vec<u32>,
         }
-        let mut per_inst: Vec<Vec<Used>> = self.clusters.iter().map(|c| vec![Used::default(); c.insts.len()]).collect();
+        let mut per_inst: Vec<Vec<Used>> = self
+            .clusters
+            .iter()
+            .map(|c| vec![Used::default(); c.insts.len()])
+            .collect();
         let (mut prov, mut pend, mut run) = (0, 0, 0);
         let n_owners = self.services.len() + self.jobs.len();
         let mut item_counts: Vec<BTreeMap<u8, u32>> = vec![BTreeMap::new(); n_owners];
@@ -1369,8 +1799,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 TState::Running => run += 1,
                 TState::Stopped => {}
             }
-            let on_instance = matches!(t.state, TState::Pending | TState::Running) && matches!(t.runs, Runs::Ec2 { .. });
-            assert_eq!(on_instance, t.instance != NO_INSTANCE && t.stopped == NONE, "task placement and state disagree: {t:?}");
+            let on_instance = matches!(t.state, TState::Pending | TState::Running)
+                && matches!(t.runs, Runs::Ec2 { .. });
+            assert_eq!(
+                on_instance,
+                t.instance != NO_INSTANCE && t.stopped == NONE,
+                "task placement and state disagree: {t:?}"
+            );
             if on_instance {
                 let d = &self.sc.task_definitions[t.def as usize];
                 let e = &mut per_inst[t.cluster as usize][t.instance as usize];
@@ -1380,17 +1815,39 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 e.ports.extend(d.host_ports.iter().copied());
             }
             if t.state != TState::Stopped && t.item != NO_ITEM {
-                *item_counts[self.owner_index(t.owner)].entry(t.item).or_insert(0) += 1;
+                *item_counts[self.owner_index(t.owner)]
+                    .entry(t.item)
+                    .or_insert(0) += 1;
             }
         }
-        assert_eq!((prov, pend, run), (self.n_prov, self.n_pending, self.n_running), "task state counters");
+        assert_eq!(
+            (prov, pend, run),
+            (self.n_prov, self.n_pending, self.n_running),
+            "task state counters"
+        );
         for (c, cl) in self.clusters.iter().enumerate() {
-            for (i, Used { cpu, mem, eni, ports }) in per_inst[c].iter().enumerate() {
+            for (
+                i,
+                Used {
+                    cpu,
+                    mem,
+                    eni,
+                    ports,
+                },
+            ) in per_inst[c].iter().enumerate()
+            {
                 let id = InstanceId(i as u32);
                 let (tc, tm, te) = cl.pc.registered(id);
                 let (ac, am, ae) = cl.pc.available(id);
-                assert!(*cpu <= u64::from(tc) && *mem <= u64::from(tm) && *eni <= te, "instance {i} over-committed");
-                assert_eq!((u64::from(tc - ac), u64::from(tm - am), te - ae), (*cpu, *mem, *eni), "instance {i} accounting");
+                assert!(
+                    *cpu <= u64::from(tc) && *mem <= u64::from(tm) && *eni <= te,
+                    "instance {i} over-committed"
+                );
+                assert_eq!(
+                    (u64::from(tc - ac), u64::from(tm - am), te - ae),
+                    (*cpu, *mem, *eni),
+                    "instance {i} accounting"
+                );
                 let owned: u64 = cl.insts[i].owners.iter().map(|o| u64::from(o.1)).sum();
                 assert_eq!(owned, *cpu, "instance {i}: per-owner CPU disagrees");
                 let mut p = ports.clone();
@@ -1399,20 +1856,42 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 p.dedup();
                 assert_eq!(n, p.len(), "instance {i}: a host port is used twice");
                 for port in &p {
-                    assert!(cl.pc.ports(id).contains(port), "instance {i}: port {port} not reserved");
+                    assert!(
+                        cl.pc.ports(id).contains(port),
+                        "instance {i}: port {port} not reserved"
+                    );
                 }
             }
         }
         for (s, rt) in self.services.iter().enumerate() {
             let def = &self.sc.services[s];
-            let max = (u64::from(rt.desired) * u64::from(def.maximum_percent) / 100).max(u64::from(rt.desired));
-            assert!(rt.live.len() as u64 <= max, "service {} runs {} tasks, above its maximum {max}", def.name, rt.live.len());
-            assert_eq!(rt.running + rt.pending + rt.provisioning, rt.live.len() as u32, "service {} counters", def.name);
+            let max = (u64::from(rt.desired) * u64::from(def.maximum_percent) / 100)
+                .max(u64::from(rt.desired));
+            assert!(
+                rt.live.len() as u64 <= max,
+                "service {} runs {} tasks, above its maximum {max}",
+                def.name,
+                rt.live.len()
+            );
+            assert_eq!(
+                rt.running + rt.pending + rt.provisioning,
+                rt.live.len() as u32,
+                "service {} counters",
+                def.name
+            );
         }
-        let launches = self.services.iter().map(|s| &s.launch).chain(self.jobs.iter().map(|j| &j.launch));
+        let launches = self
+            .services
+            .iter()
+            .map(|s| &s.launch)
+            .chain(self.jobs.iter().map(|j| &j.launch));
         for (o, l) in launches.enumerate() {
             for (k, &c) in l.counts.iter().enumerate() {
-                assert_eq!(c, item_counts[o].get(&(k as u8)).copied().unwrap_or(0), "owner {o}: provider item {k} count");
+                assert_eq!(
+                    c,
+                    item_counts[o].get(&(k as u8)).copied().unwrap_or(0),
+                    "owner {o}: provider item {k} count"
+                );
             }
         }
     }
@@ -1426,7 +1905,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             self.write_metrics(t);
             self.next_metrics_ms += self.sc.simulation.metrics_period_ms;
         }
-        if end % self.sc.simulation.metrics_period_ms != 0 {
+        if !end.is_multiple_of(self.sc.simulation.metrics_period_ms) {
             self.write_metrics(end);
         }
         // The end bills like a stop: instances and Fargate tasks still running are billed to it.
@@ -1438,9 +1917,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 let life = end - inst.launched;
                 let top_up = pricing::billed_ms(life, min_ec2) - life;
                 if top_up > 0 {
-                    let target = Ec2Target { provider: inst.provider as usize, spot: inst.spot };
+                    let target = Ec2Target {
+                        provider: inst.provider as usize,
+                        spot: inst.spot,
+                    };
                     let cost = pricing::instance_charge(inst.rate, top_up);
-                    self.ledger.book_ec2(end.saturating_sub(1), cost, 0, 1, &[], target);
+                    self.ledger
+                        .book_ec2(end.saturating_sub(1), cost, 0, 1, &[], target);
                 }
             }
         }
@@ -1475,7 +1958,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
             let (outcome, reason) = match (t.outcome, t.state) {
                 (Outcome::Completed, _) => ("completed", "EssentialContainerExited"),
                 (Outcome::FailedToPlace(w), _) => ("failed_to_place", w.code()),
-                (Outcome::StoppedByScheduler, _) => ("stopped_by_scheduler", "ServiceSchedulerInitiated"),
+                (Outcome::StoppedByScheduler, _) => {
+                    ("stopped_by_scheduler", "ServiceSchedulerInitiated")
+                }
                 (Outcome::Open, TState::Provisioning) => {
                     never_placed += 1;
                     ("never_placed", "")
@@ -1492,7 +1977,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     (i.ec2_id.as_str(), i.az.as_str())
                 }
             };
-            let wait = if t.placed != NONE { t.placed - t.created } else if t.stopped != NONE { t.stopped - t.created } else { end - t.created };
+            let wait = if t.placed != NONE {
+                t.placed - t.created
+            } else if t.stopped != NONE {
+                t.stopped - t.created
+            } else {
+                end - t.created
+            };
             self.sink.task(&TaskRow {
                 task_id: tid as u64,
                 task_definition: &self.sc.task_definitions[t.def as usize].family,
@@ -1512,7 +2003,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
             });
         }
         let costs = self.cost_rows();
-        let pct = |a: u128, b: u128| if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 };
+        let pct = |a: u128, b: u128| {
+            if b == 0 {
+                0.0
+            } else {
+                100.0 * a as f64 / b as f64
+            }
+        };
         let summary = Summary {
             scenario: self.sc.name.clone(),
             seed: 0,
@@ -1526,8 +2023,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
             tasks_failed_to_place: self.tasks_failed,
             tasks_never_placed: never_placed,
             tasks_stopped_by_scheduler: self.tasks_scaled_in,
+            tasks_waited_for_capacity: self.tasks_waited,
             service_placement_failures: self.service_failures,
-            mean_wait_ms: if self.waits == 0 { 0.0 } else { self.wait_sum as f64 / self.waits as f64 },
+            mean_wait_ms: if self.waits == 0 {
+                0.0
+            } else {
+                self.wait_sum as f64 / self.waits as f64
+            },
             max_wait_ms: self.wait_max,
             mean_cpu_reserved_pct: pct(self.cpu_reserved_int, self.cpu_registered_int),
             mean_memory_reserved_pct: pct(self.mem_reserved_int, self.mem_registered_int),
@@ -1540,7 +2042,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 .zip(&self.sc.clusters)
                 .map(|(c, def)| ClusterSummary {
                     name: def.name.clone(),
-                    mean_instances_in_use: if end == 0 { 0.0 } else { c.acc.in_use as f64 / end as f64 },
+                    mean_instances_in_use: if end == 0 {
+                        0.0
+                    } else {
+                        c.acc.in_use as f64 / end as f64
+                    },
                     peak_instances_in_use: u64::from(c.acc.peak_in_use),
                     mean_cpu_reserved_pct: pct(c.acc.cpu_reserved, c.acc.cpu_registered),
                     mean_memory_reserved_pct: pct(c.acc.mem_reserved, c.acc.mem_registered),
@@ -1555,11 +2061,23 @@ impl<'s, S: Sink> Simulation<'s, S> {
     /// Send `cost.csv` rows to the sink and sum them into the summary's costs.
     fn cost_rows(&mut self) -> CostSummary {
         let has_ec2 = self.clusters.iter().any(|c| !c.insts.is_empty());
-        let has_fargate = self.sc.services.iter().map(|s| &s.launch).chain(self.sc.jobs.iter().map(|j| &j.launch)).any(|l| match l {
-            LaunchSpec::Fargate => true,
-            LaunchSpec::Strategy(items) => items.iter().any(|_| true) && self.provider_names.iter().any(|n| n == "FARGATE" || n == "FARGATE_SPOT"),
-            LaunchSpec::Ec2 => false,
-        });
+        let has_fargate = self
+            .sc
+            .services
+            .iter()
+            .map(|s| &s.launch)
+            .chain(self.sc.jobs.iter().map(|j| &j.launch))
+            .any(|l| match l {
+                LaunchSpec::Fargate => true,
+                LaunchSpec::Strategy(items) => {
+                    items.iter().any(|_| true)
+                        && self
+                            .provider_names
+                            .iter()
+                            .any(|n| n == "FARGATE" || n == "FARGATE_SPOT")
+                }
+                LaunchSpec::Ec2 => false,
+            });
         let owner_names: Vec<(&str, &str)> = self
             .sc
             .services
@@ -1569,7 +2087,14 @@ impl<'s, S: Sink> Simulation<'s, S> {
             .collect();
         for (h, row) in self.ledger.hours.iter().enumerate() {
             let at = h as u64 * 3_600_000;
-            let mut put = |scope: &str, name: &str, cost: Money| self.sink.cost(&CostRow { hour_start_ms: at, scope, name, cost });
+            let mut put = |scope: &str, name: &str, cost: Money| {
+                self.sink.cost(&CostRow {
+                    hour_start_ms: at,
+                    scope,
+                    name,
+                    cost,
+                })
+            };
             put("total", "all", row.total());
             if has_ec2 {
                 put("ec2", "used", row.ec2_used);
@@ -1577,7 +2102,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 put("ec2", "spot", row.ec2_spot);
             }
             if has_fargate {
-                for (scope, c) in [("fargate", &row.fargate), ("fargate_spot", &row.fargate_spot)] {
+                for (scope, c) in [
+                    ("fargate", &row.fargate),
+                    ("fargate_spot", &row.fargate_spot),
+                ] {
                     put(scope, "vcpu", c.vcpu);
                     put(scope, "memory", c.memory);
                     put(scope, "ephemeral_storage", c.storage);
@@ -1604,9 +2132,26 @@ impl<'s, S: Sink> Simulation<'s, S> {
             fargate_spot: t.fargate_spot.total(),
             fargate_charge,
             task_hours: self.task_ms as f64 / 3_600_000.0,
-            providers: self.provider_names.iter().cloned().zip(t.providers.iter().copied()).collect(),
-            services: self.sc.services.iter().map(|s| s.name.clone()).zip(t.owners[..n_services].iter().copied()).collect(),
-            jobs: self.sc.jobs.iter().map(|j| j.name.clone()).zip(t.owners[n_services..].iter().copied()).collect(),
+            providers: self
+                .provider_names
+                .iter()
+                .cloned()
+                .zip(t.providers.iter().copied())
+                .collect(),
+            services: self
+                .sc
+                .services
+                .iter()
+                .map(|s| s.name.clone())
+                .zip(t.owners[..n_services].iter().copied())
+                .collect(),
+            jobs: self
+                .sc
+                .jobs
+                .iter()
+                .map(|j| j.name.clone())
+                .zip(t.owners[n_services..].iter().copied())
+                .collect(),
         }
     }
 }
@@ -1656,7 +2201,13 @@ impl<S: Sink> Model for Simulation<'_, S> {
                 self.open_work -= 1;
                 if self.tasks[task as usize].state == TState::Running {
                     self.tasks_completed += 1;
-                    self.stop_task(task, Outcome::Completed, "EssentialContainerExited", now, sched);
+                    self.stop_task(
+                        task,
+                        Outcome::Completed,
+                        "EssentialContainerExited",
+                        now,
+                        sched,
+                    );
                 }
             }
             Ev::Retry { cluster } => {
@@ -1666,7 +2217,10 @@ impl<S: Sink> Model for Simulation<'_, S> {
             Ev::Action { action } => {
                 self.open_work -= 1;
                 match self.sc.actions[action as usize].kind {
-                    ActionKind::SetDesiredCount { service, desired_count } => {
+                    ActionKind::SetDesiredCount {
+                        service,
+                        desired_count,
+                    } => {
                         let old = self.services[service].desired;
                         self.services[service].desired = desired_count;
                         let (from, to) = (old.to_string(), desired_count.to_string());
@@ -1690,7 +2244,10 @@ impl<S: Sink> Model for Simulation<'_, S> {
 pub fn run<S: Sink>(sc: &Scenario, opts: RunOptions, sink: S) -> (Summary, S) {
     let mut sched = Scheduler::new();
     let mut sim = Simulation::new(sc, opts, sink, &mut sched);
-    let limits = Limits { max_events: sc.simulation.max_events, max_time: SimTime::from_ms(sc.simulation.max_time_ms) };
+    let limits = Limits {
+        max_events: sc.simulation.max_events,
+        max_time: SimTime::from_ms(sc.simulation.max_time_ms),
+    };
     let stats = ecsim_engine::run(&mut sim, &mut sched, limits);
     let (mut summary, sink) = sim.finish(stats);
     summary.seed = opts.seed;

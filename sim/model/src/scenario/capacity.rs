@@ -83,7 +83,10 @@ impl Default for FargateSettings {
     fn default() -> Self {
         FargateSettings {
             provisioning_delay: Dist::Fixed(5_000),
-            image_pull_delay: Dist::LogNormal { median_ms: 20_000.0, sigma: 0.5 },
+            image_pull_delay: Dist::LogNormal {
+                median_ms: 20_000.0,
+                sigma: 0.5,
+            },
             launch_rate_limit: true,
             launch_burst: 100,
             launch_refill_per_s: 20.0,
@@ -119,7 +122,11 @@ pub struct Variant {
     pub overrides: Vec<(String, Vec<tree::Step>, Node)>,
 }
 
-pub(super) fn read_strategy_items(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<(String, Origin, u32, u32)>> {
+pub(super) fn read_strategy_items(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+) -> Option<Vec<(String, Origin, u32, u32)>> {
     let items = cx.array(n, path)?;
     let mut out = Vec::new();
     let mut ok = true;
@@ -129,10 +136,19 @@ pub(super) fn read_strategy_items(cx: &mut Cx<'_>, n: &Node, path: &str) -> Opti
             ok = false;
             continue;
         };
-        let name = t.req(cx, "capacity_provider", "a capacity provider name", |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())));
+        let name = t.req(
+            cx,
+            "capacity_provider",
+            "a capacity provider name",
+            |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
+        );
         // ECS-API CapacityProviderStrategyItem: base 0..100,000 (default 0), weight 0..1,000 (default 0 via the API).
-        let base = t.opt(cx, "base", |cx, n, p| cx.u32(n, p, 0, 100_000)).unwrap_or(0);
-        let weight = t.opt(cx, "weight", |cx, n, p| cx.u32(n, p, 0, 1000)).unwrap_or(0);
+        let base = t
+            .opt(cx, "base", |cx, n, p| cx.u32(n, p, 0, 100_000))
+            .unwrap_or(0);
+        let weight = t
+            .opt(cx, "weight", |cx, n, p| cx.u32(n, p, 0, 1000))
+            .unwrap_or(0);
         t.finish(cx);
         match name {
             Some((s, o)) => out.push((s, o, base, weight)),
@@ -143,11 +159,22 @@ pub(super) fn read_strategy_items(cx: &mut Cx<'_>, n: &Node, path: &str) -> Opti
 }
 
 /// Resolve and check a strategy against a cluster's providers (ECS-DG cluster-capacity-providers.html).
-pub(super) fn resolve_strategy(cx: &mut Cx<'_>, origin: &Origin, path: &str, items: &[(String, Origin, u32, u32)], providers: &[ProviderDef], cluster: &str) -> Option<Vec<CpItem>> {
+pub(super) fn resolve_strategy(
+    cx: &mut Cx<'_>,
+    origin: &Origin,
+    path: &str,
+    items: &[(String, Origin, u32, u32)],
+    providers: &[ProviderDef],
+    cluster: &str,
+) -> Option<Vec<CpItem>> {
     let mut ok = true;
     let mut out = Vec::new();
     if items.is_empty() {
-        cx.error(origin, path, "an empty capacity provider strategy; give at least one provider");
+        cx.error(
+            origin,
+            path,
+            "an empty capacity provider strategy; give at least one provider",
+        );
         return None;
     }
     if items.len() > 6 {
@@ -158,10 +185,18 @@ pub(super) fn resolve_strategy(cx: &mut Cx<'_>, origin: &Origin, path: &str, ite
         match providers.iter().position(|p| &p.name == name) {
             Some(i) => {
                 if out.iter().any(|c: &CpItem| c.provider == i) {
-                    cx.error(o, &format!("{path}[{k}].capacity_provider"), format!("\"{name}\" is listed twice"));
+                    cx.error(
+                        o,
+                        &format!("{path}[{k}].capacity_provider"),
+                        format!("\"{name}\" is listed twice"),
+                    );
                     ok = false;
                 }
-                out.push(CpItem { provider: i, base: *base, weight: *weight });
+                out.push(CpItem {
+                    provider: i,
+                    base: *base,
+                    weight: *weight,
+                });
             }
             None => {
                 let known: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
@@ -184,9 +219,19 @@ pub(super) fn resolve_strategy(cx: &mut Cx<'_>, origin: &Origin, path: &str, ite
         cx.error(origin, path, "every weight is 0, which ECS rejects; give at least one provider a weight above 0 (weights default to 0, as in the API)");
         ok = false;
     }
-    let fargate = out.iter().filter(|c| providers[c.provider].kind != ProviderKind::Fargate && providers[c.provider].kind != ProviderKind::FargateSpot).count();
+    let fargate = out
+        .iter()
+        .filter(|c| {
+            providers[c.provider].kind != ProviderKind::Fargate
+                && providers[c.provider].kind != ProviderKind::FargateSpot
+        })
+        .count();
     if fargate != 0 && fargate != out.len() {
-        cx.error(origin, path, "a strategy mixes Fargate and Auto Scaling group providers, which ECS does not allow");
+        cx.error(
+            origin,
+            path,
+            "a strategy mixes Fargate and Auto Scaling group providers, which ECS does not allow",
+        );
         ok = false;
     }
     ok.then_some(out)
@@ -194,12 +239,17 @@ pub(super) fn resolve_strategy(cx: &mut Cx<'_>, origin: &Origin, path: &str, ite
 
 pub(super) fn read_fargate(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<FargateSettings> {
     let mut s = FargateSettings::default();
-    let Some(node) = root.get("fargate") else { return Some(s) };
+    let Some(node) = root.get("fargate") else {
+        return Some(s);
+    };
     let mut t = cx.table(node, "fargate")?;
     let mut ok = true;
-    for (key, slot) in [("provisioning_delay", &mut s.provisioning_delay), ("image_pull_delay", &mut s.image_pull_delay)] {
+    for (key, slot) in [
+        ("provisioning_delay", &mut s.provisioning_delay),
+        ("image_pull_delay", &mut s.image_pull_delay),
+    ] {
         if t.has(key) {
-            match t.opt(cx, key, |cx, n, p| read_dist(cx, n, p)) {
+            match t.opt(cx, key, read_dist) {
                 Some(d) => *slot = d,
                 None => ok = false,
             }
@@ -211,14 +261,20 @@ pub(super) fn read_fargate(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Fargat
     if let Some(b) = t.opt(cx, "launch_burst", |cx, n, p| cx.u32(n, p, 1, 1_000_000)) {
         s.launch_burst = b;
     }
-    if let Some(r) = t.opt(cx, "launch_refill_per_s", |cx, n, p| cx.number(n, p, 0.001, 1e6)) {
+    if let Some(r) = t.opt(cx, "launch_refill_per_s", |cx, n, p| {
+        cx.number(n, p, 0.001, 1e6)
+    }) {
         s.launch_refill_per_s = r;
     }
     t.finish(cx);
     ok.then_some(s)
 }
 
-pub(super) fn read_pricing(cx: &mut Cx<'_>, root: &mut Tbl<'_>, read_file: Option<&dyn Fn(&str) -> Result<String, String>>) -> Option<PricingSettings> {
+pub(super) fn read_pricing(
+    cx: &mut Cx<'_>,
+    root: &mut Tbl<'_>,
+    read_file: Option<FileReader<'_>>,
+) -> Option<PricingSettings> {
     let mut s = PricingSettings {
         table: pricing::builtin(),
         ec2_discount_pct: 0.0,
@@ -227,7 +283,9 @@ pub(super) fn read_pricing(cx: &mut Cx<'_>, root: &mut Tbl<'_>, read_file: Optio
         spot_price_changes: Vec::new(),
         ebs_gb_per_instance: 0,
     };
-    let Some(node) = root.get("pricing") else { return Some(s) };
+    let Some(node) = root.get("pricing") else {
+        return Some(s);
+    };
     let mut t = cx.table(node, "pricing")?;
     let mut ok = true;
     if t.has("table") && t.has("file") {
@@ -268,14 +326,24 @@ pub(super) fn read_pricing(cx: &mut Cx<'_>, root: &mut Tbl<'_>, read_file: Optio
     if let Some(sp) = t.get("savings_plan") {
         match cx.table(sp, "pricing.savings_plan") {
             Some(mut st) => {
-                s.ec2_discount_pct = st.opt(cx, "ec2_discount_pct", |cx, n, p| cx.number(n, p, 0.0, 100.0)).unwrap_or(0.0);
-                s.fargate_discount_pct = st.opt(cx, "fargate_discount_pct", |cx, n, p| cx.number(n, p, 0.0, 100.0)).unwrap_or(0.0);
+                s.ec2_discount_pct = st
+                    .opt(cx, "ec2_discount_pct", |cx, n, p| {
+                        cx.number(n, p, 0.0, 100.0)
+                    })
+                    .unwrap_or(0.0);
+                s.fargate_discount_pct = st
+                    .opt(cx, "fargate_discount_pct", |cx, n, p| {
+                        cx.number(n, p, 0.0, 100.0)
+                    })
+                    .unwrap_or(0.0);
                 st.finish(cx);
             }
             None => ok = false,
         }
     }
-    s.ec2_spot_discount_pct = t.opt(cx, "ec2_spot_discount_pct", |cx, n, p| cx.number(n, p, 0.0, 100.0));
+    s.ec2_spot_discount_pct = t.opt(cx, "ec2_spot_discount_pct", |cx, n, p| {
+        cx.number(n, p, 0.0, 100.0)
+    });
     if let Some(items) = t.opt(cx, "spot_price_changes", |cx, n, p| cx.array(n, p)) {
         for (i, it) in items.iter().enumerate() {
             let p = format!("pricing.spot_price_changes[{i}]");
@@ -284,7 +352,12 @@ pub(super) fn read_pricing(cx: &mut Cx<'_>, root: &mut Tbl<'_>, read_file: Optio
                 continue;
             };
             let at = ct.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
-            let f = ct.req(cx, "factor", "a multiplier of the Spot prices, e.g. 1.3", |cx, n, p| cx.number(n, p, 0.0, 100.0));
+            let f = ct.req(
+                cx,
+                "factor",
+                "a multiplier of the Spot prices, e.g. 1.3",
+                |cx, n, p| cx.number(n, p, 0.0, 100.0),
+            );
             ct.finish(cx);
             match (at, f) {
                 (Some(a), Some(f)) => s.spot_price_changes.push((a, f)),
@@ -293,7 +366,11 @@ pub(super) fn read_pricing(cx: &mut Cx<'_>, root: &mut Tbl<'_>, read_file: Optio
         }
         s.spot_price_changes.sort_by_key(|c| c.0);
     }
-    s.ebs_gb_per_instance = t.opt(cx, "ebs_gb_per_instance", |cx, n, p| cx.u32(n, p, 0, 64_000)).unwrap_or(0);
+    s.ebs_gb_per_instance = t
+        .opt(cx, "ebs_gb_per_instance", |cx, n, p| {
+            cx.u32(n, p, 0, 64_000)
+        })
+        .unwrap_or(0);
     t.finish(cx);
     ok.then_some(s)
 }
@@ -301,7 +378,12 @@ pub(super) fn read_pricing(cx: &mut Cx<'_>, root: &mut Tbl<'_>, read_file: Optio
 /// Valid Fargate memory sizes (MiB) for a CPU size (ECS-DG AWS_Fargate.html, task-cpu-memory-error.html;
 /// FG-PRICE for 32 vCPU). Windows takes only 1, 2 and 4 vCPU.
 pub fn fargate_memory_options(cpu: u32, windows: bool) -> Option<Vec<u32>> {
-    let gb = |a: u32, b: u32, step: u32| (a..=b).step_by(step as usize).map(|g| g * 1024).collect::<Vec<u32>>();
+    let gb = |a: u32, b: u32, step: u32| {
+        (a..=b)
+            .step_by(step as usize)
+            .map(|g| g * 1024)
+            .collect::<Vec<u32>>()
+    };
     if windows && !matches!(cpu, 1024 | 2048 | 4096) {
         return None;
     }
@@ -322,23 +404,39 @@ pub fn fargate_memory_options(cpu: u32, windows: bool) -> Option<Vec<u32>> {
 pub(super) fn check_fargate_definition(d: &TaskDefinition) -> Result<(), String> {
     let windows = d.os == OsFamily::Windows;
     if d.network_mode != NetworkMode::Awsvpc {
-        return Err(format!("task definition \"{}\" runs on Fargate, which requires network_mode = \"awsvpc\"", d.family));
+        return Err(format!(
+            "task definition \"{}\" runs on Fargate, which requires network_mode = \"awsvpc\"",
+            d.family
+        ));
     }
     let (Some(cpu), Some(mem)) = (d.task_cpu, d.task_memory) else {
-        return Err(format!("task definition \"{}\" runs on Fargate, which requires task-level cpu and memory", d.family));
+        return Err(format!(
+            "task definition \"{}\" runs on Fargate, which requires task-level cpu and memory",
+            d.family
+        ));
     };
-    let cpus: &[u32] = if windows { &[1024, 2048, 4096] } else { &[256, 512, 1024, 2048, 4096, 8192, 16384, 32768] };
+    let cpus: &[u32] = if windows {
+        &[1024, 2048, 4096]
+    } else {
+        &[256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
+    };
     match fargate_memory_options(cpu, windows) {
         None => Err(format!(
             "task definition \"{}\": cpu = {cpu} is not a Fargate size{}; allowed: {} (ECS-DG AWS_Fargate.html)",
             d.family,
             if windows { " on Windows" } else { "" },
-            cpus.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+            cpus.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         Some(opts) if !opts.contains(&mem) => Err(format!(
             "task definition \"{}\": memory = {mem} is not valid with cpu = {cpu} on Fargate; with cpu = {cpu} the memory may be {} MiB (ECS-DG AWS_Fargate.html)",
             d.family,
-            opts.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+            opts.iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
         Some(_) => Ok(()),
     }
@@ -350,12 +448,22 @@ pub fn variants(file: &str, src: &str) -> Result<Vec<Variant>, LoadError> {
     let root = match tree::parse(src) {
         Ok(r) => r,
         Err(e) => {
-            cx.error(&e.span.map_or(Origin::Unknown, Origin::File), "", format!("TOML syntax: {}", e.message));
-            return Err(LoadError { diagnostics: cx.diags });
+            cx.error(
+                &e.span.map_or(Origin::Unknown, Origin::File),
+                "",
+                format!("TOML syntax: {}", e.message),
+            );
+            return Err(LoadError {
+                diagnostics: cx.diags,
+            });
         }
     };
-    let Kind::Table(entries) = &root.kind else { return Ok(Vec::new()) };
-    let Some((_, _, node)) = entries.iter().find(|(k, _, _)| k == "variants") else { return Ok(Vec::new()) };
+    let Kind::Table(entries) = &root.kind else {
+        return Ok(Vec::new());
+    };
+    let Some((_, _, node)) = entries.iter().find(|(k, _, _)| k == "variants") else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     if let Some(items) = cx.array(node, "variants") {
         for (i, it) in items.iter().enumerate() {
@@ -367,17 +475,29 @@ pub fn variants(file: &str, src: &str) -> Result<Vec<Variant>, LoadError> {
     let mut names: Vec<&str> = Vec::new();
     for v in &out {
         if names.contains(&v.name.as_str()) {
-            cx.error(&node.origin, "variants", format!("two variants are named \"{}\"", v.name));
+            cx.error(
+                &node.origin,
+                "variants",
+                format!("two variants are named \"{}\"", v.name),
+            );
         }
         names.push(&v.name);
     }
-    if cx.diags.is_empty() { Ok(out) } else { Err(LoadError { diagnostics: cx.diags }) }
+    if cx.diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(LoadError {
+            diagnostics: cx.diags,
+        })
+    }
 }
 
 fn read_variant(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Variant> {
     let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a variant name", |cx, n, p| cx.string(n, p));
-    let description = t.opt(cx, "description", |cx, n, p| cx.string(n, p)).unwrap_or_default();
+    let description = t
+        .opt(cx, "description", |cx, n, p| cx.string(n, p))
+        .unwrap_or_default();
     let overrides = t
         .opt(cx, "set", |cx, n, p| {
             let Kind::Table(entries) = &n.kind else {
@@ -395,7 +515,11 @@ fn read_variant(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Variant> {
         })
         .unwrap_or_default();
     t.finish(cx);
-    Some(Variant { name: name?, description, overrides })
+    Some(Variant {
+        name: name?,
+        description,
+        overrides,
+    })
 }
 
 /// Static host port helper re-exported for tests.

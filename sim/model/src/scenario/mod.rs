@@ -8,7 +8,10 @@ pub mod capacity;
 pub mod read;
 pub mod tree;
 
-pub use capacity::{CpItem, FargateSettings, LaunchSpec, PricingSettings, ProviderDef, ProviderKind, PurchaseOption, Variant, variants};
+pub use capacity::{
+    CpItem, FargateSettings, LaunchSpec, PricingSettings, ProviderDef, ProviderKind,
+    PurchaseOption, Variant, variants,
+};
 
 use ecsim_placement::{
     BinpackField, Constraint, Expr, HostPort, MAX_CONSTRAINTS, MAX_STRATEGIES, SpreadField,
@@ -211,6 +214,20 @@ pub struct ServiceDef {
 pub enum Arrival {
     /// At the listed times.
     List(Vec<u64>),
+    /// `batch` tasks every `every_ms`, `batches` times, from `start_ms`; the tasks of a batch
+    /// are spread evenly over `spread_ms` (0: all at once).
+    Periodic {
+        /// First batch.
+        start_ms: u64,
+        /// Time between batches.
+        every_ms: u64,
+        /// Tasks per batch.
+        batch: u32,
+        /// Number of batches (`None`: until the run ends).
+        batches: Option<u64>,
+        /// Window the tasks of a batch are spread over.
+        spread_ms: u64,
+    },
     /// A Poisson process.
     Poisson {
         /// Tasks per second.
@@ -310,8 +327,19 @@ impl std::error::Error for LoadError {}
 /// Load a scenario from its text. `file` names it in messages; `sets` are `path=value`
 /// overrides applied before validation.
 pub fn load(file: &str, src: &str, sets: &[String]) -> Result<Scenario, LoadError> {
-    load_with(file, src, &LoadOptions { sets, ..LoadOptions::default() })
+    load_with(
+        file,
+        src,
+        &LoadOptions {
+            sets,
+            ..LoadOptions::default()
+        },
+    )
 }
+
+/// Reads a file a scenario names (`pricing.file`), given its name as written; the CLI resolves
+/// it relative to the scenario. The model itself does no I/O.
+pub type FileReader<'a> = &'a dyn Fn(&str) -> Result<String, String>;
 
 /// How to load a scenario beyond its text.
 #[derive(Default, Clone, Copy)]
@@ -321,7 +349,7 @@ pub struct LoadOptions<'a> {
     /// A variant whose overrides apply first.
     pub variant: Option<&'a Variant>,
     /// Reads a file named in the scenario (`pricing.file`), relative to the scenario.
-    pub read_file: Option<&'a dyn Fn(&str) -> Result<String, String>>,
+    pub read_file: Option<FileReader<'a>>,
 }
 
 /// Load a scenario with a variant, overrides and access to the files it names.
@@ -341,7 +369,9 @@ pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenar
         Err(e) => {
             let origin = e.span.map_or(Origin::Unknown, Origin::File);
             cx.error(&origin, "", format!("TOML syntax: {}", e.message));
-            return Err(LoadError { diagnostics: cx.diags });
+            return Err(LoadError {
+                diagnostics: cx.diags,
+            });
         }
     };
     if let Some(v) = opts.variant {
@@ -356,10 +386,16 @@ pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenar
     for (k, set) in opts.sets.iter().enumerate() {
         let i = first_set + k;
         let Some((path, value)) = set.split_once('=') else {
-            cx.error(&Origin::Set(i), "", "expected PATH=VALUE, e.g. clusters[0].count=200");
+            cx.error(
+                &Origin::Set(i),
+                "",
+                "expected PATH=VALUE, e.g. clusters[0].count=200",
+            );
             continue;
         };
-        let applied = tree::parse_path(path.trim()).and_then(|steps| tree::apply_set(&mut root, &steps, tree::parse_set_value(value.trim(), i)));
+        let applied = tree::parse_path(path.trim()).and_then(|steps| {
+            tree::apply_set(&mut root, &steps, tree::parse_set_value(value.trim(), i))
+        });
         if let Err(e) = applied {
             cx.error(&Origin::Set(i), path.trim(), e);
         }
@@ -383,7 +419,11 @@ fn default_service_strategy() -> Vec<Strategy> {
     ]
 }
 
-fn read_scenario(cx: &mut Cx<'_>, root: &Node, read_file: Option<&dyn Fn(&str) -> Result<String, String>>) -> Option<Scenario> {
+fn read_scenario(
+    cx: &mut Cx<'_>,
+    root: &Node,
+    read_file: Option<FileReader<'_>>,
+) -> Option<Scenario> {
     let mut t = cx.table(root, "")?;
     let (has_services, has_jobs) = (t.has("services"), t.has("jobs"));
     let version = t.req(
@@ -806,7 +846,11 @@ fn resolve_type(cx: &mut Cx<'_>, n: &Node, p: &str, types: &[InstanceType]) -> O
     match types.iter().position(|x| x.name == s) {
         Some(i) => Some(i),
         None => {
-            let mut near: Vec<&str> = types.iter().map(|x| x.name.as_str()).filter(|x| x.split('.').next() == s.split('.').next()).collect();
+            let mut near: Vec<&str> = types
+                .iter()
+                .map(|x| x.name.as_str())
+                .filter(|x| x.split('.').next() == s.split('.').next())
+                .collect();
             if near.is_empty() {
                 near = types.iter().map(|x| x.name.as_str()).take(8).collect();
             }
@@ -816,12 +860,21 @@ fn resolve_type(cx: &mut Cx<'_>, n: &Node, p: &str, types: &[InstanceType]) -> O
     }
 }
 
-fn read_group(cx: &mut Cx<'_>, t: &mut Tbl<'_>, name: Option<String>, types: &[InstanceType]) -> Option<InstanceGroup> {
+fn read_group(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    name: Option<String>,
+    types: &[InstanceType],
+) -> Option<InstanceGroup> {
     let tys = match (t.has("instance_type"), t.has("instance_types")) {
         (true, true) => {
             let _ = (t.get("instance_type"), t.get("instance_types"));
             let origin = t.origin.clone();
-            cx.error(&origin, &t.child("instance_types"), "give instance_type or instance_types, not both");
+            cx.error(
+                &origin,
+                &t.child("instance_types"),
+                "give instance_type or instance_types, not both",
+            );
             None
         }
         (false, true) => t.opt(cx, "instance_types", |cx, n, p| {
@@ -830,13 +883,26 @@ fn read_group(cx: &mut Cx<'_>, t: &mut Tbl<'_>, name: Option<String>, types: &[I
                 cx.error(&n.origin, p, "expected at least one instance type");
                 return None;
             }
-            items.iter().enumerate().map(|(i, x)| resolve_type(cx, x, &format!("{p}[{i}]"), types)).collect::<Vec<_>>().into_iter().collect::<Option<Vec<usize>>>()
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| resolve_type(cx, x, &format!("{p}[{i}]"), types))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Option<Vec<usize>>>()
         }),
         _ => t
-            .req(cx, "instance_type", "an instance type from the catalog or [[instance_types]]", |cx, n, p| resolve_type(cx, n, p, types))
+            .req(
+                cx,
+                "instance_type",
+                "an instance type from the catalog or [[instance_types]]",
+                |cx, n, p| resolve_type(cx, n, p, types),
+            )
             .map(|i| vec![i]),
     };
-    let count = t.req(cx, "count", "a number of instances", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
+    let count = t.req(cx, "count", "a number of instances", |cx, n, p| {
+        cx.u32(n, p, 0, 1_000_000)
+    });
     let azs = t
         .opt(cx, "availability_zones", |cx, n, p| {
             let v = read_string_list(cx, n, p)?;
@@ -848,8 +914,16 @@ fn read_group(cx: &mut Cx<'_>, t: &mut Tbl<'_>, name: Option<String>, types: &[I
         })
         .unwrap_or_else(|| vec!["us-east-1a".into()]);
     let attributes = t.opt(cx, "attributes", read_attributes).unwrap_or_default();
-    let reserved = t.opt(cx, "reserved_memory_mib", |cx, n, p| cx.u32(n, p, 0, 1 << 20)).unwrap_or(0);
-    let launch_delay = if t.has("launch_delay") { t.opt(cx, "launch_delay", read_dist)? } else { Dist::Fixed(0) };
+    let reserved = t
+        .opt(cx, "reserved_memory_mib", |cx, n, p| {
+            cx.u32(n, p, 0, 1 << 20)
+        })
+        .unwrap_or(0);
+    let launch_delay = if t.has("launch_delay") {
+        t.opt(cx, "launch_delay", read_dist)?
+    } else {
+        Dist::Fixed(0)
+    };
     let capacity_provider = t.opt(cx, "capacity_provider", |cx, n, p| {
         let s = cx.string(n, p)?;
         if s == "FARGATE" || s == "FARGATE_SPOT" {
@@ -859,8 +933,12 @@ fn read_group(cx: &mut Cx<'_>, t: &mut Tbl<'_>, name: Option<String>, types: &[I
         Some(s)
     });
     let purchase = t
-        .opt(cx, "purchase_option", |cx, n, p| cx.one_of(n, p, &["on_demand", "spot"]))
-        .map_or(PurchaseOption::OnDemand, |i| [PurchaseOption::OnDemand, PurchaseOption::Spot][i]);
+        .opt(cx, "purchase_option", |cx, n, p| {
+            cx.one_of(n, p, &["on_demand", "spot"])
+        })
+        .map_or(PurchaseOption::OnDemand, |i| {
+            [PurchaseOption::OnDemand, PurchaseOption::Spot][i]
+        });
     let min_size = t.opt(cx, "min_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let max_size = t.opt(cx, "max_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let group_name = match name {
@@ -868,10 +946,17 @@ fn read_group(cx: &mut Cx<'_>, t: &mut Tbl<'_>, name: Option<String>, types: &[I
         None => t.req(cx, "name", "a group name", |cx, n, p| cx.string(n, p))?,
     };
     let count = count?;
-    let (min_size, max_size) = (min_size.unwrap_or(0), max_size.unwrap_or(count.max(min_size.unwrap_or(0))));
+    let (min_size, max_size) = (
+        min_size.unwrap_or(0),
+        max_size.unwrap_or(count.max(min_size.unwrap_or(0))),
+    );
     if min_size > count || count > max_size {
         let origin = t.origin.clone();
-        cx.error(&origin, &t.child("count"), format!("count {count} must lie between min_size {min_size} and max_size {max_size}"));
+        cx.error(
+            &origin,
+            &t.child("count"),
+            format!("count {count} must lie between min_size {min_size} and max_size {max_size}"),
+        );
         return None;
     }
     Some(InstanceGroup {
@@ -889,7 +974,12 @@ fn read_group(cx: &mut Cx<'_>, t: &mut Tbl<'_>, name: Option<String>, types: &[I
     })
 }
 
-fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -> Option<ClusterDef> {
+fn read_cluster(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    types: &[InstanceType],
+) -> Option<ClusterDef> {
     let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a cluster name", |cx, n, p| cx.string(n, p));
     let mut groups = Vec::new();
@@ -924,7 +1014,10 @@ fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -
                 cx.error(&origin, path, format!("capacity provider \"{cp}\" names two groups; an Auto Scaling group provider has one group"));
                 ok = false;
             }
-            providers.push(ProviderDef { name: cp.clone(), kind: ProviderKind::Asg { group: gi } });
+            providers.push(ProviderDef {
+                name: cp.clone(),
+                kind: ProviderKind::Asg { group: gi },
+            });
         }
     }
     if let Some(list) = t.opt(cx, "capacity_providers", |cx, n, p| {
@@ -939,8 +1032,14 @@ fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -
     }) {
         for (k, (name, origin)) in list.iter().enumerate() {
             match name.as_str() {
-                "FARGATE" => providers.push(ProviderDef { name: name.clone(), kind: ProviderKind::Fargate }),
-                "FARGATE_SPOT" => providers.push(ProviderDef { name: name.clone(), kind: ProviderKind::FargateSpot }),
+                "FARGATE" => providers.push(ProviderDef {
+                    name: name.clone(),
+                    kind: ProviderKind::Fargate,
+                }),
+                "FARGATE_SPOT" => providers.push(ProviderDef {
+                    name: name.clone(),
+                    kind: ProviderKind::FargateSpot,
+                }),
                 other if providers.iter().any(|p| p.name == other) => {}
                 other => {
                     cx.error(origin, &format!("{path}.capacity_providers[{k}]"), format!("no capacity provider \"{other}\"; list FARGATE, FARGATE_SPOT, or a provider named by an instance group's capacity_provider"));
@@ -954,7 +1053,9 @@ fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -
             let dp = t.child("default_capacity_provider_strategy");
             let items = capacity::read_strategy_items(cx, node, &dp);
             let cname = name.clone().unwrap_or_default();
-            let resolved = items.and_then(|items| capacity::resolve_strategy(cx, &node.origin, &dp, &items, &providers, &cname));
+            let resolved = items.and_then(|items| {
+                capacity::resolve_strategy(cx, &node.origin, &dp, &items, &providers, &cname)
+            });
             if resolved.is_none() {
                 ok = false;
             }
@@ -969,7 +1070,12 @@ fn read_cluster(cx: &mut Cx<'_>, n: &Node, path: &str, types: &[InstanceType]) -
     }
     t.finish(cx);
     let name = name?;
-    ok.then_some(ClusterDef { name, groups, capacity_providers: providers, default_strategy })
+    ok.then_some(ClusterDef {
+        name,
+        groups,
+        capacity_providers: providers,
+        default_strategy,
+    })
 }
 
 fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
@@ -1230,9 +1336,29 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
     let (os, architecture) = t
         .opt(cx, "runtime_platform", |cx, n, p| {
             let mut rt = cx.table(n, p)?;
-            const OS: [&str; 5] = ["LINUX", "WINDOWS_SERVER_2019_FULL", "WINDOWS_SERVER_2019_CORE", "WINDOWS_SERVER_2022_FULL", "WINDOWS_SERVER_2022_CORE"];
-            let os = rt.opt(cx, "operating_system_family", |cx, n, p| cx.one_of(n, p, &OS)).map_or(OsFamily::Linux, |i| if i == 0 { OsFamily::Linux } else { OsFamily::Windows });
-            let arch = rt.opt(cx, "cpu_architecture", |cx, n, p| cx.one_of(n, p, &["X86_64", "ARM64"])).map(|i| ["x86_64", "arm64"][i].to_string());
+            const OS: [&str; 5] = [
+                "LINUX",
+                "WINDOWS_SERVER_2019_FULL",
+                "WINDOWS_SERVER_2019_CORE",
+                "WINDOWS_SERVER_2022_FULL",
+                "WINDOWS_SERVER_2022_CORE",
+            ];
+            let os = rt
+                .opt(cx, "operating_system_family", |cx, n, p| {
+                    cx.one_of(n, p, &OS)
+                })
+                .map_or(OsFamily::Linux, |i| {
+                    if i == 0 {
+                        OsFamily::Linux
+                    } else {
+                        OsFamily::Windows
+                    }
+                });
+            let arch = rt
+                .opt(cx, "cpu_architecture", |cx, n, p| {
+                    cx.one_of(n, p, &["X86_64", "ARM64"])
+                })
+                .map(|i| ["x86_64", "arm64"][i].to_string());
             rt.finish(cx);
             if os == OsFamily::Windows && arch.as_deref() == Some("arm64") {
                 cx.error(&n.origin, p, "Windows tasks run on X86_64 only");
@@ -1241,7 +1367,11 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
             Some((os, arch))
         })
         .unwrap_or((OsFamily::Linux, None));
-    let ephemeral = t.opt(cx, "ephemeral_storage_gib", |cx, n, p| cx.u32(n, p, 21, 200)).unwrap_or(20);
+    let ephemeral = t
+        .opt(cx, "ephemeral_storage_gib", |cx, n, p| {
+            cx.u32(n, p, 21, 200)
+        })
+        .unwrap_or(20);
     let mut cpu_sum = 0u32;
     let mut mem_sum = 0u32;
     let mut mem_missing = false;
@@ -1340,7 +1470,10 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
         // On EC2 the image's architecture must match the instance's (ecsim adds this constraint;
         // ECS itself would fail the container start).
         let e = format!("attribute:ecs.cpu-architecture == {a}");
-        constraints.push((format!("memberOf({e})"), Constraint::MemberOf(Expr::parse(&e).expect("valid"))));
+        constraints.push((
+            format!("memberOf({e})"),
+            Constraint::MemberOf(Expr::parse(&e).expect("valid")),
+        ));
     }
     Some(TaskDefinition {
         family: family?,
@@ -1498,12 +1631,22 @@ fn read_service(
 /// `launch_type`, `capacity_provider_strategy` and `availability_zones` of a service or job.
 /// Neither given: the cluster's default strategy, else launch type EC2 (ECS-DG
 /// cluster-capacity-providers.html).
-fn read_launch(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str, cluster: Option<&ClusterDef>) -> Option<(LaunchSpec, Vec<String>)> {
-    let lt = t.opt(cx, "launch_type", |cx, n, p| cx.one_of(n, p, &["EC2", "FARGATE"]));
-    let items = match t.get("capacity_provider_strategy") {
-        Some(node) => Some((capacity::read_strategy_items(cx, node, &t.child("capacity_provider_strategy")), node.origin.clone())),
-        None => None,
-    };
+fn read_launch(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    n: &Node,
+    path: &str,
+    cluster: Option<&ClusterDef>,
+) -> Option<(LaunchSpec, Vec<String>)> {
+    let lt = t.opt(cx, "launch_type", |cx, n, p| {
+        cx.one_of(n, p, &["EC2", "FARGATE"])
+    });
+    let items = t.get("capacity_provider_strategy").map(|node| {
+        (
+            capacity::read_strategy_items(cx, node, &t.child("capacity_provider_strategy")),
+            node.origin.clone(),
+        )
+    });
     let azs = t.opt(cx, "availability_zones", |cx, n, p| {
         let v = read_string_list(cx, n, p)?;
         if v.is_empty() {
@@ -1523,7 +1666,9 @@ fn read_launch(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str, cluster: 
             }
         }
         if v.is_empty() {
-            v = ["us-east-1a", "us-east-1b", "us-east-1c"].map(String::from).to_vec();
+            v = ["us-east-1a", "us-east-1b", "us-east-1c"]
+                .map(String::from)
+                .to_vec();
         }
         v
     });
@@ -1535,7 +1680,14 @@ fn read_launch(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str, cluster: 
         (Some(0), None) => LaunchSpec::Ec2,
         (Some(_), None) => LaunchSpec::Fargate,
         (None, Some((items, origin))) => {
-            let resolved = capacity::resolve_strategy(cx, &origin, &format!("{path}.capacity_provider_strategy"), &items?, &cluster.capacity_providers, &cluster.name)?;
+            let resolved = capacity::resolve_strategy(
+                cx,
+                &origin,
+                &format!("{path}.capacity_provider_strategy"),
+                &items?,
+                &cluster.capacity_providers,
+                &cluster.name,
+            )?;
             LaunchSpec::Strategy(resolved)
         }
         (None, None) => match &cluster.default_strategy {
@@ -1549,9 +1701,12 @@ fn read_launch(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str, cluster: 
 
 fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arrival> {
     let mut t = cx.table(n, path)?;
-    let ty = t.req(cx, "type", "\"list\" or \"poisson\"", |cx, n, p| {
-        cx.one_of(n, p, &["list", "poisson"])
-    });
+    let ty = t.req(
+        cx,
+        "type",
+        "\"list\", \"periodic\" or \"poisson\"",
+        |cx, n, p| cx.one_of(n, p, &["list", "poisson", "periodic"]),
+    );
     let a = match ty {
         Some(0) => t.req(
             cx,
@@ -1571,6 +1726,40 @@ fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arrival> {
                 Some(Arrival::List(v))
             },
         ),
+        Some(2) => {
+            let start = t
+                .opt(cx, "start", |cx, n, p| cx.duration(n, p))
+                .unwrap_or(0);
+            let every = t.req(
+                cx,
+                "every",
+                "the time between batches, e.g. \"24h\"",
+                |cx, n, p| {
+                    let d = cx.duration(n, p)?;
+                    if d == 0 {
+                        cx.error(&n.origin, p, "expected a positive duration");
+                        return None;
+                    }
+                    Some(d)
+                },
+            );
+            let batch = t
+                .opt(cx, "batch", |cx, n, p| cx.u32(n, p, 1, 10_000_000))
+                .unwrap_or(1);
+            let batches = t
+                .opt(cx, "batches", |cx, n, p| cx.int(n, p, 1, i64::MAX))
+                .map(|b| b as u64);
+            let spread = t
+                .opt(cx, "spread", |cx, n, p| cx.duration(n, p))
+                .unwrap_or(0);
+            Some(Arrival::Periodic {
+                start_ms: start,
+                every_ms: every?,
+                batch,
+                batches,
+                spread_ms: spread,
+            })
+        }
         Some(_) => {
             let rate = t.req(cx, "rate_per_s", "tasks per second", |cx, n, p| {
                 let r = cx.number(n, p, 0.0, 1e6)?;
@@ -1795,7 +1984,13 @@ fn check_fits(
             })
             .unwrap_or(Origin::Unknown)
     };
-    let check = |cx: &mut Cx<'_>, cluster: usize, launch: &LaunchSpec, daemon: bool, def: usize, origin: Origin, path: String| {
+    let check = |cx: &mut Cx<'_>,
+                 cluster: usize,
+                 launch: &LaunchSpec,
+                 daemon: bool,
+                 def: usize,
+                 origin: Origin,
+                 path: String| {
         let Some(c) = clusters.get(cluster) else {
             return;
         };
@@ -1804,16 +1999,32 @@ fn check_fits(
             g.instance_types.iter().any(|&t| {
                 let ty = &types[t];
                 ty.cpu_units >= d.cpu_units
-                    && ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib) >= d.memory_mib
+                    && ty.registered_memory_mib(
+                        settings.os_memory_overhead_pct,
+                        g.reserved_memory_mib,
+                    ) >= d.memory_mib
                     && (d.network_mode != NetworkMode::Awsvpc || ty.eni_tasks() > 0)
-                    && d.architecture.as_ref().is_none_or(|a| *a == ty.architecture)
+                    && d.architecture
+                        .as_ref()
+                        .is_none_or(|a| *a == ty.architecture)
             })
         };
         let describe = |groups: &[&InstanceGroup]| -> String {
             groups
                 .iter()
                 .flat_map(|g| g.instance_types.iter().map(move |&t| (g, &types[t])))
-                .map(|(g, ty)| format!("{} ({}) registers {} CPU units / {} MiB", ty.name, ty.architecture, ty.cpu_units, ty.registered_memory_mib(settings.os_memory_overhead_pct, g.reserved_memory_mib)))
+                .map(|(g, ty)| {
+                    format!(
+                        "{} ({}) registers {} CPU units / {} MiB",
+                        ty.name,
+                        ty.architecture,
+                        ty.cpu_units,
+                        ty.registered_memory_mib(
+                            settings.os_memory_overhead_pct,
+                            g.reserved_memory_mib
+                        )
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         };
@@ -1882,7 +2093,15 @@ fn check_fits(
             } else {
                 format!("jobs[{i}].task_mix[{k}]")
             };
-            check(cx, j.cluster, &j.launch, false, d, origin_of("jobs", i), path);
+            check(
+                cx,
+                j.cluster,
+                &j.launch,
+                false,
+                d,
+                origin_of("jobs", i),
+                path,
+            );
         }
     }
 }
