@@ -484,3 +484,51 @@ fn fargate_launch_rate_limit() {
     let s = run(&off);
     assert_eq!((s.tasks_waited_for_capacity, s.max_wait_ms), (0, 0));
 }
+
+/// ECS-DG task-placement.html / ecs_services.html: Fargate service tasks are spread across the
+/// Availability Zones of their subnets, when launching and when stopping.
+#[test]
+fn fargate_spreads_service_tasks_over_azs() {
+    let src = r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "2h"
+[[clusters]]
+name = "f"
+capacity_providers = ["FARGATE"]
+[[task_definitions]]
+family = "t"
+cpu = 256
+memory = 512
+network_mode = "awsvpc"
+[[services]]
+name = "s"
+task_definition = "t"
+desired_count = 9
+launch_type = "FARGATE"
+availability_zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+[[actions]]
+at = "1h"
+type = "set_desired_count"
+service = "s"
+desired_count = 6
+"#;
+    #[derive(Default)]
+    struct Azs(Vec<(String, Option<u64>)>);
+    impl Sink for Azs {
+        fn task(&mut self, t: &ecsim_model::record::TaskRow<'_>) {
+            self.0.push((t.availability_zone.to_string(), t.stopped_ms));
+        }
+    }
+    for seed in 1..5 {
+        let (_, azs) = sim::run(&load(src), RunOptions { seed, check_invariants: true }, Azs::default());
+        let count = |live_only: bool| -> Vec<usize> {
+            ["us-east-1a", "us-east-1b", "us-east-1c"]
+                .iter()
+                .map(|z| azs.0.iter().filter(|t| t.0 == *z && (!live_only || t.1.is_none())).count())
+                .collect()
+        };
+        assert_eq!(count(false), vec![3, 3, 3], "seed {seed}: launched evenly");
+        assert_eq!(count(true), vec![2, 2, 2], "seed {seed}: scale-in keeps the balance");
+    }
+}
