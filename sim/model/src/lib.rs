@@ -7,9 +7,11 @@
 //! Nothing here reads files, prints or exits: the CLI does that. A run is a pure function of the
 //! scenario, the seed and the code version.
 
+pub mod autoscaling;
 pub mod billing;
 pub mod catalog;
 pub mod dist;
+pub mod load;
 pub mod pricing;
 pub mod record;
 pub mod scenario;

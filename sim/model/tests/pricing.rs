@@ -521,14 +521,30 @@ desired_count = 6
         }
     }
     for seed in 1..5 {
-        let (_, azs) = sim::run(&load(src), RunOptions { seed, check_invariants: true }, Azs::default());
+        let (_, azs) = sim::run(
+            &load(src),
+            RunOptions {
+                seed,
+                check_invariants: true,
+            },
+            Azs::default(),
+        );
         let count = |live_only: bool| -> Vec<usize> {
             ["us-east-1a", "us-east-1b", "us-east-1c"]
                 .iter()
-                .map(|z| azs.0.iter().filter(|t| t.0 == *z && (!live_only || t.1.is_none())).count())
+                .map(|z| {
+                    azs.0
+                        .iter()
+                        .filter(|t| t.0 == *z && (!live_only || t.1.is_none()))
+                        .count()
+                })
                 .collect()
         };
         assert_eq!(count(false), vec![3, 3, 3], "seed {seed}: launched evenly");
-        assert_eq!(count(true), vec![2, 2, 2], "seed {seed}: scale-in keeps the balance");
+        assert_eq!(
+            count(true),
+            vec![2, 2, 2],
+            "seed {seed}: scale-in keeps the balance"
+        );
     }
 }
