@@ -9,7 +9,8 @@ use std::io::Write;
 
 use ecsim_model::pricing::{Money, UNITS_PER_USD};
 use ecsim_model::record::{
-    CostRow, EventRecord, MetricsRow, RunHeader, Sink, Summary, SummaryValue, TaskRow,
+    CostRow, EventRecord, MetricsRow, RunHeader, ScalingRecord, Sink, Summary, SummaryValue,
+    TaskRow,
 };
 
 /// Column names of `events.csv`.
@@ -32,6 +33,10 @@ pub const METRIC_COLUMNS: [&str; 10] = [
 ];
 /// Column names of `cost.csv` (long format: one row per hour, scope and name).
 pub const COST_COLUMNS: [&str; 4] = ["hour_start_ms", "scope", "name", "cost_usd"];
+
+/// Column names of `scaling.csv`.
+pub const SCALING_COLUMNS: [&str; 7] =
+    ["time_ms", "kind", "name", "target", "from", "to", "reason"];
 
 /// Column names of `tasks.csv`.
 pub const TASK_COLUMNS: [&str; 15] = [
@@ -73,6 +78,7 @@ pub struct CsvSink<W: Write> {
     metrics: Option<Table<W>>,
     tasks: Option<Table<W>>,
     costs: Option<Table<W>>,
+    scaling: Option<Table<W>>,
     buf: String,
     error: Option<csv::Error>,
 }
@@ -85,9 +91,16 @@ impl<W: Write> CsvSink<W> {
             metrics: metrics.map(Table::new),
             tasks: tasks.map(Table::new),
             costs: costs.map(Table::new),
+            scaling: None,
             buf: String::new(),
             error: None,
         }
+    }
+
+    /// Also write `scaling.csv` to this writer.
+    pub fn with_scaling(mut self, w: W) -> Self {
+        self.scaling = Some(Table::new(w));
+        self
     }
 
     /// Flush everything and hand back the writers (events, metrics, tasks, cost).
@@ -186,6 +199,23 @@ impl<W: Write> Sink for CsvSink<W> {
                     cols.push(format!("{s}.{k}"));
                 }
             }
+            for s in h.load_services {
+                for k in [
+                    "demand_rps",
+                    "served_rps",
+                    "unserved_rps",
+                    "cpu_utilization_pct",
+                    "memory_utilization_pct",
+                    "requests_per_target",
+                ] {
+                    cols.push(format!("{s}.{k}"));
+                }
+            }
+            for p in h.providers {
+                for k in ["instances", "capacity_provider_reservation_pct"] {
+                    cols.push(format!("{p}.{k}"));
+                }
+            }
             r = r.and_then(|_| t.w.write_record(&cols));
         }
         if let Some(t) = self.tasks.as_mut() {
@@ -193,6 +223,9 @@ impl<W: Write> Sink for CsvSink<W> {
         }
         if let Some(t) = self.costs.as_mut() {
             r = r.and_then(|_| t.w.write_record(COST_COLUMNS));
+        }
+        if let Some(t) = self.scaling.as_mut() {
+            r = r.and_then(|_| t.w.write_record(SCALING_COLUMNS));
         }
         self.keep(r);
     }
@@ -258,6 +291,24 @@ impl<W: Write> Sink for CsvSink<W> {
                 num(w, b, s.pending)?;
                 num(w, b, s.provisioning)?;
             }
+            for l in m.loads {
+                pct(w, b, l.demand_rps)?;
+                pct(w, b, l.served_rps)?;
+                pct(w, b, l.unserved_rps)?;
+                for v in [l.cpu_pct, l.memory_pct, l.requests_per_target] {
+                    match v {
+                        Some(v) => pct(w, b, v)?,
+                        None => w.write_field("")?,
+                    }
+                }
+            }
+            for p in m.providers {
+                num(w, b, p.instances)?;
+                match p.reservation_pct {
+                    Some(v) => pct(w, b, v)?,
+                    None => w.write_field("")?,
+                }
+            }
             w.write_record(None::<&[u8]>)
         })();
         self.keep(r);
@@ -265,6 +316,25 @@ impl<W: Write> Sink for CsvSink<W> {
 
     fn cost(&mut self, c: &CostRow<'_>) {
         self.cost_row(c);
+    }
+
+    fn scaling(&mut self, r: &ScalingRecord<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(t) = self.scaling.as_mut() else {
+            return;
+        };
+        let b = &mut self.buf;
+        let w = &mut t.w;
+        let res = (|| {
+            num(w, b, r.time_ms)?;
+            for f in [r.kind, r.name, r.target, r.from, r.to, r.reason] {
+                w.write_field(f)?;
+            }
+            w.write_record(None::<&[u8]>)
+        })();
+        self.keep(res);
     }
 
     fn task(&mut self, t: &TaskRow<'_>) {
@@ -424,6 +494,31 @@ pub fn summary_text(s: &Summary, output: &str) -> String {
         );
     }
     let c = &s.costs;
+    let sc = &s.scaling;
+    if !sc.services.is_empty() || sc.instances_launched > 0 {
+        let _ = writeln!(
+            o,
+            "  scaling      {} service scaling actions, {} instances launched, {} terminated; {:.1} unserved request-minutes; {:.1} idle instance-hours",
+            sc.scaling_actions,
+            sc.instances_launched,
+            sc.instances_terminated,
+            sc.unserved_request_minutes,
+            sc.idle_instance_hours
+        );
+        for svc in &sc.services {
+            for (at, first, running) in &svc.load_changes {
+                let f = |v: &Option<u64>| v.map_or("none".to_string(), ecsim_engine_like_duration);
+                let _ = writeln!(
+                    o,
+                    "  {:<12} load change at {}: first scaling after {}, tasks running after {}",
+                    svc.name,
+                    ecsim_engine_like_duration(*at),
+                    f(first),
+                    f(running)
+                );
+            }
+        }
+    }
     if c.total.0 > 0 {
         let _ = writeln!(
             o,
@@ -655,6 +750,8 @@ mod tests {
         sink.begin(&RunHeader {
             clusters: &["c1"],
             services: &["web,\"x\""],
+            load_services: &[],
+            providers: &[],
         });
         sink.event(&EventRecord {
             time_ms: 5,
@@ -689,6 +786,8 @@ mod tests {
                 pending: 0,
                 provisioning: 1,
             }],
+            loads: &[],
+            providers: &[],
         });
         sink.events.as_mut().unwrap().w.flush().unwrap();
         sink.metrics.as_mut().unwrap().w.flush().unwrap();

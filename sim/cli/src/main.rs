@@ -317,7 +317,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         open("metrics.csv", true)?,
         open("tasks.csv", !args.no_tasks)?,
         open("cost.csv", true)?,
-    );
+    )
+    .with_scaling(open("scaling.csv", true)?.expect("always written"));
     let opts = RunOptions {
         seed,
         check_invariants: args.check_invariants,
@@ -336,7 +337,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         if !args.no_tasks {
             files.push("tasks.csv");
         }
-        files.extend(["metrics.csv", "cost.csv", "summary.json"]);
+        files.extend(["metrics.csv", "cost.csv", "scaling.csv", "summary.json"]);
         let where_ = format!("{}/ ({})", final_dir.display(), files.join(", "));
         print!("{}", ecsim_reports::summary_text(&summary, &where_));
     }

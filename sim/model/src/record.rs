@@ -72,6 +72,51 @@ pub struct ClusterSample {
     pub memory_reserved_pct: f64,
 }
 
+/// Per loaded service numbers in a metrics row (the last sample and the last closed datapoint).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LoadRow {
+    /// Offered requests per second.
+    pub demand_rps: f64,
+    /// Served requests per second.
+    pub served_rps: f64,
+    /// Unserved requests per second.
+    pub unserved_rps: f64,
+    /// Service `CPUUtilization`, percent (None without running tasks).
+    pub cpu_pct: Option<f64>,
+    /// Service `MemoryUtilization`, percent.
+    pub memory_pct: Option<f64>,
+    /// `RequestCountPerTarget` of the last datapoint.
+    pub requests_per_target: Option<f64>,
+}
+
+/// Per managed capacity provider numbers in a metrics row.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ProviderRow {
+    /// Instances in the group (launching or ACTIVE).
+    pub instances: u32,
+    /// Last `CapacityProviderReservation`, percent.
+    pub reservation_pct: Option<f64>,
+}
+
+/// One row of `scaling.csv`: an alarm state change or a scaling action.
+#[derive(Debug, Clone, Copy)]
+pub struct ScalingRecord<'a> {
+    /// When.
+    pub time_ms: u64,
+    /// `alarm`, `service_scaling`, `scheduled` or `cluster_scaling`.
+    pub kind: &'a str,
+    /// Alarm or policy name.
+    pub name: &'a str,
+    /// Service or capacity provider.
+    pub target: &'a str,
+    /// State or capacity before.
+    pub from: &'a str,
+    /// State or capacity after.
+    pub to: &'a str,
+    /// Why.
+    pub reason: &'a str,
+}
+
 /// One metrics row: the state after every event at or before `time_ms`.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsRow<'a> {
@@ -99,6 +144,10 @@ pub struct MetricsRow<'a> {
     pub clusters: &'a [ClusterSample],
     /// Per service, in scenario order.
     pub services: &'a [ServiceSample],
+    /// Per service with load or auto scaling, in scenario order.
+    pub loads: &'a [LoadRow],
+    /// Per capacity provider with managed scaling.
+    pub providers: &'a [ProviderRow],
 }
 
 /// One task's whole life.
@@ -157,6 +206,10 @@ pub struct RunHeader<'a> {
     pub clusters: &'a [&'a str],
     /// Service names, the order of [`MetricsRow::services`].
     pub services: &'a [&'a str],
+    /// Services with load or auto scaling, the order of [`MetricsRow::loads`].
+    pub load_services: &'a [&'a str],
+    /// Capacity providers with managed scaling, the order of [`MetricsRow::providers`].
+    pub providers: &'a [&'a str],
 }
 
 /// Receives a run's records. Every method has an empty default, so a sink takes only what it
@@ -173,6 +226,8 @@ pub trait Sink {
     fn task(&mut self, _t: &TaskRow<'_>) {}
     /// A cost row, at the end of the run, hour by hour.
     fn cost(&mut self, _c: &CostRow<'_>) {}
+    /// An alarm state change or a scaling action.
+    fn scaling(&mut self, _s: &ScalingRecord<'_>) {}
 }
 
 /// A sink that keeps nothing.
@@ -217,6 +272,39 @@ pub struct CostSummary {
     pub services: Vec<(String, crate::pricing::Money)>,
     /// By job.
     pub jobs: Vec<(String, crate::pricing::Money)>,
+}
+
+/// Auto scaling headline numbers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ScalingSummary {
+    /// Requests no task could serve, in request-minutes (requests per second x minutes).
+    pub unserved_request_minutes: f64,
+    /// Hours ACTIVE instances spent without service or job tasks.
+    pub idle_instance_hours: f64,
+    /// The same, from the first load decrease on (None if the load never drops).
+    pub idle_instance_hours_after_load_drop: Option<f64>,
+    /// Desired count changes by service auto scaling and scheduled actions.
+    pub scaling_actions: u64,
+    /// Instances cluster auto scaling launched.
+    pub instances_launched: u64,
+    /// Instances cluster auto scaling terminated.
+    pub instances_terminated: u64,
+    /// Per service with load or auto scaling.
+    pub services: Vec<ServiceScalingSummary>,
+}
+
+/// One service's reaction to its load.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceScalingSummary {
+    /// Service.
+    pub name: String,
+    /// Unserved request-minutes.
+    pub unserved_request_minutes: f64,
+    /// Desired count changes.
+    pub scaling_actions: u64,
+    /// For each abrupt load change: when, delay to the first scaling action, delay until the
+    /// running count reached the new desired count.
+    pub load_changes: Vec<(u64, Option<u64>, Option<u64>)>,
 }
 
 /// Per-cluster headline numbers.
@@ -284,6 +372,8 @@ pub struct Summary {
     pub clusters: Vec<ClusterSummary>,
     /// What it cost.
     pub costs: CostSummary,
+    /// Load and auto scaling.
+    pub scaling: ScalingSummary,
     /// Wall-clock time of the run, ms (the only field that differs between identical runs).
     pub wall_ms: u64,
 }
@@ -380,6 +470,48 @@ impl Summary {
         }
         for (n, m) in &c.jobs {
             out.push((format!("job.{n}.cost_usd"), usd(*m)));
+        }
+        let sc = &self.scaling;
+        if !sc.services.is_empty() || sc.instances_launched + sc.instances_terminated > 0 {
+            out.push((
+                "unserved_request_minutes".into(),
+                Float(sc.unserved_request_minutes),
+            ));
+            out.push(("idle_instance_hours".into(), Float(sc.idle_instance_hours)));
+            if let Some(h) = sc.idle_instance_hours_after_load_drop {
+                out.push(("idle_instance_hours_after_load_drop".into(), Float(h)));
+            }
+            out.push(("scaling_actions".into(), Int(sc.scaling_actions)));
+            out.push(("instances_launched".into(), Int(sc.instances_launched)));
+            out.push(("instances_terminated".into(), Int(sc.instances_terminated)));
+            for s in &sc.services {
+                out.push((
+                    format!("service.{}.unserved_request_minutes", s.name),
+                    Float(s.unserved_request_minutes),
+                ));
+                out.push((
+                    format!("service.{}.scaling_actions", s.name),
+                    Int(s.scaling_actions),
+                ));
+                for (k, (at, first, running)) in s.load_changes.iter().enumerate() {
+                    out.push((
+                        format!("service.{}.load_change.{k}.at_ms", s.name),
+                        Int(*at),
+                    ));
+                    if let Some(f) = first {
+                        out.push((
+                            format!("service.{}.load_change.{k}.first_scaling_after_ms", s.name),
+                            Int(*f),
+                        ));
+                    }
+                    if let Some(r) = running {
+                        out.push((
+                            format!("service.{}.load_change.{k}.tasks_running_after_ms", s.name),
+                            Int(*r),
+                        ));
+                    }
+                }
+            }
         }
         out.push(("wall_ms".to_string(), Int(self.wall_ms)));
         out

@@ -6,7 +6,13 @@
 
 pub mod capacity;
 pub mod read;
+pub mod scaling;
 pub mod tree;
+
+pub use scaling::{
+    AlarmDef, ManagedScaling, ScheduledAction, ServiceMetric, ServiceScaling, Statistic,
+    StepScaling, TargetTracking,
+};
 
 pub use capacity::{
     CpItem, FargateSettings, LaunchSpec, PricingSettings, ProviderDef, ProviderKind,
@@ -66,6 +72,10 @@ pub struct SimulationSettings {
     pub max_events: u64,
     /// Guard: stop at this simulated time.
     pub max_time_ms: u64,
+    /// CloudWatch datapoint resolution: 60 s (standard) or 20 s.
+    pub metrics_resolution_ms: u64,
+    /// How long after a period ends its datapoint can be seen by alarms.
+    pub metrics_publish_delay_ms: u64,
 }
 
 /// `[settings]`: conventions where AWS documents nothing.
@@ -122,6 +132,8 @@ pub struct InstanceGroup {
     pub min_size: u32,
     /// Auto Scaling group maximum size.
     pub max_size: u32,
+    /// Capacity provider managed scaling (cluster auto scaling).
+    pub managed_scaling: Option<ManagedScaling>,
 }
 
 /// Network mode of a task definition.
@@ -207,6 +219,12 @@ pub struct ServiceDef {
     pub launch: LaunchSpec,
     /// Fargate subnets' Availability Zones.
     pub availability_zones: Vec<String>,
+    /// Requests offered to the service.
+    pub load: Option<crate::load::LoadModel>,
+    /// Name of the load noise's random stream (default: the service's name).
+    pub load_stream: String,
+    /// Service auto scaling.
+    pub auto_scaling: Option<ServiceScaling>,
 }
 
 /// How standalone tasks arrive.
@@ -481,7 +499,17 @@ fn read_scenario(
     let defs = task_definitions.unwrap_or_default();
     let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
     let services = read_list(cx, &mut t, "services", |cx, n, p| {
-        read_service(cx, n, p, &clusters, &defs)
+        read_service(
+            cx,
+            n,
+            p,
+            &clusters,
+            &defs,
+            simulation
+                .as_ref()
+                .map_or(60_000, |s| s.metrics_resolution_ms),
+            read_file,
+        )
     });
     let services = services.unwrap_or_default();
     let default_rt = settings
@@ -621,6 +649,8 @@ fn read_simulation(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<SimulationSett
         metrics_period_ms: 60_000,
         max_events: 2_000_000_000,
         max_time_ms: 366 * 86_400_000,
+        metrics_resolution_ms: 60_000,
+        metrics_publish_delay_ms: 0,
     };
     let Some(node) = root.get("simulation") else {
         return Some(s);
@@ -649,6 +679,23 @@ fn read_simulation(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<SimulationSett
     }
     if let Some(m) = t.opt(cx, "max_time", |cx, n, p| cx.duration(n, p)) {
         s.max_time_ms = m;
+    }
+    if let Some(r) = t.opt(cx, "metrics_resolution", |cx, n, p| {
+        let d = cx.duration(n, p)?;
+        if d != 60_000 && d != 20_000 {
+            cx.error(
+                &n.origin,
+                p,
+                "expected \"1m\" (standard resolution) or \"20s\"",
+            );
+            return None;
+        }
+        Some(d)
+    }) {
+        s.metrics_resolution_ms = r;
+    }
+    if let Some(d) = t.opt(cx, "metrics_publish_delay", |cx, n, p| cx.duration(n, p)) {
+        s.metrics_publish_delay_ms = d;
     }
     t.finish(cx);
     Some(s)
@@ -939,6 +986,7 @@ fn read_group(
         .map_or(PurchaseOption::OnDemand, |i| {
             [PurchaseOption::OnDemand, PurchaseOption::Spot][i]
         });
+    let managed = t.opt(cx, "managed_scaling", scaling::read_managed_scaling);
     let min_size = t.opt(cx, "min_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let max_size = t.opt(cx, "max_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let group_name = match name {
@@ -950,6 +998,20 @@ fn read_group(
         min_size.unwrap_or(0),
         max_size.unwrap_or(count.max(min_size.unwrap_or(0))),
     );
+    if managed.is_some() && capacity_provider.is_none() {
+        let origin = t.origin.clone();
+        cx.error(&origin, &t.child("managed_scaling"), "managed scaling belongs to an Auto Scaling group capacity provider; give the group a capacity_provider name");
+        return None;
+    }
+    if managed.is_some() && max_size == 0 {
+        let origin = t.origin.clone();
+        cx.error(
+            &origin,
+            &t.child("max_size"),
+            "managed scaling needs max_size > 0 (ECS-DG cluster-auto-scaling.html)",
+        );
+        return None;
+    }
     if min_size > count || count > max_size {
         let origin = t.origin.clone();
         cx.error(
@@ -971,6 +1033,7 @@ fn read_group(
         purchase_option: purchase,
         min_size,
         max_size,
+        managed_scaling: managed,
     })
 }
 
@@ -1518,9 +1581,19 @@ fn read_service(
     path: &str,
     cluster_defs: &[ClusterDef],
     defs: &[TaskDefinition],
+    resolution_ms: u64,
+    read_file: Option<FileReader<'_>>,
 ) -> Option<ServiceDef> {
     let clusters: Vec<&str> = cluster_defs.iter().map(|c| c.name.as_str()).collect();
     let mut t = cx.table(n, path)?;
+    let load = t.opt(cx, "load", |cx, n, p| {
+        scaling::read_load(cx, n, p, read_file)
+    });
+    let load_failed = t.has("load") && load.is_none();
+    let auto_scaling = t.opt(cx, "auto_scaling", |cx, n, p| {
+        scaling::read_service_scaling(cx, n, p, resolution_ms)
+    });
+    let scaling_failed = t.has("auto_scaling") && auto_scaling.is_none();
     let name = t.req(cx, "name", "a service name", |cx, n, p| cx.string(n, p));
     let cluster = match t.get("cluster") {
         Some(c) => resolve(cx, c, &t.child("cluster"), &clusters, "cluster"),
@@ -1601,8 +1674,29 @@ fn read_service(
         }
     };
     t.finish(cx);
+    if load_failed || scaling_failed {
+        return None;
+    }
+    if let Some(a) = &auto_scaling {
+        if daemon {
+            cx.error(
+                &n.origin,
+                &format!("{path}.auto_scaling"),
+                "a DAEMON service has no desired count to scale (ECS-DG ecs_services.html)",
+            );
+            return None;
+        }
+        if load.is_none() && (!a.target_tracking.is_empty() || !a.step_scaling.is_empty()) {
+            cx.error(&n.origin, &format!("{path}.auto_scaling"), "scaling policies act on CPU, memory or request metrics, which come from the service's load; add [services.load]");
+            return None;
+        }
+    }
     let def = def?;
     let launch = launch?;
+    let load_stream = load
+        .as_ref()
+        .and_then(|l| l.1.clone())
+        .unwrap_or_else(|| format!("service/{}", name.as_deref().unwrap_or("")));
     let mut constraints: Vec<(String, Constraint)> = defs[def].constraints.clone();
     constraints.extend(svc_constraints.unwrap_or_default());
     if constraints.len() > MAX_CONSTRAINTS {
@@ -1625,6 +1719,9 @@ fn read_service(
         minimum_healthy_percent: min_pct,
         launch: launch.0,
         availability_zones: launch.1,
+        load_stream,
+        load: load.map(|l| l.0),
+        auto_scaling,
     })
 }
 

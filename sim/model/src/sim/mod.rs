@@ -48,6 +48,8 @@ use ecsim_placement::{
 };
 use rand::RngExt;
 
+mod scaling;
+
 use crate::billing::{Ec2Target, Ledger};
 use crate::pricing::{self, FargateRates, Money};
 use crate::record::*;
@@ -99,6 +101,15 @@ pub enum Ev {
     /// A scripted action.
     Action {
         /// Index into the scenario's actions.
+        action: u32,
+    },
+    /// Sample load and metrics; at minute boundaries, evaluate alarms and scale.
+    Sample,
+    /// A scheduled scaling action of a service.
+    Scheduled {
+        /// Service.
+        service: u32,
+        /// Index of the action.
         action: u32,
     },
     /// `simulation.duration` reached.
@@ -172,6 +183,7 @@ struct Task {
 enum IState {
     Launching,
     Active,
+    Stopped,
 }
 
 struct InstRt {
@@ -179,6 +191,10 @@ struct InstRt {
     az: String,
     state: IState,
     launched: u64,
+    stopped_at: u64,
+    group: u16,
+    /// Tasks of REPLICA services and jobs on it (daemon tasks do not make it busy).
+    busy_tasks: u32,
     provider: u16,
     spot: bool,
     /// Pico-dollars per hour (before any Spot price factor), EBS included.
@@ -207,6 +223,10 @@ struct ClusterRt {
     svc_deficit: BTreeSet<u32>,
     daemon_missing: BTreeSet<(u32, u32)>,
     daemons: Vec<u32>,
+    /// Instances launched so far per group (round-robin position for AZ and type).
+    group_launched: Vec<u32>,
+    /// Instances with at least one non-daemon task.
+    busy: u32,
 }
 
 /// One item of an owner's capacity provider strategy, resolved.
@@ -309,6 +329,11 @@ pub struct Simulation<'s, S: Sink> {
     fargate_delays: Stream,
     fargate_az: Stream,
     bucket: TokenBucket,
+    launch_delays: Stream,
+    next_instance: u64,
+    cluster_provider_ids: Vec<Vec<u16>>,
+    n_stopped: u32,
+    scaling: scaling::ScalingRt,
     fargate_rates: [Option<FargateRates>; 6],
     ledger: Ledger,
     provider_names: Vec<String>,
@@ -472,9 +497,33 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let streams = Streams::new(opts.seed);
         let names: Vec<&str> = sc.services.iter().map(|s| s.name.as_str()).collect();
         let cluster_names: Vec<&str> = sc.clusters.iter().map(|c| c.name.as_str()).collect();
+        let load_names: Vec<&str> = sc
+            .services
+            .iter()
+            .filter(|s| s.load.is_some() || s.auto_scaling.is_some())
+            .map(|s| s.name.as_str())
+            .collect();
+        let managed: Vec<&str> = sc
+            .clusters
+            .iter()
+            .flat_map(|c| {
+                c.groups
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.managed_scaling.is_some())
+                    .map(move |(gi, _)| {
+                        c.capacity_providers
+                            .iter()
+                            .find(|p| p.kind == ProviderKind::Asg { group: gi })
+                            .map_or("", |p| p.name.as_str())
+                    })
+            })
+            .collect();
         sink.begin(&RunHeader {
             clusters: &cluster_names,
             services: &names,
+            load_services: &load_names,
+            providers: &managed,
         });
         if let Some(d) = sc.simulation.duration_ms {
             sched.schedule_at(SimTime::from_ms(d), Ev::End);
@@ -500,8 +549,6 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     .collect(),
             );
         }
-        let mut launch = streams.stream("launch-delay");
-        let mut next_instance = 0u64;
         let mut clusters = Vec::new();
         let mut deferred_instances = Vec::new();
         for (ci, c) in sc.clusters.iter().enumerate() {
@@ -518,71 +565,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 svc_deficit: BTreeSet::new(),
                 daemon_missing: BTreeSet::new(),
                 daemons: Vec::new(),
+                group_launched: Vec::new(),
+                busy: 0,
             };
+            rt.group_launched = vec![0; c.groups.len()];
             for (gi, g) in c.groups.iter().enumerate() {
-                let provider_k = c
-                    .capacity_providers
-                    .iter()
-                    .position(|p| p.kind == ProviderKind::Asg { group: gi });
-                let pool = provider_k.map_or(0, |k| k as u32 + 1);
-                let provider = provider_k.map_or(0, |k| cluster_provider_ids[ci][k]);
-                for k in 0..g.count {
-                    next_instance += 1;
-                    let ty =
-                        &sc.instance_types[g.instance_types[k as usize % g.instance_types.len()]];
-                    let az = g.availability_zones[k as usize % g.availability_zones.len()].clone();
-                    let ec2_id = format!("i-{next_instance:017x}");
-                    let mut attributes = vec![
-                        (AZ_ATTRIBUTE.to_string(), az.clone()),
-                        ("ecs.instance-type".to_string(), ty.name.clone()),
-                        ("ecs.os-type".to_string(), "linux".to_string()),
-                        ("ecs.os-family".to_string(), "LINUX".to_string()),
-                        ("ecs.cpu-architecture".to_string(), ty.architecture.clone()),
-                        ("ecs.ami-id".to_string(), "ami-ecsim".to_string()),
-                    ];
-                    attributes.extend(g.attributes.iter().cloned());
-                    let id = rt.pc.add_instance(InstanceSpec {
-                        ec2_instance_id: ec2_id.clone(),
-                        cpu_units: ty.cpu_units,
-                        memory_mib: ty.registered_memory_mib(
-                            sc.settings.os_memory_overhead_pct,
-                            g.reserved_memory_mib,
-                        ),
-                        eni_tasks: ty.eni_tasks(),
-                        attributes,
-                        agent_version: sc.settings.agent_version.clone(),
-                        pool,
-                    });
-                    let spot = g.purchase_option == PurchaseOption::Spot;
-                    let od = pr
-                        .table
-                        .ec2
-                        .on_demand
-                        .get(&ty.name)
-                        .copied()
-                        .unwrap_or_else(|| pricing::pico_per_hour(ty.price_per_hour_usd));
-                    let base = if spot {
-                        match pr.ec2_spot_discount_pct {
-                            Some(d) => ((od as f64) * (1.0 - d / 100.0)).round() as u128,
-                            None => pr.table.ec2.spot.get(&ty.name).copied().unwrap_or(od),
-                        }
-                    } else {
-                        ((od as f64) * (1.0 - pr.ec2_discount_pct / 100.0)).round() as u128
-                    };
-                    let ebs = pr.table.ec2.ebs_gb_month * u128::from(pr.ebs_gb_per_instance)
-                        / u128::from(pr.table.ec2.hours_per_month);
-                    rt.insts.push(InstRt {
-                        ec2_id,
-                        az,
-                        state: IState::Launching,
-                        launched: 0,
-                        provider,
-                        spot,
-                        rate: base + ebs,
-                        last_bill: 0,
-                        owners: Vec::new(),
-                    });
-                    deferred_instances.push((ci as u32, id.0, g.launch_delay.sample(&mut launch)));
+                for _ in 0..g.count {
+                    deferred_instances.push((ci as u32, gi as u16));
                 }
             }
             clusters.push(rt);
@@ -702,6 +691,11 @@ impl<'s, S: Sink> Simulation<'s, S> {
             start_delays: streams.stream("start-delay"),
             fargate_delays: streams.stream("fargate-delays"),
             fargate_az: streams.stream("fargate-az"),
+            launch_delays: streams.stream("launch-delay"),
+            next_instance: 0,
+            cluster_provider_ids: cluster_provider_ids.clone(),
+            n_stopped: 0,
+            scaling: scaling::ScalingRt::default(),
             bucket: TokenBucket {
                 on: fg.launch_rate_limit,
                 tokens: i64::from(fg.launch_burst) * 1_000_000,
@@ -743,35 +737,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
             check: opts.check_invariants,
             stop_reason: "no_work_left",
         };
-        for (c, i, delay) in deferred_instances {
-            sim.n_launching += 1;
-            let id = sim.clusters[c as usize].insts[i as usize].ec2_id.as_str();
-            emit(
-                &mut sim.sink,
-                &mut sim.hash,
-                &mut sim.state_changes,
-                EventRecord {
-                    time_ms: 0,
-                    kind: EventKind::Instance,
-                    task: None,
-                    service: "",
-                    job: "",
-                    instance: id,
-                    from: "",
-                    to: "LAUNCHING",
-                    reason: "",
-                },
-            );
-            sim.open_work += 1;
-            sched.schedule_in(
-                delay,
-                Ev::InstanceRegistered {
-                    cluster: c,
-                    instance: i,
-                },
-            );
+        for (c, g) in deferred_instances {
+            sim.launch_instance(c as usize, g as usize, 0, sched);
         }
-        sim.peak_instances = u64::from(sim.n_launching);
         for j in 0..sim.jobs.len() {
             sim.schedule_arrival(j as u32, sched);
         }
@@ -783,7 +751,116 @@ impl<'s, S: Sink> Simulation<'s, S> {
         for c in 0..sim.clusters.len() {
             sim.request_retry(c as u32, sched);
         }
+        sim.setup_scaling(&streams, sched);
         sim
+    }
+
+    /// Launch one instance of a group: it is LAUNCHING, billed from now, and registers after the
+    /// group's launch delay. Instance k of a group goes to AZ `k mod n` and type `k mod m`.
+    fn launch_instance(&mut self, c: usize, g: usize, now: u64, sched: &mut Scheduler<Ev>) -> u32 {
+        let sc = self.sc;
+        let cdef = &sc.clusters[c];
+        let gdef = &cdef.groups[g];
+        let k = self.clusters[c].group_launched[g] as usize;
+        self.clusters[c].group_launched[g] += 1;
+        self.next_instance += 1;
+        let ty = &sc.instance_types[gdef.instance_types[k % gdef.instance_types.len()]];
+        let az = gdef.availability_zones[k % gdef.availability_zones.len()].clone();
+        let ec2_id = format!("i-{:017x}", self.next_instance);
+        let provider_k = cdef
+            .capacity_providers
+            .iter()
+            .position(|p| p.kind == ProviderKind::Asg { group: g });
+        let pool = provider_k.map_or(0, |k| k as u32 + 1);
+        let provider = provider_k.map_or(0, |k| self.cluster_provider_ids[c][k]);
+        let mut attributes = vec![
+            (AZ_ATTRIBUTE.to_string(), az.clone()),
+            ("ecs.instance-type".to_string(), ty.name.clone()),
+            ("ecs.os-type".to_string(), "linux".to_string()),
+            ("ecs.os-family".to_string(), "LINUX".to_string()),
+            ("ecs.cpu-architecture".to_string(), ty.architecture.clone()),
+            ("ecs.ami-id".to_string(), "ami-ecsim".to_string()),
+        ];
+        attributes.extend(gdef.attributes.iter().cloned());
+        let id = self.clusters[c].pc.add_instance(InstanceSpec {
+            ec2_instance_id: ec2_id.clone(),
+            cpu_units: ty.cpu_units,
+            memory_mib: ty.registered_memory_mib(
+                sc.settings.os_memory_overhead_pct,
+                gdef.reserved_memory_mib,
+            ),
+            eni_tasks: ty.eni_tasks(),
+            attributes,
+            agent_version: sc.settings.agent_version.clone(),
+            pool,
+        });
+        let pr = &sc.pricing;
+        let spot = gdef.purchase_option == PurchaseOption::Spot;
+        let od = pr
+            .table
+            .ec2
+            .on_demand
+            .get(&ty.name)
+            .copied()
+            .unwrap_or_else(|| pricing::pico_per_hour(ty.price_per_hour_usd));
+        let base = if spot {
+            match pr.ec2_spot_discount_pct {
+                Some(d) => ((od as f64) * (1.0 - d / 100.0)).round() as u128,
+                None => pr.table.ec2.spot.get(&ty.name).copied().unwrap_or(od),
+            }
+        } else {
+            ((od as f64) * (1.0 - pr.ec2_discount_pct / 100.0)).round() as u128
+        };
+        let ebs = pr.table.ec2.ebs_gb_month * u128::from(pr.ebs_gb_per_instance)
+            / u128::from(pr.table.ec2.hours_per_month);
+        self.clusters[c].insts.push(InstRt {
+            ec2_id,
+            az,
+            state: IState::Launching,
+            launched: now,
+            stopped_at: NONE,
+            group: g as u16,
+            busy_tasks: 0,
+            provider,
+            spot,
+            rate: base + ebs,
+            last_bill: now,
+            owners: Vec::new(),
+        });
+        let delay = gdef.launch_delay.sample(&mut self.launch_delays);
+        self.n_launching += 1;
+        let live = u64::from(self.n_launching + self.n_active);
+        self.peak_instances = self.peak_instances.max(live);
+        let idstr = self.clusters[c].insts[id.0 as usize].ec2_id.as_str();
+        emit(
+            &mut self.sink,
+            &mut self.hash,
+            &mut self.state_changes,
+            EventRecord {
+                time_ms: now,
+                kind: EventKind::Instance,
+                task: None,
+                service: "",
+                job: "",
+                instance: idstr,
+                from: "",
+                to: "LAUNCHING",
+                reason: "",
+            },
+        );
+        self.open_work += 1;
+        sched.schedule_in(
+            delay,
+            Ev::InstanceRegistered {
+                cluster: c as u32,
+                instance: id.0,
+            },
+        );
+        id.0
+    }
+
+    fn is_daemon(&self, o: Owner) -> bool {
+        matches!(o, Owner::Service(s) if self.sc.services[s as usize].scheduling == SchedulingStrategy::Daemon)
     }
 
     fn owner_index(&self, o: Owner) -> usize {
@@ -866,6 +943,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             self.next_metrics_ms += self.sc.simulation.metrics_period_ms;
         }
         if now > self.last_t {
+            self.integrate_idle(self.last_t, now);
             let dt = u128::from(now - self.last_t);
             for c in &mut self.clusters {
                 let (a, b, x, y) = c.pc.reservation_totals();
@@ -912,12 +990,36 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 provisioning: rt.provisioning,
             };
         }
+        let loads: Vec<LoadRow> = self
+            .scaling
+            .services
+            .iter()
+            .map(|st| LoadRow {
+                demand_rps: st.last.demand_rps,
+                served_rps: st.last.served_rps,
+                unserved_rps: st.last.unserved_rps,
+                cpu_pct: st.last.cpu_pct,
+                memory_pct: st.last.memory_pct,
+                requests_per_target: st.last_rpt,
+            })
+            .collect();
+        let cas: Vec<ProviderRow> = self
+            .scaling
+            .providers
+            .iter()
+            .map(|p| ProviderRow {
+                instances: p.instances,
+                reservation_pct: p.last_cpr,
+            })
+            .collect();
         self.sink.metrics(&MetricsRow {
+            loads: &loads,
+            providers: &cas,
             time_ms: t,
             instances_launching: self.n_launching,
             instances_active: self.n_active,
             instances_draining: 0,
-            instances_stopped: 0,
+            instances_stopped: self.n_stopped,
             tasks_provisioning: self.n_prov,
             tasks_pending: self.n_pending,
             tasks_running: self.n_running,
@@ -1050,7 +1152,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
     fn accrue_instance(&mut self, c: usize, i: u32, now: u64) {
         let inst = &self.clusters[c].insts[i as usize];
         let t0 = inst.last_bill;
-        if now <= t0 {
+        if now <= t0 || inst.state == IState::Stopped {
             return;
         }
         let id = InstanceId(i);
@@ -1147,6 +1249,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
         cl.acc.peak_in_use = cl.acc.peak_in_use.max(cl.pc.instances_in_use());
         let o = self.owner_index(owner) as u32;
         self.instance_owner_change(c, inst.0, o, req.cpu_units, req.memory_mib, true);
+        if !self.is_daemon(owner) {
+            let i = &mut self.clusters[c].insts[inst.0 as usize];
+            i.busy_tasks += 1;
+            if i.busy_tasks == 1 {
+                self.clusters[c].busy += 1;
+            }
+        }
         let t = &mut self.tasks[tid as usize];
         t.instance = inst.0;
         t.placed = now;
@@ -1267,6 +1376,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
             self.clusters[c].pc.release(InstanceId(inst), &req);
             let o = self.owner_index(owner) as u32;
             self.instance_owner_change(c, inst, o, req.cpu_units, req.memory_mib, false);
+            if !self.is_daemon(owner) {
+                let i = &mut self.clusters[c].insts[inst as usize];
+                i.busy_tasks -= 1;
+                if i.busy_tasks == 0 {
+                    self.clusters[c].busy -= 1;
+                }
+            }
         }
         self.bill_fargate(tid, now);
         if placed != NONE {
@@ -1746,6 +1862,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
     }
 
     fn instance_registered(&mut self, c: u32, i: u32, now: u64, sched: &mut Scheduler<Ev>) {
+        if self.clusters[c as usize].insts[i as usize].state == IState::Stopped {
+            return;
+        }
         self.accrue_instance(c as usize, i, now);
         let cl = &mut self.clusters[c as usize];
         cl.pc.set_status(InstanceId(i), InstanceStatus::Active, now);
@@ -1912,6 +2031,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let min_ec2 = self.sc.pricing.table.ec2.minimum_seconds;
         for c in 0..self.clusters.len() {
             for i in 0..self.clusters[c].insts.len() as u32 {
+                if self.clusters[c].insts[i as usize].state == IState::Stopped {
+                    continue;
+                }
                 self.accrue_instance(c, i, end);
                 let inst = &self.clusters[c].insts[i as usize];
                 let life = end - inst.launched;
@@ -1946,7 +2068,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let mut instance_ms: u128 = 0;
         for c in &self.clusters {
             for i in &c.insts {
-                instance_ms += u128::from(end.saturating_sub(i.launched));
+                instance_ms += u128::from(i.stopped_at.min(end).saturating_sub(i.launched));
             }
         }
         for (tid, t) in self.tasks.iter().enumerate() {
@@ -2053,9 +2175,38 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 })
                 .collect(),
             costs,
+            scaling: self.scaling_summary(),
             wall_ms: 0,
         };
         (summary, self.sink)
+    }
+
+    fn scaling_summary(&self) -> ScalingSummary {
+        let r = &self.scaling;
+        ScalingSummary {
+            unserved_request_minutes: r.unserved_request_minutes,
+            idle_instance_hours: r.idle_ms as f64 / 3_600_000.0,
+            idle_instance_hours_after_load_drop: r
+                .first_drop
+                .map(|_| r.idle_after_drop_ms as f64 / 3_600_000.0),
+            scaling_actions: r.actions,
+            instances_launched: r.launched,
+            instances_terminated: r.terminated,
+            services: r
+                .services
+                .iter()
+                .map(|st| ServiceScalingSummary {
+                    name: self.sc.services[st.service as usize].name.clone(),
+                    unserved_request_minutes: st.unserved_request_minutes,
+                    scaling_actions: st.actions,
+                    load_changes: st
+                        .reactions
+                        .iter()
+                        .map(|x| (x.at, x.first_scaling, x.running))
+                        .collect(),
+                })
+                .collect(),
+        }
     }
 
     /// Send `cost.csv` rows to the sink and sum them into the summary's costs.
@@ -2214,6 +2365,8 @@ impl<S: Sink> Model for Simulation<'_, S> {
                 self.open_work -= 1;
                 self.retry(cluster, now, sched);
             }
+            Ev::Sample => self.sample(now, sched),
+            Ev::Scheduled { service, action } => self.scheduled_action(service, action, now, sched),
             Ev::Action { action } => {
                 self.open_work -= 1;
                 match self.sc.actions[action as usize].kind {
