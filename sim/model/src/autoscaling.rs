@@ -154,10 +154,10 @@ pub fn matching_step(steps: &[Step], diff: f64) -> Option<&Step> {
         let lo = s.lower.unwrap_or(f64::NEG_INFINITY);
         let hi = s.upper.unwrap_or(f64::INFINITY);
         if diff >= 0.0 && lo >= 0.0 {
+            // Above the threshold: lower bound inclusive, upper exclusive.
             diff >= lo && diff < hi
-        } else if diff >= 0.0 {
-            diff > lo && diff <= hi
         } else {
+            // Below it (or a step that straddles it): lower exclusive, upper inclusive.
             diff > lo && diff <= hi
         }
     })

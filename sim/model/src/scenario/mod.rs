@@ -1599,6 +1599,7 @@ fn read_service(
         Some(c) => resolve(cx, c, &t.child("cluster"), &clusters, "cluster"),
         None => (!clusters.is_empty()).then_some(0),
     };
+    let explicit_launch = t.has("launch_type") || t.has("capacity_provider_strategy");
     let launch = read_launch(cx, &mut t, n, path, cluster.map(|c| &cluster_defs[c]));
     let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
     let def = t.req(
@@ -1692,7 +1693,12 @@ fn read_service(
         }
     }
     let def = def?;
-    let launch = launch?;
+    let mut launch = launch?;
+    if daemon && !explicit_launch {
+        // A cluster's default capacity provider strategy does not apply to DAEMON services,
+        // which run on EC2 container instances only.
+        launch.0 = LaunchSpec::Ec2;
+    }
     let load_stream = load
         .as_ref()
         .and_then(|l| l.1.clone())

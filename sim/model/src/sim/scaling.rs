@@ -26,6 +26,7 @@
 //! * cooldowns: during a policy's scale-out cooldown it scales out again only to a capacity larger
 //!   than its last one; during its scale-in cooldown it does not scale in; a scale-out ends every
 //!   scale-in cooldown (AAS-UG).
+//!
 //! Scheduled actions set min and/or max capacity at their times and pull the desired count into
 //! the new range at once, regardless of cooldowns.
 //!
@@ -63,7 +64,9 @@ struct Acc {
 
 #[derive(Default, Clone, Copy)]
 struct Cooldown {
+    /// Last scale-out: when, to what capacity, and from what running count.
     last_out: Option<(u64, u32)>,
+    last_out_base: u32,
     last_in: Option<u64>,
 }
 
@@ -294,6 +297,7 @@ impl<S: Sink> Simulation<'_, S> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn scaling_record(
         &mut self,
         now: u64,
@@ -354,7 +358,7 @@ impl<S: Sink> Simulation<'_, S> {
                 }
             }
         }
-        if now % res == 0 {
+        if now.is_multiple_of(res) {
             for st in &mut self.scaling.services {
                 let a = std::mem::take(&mut st.acc);
                 let avg_running = if a.samples > 0 {
@@ -371,7 +375,7 @@ impl<S: Sink> Simulation<'_, S> {
                 st.running.push(Some(avg_running));
             }
         }
-        if now % 60_000 == 0 {
+        if now.is_multiple_of(60_000) {
             self.evaluate_services(now, sched);
             self.evaluate_clusters(now, sched);
         }
@@ -435,8 +439,8 @@ impl<S: Sink> Simulation<'_, S> {
                 self.scaling.services[k].tt_state[p] = (h, l);
                 let cd = self.scaling.services[k].tt_cd[p];
                 let latest = |v: &[Option<f64>]| v.iter().rev().flatten().next().copied();
-                if h == AlarmState::Alarm {
-                    if let Some(m) = latest(&hv) {
+                if h == AlarmState::Alarm
+                    && let Some(m) = latest(&hv) {
                         let cap = target_tracking_capacity(running, m, tt.target);
                         let blocked = cd.last_out.is_some_and(|(t0, c0)| {
                             now < t0 + tt.scale_out_cooldown_ms && cap <= c0
@@ -454,13 +458,12 @@ impl<S: Sink> Simulation<'_, S> {
                             ));
                         }
                     }
-                }
                 if tt.disable_scale_in {
                     continue;
                 }
                 let mut proposes_in = false;
-                if l == AlarmState::Alarm {
-                    if let Some(m) = latest(&lv) {
+                if l == AlarmState::Alarm
+                    && let Some(m) = latest(&lv) {
                         let cap = target_tracking_capacity(running, m, tt.target);
                         let blocked = cd
                             .last_in
@@ -479,7 +482,6 @@ impl<S: Sink> Simulation<'_, S> {
                             ));
                         }
                     }
-                }
                 tt_all_in &= proposes_in;
             }
             for (p, step) in a.step_scaling.iter().enumerate() {
@@ -525,13 +527,24 @@ impl<S: Sink> Simulation<'_, S> {
                 let Some(adj) = matching_step(&step.steps, agg - step.alarm.threshold) else {
                     continue;
                 };
+                let cd = self.scaling.services[k].step_cd[p];
+                // During the cooldown a further breach adds only the difference between its step
+                // and the one in progress: both apply to the capacity the cooldown started from
+                // (AAS-UG step scaling, cooldown).
+                let in_cooldown = cd
+                    .last_out
+                    .is_some_and(|(t0, _)| now < t0 + step.cooldown_ms);
+                let base = if in_cooldown {
+                    cd.last_out_base
+                } else {
+                    running
+                };
                 let cap = step_adjustment(
-                    running,
+                    base,
                     step.adjustment_type,
                     adj.adjustment,
                     step.min_adjustment_magnitude,
                 );
-                let cd = self.scaling.services[k].step_cd[p];
                 let reason = format!(
                     "step scaling: {} {agg:.2} vs threshold {}: adjustment {} ({running} running)",
                     metric_label(step.alarm.metric),
@@ -544,7 +557,7 @@ impl<S: Sink> Simulation<'_, S> {
                         .is_some_and(|(t0, c0)| now < t0 + step.cooldown_ms && cap <= c0)
                 {
                     out.push((cap, &step.name, reason, 1000 + p));
-                } else if cap < desired && !cd.last_in.is_some_and(|t0| now < t0 + step.cooldown_ms)
+                } else if cap < desired && cd.last_in.is_none_or(|t0| now >= t0 + step.cooldown_ms)
                 {
                     inn.push((cap, &step.name, reason, 1000 + p));
                 }
@@ -559,7 +572,13 @@ impl<S: Sink> Simulation<'_, S> {
                         cd.last_in = None;
                     }
                     if idx >= 1000 {
-                        st.step_cd[idx - 1000].last_out = Some((now, new));
+                        let cd = &mut st.step_cd[idx - 1000];
+                        if !cd.last_out.is_some_and(|(t0, _)| {
+                            now < t0 + a.step_scaling[idx - 1000].cooldown_ms
+                        }) {
+                            cd.last_out_base = running;
+                        }
+                        cd.last_out = Some((now, new));
                     } else {
                         st.tt_cd[idx].last_out = Some((now, new));
                     }
@@ -606,13 +625,12 @@ impl<S: Sink> Simulation<'_, S> {
         let st = &mut self.scaling.services[k];
         st.actions += 1;
         // The latest load change not yet answered gets this action as its first reaction.
-        if let Some(r) = st.reactions.iter_mut().rev().find(|r| r.at <= now) {
-            if r.first_scaling.is_none() {
+        if let Some(r) = st.reactions.iter_mut().rev().find(|r| r.at <= now)
+            && r.first_scaling.is_none() {
                 r.first_scaling = Some(now - r.at);
                 r.target = new;
                 r.up = new > old;
             }
-        }
         let (from, to) = (old.to_string(), new.to_string());
         let sname = &self.sc.services[s as usize].name;
         self.scaling_record(now, kind, name, sname, &from, &to, reason);
