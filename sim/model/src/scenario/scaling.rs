@@ -215,11 +215,18 @@ fn periods(
         .opt(cx, "datapoints_to_alarm", |cx, n, p| cx.u32(n, p, 1, 1440))
         .map_or(m_default.min(n.unwrap_or(1)), |v| v as usize);
     if let Some(nv) = n
-        && m > nv {
-            let origin = t.origin.clone();
-            cx.error(&origin, &t.child("datapoints_to_alarm"), format!("{m} datapoints to alarm out of {nv} evaluation periods; it must not exceed them"));
-            return (None, None);
-        }
+        && m > nv
+    {
+        let origin = t.origin.clone();
+        cx.error(
+            &origin,
+            &t.child("datapoints_to_alarm"),
+            format!(
+                "{m} datapoints to alarm out of {nv} evaluation periods; it must not exceed them"
+            ),
+        );
+        return (None, None);
+    }
     (n, Some(m))
 }
 

@@ -440,48 +440,50 @@ impl<S: Sink> Simulation<'_, S> {
                 let cd = self.scaling.services[k].tt_cd[p];
                 let latest = |v: &[Option<f64>]| v.iter().rev().flatten().next().copied();
                 if h == AlarmState::Alarm
-                    && let Some(m) = latest(&hv) {
-                        let cap = target_tracking_capacity(running, m, tt.target);
-                        let blocked = cd.last_out.is_some_and(|(t0, c0)| {
-                            now < t0 + tt.scale_out_cooldown_ms && cap <= c0
-                        });
-                        if cap > desired && !blocked {
-                            out.push((
-                                cap,
-                                &tt.name,
-                                format!(
-                                    "target tracking: {} = {m:.2} > target {} ({running} running)",
-                                    metric_label(tt.metric),
-                                    tt.target
-                                ),
-                                p,
-                            ));
-                        }
+                    && let Some(m) = latest(&hv)
+                {
+                    let cap = target_tracking_capacity(running, m, tt.target);
+                    let blocked = cd
+                        .last_out
+                        .is_some_and(|(t0, c0)| now < t0 + tt.scale_out_cooldown_ms && cap <= c0);
+                    if cap > desired && !blocked {
+                        out.push((
+                            cap,
+                            &tt.name,
+                            format!(
+                                "target tracking: {} = {m:.2} > target {} ({running} running)",
+                                metric_label(tt.metric),
+                                tt.target
+                            ),
+                            p,
+                        ));
                     }
+                }
                 if tt.disable_scale_in {
                     continue;
                 }
                 let mut proposes_in = false;
                 if l == AlarmState::Alarm
-                    && let Some(m) = latest(&lv) {
-                        let cap = target_tracking_capacity(running, m, tt.target);
-                        let blocked = cd
-                            .last_in
-                            .is_some_and(|t0| now < t0 + tt.scale_in_cooldown_ms);
-                        if cap < desired && !blocked {
-                            proposes_in = true;
-                            inn.push((
-                                cap,
-                                &tt.name,
-                                format!(
-                                    "target tracking: {} = {m:.2} < {:.2} ({running} running)",
-                                    metric_label(tt.metric),
-                                    tt.low.threshold
-                                ),
-                                p,
-                            ));
-                        }
+                    && let Some(m) = latest(&lv)
+                {
+                    let cap = target_tracking_capacity(running, m, tt.target);
+                    let blocked = cd
+                        .last_in
+                        .is_some_and(|t0| now < t0 + tt.scale_in_cooldown_ms);
+                    if cap < desired && !blocked {
+                        proposes_in = true;
+                        inn.push((
+                            cap,
+                            &tt.name,
+                            format!(
+                                "target tracking: {} = {m:.2} < {:.2} ({running} running)",
+                                metric_label(tt.metric),
+                                tt.low.threshold
+                            ),
+                            p,
+                        ));
                     }
+                }
                 tt_all_in &= proposes_in;
             }
             for (p, step) in a.step_scaling.iter().enumerate() {
@@ -626,11 +628,12 @@ impl<S: Sink> Simulation<'_, S> {
         st.actions += 1;
         // The latest load change not yet answered gets this action as its first reaction.
         if let Some(r) = st.reactions.iter_mut().rev().find(|r| r.at <= now)
-            && r.first_scaling.is_none() {
-                r.first_scaling = Some(now - r.at);
-                r.target = new;
-                r.up = new > old;
-            }
+            && r.first_scaling.is_none()
+        {
+            r.first_scaling = Some(now - r.at);
+            r.target = new;
+            r.up = new > old;
+        }
         let (from, to) = (old.to_string(), new.to_string());
         let sname = &self.sc.services[s as usize].name;
         self.scaling_record(now, kind, name, sname, &from, &to, reason);
