@@ -1578,20 +1578,21 @@ impl<'s, S: Sink> Simulation<'s, S> {
         );
         self.jobs[j as usize].entries[k].2 = cons;
         if let Err(why) = result {
+            // Launch type EC2 and nothing fits: RunTask fails at once, or the task waits.
             let c = job.cluster as u32;
+            let tid = self.new_task(
+                def,
+                Owner::Job(j, k as u32),
+                c,
+                group,
+                now,
+                run_ms,
+                Runs::Ec2 { pool: NO_POOL },
+                0,
+                NO_ITEM,
+            );
             match job.on_no_capacity {
                 OnNoCapacity::Fail => {
-                    let tid = self.new_task(
-                        def,
-                        Owner::Job(j, k as u32),
-                        c,
-                        group,
-                        now,
-                        run_ms,
-                        Runs::Ec2 { pool: NO_POOL },
-                        0,
-                        NO_ITEM,
-                    );
                     let t = &mut self.tasks[tid as usize];
                     t.outcome = Outcome::FailedToPlace(why);
                     t.stopped = now;
@@ -1599,17 +1600,6 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     self.task_event(tid, now, TState::Stopped, TState::Stopped, why.code());
                 }
                 OnNoCapacity::Wait => {
-                    let tid = self.new_task(
-                        def,
-                        Owner::Job(j, k as u32),
-                        c,
-                        group,
-                        now,
-                        run_ms,
-                        Runs::Ec2 { pool: NO_POOL },
-                        0,
-                        NO_ITEM,
-                    );
                     self.set_state(tid, TState::Provisioning, now, "", true);
                     self.clusters[c as usize].waiting.push_back(tid);
                     self.tasks_waited += 1;
