@@ -9,8 +9,8 @@ use std::io::Write;
 
 use ecsim_model::pricing::{Money, UNITS_PER_USD};
 use ecsim_model::record::{
-    CostRow, EventRecord, MetricsRow, RunHeader, ScalingRecord, Sink, Summary, SummaryValue,
-    TaskRow,
+    CostRow, DeploymentRow, EventRecord, FailureRow, MetricsRow, RunHeader, ScalingRecord, Sink,
+    Summary, SummaryValue, TaskRow,
 };
 
 /// Column names of `events.csv`.
@@ -37,6 +37,29 @@ pub const COST_COLUMNS: [&str; 4] = ["hour_start_ms", "scope", "name", "cost_usd
 /// Column names of `scaling.csv`.
 pub const SCALING_COLUMNS: [&str; 7] =
     ["time_ms", "kind", "name", "target", "from", "to", "reason"];
+
+/// Column names of `failures.csv`.
+pub const FAILURE_COLUMNS: [&str; 6] = [
+    "time_ms",
+    "kind",
+    "target",
+    "tasks_lost",
+    "services",
+    "recovered_after_ms",
+];
+/// Column names of `deployments.csv`.
+pub const DEPLOYMENT_COLUMNS: [&str; 10] = [
+    "service",
+    "deployment_id",
+    "task_definition",
+    "from_task_definition",
+    "started_ms",
+    "ended_ms",
+    "duration_ms",
+    "state",
+    "failed_tasks",
+    "reason",
+];
 
 /// Column names of `tasks.csv`.
 pub const TASK_COLUMNS: [&str; 15] = [
@@ -79,6 +102,8 @@ pub struct CsvSink<W: Write> {
     tasks: Option<Table<W>>,
     costs: Option<Table<W>>,
     scaling: Option<Table<W>>,
+    failures: Option<Table<W>>,
+    deployments: Option<Table<W>>,
     buf: String,
     error: Option<csv::Error>,
 }
@@ -92,9 +117,18 @@ impl<W: Write> CsvSink<W> {
             tasks: tasks.map(Table::new),
             costs: costs.map(Table::new),
             scaling: None,
+            failures: None,
+            deployments: None,
             buf: String::new(),
             error: None,
         }
+    }
+
+    /// Also write `failures.csv` and `deployments.csv` to these writers.
+    pub fn with_recovery(mut self, failures: W, deployments: W) -> Self {
+        self.failures = Some(Table::new(failures));
+        self.deployments = Some(Table::new(deployments));
+        self
     }
 
     /// Also write `scaling.csv` to this writer.
@@ -227,6 +261,12 @@ impl<W: Write> Sink for CsvSink<W> {
         if let Some(t) = self.scaling.as_mut() {
             r = r.and_then(|_| t.w.write_record(SCALING_COLUMNS));
         }
+        if let Some(t) = self.failures.as_mut() {
+            r = r.and_then(|_| t.w.write_record(FAILURE_COLUMNS));
+        }
+        if let Some(t) = self.deployments.as_mut() {
+            r = r.and_then(|_| t.w.write_record(DEPLOYMENT_COLUMNS));
+        }
         self.keep(r);
     }
 
@@ -316,6 +356,52 @@ impl<W: Write> Sink for CsvSink<W> {
 
     fn cost(&mut self, c: &CostRow<'_>) {
         self.cost_row(c);
+    }
+
+    fn failure(&mut self, f: &FailureRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(t) = self.failures.as_mut() else {
+            return;
+        };
+        let b = &mut self.buf;
+        let w = &mut t.w;
+        let res = (|| {
+            num(w, b, f.time_ms)?;
+            w.write_field(f.kind)?;
+            w.write_field(f.target)?;
+            num(w, b, f.tasks_lost)?;
+            w.write_field(f.services)?;
+            opt_num(w, b, f.recovered_after_ms)?;
+            w.write_record(None::<&[u8]>)
+        })();
+        self.keep(res);
+    }
+
+    fn deployment(&mut self, d: &DeploymentRow<'_>) {
+        if self.error.is_some() {
+            return;
+        }
+        let Some(t) = self.deployments.as_mut() else {
+            return;
+        };
+        let b = &mut self.buf;
+        let w = &mut t.w;
+        let res = (|| {
+            w.write_field(d.service)?;
+            num(w, b, d.deployment_id)?;
+            w.write_field(d.task_definition)?;
+            w.write_field(d.from_task_definition)?;
+            num(w, b, d.started_ms)?;
+            opt_num(w, b, d.ended_ms)?;
+            opt_num(w, b, d.ended_ms.map(|e| e - d.started_ms))?;
+            w.write_field(d.state)?;
+            num(w, b, d.failed_tasks)?;
+            w.write_field(d.reason)?;
+            w.write_record(None::<&[u8]>)
+        })();
+        self.keep(res);
     }
 
     fn scaling(&mut self, r: &ScalingRecord<'_>) {
@@ -517,6 +603,29 @@ pub fn summary_text(s: &Summary, output: &str) -> String {
                     f(running)
                 );
             }
+        }
+    }
+    let r = &s.recovery;
+    if !r.failures.is_empty() || !r.deployments.is_empty() || r.tasks_lost > 0 {
+        let recovered: Vec<u64> = r.failures.iter().filter_map(|f| f.2).collect();
+        let _ = writeln!(
+            o,
+            "  failures     {} failures, {} tasks lost, {} recovered (longest {}); {:.1} unserved request-minutes during failures",
+            r.failures.len(),
+            r.tasks_lost,
+            recovered.len(),
+            ecsim_engine_like_duration(recovered.iter().copied().max().unwrap_or(0)),
+            r.unserved_request_minutes_during_failures
+        );
+        for (name, a, m, lost, missing) in &r.services {
+            let _ = writeln!(
+                o,
+                "  {name:<12} available {a:.2} % of the time (at least minimum healthy {m:.2} %), {lost} tasks lost, {missing:.1} task-minutes below desired"
+            );
+        }
+        for (svc, id, state, dur) in &r.deployments {
+            let d = dur.map_or("still running".to_string(), ecsim_engine_like_duration);
+            let _ = writeln!(o, "  {svc:<12} deployment {id}: {state} after {d}");
         }
     }
     if c.total.0 > 0 {

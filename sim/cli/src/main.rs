@@ -318,7 +318,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         open("tasks.csv", !args.no_tasks)?,
         open("cost.csv", true)?,
     )
-    .with_scaling(open("scaling.csv", true)?.expect("always written"));
+    .with_scaling(open("scaling.csv", true)?.expect("always written"))
+    .with_recovery(
+        open("failures.csv", true)?.expect("always written"),
+        open("deployments.csv", true)?.expect("always written"),
+    );
     let opts = RunOptions {
         seed,
         check_invariants: args.check_invariants,
@@ -337,7 +341,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         if !args.no_tasks {
             files.push("tasks.csv");
         }
-        files.extend(["metrics.csv", "cost.csv", "scaling.csv", "summary.json"]);
+        files.extend([
+            "metrics.csv",
+            "cost.csv",
+            "scaling.csv",
+            "failures.csv",
+            "deployments.csv",
+            "summary.json",
+        ]);
         let where_ = format!("{}/ ({})", final_dir.display(), files.join(", "));
         print!("{}", ecsim_reports::summary_text(&summary, &where_));
     }

@@ -22,6 +22,14 @@ pub enum Dist {
         /// Standard deviation of `ln(X)`.
         sigma: f64,
     },
+    /// Weibull with scale `scale_ms` and shape `shape` (shape 1 is exponential; above 1, failures
+    /// grow more likely with age).
+    Weibull {
+        /// Scale, ms.
+        scale_ms: f64,
+        /// Shape.
+        shape: f64,
+    },
     /// Uniform between two values (inclusive).
     Uniform {
         /// Smallest, ms.
@@ -53,6 +61,12 @@ impl Dist {
                     .sample(rng);
                 x.round().min(u64::MAX as f64) as u64
             }
+            Dist::Weibull { scale_ms, shape } => {
+                let x: f64 = rand_distr::Weibull::new(*scale_ms, *shape)
+                    .expect("validated")
+                    .sample(rng);
+                x.round().min(u64::MAX as f64) as u64
+            }
             Dist::Uniform { min_ms, max_ms } => rng.random_range(*min_ms..=*max_ms),
             Dist::Empirical {
                 values_ms,
@@ -74,6 +88,7 @@ impl Dist {
             Dist::Fixed(v) => *v as f64,
             Dist::Exponential { mean_ms } => *mean_ms,
             Dist::LogNormal { median_ms, sigma } => median_ms * (sigma * sigma / 2.0).exp(),
+            Dist::Weibull { scale_ms, shape } => scale_ms * gamma(1.0 + 1.0 / shape),
             Dist::Uniform { min_ms, max_ms } => (*min_ms as f64 + *max_ms as f64) / 2.0,
             Dist::Empirical {
                 values_ms,
@@ -95,6 +110,31 @@ impl Dist {
     pub fn is_zero(&self) -> bool {
         *self == Dist::Fixed(0)
     }
+}
+
+/// The gamma function (Lanczos approximation), for the Weibull mean.
+fn gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        return std::f64::consts::PI / ((std::f64::consts::PI * x).sin() * gamma(1.0 - x));
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let mut a = G[0];
+    for (i, g) in G.iter().enumerate().skip(1) {
+        a += g / (x + i as f64);
+    }
+    (2.0 * std::f64::consts::PI).sqrt() * t.powf(x + 0.5) * (-t).exp() * a
 }
 
 #[cfg(test)]

@@ -117,6 +117,47 @@ pub struct ScalingRecord<'a> {
     pub reason: &'a str,
 }
 
+/// One row of `failures.csv`.
+#[derive(Debug, Clone, Copy)]
+pub struct FailureRow<'a> {
+    /// When it happened.
+    pub time_ms: u64,
+    /// `instance_failure`, `az_outage`, `az_outage_fargate`, `spot_interruption`,
+    /// `fargate_spot_interruption`, `task_crash`, `drain`.
+    pub kind: &'a str,
+    /// Instance, AZ or task.
+    pub target: &'a str,
+    /// Tasks it took down (or, for a drain, 0).
+    pub tasks_lost: u32,
+    /// Services it touched, `;`-separated.
+    pub services: &'a str,
+    /// Time until every touched service ran its desired count again.
+    pub recovered_after_ms: Option<u64>,
+}
+
+/// One row of `deployments.csv`.
+#[derive(Debug, Clone, Copy)]
+pub struct DeploymentRow<'a> {
+    /// Service.
+    pub service: &'a str,
+    /// Deployment number.
+    pub deployment_id: u32,
+    /// New task definition.
+    pub task_definition: &'a str,
+    /// Previous task definition.
+    pub from_task_definition: &'a str,
+    /// Start.
+    pub started_ms: u64,
+    /// End, if it ended.
+    pub ended_ms: Option<u64>,
+    /// `COMPLETED`, `FAILED`, `STOPPED` or `IN_PROGRESS` (rolloutState).
+    pub state: &'a str,
+    /// Tasks the circuit breaker counted.
+    pub failed_tasks: u32,
+    /// Why it ended.
+    pub reason: &'a str,
+}
+
 /// One metrics row: the state after every event at or before `time_ms`.
 #[derive(Debug, Clone, Copy)]
 pub struct MetricsRow<'a> {
@@ -228,6 +269,10 @@ pub trait Sink {
     fn cost(&mut self, _c: &CostRow<'_>) {}
     /// An alarm state change or a scaling action.
     fn scaling(&mut self, _s: &ScalingRecord<'_>) {}
+    /// A failure, at the end of the run.
+    fn failure(&mut self, _f: &FailureRow<'_>) {}
+    /// A deployment, at the end of the run.
+    fn deployment(&mut self, _d: &DeploymentRow<'_>) {}
 }
 
 /// A sink that keeps nothing.
@@ -307,6 +352,23 @@ pub struct ServiceScalingSummary {
     pub load_changes: Vec<(u64, Option<u64>, Option<u64>)>,
 }
 
+/// Failures and recovery headline numbers.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RecoverySummary {
+    /// Tasks lost to failures (crashes, failed starts, dead hosts, Spot).
+    pub tasks_lost: u64,
+    /// Unserved request-minutes while a failure was not yet recovered.
+    pub unserved_request_minutes_during_failures: f64,
+    /// Per REPLICA service: (name, % of time running >= desired, % of time running >= minimum
+    /// healthy, tasks lost, task-minutes below desired), from the first time it ran its desired
+    /// count.
+    pub services: Vec<(String, f64, f64, u64, f64)>,
+    /// Failures: (kind, time, time to recover).
+    pub failures: Vec<(String, u64, Option<u64>)>,
+    /// Deployments: (service, id, state, duration).
+    pub deployments: Vec<(String, u32, String, Option<u64>)>,
+}
+
 /// Per-cluster headline numbers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterSummary {
@@ -374,6 +436,8 @@ pub struct Summary {
     pub costs: CostSummary,
     /// Load and auto scaling.
     pub scaling: ScalingSummary,
+    /// Failures, recovery and deployments.
+    pub recovery: RecoverySummary,
     /// Wall-clock time of the run, ms (the only field that differs between identical runs).
     pub wall_ms: u64,
 }
@@ -510,6 +574,45 @@ impl Summary {
                             Int(*r),
                         ));
                     }
+                }
+            }
+        }
+        let r = &self.recovery;
+        if !r.failures.is_empty() || !r.deployments.is_empty() || r.tasks_lost > 0 {
+            out.push(("tasks_lost".into(), Int(r.tasks_lost)));
+            out.push((
+                "unserved_request_minutes_during_failures".into(),
+                Float(r.unserved_request_minutes_during_failures),
+            ));
+            for (name, a, m, lost, missing) in &r.services {
+                out.push((format!("service.{name}.availability_pct"), Float(*a)));
+                out.push((
+                    format!("service.{name}.min_healthy_availability_pct"),
+                    Float(*m),
+                ));
+                out.push((format!("service.{name}.tasks_lost"), Int(*lost)));
+                out.push((
+                    format!("service.{name}.task_minutes_below_desired"),
+                    Float(*missing),
+                ));
+            }
+            for (k, (kind, at, rec)) in r.failures.iter().enumerate() {
+                out.push((format!("failure.{k}.kind"), Str(kind.clone())));
+                out.push((format!("failure.{k}.at_ms"), Int(*at)));
+                if let Some(x) = rec {
+                    out.push((format!("failure.{k}.recovered_after_ms"), Int(*x)));
+                }
+            }
+            for (svc, id, state, dur) in &r.deployments {
+                out.push((
+                    format!("service.{svc}.deployment.{id}.state"),
+                    Str(state.clone()),
+                ));
+                if let Some(d) = dur {
+                    out.push((
+                        format!("service.{svc}.deployment.{id}.duration_ms"),
+                        Int(*d),
+                    ));
                 }
             }
         }

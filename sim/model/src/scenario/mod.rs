@@ -5,10 +5,12 @@
 //! problem with its line, column and field path instead of stopping at the first.
 
 pub mod capacity;
+pub mod failures;
 pub mod read;
 pub mod scaling;
 pub mod tree;
 
+pub use failures::{CircuitBreaker, FailureKind, FailureSettings, ScriptedFailure};
 pub use scaling::{
     AlarmDef, ManagedScaling, ScheduledAction, ServiceMetric, ServiceScaling, Statistic,
     StepScaling, TargetTracking,
@@ -59,6 +61,8 @@ pub struct Scenario {
     pub fargate: FargateSettings,
     /// `[pricing]`.
     pub pricing: PricingSettings,
+    /// `[failures]`.
+    pub failures: FailureSettings,
 }
 
 /// `[simulation]`: how long and how finely to run.
@@ -134,6 +138,12 @@ pub struct InstanceGroup {
     pub max_size: u32,
     /// Capacity provider managed scaling (cluster auto scaling).
     pub managed_scaling: Option<ManagedScaling>,
+    /// Time from launch to an instance failure, if instances fail.
+    pub time_to_failure: Option<Dist>,
+    /// Random EC2 Spot interruptions per instance-hour (Spot groups).
+    pub spot_interruptions_per_hour: f64,
+    /// `ECS_ENABLE_SPOT_INSTANCE_DRAINING` (agent default false).
+    pub spot_instance_draining: bool,
 }
 
 /// Network mode of a task definition.
@@ -174,6 +184,15 @@ pub struct TaskDefinition {
     pub architecture: Option<String>,
     /// Ephemeral storage, GB (Fargate: 20 included, up to 200).
     pub ephemeral_storage_gb: u32,
+    /// Time from RUNNING to a crash (essential container exits), if tasks crash.
+    pub time_to_failure: Option<Dist>,
+    /// Probability that a task fails to start (PENDING to STOPPED, e.g. an image pull error).
+    pub start_failure_probability: f64,
+    /// SIGTERM to SIGKILL (`stopTimeout`), default 30 s, at most 120 s.
+    pub stop_timeout_ms: u64,
+    /// RUNNING to HEALTHY: 40 s without health checks (ECS-DG service_definition_parameters.html),
+    /// else the container health check's start period plus one interval.
+    pub healthy_after_ms: u64,
 }
 
 /// Operating system family of a task definition.
@@ -225,6 +244,13 @@ pub struct ServiceDef {
     pub load_stream: String,
     /// Service auto scaling.
     pub auto_scaling: Option<ServiceScaling>,
+    /// Deployment circuit breaker.
+    pub circuit_breaker: Option<CircuitBreaker>,
+    /// `healthCheckGracePeriodSeconds`: crashes in this window after RUNNING do not count as
+    /// health failures for the circuit breaker.
+    pub health_check_grace_ms: u64,
+    /// With a load balancer, a new task also needs one passing target health check (interval).
+    pub load_balancer_check_ms: Option<u64>,
 }
 
 /// How standalone tasks arrive.
@@ -310,6 +336,13 @@ pub struct Action {
 /// What a scripted action does.
 #[derive(Debug, Clone)]
 pub enum ActionKind {
+    /// UpdateService with a new task definition: a rolling deployment.
+    Deploy {
+        /// Index into [`Scenario::services`].
+        service: usize,
+        /// Index into [`Scenario::task_definitions`].
+        task_definition: usize,
+    },
     /// UpdateService with a new desired count.
     SetDesiredCount {
         /// Index into [`Scenario::services`].
@@ -520,9 +553,10 @@ fn read_scenario(
         read_job(cx, n, p, &clusters, &def_names, &default_rt)
     });
     let jobs = jobs.unwrap_or_default();
+    let failures = failures::read_failures(cx, &mut t, &clusters);
     let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     let actions = read_list(cx, &mut t, "actions", |cx, n, p| {
-        read_action(cx, n, p, &service_names)
+        read_action(cx, n, p, &service_names, &def_names)
     });
     let root_origin = t.origin.clone();
     t.finish(cx);
@@ -572,6 +606,7 @@ fn read_scenario(
     actions.sort_by_key(|a| a.at_ms);
     version?;
     Some(Scenario {
+        failures: failures?,
         fargate: fargate?,
         pricing: pricing?,
         name: name?,
@@ -987,6 +1022,19 @@ fn read_group(
             [PurchaseOption::OnDemand, PurchaseOption::Spot][i]
         });
     let managed = t.opt(cx, "managed_scaling", scaling::read_managed_scaling);
+    let ttf = if t.has("time_to_failure") {
+        t.opt(cx, "time_to_failure", read_dist)
+    } else {
+        None
+    };
+    let spot_rate = t
+        .opt(cx, "spot_interruptions_per_hour", |cx, n, p| {
+            cx.number(n, p, 0.0, 100.0)
+        })
+        .unwrap_or(0.0);
+    let spot_drain = t
+        .opt(cx, "spot_instance_draining", |cx, n, p| cx.boolean(n, p))
+        .unwrap_or(false);
     let min_size = t.opt(cx, "min_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let max_size = t.opt(cx, "max_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let group_name = match name {
@@ -1034,6 +1082,9 @@ fn read_group(
         min_size,
         max_size,
         managed_scaling: managed,
+        time_to_failure: ttf,
+        spot_interruptions_per_hour: spot_rate,
+        spot_instance_draining: spot_drain,
     })
 }
 
@@ -1146,7 +1197,14 @@ fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
         return cx.duration(n, path).map(Dist::Fixed);
     }
     let mut t = cx.table(n, path)?;
-    const KINDS: [&str; 5] = ["fixed", "exponential", "lognormal", "uniform", "empirical"];
+    const KINDS: [&str; 6] = [
+        "fixed",
+        "exponential",
+        "lognormal",
+        "uniform",
+        "empirical",
+        "weibull",
+    ];
     let kind = t.req(
         cx,
         "dist",
@@ -1197,6 +1255,32 @@ fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
                         &n.origin,
                         &format!("{path}.max"),
                         format!("max ({b} ms) is below min ({a} ms)"),
+                    );
+                    None
+                }
+                _ => None,
+            }
+        }
+        Some(5) => {
+            let scale = t.req(
+                cx,
+                "scale",
+                "a duration (the 63rd percentile)",
+                |cx, n, p| cx.duration(n, p),
+            );
+            let shape = t.req(cx, "shape", "a positive number, e.g. 1.5", |cx, n, p| {
+                cx.number(n, p, 0.05, 50.0)
+            });
+            match (scale, shape) {
+                (Some(sc), Some(sh)) if sc > 0 => Some(Dist::Weibull {
+                    scale_ms: sc as f64,
+                    shape: sh,
+                }),
+                (Some(_), Some(_)) => {
+                    cx.error(
+                        &n.origin,
+                        &format!("{path}.scale"),
+                        "expected a positive duration",
                     );
                     None
                 }
@@ -1435,6 +1519,44 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
             cx.u32(n, p, 21, 200)
         })
         .unwrap_or(20);
+    let ttf = if t.has("time_to_failure") {
+        t.opt(cx, "time_to_failure", read_dist)
+    } else {
+        None
+    };
+    let start_fail = t
+        .opt(cx, "start_failure_probability", |cx, n, p| {
+            cx.number(n, p, 0.0, 1.0)
+        })
+        .unwrap_or(0.0);
+    let stop_timeout = t
+        .opt(cx, "stop_timeout", |cx, n, p| {
+            let d = cx.duration(n, p)?;
+            if d > 120_000 {
+                cx.error(
+                    &n.origin,
+                    p,
+                    "stopTimeout is at most 120 s (ECS-DG task_definition_parameters.html)",
+                );
+                return None;
+            }
+            Some(d)
+        })
+        .unwrap_or(30_000);
+    // ECS-DG task_definition_parameters.html: health check interval 30 s (5-300), start period 0-300 s.
+    let healthy_after = t
+        .opt(cx, "health_check", |cx, n, p| {
+            let mut h = cx.table(n, p)?;
+            let interval = h.opt(cx, "interval", |cx, n, p| cx.duration(n, p)).unwrap_or(30_000);
+            let start = h.opt(cx, "start_period", |cx, n, p| cx.duration(n, p)).unwrap_or(0);
+            h.finish(cx);
+            if !(5_000..=300_000).contains(&interval) || start > 300_000 {
+                cx.error(&n.origin, p, "interval is 5 to 300 s and start_period 0 to 300 s (ECS-DG task_definition_parameters.html)");
+                return None;
+            }
+            Some(start + interval)
+        })
+        .unwrap_or(40_000);
     let mut cpu_sum = 0u32;
     let mut mem_sum = 0u32;
     let mut mem_missing = false;
@@ -1550,6 +1672,10 @@ fn read_task_definition(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<TaskDef
         os,
         architecture,
         ephemeral_storage_gb: ephemeral,
+        time_to_failure: ttf,
+        start_failure_probability: start_fail,
+        stop_timeout_ms: stop_timeout,
+        healthy_after_ms: healthy_after,
     })
 }
 
@@ -1644,11 +1770,26 @@ fn read_service(
     let svc_constraints = t.opt(cx, "placement_constraints", |cx, n, p| {
         read_constraints(cx, n, p, true)
     });
+    let mut breaker = None;
+    let grace = t
+        .opt(cx, "health_check_grace_period", |cx, n, p| {
+            cx.duration(n, p)
+        })
+        .unwrap_or(0);
+    let lb = t.opt(cx, "load_balancer", |cx, n, p| {
+        let mut l = cx.table(n, p)?;
+        let interval = l
+            .opt(cx, "health_check_interval", |cx, n, p| cx.duration(n, p))
+            .unwrap_or(30_000);
+        l.finish(cx);
+        Some(interval)
+    });
     let (max_pct, min_pct) = match t.get("deployment_configuration") {
         Some(dn) => {
             let dp = t.child("deployment_configuration");
             match cx.table(dn, &dp) {
                 Some(mut dt) => {
+                    breaker = dt.opt(cx, "circuit_breaker", failures::read_circuit_breaker);
                     let max = dt
                         .opt(cx, "maximum_percent", |cx, n, p| cx.u32(n, p, 100, 200))
                         .unwrap_or(if daemon { 100 } else { 200 });
@@ -1728,6 +1869,9 @@ fn read_service(
         load_stream,
         load: load.map(|l| l.0),
         auto_scaling,
+        circuit_breaker: breaker,
+        health_check_grace_ms: grace,
+        load_balancer_check_ms: lb,
     })
 }
 
@@ -2027,19 +2171,28 @@ fn read_job(
     })
 }
 
-fn read_action(cx: &mut Cx<'_>, n: &Node, path: &str, services: &[&str]) -> Option<Action> {
+fn read_action(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    services: &[&str],
+    defs: &[&str],
+) -> Option<Action> {
     let mut t = cx.table(n, path)?;
     let at = t.req(cx, "at", "a time such as \"30m\"", |cx, n, p| {
         cx.duration(n, p)
     });
-    let ty = t.req(cx, "type", "\"set_desired_count\"", |cx, n, p| {
-        cx.one_of(n, p, &["set_desired_count"])
+    let ty = t.req(
+        cx,
+        "type",
+        "\"set_desired_count\" or \"deploy\"",
+        |cx, n, p| cx.one_of(n, p, &["set_desired_count", "deploy"]),
+    );
+    let s = t.req(cx, "service", "a service name", |cx, n, p| {
+        resolve(cx, n, p, services, "service")
     });
     let kind = match ty {
-        Some(_) => {
-            let s = t.req(cx, "service", "a service name", |cx, n, p| {
-                resolve(cx, n, p, services, "service")
-            });
+        Some(0) => {
             let d = t.req(cx, "desired_count", "a number of tasks", |cx, n, p| {
                 cx.u32(n, p, 0, 10_000_000)
             });
@@ -2047,6 +2200,21 @@ fn read_action(cx: &mut Cx<'_>, n: &Node, path: &str, services: &[&str]) -> Opti
                 (Some(service), Some(desired_count)) => Some(ActionKind::SetDesiredCount {
                     service,
                     desired_count,
+                }),
+                _ => None,
+            }
+        }
+        Some(_) => {
+            let d = t.req(
+                cx,
+                "task_definition",
+                "the new task definition family",
+                |cx, n, p| resolve(cx, n, p, defs, "task definition"),
+            );
+            match (s, d) {
+                (Some(service), Some(task_definition)) => Some(ActionKind::Deploy {
+                    service,
+                    task_definition,
                 }),
                 _ => None,
             }

@@ -48,6 +48,7 @@ use ecsim_placement::{
 };
 use rand::RngExt;
 
+mod recovery;
 mod scaling;
 
 use crate::billing::{Ec2Target, Ledger};
@@ -112,6 +113,78 @@ pub enum Ev {
         /// Index of the action.
         action: u32,
     },
+    /// A service task has been RUNNING long enough to count as healthy.
+    TaskHealthy {
+        /// Task.
+        task: u32,
+    },
+    /// A task's essential container exits with an error.
+    TaskCrash {
+        /// Task.
+        task: u32,
+    },
+    /// An instance dies.
+    InstanceFailed {
+        /// Cluster.
+        cluster: u32,
+        /// Instance.
+        instance: u32,
+    },
+    /// ECS notices a dead instance.
+    FailureDetected {
+        /// Cluster.
+        cluster: u32,
+        /// Instance.
+        instance: u32,
+        /// Index of the failure record.
+        failure: u32,
+    },
+    /// An EC2 Spot interruption notice.
+    SpotNotice {
+        /// Cluster.
+        cluster: u32,
+        /// Instance.
+        instance: u32,
+    },
+    /// A noticed Spot instance is reclaimed.
+    SpotTerminate {
+        /// Cluster.
+        cluster: u32,
+        /// Instance.
+        instance: u32,
+        /// Index of the failure record.
+        failure: u32,
+    },
+    /// A Fargate Spot interruption warning.
+    FargateSpotNotice {
+        /// Task.
+        task: u32,
+    },
+    /// A warned Fargate Spot task stops.
+    FargateSpotStop {
+        /// Task.
+        task: u32,
+    },
+    /// ECS notices Fargate tasks lost in an AZ outage.
+    FargateLost {
+        /// Index of the failure record.
+        failure: u32,
+    },
+    /// A scripted failure.
+    Scripted {
+        /// Index into the scenario's scripted failures.
+        index: u32,
+    },
+    /// An AZ outage ends.
+    AzRestored {
+        /// Index into the scenario's scripted failures.
+        failure: u32,
+    },
+    /// A throttled service may launch again.
+    ServiceWake {
+        /// Service.
+        service: u32,
+    },
     /// `simulation.duration` reached.
     End,
 }
@@ -145,6 +218,7 @@ enum Owner {
 enum Outcome {
     Open,
     Completed,
+    Failed(&'static str),
     FailedToPlace(PlacementFailure),
     StoppedByScheduler,
 }
@@ -177,6 +251,14 @@ struct Task {
     stopped: u64,
     run_ms: u64,
     outcome: Outcome,
+    /// When it counts as healthy (RUNNING + health check time).
+    healthy_at: u64,
+    /// To be replaced (Fargate Spot warning).
+    retiring: bool,
+    /// RUNNING on a dead host that ECS has not noticed yet.
+    lost: bool,
+    /// Will fail to start (image pull error).
+    fail_start: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +277,12 @@ struct InstRt {
     group: u16,
     /// Tasks of REPLICA services and jobs on it (daemon tasks do not make it busy).
     busy_tasks: u32,
+    /// Failed, not yet noticed by ECS.
+    dead: bool,
+    /// Has a Spot interruption notice.
+    noticed: bool,
+    /// DRAINING.
+    draining: bool,
     provider: u16,
     spot: bool,
     /// Pico-dollars per hour (before any Spot price factor), EBS included.
@@ -333,7 +421,15 @@ pub struct Simulation<'s, S: Sink> {
     next_instance: u64,
     cluster_provider_ids: Vec<Vec<u16>>,
     n_stopped: u32,
+    n_draining: u32,
     scaling: scaling::ScalingRt,
+    health: Vec<recovery::SvcHealth>,
+    recovery: recovery::RecoveryRt,
+    fail_instances: Stream,
+    fail_spot: Stream,
+    fail_tasks: Stream,
+    fail_fargate: Stream,
+    tasks_lost: u64,
     fargate_rates: [Option<FargateRates>; 6],
     ledger: Ledger,
     provider_names: Vec<String>,
@@ -695,7 +791,23 @@ impl<'s, S: Sink> Simulation<'s, S> {
             next_instance: 0,
             cluster_provider_ids: cluster_provider_ids.clone(),
             n_stopped: 0,
+            n_draining: 0,
             scaling: scaling::ScalingRt::default(),
+            health: sc
+                .services
+                .iter()
+                .map(|d| recovery::SvcHealth {
+                    primary_def: d.task_definition as u32,
+                    last_completed_def: d.task_definition as u32,
+                    ..Default::default()
+                })
+                .collect(),
+            recovery: recovery::RecoveryRt::default(),
+            fail_instances: streams.stream("failures/instances"),
+            fail_spot: streams.stream("failures/spot"),
+            fail_tasks: streams.stream("failures/tasks"),
+            fail_fargate: streams.stream("failures/fargate-spot"),
+            tasks_lost: 0,
             bucket: TokenBucket {
                 on: fg.launch_rate_limit,
                 tokens: i64::from(fg.launch_burst) * 1_000_000,
@@ -752,6 +864,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
             sim.request_retry(c as u32, sched);
         }
         sim.setup_scaling(&streams, sched);
+        for (k, f) in sc.failures.scripted.iter().enumerate() {
+            sched.schedule_at(SimTime::from_ms(f.at_ms), Ev::Scripted { index: k as u32 });
+        }
         sim
     }
 
@@ -761,7 +876,19 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let sc = self.sc;
         let cdef = &sc.clusters[c];
         let gdef = &cdef.groups[g];
-        let k = self.clusters[c].group_launched[g] as usize;
+        let mut k = self.clusters[c].group_launched[g] as usize;
+        // An Auto Scaling group launches into the group's AZs in turn, skipping AZs that are down.
+        for _ in 0..gdef.availability_zones.len() {
+            if !self
+                .recovery
+                .az_down
+                .contains(&gdef.availability_zones[k % gdef.availability_zones.len()])
+            {
+                break;
+            }
+            k += 1;
+            self.clusters[c].group_launched[g] += 1;
+        }
         self.clusters[c].group_launched[g] += 1;
         self.next_instance += 1;
         let ty = &sc.instance_types[gdef.instance_types[k % gdef.instance_types.len()]];
@@ -821,6 +948,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
             stopped_at: NONE,
             group: g as u16,
             busy_tasks: 0,
+            dead: false,
+            noticed: false,
+            draining: false,
             provider,
             spot,
             rate: base + ebs,
@@ -856,6 +986,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 instance: id.0,
             },
         );
+        self.arm_instance_failures(c, id.0, now, sched);
         id.0
     }
 
@@ -944,6 +1075,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         }
         if now > self.last_t {
             self.integrate_idle(self.last_t, now);
+            self.integrate_availability(self.last_t, now - self.last_t);
             let dt = u128::from(now - self.last_t);
             for c in &mut self.clusters {
                 let (a, b, x, y) = c.pc.reservation_totals();
@@ -1018,7 +1150,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             time_ms: t,
             instances_launching: self.n_launching,
             instances_active: self.n_active,
-            instances_draining: 0,
+            instances_draining: self.n_draining,
             instances_stopped: self.n_stopped,
             tasks_provisioning: self.n_prov,
             tasks_pending: self.n_pending,
@@ -1135,6 +1267,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
             stopped: NONE,
             run_ms,
             outcome: Outcome::Open,
+            healthy_at: NONE,
+            retiring: false,
+            lost: false,
+            fail_start: false,
         });
         if item != NO_ITEM {
             self.launch_rt(owner).counts[item as usize] += 1;
@@ -1264,6 +1400,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.wait_max = self.wait_max.max(wait);
         self.waits += 1;
         self.set_state(tid, TState::Pending, now, "", new);
+        self.roll_start_failure(tid);
         let delay = if self.sc.settings.task_start_delay.is_zero() {
             0
         } else {
@@ -1284,6 +1421,18 @@ impl<'s, S: Sink> Simulation<'s, S> {
         if self.tasks[tid as usize].state != TState::Pending {
             return; // stopped while pending
         }
+        if self.tasks[tid as usize].fail_start {
+            // The image pull (or container start) fails: PENDING to STOPPED without RUNNING.
+            self.tasks_lost += 1;
+            self.stop_task(
+                tid,
+                Outcome::Failed("CannotPullContainerError"),
+                "CannotPullContainerError",
+                now,
+                sched,
+            );
+            return;
+        }
         self.set_state(tid, TState::Running, now, "", false);
         self.tasks_started += 1;
         let t = &mut self.tasks[tid as usize];
@@ -1292,6 +1441,16 @@ impl<'s, S: Sink> Simulation<'s, S> {
             let run = t.run_ms;
             self.open_work += 1;
             sched.schedule_in(run, Ev::TaskExited { task: tid });
+        }
+        self.arm_task(tid, now, sched);
+    }
+
+    /// Decide at PENDING whether the task will fail to start.
+    fn roll_start_failure(&mut self, tid: u32) {
+        let p = self.sc.task_definitions[self.tasks[tid as usize].def as usize]
+            .start_failure_probability;
+        if p > 0.0 {
+            self.tasks[tid as usize].fail_start = self.fail_tasks.random::<f64>() < p;
         }
     }
 
@@ -1397,13 +1556,33 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let t = &mut self.tasks[tid as usize];
         t.stopped = now;
         t.outcome = outcome;
+        let (never_ran, was_lost) = (t.running == NONE, t.lost && state == TState::Running);
         if let Owner::Service(s) = owner {
             self.services[s as usize].live.retain(|&x| x != tid);
+            if was_lost {
+                self.health[s as usize].lost -= 1;
+            }
         }
         self.set_state(tid, TState::Stopped, now, reason, false);
         if inst != NO_INSTANCE {
             self.request_retry(c as u32, sched);
         }
+        if let (Owner::Service(s), Outcome::Failed(_)) = (owner, outcome) {
+            self.service_task_stopped(s, tid, never_ran, !never_ran, now, sched);
+        }
+    }
+
+    /// Standalone tasks placed on an instance (a scan: failures are rare).
+    fn job_tasks_on(&self, c: usize, i: u32) -> Vec<u32> {
+        (0..self.tasks.len() as u32)
+            .filter(|&t| {
+                let x = &self.tasks[t as usize];
+                matches!(x.owner, Owner::Job(..))
+                    && x.cluster as usize == c
+                    && x.instance == i
+                    && x.state != TState::Stopped
+            })
+            .collect()
     }
 
     fn request_retry(&mut self, c: u32, sched: &mut Scheduler<Ev>) {
@@ -1541,6 +1720,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.wait_max = self.wait_max.max(wait);
         self.waits += 1;
         self.set_state(tid, TState::Pending, now, "", false);
+        self.roll_start_failure(tid);
         let delay = self
             .sc
             .fargate
@@ -1626,52 +1806,6 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 reason,
             },
         );
-    }
-
-    /// Bring a REPLICA service towards its desired count.
-    fn reconcile(&mut self, s: u32, now: u64, sched: &mut Scheduler<Ev>) {
-        let def = &self.sc.services[s as usize];
-        let c = def.cluster;
-        while (self.services[s as usize].live.len() as u32) < self.services[s as usize].desired {
-            let group = self.services[s as usize].group;
-            match self.launch(
-                Owner::Service(s),
-                def.task_definition as u32,
-                group,
-                &def.constraints,
-                &def.strategy,
-                0,
-                now,
-                sched,
-            ) {
-                Ok(_) => {}
-                Err(why) => {
-                    self.service_failures += 1;
-                    if self.services[s as usize].failing != Some(why) {
-                        // ECS suppresses identical service events until the cause changes (ECS-DG service-event-messages.html).
-                        self.services[s as usize].failing = Some(why);
-                        self.service_event(s, now, "", "UNABLE_TO_PLACE", why.code());
-                    }
-                    self.clusters[c].svc_deficit.insert(s);
-                    return;
-                }
-            }
-        }
-        if self.services[s as usize].failing.take().is_some() {
-            self.service_event(s, now, "UNABLE_TO_PLACE", "STEADY", "");
-        }
-        self.clusters[c].svc_deficit.remove(&s);
-        while self.services[s as usize].live.len() as u32 > self.services[s as usize].desired {
-            let tid = self.choose_stop(s);
-            self.tasks_scaled_in += 1;
-            self.stop_task(
-                tid,
-                Outcome::StoppedByScheduler,
-                "ServiceSchedulerInitiated",
-                now,
-                sched,
-            );
-        }
     }
 
     /// Which task a service stops on scale-in: one still PROVISIONING (newest first); else from the
@@ -2069,6 +2203,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
             };
             let (outcome, reason) = match (t.outcome, t.state) {
                 (Outcome::Completed, _) => ("completed", "EssentialContainerExited"),
+                (Outcome::Failed(why), _) => ("failed", why),
                 (Outcome::FailedToPlace(w), _) => ("failed_to_place", w.code()),
                 (Outcome::StoppedByScheduler, _) => {
                     ("stopped_by_scheduler", "ServiceSchedulerInitiated")
@@ -2166,9 +2301,86 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 .collect(),
             costs,
             scaling: self.scaling_summary(),
+            recovery: self.recovery_summary(end),
             wall_ms: 0,
         };
         (summary, self.sink)
+    }
+
+    fn recovery_summary(&mut self, end: u64) -> RecoverySummary {
+        let sc = self.sc;
+        for f in &self.recovery.failures {
+            let mut names: Vec<&str> = f
+                .services
+                .iter()
+                .map(|&s| sc.services[s as usize].name.as_str())
+                .collect();
+            names.dedup();
+            self.sink.failure(&FailureRow {
+                time_ms: f.at,
+                kind: f.kind,
+                target: &f.target,
+                tasks_lost: f.tasks_lost,
+                services: &names.join(";"),
+                recovered_after_ms: f.recovered,
+            });
+        }
+        for d in &self.recovery.deploys {
+            self.sink.deployment(&DeploymentRow {
+                service: &sc.services[d.service as usize].name,
+                deployment_id: d.id,
+                task_definition: &sc.task_definitions[d.def as usize].family,
+                from_task_definition: &sc.task_definitions[d.from_def as usize].family,
+                started_ms: d.started,
+                ended_ms: d.ended,
+                state: d.state,
+                failed_tasks: d.failures,
+                reason: &d.reason,
+            });
+        }
+        let pct = |x: u128, since: Option<u64>| match since {
+            Some(t0) if end > t0 => 100.0 * x as f64 / (end - t0) as f64,
+            _ => 0.0,
+        };
+        RecoverySummary {
+            tasks_lost: self.tasks_lost,
+            unserved_request_minutes_during_failures: self.recovery.unserved_during_failures,
+            services: sc
+                .services
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.scheduling == SchedulingStrategy::Replica)
+                .map(|(s, d)| {
+                    let h = &self.health[s];
+                    (
+                        d.name.clone(),
+                        pct(h.avail_ms, h.steady_since),
+                        pct(h.min_healthy_ms, h.steady_since),
+                        h.tasks_lost,
+                        h.missing_task_ms as f64 / 60_000.0,
+                    )
+                })
+                .collect(),
+            failures: self
+                .recovery
+                .failures
+                .iter()
+                .map(|f| (f.kind.to_string(), f.at, f.recovered))
+                .collect(),
+            deployments: self
+                .recovery
+                .deploys
+                .iter()
+                .map(|d| {
+                    (
+                        sc.services[d.service as usize].name.clone(),
+                        d.id,
+                        d.state.to_string(),
+                        d.ended.map(|e| e - d.started),
+                    )
+                })
+                .collect(),
+        }
     }
 
     fn scaling_summary(&self) -> ScalingSummary {
@@ -2356,6 +2568,97 @@ impl<S: Sink> Model for Simulation<'_, S> {
                 self.retry(cluster, now, sched);
             }
             Ev::Sample => self.sample(now, sched),
+            Ev::TaskHealthy { task } => {
+                if let (Owner::Service(s), TState::Running) = (
+                    self.tasks[task as usize].owner,
+                    self.tasks[task as usize].state,
+                ) {
+                    let busy = self.health[s as usize].deploy.is_some()
+                        || self.services[s as usize]
+                            .live
+                            .iter()
+                            .any(|&t| self.retiring(s, t));
+                    if busy {
+                        self.reconcile(s, now, sched);
+                    }
+                }
+            }
+            Ev::TaskCrash { task } => {
+                if self.tasks[task as usize].state == TState::Running
+                    && !self.tasks[task as usize].lost
+                {
+                    let services: Vec<u32> =
+                        if let Owner::Service(s) = self.tasks[task as usize].owner {
+                            vec![s]
+                        } else {
+                            Vec::new()
+                        };
+                    self.recovery.failures.push(recovery::FailureRecord {
+                        at: now,
+                        kind: "task_crash",
+                        target: format!("task {task}"),
+                        tasks_lost: 1,
+                        services,
+                        recovered: None,
+                        detected: true,
+                    });
+                    self.lose_task(task, "EssentialContainerExited", now, sched);
+                }
+            }
+            Ev::InstanceFailed { cluster, instance } => {
+                self.instance_failed(cluster as usize, instance, "instance_failure", now, sched)
+            }
+            Ev::FailureDetected {
+                cluster,
+                instance,
+                failure,
+            } => self.failure_detected(
+                cluster as usize,
+                instance,
+                failure,
+                "HostInstanceFailed",
+                now,
+                sched,
+            ),
+            Ev::SpotNotice { cluster, instance } => {
+                self.spot_notice(cluster as usize, instance, now, sched)
+            }
+            Ev::SpotTerminate {
+                cluster,
+                instance,
+                failure,
+            } => self.failure_detected(
+                cluster as usize,
+                instance,
+                failure,
+                "SpotInterruption",
+                now,
+                sched,
+            ),
+            Ev::FargateSpotNotice { task } => self.fargate_spot_notice(task, now, sched),
+            Ev::FargateSpotStop { task } => self.lose_task(task, "SpotInterruption", now, sched),
+            Ev::FargateLost { failure } => {
+                let lost: Vec<u32> = (0..self.tasks.len() as u32)
+                    .filter(|&t| {
+                        self.tasks[t as usize].lost
+                            && self.tasks[t as usize].state != TState::Stopped
+                            && matches!(self.tasks[t as usize].runs, Runs::Fargate { .. })
+                    })
+                    .collect();
+                for t in lost {
+                    self.lose_task(t, "AvailabilityZoneOutage", now, sched);
+                }
+                self.recovery.failures[failure as usize].detected = true;
+            }
+            Ev::Scripted { index } => self.scripted_failure(index, now, sched),
+            Ev::AzRestored { failure } => {
+                if let crate::scenario::FailureKind::AzOutage { az, .. } =
+                    &self.sc.failures.scripted[failure as usize].kind
+                {
+                    self.recovery.az_down.retain(|a| a != az);
+                }
+            }
+            Ev::ServiceWake { service } => self.reconcile(service, now, sched),
             Ev::Scheduled { service, action } => self.scheduled_action(service, action, now, sched),
             Ev::Action { action } => {
                 self.open_work -= 1;
@@ -2370,8 +2673,17 @@ impl<S: Sink> Model for Simulation<'_, S> {
                         self.service_event(service as u32, now, &from, &to, "DesiredCountChanged");
                         self.reconcile(service as u32, now, sched);
                     }
+                    ActionKind::Deploy {
+                        service,
+                        task_definition,
+                    } => {
+                        self.deploy(service as u32, task_definition as u32, now, sched, false);
+                    }
                 }
             }
+        }
+        if !self.recovery.failures.is_empty() {
+            self.check_recovery(now);
         }
         if self.check {
             self.check_invariants();

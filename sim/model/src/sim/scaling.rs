@@ -325,7 +325,8 @@ impl<S: Sink> Simulation<'_, S> {
         let dt_s = sample_ms as f64 / 1000.0;
         for k in 0..self.scaling.services.len() {
             let s = self.scaling.services[k].service as usize;
-            let running = self.services[s].running;
+            // Tasks on a dead host still count as RUNNING for ECS until it notices, but serve nothing.
+            let running = self.services[s].running.saturating_sub(self.health[s].lost);
             let st = &mut self.scaling.services[k];
             let Some(model) = &sc.services[s].load else {
                 continue;
@@ -348,6 +349,9 @@ impl<S: Sink> Simulation<'_, S> {
             let unserved = smp.unserved_rps * dt_s / 60.0;
             st.unserved_request_minutes += unserved;
             self.scaling.unserved_request_minutes += unserved;
+            if self.recovery.failures.iter().any(|f| f.recovered.is_none()) {
+                self.recovery.unserved_during_failures += unserved;
+            }
             // Reactions waiting for their tasks to run.
             for r in &mut st.reactions {
                 if r.first_scaling.is_some()
@@ -587,6 +591,8 @@ impl<S: Sink> Simulation<'_, S> {
                     self.set_desired(k, new, now, "service_scaling", &name, &reason, sched);
                 }
             } else if !inn.is_empty()
+                // Application Auto Scaling suspends scale-in during deployments (ECS-DG service-auto-scaling.html).
+                && self.health[s].deploy.is_none()
                 && (tt_all_in || a.target_tracking.iter().all(|t| t.disable_scale_in))
             {
                 let best = inn.iter().max_by_key(|o| o.0).expect("non-empty");
@@ -876,7 +882,7 @@ impl<S: Sink> Simulation<'_, S> {
                         &reason,
                     );
                     for i in chosen {
-                        self.terminate_instance(c, i, now, sched);
+                        self.terminate_instance(c, i, "ScaleIn", now, sched);
                     }
                     self.scaling.terminated += u64::from(k);
                     let st = &mut self.scaling.providers[p];
@@ -893,6 +899,7 @@ impl<S: Sink> Simulation<'_, S> {
         &mut self,
         c: usize,
         i: u32,
+        reason: &'static str,
         now: u64,
         sched: &mut Scheduler<Ev>,
     ) {
@@ -948,6 +955,7 @@ impl<S: Sink> Simulation<'_, S> {
         inst.state = IState::Stopped;
         inst.stopped_at = now;
         match was {
+            IState::Active if self.clusters[c].insts[i as usize].draining => self.n_draining -= 1,
             IState::Active => self.n_active -= 1,
             IState::Launching => self.n_launching -= 1,
             IState::Stopped => unreachable!("terminated twice"),
@@ -971,7 +979,7 @@ impl<S: Sink> Simulation<'_, S> {
                     "LAUNCHING"
                 },
                 to: "STOPPED",
-                reason: "ScaleIn",
+                reason,
             },
         );
     }
