@@ -501,27 +501,27 @@ impl<S: Sink> Simulation<'_, S> {
         let counts = never_ran || (crashed && grace_over);
         if let (Some(cb), Some(dep)) =
             (def.circuit_breaker, self.health[s as usize].deploy.as_mut())
+            && counts
+            && t_def == dep.def
         {
-            if counts && t_def == dep.def {
-                dep.failures += 1;
-                let threshold = cb.threshold(self.services[s as usize].desired);
-                if dep.failures >= threshold {
-                    let (from, rolled) = (dep.from_def, dep.rollback);
-                    let reason = format!(
-                        "circuit breaker: {} failed tasks (threshold {threshold})",
-                        dep.failures
-                    );
-                    self.end_deployment(s, now, "FAILED", &reason);
-                    if cb.rollback && !rolled {
-                        let target = self.health[s as usize].last_completed_def.max(0);
-                        let target = if target == self.health[s as usize].primary_def {
-                            from
-                        } else {
-                            target
-                        };
-                        self.deploy(s, target, now, sched, true);
-                        return;
-                    }
+            dep.failures += 1;
+            let threshold = cb.threshold(self.services[s as usize].desired);
+            if dep.failures >= threshold {
+                let (from, rolled) = (dep.from_def, dep.rollback);
+                let reason = format!(
+                    "circuit breaker: {} failed tasks (threshold {threshold})",
+                    dep.failures
+                );
+                self.end_deployment(s, now, "FAILED", &reason);
+                if cb.rollback && !rolled {
+                    let target = self.health[s as usize].last_completed_def;
+                    let target = if target == self.health[s as usize].primary_def {
+                        from
+                    } else {
+                        target
+                    };
+                    self.deploy(s, target, now, sched, true);
+                    return;
                 }
             }
         }

@@ -1,0 +1,406 @@
+//! Failures, recovery and deployments (../shared/ecs-semantics.md §4 and §7).
+
+use ecsim_model::record::{EventRecord, NullSink, Sink, Summary, SummaryValue};
+use ecsim_model::scenario::{self, CircuitBreaker, Scenario};
+use ecsim_model::sim::{self, RunOptions};
+
+fn load(src: &str) -> Scenario {
+    scenario::load("test.toml", src, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[derive(Default)]
+struct Ev(Vec<(u64, String, String, String, String)>);
+
+impl Sink for Ev {
+    fn event(&mut self, e: &EventRecord<'_>) {
+        let who = if e.service.is_empty() {
+            e.instance
+        } else {
+            e.service
+        };
+        self.0.push((
+            e.time_ms,
+            e.kind.as_str().to_string(),
+            who.to_string(),
+            format!("{}>{}", e.from, e.to),
+            e.reason.to_string(),
+        ));
+    }
+}
+
+fn run(sc: &Scenario) -> (Summary, Ev) {
+    sim::run(
+        sc,
+        RunOptions {
+            seed: 1,
+            check_invariants: true,
+        },
+        Ev::default(),
+    )
+}
+
+fn float(s: &Summary, key: &str) -> f64 {
+    match s.fields().into_iter().find(|(k, _)| k == key) {
+        Some((_, SummaryValue::Float(f))) => f,
+        Some((_, SummaryValue::Int(i))) => i as f64,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+/// `instances` m5.large (2 vCPU) holding 2 tasks of 1 vCPU each, a service of `desired` tasks,
+/// and a deployment of v2 at 30 min. Tasks start in 10 s and are healthy 40 s later.
+fn deployment(instances: u32, desired: u32, min: u32, max: u32, extra: &str) -> String {
+    format!(
+        r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "2h"
+[settings]
+task_start_delay = "10s"
+tie_break = "lowest_index"
+[[clusters]]
+name = "c"
+instance_type = "m5.large"
+count = {instances}
+[[task_definitions]]
+family = "v1"
+cpu = 1024
+memory = 1024
+[[task_definitions]]
+family = "v2"
+cpu = 1024
+memory = 1024
+{extra}
+[[services]]
+name = "s"
+task_definition = "v1"
+desired_count = {desired}
+deployment_configuration = {{ minimum_healthy_percent = {min}, maximum_percent = {max} }}
+[[actions]]
+at = "30m"
+type = "deploy"
+service = "s"
+task_definition = "v2"
+"#
+    )
+}
+
+fn at_deploy(e: &Ev) -> (usize, usize) {
+    let stops =
+        e.0.iter()
+            .filter(|r| r.0 == 1_800_000 && r.1 == "task" && r.3.ends_with(">STOPPED"))
+            .count();
+    let starts =
+        e.0.iter()
+            .filter(|r| r.0 == 1_800_000 && r.1 == "task" && r.3 == ">PENDING")
+            .count();
+    (stops, starts)
+}
+
+/// ECS-DG deployment-type-ecs.html: "minimum healthy 50 %, desired 4: may stop 2 old tasks before
+/// starting 2 new ones" (in a cluster with no room, it does exactly that) and the deployment
+/// completes; "maximum 200 %, desired 4: may start 4 new tasks before stopping old ones".
+#[test]
+fn deployment_rounding_examples() {
+    let (s, e) = run(&load(&deployment(2, 4, 50, 100, "")));
+    assert_eq!(
+        at_deploy(&e),
+        (2, 2),
+        "full cluster, min 50 %: stop 2 (ceil(4 x 0.5) = 2 stay), start 2"
+    );
+    assert_eq!(s.recovery.deployments[0].2, "COMPLETED");
+    let (s, e) = run(&load(&deployment(4, 4, 100, 200, "")));
+    assert_eq!(
+        at_deploy(&e),
+        (0, 4),
+        "room for 4 more, max 200 %: start 4, stop none yet"
+    );
+    assert_eq!(s.recovery.deployments[0].2, "COMPLETED");
+    // The new tasks are healthy 10 s + 40 s after the deployment starts; then the old ones stop.
+    let stops: Vec<u64> =
+        e.0.iter()
+            .filter(|r| r.1 == "task" && r.3 == "RUNNING>STOPPED")
+            .map(|r| r.0)
+            .collect();
+    assert!(stops.iter().all(|&t| t == 1_800_000 + 50_000), "{stops:?}");
+}
+
+/// "minimum healthy 75 %, desired 2: cannot stop any", "maximum 125 %, desired 3: cannot start
+/// any", and min = max = 100 %: the deployment can neither stop nor start and stalls with ECS's
+/// event (ECS-DG deployment-type-ecs.html).
+#[test]
+fn deployments_that_cannot_progress_stall() {
+    for (instances, desired, min, max) in [(1, 2, 75, 100), (2, 3, 100, 125), (2, 4, 100, 100)] {
+        let (s, e) = run(&load(&deployment(instances, desired, min, max, "")));
+        assert_eq!(
+            at_deploy(&e),
+            (0, 0),
+            "desired {desired}, min {min}, max {max}"
+        );
+        let stall =
+            e.0.iter()
+                .find(|r| r.3 == "IN_PROGRESS>STALLED")
+                .unwrap_or_else(|| panic!("no stall for {min}/{max}"));
+        assert!(stall.4.contains("was unable to stop or start tasks during a deployment because of the service deployment configuration"));
+        assert_eq!(s.recovery.deployments[0].2, "IN_PROGRESS");
+    }
+}
+
+/// ECS-DG deployment-circuit-breaker.html: threshold = clamp(ceil(0.5 x desired), min, 200); the
+/// 2023 guide's worked values with min 10, and the current minimum of 3.
+#[test]
+fn circuit_breaker_thresholds() {
+    let old = CircuitBreaker {
+        rollback: false,
+        min_threshold: 10,
+        percent: 50,
+    };
+    assert_eq!(
+        [1, 25, 400, 800].map(|d| old.threshold(d)),
+        [10, 13, 200, 200]
+    );
+    let new = CircuitBreaker {
+        min_threshold: 3,
+        ..old
+    };
+    assert_eq!([1, 4, 7, 25].map(|d| new.threshold(d)), [3, 3, 4, 13]);
+}
+
+/// A deployment whose tasks never start trips the circuit breaker at its threshold and rolls back
+/// to the last completed task definition.
+#[test]
+fn circuit_breaker_fails_and_rolls_back() {
+    let bad = "start_failure_probability = 1.0";
+    let src = deployment(8, 4, 100, 200, "")
+        .replace(
+            "family = \"v2\"\ncpu = 1024\nmemory = 1024",
+            &format!("family = \"v2\"\ncpu = 1024\nmemory = 1024\n{bad}"),
+        )
+        .replace(
+            "maximum_percent = 200 }",
+            "maximum_percent = 200, circuit_breaker = { rollback = true } }",
+        );
+    let (s, e) = run(&load(&src));
+    let d = &s.recovery.deployments;
+    assert_eq!(d[0].2, "FAILED", "{d:?}");
+    assert_eq!(d[1].2, "COMPLETED", "the rollback to v1 completes");
+    let failed =
+        e.0.iter()
+            .find(|r| r.3 == "IN_PROGRESS>FAILED")
+            .expect("failure event");
+    assert!(
+        failed.4.contains("3 failed tasks (threshold 3)"),
+        "{}",
+        failed.4
+    );
+    // v1 tasks kept running throughout: 100 % minimum healthy.
+    assert_eq!(float(&s, "service.s.min_healthy_availability_pct"), 100.0);
+}
+
+/// ECS-DG container-instance-draining.html: desired 4 on a draining instance; with maximum 200 %
+/// the 4 replacements start before the drained tasks stop; with maximum 100 % (minimum 50 %) the
+/// replacements wait for drained tasks to stop, two at a time.
+#[test]
+fn draining_with_max_200_versus_100() {
+    let src = |min: u32, max: u32| {
+        format!(
+            r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "1h"
+[settings]
+task_start_delay = "10s"
+tie_break = "lowest_index"
+[failures]
+scripted = [{{ at = "20m", type = "drain_instances", count = 1 }}]
+[[clusters]]
+name = "c"
+instance_type = "m5.xlarge"
+count = 2
+[[task_definitions]]
+family = "t"
+cpu = 1024
+memory = 1024
+[[services]]
+name = "s"
+task_definition = "t"
+desired_count = 4
+placement_strategy = [{{ type = "binpack", field = "cpu" }}]
+deployment_configuration = {{ minimum_healthy_percent = {min}, maximum_percent = {max} }}
+"#
+        )
+    };
+    let (_, e) = run(&load(&src(100, 200)));
+    let t0 = 1_200_000;
+    let starts =
+        e.0.iter()
+            .filter(|r| r.0 == t0 && r.3 == ">PENDING")
+            .count();
+    let stops =
+        e.0.iter()
+            .filter(|r| r.0 == t0 && r.3.ends_with(">STOPPED"))
+            .count();
+    assert_eq!((starts, stops), (4, 0), "max 200 %: replacements first");
+    let later =
+        e.0.iter()
+            .filter(|r| r.0 == t0 + 50_000 && r.3 == "RUNNING>STOPPED")
+            .count();
+    assert_eq!(
+        later, 4,
+        "the drained tasks stop once the replacements are healthy"
+    );
+    let (_, e) = run(&load(&src(50, 100)));
+    let starts =
+        e.0.iter()
+            .filter(|r| r.0 == t0 && r.3 == ">PENDING")
+            .count();
+    let stops =
+        e.0.iter()
+            .filter(|r| r.0 == t0 && r.3.ends_with(">STOPPED"))
+            .count();
+    assert_eq!(
+        (starts, stops),
+        (2, 2),
+        "max 100 %, min 50 %: stop 2, start 2 in their place"
+    );
+}
+
+/// EC2-UG spot-instance-termination-notices.html / ECS-DG container-instance-spot.html: with Spot
+/// draining the tasks are replaced during the two-minute notice and none is lost; without it they
+/// run until the instance is reclaimed and are lost then.
+#[test]
+fn spot_draining_on_and_off() {
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/spot-storm.toml"),
+    )
+    .unwrap();
+    let (s, _) = run(&load(&src));
+    assert_eq!(float(&s, "service.api-draining.tasks_lost"), 0.0);
+    assert!(float(&s, "service.api-no-draining.tasks_lost") > 0.0);
+    assert_eq!(float(&s, "service.api-draining.availability_pct"), 100.0);
+    assert!(float(&s, "service.api-no-draining.availability_pct") < 100.0);
+}
+
+/// An AZ outage under spread over three AZs keeps at least two thirds of a service's tasks.
+#[test]
+fn az_outage_under_spread_keeps_two_thirds() {
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/az-outage.toml"),
+    )
+    .unwrap();
+    for seed in 1..6 {
+        let sc = load(&src.replace("tie_break = \"lowest_index\"", "tie_break = \"random\""));
+        let (s, _) = sim::run(
+            &sc,
+            RunOptions {
+                seed,
+                check_invariants: true,
+            },
+            NullSink,
+        );
+        let lost = float(&s, "service.web-spread.tasks_lost");
+        assert!(lost <= 4.0, "seed {seed}: spread lost {lost} of 12");
+        // Below desired for at most the lost tasks x (detection + restart): 4 x ~1.25 min.
+        assert!(
+            float(&s, "service.web-spread.task_minutes_below_desired") <= 4.0 * 1.5,
+            "seed {seed}"
+        );
+    }
+}
+
+/// ECS-DG service-throttle-logic.html: repeated failed starts throttle the service with growing
+/// delays up to the cap, retries never stop, and a new task definition resets it.
+#[test]
+fn throttle_backs_off_never_stops_and_resets() {
+    let src = deployment(4, 2, 100, 200, "")
+        .replace(
+            "family = \"v1\"\ncpu = 1024\nmemory = 1024",
+            "family = \"v1\"\ncpu = 1024\nmemory = 1024\nstart_failure_probability = 1.0",
+        )
+        .replace("at = \"30m\"", "at = \"90m\"")
+        .replace("duration = \"2h\"", "duration = \"3h\"");
+    let (s, e) = run(&load(&src));
+    let throttled = e.0.iter().filter(|r| r.3 == ">THROTTLED").count();
+    assert!(throttled >= 1);
+    assert!(e.0.iter().any(|r| {
+        r.4.contains("is unable to consistently start tasks successfully")
+    }));
+    // Launches keep coming until the deployment, further and further apart but never more than
+    // the cap (15 minutes) plus the start time.
+    let launches: Vec<u64> =
+        e.0.iter()
+            .filter(|r| r.1 == "task" && r.3 == ">PENDING" && r.0 < 5_400_000)
+            .map(|r| r.0)
+            .collect();
+    let gaps: Vec<u64> = launches.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().any(|&g| g >= 15 * 60_000),
+        "reaches the cap: {gaps:?}"
+    );
+    assert!(gaps.iter().all(|&g| g <= 15 * 60_000 + 10_000), "{gaps:?}");
+    assert!(
+        launches.iter().any(|&t| t > 80 * 60_000),
+        "still retrying late: {launches:?}"
+    );
+    // The deployment to v2 resets the throttle: v2 tasks start at once and run.
+    let v2_start = e.0.iter().find(|r| r.0 == 5_400_000 && r.3 == ">PENDING");
+    assert!(v2_start.is_some(), "v2 launched at the deployment instant");
+    assert_eq!(s.recovery.deployments[0].2, "COMPLETED");
+}
+
+/// Failure runs are reproducible from their seed, and each failure model has its own stream.
+#[test]
+fn failure_runs_are_reproducible() {
+    let src = r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "6h"
+[[clusters]]
+name = "c"
+instance_type = "m5.large"
+purchase_option = "spot"
+count = 6
+time_to_failure = { dist = "weibull", scale = "4h", shape = 1.5 }
+spot_interruptions_per_hour = 0.1
+[[task_definitions]]
+family = "t"
+cpu = 512
+memory = 512
+time_to_failure = { dist = "exponential", mean = "2h" }
+[[services]]
+name = "s"
+task_definition = "t"
+desired_count = 6
+"#;
+    let sc = load(src);
+    let a = sim::run(
+        &sc,
+        RunOptions {
+            seed: 9,
+            check_invariants: true,
+        },
+        NullSink,
+    )
+    .0;
+    let b = sim::run(
+        &sc,
+        RunOptions {
+            seed: 9,
+            check_invariants: false,
+        },
+        NullSink,
+    )
+    .0;
+    assert_eq!(a, b);
+    assert!(a.recovery.tasks_lost > 0 && !a.recovery.failures.is_empty());
+    let c = sim::run(
+        &sc,
+        RunOptions {
+            seed: 10,
+            check_invariants: false,
+        },
+        NullSink,
+    )
+    .0;
+    assert_ne!(a.events_hash, c.events_hash);
+}
