@@ -916,3 +916,169 @@ mod tests {
         );
     }
 }
+
+/// One finished sweep run, as read back from its file: column names and values, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepRun {
+    /// Grid point.
+    pub point: usize,
+    /// Replicate.
+    pub replicate: u32,
+    /// Columns: point, replicate, seed, the parameters, then the summary's fields.
+    pub columns: Vec<String>,
+    /// Values, as written.
+    pub values: Vec<String>,
+}
+
+/// The one-row CSV a sweep run is stored as: `point`, `replicate`, `seed`, one column per
+/// parameter (its value's label), then every summary field but `wall_ms` (which would make runs
+/// differ from one machine or thread count to another).
+pub fn sweep_run_csv(
+    point: usize,
+    replicate: u32,
+    seed: u64,
+    params: &[(String, String)],
+    s: &Summary,
+) -> Result<Vec<u8>, csv::Error> {
+    let mut cols: Vec<String> = vec!["point".into(), "replicate".into(), "seed".into()];
+    let mut vals: Vec<String> = vec![point.to_string(), replicate.to_string(), seed.to_string()];
+    for (name, label) in params {
+        cols.push(format!("param.{name}"));
+        vals.push(label.clone());
+    }
+    for (k, v) in s.fields() {
+        if k == "wall_ms" {
+            continue;
+        }
+        cols.push(k);
+        vals.push(match v {
+            SummaryValue::Str(x) => x,
+            SummaryValue::Int(i) => i.to_string(),
+            SummaryValue::Float(f) => format!("{f:.6}"),
+        });
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&cols)?;
+    w.write_record(&vals)?;
+    w.into_inner()
+        .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))
+}
+
+/// Read a run file back.
+pub fn read_sweep_run(bytes: &[u8]) -> Result<SweepRun, String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes);
+    let mut rows = r.records();
+    let cols: Vec<String> = rows
+        .next()
+        .ok_or("empty run file")?
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(String::from)
+        .collect();
+    let vals: Vec<String> = rows
+        .next()
+        .ok_or("run file without a row")?
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(String::from)
+        .collect();
+    if cols.len() != vals.len() || cols.len() < 3 || cols[0] != "point" || cols[1] != "replicate" {
+        return Err("not a sweep run file".into());
+    }
+    let point = vals[0].parse().map_err(|_| "bad point")?;
+    let replicate = vals[1].parse().map_err(|_| "bad replicate")?;
+    Ok(SweepRun {
+        point,
+        replicate,
+        columns: cols,
+        values: vals,
+    })
+}
+
+/// `runs.csv` and `aggregate.csv` from finished runs (in any order): runs sorted by (point,
+/// replicate); columns the union of the runs' columns in order of first appearance; per grid
+/// point the mean, standard deviation and 95 % confidence interval (Student's t) of every numeric
+/// column. Only the runs decide the bytes, so shards merged in any order give the same files.
+pub fn sweep_tables(runs: &[SweepRun]) -> Result<(Vec<u8>, Vec<u8>), csv::Error> {
+    let mut runs: Vec<&SweepRun> = runs.iter().collect();
+    runs.sort_by_key(|r| (r.point, r.replicate));
+    let mut cols: Vec<String> = Vec::new();
+    for r in &runs {
+        for c in &r.columns {
+            if !cols.contains(c) {
+                cols.push(c.clone());
+            }
+        }
+    }
+    let get = |r: &SweepRun, c: &str| {
+        r.columns
+            .iter()
+            .position(|x| x == c)
+            .map(|i| r.values[i].clone())
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&cols)?;
+    for r in &runs {
+        w.write_record(cols.iter().map(|c| get(r, c).unwrap_or_default()))?;
+    }
+    let runs_csv = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))?;
+    // Aggregate: parameter columns identify the point; numeric columns get statistics.
+    let params: Vec<&String> = cols.iter().filter(|c| c.starts_with("param.")).collect();
+    // Identifiers and hashes are not measurements, even when they parse as numbers.
+    let skip = ["point", "replicate", "seed", "events_hash"];
+    let numeric: Vec<&String> = cols
+        .iter()
+        .filter(|c| !skip.contains(&c.as_str()) && !c.starts_with("param."))
+        .filter(|c| {
+            runs.iter()
+                .filter_map(|r| get(r, c))
+                .all(|v| v.parse::<f64>().is_ok())
+                && runs.iter().any(|r| get(r, c).is_some())
+        })
+        .collect();
+    let mut header: Vec<String> = vec!["point".into()];
+    header.extend(params.iter().map(|p| p.to_string()));
+    header.push("runs".into());
+    for m in &numeric {
+        for k in ["mean", "std", "ci95_low", "ci95_high"] {
+            header.push(format!("{m}.{k}"));
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&header)?;
+    let mut k = 0;
+    while k < runs.len() {
+        let point = runs[k].point;
+        let end = runs[k..]
+            .iter()
+            .position(|r| r.point != point)
+            .map_or(runs.len(), |n| k + n);
+        let group = &runs[k..end];
+        let mut row: Vec<String> = vec![point.to_string()];
+        row.extend(params.iter().map(|p| get(group[0], p).unwrap_or_default()));
+        row.push(group.len().to_string());
+        for m in &numeric {
+            let xs: Vec<f64> = group
+                .iter()
+                .filter_map(|r| get(r, m))
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            if xs.is_empty() {
+                row.extend(std::iter::repeat_n(String::new(), 4));
+                continue;
+            }
+            let st = ecsim_model::sweep::stats(&xs);
+            row.extend([st.mean, st.std, st.ci_low, st.ci_high].map(|v| format!("{v:.6}")));
+        }
+        w.write_record(&row)?;
+        k = end;
+    }
+    let agg = w
+        .into_inner()
+        .map_err(|e| csv::Error::from(std::io::Error::other(e.to_string())))?;
+    Ok((runs_csv, agg))
+}

@@ -6,6 +6,7 @@
 #![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 mod output;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -44,6 +45,38 @@ enum Command {
         after_help = "Examples:\n  ecsim compare scenarios/fargate-vs-ec2.toml\n  ecsim compare scenarios/spot-mix.toml --seed 7 --threads 2\n  ecsim compare my-workload.toml --variants my-variants.toml --out /tmp/cmp"
     )]
     Compare(CompareArgs),
+    /// Run a parameter sweep: a grid of scenario variations x seeds, in parallel.
+    #[command(
+        after_help = "Examples:\n  ecsim sweep scenarios/sweeps/placement-strategies.toml\n  ecsim sweep scenarios/sweeps/target-value.toml --threads 2 --resume\n  ecsim sweep my-sweep.toml --shard 0/4 --out shard0      # one machine of four\n  ecsim sweep my-sweep.toml --shard auto --out shard-$SLURM_ARRAY_TASK_ID   # inside a Slurm array"
+    )]
+    Sweep {
+        /// The sweep file (TOML).
+        file: PathBuf,
+        /// Output folder [default: out/<sweep name>].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Worker threads [default: all cores]. Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Keep the runs already finished in the output folder and do only the rest.
+        #[arg(long)]
+        resume: bool,
+        /// Only every N-th run from the I-th (0-based): I/N, or auto (Slurm, AWS Batch, Kubernetes).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// No progress bar, no summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Combine sweep output folders (shards) into one runs.csv and aggregate.csv.
+    Merge {
+        /// Sweep output folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write runs.csv and aggregate.csv.
+        #[arg(long, value_name = "DIR", default_value = "out/merged")]
+        out: PathBuf,
+    },
     /// Check scenario files and report every problem with its line and column.
     Validate {
         /// Scenario files.
@@ -111,6 +144,34 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Compare(args) => compare(args),
+        Command::Sweep {
+            file,
+            out,
+            threads,
+            resume,
+            shard,
+            quiet,
+        } => (|| {
+            let shard = shard
+                .map(|s| sweep::parse_shard(&s, &|k| std::env::var(k).ok()))
+                .transpose()?;
+            sweep::run(sweep::SweepOptions {
+                file,
+                out,
+                threads,
+                resume,
+                shard,
+                quiet,
+            })
+        })(),
+        Command::Merge { dirs, out } => sweep::build_tables(&dirs, &out).map(|n| {
+            println!(
+                "ecsim merge: {n} runs from {} folder(s) into {}/runs.csv and aggregate.csv",
+                dirs.len(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }),
         Command::Validate { scenarios, sets } => validate(&scenarios, &sets),
     };
     match result {
@@ -128,7 +189,9 @@ fn load(path: &Path, sets: &[String]) -> Result<std::result::Result<Scenario, St
 }
 
 /// Read a file the scenario names, relative to the scenario's folder.
-fn relative_reader(scenario: &Path) -> impl Fn(&str) -> std::result::Result<String, String> + '_ {
+pub(crate) fn relative_reader(
+    scenario: &Path,
+) -> impl Fn(&str) -> std::result::Result<String, String> + '_ {
     move |name: &str| {
         let p = scenario.parent().unwrap_or(Path::new(".")).join(name);
         std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))

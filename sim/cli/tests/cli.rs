@@ -413,3 +413,129 @@ fn pricing_file_relative_to_the_scenario() {
     );
     let _ = std::fs::remove_dir_all(base);
 }
+
+/// A small sweep: 2 points x 3 seeds of the quickstart, fast in debug builds.
+fn small_sweep(dir: &Path) -> PathBuf {
+    let f = dir.join("sweep.toml");
+    let scenario = repo().join("scenarios/quickstart.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "schema_version = 1\nname = \"t\"\nscenario = \"{}\"\nseed = 5\nseeds = 3\nmetrics = [\"mean_cpu_reserved_pct\"]\n[[parameters]]\nname = \"web\"\npaths = [\"services[0].desired_count\"]\nvalues = [2, 5]\n",
+            scenario.display()
+        ),
+    )
+    .unwrap();
+    f
+}
+
+/// Sweeps: the same files with 1 thread or several; shards merged equal the single sweep, byte
+/// for byte; --resume skips finished runs and reproduces the same files.
+#[test]
+fn sweeps_are_deterministic_shardable_and_resumable() {
+    let base = tmp("sweep");
+    let f = small_sweep(&base);
+    let f = f.to_str().unwrap();
+    let dir = |n: &str| base.join(n);
+    let ok = |args: &[&str]| {
+        let o = ecsim(args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        o
+    };
+    ok(&[
+        "sweep",
+        f,
+        "--out",
+        dir("one").to_str().unwrap(),
+        "--threads",
+        "1",
+        "-q",
+    ]);
+    let o = ok(&[
+        "sweep",
+        f,
+        "--out",
+        dir("many").to_str().unwrap(),
+        "--threads",
+        "4",
+    ]);
+    assert!(
+        text(&o).contains("2 grid points x 3 seeds; ran 6"),
+        "{}",
+        text(&o)
+    );
+    for file in ["runs.csv", "aggregate.csv"] {
+        assert_eq!(
+            read(&dir("one"), file),
+            read(&dir("many"), file),
+            "{file}: threads changed it"
+        );
+    }
+    let runs = String::from_utf8(read(&dir("one"), "runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 6);
+    assert!(!runs.contains("wall_ms"));
+    let agg = String::from_utf8(read(&dir("one"), "aggregate.csv")).unwrap();
+    assert!(
+        agg.starts_with("point,param.web,runs,") && agg.contains("mean_cpu_reserved_pct.ci95_high"),
+        "{agg}"
+    );
+    // Shards 0/2 and 1/2, merged in either order, equal the single sweep.
+    ok(&[
+        "sweep",
+        f,
+        "--out",
+        dir("s0").to_str().unwrap(),
+        "--shard",
+        "0/2",
+        "-q",
+    ]);
+    ok(&[
+        "sweep",
+        f,
+        "--out",
+        dir("s1").to_str().unwrap(),
+        "--shard",
+        "1/2",
+        "-q",
+    ]);
+    ok(&[
+        "merge",
+        dir("s1").to_str().unwrap(),
+        dir("s0").to_str().unwrap(),
+        "--out",
+        dir("merged").to_str().unwrap(),
+    ]);
+    for file in ["runs.csv", "aggregate.csv"] {
+        assert_eq!(
+            read(&dir("one"), file),
+            read(&dir("merged"), file),
+            "{file}: merged shards differ"
+        );
+    }
+    // Resume: delete two run files and the tables; the resumed sweep redoes only those.
+    let runs_dir = dir("one").join("runs");
+    let mut names: Vec<_> = std::fs::read_dir(&runs_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let kept_before = std::fs::metadata(&names[0]).unwrap().modified().unwrap();
+    std::fs::remove_file(&names[1]).unwrap();
+    std::fs::remove_file(&names[4]).unwrap();
+    let before = read(&dir("many"), "runs.csv");
+    let o = ok(&[
+        "sweep",
+        f,
+        "--out",
+        dir("one").to_str().unwrap(),
+        "--resume",
+    ]);
+    assert!(text(&o).contains("ran 2, kept 4 finished"), "{}", text(&o));
+    assert_eq!(
+        std::fs::metadata(&names[0]).unwrap().modified().unwrap(),
+        kept_before,
+        "a finished run was redone"
+    );
+    assert_eq!(read(&dir("one"), "runs.csv"), before);
+    let _ = std::fs::remove_dir_all(base);
+}

@@ -16,3 +16,4 @@ pub mod pricing;
 pub mod record;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;

@@ -108,6 +108,15 @@ fn every_shipped_scenario_validates_and_runs() {
     assert!(files.len() >= 5, "{files:?}");
     for p in files {
         let src = std::fs::read_to_string(&p).unwrap();
+        if src.contains("\n[[parameters]]") {
+            // A sweep file: validated in its own test.
+            assert!(
+                ecsim_model::sweep::load(&p.display().to_string(), &src).is_ok(),
+                "{}",
+                p.display()
+            );
+            continue;
+        }
         let sets: Vec<String> = if p.to_string_lossy().contains("/bench/") {
             [
                 "clusters[0].count=100",

@@ -1,0 +1,343 @@
+//! `ecsim sweep` and `ecsim merge`: run a sweep's grid in parallel, resumably and in shards, and
+//! combine the runs into `runs.csv` and `aggregate.csv`.
+//!
+//! Every finished run is written at once, atomically, to `runs/p<point>-r<replicate>.csv` in the
+//! output folder; `runs.csv` and `aggregate.csv` are then rebuilt from all run files there. So an
+//! interrupted sweep resumes by skipping runs whose files exist, and shards merge by reading the
+//! run files of several folders: the same code makes the same bytes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+
+use ecsim_model::scenario;
+use ecsim_model::sim::{self, RunOptions};
+use ecsim_model::sweep::{self, Sweep};
+
+/// Which share of the runs this process does: run k belongs to shard `k mod count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based index.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+/// Parse `I/N` (0-based I), or `auto`: I from `SLURM_ARRAY_TASK_ID` (less `SLURM_ARRAY_TASK_MIN`),
+/// `AWS_BATCH_JOB_ARRAY_INDEX` or `JOB_COMPLETION_INDEX` (Kubernetes Indexed Jobs), and N from
+/// `SLURM_ARRAY_TASK_COUNT` or `ECSIM_SHARD_COUNT`.
+pub fn parse_shard(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard> {
+    let num = |name: &str| -> Result<Option<usize>> {
+        env(name)
+            .map(|v| {
+                v.trim()
+                    .parse::<usize>()
+                    .with_context(|| format!("{name}={v} is not a number"))
+            })
+            .transpose()
+    };
+    let (index, count) = if s == "auto" {
+        let index = match (
+            num("SLURM_ARRAY_TASK_ID")?,
+            num("AWS_BATCH_JOB_ARRAY_INDEX")?,
+            num("JOB_COMPLETION_INDEX")?,
+        ) {
+            (Some(i), _, _) => i - num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0),
+            (None, Some(i), _) | (None, None, Some(i)) => i,
+            _ => bail!(
+                "--shard auto: none of SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX, JOB_COMPLETION_INDEX is set"
+            ),
+        };
+        let count = match (num("SLURM_ARRAY_TASK_COUNT")?, num("ECSIM_SHARD_COUNT")?) {
+            (Some(n), _) | (None, Some(n)) => n,
+            _ => bail!(
+                "--shard auto: set ECSIM_SHARD_COUNT to the number of array jobs (Slurm sets SLURM_ARRAY_TASK_COUNT itself)"
+            ),
+        };
+        (index, count)
+    } else {
+        let (i, n) = s
+            .split_once('/')
+            .context("--shard takes I/N (0-based I), e.g. 0/4, or auto")?;
+        (
+            i.trim().parse().context("--shard I/N: I is not a number")?,
+            n.trim().parse().context("--shard I/N: N is not a number")?,
+        )
+    };
+    if count == 0 || index >= count {
+        bail!("--shard {index}/{count}: the index must be below the count");
+    }
+    Ok(Shard { index, count })
+}
+
+/// Options of `ecsim sweep`.
+pub struct SweepOptions {
+    /// The sweep file.
+    pub file: PathBuf,
+    /// Output folder.
+    pub out: Option<PathBuf>,
+    /// Worker threads (0: all cores).
+    pub threads: usize,
+    /// Keep finished runs.
+    pub resume: bool,
+    /// Only this shard.
+    pub shard: Option<Shard>,
+    /// No progress bar or summary.
+    pub quiet: bool,
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))
+}
+
+/// Run a sweep.
+pub fn run(o: SweepOptions) -> Result<ExitCode> {
+    let src = std::fs::read_to_string(&o.file)
+        .with_context(|| format!("cannot read sweep {}", o.file.display()))?;
+    let sw = match sweep::load(&o.file.display().to_string(), &src) {
+        Ok(s) => s,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("error: {d}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let base = o.file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
+    let base_src = std::fs::read_to_string(&base)
+        .with_context(|| format!("cannot read the sweep's scenario {}", base.display()))?;
+    let reader = crate::relative_reader(&base);
+    // Validate every grid point before running anything.
+    let mut scenarios = Vec::new();
+    let mut failed = false;
+    for p in 0..sw.points() {
+        let v = sw.variant(p);
+        let opts = scenario::LoadOptions {
+            sets: &[],
+            variant: Some(&v),
+            read_file: Some(&reader),
+        };
+        match scenario::load_with(&base.display().to_string(), &base_src, &opts) {
+            Ok(sc) => scenarios.push(sc),
+            Err(e) => {
+                eprintln!("grid point {p} ({}):\n{e}", sw.labels(p).join(", "));
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Ok(ExitCode::from(1));
+    }
+    let dir = o
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&sw.name));
+    let runs_dir = dir.join("runs");
+    if !o.resume && runs_dir.exists() {
+        std::fs::remove_dir_all(&runs_dir)
+            .with_context(|| format!("cannot clear {}", runs_dir.display()))?;
+    }
+    std::fs::create_dir_all(&runs_dir)
+        .with_context(|| format!("cannot create {}", runs_dir.display()))?;
+    let all = sw.runs();
+    let mine: Vec<(usize, &sweep::RunSpec)> = all
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| o.shard.is_none_or(|s| k % s.count == s.index))
+        .collect();
+    let file_of =
+        |r: &sweep::RunSpec| runs_dir.join(format!("p{:05}-r{:05}.csv", r.point, r.replicate));
+    let todo: Vec<&sweep::RunSpec> = mine
+        .iter()
+        .map(|(_, r)| *r)
+        .filter(|r| !file_of(r).exists())
+        .collect();
+    let skipped = mine.len() - todo.len();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads)
+        .build()
+        .context("starting worker threads")?;
+    let bar = if o.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(todo.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {pos}/{len} runs, {elapsed_precise} elapsed, ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b.set_message(sw.name.clone());
+        b
+    };
+    let done = AtomicUsize::new(0);
+    let results: Vec<Result<()>> = pool.install(|| {
+        todo.par_iter()
+            .map(|r| {
+                let sc = &scenarios[r.point];
+                let (summary, _) = sim::run(
+                    sc,
+                    RunOptions {
+                        seed: r.seed,
+                        check_invariants: false,
+                    },
+                    ecsim_model::record::NullSink,
+                );
+                let params: Vec<(String, String)> = sw
+                    .parameters
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .zip(sw.labels(r.point))
+                    .collect();
+                let bytes =
+                    ecsim_reports::sweep_run_csv(r.point, r.replicate, r.seed, &params, &summary)
+                        .context("formatting a run")?;
+                write_atomic(&file_of(r), &bytes)?;
+                done.fetch_add(1, Ordering::Relaxed);
+                bar.inc(1);
+                Ok(())
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    for r in results {
+        r?;
+    }
+    let written = build_tables(&[dir.clone()], &dir)?;
+    if !o.quiet {
+        let shard = o
+            .shard
+            .map(|s| format!(" (shard {}/{})", s.index, s.count))
+            .unwrap_or_default();
+        println!(
+            "ecsim sweep: {}{shard}: {} grid points x {} seeds; ran {}, kept {} finished; {} runs in {}/runs.csv and aggregate.csv",
+            sw.name,
+            sw.points(),
+            sw.seeds,
+            done.load(Ordering::Relaxed),
+            skipped,
+            written,
+            dir.display()
+        );
+        print_best(&sw, &dir)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Read every run file under `dirs/runs/` and write `runs.csv` and `aggregate.csv` into `out`.
+/// Returns the number of runs.
+pub fn build_tables(dirs: &[PathBuf], out: &Path) -> Result<usize> {
+    let mut runs = Vec::new();
+    for d in dirs {
+        let rd = d.join("runs");
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&rd)
+            .with_context(|| format!("{} has no runs/ folder: not a sweep output", d.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+            .collect();
+        names.sort();
+        for p in names {
+            let bytes =
+                std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
+            let run = ecsim_reports::read_sweep_run(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+            runs.push(run);
+        }
+    }
+    runs.sort_by_key(|r| (r.point, r.replicate));
+    runs.dedup_by_key(|r| (r.point, r.replicate));
+    let (runs_csv, agg) = ecsim_reports::sweep_tables(&runs).context("building the tables")?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    write_atomic(&out.join("runs.csv"), &runs_csv)?;
+    write_atomic(&out.join("aggregate.csv"), &agg)?;
+    Ok(runs.len())
+}
+
+/// Print, for the sweep's first metric, each grid point's mean and 95 % interval.
+fn print_best(sw: &Sweep, dir: &Path) -> Result<()> {
+    let Some(metric) = sw.metrics.first() else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(dir.join("aggregate.csv"))?;
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let headers = r.headers()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(m), Some(lo), Some(hi)) = (
+        col(&format!("{metric}.mean")),
+        col(&format!("{metric}.ci95_low")),
+        col(&format!("{metric}.ci95_high")),
+    ) else {
+        println!("(metric {metric} is not in the results)");
+        return Ok(());
+    };
+    let params: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.starts_with("param."))
+        .map(|(i, _)| i)
+        .collect();
+    println!("{metric}, mean and 95 % confidence interval per grid point:");
+    for rec in r.records() {
+        let rec = rec?;
+        let label: Vec<&str> = params.iter().map(|&i| &rec[i]).collect();
+        println!(
+            "  {:<40} {:>12} [{}, {}]",
+            label.join(", "),
+            &rec[m],
+            &rec[lo],
+            &rec[hi]
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_from_flags_and_array_variables() {
+        let none = |_: &str| None;
+        assert_eq!(
+            parse_shard("1/4", &none).unwrap(),
+            Shard { index: 1, count: 4 }
+        );
+        assert!(parse_shard("4/4", &none).is_err());
+        assert!(parse_shard("auto", &none).is_err());
+        let slurm = |k: &str| match k {
+            "SLURM_ARRAY_TASK_ID" => Some("3".into()),
+            "SLURM_ARRAY_TASK_MIN" => Some("1".into()),
+            "SLURM_ARRAY_TASK_COUNT" => Some("4".into()),
+            _ => None,
+        };
+        assert_eq!(
+            parse_shard("auto", &slurm).unwrap(),
+            Shard { index: 2, count: 4 }
+        );
+        let batch = |k: &str| match k {
+            "AWS_BATCH_JOB_ARRAY_INDEX" => Some("0".into()),
+            "ECSIM_SHARD_COUNT" => Some("2".into()),
+            _ => None,
+        };
+        assert_eq!(
+            parse_shard("auto", &batch).unwrap(),
+            Shard { index: 0, count: 2 }
+        );
+        let k8s = |k: &str| match k {
+            "JOB_COMPLETION_INDEX" => Some("1".into()),
+            "ECSIM_SHARD_COUNT" => Some("3".into()),
+            _ => None,
+        };
+        assert_eq!(
+            parse_shard("auto", &k8s).unwrap(),
+            Shard { index: 1, count: 3 }
+        );
+    }
+}

@@ -1,0 +1,498 @@
+//! Parameter sweeps: a grid of scenario variations times a number of seeds, and the statistics
+//! over them.
+//!
+//! # Sweep files
+//! ```toml
+//! schema_version = 1
+//! name = "placement-strategies"
+//! scenario = "../placement-spread-vs-binpack.toml"   # relative to the sweep file
+//! seed = 1                 # the sweep seed
+//! seeds = 20               # runs per grid point
+//! metrics = ["cluster.c.mean_instances_in_use"]     # optional: the metrics charted first
+//! [[parameters]]
+//! name = "strategy"
+//! paths = ["services[0].placement_strategy"]        # any --set path; several move together
+//! values = [[{ type = "binpack", field = "memory" }], [{ type = "random" }]]
+//! labels = ["binpack", "random"]                    # optional
+//! [[parameters]]
+//! name = "instances"
+//! paths = ["clusters[0].count"]
+//! range = { from = 4, to = 12, step = 4 }
+//! ```
+//! The grid is the product of the parameters' values, in file order (the last parameter varies
+//! fastest). Run `r` of every grid point uses the seed `seed_for_index(sweep seed, r)`: the same
+//! seeds at every point (common random numbers, so differences between points are not noise from
+//! different workloads), and adding a grid point or more seeds leaves every other run unchanged.
+
+use crate::scenario::read::{Cx, Diagnostic};
+use crate::scenario::tree::{self, Kind, Node, Origin, Step};
+
+/// One parameter of a sweep.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    /// Its column name.
+    pub name: String,
+    /// Scenario paths it sets.
+    pub paths: Vec<(String, Vec<Step>)>,
+    /// Values, each with its label.
+    pub values: Vec<(String, Node)>,
+}
+
+/// A sweep.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// Name (the output folder).
+    pub name: String,
+    /// The base scenario, as written (relative to the sweep file).
+    pub scenario: String,
+    /// The sweep seed.
+    pub seed: u64,
+    /// Runs per grid point.
+    pub seeds: u32,
+    /// Parameters in file order.
+    pub parameters: Vec<Parameter>,
+    /// Metrics to chart first.
+    pub metrics: Vec<String>,
+}
+
+/// One run of a sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSpec {
+    /// Index of the grid point.
+    pub point: usize,
+    /// Replicate number at that point.
+    pub replicate: u32,
+    /// Run seed.
+    pub seed: u64,
+}
+
+impl Sweep {
+    /// Number of grid points.
+    pub fn points(&self) -> usize {
+        self.parameters.iter().map(|p| p.values.len()).product()
+    }
+
+    /// The value index of each parameter at a grid point.
+    pub fn coordinates(&self, point: usize) -> Vec<usize> {
+        let mut rest = point;
+        let mut out = vec![0; self.parameters.len()];
+        for (k, p) in self.parameters.iter().enumerate().rev() {
+            out[k] = rest % p.values.len();
+            rest /= p.values.len();
+        }
+        out
+    }
+
+    /// Labels of the parameter values at a grid point.
+    pub fn labels(&self, point: usize) -> Vec<String> {
+        self.coordinates(point)
+            .iter()
+            .zip(&self.parameters)
+            .map(|(&i, p)| p.values[i].0.clone())
+            .collect()
+    }
+
+    /// The grid point as a scenario variant (its overrides applied before validation).
+    pub fn variant(&self, point: usize) -> crate::scenario::Variant {
+        crate::scenario::Variant {
+            name: self.labels(point).join(","),
+            description: String::new(),
+            overrides: self.overrides(point),
+        }
+    }
+
+    /// Overrides for a grid point: (path, value).
+    pub fn overrides(&self, point: usize) -> Vec<(String, Vec<Step>, Node)> {
+        let mut out = Vec::new();
+        for (&i, p) in self.coordinates(point).iter().zip(&self.parameters) {
+            for (path, steps) in &p.paths {
+                out.push((path.clone(), steps.clone(), p.values[i].1.clone()));
+            }
+        }
+        out
+    }
+
+    /// Every run, in order: point by point, replicate by replicate.
+    pub fn runs(&self) -> Vec<RunSpec> {
+        let mut v = Vec::new();
+        for point in 0..self.points() {
+            for r in 0..self.seeds {
+                v.push(RunSpec {
+                    point,
+                    replicate: r,
+                    seed: ecsim_engine::seed_for_index(self.seed, u64::from(r)),
+                });
+            }
+        }
+        v
+    }
+}
+
+fn toml_text(n: &Node) -> String {
+    match &n.kind {
+        Kind::Str(s) => s.clone(),
+        Kind::Int(i) => i.to_string(),
+        Kind::Float(f) => f.to_string(),
+        Kind::Bool(b) => b.to_string(),
+        Kind::Datetime(d) => d.clone(),
+        Kind::Array(a) => format!(
+            "[{}]",
+            a.iter().map(toml_text).collect::<Vec<_>>().join(", ")
+        ),
+        Kind::Table(t) => format!(
+            "{{{}}}",
+            t.iter()
+                .map(|(k, _, v)| format!("{k}={}", toml_text(v)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    }
+}
+
+/// Read a sweep file, reporting every problem with its position.
+pub fn load(file: &str, src: &str) -> Result<Sweep, Vec<Diagnostic>> {
+    let mut cx = Cx::new(file, src, &[]);
+    let root = match tree::parse(src) {
+        Ok(r) => r,
+        Err(e) => {
+            cx.error(
+                &e.span.map_or(Origin::Unknown, Origin::File),
+                "",
+                format!("TOML syntax: {}", e.message),
+            );
+            return Err(cx.diags);
+        }
+    };
+    let sweep = read(&mut cx, &root);
+    match sweep {
+        Some(s) if cx.diags.is_empty() => Ok(s),
+        _ => Err(cx.diags),
+    }
+}
+
+fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {
+    let mut t = cx.table(root, "")?;
+    t.req(cx, "schema_version", "schema_version = 1", |cx, n, p| {
+        cx.int(n, p, 1, 1)
+    });
+    let name = t.req(cx, "name", "a sweep name", |cx, n, p| {
+        let s = cx.string(n, p)?;
+        if s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            Some(s)
+        } else {
+            cx.error(
+                &n.origin,
+                p,
+                "a name uses letters, digits, '-', '_' and '.' (it names the output folder)",
+            );
+            None
+        }
+    });
+    let scenario = t.req(
+        cx,
+        "scenario",
+        "the base scenario file, relative to this file",
+        |cx, n, p| cx.string(n, p),
+    );
+    let seed = t
+        .opt(cx, "seed", |cx, n, p| cx.int(n, p, 0, i64::MAX))
+        .map_or(1, |s| s as u64);
+    let seeds = t
+        .opt(cx, "seeds", |cx, n, p| cx.u32(n, p, 1, 100_000))
+        .unwrap_or(10);
+    let metrics = t
+        .opt(cx, "metrics", |cx, n, p| {
+            let items = cx.array(n, p)?;
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
+                .collect::<Option<Vec<_>>>()
+        })
+        .unwrap_or_default();
+    let mut params = Vec::new();
+    let mut ok = true;
+    if let Some(items) = t.opt(cx, "parameters", |cx, n, p| cx.array(n, p)) {
+        for (i, it) in items.iter().enumerate() {
+            let p = format!("parameters[{i}]");
+            match read_parameter(cx, it, &p) {
+                Some(x) => params.push(x),
+                None => ok = false,
+            }
+        }
+    }
+    t.finish(cx);
+    if ok && params.is_empty() {
+        cx.error(
+            &root.origin,
+            "parameters",
+            "missing; a sweep varies at least one [[parameters]] entry",
+        );
+        return None;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for p in &params {
+        if names.contains(&p.name.as_str()) {
+            cx.error(
+                &root.origin,
+                "parameters",
+                format!("two parameters are named \"{}\"", p.name),
+            );
+            ok = false;
+        }
+        names.push(&p.name);
+    }
+    ok.then_some(())?;
+    Some(Sweep {
+        name: name?,
+        scenario: scenario?,
+        seed,
+        seeds,
+        parameters: params,
+        metrics,
+    })
+}
+
+fn read_parameter(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Parameter> {
+    let mut t = cx.table(n, path)?;
+    let paths = t.req(
+        cx,
+        "paths",
+        "scenario paths such as [\"clusters[0].count\"]",
+        |cx, n, p| {
+            let items = cx.array(n, p)?;
+            let mut out = Vec::new();
+            for (i, x) in items.iter().enumerate() {
+                let s = cx.string(x, &format!("{p}[{i}]"))?;
+                match tree::parse_path(&s) {
+                    Ok(steps) => out.push((s, steps)),
+                    Err(e) => {
+                        cx.error(&x.origin, &format!("{p}[{i}]"), e);
+                        return None;
+                    }
+                }
+            }
+            if out.is_empty() {
+                cx.error(&n.origin, p, "expected at least one path");
+                return None;
+            }
+            Some(out)
+        },
+    );
+    let name = t.opt(cx, "name", |cx, n, p| cx.string(n, p)).or_else(|| {
+        paths
+            .as_ref()
+            .map(|p: &Vec<(String, Vec<Step>)>| p[0].0.clone())
+    });
+    let values = match (t.has("values"), t.has("range")) {
+        (true, true) => {
+            let _ = (t.get("values"), t.get("range"));
+            cx.error(
+                &n.origin,
+                &format!("{path}.range"),
+                "give values or range, not both",
+            );
+            None
+        }
+        (true, false) => t.opt(cx, "values", |cx, n, p| {
+            let items = cx.array(n, p)?;
+            if items.is_empty() {
+                cx.error(&n.origin, p, "expected at least one value");
+                return None;
+            }
+            Some(items.to_vec())
+        }),
+        (false, true) => t.opt(cx, "range", |cx, n, p| {
+            let mut r = cx.table(n, p)?;
+            let from = r.req(cx, "from", "a number", |cx, n, p| {
+                cx.number(n, p, -1e15, 1e15)
+            });
+            let to = r.req(cx, "to", "a number", |cx, n, p| {
+                cx.number(n, p, -1e15, 1e15)
+            });
+            let step = r.req(cx, "step", "a positive number", |cx, n, p| {
+                cx.number(n, p, 1e-12, 1e15)
+            });
+            r.finish(cx);
+            let (from, to, step) = (from?, to?, step?);
+            let count = ((to - from) / step + 1e-9).floor();
+            if !(0.0..=100_000.0).contains(&count) {
+                cx.error(
+                    &n.origin,
+                    p,
+                    "from..to by step gives no values or too many (at most 100,000)",
+                );
+                return None;
+            }
+            let ints = from.fract() == 0.0 && step.fract() == 0.0;
+            Some(
+                (0..=count as u64)
+                    .map(|k| {
+                        let v = from + step * k as f64;
+                        let kind = if ints {
+                            Kind::Int(v as i64)
+                        } else {
+                            Kind::Float(v)
+                        };
+                        Node {
+                            kind,
+                            origin: n.origin.clone(),
+                        }
+                    })
+                    .collect(),
+            )
+        }),
+        (false, false) => {
+            let origin = t.origin.clone();
+            cx.error(
+                &origin,
+                &format!("{path}.values"),
+                "missing; give values = [...] or range = { from, to, step }",
+            );
+            None
+        }
+    };
+    let labels = t.opt(cx, "labels", |cx, n, p| {
+        let items = cx.array(n, p)?;
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
+            .collect::<Option<Vec<_>>>()
+            .map(|v| (v, n.origin.clone()))
+    });
+    t.finish(cx);
+    let values = values?;
+    let labels = match labels {
+        Some((l, origin)) => {
+            if l.len() != values.len() {
+                cx.error(
+                    &origin,
+                    &format!("{path}.labels"),
+                    format!("{} labels for {} values", l.len(), values.len()),
+                );
+                return None;
+            }
+            l
+        }
+        None => values.iter().map(toml_text).collect(),
+    };
+    Some(Parameter {
+        name: name?,
+        paths: paths?,
+        values: labels.into_iter().zip(values).collect(),
+    })
+}
+
+/// Mean, standard deviation and 95 % confidence interval of a sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    /// Sample size.
+    pub n: usize,
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (n - 1).
+    pub std: f64,
+    /// Lower end of the 95 % confidence interval of the mean (Student's t).
+    pub ci_low: f64,
+    /// Upper end.
+    pub ci_high: f64,
+}
+
+/// Two-sided 95 % quantile of Student's t with `df` degrees of freedom.
+pub fn t95(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => T[df - 1],
+        31..=40 => 2.021,
+        41..=60 => 2.000,
+        61..=120 => 1.980,
+        _ => 1.960,
+    }
+}
+
+/// Statistics of a sample (the interval is the mean alone for n = 1).
+pub fn stats(xs: &[f64]) -> Stats {
+    let n = xs.len();
+    let mean = xs.iter().sum::<f64>() / n.max(1) as f64;
+    if n < 2 {
+        return Stats {
+            n,
+            mean,
+            std: 0.0,
+            ci_low: mean,
+            ci_high: mean,
+        };
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let std = var.sqrt();
+    let half = t95(n - 1) * std / (n as f64).sqrt();
+    Stats {
+        n,
+        mean,
+        std,
+        ci_low: mean - half,
+        ci_high: mean + half,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A known answer: the sample 1..=5 has mean 3, s = 1.5811, and t(4, 0.975) = 2.776, so the
+    /// 95 % interval is 3 +- 1.963.
+    #[test]
+    fn confidence_interval_known_answer() {
+        let s = stats(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(s.mean, 3.0);
+        assert!((s.std - 1.581_138_8).abs() < 1e-6);
+        assert!(
+            (s.ci_low - (3.0 - 1.962_9)).abs() < 1e-3 && (s.ci_high - 4.962_9).abs() < 1e-3,
+            "{s:?}"
+        );
+        let one = stats(&[7.0]);
+        assert_eq!((one.ci_low, one.ci_high, one.std), (7.0, 7.0, 0.0));
+        assert_eq!(t95(1_000), 1.96);
+    }
+
+    #[test]
+    fn grid_seeds_and_overrides() {
+        let src = r#"schema_version = 1
+name = "s"
+scenario = "x.toml"
+seeds = 3
+[[parameters]]
+name = "a"
+paths = ["clusters[0].count"]
+range = { from = 2, to = 6, step = 2 }
+[[parameters]]
+paths = ["services[0].placement_strategy", "jobs[0].placement_strategy"]
+values = [[{ type = "random" }], [{ type = "binpack", field = "cpu" }]]
+labels = ["random", "binpack"]
+"#;
+        let sw = load("s.toml", src).unwrap();
+        assert_eq!(sw.points(), 6);
+        assert_eq!(sw.labels(0), vec!["2", "random"]);
+        assert_eq!(sw.labels(5), vec!["6", "binpack"]);
+        assert_eq!(sw.overrides(3).len(), 3);
+        let runs = sw.runs();
+        assert_eq!(runs.len(), 18);
+        // Common random numbers: replicate r has the same seed at every point.
+        assert!(
+            runs.iter()
+                .all(|r| r.seed == runs[r.replicate as usize].seed)
+        );
+        assert_ne!(runs[0].seed, runs[1].seed);
+        let errs = load("s.toml", "schema_version = 1\nname = \"s\"\nscenario = \"x\"\n[[parameters]]\npaths = [\"a[\"]\nvalues = [1]\nlabels = [\"a\", \"b\"]\n").unwrap_err();
+        let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
+        assert!(text.iter().any(|e| e.contains("missing ']'")), "{text:?}");
+    }
+}
