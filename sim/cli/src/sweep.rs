@@ -210,7 +210,7 @@ pub fn run(o: SweepOptions) -> Result<ExitCode> {
     for r in results {
         r?;
     }
-    let written = build_tables(&[dir.clone()], &dir)?;
+    let written = build_tables(std::slice::from_ref(&dir), &dir)?;
     if !o.quiet {
         let shard = o
             .shard
