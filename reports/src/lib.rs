@@ -7,6 +7,9 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
+pub mod charts;
+pub mod report;
+
 use ecsim_model::pricing::{Money, UNITS_PER_USD};
 use ecsim_model::record::{
     CostRow, DeploymentRow, EventRecord, FailureRow, MetricsRow, RunHeader, ScalingRecord, Sink,

@@ -1,0 +1,286 @@
+//! Charts as SVG text and PNG bytes, with a bundled font (DejaVu Sans, `assets/`), so they render
+//! the same on any machine without system font libraries.
+
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+fn register_font() {
+    REGISTER.call_once(|| {
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// A line on a chart.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend name.
+    pub name: String,
+    /// (x, y) points.
+    pub points: Vec<(f64, f64)>,
+    /// Drawn dashed (e.g. a desired count).
+    pub dashed: bool,
+}
+
+/// A line chart over simulated time (hours), with event markers.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    /// Title.
+    pub title: String,
+    /// Y axis label (the x axis is simulated time).
+    pub y_label: String,
+    /// Lines.
+    pub series: Vec<Series>,
+    /// Vertical markers: (hours, kind) for scaling actions, failures, deployments, alarms.
+    pub markers: Vec<(f64, &'static str)>,
+    /// Y axis in dollars.
+    pub money: bool,
+}
+
+/// Bars with 95 % error bars (one per grid point or variant).
+#[derive(Debug, Clone)]
+pub struct BarChart {
+    /// Title.
+    pub title: String,
+    /// Y axis label.
+    pub y_label: String,
+    /// (label, mean, low, high).
+    pub bars: Vec<(String, f64, f64, f64)>,
+}
+
+const W: u32 = 960;
+const H: u32 = 420;
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+fn marker_color(kind: &str) -> RGBColor {
+    match kind {
+        "scaling" => RGBColor(44, 160, 44),
+        "failure" => RGBColor(214, 39, 40),
+        "deployment" => RGBColor(148, 103, 189),
+        _ => RGBColor(127, 127, 127),
+    }
+}
+
+fn hours_label(x: &f64) -> String {
+    let total_min = (x * 60.0).round() as i64;
+    format!("{}:{:02}", total_min / 60, total_min % 60)
+}
+
+fn draw_line<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &LineChart) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let xs = c.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let x_max = xs.clone().fold(0.0f64, f64::max).max(1.0 / 60.0);
+    let y_max = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    let y_max = if y_max <= 0.0 { 1.0 } else { y_max * 1.08 };
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&c.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+        .map_err(|e| e.to_string())?;
+    let money = c.money;
+    chart
+        .configure_mesh()
+        .x_desc("simulated time (h:mm)")
+        .y_desc(&c.y_label)
+        .x_label_formatter(&hours_label)
+        .y_label_formatter(&move |y: &f64| {
+            if money {
+                format!("${y:.2}")
+            } else if *y >= 100.0 {
+                format!("{y:.0}")
+            } else {
+                format!("{y:.1}")
+            }
+        })
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let mut legend_kinds: Vec<&str> = Vec::new();
+    for &(x, kind) in &c.markers {
+        let color = marker_color(kind);
+        let s = chart
+            .draw_series(LineSeries::new(
+                vec![(x, 0.0), (x, y_max)],
+                color.mix(0.35).stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+        if !legend_kinds.contains(&kind) {
+            legend_kinds.push(kind);
+            s.label(kind).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.mix(0.6).stroke_width(2))
+            });
+        }
+    }
+    for (k, s) in c.series.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.1.is_finite())
+            .collect();
+        let style = color.stroke_width(if s.dashed { 1 } else { 2 });
+        let drawn = if s.dashed {
+            chart
+                .draw_series(DashedLineSeries::new(pts, 6, 4, style))
+                .map_err(|e| e.to_string())?
+        } else {
+            chart
+                .draw_series(LineSeries::new(pts, style))
+                .map_err(|e| e.to_string())?
+        };
+        drawn.label(&s.name).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+        });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 12))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+fn draw_bars<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &BarChart) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let n = c.bars.len().max(1);
+    let top = c
+        .bars
+        .iter()
+        .map(|b| b.3.max(b.1))
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    let top = if top <= 0.0 { 1.0 } else { top * 1.12 };
+    let labels: Vec<String> = c.bars.iter().map(|b| b.0.clone()).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&c.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(&c.y_label)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (k, b) in c.bars.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let x = k as f64;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.3, 0.0), (x + 0.3, b.1)],
+                color.mix(0.75).filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(std::iter::once(ErrorBar::new_vertical(
+                x,
+                b.2,
+                b.1,
+                b.3,
+                BLACK.stroke_width(2),
+                14,
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+/// A chart as SVG text.
+pub fn line_svg(c: &LineChart) -> Result<String, String> {
+    register_font();
+    let mut out = String::new();
+    draw_line(
+        SVGBackend::with_string(&mut out, (W, H)).into_drawing_area(),
+        c,
+    )?;
+    Ok(out)
+}
+
+/// A chart as PNG bytes.
+pub fn line_png(c: &LineChart) -> Result<Vec<u8>, String> {
+    register_font();
+    let mut buf = vec![0u8; (W * H * 3) as usize];
+    draw_line(
+        BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area(),
+        c,
+    )?;
+    encode_png(buf)
+}
+
+/// A bar chart as SVG text.
+pub fn bars_svg(c: &BarChart) -> Result<String, String> {
+    register_font();
+    let mut out = String::new();
+    draw_bars(
+        SVGBackend::with_string(&mut out, (W, H)).into_drawing_area(),
+        c,
+    )?;
+    Ok(out)
+}
+
+/// A bar chart as PNG bytes.
+pub fn bars_png(c: &BarChart) -> Result<Vec<u8>, String> {
+    register_font();
+    let mut buf = vec![0u8; (W * H * 3) as usize];
+    draw_bars(
+        BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area(),
+        c,
+    )?;
+    encode_png(buf)
+}
+
+fn encode_png(rgb: Vec<u8>) -> Result<Vec<u8>, String> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&rgb, W, H, image::ExtendedColorType::Rgb8)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
