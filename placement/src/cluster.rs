@@ -170,6 +170,8 @@ pub struct Cluster {
     registered: (u64, u64),
     reserved: (u64, u64),
     in_use: u32,
+    /// Registered (cpu, memory) of the instances with at least one task.
+    in_use_capacity: (u64, u64),
 }
 
 impl Cluster {
@@ -200,6 +202,7 @@ impl Cluster {
             registered: (0, 0),
             reserved: (0, 0),
             in_use: 0,
+            in_use_capacity: (0, 0),
         }
     }
 
@@ -406,6 +409,8 @@ impl Cluster {
         inst.running += 1;
         if inst.running == 1 {
             self.in_use += 1;
+            self.in_use_capacity.0 += u64::from(inst.cpu_total);
+            self.in_use_capacity.1 += u64::from(inst.mem_total);
         }
         match inst.groups.binary_search_by_key(&req.group, |&(k, _)| k) {
             Ok(at) => inst.groups[at].1 += 1,
@@ -442,6 +447,8 @@ impl Cluster {
         inst.running -= 1;
         if inst.running == 0 {
             self.in_use -= 1;
+            self.in_use_capacity.0 -= u64::from(inst.cpu_total);
+            self.in_use_capacity.1 -= u64::from(inst.mem_total);
         }
         let at = inst
             .groups
@@ -595,6 +602,12 @@ impl Cluster {
     /// Instances running at least one task.
     pub fn instances_in_use(&self) -> u32 {
         self.in_use
+    }
+
+    /// Total (cpu units, memory MiB) of the instances running at least one task: with the
+    /// reserved totals, the capacity stranded on instances that cannot be turned off.
+    pub fn in_use_capacity(&self) -> (u64, u64) {
+        self.in_use_capacity
     }
 
     /// Sums over ACTIVE and DRAINING instances: (registered cpu, registered memory, reserved cpu,

@@ -259,6 +259,22 @@ fn spread_then_binpack_chain() {
         .collect();
     assert_eq!(counts.iter().filter(|&&c| c == 2).count(), 2, "{counts:?}");
     assert_eq!(f.c.instances_in_use(), 2);
+    // The fragmentation measure's denominator: the capacity of the 2 instances in use, which
+    // falls back when their tasks stop.
+    assert_eq!(f.c.in_use_capacity(), (2 * 4096, 2 * 8192));
+    let used: Vec<InstanceId> = (0..4)
+        .map(InstanceId)
+        .filter(|&i| f.c.group_count(i, f.g) > 0)
+        .collect();
+    f.c.release(used[0], &r);
+    assert_eq!(
+        f.c.in_use_capacity(),
+        (2 * 4096, 2 * 8192),
+        "one task left there"
+    );
+    f.c.release(used[0], &r);
+    assert_eq!(f.c.in_use_capacity(), (4096, 8192));
+    assert_eq!(f.c.instances_in_use(), 1);
 }
 
 /// ECS-DG task-placement-constraints.html: distinctInstance puts each task of the group on a

@@ -53,6 +53,31 @@ pub struct BarChart {
     pub bars: Vec<(String, f64, f64, f64)>,
 }
 
+/// A group of points on an x/y chart, each with a 95 % interval on y.
+#[derive(Debug, Clone)]
+pub struct Band {
+    /// Legend name.
+    pub name: String,
+    /// (x, mean, low, high), sorted by x.
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// Means against a numeric x with shaded confidence bands (`line`), or as points with vertical
+/// error bars (`!line`, e.g. cost against utilisation, one group per strategy).
+#[derive(Debug, Clone)]
+pub struct XyChart {
+    /// Title.
+    pub title: String,
+    /// X axis label.
+    pub x_label: String,
+    /// Y axis label.
+    pub y_label: String,
+    /// Groups.
+    pub bands: Vec<Band>,
+    /// Join the points and shade the band; else points with error bars.
+    pub line: bool,
+}
+
 const W: u32 = 960;
 const H: u32 = 420;
 
@@ -72,6 +97,7 @@ fn marker_color(kind: &str) -> RGBColor {
         "scaling" => RGBColor(44, 160, 44),
         "failure" => RGBColor(214, 39, 40),
         "deployment" => RGBColor(148, 103, 189),
+        "alarm" => RGBColor(255, 127, 14),
         _ => RGBColor(127, 127, 127),
     }
 }
@@ -230,6 +256,133 @@ where
             .map_err(|e| e.to_string())?;
     }
     root.present().map_err(|e| e.to_string())
+}
+
+fn draw_xy<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &XyChart) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let all = || {
+        c.bands
+            .iter()
+            .flat_map(|b| b.points.iter())
+            .filter(|p| p.0.is_finite())
+    };
+    let (mut x0, mut x1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+        (a.0.min(p.0), a.1.max(p.0))
+    });
+    if !x0.is_finite() {
+        (x0, x1) = (0.0, 1.0);
+    }
+    let pad = if x1 > x0 {
+        (x1 - x0) * 0.06
+    } else {
+        x0.abs().max(1.0) * 0.1
+    };
+    let (x0, x1) = (x0 - pad, x1 + pad);
+    let ys = || {
+        all()
+            .flat_map(|p| [p.1, p.2, p.3])
+            .filter(|v| v.is_finite())
+    };
+    let y_lo = ys().fold(f64::INFINITY, f64::min);
+    let y_hi = ys().fold(f64::NEG_INFINITY, f64::max);
+    let (y0, y1) = if !y_lo.is_finite() {
+        (0.0, 1.0)
+    } else {
+        let y0 = if y_lo >= 0.0 { 0.0 } else { y_lo * 1.1 };
+        let y1 = if y_hi > y0 { y_hi * 1.1 } else { y0 + 1.0 };
+        (y0, y1)
+    };
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&c.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(&c.x_label)
+        .y_desc(&c.y_label)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (k, b) in c.bands.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let pts: Vec<(f64, f64, f64, f64)> = b
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        if c.line {
+            let mut poly: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+            poly.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    poly,
+                    color.mix(0.18).filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+            chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|p| (p.0, p.1)),
+                    color.stroke_width(2),
+                ))
+                .map_err(|e| e.to_string())?;
+        } else {
+            chart
+                .draw_series(
+                    pts.iter().map(|p| {
+                        ErrorBar::new_vertical(p.0, p.2, p.1, p.3, color.stroke_width(2), 10)
+                    }),
+                )
+                .map_err(|e| e.to_string())?;
+        }
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|p| Circle::new((p.0, p.1), 4, color.filled())),
+            )
+            .map_err(|e| e.to_string())?
+            .label(&b.name)
+            .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", 12))
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// An x/y chart as SVG text.
+pub fn xy_svg(c: &XyChart) -> Result<String, String> {
+    register_font();
+    let mut out = String::new();
+    draw_xy(
+        SVGBackend::with_string(&mut out, (W, H)).into_drawing_area(),
+        c,
+    )?;
+    Ok(out)
+}
+
+/// An x/y chart as PNG bytes.
+pub fn xy_png(c: &XyChart) -> Result<Vec<u8>, String> {
+    register_font();
+    let mut buf = vec![0u8; (W * H * 3) as usize];
+    draw_xy(
+        BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area(),
+        c,
+    )?;
+    encode_png(buf)
 }
 
 /// A chart as SVG text.

@@ -382,6 +382,12 @@ pub struct ClusterSummary {
     pub mean_cpu_reserved_pct: f64,
     /// Time-weighted memory reservation, percent.
     pub mean_memory_reserved_pct: f64,
+    /// Fragmentation: the share of the CPU of instances running at least one task that is not
+    /// reserved, time-weighted, percent. Capacity stranded on instances that cannot be turned
+    /// off; binpack drives it down, spread up.
+    pub cpu_fragmentation_pct: f64,
+    /// As `cpu_fragmentation_pct`, for memory.
+    pub memory_fragmentation_pct: f64,
 }
 
 /// The headline numbers of a run.
@@ -496,6 +502,14 @@ impl Summary {
             out.push((
                 format!("cluster.{}.mean_memory_reserved_pct", c.name),
                 Float(c.mean_memory_reserved_pct),
+            ));
+            out.push((
+                format!("cluster.{}.cpu_fragmentation_pct", c.name),
+                Float(c.cpu_fragmentation_pct),
+            ));
+            out.push((
+                format!("cluster.{}.memory_fragmentation_pct", c.name),
+                Float(c.memory_fragmentation_pct),
             ));
         }
         let c = &self.costs;

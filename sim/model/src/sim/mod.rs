@@ -299,6 +299,8 @@ struct ClusterAcc {
     mem_reserved: u128,
     mem_registered: u128,
     in_use: u128,
+    in_use_cpu: u128,
+    in_use_mem: u128,
     peak_in_use: u32,
 }
 
@@ -1084,6 +1086,9 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 c.acc.cpu_reserved += u128::from(x) * dt;
                 c.acc.mem_reserved += u128::from(y) * dt;
                 c.acc.in_use += u128::from(c.pc.instances_in_use()) * dt;
+                let (uc, um) = c.pc.in_use_capacity();
+                c.acc.in_use_cpu += u128::from(uc) * dt;
+                c.acc.in_use_mem += u128::from(um) * dt;
                 self.cpu_registered_int += u128::from(a) * dt;
                 self.mem_registered_int += u128::from(b) * dt;
                 self.cpu_reserved_int += u128::from(x) * dt;
@@ -2257,6 +2262,13 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 100.0 * a as f64 / b as f64
             }
         };
+        let stranded = |reserved: u128, in_use: u128| {
+            if in_use == 0 {
+                0.0
+            } else {
+                100.0 * (1.0 - reserved.min(in_use) as f64 / in_use as f64)
+            }
+        };
         let summary = Summary {
             scenario: self.sc.name.clone(),
             seed: 0,
@@ -2297,6 +2309,8 @@ impl<'s, S: Sink> Simulation<'s, S> {
                     peak_instances_in_use: u64::from(c.acc.peak_in_use),
                     mean_cpu_reserved_pct: pct(c.acc.cpu_reserved, c.acc.cpu_registered),
                     mean_memory_reserved_pct: pct(c.acc.mem_reserved, c.acc.mem_registered),
+                    cpu_fragmentation_pct: stranded(c.acc.cpu_reserved, c.acc.in_use_cpu),
+                    memory_fragmentation_pct: stranded(c.acc.mem_reserved, c.acc.in_use_mem),
                 })
                 .collect(),
             costs,
