@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::charts::{self, BarChart, LineChart, Series};
+use crate::charts::{self, Band, BarChart, LineChart, Series, XyChart};
 
 /// The files of a run's output folder, as text (missing ones empty).
 #[derive(Debug, Clone, Default)]
@@ -434,7 +434,7 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, String> {
         .filter_map(|(k, label)| get(k).map(|v| vec![label.to_string(), v]))
         .collect();
     html_table(&mut b, &["measure".into(), "value".into()], &rows);
-    b.push_str("<h2>Charts</h2><p>Vertical lines mark scaling actions (green), failures (red) and deployments (purple).</p>");
+    b.push_str("<h2>Charts</h2><p>Vertical lines mark alarms entering ALARM (orange), scaling actions (green), failures (red) and deployments (purple). Reserved is what tasks asked for; used is what the load made them use.</p>");
     for c in &charts_out {
         figure(&mut b, c);
     }
@@ -509,7 +509,9 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, String> {
     })
 }
 
-/// Render a sweep's charts (per metric: the mean and 95 % interval at each grid point) and page.
+/// Render a sweep's charts and page: per metric, bars with 95 % error bars per grid point, or
+/// the metric against a numeric parameter with a confidence band (one line per value of the
+/// other parameters); and cost against utilisation, one point per grid point.
 pub fn render_sweep(
     name: &str,
     aggregate_csv: &str,
@@ -522,51 +524,49 @@ pub fn render_sweep(
         .filter(|(_, c)| c.starts_with("param."))
         .map(|(i, _)| i)
         .collect();
-    let label = |r: &[String]| {
+    let label = |r: &[String], skip: Option<usize>| {
         params
             .iter()
+            .filter(|&&i| Some(i) != skip)
             .map(|&i| r[i].clone())
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // The last numeric parameter (every value a number) becomes the x axis.
+    let numeric = params
+        .iter()
+        .rev()
+        .copied()
+        .find(|&i| rows.len() > 1 && rows.iter().all(|r| r[i].parse::<f64>().is_ok()));
     let mut chosen: Vec<String> = metrics.to_vec();
     if chosen.is_empty() {
+        // No list given (e.g. `ecsim merge`): the capacity and cost measures that are present.
         chosen = h
             .iter()
             .filter_map(|c| c.strip_suffix(".mean"))
-            .take(4)
+            .filter(|c| {
+                c.ends_with(".mean_instances_in_use")
+                    || c.ends_with(".cpu_fragmentation_pct")
+                    || [
+                        "cost_total_usd",
+                        "mean_cpu_reserved_pct",
+                        "tasks_waited_for_capacity",
+                        "unserved_request_minutes",
+                    ]
+                    .contains(c)
+            })
             .map(String::from)
             .collect();
     }
-    let mut charts_out = Vec::new();
-    let mut summary_rows = Vec::new();
-    for m in &chosen {
-        let (Some(mc), Some(lc), Some(hc)) = (
-            col(&h, &format!("{m}.mean")),
-            col(&h, &format!("{m}.ci95_low")),
-            col(&h, &format!("{m}.ci95_high")),
-        ) else {
-            continue;
-        };
-        let bars: Vec<(String, f64, f64, f64)> = rows
-            .iter()
-            .map(|r| (label(r), num(&r[mc]), num(&r[lc]), num(&r[hc])))
-            .collect();
-        for b in &bars {
-            summary_rows.push(vec![
-                m.clone(),
-                b.0.clone(),
-                format!("{:.4}", b.1),
-                format!("[{:.4}, {:.4}]", b.2, b.3),
-            ]);
-        }
-        let c = BarChart {
-            title: format!("{m}: mean and 95 % confidence interval"),
-            y_label: m.clone(),
-            bars,
-        };
-        let stem: String = m
-            .chars()
+    let stat = |r: &[String], m: &str| -> Option<(f64, f64, f64)> {
+        Some((
+            num(&r[col(&h, &format!("{m}.mean"))?]),
+            num(&r[col(&h, &format!("{m}.ci95_low"))?]),
+            num(&r[col(&h, &format!("{m}.ci95_high"))?]),
+        ))
+    };
+    let stem = |m: &str| -> String {
+        m.chars()
             .map(|ch| {
                 if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
                     ch
@@ -574,12 +574,122 @@ pub fn render_sweep(
                     '_'
                 }
             })
+            .collect()
+    };
+    let mut charts_out = Vec::new();
+    let mut summary_rows = Vec::new();
+    for m in &chosen {
+        let Some(stats) = rows.iter().map(|r| stat(r, m)).collect::<Option<Vec<_>>>() else {
+            continue;
+        };
+        for (r, st) in rows.iter().zip(&stats) {
+            summary_rows.push(vec![
+                m.clone(),
+                label(r, None),
+                format!("{:.4}", st.0),
+                format!("[{:.4}, {:.4}]", st.1, st.2),
+            ]);
+        }
+        if let Some(x) = numeric {
+            let mut bands: Vec<Band> = Vec::new();
+            for (r, st) in rows.iter().zip(&stats) {
+                let group = label(r, Some(x));
+                let group = if group.is_empty() { m.clone() } else { group };
+                let at = match bands.iter().position(|b| b.name == group) {
+                    Some(at) => at,
+                    None => {
+                        bands.push(Band {
+                            name: group,
+                            points: Vec::new(),
+                        });
+                        bands.len() - 1
+                    }
+                };
+                bands[at].points.push((num(&r[x]), st.0, st.1, st.2));
+            }
+            for b in &mut bands {
+                b.points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            }
+            let c = XyChart {
+                title: format!("{m} against {} (mean, 95 % band)", &h[x]["param.".len()..]),
+                x_label: h[x]["param.".len()..].to_string(),
+                y_label: m.clone(),
+                bands,
+                line: true,
+            };
+            charts_out.push(RenderedChart {
+                name: stem(m),
+                title: c.title.clone(),
+                svg: charts::xy_svg(&c)?,
+                png: charts::xy_png(&c)?,
+            });
+        } else {
+            let bars = rows
+                .iter()
+                .zip(&stats)
+                .map(|(r, st)| (label(r, None), st.0, st.1, st.2))
+                .collect();
+            let c = BarChart {
+                title: format!("{m}: mean and 95 % confidence interval"),
+                y_label: m.clone(),
+                bars,
+            };
+            charts_out.push(RenderedChart {
+                name: stem(m),
+                title: c.title.clone(),
+                svg: charts::bars_svg(&c)?,
+                png: charts::bars_png(&c)?,
+            });
+        }
+    }
+    // Cost against utilisation: a point per grid point (strategy), error bars on cost. The
+    // utilisation is that of the instances in use (100 - fragmentation) when the sweep has it.
+    let frag = h
+        .iter()
+        .filter_map(|c| c.strip_suffix(".mean"))
+        .find(|c| c.starts_with("cluster.") && c.ends_with(".cpu_fragmentation_pct"))
+        .map(String::from);
+    let (util, x_label, invert) = match &frag {
+        Some(f) => (
+            f.clone(),
+            "CPU reserved on instances in use, % (100 - fragmentation)".to_string(),
+            true,
+        ),
+        None => (
+            "mean_cpu_reserved_pct".to_string(),
+            "CPU reserved, % (mean)".to_string(),
+            false,
+        ),
+    };
+    let cost = if chosen.iter().any(|m| m == "cost_per_task_hour_usd") {
+        "cost_per_task_hour_usd"
+    } else {
+        "cost_total_usd"
+    };
+    if let Some(pts) = rows
+        .iter()
+        .map(|r| Some((label(r, None), stat(r, &util)?, stat(r, cost)?)))
+        .collect::<Option<Vec<_>>>()
+    {
+        let bands = pts
+            .into_iter()
+            .map(|(l, u, c)| Band {
+                name: l,
+                points: vec![(if invert { 100.0 - u.0 } else { u.0 }, c.0, c.1, c.2)],
+            })
             .collect();
+        let c = XyChart {
+            title: format!("{cost} against utilisation"),
+            x_label,
+            y_label: cost.to_string(),
+            bands,
+            line: false,
+        };
         charts_out.push(RenderedChart {
-            name: stem,
+            name: "cost-vs-utilisation".into(),
             title: c.title.clone(),
-            svg: charts::bars_svg(&c)?,
-            png: charts::bars_png(&c)?,
+            svg: charts::xy_svg(&c)?,
+            png: charts::xy_png(&c)?,
         });
     }
     let mut b = String::new();
@@ -589,10 +699,27 @@ pub fn render_sweep(
         .unwrap_or_default();
     let _ = write!(
         b,
-        "<p>{} grid points, {} runs each (the same seeds at every point). Bars are means; whiskers the 95 % confidence interval (Student's t).</p>",
+        "<p>{} grid points, {} runs each (the same seeds at every point, so differences between points are the parameters\u{2019}, not the luck of the draw). Means with 95 % confidence intervals (Student\u{2019}s t); intervals that do not overlap mark a difference the runs support.</p>",
         rows.len(),
         escape(&n)
     );
+    if let Some(m) = chosen.first() {
+        if let Some(best) = rows
+            .iter()
+            .filter_map(|r| stat(r, m).map(|s| (r, s)))
+            .min_by(|a, b| a.1.0.total_cmp(&b.1.0))
+        {
+            let _ = write!(
+                b,
+                "<p><strong>Lowest {}: {}</strong> ({:.4}, 95 % interval [{:.4}, {:.4}]).</p>",
+                escape(m),
+                escape(&label(best.0, None)),
+                best.1.0,
+                best.1.1,
+                best.1.2
+            );
+        }
+    }
     html_table(
         &mut b,
         &[

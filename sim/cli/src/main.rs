@@ -6,6 +6,7 @@
 #![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 mod output;
+mod report;
 mod sweep;
 
 use std::path::{Path, PathBuf};
@@ -77,6 +78,17 @@ enum Command {
         #[arg(long, value_name = "DIR", default_value = "out/merged")]
         out: PathBuf,
     },
+    /// Draw the charts (charts/*.svg, *.png) and the self-contained report.html of a run's output folder.
+    #[command(
+        after_help = "Examples:\n  ecsim run scenarios/flash-sale.toml --out out/flash-sale\n  ecsim report out/flash-sale          # then open out/flash-sale/report.html\n  ecsim run scenarios/az-outage.toml --report   # the same in one step"
+    )]
+    Report {
+        /// A folder written by `ecsim run` (or a sweep folder, with aggregate.csv).
+        dir: PathBuf,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Check scenario files and report every problem with its line and column.
     Validate {
         /// Scenario files.
@@ -134,6 +146,9 @@ struct RunArgs {
     /// Check whole-run invariants after every event (slow; for debugging).
     #[arg(long)]
     check_invariants: bool,
+    /// Also draw charts/ (SVG and PNG) and report.html (as `ecsim report` does).
+    #[arg(long)]
+    report: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -166,12 +181,14 @@ fn main() -> ExitCode {
         })(),
         Command::Merge { dirs, out } => sweep::build_tables(&dirs, &out).map(|n| {
             println!(
-                "ecsim merge: {n} runs from {} folder(s) into {}/runs.csv and aggregate.csv",
+                "ecsim merge: {n} runs from {} folder(s) into {}/runs.csv and aggregate.csv (charts: ecsim report {})",
                 dirs.len(),
+                out.display(),
                 out.display()
             );
             ExitCode::SUCCESS
         }),
+        Command::Report { dir, quiet } => report_command(&dir, quiet),
         Command::Validate { scenarios, sets } => validate(&scenarios, &sets),
     };
     match result {
@@ -181,6 +198,27 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn report_command(dir: &Path, quiet: bool) -> Result<ExitCode> {
+    let rendered = if dir.join("summary.json").is_file() || !dir.join("aggregate.csv").is_file() {
+        report::render_run(dir)?
+    } else {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("sweep");
+        report::render_sweep(dir, name, &[])?
+    };
+    output::remove_on_interrupt(&dir.join(format!(".report.partial-{}", std::process::id())));
+    report::write(dir, &rendered)?;
+    output::forget();
+    if !quiet {
+        println!(
+            "ecsim report: {}/report.html and {} charts in {}/charts/ (SVG and PNG)",
+            dir.display(),
+            rendered.charts.len(),
+            dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Read and validate a scenario; `Err` carries every diagnostic, already formatted.
@@ -395,6 +433,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     summary.wall_ms = started.elapsed().as_millis() as u64;
     let json = ecsim_reports::summary_json(&summary);
     std::fs::write(staging.path().join("summary.json"), json).context("writing summary.json")?;
+    if args.report {
+        report::write(staging.path(), &report::render_run(staging.path())?)?;
+    }
     staging.commit()?;
     if !args.quiet {
         let mut files: Vec<&str> = Vec::new();
@@ -412,6 +453,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             "deployments.csv",
             "summary.json",
         ]);
+        if args.report {
+            files.extend(["charts/", "report.html"]);
+        }
         let where_ = format!("{}/ ({})", final_dir.display(), files.join(", "));
         print!("{}", ecsim_reports::summary_text(&summary, &where_));
     }

@@ -22,6 +22,16 @@ fn registry() -> &'static Mutex<Option<PathBuf>> {
     })
 }
 
+/// Remove `path` if the user interrupts (Ctrl-C) until [`forget`] is called.
+pub fn remove_on_interrupt(path: &Path) {
+    *registry().lock().expect("staging registry") = Some(path.to_path_buf());
+}
+
+/// Undo [`remove_on_interrupt`].
+pub fn forget() {
+    *registry().lock().expect("staging registry") = None;
+}
+
 /// A staging folder that becomes the output folder on [`Staging::commit`].
 pub struct Staging {
     staging: PathBuf,

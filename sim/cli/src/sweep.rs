@@ -211,6 +211,8 @@ pub fn run(o: SweepOptions) -> Result<ExitCode> {
         r?;
     }
     let written = build_tables(std::slice::from_ref(&dir), &dir)?;
+    let rendered = crate::report::render_sweep(&dir, &sw.name, &sw.metrics)?;
+    crate::report::write(&dir, &rendered)?;
     if !o.quiet {
         let shard = o
             .shard
@@ -227,6 +229,11 @@ pub fn run(o: SweepOptions) -> Result<ExitCode> {
             dir.display()
         );
         print_best(&sw, &dir)?;
+        println!(
+            "report: {}/report.html (charts in {}/charts/)",
+            dir.display(),
+            dir.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
