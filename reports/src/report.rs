@@ -289,7 +289,9 @@ pub fn run_charts(f: &RunFiles) -> Vec<(String, LineChart)> {
         col(&ch, "cost_usd"),
     ) {
         let mut providers: Vec<String> = Vec::new();
-        let mut acc: Vec<(String, f64, Vec<(f64, f64)>)> = Vec::new();
+        // (provider, running total, cumulative points)
+        type Acc = (String, f64, Vec<(f64, f64)>);
+        let mut acc: Vec<Acc> = Vec::new();
         for r in crows.iter().filter(|r| r[sc] == "capacity_provider") {
             if !providers.contains(&r[nc]) {
                 providers.push(r[nc].clone());
@@ -442,17 +444,18 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, String> {
     let mut names: Vec<String> = Vec::new();
     let mut metrics: Vec<String> = Vec::new();
     for (k, _) in &fields {
-        if let Some(rest) = k.strip_prefix("service.") {
-            if let Some((n, m)) = rest.split_once('.') {
-                if m.contains('.') {
-                    continue;
-                }
-                if !names.contains(&n.to_string()) {
-                    names.push(n.to_string());
-                }
-                if !metrics.contains(&m.to_string()) {
-                    metrics.push(m.to_string());
-                }
+        if let Some((n, m)) = k
+            .strip_prefix("service.")
+            .and_then(|rest| rest.split_once('.'))
+        {
+            if m.contains('.') {
+                continue;
+            }
+            if !names.contains(&n.to_string()) {
+                names.push(n.to_string());
+            }
+            if !metrics.contains(&m.to_string()) {
+                metrics.push(m.to_string());
             }
         }
     }
@@ -703,12 +706,14 @@ pub fn render_sweep(
         rows.len(),
         escape(&n)
     );
-    if let Some(m) = chosen.first() {
-        if let Some(best) = rows
-            .iter()
+    let best = chosen.first().and_then(|m| {
+        rows.iter()
             .filter_map(|r| stat(r, m).map(|s| (r, s)))
             .min_by(|a, b| a.1.0.total_cmp(&b.1.0))
-        {
+            .map(|b| (m, b))
+    });
+    {
+        if let Some((m, best)) = best {
             let _ = write!(
                 b,
                 "<p><strong>Lowest {}: {}</strong> ({:.4}, 95 % interval [{:.4}, {:.4}]).</p>",

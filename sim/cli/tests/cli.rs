@@ -539,3 +539,161 @@ fn sweeps_are_deterministic_shardable_and_resumable() {
     assert_eq!(read(&dir("one"), "runs.csv"), before);
     let _ = std::fs::remove_dir_all(base);
 }
+
+/// Every shipped scenario (the benchmark at a reduced size) gets every chart as a non-empty,
+/// valid PNG and SVG, and a report.html that embeds them and escapes nothing twice.
+#[test]
+fn charts_and_report_for_every_scenario() {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for sub in ["", "bench", "pricing-examples"] {
+        let d = repo().join("scenarios").join(sub);
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    for f in &files {
+        let name = f.file_stem().unwrap().to_str().unwrap().to_string();
+        let out = tmp(&format!("charts-{name}"));
+        let mut args = vec![
+            "run",
+            f.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--report",
+            "-q",
+            "--no-events",
+        ];
+        if f.parent().unwrap().ends_with("bench") {
+            args.extend([
+                "--set",
+                "clusters[0].count=50",
+                "--set",
+                "jobs[0].arrival.count=2000",
+            ]);
+        }
+        let o = ecsim(&args);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        let charts = out.join("charts");
+        let mut n = 0;
+        for stem in ["tasks", "instances", "utilisation"] {
+            let png = read(&charts, &format!("{stem}.png"));
+            assert!(
+                png.len() > 1000 && png.starts_with(b"\x89PNG\r\n\x1a\n"),
+                "{name}/{stem}.png"
+            );
+            let svg = String::from_utf8(read(&charts, &format!("{stem}.svg"))).unwrap();
+            assert!(
+                svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+                "{name}/{stem}.svg"
+            );
+            n += 1;
+        }
+        let html = String::from_utf8(read(&out, "report.html")).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>") && html.contains("data:image/svg+xml;base64,"));
+        assert!(
+            html.matches("<img ").count() >= n,
+            "{name}: charts embedded"
+        );
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "{name}: no network fetches"
+        );
+        // `ecsim report` on the same folder gives the same page.
+        let again = ecsim(&["report", out.to_str().unwrap(), "-q"]);
+        assert!(again.status.success(), "{}", text(&again));
+        assert_eq!(
+            String::from_utf8(read(&out, "report.html")).unwrap(),
+            html,
+            "{name}"
+        );
+    }
+}
+
+/// The report looks right in a real browser: headless Chromium loads it with no script errors
+/// and every chart image has a non-zero rendered size (the page's own check writes the verdict
+/// into the DOM). Skipped with a message when Chromium is absent; `.ci/run` installs it.
+#[test]
+fn report_renders_in_headless_chromium() {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+    let Some(browser) = browser else {
+        eprintln!(
+            "SKIPPED report_renders_in_headless_chromium: no chromium on PATH (apt-get install chromium)"
+        );
+        return;
+    };
+    let out = tmp("chromium-report");
+    let o = ecsim(&[
+        "run",
+        repo().join("scenarios/flash-sale.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--report",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let sweep = tmp("chromium-sweep");
+    let o = ecsim(&[
+        "sweep",
+        repo()
+            .join("scenarios/sweeps/placement-strategies.toml")
+            .to_str()
+            .unwrap(),
+        "--out",
+        sweep.to_str().unwrap(),
+        "-q",
+        "--threads",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for dir in [&out, &sweep] {
+        let page = dir.join("report.html").canonicalize().unwrap();
+        let profile = tmp(&format!(
+            "chromium-profile-{}",
+            dir.file_name().unwrap().to_str().unwrap()
+        ));
+        let o = Command::new(browser)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                &format!("--user-data-dir={}", profile.display()),
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                &format!("file://{}", page.display()),
+            ])
+            .output()
+            .unwrap();
+        let dom = String::from_utf8_lossy(&o.stdout);
+        let want_images = String::from_utf8(read(dir, "report.html"))
+            .unwrap()
+            .matches("<img ")
+            .count();
+        assert!(want_images >= 4, "{}", dir.display());
+        assert!(
+            dom.contains(&format!("page check: ok: {want_images} images")),
+            "{}: the browser's verdict: {}\nstderr: {}",
+            dir.display(),
+            dom.lines()
+                .find(|l| l.contains("page check"))
+                .unwrap_or("(no page check in the DOM)"),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
