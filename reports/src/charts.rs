@@ -363,69 +363,54 @@ where
     root.present().map_err(|e| e.to_string())
 }
 
-/// An x/y chart as SVG text.
-pub fn xy_svg(c: &XyChart) -> Result<String, String> {
-    register_font();
-    let mut out = String::new();
-    draw_xy(
-        SVGBackend::with_string(&mut out, (W, H)).into_drawing_area(),
-        c,
-    )?;
-    Ok(out)
+/// A chart that can draw itself on any plotters backend.
+pub trait Chart {
+    /// Draw onto `root`.
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static;
 }
 
-/// An x/y chart as PNG bytes.
-pub fn xy_png(c: &XyChart) -> Result<Vec<u8>, String> {
-    register_font();
-    let mut buf = vec![0u8; (W * H * 3) as usize];
-    draw_xy(
-        BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area(),
-        c,
-    )?;
-    encode_png(buf)
+impl Chart for LineChart {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_line(root, self)
+    }
+}
+
+impl Chart for BarChart {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_bars(root, self)
+    }
+}
+
+impl Chart for XyChart {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> Result<(), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_xy(root, self)
+    }
 }
 
 /// A chart as SVG text.
-pub fn line_svg(c: &LineChart) -> Result<String, String> {
+pub fn svg(c: &impl Chart) -> Result<String, String> {
     register_font();
     let mut out = String::new();
-    draw_line(
-        SVGBackend::with_string(&mut out, (W, H)).into_drawing_area(),
-        c,
-    )?;
+    c.draw(SVGBackend::with_string(&mut out, (W, H)).into_drawing_area())?;
     Ok(out)
 }
 
 /// A chart as PNG bytes.
-pub fn line_png(c: &LineChart) -> Result<Vec<u8>, String> {
+pub fn png(c: &impl Chart) -> Result<Vec<u8>, String> {
     register_font();
     let mut buf = vec![0u8; (W * H * 3) as usize];
-    draw_line(
-        BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area(),
-        c,
-    )?;
-    encode_png(buf)
-}
-
-/// A bar chart as SVG text.
-pub fn bars_svg(c: &BarChart) -> Result<String, String> {
-    register_font();
-    let mut out = String::new();
-    draw_bars(
-        SVGBackend::with_string(&mut out, (W, H)).into_drawing_area(),
-        c,
-    )?;
-    Ok(out)
-}
-
-/// A bar chart as PNG bytes.
-pub fn bars_png(c: &BarChart) -> Result<Vec<u8>, String> {
-    register_font();
-    let mut buf = vec![0u8; (W * H * 3) as usize];
-    draw_bars(
-        BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area(),
-        c,
-    )?;
+    c.draw(BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area())?;
     encode_png(buf)
 }
 

@@ -387,8 +387,8 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, String> {
         charts_out.push(RenderedChart {
             name,
             title: c.title.clone(),
-            svg: charts::line_svg(&c)?,
-            png: charts::line_png(&c)?,
+            svg: charts::svg(&c)?,
+            png: charts::png(&c)?,
         });
     }
     let scenario = get("scenario").unwrap_or_default();
@@ -623,8 +623,8 @@ pub fn render_sweep(
             charts_out.push(RenderedChart {
                 name: stem(m),
                 title: c.title.clone(),
-                svg: charts::xy_svg(&c)?,
-                png: charts::xy_png(&c)?,
+                svg: charts::svg(&c)?,
+                png: charts::png(&c)?,
             });
         } else {
             let bars = rows
@@ -640,8 +640,8 @@ pub fn render_sweep(
             charts_out.push(RenderedChart {
                 name: stem(m),
                 title: c.title.clone(),
-                svg: charts::bars_svg(&c)?,
-                png: charts::bars_png(&c)?,
+                svg: charts::svg(&c)?,
+                png: charts::png(&c)?,
             });
         }
     }
@@ -691,8 +691,8 @@ pub fn render_sweep(
         charts_out.push(RenderedChart {
             name: "cost-vs-utilisation".into(),
             title: c.title.clone(),
-            svg: charts::xy_svg(&c)?,
-            png: charts::xy_png(&c)?,
+            svg: charts::svg(&c)?,
+            png: charts::png(&c)?,
         });
     }
     let mut b = String::new();
