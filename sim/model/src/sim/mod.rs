@@ -963,23 +963,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.n_launching += 1;
         let live = u64::from(self.n_launching + self.n_active);
         self.peak_instances = self.peak_instances.max(live);
-        let idstr = self.clusters[c].insts[id.0 as usize].ec2_id.as_str();
-        emit(
-            &mut self.sink,
-            &mut self.hash,
-            &mut self.state_changes,
-            EventRecord {
-                time_ms: now,
-                kind: EventKind::Instance,
-                task: None,
-                service: "",
-                job: "",
-                instance: idstr,
-                from: "",
-                to: "LAUNCHING",
-                reason: "",
-            },
-        );
+        self.emit_instance(now, c, id.0, "", "LAUNCHING", "");
         self.open_work += 1;
         sched.schedule_in(
             delay,
@@ -2000,23 +1984,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         cl.insts[i as usize].state = IState::Active;
         self.n_launching -= 1;
         self.n_active += 1;
-        let id = self.clusters[c as usize].insts[i as usize].ec2_id.as_str();
-        emit(
-            &mut self.sink,
-            &mut self.hash,
-            &mut self.state_changes,
-            EventRecord {
-                time_ms: now,
-                kind: EventKind::Instance,
-                task: None,
-                service: "",
-                job: "",
-                instance: id,
-                from: "LAUNCHING",
-                to: "ACTIVE",
-                reason: "",
-            },
-        );
+        self.emit_instance(now, c as usize, i, "LAUNCHING", "ACTIVE", "");
         self.place_daemons(c, i, now, sched);
         self.request_retry(c, sched);
     }
@@ -2520,6 +2488,37 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 .zip(t.owners[n_services..].iter().copied())
                 .collect(),
         }
+    }
+}
+
+impl<S: Sink> Simulation<'_, S> {
+    /// Record an instance's state change (the instance is named by its EC2 id).
+    pub(crate) fn emit_instance(
+        &mut self,
+        now: u64,
+        c: usize,
+        i: u32,
+        from: &'static str,
+        to: &'static str,
+        reason: &str,
+    ) {
+        let id = self.clusters[c].insts[i as usize].ec2_id.as_str();
+        emit(
+            &mut self.sink,
+            &mut self.hash,
+            &mut self.state_changes,
+            EventRecord {
+                time_ms: now,
+                kind: EventKind::Instance,
+                task: None,
+                service: "",
+                job: "",
+                instance: id,
+                from,
+                to,
+                reason,
+            },
+        );
     }
 }
 

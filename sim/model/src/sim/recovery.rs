@@ -861,23 +861,8 @@ impl<S: Sink> Simulation<'_, S> {
         self.n_active -= 1;
         self.n_draining += 1;
         self.clusters[c].insts[i as usize].draining = true;
+        self.emit_instance(now, c, i, "ACTIVE", "DRAINING", reason);
         let id = self.clusters[c].insts[i as usize].ec2_id.clone();
-        emit(
-            &mut self.sink,
-            &mut self.hash,
-            &mut self.state_changes,
-            EventRecord {
-                time_ms: now,
-                kind: EventKind::Instance,
-                task: None,
-                service: "",
-                job: "",
-                instance: &id,
-                from: "ACTIVE",
-                to: "DRAINING",
-                reason,
-            },
-        );
         let services = self.services_on(c, i);
         self.recovery.failures.push(FailureRecord {
             at: now,

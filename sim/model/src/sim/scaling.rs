@@ -961,27 +961,12 @@ impl<S: Sink> Simulation<'_, S> {
             IState::Stopped => unreachable!("terminated twice"),
         }
         self.n_stopped += 1;
-        let id = self.clusters[c].insts[i as usize].ec2_id.as_str();
-        emit(
-            &mut self.sink,
-            &mut self.hash,
-            &mut self.state_changes,
-            EventRecord {
-                time_ms: now,
-                kind: EventKind::Instance,
-                task: None,
-                service: "",
-                job: "",
-                instance: id,
-                from: if was == IState::Active {
-                    "ACTIVE"
-                } else {
-                    "LAUNCHING"
-                },
-                to: "STOPPED",
-                reason,
-            },
-        );
+        let from = if was == IState::Active {
+            "ACTIVE"
+        } else {
+            "LAUNCHING"
+        };
+        self.emit_instance(now, c, i, from, "STOPPED", reason);
     }
 }
 
