@@ -23,6 +23,17 @@ impl SimTime {
     pub const fn plus_ms(self, ms: u64) -> SimTime {
         SimTime(self.0.saturating_add(ms))
     }
+    /// Milliseconds from `earlier` to this instant. Time never runs backwards: an `earlier` that
+    /// is later is a bug and panics.
+    pub fn since(self, earlier: SimTime) -> u64 {
+        self.0
+            .checked_sub(earlier.0)
+            .expect("an earlier instant is not later")
+    }
+    /// Milliseconds from `earlier` to this instant, or 0 if `earlier` is later.
+    pub const fn saturating_since(self, earlier: SimTime) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
 }
 
 impl fmt::Display for SimTime {

@@ -16,6 +16,10 @@
 //!
 //! Rounding-up and minimum charges land in the hour the instance or task stops.
 
+mod cost_rows;
+
+pub(crate) use cost_rows::cost_rows;
+
 use crate::pricing::{FargateCharge, Money};
 
 /// One hour of costs.

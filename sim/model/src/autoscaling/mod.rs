@@ -8,6 +8,10 @@
 //! * [`capacity_provider_reservation`]: the cluster auto scaling metric (ECS-DG
 //!   `cluster-auto-scaling.html`).
 
+pub(crate) mod datapoints;
+pub(crate) mod policy;
+pub(crate) mod service;
+
 /// An alarm's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlarmState {

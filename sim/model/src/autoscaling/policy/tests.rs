@@ -1,0 +1,242 @@
+//! The policy decisions a user relies on: cooldowns, bounds, scale-in agreement and deployments.
+//! Sources: AAS-UG target-tracking-scaling-policy-overview (cooldowns),
+//! application-auto-scaling-step-scaling-policies (step cooldown), ECS-DG
+//! service-auto-scaling.html (scale-in suspended during deployments).
+
+use super::*;
+use crate::autoscaling::{AdjustmentType, Comparison, Step, TreatMissing};
+use crate::scenario::{AlarmDef, Statistic};
+
+fn alarm(threshold: f64, comparison: Comparison) -> AlarmDef {
+    AlarmDef {
+        metric: ServiceMetric::CpuUtilization,
+        statistic: Statistic::Average,
+        period_ms: 60_000,
+        evaluation_periods: 3,
+        datapoints_to_alarm: 3,
+        comparison,
+        threshold,
+        treat_missing: TreatMissing::Missing,
+    }
+}
+
+fn tt() -> TargetTracking {
+    TargetTracking {
+        name: "cpu50".into(),
+        metric: ServiceMetric::CpuUtilization,
+        target: 50.0,
+        scale_out_cooldown_ms: 300_000,
+        scale_in_cooldown_ms: 300_000,
+        disable_scale_in: false,
+        high: alarm(50.0, Comparison::GreaterThan),
+        low: alarm(45.0, Comparison::LessThan),
+    }
+}
+
+const BREACH: [Option<f64>; 5] = [None, None, Some(100.0), Some(100.0), Some(100.0)];
+const LOW: [Option<f64>; 5] = [None, None, Some(10.0), Some(10.0), Some(10.0)];
+
+fn at(now_ms: u64, running: u32, desired: u32) -> Situation {
+    Situation {
+        now_ms,
+        running,
+        desired,
+    }
+}
+
+fn ok() -> (AlarmState, &'static [Option<f64>]) {
+    (AlarmState::Ok, &[])
+}
+
+#[test]
+fn target_tracking_scales_out_proportionally_from_the_running_count() {
+    // 4 running at 100 % CPU, target 50 %: ceil(4 x 100 / 50) = 8.
+    let (out, inn) = target_tracking(
+        0,
+        &tt(),
+        (AlarmState::Alarm, &BREACH),
+        ok(),
+        Cooldown::default(),
+        at(0, 4, 4),
+    );
+    assert_eq!(out.unwrap().capacity, 8);
+    assert!(inn.is_none());
+}
+
+#[test]
+fn during_the_scale_out_cooldown_only_a_larger_capacity_goes_through() {
+    // AAS-UG: during the scale-out cooldown, a scale-out that would not add capacity beyond the
+    // last one is not made.
+    let cd = Cooldown {
+        last_out: Some((0, 8)),
+        ..Cooldown::default()
+    };
+    let (out, _) = target_tracking(
+        0,
+        &tt(),
+        (AlarmState::Alarm, &BREACH),
+        ok(),
+        cd,
+        at(60_000, 4, 6),
+    );
+    assert!(out.is_none(), "8 again inside the cooldown is blocked");
+    let (out, _) = target_tracking(
+        0,
+        &tt(),
+        (AlarmState::Alarm, &BREACH),
+        ok(),
+        cd,
+        at(60_000, 5, 6),
+    );
+    assert_eq!(out.unwrap().capacity, 10, "10 > 8 goes through");
+    let (out, _) = target_tracking(
+        0,
+        &tt(),
+        (AlarmState::Alarm, &BREACH),
+        ok(),
+        cd,
+        at(300_000, 4, 6),
+    );
+    assert_eq!(
+        out.unwrap().capacity,
+        8,
+        "after the cooldown 8 is allowed again"
+    );
+}
+
+#[test]
+fn during_the_scale_in_cooldown_nothing_scales_in() {
+    let cd = Cooldown {
+        last_in: Some(0),
+        ..Cooldown::default()
+    };
+    let low = (AlarmState::Alarm, &LOW[..]);
+    let (_, inn) = target_tracking(0, &tt(), ok(), low, cd, at(299_999, 10, 10));
+    assert!(inn.is_none());
+    let (_, inn) = target_tracking(0, &tt(), ok(), low, cd, at(300_000, 10, 10));
+    assert_eq!(inn.unwrap().capacity, 2, "ceil(10 x 10 / 50)");
+}
+
+#[test]
+fn disabled_scale_in_never_proposes_scale_in() {
+    let mut t = tt();
+    t.disable_scale_in = true;
+    let (_, inn) = target_tracking(
+        0,
+        &t,
+        ok(),
+        (AlarmState::Alarm, &LOW),
+        Cooldown::default(),
+        at(0, 10, 10),
+    );
+    assert!(inn.is_none());
+}
+
+fn prop(capacity: u32, policy: PolicyRef) -> Proposal {
+    Proposal {
+        capacity,
+        policy,
+        reason: String::new(),
+    }
+}
+
+#[test]
+fn the_largest_scale_out_wins_and_is_clamped_to_max_capacity() {
+    let out = vec![
+        prop(8, PolicyRef::TargetTracking(0)),
+        prop(12, PolicyRef::Step(0)),
+    ];
+    match decide(out, vec![], true, false, 4, (1, 10)) {
+        Some(Decision::Out { capacity, proposal }) => {
+            assert_eq!(capacity, 10);
+            assert_eq!(proposal.policy, PolicyRef::Step(0));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Already at the maximum: nothing to do.
+    assert_eq!(
+        decide(
+            vec![prop(12, PolicyRef::Step(0))],
+            vec![],
+            true,
+            false,
+            10,
+            (1, 10)
+        ),
+        None
+    );
+}
+
+#[test]
+fn scale_in_needs_every_target_tracking_policy_and_no_deployment() {
+    let inn = || vec![prop(3, PolicyRef::TargetTracking(0))];
+    assert!(
+        decide(vec![], inn(), false, false, 6, (1, 10)).is_none(),
+        "one policy disagrees"
+    );
+    assert!(
+        decide(vec![], inn(), true, true, 6, (1, 10)).is_none(),
+        "deployment in progress"
+    );
+    match decide(vec![], inn(), true, false, 6, (4, 10)) {
+        Some(Decision::In { capacity, .. }) => assert_eq!(capacity, 4, "clamped to min capacity"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_scale_out_beats_any_scale_in() {
+    let d = decide(
+        vec![prop(7, PolicyRef::Step(1))],
+        vec![prop(3, PolicyRef::TargetTracking(0))],
+        true,
+        false,
+        6,
+        (1, 10),
+    );
+    assert!(matches!(d, Some(Decision::Out { capacity: 7, .. })));
+}
+
+fn step_policy() -> StepScaling {
+    StepScaling {
+        name: "step".into(),
+        alarm: alarm(70.0, Comparison::GreaterThan),
+        adjustment_type: AdjustmentType::ChangeInCapacity,
+        steps: vec![
+            Step {
+                lower: Some(0.0),
+                upper: Some(20.0),
+                adjustment: 1,
+            },
+            Step {
+                lower: Some(20.0),
+                upper: None,
+                adjustment: 3,
+            },
+        ],
+        min_adjustment_magnitude: None,
+        cooldown_ms: 300_000,
+        aggregation: Statistic::Average,
+    }
+}
+
+#[test]
+fn a_step_breach_during_the_cooldown_adds_only_the_difference() {
+    // AAS-UG step scaling: with a cooldown in progress from a +1 step taken at 4 running, a
+    // breach of the +3 step brings capacity to 4 + 3 = 7, not to (running 5) + 3.
+    let cd = Cooldown {
+        last_out: Some((0, 5)),
+        last_out_base: 4,
+        last_in: None,
+    };
+    let vals = [None, None, Some(95.0), Some(95.0), Some(95.0)];
+    let (up, p) = step(0, &step_policy(), &vals, cd, at(60_000, 5, 5)).unwrap();
+    assert!(up);
+    assert_eq!(p.capacity, 7);
+    // The same +1 breach again inside the cooldown adds nothing.
+    let small = [None, None, Some(75.0), Some(75.0), Some(75.0)];
+    assert!(step(0, &step_policy(), &small, cd, at(60_000, 5, 5)).is_none());
+    // After the cooldown, the step applies to the running count.
+    let (_, p) = step(0, &step_policy(), &vals, cd, at(300_000, 5, 5)).unwrap();
+    assert_eq!(p.capacity, 8);
+}

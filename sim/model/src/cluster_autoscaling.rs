@@ -1,0 +1,410 @@
+//! Cluster auto scaling: managed scaling of Auto Scaling group capacity providers, evaluated
+//! every minute.
+//!
+//! For each provider with managed scaling: `CapacityProviderReservation`
+//! ([`capacity_provider_reservation`]); above `target_capacity` for `scale_out_datapoints`
+//! minutes (default 1) and with no launch inside `instance_warmup_period`, launch
+//! `max(estimate, ceil(N x CPR / target) - N)` instances clamped to the step sizes and
+//! `max_size`; below it for `scale_in_datapoints` (15) fresh minutes, remove down to
+//! `ceil(N x CPR / target)`, at most `max_scale_in_pct` (50 %) of the group per step, never below
+//! `min_size`, and only instances without service or job tasks (managed termination protection;
+//! daemon-only counts as empty): from the AZ with the most instances, oldest first. After a
+//! scale-in the low alarm needs 15 new datapoints before the next step (ecsim's convention).
+//! ECS-DG cluster-auto-scaling.html, managed-termination-protection.html.
+
+use ecsim_engine::SimTime;
+
+use crate::autoscaling::service::record;
+use crate::autoscaling::{AlarmState, capacity_provider_reservation, instances_needed};
+use crate::core::{Core, InstanceState, Runs};
+use crate::ids::{ClusterId, InstanceRef, TaskId};
+use crate::record::{ProviderRow, Sink};
+use crate::scenario::{ManagedScaling, ProviderKind, Scenario};
+
+struct Provider {
+    cluster: ClusterId,
+    group: usize,
+    pool: u32,
+    name: String,
+    cpr: Vec<Option<f64>>,
+    high: AlarmState,
+    low: AlarmState,
+    low_since: usize,
+    last_launch: Option<SimTime>,
+    last_cpr: Option<f64>,
+    instances: u32,
+}
+
+/// What managed scaling does to a group this minute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scale {
+    /// Launch this many instances.
+    Out {
+        cluster: ClusterId,
+        group: usize,
+        add: u32,
+    },
+    /// Terminate these (empty) instances.
+    In(Vec<InstanceRef>),
+}
+
+/// The state of every managed capacity provider.
+pub(crate) struct ClusterAutoScaling {
+    providers: Vec<Provider>,
+    launched: u64,
+    terminated: u64,
+}
+
+/// The alarm state of the last `m` CPR datapoints (from index `from` on) against the target.
+pub(crate) fn window(
+    cpr: &[Option<f64>],
+    from: usize,
+    m: usize,
+    target: f64,
+    above: bool,
+) -> AlarmState {
+    let len = cpr.len();
+    if len < m || len - m < from {
+        return AlarmState::InsufficientData;
+    }
+    let all = cpr[len - m..]
+        .iter()
+        .flatten()
+        .all(|&v| if above { v > target } else { v < target });
+    if all {
+        AlarmState::Alarm
+    } else {
+        AlarmState::Ok
+    }
+}
+
+/// Instances to launch on scale-out: `max(estimate, ceil(N x CPR / target) - N)`, clamped to
+/// the step sizes and to the room below `max_size`.
+pub(crate) fn scale_out_by(
+    n: u32,
+    cpr: f64,
+    needed: u32,
+    ms: &ManagedScaling,
+    max_size: u32,
+) -> u32 {
+    let proportional = ((f64::from(n) * cpr / ms.target_capacity) - 1e-9).ceil() as u32;
+    let want = needed.max(proportional.saturating_sub(n));
+    want.clamp(ms.minimum_scaling_step_size, ms.maximum_scaling_step_size)
+        .min(max_size.saturating_sub(n))
+}
+
+/// Instances to remove on scale-in: down to `ceil(N x CPR / target)` (not below `min_size`), at
+/// most `max_scale_in_pct` of the group (at least one).
+pub(crate) fn scale_in_by(n: u32, cpr: f64, ms: &ManagedScaling, min_size: u32) -> u32 {
+    let keep = (((f64::from(n) * cpr / ms.target_capacity) - 1e-9).ceil() as u32).max(min_size);
+    let cap = (n * ms.max_scale_in_pct / 100).max(1);
+    n.saturating_sub(keep).min(cap)
+}
+
+impl ClusterAutoScaling {
+    /// Every group with managed scaling.
+    pub(crate) fn new(sc: &Scenario) -> Self {
+        let mut providers = Vec::new();
+        for (c, cdef) in sc.clusters.iter().enumerate() {
+            for (g, gdef) in cdef.groups.iter().enumerate() {
+                if gdef.managed_scaling.is_none() {
+                    continue;
+                }
+                let k = cdef
+                    .capacity_providers
+                    .iter()
+                    .position(|p| p.kind == ProviderKind::Asg { group: g })
+                    .expect("validated");
+                providers.push(Provider {
+                    cluster: ClusterId::new(c),
+                    group: g,
+                    pool: k as u32 + 1,
+                    name: cdef.capacity_providers[k].name.clone(),
+                    cpr: Vec::new(),
+                    high: AlarmState::InsufficientData,
+                    low: AlarmState::InsufficientData,
+                    low_since: 0,
+                    last_launch: None,
+                    last_cpr: None,
+                    instances: gdef.count,
+                });
+            }
+        }
+        ClusterAutoScaling {
+            providers,
+            launched: 0,
+            terminated: 0,
+        }
+    }
+
+    /// No provider has managed scaling.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.providers.is_empty()
+    }
+
+    /// The cluster of provider `p`.
+    pub(crate) fn cluster_of(&self, p: usize) -> ClusterId {
+        self.providers[p].cluster
+    }
+
+    /// Number of managed providers.
+    pub(crate) fn len(&self) -> usize {
+        self.providers.len()
+    }
+
+    /// Evaluate provider `p` at a minute boundary: publish its CPR, update its alarms (recorded
+    /// in scaling.csv) and decide. `waiting` are the tasks queued in its cluster.
+    pub(crate) fn evaluate<S: Sink>(
+        &mut self,
+        p: usize,
+        core: &mut Core<'_, S>,
+        waiting: &std::collections::VecDeque<TaskId>,
+        now: SimTime,
+    ) -> Option<Scale> {
+        let sc = core.sc;
+        let (c, g, pool) = {
+            let pr = &self.providers[p];
+            (pr.cluster, pr.group, pr.pool)
+        };
+        let gdef = &sc.clusters[c.index()].groups[g];
+        let ms = gdef.managed_scaling.as_ref().expect("managed");
+        let members: Vec<InstanceRef> = core
+            .instances(c)
+            .filter(|(_, x)| x.group as usize == g && x.state != InstanceState::Stopped)
+            .map(|(r, _)| r)
+            .collect();
+        let n = members.len() as u32;
+        let non_empty = members
+            .iter()
+            .filter(|&&r| core.instance(r).busy_tasks > 0)
+            .count() as u32;
+        let needed = needed_for_waiting(sc, core, waiting, pool, g, c);
+        let cpr = capacity_provider_reservation(n, non_empty, needed);
+        let target = ms.target_capacity;
+        let st = &mut self.providers[p];
+        st.cpr.push(Some(cpr));
+        st.last_cpr = Some(cpr);
+        st.instances = n;
+        let h = window(&st.cpr, 0, ms.scale_out_datapoints, target, true);
+        let l = window(&st.cpr, st.low_since, ms.scale_in_datapoints, target, false);
+        let (h0, l0) = (st.high, st.low);
+        st.high = h;
+        st.low = l;
+        let name = st.name.clone();
+        let why = format!("CapacityProviderReservation {cpr:.1} vs target {target}");
+        if h != h0 {
+            record(
+                &mut core.out.sink,
+                now,
+                "alarm",
+                &format!("{name}-high"),
+                &name,
+                h0.as_str(),
+                h.as_str(),
+                &why,
+            );
+        }
+        if l != l0 {
+            record(
+                &mut core.out.sink,
+                now,
+                "alarm",
+                &format!("{name}-low"),
+                &name,
+                l0.as_str(),
+                l.as_str(),
+                &why,
+            );
+        }
+        let warm = st
+            .last_launch
+            .is_none_or(|t| now >= t.plus_ms(ms.instance_warmup_ms));
+        if h == AlarmState::Alarm && warm && n < gdef.max_size {
+            let add = scale_out_by(n, cpr, needed, ms, gdef.max_size);
+            if add == 0 {
+                return None;
+            }
+            st.last_launch = Some(now);
+            self.launched += u64::from(add);
+            let reason = format!(
+                "CapacityProviderReservation {cpr:.1} > target {target}; {needed} instance(s) needed for waiting tasks"
+            );
+            record(
+                &mut core.out.sink,
+                now,
+                "cluster_scaling",
+                &name,
+                &name,
+                &n.to_string(),
+                &(n + add).to_string(),
+                &reason,
+            );
+            return Some(Scale::Out {
+                cluster: c,
+                group: g,
+                add,
+            });
+        }
+        if l != AlarmState::Alarm || n <= gdef.min_size {
+            return None;
+        }
+        let remove = scale_in_by(n, cpr, ms, gdef.min_size);
+        let chosen = choose_scale_in(core, &members, remove as usize);
+        if chosen.is_empty() {
+            return None;
+        }
+        let reason = format!(
+            "CapacityProviderReservation {cpr:.1} < target {target} for {} minutes",
+            ms.scale_in_datapoints
+        );
+        let k = chosen.len() as u32;
+        record(
+            &mut core.out.sink,
+            now,
+            "cluster_scaling",
+            &name,
+            &name,
+            &n.to_string(),
+            &(n - k).to_string(),
+            &reason,
+        );
+        self.terminated += u64::from(k);
+        let st = &mut self.providers[p];
+        st.low_since = st.cpr.len();
+        st.low = AlarmState::InsufficientData;
+        Some(Scale::In(chosen))
+    }
+
+    /// The provider columns of a metrics row.
+    pub(crate) fn rows(&self) -> Vec<ProviderRow> {
+        self.providers
+            .iter()
+            .map(|p| ProviderRow {
+                instances: p.instances,
+                reservation_pct: p.last_cpr,
+            })
+            .collect()
+    }
+
+    /// Instances launched and terminated by managed scaling.
+    pub(crate) fn totals(&self) -> (u64, u64) {
+        (self.launched, self.terminated)
+    }
+}
+
+/// Instances the provider's waiting tasks need, grouped by identical needs, on its largest type.
+fn needed_for_waiting<S: Sink>(
+    sc: &Scenario,
+    core: &Core<'_, S>,
+    waiting: &std::collections::VecDeque<TaskId>,
+    pool: u32,
+    g: usize,
+    c: ClusterId,
+) -> u32 {
+    let mut needs: Vec<(u32, u32, u32)> = Vec::new();
+    for &t in waiting {
+        let task = core.task(t);
+        if task.runs != (Runs::Ec2 { pool: Some(pool) }) {
+            continue;
+        }
+        let d = &sc.task_definitions[task.def.index()];
+        match needs
+            .iter_mut()
+            .find(|x| x.0 == d.cpu_units && x.1 == d.memory_mib)
+        {
+            Some(x) => x.2 += 1,
+            None => needs.push((d.cpu_units, d.memory_mib, 1)),
+        }
+    }
+    let gdef = &sc.clusters[c.index()].groups[g];
+    let ty = &sc.instance_types[*gdef
+        .instance_types
+        .iter()
+        .max_by_key(|&&t| sc.instance_types[t].cpu_units)
+        .expect("a type")];
+    let mem =
+        ty.registered_memory_mib(sc.settings.os_memory_overhead_pct, gdef.reserved_memory_mib);
+    instances_needed(&needs, ty.cpu_units, mem)
+}
+
+/// Managed termination protection: only registered instances (ACTIVE or DRAINING) without
+/// service or job tasks, from the AZ with the most instances, oldest first.
+fn choose_scale_in<S: Sink>(
+    core: &Core<'_, S>,
+    members: &[InstanceRef],
+    remove: usize,
+) -> Vec<InstanceRef> {
+    let per_az = |az: &str| {
+        members
+            .iter()
+            .filter(|&&r| core.instance(r).az == az)
+            .count()
+    };
+    let mut empty: Vec<InstanceRef> = members
+        .iter()
+        .copied()
+        .filter(|&r| {
+            let x = core.instance(r);
+            matches!(x.state, InstanceState::Active | InstanceState::Draining) && x.busy_tasks == 0
+        })
+        .collect();
+    empty.sort_by_key(|&r| {
+        let x = core.instance(r);
+        (std::cmp::Reverse(per_az(&x.az)), x.launched, r.id.0)
+    });
+    empty.truncate(remove);
+    empty
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms() -> ManagedScaling {
+        ManagedScaling {
+            target_capacity: 100.0,
+            minimum_scaling_step_size: 1,
+            maximum_scaling_step_size: 10_000,
+            instance_warmup_ms: 300_000,
+            scale_out_datapoints: 1,
+            scale_in_datapoints: 15,
+            max_scale_in_pct: 50,
+        }
+    }
+
+    #[test]
+    fn scale_out_takes_the_larger_of_the_estimate_and_the_proportional_step() {
+        // ECS-DG cluster-auto-scaling.html: with no instances and tasks waiting, CPR is 200 and
+        // the estimate of instances needed decides.
+        assert_eq!(scale_out_by(0, 200.0, 3, &ms(), 10), 3);
+        // 4 instances at CPR 150 against target 100: ceil(6) - 4 = 2 beats an estimate of 1.
+        assert_eq!(scale_out_by(4, 150.0, 1, &ms(), 10), 2);
+        // Never past max_size.
+        assert_eq!(scale_out_by(9, 300.0, 5, &ms(), 10), 1);
+        // The minimum step size applies.
+        let mut m = ms();
+        m.minimum_scaling_step_size = 2;
+        assert_eq!(scale_out_by(4, 110.0, 0, &m, 10), 2);
+    }
+
+    #[test]
+    fn scale_in_removes_at_most_half_the_group_and_keeps_min_size() {
+        // 10 instances at CPR 20: keep ceil(2); remove 8 but at most 50 % = 5.
+        assert_eq!(scale_in_by(10, 20.0, &ms(), 0), 5);
+        assert_eq!(scale_in_by(10, 20.0, &ms(), 8), 2);
+        // One instance at CPR 0: it may go (at least one per step).
+        assert_eq!(scale_in_by(1, 0.0, &ms(), 0), 1);
+    }
+
+    #[test]
+    fn the_low_alarm_needs_its_datapoints_after_the_last_scale_in() {
+        let low: Vec<Option<f64>> = vec![Some(50.0); 20];
+        assert_eq!(window(&low, 0, 15, 100.0, false), AlarmState::Alarm);
+        assert_eq!(
+            window(&low, 10, 15, 100.0, false),
+            AlarmState::InsufficientData
+        );
+        assert_eq!(window(&low, 5, 15, 100.0, false), AlarmState::Alarm);
+        assert_eq!(window(&low[..1], 0, 1, 100.0, true), AlarmState::Ok);
+    }
+}

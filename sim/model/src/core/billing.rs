@@ -1,0 +1,231 @@
+//! Billing accrual: the core books each instance's cost whenever its allocation changes (so the
+//! used/idle split and the per-owner shares are exact), and each Fargate task's cost when it
+//! stops. The money itself is kept in a [`Ledger`]; see [`crate::billing`] for what is charged.
+
+use ecsim_engine::SimTime;
+
+use super::Core;
+use super::task::Runs;
+use crate::billing::{Ec2Target, Ledger};
+use crate::catalog::InstanceType;
+use crate::ids::{InstanceRef, TaskId};
+use crate::pricing::{self, FargateRates};
+use crate::record::Sink;
+use crate::scenario::{OsFamily, Scenario};
+
+/// The ledger and the rates the core bills with.
+pub(crate) struct Billing {
+    pub(crate) ledger: Ledger,
+    /// Fargate rates by (spot, os, arch): see [`rate_slot`].
+    fargate_rates: [Option<FargateRates>; 6],
+    /// Capacity provider names across clusters; index 0 is "none".
+    pub(crate) provider_names: Vec<String>,
+    /// Per cluster, the global index of each of its capacity providers.
+    pub(crate) cluster_provider_ids: Vec<Vec<u16>>,
+    scratch_owners: Vec<(usize, u128)>,
+}
+
+/// Index into the Fargate rates: (spot, os, arch).
+fn rate_slot(spot: bool, windows: bool, arm: bool) -> usize {
+    usize::from(spot) * 3 + if windows { 2 } else { usize::from(arm) }
+}
+
+impl Billing {
+    pub(super) fn new(sc: &Scenario) -> Billing {
+        let mut provider_names = vec!["none".to_string()];
+        let mut cluster_provider_ids = Vec::new();
+        for c in &sc.clusters {
+            let mut ids = Vec::new();
+            for p in &c.capacity_providers {
+                let k = match provider_names.iter().position(|n| *n == p.name) {
+                    Some(k) => k,
+                    None => {
+                        provider_names.push(p.name.clone());
+                        provider_names.len() - 1
+                    }
+                };
+                ids.push(k as u16);
+            }
+            cluster_provider_ids.push(ids);
+        }
+        let pr = &sc.pricing;
+        let (f, fs) = (&pr.table.fargate, &pr.table.fargate_spot);
+        let disc = |r: Option<FargateRates>| r.map(|r| r.discounted(pr.fargate_discount_pct));
+        let fargate_rates = [
+            disc(f.linux_x86_64),
+            disc(f.linux_arm64),
+            disc(f.windows_x86_64),
+            fs.linux_x86_64,
+            fs.linux_arm64,
+            None,
+        ];
+        let n_owners = sc.services.len() + sc.jobs.len();
+        Billing {
+            ledger: Ledger::new(provider_names.len(), n_owners),
+            fargate_rates,
+            provider_names,
+            cluster_provider_ids,
+            scratch_owners: Vec::new(),
+        }
+    }
+
+    /// An instance's hourly rate in pico-dollars: On-Demand less the discount, or Spot, plus EBS.
+    pub(super) fn instance_rate(&self, sc: &Scenario, ty: &InstanceType, spot: bool) -> u128 {
+        let pr = &sc.pricing;
+        let od = pr
+            .table
+            .ec2
+            .on_demand
+            .get(&ty.name)
+            .copied()
+            .unwrap_or_else(|| pricing::pico_per_hour(ty.price_per_hour_usd));
+        let base = if spot {
+            match pr.ec2_spot_discount_pct {
+                Some(d) => ((od as f64) * (1.0 - d / 100.0)).round() as u128,
+                None => pr.table.ec2.spot.get(&ty.name).copied().unwrap_or(od),
+            }
+        } else {
+            ((od as f64) * (1.0 - pr.ec2_discount_pct / 100.0)).round() as u128
+        };
+        let ebs = pr.table.ec2.ebs_gb_month * u128::from(pr.ebs_gb_per_instance)
+            / u128::from(pr.table.ec2.hours_per_month);
+        base + ebs
+    }
+}
+
+impl<S: Sink> Core<'_, S> {
+    /// Book an instance's cost from its last booking to `now`.
+    pub(super) fn accrue_instance(&mut self, r: InstanceRef, now: SimTime) {
+        let inst = &self.clusters[r.cluster.index()].insts[r.id.0 as usize];
+        let t0 = inst.last_bill;
+        if now <= t0 || inst.state == super::InstanceState::Stopped {
+            return;
+        }
+        let pc = &self.clusters[r.cluster.index()].pc;
+        let (ctot, mtot, _) = pc.registered(r.id);
+        let (cav, mav, _) = pc.available(r.id);
+        let (ctot, mtot) = (u128::from(ctot), u128::from(mtot));
+        // Used fraction: the larger of the CPU and memory reservation fractions (0 before it
+        // registers).
+        let (num, den) = if inst.state == super::InstanceState::Launching {
+            (0, 0)
+        } else {
+            (
+                ((ctot - u128::from(cav)) * mtot).max((mtot - u128::from(mav)) * ctot),
+                ctot * mtot,
+            )
+        };
+        let mut owners = std::mem::take(&mut self.billing.scratch_owners);
+        owners.clear();
+        for &(o, cpu, mem) in &inst.owners {
+            owners.push((o as usize, u128::from(cpu) * mtot + u128::from(mem) * ctot));
+        }
+        let target = Ec2Target {
+            provider: inst.provider as usize,
+            spot: inst.spot,
+        };
+        let (rate, spot) = (inst.rate, inst.spot);
+        let changes = &self.sc.pricing.spot_price_changes;
+        let (mut a, now) = (t0.ms(), now.ms());
+        while a < now {
+            let mut b = ((a / 3_600_000) + 1) * 3_600_000;
+            let mut r = rate;
+            if spot && !changes.is_empty() {
+                let k = changes.partition_point(|c| c.0 <= a);
+                if k > 0 {
+                    r = ((rate as f64) * changes[k - 1].1).round() as u128;
+                }
+                if let Some(next) = changes.get(k) {
+                    b = b.min(next.0);
+                }
+            }
+            let b = b.min(now);
+            let charge = pricing::instance_charge(r, b - a);
+            self.billing
+                .ledger
+                .book_ec2(a, charge, num, den, &owners, target);
+            a = b;
+        }
+        self.billing.scratch_owners = owners;
+        self.clusters[r.cluster.index()].insts[r.id.0 as usize].last_bill = SimTime::from_ms(now);
+    }
+
+    /// Bill a Fargate task from PENDING to `end`, rounded up with the minimum, as stopped then.
+    pub(super) fn bill_fargate(&mut self, tid: TaskId, end: SimTime) {
+        let t = &self.tasks[tid.index()];
+        let (Runs::Fargate { spot, .. }, Some(start)) = (t.runs, t.placed()) else {
+            return;
+        };
+        let d = &self.sc.task_definitions[t.def.index()];
+        let windows = d.os == OsFamily::Windows;
+        let arm = d.architecture.as_deref() == Some("arm64");
+        let rates = self.billing.fargate_rates[rate_slot(spot, windows, arm)]
+            .expect("validated: rates exist");
+        let f = &self.sc.pricing.table.fargate;
+        let min_s = if windows {
+            f.minimum_seconds_windows
+        } else {
+            f.minimum_seconds_linux
+        };
+        let extra_gb = d.ephemeral_storage_gb.saturating_sub(f.storage_included_gb);
+        let owner = t.owner.index(self.sc.services.len());
+        let provider = t.provider as usize;
+        let (cpu, mem, storage) = (
+            d.task_cpu.unwrap_or(d.cpu_units),
+            d.task_memory.unwrap_or(d.memory_mib),
+            f.storage_gb,
+        );
+        let (start, end) = (start.ms(), end.ms());
+        let billed = pricing::billed_ms(end - start, min_s);
+        let ledger = &mut self.billing.ledger;
+        Ledger::split_hours(start, end, |_, a, b| {
+            let charge = pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, b - a);
+            ledger.book_fargate(a, charge, spot, provider, owner);
+        });
+        let top_up = billed - (end - start);
+        if top_up > 0 {
+            let charge = pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, top_up);
+            let at = end.saturating_sub(1).max(start);
+            ledger.book_fargate(at, charge, spot, provider, owner);
+        }
+    }
+
+    /// The run's end bills like a stop: instances still up get their EC2 minimum top-up, and
+    /// Fargate tasks still live are billed to the end.
+    pub(crate) fn bill_to_end(&mut self, end: SimTime) {
+        let min_ec2 = self.sc.pricing.table.ec2.minimum_seconds;
+        for c in 0..self.clusters.len() {
+            for i in 0..self.clusters[c].insts.len() {
+                if self.clusters[c].insts[i].state == super::InstanceState::Stopped {
+                    continue;
+                }
+                let r = InstanceRef::new(
+                    crate::ids::ClusterId::new(c),
+                    ecsim_placement::InstanceId(i as u32),
+                );
+                self.accrue_instance(r, end);
+                let inst = &self.clusters[c].insts[i];
+                let life = end.since(inst.launched);
+                let top_up = pricing::billed_ms(life, min_ec2) - life;
+                if top_up > 0 {
+                    let target = Ec2Target {
+                        provider: inst.provider as usize,
+                        spot: inst.spot,
+                    };
+                    let cost = pricing::instance_charge(inst.rate, top_up);
+                    let at = end.ms().saturating_sub(1);
+                    self.billing.ledger.book_ec2(at, cost, 0, 1, &[], target);
+                }
+            }
+        }
+        for k in 0..self.tasks.len() {
+            let t = &self.tasks[k];
+            if t.state != super::TaskState::Stopped {
+                if let Some(p) = t.placed() {
+                    self.counters.task_ms += u128::from(end.since(p));
+                }
+                self.bill_fargate(TaskId::new(k), end);
+            }
+        }
+    }
+}

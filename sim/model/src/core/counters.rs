@@ -1,0 +1,50 @@
+//! Counts of what happened over the run, kept by the core and by the subsystems through the
+//! named methods below, each counter in one place.
+
+use ecsim_engine::SimTime;
+
+/// Run-wide counts and sums for the summary.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Tasks that reached RUNNING.
+    pub(crate) tasks_started: u64,
+    /// Standalone tasks that finished their run time.
+    pub(crate) tasks_completed: u64,
+    /// Standalone tasks that failed at once because nothing fit.
+    pub(crate) tasks_failed_to_place: u64,
+    /// Service tasks stopped by scale-in.
+    pub(crate) tasks_scaled_in: u64,
+    /// Tasks that waited for capacity (or for Fargate's launch rate).
+    pub(crate) tasks_waited: u64,
+    /// Tasks lost to failures (crashes, failed starts, dead hosts, interruptions).
+    pub(crate) tasks_lost: u64,
+    /// Failed placement attempts of services.
+    pub(crate) service_failures: u64,
+    /// Sum, maximum and count of placement waits, ms.
+    wait_sum_ms: u128,
+    pub(crate) wait_max_ms: u64,
+    waits: u64,
+    /// Task-ms from placement to stop (task hours in the cost summary).
+    pub(crate) task_ms: u128,
+    /// Most instances at once (launching or ACTIVE).
+    pub(crate) peak_instances: u64,
+}
+
+impl Counters {
+    /// A task was placed (or Fargate provisioned) after waiting from `created`.
+    pub(crate) fn placed(&mut self, created: SimTime, now: SimTime) {
+        let wait = now.since(created);
+        self.wait_sum_ms += u128::from(wait);
+        self.wait_max_ms = self.wait_max_ms.max(wait);
+        self.waits += 1;
+    }
+
+    /// Mean placement wait, ms.
+    pub(crate) fn mean_wait_ms(&self) -> f64 {
+        if self.waits == 0 {
+            0.0
+        } else {
+            self.wait_sum_ms as f64 / self.waits as f64
+        }
+    }
+}

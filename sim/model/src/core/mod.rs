@@ -1,0 +1,276 @@
+//! The core: the only code that changes tasks and instances.
+//!
+//! [`Core`] owns the arenas (tasks, instances per cluster with placement's view of them), each
+//! service's desired count and live tasks, the per-owner counts that capacity provider
+//! strategies and Fargate's AZ spread read, the counters, the billing accrual, and the output
+//! (sink and events hash). Every state change of a task or instance is a method here, which
+//! keeps every derived count in step and records the change; the subsystems (`launch`,
+//! `service`, `autoscaling`, `failures`, ...) decide *what* to change and read the core through
+//! shared references.
+//!
+//! **Invariant: only `core` mutates tasks and instances.** Their arenas are private to this
+//! module; everything else gets `&Task` / `&Instance`.
+
+mod billing;
+mod counters;
+mod instance;
+mod out;
+mod rows;
+mod task;
+
+use ecsim_engine::{SimTime, Stream, Streams};
+use ecsim_placement::{
+    AZ_ATTRIBUTE, BinpackField, Cluster, Constraint, GroupId, IndexConfig, SpreadField, Strategy,
+    TaskRequest,
+};
+
+pub(crate) use counters::Counters;
+pub(crate) use instance::{ClusterState, Instance, InstanceState};
+pub(crate) use out::Out;
+pub(crate) use task::{NewTask, Outcome, Runs, ServiceTasks, Task, TaskState};
+
+use crate::ids::{ClusterId, DefId, Owner, TaskId};
+use crate::record::Sink;
+use crate::scenario::{LaunchSpec, NetworkMode, Scenario, SchedulingStrategy};
+
+/// No pool: any instance of the cluster.
+pub(crate) const NO_POOL: Option<u32> = None;
+
+/// An owner's live tasks per capacity provider strategy item and per Fargate AZ.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OwnerCounts {
+    pub(crate) items: Vec<u32>,
+    pub(crate) fargate_az: Vec<u32>,
+}
+
+/// The simulation's state and its only mutators.
+pub(crate) struct Core<'s, S: Sink> {
+    /// The scenario (read-only).
+    pub(crate) sc: &'s Scenario,
+    /// The sink and the events hash.
+    pub(crate) out: Out<S>,
+    tasks: Vec<Task>,
+    clusters: Vec<ClusterState>,
+    services: Vec<ServiceTasks>,
+    /// Services, then jobs.
+    owners: Vec<OwnerCounts>,
+    /// Live tasks by state: PROVISIONING, PENDING, RUNNING.
+    task_counts: [u64; 3],
+    /// Instances by state.
+    inst_counts: [u32; 4],
+    /// Run-wide counts.
+    pub(crate) counters: Counters,
+    pub(crate) billing: billing::Billing,
+    start_delays: Stream,
+    launch_delays: Stream,
+    next_instance: u64,
+    /// Scheduled events that stand for work left (ends a run without a duration at zero).
+    open_work: u64,
+}
+
+/// The placement request of a task definition.
+pub(crate) fn task_request<'a>(
+    sc: &'a Scenario,
+    def: DefId,
+    group: GroupId,
+    constraints: &'a [Constraint],
+    strategy: &'a [Strategy],
+    pool: Option<u32>,
+) -> TaskRequest<'a> {
+    let d = &sc.task_definitions[def.index()];
+    TaskRequest {
+        cpu_units: d.cpu_units,
+        memory_mib: d.memory_mib,
+        host_ports: &d.host_ports,
+        needs_eni: d.network_mode == NetworkMode::Awsvpc,
+        group,
+        constraints,
+        strategy,
+        pool,
+    }
+}
+
+/// Which indexes a cluster's placement needs, from the strategies used on it.
+fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
+    let mut cfg = IndexConfig {
+        tie_break: sc.settings.tie_break,
+        ..IndexConfig::default()
+    };
+    let services = sc.services.iter().filter(|s| s.cluster == cluster);
+    let jobs = sc.jobs.iter().filter(|j| j.cluster == cluster);
+    let chains = services
+        .map(|s| &s.strategy)
+        .chain(jobs.map(|j| &j.strategy));
+    for chain in chains {
+        let end = chain
+            .iter()
+            .position(|s| *s == Strategy::Random)
+            .unwrap_or(chain.len());
+        for s in &chain[..end] {
+            match s {
+                Strategy::Binpack(BinpackField::Memory) => cfg.by_memory = true,
+                Strategy::Spread(SpreadField::Attribute(a)) if a == AZ_ATTRIBUTE => {
+                    cfg.az_counts = true
+                }
+                Strategy::Spread(SpreadField::Attribute(a))
+                    if !cfg.spread_attributes.contains(a) =>
+                {
+                    cfg.spread_attributes.push(a.clone())
+                }
+                _ => {}
+            }
+        }
+    }
+    cfg
+}
+
+impl<'s, S: Sink> Core<'s, S> {
+    /// An empty world: clusters without instances, services without tasks.
+    pub(crate) fn new(sc: &'s Scenario, sink: S, streams: &Streams) -> Self {
+        let clusters = sc
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(ci, c)| {
+                let seed = streams.seed_of(&format!("placement/{}", c.name));
+                ClusterState::new(Cluster::new(index_config(sc, ci), seed), c.groups.len())
+            })
+            .collect();
+        let services = sc
+            .services
+            .iter()
+            .map(|s| {
+                // A daemon's desired count is its eligible instances, counted as they register.
+                ServiceTasks::new(if s.scheduling == SchedulingStrategy::Daemon {
+                    0
+                } else {
+                    s.desired_count
+                })
+            })
+            .collect();
+        let launches = sc
+            .services
+            .iter()
+            .map(|s| (&s.launch, s.availability_zones.len()))
+            .chain(
+                sc.jobs
+                    .iter()
+                    .map(|j| (&j.launch, j.availability_zones.len())),
+            );
+        let owners = launches
+            .map(|(l, azs)| OwnerCounts {
+                items: vec![
+                    0;
+                    match l {
+                        LaunchSpec::Strategy(items) => items.len(),
+                        _ => 0,
+                    }
+                ],
+                fargate_az: vec![0; azs],
+            })
+            .collect();
+        Core {
+            sc,
+            out: Out::new(sink),
+            tasks: Vec::new(),
+            clusters,
+            services,
+            owners,
+            task_counts: [0; 3],
+            inst_counts: [0; 4],
+            counters: Counters::default(),
+            billing: billing::Billing::new(sc),
+            start_delays: streams.stream("start-delay"),
+            launch_delays: streams.stream("launch-delay"),
+            next_instance: 0,
+            open_work: 0,
+        }
+    }
+
+    /// One task.
+    pub(crate) fn task(&self, tid: TaskId) -> &Task {
+        &self.tasks[tid.index()]
+    }
+
+    /// Every task, in creation order.
+    pub(crate) fn tasks(&self) -> &[Task] {
+        &self.tasks
+    }
+
+    /// A cluster's instances and placement state.
+    pub(crate) fn cluster(&self, c: ClusterId) -> &ClusterState {
+        &self.clusters[c.index()]
+    }
+
+    /// Every cluster.
+    pub(crate) fn clusters(&self) -> &[ClusterState] {
+        &self.clusters
+    }
+
+    /// Intern a task group name in a cluster's placement.
+    pub(crate) fn group(&mut self, c: ClusterId, name: &str) -> GroupId {
+        self.clusters[c.index()].pc.group(name)
+    }
+
+    /// An owner's counts per strategy item and Fargate AZ.
+    pub(crate) fn owner_counts(&self, o: Owner) -> &OwnerCounts {
+        &self.owners[o.index(self.sc.services.len())]
+    }
+
+    /// Every owner's counts: services, then jobs.
+    pub(crate) fn all_owner_counts(&self) -> &[OwnerCounts] {
+        &self.owners
+    }
+
+    /// Live tasks by state: (PROVISIONING, PENDING, RUNNING).
+    pub(crate) fn task_counts(&self) -> (u64, u64, u64) {
+        (
+            self.task_counts[0],
+            self.task_counts[1],
+            self.task_counts[2],
+        )
+    }
+
+    /// Whether an owner is a DAEMON service (its tasks do not make an instance busy).
+    pub(crate) fn is_daemon(&self, o: Owner) -> bool {
+        matches!(o, Owner::Service(s) if self.sc.services[s.index()].scheduling == SchedulingStrategy::Daemon)
+    }
+
+    /// The start delay of a task placed now (`settings.task_start_delay`).
+    pub(crate) fn sample_start_delay(&mut self) -> u64 {
+        let d = &self.sc.settings.task_start_delay;
+        if d.is_zero() {
+            0
+        } else {
+            d.sample(&mut self.start_delays)
+        }
+    }
+
+    /// Work was scheduled.
+    pub(crate) fn work_added(&mut self) {
+        self.open_work += 1;
+    }
+
+    /// Scheduled work was done.
+    pub(crate) fn work_done(&mut self) {
+        self.open_work -= 1;
+    }
+
+    /// No scheduled work left.
+    pub(crate) fn idle(&self) -> bool {
+        self.open_work == 0
+    }
+
+    /// Record a service event.
+    pub(crate) fn service_event(
+        &mut self,
+        s: crate::ids::ServiceId,
+        now: SimTime,
+        from: &str,
+        to: &str,
+        reason: &str,
+    ) {
+        let name = &self.sc.services[s.index()].name;
+        self.out.service_event(name, now, from, to, reason);
+    }
+}

@@ -1,0 +1,71 @@
+//! Where state changes go: the run's sink and the stable events hash, updated together so that
+//! the hash covers exactly the records `events.csv` gets.
+
+use ecsim_engine::{SimTime, StableHasher};
+
+use crate::record::{EventKind, EventRecord, Sink};
+
+/// The sink, the events hash and the count of state changes.
+pub(crate) struct Out<S: Sink> {
+    pub(crate) sink: S,
+    hash: StableHasher,
+    state_changes: u64,
+}
+
+impl<S: Sink> Out<S> {
+    pub(crate) fn new(sink: S) -> Self {
+        Out {
+            sink,
+            hash: StableHasher::default(),
+            state_changes: 0,
+        }
+    }
+
+    /// Record one state change: hash it, count it, and hand it to the sink.
+    pub(crate) fn emit(&mut self, e: EventRecord<'_>) {
+        self.state_changes += 1;
+        let h = &mut self.hash;
+        h.write_u64(e.time_ms);
+        h.write_u64(e.kind as u64);
+        h.write_u64(e.task.unwrap_or(u64::MAX));
+        h.write_str(e.service);
+        h.write_str(e.job);
+        h.write_str(e.instance);
+        h.write_str(e.from);
+        h.write_str(e.to);
+        h.write_str(e.reason);
+        self.sink.event(&e);
+    }
+
+    /// A service event (placement failures, desired count changes, deployments).
+    pub(crate) fn service_event(
+        &mut self,
+        service: &str,
+        now: SimTime,
+        from: &str,
+        to: &str,
+        reason: &str,
+    ) {
+        self.emit(EventRecord {
+            time_ms: now.ms(),
+            kind: EventKind::Service,
+            task: None,
+            service,
+            job: "",
+            instance: "",
+            from,
+            to,
+            reason,
+        });
+    }
+
+    /// State changes so far.
+    pub(crate) fn state_changes(&self) -> u64 {
+        self.state_changes
+    }
+
+    /// The events hash as 16 hex digits.
+    pub(crate) fn hash_hex(&self) -> String {
+        format!("{:016x}", self.hash.finish())
+    }
+}

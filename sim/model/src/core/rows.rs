@@ -1,0 +1,103 @@
+//! The core's end-of-run tables: one row per task (tasks.csv) and the cost rows (cost.csv),
+//! written from the arenas and the ledger.
+
+use ecsim_engine::SimTime;
+
+use super::{Core, Outcome, Runs, TaskState};
+use crate::billing::cost_rows;
+use crate::ids::Owner;
+use crate::record::{CostSummary, Sink, TaskRow};
+
+impl<S: Sink> Core<'_, S> {
+    /// Write tasks.csv; returns how many tasks were never placed.
+    pub(crate) fn write_task_rows(&mut self, end: SimTime) -> u64 {
+        let sc = self.sc;
+        let mut never_placed = 0;
+        for (k, t) in self.tasks.iter().enumerate() {
+            let c = &self.clusters[t.cluster.index()];
+            let (service, job, azs) = match t.owner {
+                Owner::Service(s) => {
+                    let d = &sc.services[s.index()];
+                    (d.name.as_str(), "", &d.availability_zones)
+                }
+                Owner::Job(j, _) => {
+                    let d = &sc.jobs[j.index()];
+                    ("", d.name.as_str(), &d.availability_zones)
+                }
+            };
+            let (outcome, reason) = match (t.outcome, t.state) {
+                (Outcome::Completed, _) => ("completed", "EssentialContainerExited"),
+                (Outcome::Failed(why), _) => ("failed", why),
+                (Outcome::FailedToPlace(w), _) => ("failed_to_place", w.code()),
+                (Outcome::StoppedByScheduler, _) => {
+                    ("stopped_by_scheduler", "ServiceSchedulerInitiated")
+                }
+                (Outcome::Open, TaskState::Provisioning) => {
+                    never_placed += 1;
+                    ("never_placed", "")
+                }
+                (Outcome::Open, TaskState::Running) => ("running_at_end", ""),
+                (Outcome::Open, _) => ("pending_at_end", ""),
+            };
+            let (instance, az) = match (t.runs, t.instance) {
+                (Runs::Fargate { az, .. }, _) => ("", azs[az as usize].as_str()),
+                (Runs::Ec2 { .. }, None) => ("", ""),
+                (Runs::Ec2 { .. }, Some(i)) => {
+                    let i = &c.insts[i.0 as usize];
+                    (i.ec2_id.as_str(), i.az.as_str())
+                }
+            };
+            let waited_to = t.placed().or(t.stopped()).unwrap_or(end);
+            self.out.sink.task(&TaskRow {
+                task_id: k as u64,
+                task_definition: &sc.task_definitions[t.def.index()].family,
+                service,
+                job,
+                group: c.pc.group_name(t.group),
+                cluster: &sc.clusters[t.cluster.index()].name,
+                instance,
+                availability_zone: az,
+                created_ms: t.created.ms(),
+                pending_ms: t.placed().map(SimTime::ms),
+                running_ms: t.running().map(SimTime::ms),
+                stopped_ms: t.stopped().map(SimTime::ms),
+                wait_ms: waited_to.since(t.created),
+                outcome,
+                reason,
+            });
+        }
+        never_placed
+    }
+
+    /// Instance-hours from launch to stop (or the end).
+    pub(crate) fn instance_hours(&self, end: SimTime) -> f64 {
+        let ms: u128 = self
+            .clusters
+            .iter()
+            .flat_map(|c| &c.insts)
+            .map(|i| {
+                u128::from(
+                    i.stopped_at
+                        .unwrap_or(end)
+                        .min(end)
+                        .saturating_since(i.launched),
+                )
+            })
+            .sum();
+        ms as f64 / 3_600_000.0
+    }
+
+    /// Write cost.csv and sum it into the summary's costs.
+    pub(crate) fn write_cost_rows(&mut self) -> CostSummary {
+        let has_ec2 = self.clusters.iter().any(|c| !c.insts.is_empty());
+        let task_hours = self.counters.task_ms as f64 / 3_600_000.0;
+        cost_rows(
+            self.sc,
+            &self.billing.ledger,
+            &self.billing.provider_names,
+            has_ec2,
+            task_hours,
+            &mut self.out.sink,
+        )
+    }
+}

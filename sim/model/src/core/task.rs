@@ -1,0 +1,451 @@
+//! Tasks: their record, their states, and the core's task mutators (create, place, run, stop).
+//!
+//! A task moves PROVISIONING → PENDING → RUNNING → STOPPED, skipping states as ECS does: an EC2
+//! task placed at once starts in PENDING; a task that fails to start goes PENDING → STOPPED; a
+//! RunTask that nothing can hold is recorded STOPPED at creation. Every transition goes through
+//! [`Core::set_state`], which keeps the counters and records the change.
+
+use ecsim_engine::SimTime;
+use ecsim_placement::{GroupId, InstanceId, PlacementFailure};
+
+use super::{Core, NO_POOL, task_request};
+use crate::ids::{ClusterId, DefId, InstanceRef, Owner, ServiceId, TaskId};
+use crate::record::{EventKind, EventRecord, Sink};
+
+/// A task's state (ECS `lastStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TaskState {
+    Provisioning,
+    Pending,
+    Running,
+    Stopped,
+}
+
+impl TaskState {
+    /// The name ECS uses.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Provisioning => "PROVISIONING",
+            TaskState::Pending => "PENDING",
+            TaskState::Running => "RUNNING",
+            TaskState::Stopped => "STOPPED",
+        }
+    }
+
+    /// Index into per-state counts (live states only).
+    fn live_index(self) -> Option<usize> {
+        match self {
+            TaskState::Provisioning => Some(0),
+            TaskState::Pending => Some(1),
+            TaskState::Running => Some(2),
+            TaskState::Stopped => None,
+        }
+    }
+}
+
+/// How a task ended (or that it has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Open,
+    Completed,
+    Failed(&'static str),
+    FailedToPlace(PlacementFailure),
+    StoppedByScheduler,
+}
+
+/// Where a task runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Runs {
+    /// On a container instance of a placement pool (`None`: any instance of the cluster).
+    Ec2 { pool: Option<u32> },
+    /// On Fargate, in the owner's AZ number `az`.
+    Fargate { spot: bool, az: u16 },
+}
+
+/// What the core needs to create a task.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewTask {
+    pub(crate) def: DefId,
+    pub(crate) owner: Owner,
+    pub(crate) cluster: ClusterId,
+    pub(crate) group: GroupId,
+    pub(crate) run_ms: u64,
+    pub(crate) runs: Runs,
+    /// Global capacity provider index (0: none).
+    pub(crate) provider: u16,
+    /// Index of the capacity provider strategy item it counts for.
+    pub(crate) item: Option<u8>,
+}
+
+/// One task of the run.
+#[derive(Debug, Clone)]
+pub(crate) struct Task {
+    pub(crate) def: DefId,
+    pub(crate) owner: Owner,
+    pub(crate) cluster: ClusterId,
+    pub(crate) instance: Option<InstanceId>,
+    pub(crate) group: GroupId,
+    pub(crate) runs: Runs,
+    pub(crate) provider: u16,
+    pub(crate) item: Option<u8>,
+    pub(crate) state: TaskState,
+    pub(crate) created: SimTime,
+    /// PENDING on an instance, or Fargate provisioned (billing starts).
+    placed: Stamp,
+    running: Stamp,
+    stopped: Stamp,
+    pub(crate) run_ms: u64,
+    pub(crate) outcome: Outcome,
+    /// When it counts as healthy (RUNNING + health check time).
+    healthy_at: Stamp,
+    /// To be replaced (Fargate Spot warning).
+    pub(crate) retiring: bool,
+    /// RUNNING on a dead host (or in a failed AZ) that ECS has not noticed yet.
+    pub(crate) lost: bool,
+    /// Will fail to start (image pull error).
+    pub(crate) fail_start: bool,
+}
+
+/// An instant that may not have come yet: an `Option<SimTime>` in 8 bytes (a run keeps a task
+/// record per task, so its size is the run's memory).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Stamp(u64);
+
+impl Stamp {
+    const NOT_YET: Stamp = Stamp(u64::MAX);
+
+    fn get(self) -> Option<SimTime> {
+        (self != Stamp::NOT_YET).then_some(SimTime::from_ms(self.0))
+    }
+
+    fn at(t: SimTime) -> Stamp {
+        assert_ne!(t.ms(), u64::MAX, "the end of time is not an instant");
+        Stamp(t.ms())
+    }
+}
+
+impl std::fmt::Debug for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+impl Task {
+    /// When it was placed (PENDING on an instance, or Fargate provisioned).
+    pub(crate) fn placed(&self) -> Option<SimTime> {
+        self.placed.get()
+    }
+
+    /// When it reached RUNNING.
+    pub(crate) fn running(&self) -> Option<SimTime> {
+        self.running.get()
+    }
+
+    /// When it stopped.
+    pub(crate) fn stopped(&self) -> Option<SimTime> {
+        self.stopped.get()
+    }
+
+    /// The instance it holds resources on, if any.
+    pub(crate) fn instance_ref(&self) -> Option<InstanceRef> {
+        self.instance.map(|i| InstanceRef::new(self.cluster, i))
+    }
+
+    /// RUNNING, not lost, and past its health check time.
+    pub(crate) fn healthy(&self, now: SimTime) -> bool {
+        self.state == TaskState::Running
+            && !self.lost
+            && self.healthy_at.get().is_some_and(|h| h <= now)
+    }
+}
+
+/// What a stop changed, for the reactions that follow it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stopped {
+    /// The instance it freed resources on.
+    pub(crate) freed: Option<InstanceRef>,
+    /// It was PROVISIONING (it may sit in a wait queue).
+    pub(crate) was_provisioning: bool,
+    /// It never reached RUNNING.
+    pub(crate) never_ran: bool,
+}
+
+/// A service's live tasks and their counts by state.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ServiceTasks {
+    pub(crate) desired: u32,
+    /// Live (not STOPPED) tasks, in creation order.
+    pub(crate) live: Vec<TaskId>,
+    /// Live tasks by state: PROVISIONING, PENDING, RUNNING (kept by `Core::set_state`).
+    counts: [u32; 3],
+    /// RUNNING tasks that are lost (serve nothing) and ECS has not noticed yet.
+    pub(crate) lost: u32,
+}
+
+impl ServiceTasks {
+    /// No tasks yet, `desired` wanted.
+    pub(crate) fn new(desired: u32) -> Self {
+        ServiceTasks {
+            desired,
+            ..ServiceTasks::default()
+        }
+    }
+    pub(crate) fn provisioning(&self) -> u32 {
+        self.counts[0]
+    }
+    pub(crate) fn pending(&self) -> u32 {
+        self.counts[1]
+    }
+    pub(crate) fn running(&self) -> u32 {
+        self.counts[2]
+    }
+    /// RUNNING tasks that serve (not on a dead host).
+    pub(crate) fn serving(&self) -> u32 {
+        self.running().saturating_sub(self.lost)
+    }
+}
+
+impl<S: Sink> Core<'_, S> {
+    /// Create a task (in no state yet: the caller moves it into its first one).
+    pub(crate) fn new_task(&mut self, n: NewTask, now: SimTime) -> TaskId {
+        let tid = TaskId::new(self.tasks.len());
+        self.tasks.push(Task {
+            def: n.def,
+            owner: n.owner,
+            cluster: n.cluster,
+            instance: None,
+            group: n.group,
+            runs: n.runs,
+            provider: n.provider,
+            item: n.item,
+            state: TaskState::Stopped,
+            created: now,
+            placed: Stamp::NOT_YET,
+            running: Stamp::NOT_YET,
+            stopped: Stamp::NOT_YET,
+            run_ms: n.run_ms,
+            outcome: Outcome::Open,
+            healthy_at: Stamp::NOT_YET,
+            retiring: false,
+            lost: false,
+            fail_start: false,
+        });
+        let o = &mut self.owners[n.owner.index(self.sc.services.len())];
+        if let Some(k) = n.item {
+            o.items[k as usize] += 1;
+        }
+        if let Runs::Fargate { az, .. } = n.runs {
+            o.fargate_az[az as usize] += 1;
+        }
+        if let Owner::Service(s) = n.owner {
+            self.services[s.index()].live.push(tid);
+        }
+        tid
+    }
+
+    /// Move a task to a new state (`new`: it was just created and enters `to`), keep the
+    /// counters and record the change.
+    pub(super) fn set_state(
+        &mut self,
+        tid: TaskId,
+        to: TaskState,
+        now: SimTime,
+        reason: &str,
+        new: bool,
+    ) {
+        let t = &mut self.tasks[tid.index()];
+        let from = if new { to } else { t.state };
+        t.state = to;
+        let owner = t.owner;
+        let svc = owner
+            .service()
+            .map(|s| &mut self.services[s.index()].counts);
+        let (global, svc) = (&mut self.task_counts, svc);
+        if !new && let Some(k) = from.live_index() {
+            global[k] -= 1;
+            if let Some(c) = svc {
+                c[k] -= 1;
+            }
+        }
+        if let Some(k) = to.live_index() {
+            global[k] += 1;
+            if let Some(s) = owner.service() {
+                self.services[s.index()].counts[k] += 1;
+            }
+        }
+        self.task_event(tid, now, from, to, reason);
+    }
+
+    /// Record a task event without a state change (`from == to`: entering `to`).
+    pub(crate) fn task_event(
+        &mut self,
+        tid: TaskId,
+        now: SimTime,
+        from: TaskState,
+        to: TaskState,
+        reason: &str,
+    ) {
+        let t = &self.tasks[tid.index()];
+        let (service, job) = match t.owner {
+            Owner::Service(s) => (self.sc.services[s.index()].name.as_str(), ""),
+            Owner::Job(j, _) => ("", self.sc.jobs[j.index()].name.as_str()),
+        };
+        let instance = match t.instance_ref() {
+            Some(r) => self.clusters[r.cluster.index()].insts[r.id.0 as usize]
+                .ec2_id
+                .as_str(),
+            None => "",
+        };
+        self.out.emit(EventRecord {
+            time_ms: now.ms(),
+            kind: EventKind::Task,
+            task: Some(u64::from(tid.0)),
+            service,
+            job,
+            instance,
+            from: if from == to { "" } else { from.as_str() },
+            to: to.as_str(),
+            reason,
+        });
+    }
+
+    /// A new task waits in PROVISIONING (for capacity, or for Fargate).
+    pub(crate) fn provision(&mut self, tid: TaskId, now: SimTime) {
+        self.set_state(tid, TaskState::Provisioning, now, "", true);
+    }
+
+    /// A new task that nothing can hold fails at once (RunTask without capacity).
+    pub(crate) fn fail_to_place(&mut self, tid: TaskId, why: PlacementFailure, now: SimTime) {
+        let t = &mut self.tasks[tid.index()];
+        t.outcome = Outcome::FailedToPlace(why);
+        t.stopped = Stamp::at(now);
+        self.counters.tasks_failed_to_place += 1;
+        self.task_event(tid, now, TaskState::Stopped, TaskState::Stopped, why.code());
+    }
+
+    /// Reserve resources on an instance and move the task to PENDING.
+    pub(crate) fn place(&mut self, tid: TaskId, inst: InstanceId, now: SimTime) {
+        let t = &self.tasks[tid.index()];
+        let new = t.placed().is_none() && t.state == TaskState::Stopped && t.stopped().is_none();
+        let (c, def, group, owner, created) = (t.cluster, t.def, t.group, t.owner, t.created);
+        let r = InstanceRef::new(c, inst);
+        self.accrue_instance(r, now);
+        let req = task_request(self.sc, def, group, &[], &[], NO_POOL);
+        let o = owner.index(self.sc.services.len()) as u32;
+        let busy = !self.is_daemon(owner);
+        self.reserve(r, &req, o, busy);
+        let t = &mut self.tasks[tid.index()];
+        t.instance = Some(inst);
+        t.placed = Stamp::at(now);
+        self.counters.placed(created, now);
+        self.set_state(tid, TaskState::Pending, now, "", new);
+    }
+
+    /// A Fargate task's ENI is ready: it is PENDING (billing starts) while its image is pulled.
+    /// Returns false if it was stopped meanwhile.
+    pub(crate) fn fargate_provisioned(&mut self, tid: TaskId, now: SimTime) -> bool {
+        let t = &mut self.tasks[tid.index()];
+        if t.state != TaskState::Provisioning {
+            return false;
+        }
+        t.placed = Stamp::at(now);
+        let created = t.created;
+        self.counters.placed(created, now);
+        self.set_state(tid, TaskState::Pending, now, "", false);
+        true
+    }
+
+    /// A PENDING task reaches RUNNING.
+    pub(crate) fn run(&mut self, tid: TaskId, now: SimTime) {
+        self.set_state(tid, TaskState::Running, now, "", false);
+        self.counters.tasks_started += 1;
+        self.tasks[tid.index()].running = Stamp::at(now);
+    }
+
+    /// Stop a task: release what it holds, bill it, record the outcome.
+    pub(crate) fn stop(
+        &mut self,
+        tid: TaskId,
+        outcome: Outcome,
+        reason: &str,
+        now: SimTime,
+    ) -> Stopped {
+        let t = &self.tasks[tid.index()];
+        let (def, group, owner, item, runs, placed, state) =
+            (t.def, t.group, t.owner, t.item, t.runs, t.placed(), t.state);
+        let freed = t.instance_ref();
+        if let Some(r) = freed {
+            self.accrue_instance(r, now);
+            let req = task_request(self.sc, def, group, &[], &[], NO_POOL);
+            let o = owner.index(self.sc.services.len()) as u32;
+            let busy = !self.is_daemon(owner);
+            self.release(r, &req, o, busy);
+        }
+        self.bill_fargate(tid, now);
+        if let Some(p) = placed {
+            self.counters.task_ms += u128::from(now.since(p));
+        }
+        let o = &mut self.owners[owner.index(self.sc.services.len())];
+        if let Some(k) = item {
+            o.items[k as usize] -= 1;
+        }
+        if let Runs::Fargate { az, .. } = runs {
+            o.fargate_az[az as usize] -= 1;
+        }
+        let t = &mut self.tasks[tid.index()];
+        t.stopped = Stamp::at(now);
+        t.outcome = outcome;
+        let (never_ran, was_lost) = (t.running().is_none(), t.lost && state == TaskState::Running);
+        if let Owner::Service(s) = owner {
+            let svc = &mut self.services[s.index()];
+            svc.live.retain(|&x| x != tid);
+            if was_lost {
+                svc.lost -= 1;
+            }
+        }
+        self.set_state(tid, TaskState::Stopped, now, reason, false);
+        Stopped {
+            freed,
+            was_provisioning: state == TaskState::Provisioning,
+            never_ran,
+        }
+    }
+
+    /// The task stops serving: its host died (or its AZ failed) and ECS has not noticed.
+    pub(crate) fn mark_lost(&mut self, tid: TaskId) {
+        let t = &mut self.tasks[tid.index()];
+        if t.lost {
+            return;
+        }
+        t.lost = true;
+        if let (Owner::Service(s), TaskState::Running) = (t.owner, t.state) {
+            self.services[s.index()].lost += 1;
+        }
+    }
+
+    /// A Fargate Spot warning: the task is to be replaced; recorded as a task event.
+    pub(crate) fn warn_retiring(&mut self, tid: TaskId, now: SimTime, reason: &str) {
+        self.tasks[tid.index()].retiring = true;
+        self.task_event(tid, now, TaskState::Running, TaskState::Running, reason);
+    }
+
+    /// The task will fail to start (decided at PENDING).
+    pub(crate) fn set_fail_start(&mut self, tid: TaskId, fail: bool) {
+        self.tasks[tid.index()].fail_start = fail;
+    }
+
+    /// When a RUNNING task counts as healthy.
+    pub(crate) fn set_healthy_at(&mut self, tid: TaskId, at: SimTime) {
+        self.tasks[tid.index()].healthy_at = Stamp::at(at);
+    }
+
+    /// A service's live tasks and counts.
+    pub(crate) fn service(&self, s: ServiceId) -> &ServiceTasks {
+        &self.services[s.index()]
+    }
+
+    /// Set a service's desired count (the caller records why).
+    pub(crate) fn set_desired(&mut self, s: ServiceId, desired: u32) {
+        self.services[s.index()].desired = desired;
+    }
+}

@@ -1,0 +1,57 @@
+//! The targets of scripted failures, chosen over read-only views of the instances and tasks.
+
+use crate::core::{Instance, InstanceState, Runs, Task, TaskState};
+use crate::ids::{InstanceRef, TaskId};
+
+/// Instances a scripted instance failure or drain takes: ACTIVE ones of the group (or cluster)
+/// that have not failed, oldest first, at most `count`.
+pub(crate) fn oldest_active<'a>(
+    instances: impl Iterator<Item = (InstanceRef, &'a Instance)>,
+    group: Option<usize>,
+    count: u32,
+) -> Vec<InstanceRef> {
+    instances
+        .filter(|(_, x)| {
+            x.state == InstanceState::Active
+                && !x.failed
+                && group.is_none_or(|g| x.group as usize == g)
+        })
+        .map(|(r, _)| r)
+        .take(count as usize)
+        .collect()
+}
+
+/// Spot instances a storm may hit: registered, not failed, without a notice yet.
+pub(crate) fn spot_candidates<'a>(
+    instances: impl Iterator<Item = (InstanceRef, &'a Instance)>,
+    group: Option<usize>,
+) -> Vec<InstanceRef> {
+    instances
+        .filter(|(_, x)| {
+            x.spot
+                && matches!(x.state, InstanceState::Active | InstanceState::Draining)
+                && !x.failed
+                && !x.spot_notice
+                && group.is_none_or(|g| x.group as usize == g)
+        })
+        .map(|(r, _)| r)
+        .collect()
+}
+
+/// RUNNING Fargate Spot tasks without a warning yet.
+pub(crate) fn fargate_spot_running(tasks: &[Task]) -> Vec<TaskId> {
+    (0..tasks.len())
+        .filter(|&k| {
+            let x = &tasks[k];
+            x.state == TaskState::Running
+                && !x.retiring
+                && matches!(x.runs, Runs::Fargate { spot: true, .. })
+        })
+        .map(TaskId::new)
+        .collect()
+}
+
+/// How many of `n` a fraction takes (rounded to nearest).
+pub(crate) fn share(n: usize, fraction: f64) -> usize {
+    ((n as f64) * fraction).round() as usize
+}

@@ -1,0 +1,283 @@
+//! Task launch: which capacity provider a new task goes to, and how it gets there.
+//!
+//! * **Launch type EC2.** If an instance can take the task it is placed at once (PENDING). If
+//!   nothing fits the launch fails and the caller decides: a standalone task fails at once
+//!   (`on_no_capacity = "fail"`, RunTask semantics) or waits in PROVISIONING (`"wait"`); a
+//!   service records `UNABLE_TO_PLACE` and retries when capacity changes, creating no task
+//!   (ECS-DG `service-event-messages.html`).
+//! * **Auto Scaling group capacity provider.** Placement is restricted to the group's instances;
+//!   a task that does not fit is accepted and waits in PROVISIONING in its cluster's wait queue
+//!   until capacity frees or arrives (ECS-DG `asg-capacity-providers.html`).
+//! * **Fargate** (launch type, `FARGATE`, `FARGATE_SPOT`). The task is PROVISIONING while the
+//!   account's launch-rate token bucket lets it through and `fargate.provisioning_delay` passes,
+//!   then PENDING while the image is pulled (`fargate.image_pull_delay`; billing starts here),
+//!   then RUNNING. Its AZ: see [`fargate`].
+//!
+//! A capacity provider strategy chooses the provider first: see [`provider_strategy`].
+//!
+//! The launcher owns the launch specs, the token bucket, its random streams (`fargate-delays`,
+//! `fargate-az`) and the wait queues; the tasks themselves are created and placed by the core.
+
+pub(crate) mod fargate;
+pub(crate) mod provider_strategy;
+
+use std::collections::VecDeque;
+
+use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
+use ecsim_placement::{Constraint, GroupId, InstanceId, PlacementFailure, Strategy};
+use rand::RngExt;
+
+use crate::core::{Core, NewTask, Runs, task_request};
+use crate::ids::{ClusterId, DefId, Owner, TaskId};
+use crate::record::Sink;
+use crate::scenario::{LaunchSpec, ProviderKind, Scenario};
+use crate::sim::event::*;
+use fargate::TokenBucket;
+use provider_strategy::{Share, choose_item, shrink_item};
+
+/// Where a strategy item sends tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A placement pool (an Auto Scaling group provider), or `None`: any instance.
+    Pool(Option<u32>),
+    Fargate {
+        spot: bool,
+    },
+}
+
+/// One item of an owner's capacity provider strategy, resolved.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    /// Global capacity provider index.
+    provider: u16,
+    share: Share,
+    target: Target,
+}
+
+/// How an owner launches tasks.
+#[derive(Debug, Clone)]
+enum LaunchKind {
+    Ec2,
+    Fargate,
+    /// The items, and their shares (kept apart for the choice).
+    Strategy(Vec<Item>, Vec<Share>),
+}
+
+/// A task to launch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub(crate) owner: Owner,
+    pub(crate) cluster: ClusterId,
+    pub(crate) def: DefId,
+    pub(crate) group: GroupId,
+    pub(crate) constraints: &'a [Constraint],
+    pub(crate) strategy: &'a [Strategy],
+    pub(crate) run_ms: u64,
+}
+
+/// What a launch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Launched {
+    /// Created; the caller places it on the instance.
+    Placed(TaskId, InstanceId),
+    /// Waits in PROVISIONING for capacity of its provider.
+    Queued(TaskId),
+    /// On its way to Fargate (`FargateProvisioned` is scheduled).
+    Fargate(TaskId),
+}
+
+/// The launcher: launch specs, Fargate's token bucket and delays, and the wait queues.
+pub(crate) struct Launcher {
+    /// Per owner: services, then jobs.
+    kinds: Vec<LaunchKind>,
+    bucket: TokenBucket,
+    fargate_delays: Stream,
+    fargate_az: Stream,
+    /// Per cluster: tasks waiting in PROVISIONING for an instance, first come first served.
+    waiting: Vec<VecDeque<TaskId>>,
+}
+
+fn resolve(
+    sc: &Scenario,
+    provider_ids: &[Vec<u16>],
+    cluster: usize,
+    spec: &LaunchSpec,
+) -> LaunchKind {
+    let c = &sc.clusters[cluster];
+    match spec {
+        LaunchSpec::Ec2 => LaunchKind::Ec2,
+        LaunchSpec::Fargate => LaunchKind::Fargate,
+        LaunchSpec::Strategy(items) => {
+            let items: Vec<Item> = items
+                .iter()
+                .map(|it| Item {
+                    provider: provider_ids[cluster][it.provider],
+                    share: Share {
+                        base: it.base,
+                        weight: it.weight,
+                    },
+                    target: match c.capacity_providers[it.provider].kind {
+                        ProviderKind::Asg { .. } => Target::Pool(Some(it.provider as u32 + 1)),
+                        ProviderKind::Fargate => Target::Fargate { spot: false },
+                        ProviderKind::FargateSpot => Target::Fargate { spot: true },
+                    },
+                })
+                .collect();
+            let shares = items.iter().map(|i| i.share).collect();
+            LaunchKind::Strategy(items, shares)
+        }
+    }
+}
+
+impl Launcher {
+    /// The launch specs of every service and job.
+    pub(crate) fn new(sc: &Scenario, provider_ids: &[Vec<u16>], streams: &Streams) -> Self {
+        let kinds = sc
+            .services
+            .iter()
+            .map(|s| resolve(sc, provider_ids, s.cluster, &s.launch))
+            .chain(
+                sc.jobs
+                    .iter()
+                    .map(|j| resolve(sc, provider_ids, j.cluster, &j.launch)),
+            )
+            .collect();
+        let fg = &sc.fargate;
+        Launcher {
+            kinds,
+            bucket: TokenBucket::new(
+                fg.launch_rate_limit,
+                fg.launch_burst,
+                fg.launch_refill_per_s,
+            ),
+            fargate_delays: streams.stream("fargate-delays"),
+            fargate_az: streams.stream("fargate-az"),
+            waiting: vec![VecDeque::new(); sc.clusters.len()],
+        }
+    }
+
+    /// Launch one task: choose the provider, then place it, send it to Fargate, or queue it.
+    /// `Err` only for launch type EC2 when nothing fits (the caller decides what follows).
+    pub(crate) fn launch<S: Sink>(
+        &mut self,
+        core: &mut Core<'_, S>,
+        req: &Request<'_>,
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) -> Result<Launched, PlacementFailure> {
+        let counts = &core.owner_counts(req.owner).items;
+        let (target, provider, item) = match &self.kinds[req.owner.index(core.sc.services.len())] {
+            LaunchKind::Ec2 => (Target::Pool(None), 0u16, None),
+            LaunchKind::Fargate => (Target::Fargate { spot: false }, 0, None),
+            LaunchKind::Strategy(items, shares) => {
+                let k = choose_item(shares, counts);
+                (items[k].target, items[k].provider, Some(k as u8))
+            }
+        };
+        let new = |runs| NewTask {
+            def: req.def,
+            owner: req.owner,
+            cluster: req.cluster,
+            group: req.group,
+            run_ms: req.run_ms,
+            runs,
+            provider,
+            item,
+        };
+        match target {
+            Target::Pool(pool) => {
+                let preq = task_request(
+                    core.sc,
+                    req.def,
+                    req.group,
+                    req.constraints,
+                    req.strategy,
+                    pool,
+                );
+                let cl = &core.cluster(req.cluster).pc;
+                match cl.find(&preq) {
+                    Some(inst) => {
+                        let tid = core.new_task(new(Runs::Ec2 { pool }), now);
+                        Ok(Launched::Placed(tid, inst))
+                    }
+                    None if pool.is_none() => Err(cl.diagnose(&preq)),
+                    None => {
+                        // A capacity provider accepts the task; it waits in PROVISIONING.
+                        let tid = core.new_task(new(Runs::Ec2 { pool }), now);
+                        core.provision(tid, now);
+                        self.enqueue(core, tid);
+                        Ok(Launched::Queued(tid))
+                    }
+                }
+            }
+            Target::Fargate { spot } => {
+                let ties = fargate::least_loaded_azs(&core.owner_counts(req.owner).fargate_az);
+                let az = if ties.len() == 1 {
+                    ties[0]
+                } else {
+                    ties[self.fargate_az.random_range(0..ties.len())]
+                } as u16;
+                let tid = core.new_task(new(Runs::Fargate { spot, az }), now);
+                core.provision(tid, now);
+                let wait = self.bucket.take(now.ms());
+                if wait > 0 {
+                    core.counters.tasks_waited += 1;
+                }
+                let delay = wait
+                    + core
+                        .sc
+                        .fargate
+                        .provisioning_delay
+                        .sample(&mut self.fargate_delays);
+                core.work_added();
+                sched.schedule_in(delay, Ev::Lifecycle(LifecycleEv::FargateProvisioned(tid)));
+                Ok(Launched::Fargate(tid))
+            }
+        }
+    }
+
+    /// Queue a PROVISIONING EC2 task for capacity.
+    pub(crate) fn enqueue<S: Sink>(&mut self, core: &mut Core<'_, S>, tid: TaskId) {
+        self.waiting[core.task(tid).cluster.index()].push_back(tid);
+        core.counters.tasks_waited += 1;
+    }
+
+    /// A queued task stopped: it no longer waits.
+    pub(crate) fn forget(&mut self, c: ClusterId, tid: TaskId) {
+        let q = &mut self.waiting[c.index()];
+        if let Some(k) = q.iter().position(|&w| w == tid) {
+            q.remove(k);
+        }
+    }
+
+    /// The tasks waiting in a cluster, first come first served.
+    pub(crate) fn waiting(&self, c: ClusterId) -> &VecDeque<TaskId> {
+        &self.waiting[c.index()]
+    }
+
+    /// Take the next waiting task of a cluster (to retry it).
+    pub(crate) fn pop_waiting(&mut self, c: ClusterId) -> Option<TaskId> {
+        self.waiting[c.index()].pop_front()
+    }
+
+    /// Put a task that still does not fit back at the end of the queue.
+    pub(crate) fn requeue(&mut self, c: ClusterId, tid: TaskId) {
+        self.waiting[c.index()].push_back(tid);
+    }
+
+    /// The image pull time of a Fargate task that just got its ENI.
+    pub(crate) fn image_pull_delay(&mut self, sc: &Scenario) -> u64 {
+        sc.fargate.image_pull_delay.sample(&mut self.fargate_delays)
+    }
+
+    /// The strategy item a service should give a task back from on scale-in, when it spreads
+    /// over more than one provider.
+    pub(crate) fn shrink_item(&self, owner_index: usize, counts: &[u32]) -> Option<u8> {
+        match &self.kinds[owner_index] {
+            LaunchKind::Strategy(items, shares) if items.len() > 1 => {
+                Some(shrink_item(shares, counts) as u8)
+            }
+            _ => None,
+        }
+    }
+}

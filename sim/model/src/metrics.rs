@@ -1,0 +1,243 @@
+//! Metrics: the periodic rows of metrics.csv and the time integrals behind the summary's means
+//! (reservation, instances in use, idle instances).
+//!
+//! A metrics row at time T shows the state after every event at or before T; rows are written
+//! lazily, before an event at a later time is handled, for every multiple of the period up to
+//! the end, and one at the end itself. Integrals advance with simulated time before each event.
+
+use ecsim_engine::SimTime;
+
+use crate::core::{Core, InstanceState};
+use crate::ids::ServiceId;
+use crate::record::{
+    ClusterSample, ClusterSummary, LoadRow, MetricsRow, ProviderRow, ServiceSample, Sink,
+};
+use crate::scenario::Scenario;
+
+/// Time integrals of one cluster (resource-ms or instance-ms).
+#[derive(Debug, Default, Clone)]
+struct ClusterAcc {
+    cpu_reserved: u128,
+    cpu_registered: u128,
+    mem_reserved: u128,
+    mem_registered: u128,
+    in_use: u128,
+    in_use_cpu: u128,
+    in_use_mem: u128,
+}
+
+/// The metrics state of a run.
+pub(crate) struct Metrics {
+    period_ms: u64,
+    next_row: SimTime,
+    last: SimTime,
+    clusters: Vec<ClusterAcc>,
+    /// Whole-run reservation integrals: CPU reserved, registered, memory reserved, registered.
+    totals: [u128; 4],
+    idle_ms: u128,
+    idle_after_drop_ms: u128,
+    /// The first time a service's load drops.
+    first_drop: Option<u64>,
+    samples: Vec<ServiceSample>,
+    cluster_samples: Vec<ClusterSample>,
+}
+
+fn pct(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    }
+}
+
+fn pct128(a: u128, b: u128) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    }
+}
+
+impl Metrics {
+    pub(crate) fn new(sc: &Scenario) -> Self {
+        let first_drop = sc
+            .services
+            .iter()
+            .filter_map(|s| s.load.as_ref())
+            .flat_map(|l| {
+                l.changes()
+                    .into_iter()
+                    .filter(|&c| l.demand(c) < l.demand(c.saturating_sub(1)))
+                    .collect::<Vec<_>>()
+            })
+            .min();
+        Metrics {
+            period_ms: sc.simulation.metrics_period_ms,
+            next_row: SimTime::ZERO,
+            last: SimTime::ZERO,
+            clusters: vec![ClusterAcc::default(); sc.clusters.len()],
+            totals: [0; 4],
+            idle_ms: 0,
+            idle_after_drop_ms: 0,
+            first_drop,
+            samples: vec![ServiceSample::default(); sc.services.len()],
+            cluster_samples: vec![ClusterSample::default(); sc.clusters.len()],
+        }
+    }
+
+    /// The next row due before `now` (`inclusive`: at or before), if any; the caller writes it.
+    pub(crate) fn due(&mut self, now: SimTime, inclusive: bool) -> Option<SimTime> {
+        let t = self.next_row;
+        if t < now || (inclusive && t == now) {
+            self.next_row = t.plus_ms(self.period_ms);
+            Some(t)
+        } else {
+            None
+        }
+    }
+
+    /// Advance the integrals to `now`; returns the interval covered (`None` if time did not
+    /// move).
+    pub(crate) fn integrate<S: Sink>(
+        &mut self,
+        core: &Core<'_, S>,
+        now: SimTime,
+    ) -> Option<(SimTime, u64)> {
+        if now <= self.last {
+            return None;
+        }
+        let (from, dt) = (self.last, now.since(self.last));
+        let busy: u32 = core.clusters().iter().map(|c| c.busy).sum();
+        let idle = u128::from(
+            core.instances_in(InstanceState::Active)
+                .saturating_sub(busy),
+        );
+        self.idle_ms += idle * u128::from(dt);
+        if let Some(d) = self.first_drop {
+            let a = from.ms().max(d);
+            if now.ms() > a {
+                self.idle_after_drop_ms += idle * u128::from(now.ms() - a);
+            }
+        }
+        let dt128 = u128::from(dt);
+        for (c, acc) in core.clusters().iter().zip(&mut self.clusters) {
+            let (a, b, x, y) = c.pc.reservation_totals();
+            let (a, b, x, y) = (u128::from(a), u128::from(b), u128::from(x), u128::from(y));
+            acc.cpu_registered += a * dt128;
+            acc.mem_registered += b * dt128;
+            acc.cpu_reserved += x * dt128;
+            acc.mem_reserved += y * dt128;
+            acc.in_use += u128::from(c.pc.instances_in_use()) * dt128;
+            let (uc, um) = c.pc.in_use_capacity();
+            acc.in_use_cpu += u128::from(uc) * dt128;
+            acc.in_use_mem += u128::from(um) * dt128;
+            self.totals[0] += x * dt128;
+            self.totals[1] += a * dt128;
+            self.totals[2] += y * dt128;
+            self.totals[3] += b * dt128;
+        }
+        self.last = now;
+        Some((from, dt))
+    }
+
+    /// Write the metrics row at `t` from the current state.
+    pub(crate) fn write_row<S: Sink>(
+        &mut self,
+        core: &mut Core<'_, S>,
+        t: SimTime,
+        loads: &[LoadRow],
+        providers: &[ProviderRow],
+    ) {
+        let (mut rc, mut rm, mut uc, mut um) = (0u64, 0u64, 0u64, 0u64);
+        for (c, sample) in core.clusters().iter().zip(self.cluster_samples.iter_mut()) {
+            let (a, b, x, y) = c.pc.reservation_totals();
+            rc += a;
+            rm += b;
+            uc += x;
+            um += y;
+            *sample = ClusterSample {
+                instances_in_use: c.pc.instances_in_use(),
+                cpu_reserved_pct: pct(x, a),
+                memory_reserved_pct: pct(y, b),
+            };
+        }
+        for (k, s) in self.samples.iter_mut().enumerate() {
+            let rt = core.service(ServiceId::new(k));
+            *s = ServiceSample {
+                desired: rt.desired,
+                running: rt.running(),
+                pending: rt.pending(),
+                provisioning: rt.provisioning(),
+            };
+        }
+        let (prov, pend, run) = core.task_counts();
+        let row = MetricsRow {
+            loads,
+            providers,
+            time_ms: t.ms(),
+            instances_launching: core.instances_in(InstanceState::Launching),
+            instances_active: core.instances_in(InstanceState::Active),
+            instances_draining: core.instances_in(InstanceState::Draining),
+            instances_stopped: core.instances_in(InstanceState::Stopped),
+            tasks_provisioning: prov,
+            tasks_pending: pend,
+            tasks_running: run,
+            cpu_reserved_pct: pct(uc, rc),
+            memory_reserved_pct: pct(um, rm),
+            clusters: &self.cluster_samples,
+            services: &self.samples,
+        };
+        core.out.sink.metrics(&row);
+    }
+
+    /// Time-weighted CPU and memory reservation of the whole run, percent.
+    pub(crate) fn mean_reserved_pct(&self) -> (f64, f64) {
+        (
+            pct128(self.totals[0], self.totals[1]),
+            pct128(self.totals[2], self.totals[3]),
+        )
+    }
+
+    /// Idle instance-hours, and those after the first load drop (if there is one).
+    pub(crate) fn idle_hours(&self) -> (f64, Option<f64>) {
+        (
+            self.idle_ms as f64 / 3_600_000.0,
+            self.first_drop
+                .map(|_| self.idle_after_drop_ms as f64 / 3_600_000.0),
+        )
+    }
+
+    /// Per-cluster summaries.
+    pub(crate) fn cluster_summaries<S: Sink>(
+        &self,
+        sc: &Scenario,
+        core: &Core<'_, S>,
+        end: SimTime,
+    ) -> Vec<ClusterSummary> {
+        let stranded = |reserved: u128, in_use: u128| {
+            if in_use == 0 {
+                0.0
+            } else {
+                100.0 * (1.0 - reserved.min(in_use) as f64 / in_use as f64)
+            }
+        };
+        self.clusters
+            .iter()
+            .zip(core.clusters())
+            .zip(&sc.clusters)
+            .map(|((acc, c), def)| ClusterSummary {
+                name: def.name.clone(),
+                mean_instances_in_use: if end.ms() == 0 {
+                    0.0
+                } else {
+                    acc.in_use as f64 / end.ms() as f64
+                },
+                peak_instances_in_use: u64::from(c.peak_in_use),
+                mean_cpu_reserved_pct: pct128(acc.cpu_reserved, acc.cpu_registered),
+                mean_memory_reserved_pct: pct128(acc.mem_reserved, acc.mem_registered),
+                cpu_fragmentation_pct: stranded(acc.cpu_reserved, acc.in_use_cpu),
+                memory_fragmentation_pct: stranded(acc.mem_reserved, acc.in_use_mem),
+            })
+            .collect()
+    }
+}

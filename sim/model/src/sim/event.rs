@@ -1,0 +1,91 @@
+//! The simulation's events, grouped by the subsystem that owns them.
+//!
+//! # Same-instant rules
+//! At one instant the engine processes events in the order they were scheduled; the simulation
+//! relies on that for three rules:
+//! * instances that become ACTIVE at an instant get their daemon tasks at once, before any other
+//!   task is retried on them (daemon tasks start first, ECS-DG `ecs_services.html`);
+//! * work that waits for capacity is retried by one `Retry` event per cluster and instant,
+//!   scheduled after the event that freed or added capacity: daemons first, then services in
+//!   scenario order, then waiting tasks first come first served;
+//! * `End` is scheduled before anything else, so nothing at the end instant is processed.
+
+use crate::failures::FailureId;
+use crate::ids::{ClusterId, InstanceRef, JobId, ServiceId, TaskId};
+
+/// Every event of a run.
+#[derive(Debug, Clone, Copy)]
+pub enum Ev {
+    /// Task and instance lifecycle (the core, the launcher and jobs).
+    Lifecycle(LifecycleEv),
+    /// The service scheduler and deployments.
+    Service(ServiceEv),
+    /// Metrics sampling and auto scaling.
+    Scaling(ScalingEv),
+    /// Failures.
+    Failure(FailureEv),
+    /// `simulation.duration` reached.
+    End,
+}
+
+/// Task and instance lifecycle.
+#[derive(Debug, Clone, Copy)]
+pub enum LifecycleEv {
+    /// A launching instance registers and becomes ACTIVE.
+    InstanceRegistered(InstanceRef),
+    /// The next task of a job arrives.
+    Arrival(JobId),
+    /// A Fargate task's ENI is ready: it goes PENDING and its image pull starts.
+    FargateProvisioned(TaskId),
+    /// A PENDING task reaches RUNNING.
+    TaskRunning(TaskId),
+    /// A standalone task's run time is over.
+    TaskExited(TaskId),
+    /// Retry whatever waits for capacity in a cluster.
+    Retry(ClusterId),
+}
+
+/// The service scheduler.
+#[derive(Debug, Clone, Copy)]
+pub enum ServiceEv {
+    /// A service task has been RUNNING long enough to count as healthy.
+    TaskHealthy(TaskId),
+    /// A throttled service may launch again.
+    Wake(ServiceId),
+    /// A scripted action (desired count, deployment): index into the scenario's actions.
+    Action(u32),
+}
+
+/// Metrics and auto scaling.
+#[derive(Debug, Clone, Copy)]
+pub enum ScalingEv {
+    /// Sample load and metrics; at minute boundaries, evaluate alarms and scale.
+    Sample,
+    /// A scheduled scaling action of a service (index of the action).
+    Scheduled(ServiceId, u32),
+}
+
+/// Failures.
+#[derive(Debug, Clone, Copy)]
+pub enum FailureEv {
+    /// A task's essential container exits with an error.
+    TaskCrash(TaskId),
+    /// An instance dies.
+    InstanceFailed(InstanceRef),
+    /// ECS notices a dead instance.
+    Detected(InstanceRef, FailureId),
+    /// An EC2 Spot interruption notice.
+    SpotNotice(InstanceRef),
+    /// A noticed Spot instance is reclaimed.
+    SpotTerminate(InstanceRef, FailureId),
+    /// A Fargate Spot interruption warning.
+    FargateSpotNotice(TaskId),
+    /// A warned Fargate Spot task stops.
+    FargateSpotStop(TaskId),
+    /// ECS notices Fargate tasks lost in an AZ outage.
+    FargateLost(FailureId),
+    /// A scripted failure (index into the scenario's scripted failures).
+    Scripted(u32),
+    /// An AZ outage ends (index of its scripted failure).
+    AzRestored(u32),
+}

@@ -1,0 +1,254 @@
+//! Task and instance lifecycle: placing, running and stopping tasks with their reactions,
+//! launching for jobs, retrying waiting work, and instances becoming ACTIVE.
+
+use ecsim_engine::{Scheduler, SimTime};
+use ecsim_placement::{Constraint, InstanceId, Strategy};
+
+use super::Simulation;
+use super::event::{Ev, LifecycleEv, ServiceEv};
+use crate::core::{NewTask, Outcome, Runs, TaskState, task_request};
+use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
+use crate::launch::{Launched, Request};
+use crate::record::Sink;
+use crate::scenario::OnNoCapacity;
+
+impl<S: Sink> Simulation<'_, S> {
+    pub(super) fn on_lifecycle(&mut self, e: LifecycleEv, now: SimTime, sched: &mut Scheduler<Ev>) {
+        self.core.work_done();
+        match e {
+            LifecycleEv::InstanceRegistered(r) => self.instance_registered(r, now, sched),
+            LifecycleEv::Arrival(j) => self.arrival(j, now, sched),
+            LifecycleEv::FargateProvisioned(tid) => self.fargate_provisioned(tid, now, sched),
+            LifecycleEv::TaskRunning(tid) => self.task_running(tid, now, sched),
+            LifecycleEv::TaskExited(tid) => {
+                if self.core.task(tid).state == TaskState::Running {
+                    self.core.counters.tasks_completed += 1;
+                    let why = "EssentialContainerExited";
+                    self.stop_task(tid, Outcome::Completed, why, now, sched);
+                }
+            }
+            LifecycleEv::Retry(c) => self.retry(c, now, sched),
+        }
+    }
+
+    /// Place a created task on an instance: PENDING, then RUNNING after the start delay.
+    pub(super) fn start_task(
+        &mut self,
+        tid: TaskId,
+        inst: InstanceId,
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) {
+        self.core.place(tid, inst, now);
+        self.roll_start_failure(tid);
+        let delay = self.core.sample_start_delay();
+        if delay == 0 {
+            self.task_running(tid, now, sched);
+        } else {
+            self.core.work_added();
+            sched.schedule_in(delay, Ev::Lifecycle(LifecycleEv::TaskRunning(tid)));
+        }
+    }
+
+    fn roll_start_failure(&mut self, tid: TaskId) {
+        let fail = self
+            .failures
+            .roll_start_failure(self.core.sc, self.core.task(tid));
+        self.core.set_fail_start(tid, fail);
+    }
+
+    fn fargate_provisioned(&mut self, tid: TaskId, now: SimTime, sched: &mut Scheduler<Ev>) {
+        if !self.core.fargate_provisioned(tid, now) {
+            return;
+        }
+        self.roll_start_failure(tid);
+        let delay = self.launcher.image_pull_delay(self.core.sc);
+        self.core.work_added();
+        sched.schedule_in(delay, Ev::Lifecycle(LifecycleEv::TaskRunning(tid)));
+    }
+
+    /// A PENDING task reaches RUNNING (or fails to start); then its timers.
+    fn task_running(&mut self, tid: TaskId, now: SimTime, sched: &mut Scheduler<Ev>) {
+        let t = self.core.task(tid);
+        if t.state != TaskState::Pending {
+            return; // stopped while pending
+        }
+        if t.fail_start {
+            // The image pull (or container start) fails: PENDING to STOPPED without RUNNING.
+            self.core.counters.tasks_lost += 1;
+            let why = "CannotPullContainerError";
+            self.stop_task(tid, Outcome::Failed(why), why, now, sched);
+            return;
+        }
+        self.core.run(tid, now);
+        let t = self.core.task(tid);
+        match t.owner {
+            Owner::Job(..) => {
+                let run = t.run_ms;
+                self.core.work_added();
+                sched.schedule_in(run, Ev::Lifecycle(LifecycleEv::TaskExited(tid)));
+            }
+            Owner::Service(s) => {
+                let sc = self.core.sc;
+                let after = sc.task_definitions[t.def.index()].healthy_after_ms
+                    + sc.services[s.index()].load_balancer_check_ms.unwrap_or(0);
+                self.core.set_healthy_at(tid, now.plus_ms(after));
+                sched.schedule_in(after, Ev::Service(ServiceEv::TaskHealthy(tid)));
+                self.deployments.task_running(s);
+            }
+        }
+        self.failures
+            .arm_task(self.core.sc, tid, self.core.task(tid), sched);
+    }
+
+    /// Stop a task and pass the news on (see the module docs for the order).
+    pub(super) fn stop_task(
+        &mut self,
+        tid: TaskId,
+        outcome: Outcome,
+        reason: &str,
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) {
+        let (cluster, owner) = (self.core.task(tid).cluster, self.core.task(tid).owner);
+        let stopped = self.core.stop(tid, outcome, reason, now);
+        if stopped.was_provisioning {
+            self.launcher.forget(cluster, tid);
+        }
+        if let Some(r) = stopped.freed {
+            self.request_retry(r.cluster, sched);
+        }
+        if let (Owner::Service(s), Outcome::Failed(_)) = (owner, outcome) {
+            let never_ran = stopped.never_ran;
+            self.service_task_failed(s, tid, never_ran, now, sched);
+        }
+    }
+
+    /// Schedule one `Retry` of a cluster's waiting work at this instant, if there is work.
+    pub(super) fn request_retry(&mut self, c: ClusterId, sched: &mut Scheduler<Ev>) {
+        if self.retry_scheduled[c.index()]
+            || (self.launcher.waiting(c).is_empty() && !self.scheduler.has_work(c))
+        {
+            return;
+        }
+        self.retry_scheduled[c.index()] = true;
+        self.core.work_added();
+        sched.schedule_at(sched.now(), Ev::Lifecycle(LifecycleEv::Retry(c)));
+    }
+
+    /// A task of a job arrives: launch it; if launch type EC2 has no room, fail it or queue it.
+    fn arrival(&mut self, j: JobId, now: SimTime, sched: &mut Scheduler<Ev>) {
+        let sc = self.core.sc;
+        let job = &sc.jobs[j.index()];
+        let a = self.jobs.arrive(sc, j);
+        let owner = Owner::Job(j, a.entry);
+        let cluster = ClusterId::new(job.cluster);
+        let req = Request {
+            owner,
+            cluster,
+            def: a.def,
+            group: a.group,
+            constraints: self.jobs.constraints(j, a.entry),
+            strategy: &job.strategy,
+            run_ms: a.run_ms,
+        };
+        match self.launcher.launch(&mut self.core, &req, now, sched) {
+            Ok(Launched::Placed(tid, inst)) => self.start_task(tid, inst, now, sched),
+            Ok(Launched::Queued(_) | Launched::Fargate(_)) => {}
+            Err(why) => {
+                let new = NewTask {
+                    def: a.def,
+                    owner,
+                    cluster,
+                    group: a.group,
+                    run_ms: a.run_ms,
+                    runs: Runs::Ec2 { pool: None },
+                    provider: 0,
+                    item: None,
+                };
+                let tid = self.core.new_task(new, now);
+                match job.on_no_capacity {
+                    OnNoCapacity::Fail => self.core.fail_to_place(tid, why, now),
+                    OnNoCapacity::Wait => {
+                        self.core.provision(tid, now);
+                        self.launcher.enqueue(&mut self.core, tid);
+                    }
+                }
+            }
+        }
+        self.jobs.schedule_next(sc, &mut self.core, j, sched);
+    }
+
+    /// The constraints and strategy a task of an owner is placed with.
+    fn placement_rules(&self, owner: Owner) -> (&[Constraint], &[Strategy]) {
+        let sc = self.core.sc;
+        match owner {
+            Owner::Job(j, k) => (self.jobs.constraints(j, k), &sc.jobs[j.index()].strategy),
+            Owner::Service(s) => {
+                let d = &sc.services[s.index()];
+                (&d.constraints, &d.strategy)
+            }
+        }
+    }
+
+    /// Retry a cluster's waiting work: daemons, then services short of tasks in scenario order,
+    /// then queued tasks first come first served (a task whose owner and pool already failed in
+    /// this pass is not tried again: same owner and pool means same needs).
+    fn retry(&mut self, c: ClusterId, now: SimTime, sched: &mut Scheduler<Ev>) {
+        self.retry_scheduled[c.index()] = false;
+        for (s, inst) in self.scheduler.daemons_missing(c) {
+            self.place_daemon(c, s, inst, now, sched, false);
+        }
+        for s in self.scheduler.deficit(c) {
+            self.reconcile(s, now, sched);
+        }
+        let n = self.launcher.waiting(c).len();
+        let mut failed: Vec<(Owner, Option<u32>)> = Vec::new();
+        for _ in 0..n {
+            let Some(tid) = self.launcher.pop_waiting(c) else {
+                break;
+            };
+            let t = self.core.task(tid);
+            let Runs::Ec2 { pool } = t.runs else {
+                unreachable!("only EC2 tasks wait for instances")
+            };
+            let sig = (t.owner, pool);
+            if !failed.contains(&sig) {
+                let (cons, strategy) = self.placement_rules(t.owner);
+                let req = task_request(self.core.sc, t.def, t.group, cons, strategy, pool);
+                if let Some(inst) = self.core.cluster(c).pc.find(&req) {
+                    self.start_task(tid, inst, now, sched);
+                    continue;
+                }
+                failed.push(sig);
+            }
+            self.launcher.requeue(c, tid);
+        }
+    }
+
+    /// A launching instance registers: daemons first, then whatever waits.
+    fn instance_registered(&mut self, r: InstanceRef, now: SimTime, sched: &mut Scheduler<Ev>) {
+        if !self.core.register(r, now) {
+            return;
+        }
+        for k in 0..self.scheduler.daemons(r.cluster).len() {
+            let s = self.scheduler.daemons(r.cluster)[k];
+            self.place_daemon(r.cluster, s, r.id, now, sched, true);
+        }
+        self.request_retry(r.cluster, sched);
+    }
+
+    /// Launch an instance of a group (skipping AZs that are down) and arm its failures.
+    pub(super) fn launch_instance(
+        &mut self,
+        c: ClusterId,
+        g: usize,
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) {
+        let r = self
+            .core
+            .launch_instance(c, g, self.failures.azs_down(), now, sched);
+        self.failures.arm_instance(self.core.sc, r, g, now, sched);
+    }
+}
