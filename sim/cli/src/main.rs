@@ -348,7 +348,7 @@ fn compare(args: CompareArgs) -> Result<ExitCode> {
                     },
                     sink,
                 );
-                let [_, _, _, cost] = sink.into_writers().expect("writing to memory");
+                let cost = sink.into_writers().expect("writing to memory").cost;
                 (summary, cost.unwrap_or_default())
             })
             .collect()
