@@ -253,7 +253,7 @@ impl Fields {
 }
 
 /// The summary fields shown as key numbers, with their labels.
-const KEY_NUMBERS: [(&str, &str); 17] = [
+pub const KEY_NUMBERS: [(&str, &str); 17] = [
     ("tasks_created", "tasks created"),
     ("tasks_started", "tasks started"),
     ("tasks_failed_to_place", "tasks failed to place"),
