@@ -159,8 +159,8 @@ table!(
 );
 
 /// `metrics.csv`: the fixed columns, then per cluster, service, loaded service and managed
-/// capacity provider (in scenario order) one `NAME.SUFFIX` column per suffix of [`cluster`],
-/// [`service`], [`load`] and [`provider`].
+/// capacity provider (in scenario order) one `NAME.SUFFIX` column per suffix of [`metrics::cluster`],
+/// [`metrics::service`], [`metrics::load`] and [`metrics::provider`].
 pub mod metrics {
     /// The file's name in an output folder.
     pub const FILE: &str = "metrics.csv";
