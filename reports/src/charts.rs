@@ -4,6 +4,7 @@
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -258,11 +259,9 @@ where
     root.present().map_err(|e| e.to_string())
 }
 
-fn draw_xy<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &XyChart) -> Result<(), String>
-where
-    DB::ErrorType: 'static,
-{
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
+/// The x and y ranges of an x/y chart: x padded on both sides, y from 0 (or below the lowest
+/// value) to above the highest; (0, 1) when there is nothing finite to show.
+fn xy_ranges(c: &XyChart) -> ((f64, f64), (f64, f64)) {
     let all = || {
         c.bands
             .iter()
@@ -280,7 +279,6 @@ where
     } else {
         x0.abs().max(1.0) * 0.1
     };
-    let (x0, x1) = (x0 - pad, x1 + pad);
     let ys = || {
         all()
             .flat_map(|p| [p.1, p.2, p.3])
@@ -288,13 +286,74 @@ where
     };
     let y_lo = ys().fold(f64::INFINITY, f64::min);
     let y_hi = ys().fold(f64::NEG_INFINITY, f64::max);
-    let (y0, y1) = if !y_lo.is_finite() {
+    let y = if !y_lo.is_finite() {
         (0.0, 1.0)
     } else {
         let y0 = if y_lo >= 0.0 { 0.0 } else { y_lo * 1.1 };
         let y1 = if y_hi > y0 { y_hi * 1.1 } else { y0 + 1.0 };
         (y0, y1)
     };
+    ((x0 - pad, x1 + pad), y)
+}
+
+type XyContext<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One group of an x/y chart: a shaded band and a line, or error bars; then its points.
+fn draw_band<DB: DrawingBackend>(
+    chart: &mut XyContext<'_, DB>,
+    b: &Band,
+    color: RGBColor,
+    line: bool,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let pts: Vec<(f64, f64, f64, f64)> = b
+        .points
+        .iter()
+        .copied()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
+    if line {
+        let mut poly: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+        poly.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                poly,
+                color.mix(0.18).filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(LineSeries::new(
+                pts.iter().map(|p| (p.0, p.1)),
+                color.stroke_width(2),
+            ))
+            .map_err(|e| e.to_string())?;
+    } else {
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, color.stroke_width(2), 10)),
+            )
+            .map_err(|e| e.to_string())?;
+    }
+    chart
+        .draw_series(
+            pts.iter()
+                .map(|p| Circle::new((p.0, p.1), 4, color.filled())),
+        )
+        .map_err(|e| e.to_string())?
+        .label(&b.name)
+        .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+    Ok(())
+}
+
+fn draw_xy<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &XyChart) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let ((x0, x1), (y0, y1)) = xy_ranges(c);
     let mut chart = ChartBuilder::on(&root)
         .caption(&c.title, ("sans-serif", 20))
         .margin(12)
@@ -312,45 +371,7 @@ where
         .draw()
         .map_err(|e| e.to_string())?;
     for (k, b) in c.bands.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        let pts: Vec<(f64, f64, f64, f64)> = b
-            .points
-            .iter()
-            .copied()
-            .filter(|p| p.0.is_finite() && p.1.is_finite())
-            .collect();
-        if c.line {
-            let mut poly: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-            poly.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    poly,
-                    color.mix(0.18).filled(),
-                )))
-                .map_err(|e| e.to_string())?;
-            chart
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|p| (p.0, p.1)),
-                    color.stroke_width(2),
-                ))
-                .map_err(|e| e.to_string())?;
-        } else {
-            chart
-                .draw_series(
-                    pts.iter().map(|p| {
-                        ErrorBar::new_vertical(p.0, p.2, p.1, p.3, color.stroke_width(2), 10)
-                    }),
-                )
-                .map_err(|e| e.to_string())?;
-        }
-        chart
-            .draw_series(
-                pts.iter()
-                    .map(|p| Circle::new((p.0, p.1), 4, color.filled())),
-            )
-            .map_err(|e| e.to_string())?
-            .label(&b.name)
-            .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+        draw_band(&mut chart, b, PALETTE[k % PALETTE.len()], c.line)?;
     }
     chart
         .configure_series_labels()

@@ -1,4 +1,4 @@
-//! `ecsim sweep` and `ecsim merge`: run a sweep's grid in parallel, resumably and in shards, and
+//! `ecsim sweep`: run a sweep's grid in parallel, resumably and in shards, and
 //! combine the runs into `runs.csv` and `aggregate.csv`.
 //!
 //! Every finished run is written at once, atomically, to `runs/p<point>-r<replicate>.csv` in the
@@ -7,15 +7,18 @@
 //! run files of several folders: the same code makes the same bytes.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use ecsim_model::scenario;
+use ecsim_model::scenario::{self, Scenario};
 use ecsim_model::sim::{self, RunOptions};
 use ecsim_model::sweep::{self, Sweep};
+
+use crate::error::{CliError, CliResult, FAILURE};
+use crate::report_files;
+use ecsim_reports::schema;
 
 /// Which share of the runs this process does: run k belongs to shard `k mod count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,20 +76,29 @@ pub fn parse_shard(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shar
     Ok(Shard { index, count })
 }
 
-/// Options of `ecsim sweep`.
-pub struct SweepOptions {
-    /// The sweep file.
-    pub file: PathBuf,
-    /// Output folder.
-    pub out: Option<PathBuf>,
-    /// Worker threads (0: all cores).
-    pub threads: usize,
-    /// Keep finished runs.
-    pub resume: bool,
-    /// Only this shard.
-    pub shard: Option<Shard>,
-    /// No progress bar or summary.
-    pub quiet: bool,
+#[derive(clap::Args)]
+/// Run a parameter sweep: a grid of scenario variations x seeds, in parallel.
+#[command(
+    after_help = "Examples:\n  ecsim sweep scenarios/sweeps/placement-strategies.toml\n  ecsim sweep scenarios/sweeps/target-value.toml --threads 2 --resume\n  ecsim sweep my-sweep.toml --shard 0/4 --out shard0      # one machine of four\n  ecsim sweep my-sweep.toml --shard auto --out shard-$SLURM_ARRAY_TASK_ID   # inside a Slurm array"
+)]
+pub struct Args {
+    /// The sweep file (TOML).
+    file: PathBuf,
+    /// Output folder [default: out/<sweep name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Keep the runs already finished in the output folder and do only the rest.
+    #[arg(long)]
+    resume: bool,
+    /// Only every N-th run from the I-th (0-based): I/N, or auto (Slurm, AWS Batch, Kubernetes).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// No progress bar, no summary.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -96,24 +108,24 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot move {} into place", path.display()))
 }
 
-/// Run a sweep.
-pub fn run(o: SweepOptions) -> Result<ExitCode> {
-    let src = std::fs::read_to_string(&o.file)
-        .with_context(|| format!("cannot read sweep {}", o.file.display()))?;
-    let sw = match sweep::load(&o.file.display().to_string(), &src) {
-        Ok(s) => s,
-        Err(diags) => {
-            for d in &diags {
-                eprintln!("error: {d}");
-            }
-            return Ok(ExitCode::from(1));
+/// Read the sweep file; its problems are printed.
+fn load_sweep(file: &Path) -> Result<Sweep, CliError> {
+    let src = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read sweep {}", file.display()))?;
+    sweep::load(&file.display().to_string(), &src).map_err(|diags| {
+        for d in &diags {
+            eprintln!("error: {d}");
         }
-    };
-    let base = o.file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
+        CliError::code(FAILURE)
+    })
+}
+
+/// Every grid point's scenario, all validated before anything runs; problems are printed.
+fn load_grid(file: &Path, sw: &Sweep) -> Result<Vec<Scenario>, CliError> {
+    let base = file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
     let base_src = std::fs::read_to_string(&base)
         .with_context(|| format!("cannot read the sweep's scenario {}", base.display()))?;
-    let reader = crate::relative_reader(&base);
-    // Validate every grid point before running anything.
+    let reader = super::relative_reader(&base);
     let mut scenarios = Vec::new();
     let mut failed = false;
     for p in 0..sw.points() {
@@ -132,74 +144,80 @@ pub fn run(o: SweepOptions) -> Result<ExitCode> {
         }
     }
     if failed {
-        return Ok(ExitCode::from(1));
+        return Err(CliError::code(FAILURE));
     }
-    let dir = o
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(&sw.name));
+    Ok(scenarios)
+}
+
+/// `DIR/runs/`, emptied first unless resuming.
+fn runs_dir(dir: &Path, resume: bool) -> Result<PathBuf> {
     let runs_dir = dir.join("runs");
-    if !o.resume && runs_dir.exists() {
+    if !resume && runs_dir.exists() {
         std::fs::remove_dir_all(&runs_dir)
             .with_context(|| format!("cannot clear {}", runs_dir.display()))?;
     }
     std::fs::create_dir_all(&runs_dir)
         .with_context(|| format!("cannot create {}", runs_dir.display()))?;
-    let all = sw.runs();
-    let mine: Vec<(usize, &sweep::RunSpec)> = all
+    Ok(runs_dir)
+}
+
+/// A run's file in `runs/`.
+fn run_file(runs_dir: &Path, r: &sweep::RunSpec) -> PathBuf {
+    runs_dir.join(format!("p{:05}-r{:05}.csv", r.point, r.replicate))
+}
+
+fn progress_bar(quiet: bool, len: usize, name: &str) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(len as u64);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} runs, {elapsed_precise} elapsed, ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    b.set_message(name.to_string());
+    b
+}
+
+/// Run one grid point's replicate and write its run file.
+fn run_one(sw: &Sweep, sc: &Scenario, r: &sweep::RunSpec, file: &Path) -> Result<()> {
+    let opts = RunOptions {
+        seed: r.seed,
+        check_invariants: false,
+    };
+    let (summary, _) = sim::run(sc, opts, ecsim_model::record::NullSink);
+    let params: Vec<(String, String)> = sw
+        .parameters
         .iter()
-        .enumerate()
-        .filter(|(k, _)| o.shard.is_none_or(|s| k % s.count == s.index))
+        .map(|p| p.name.clone())
+        .zip(sw.labels(r.point))
         .collect();
-    let file_of =
-        |r: &sweep::RunSpec| runs_dir.join(format!("p{:05}-r{:05}.csv", r.point, r.replicate));
-    let todo: Vec<&sweep::RunSpec> = mine
-        .iter()
-        .map(|(_, r)| *r)
-        .filter(|r| !file_of(r).exists())
-        .collect();
-    let skipped = mine.len() - todo.len();
+    let bytes = ecsim_reports::sweep_run_csv(r.point, r.replicate, r.seed, &params, &summary)
+        .context("formatting a run")?;
+    write_atomic(file, &bytes)
+}
+
+/// Run `todo` on `threads` workers with a progress bar; the number of runs done.
+fn run_all(
+    o: &Args,
+    sw: &Sweep,
+    scenarios: &[Scenario],
+    todo: &[&sweep::RunSpec],
+    runs_dir: &Path,
+) -> Result<usize> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(o.threads)
         .build()
         .context("starting worker threads")?;
-    let bar = if o.quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let b = indicatif::ProgressBar::new(todo.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg} [{bar:40}] {pos}/{len} runs, {elapsed_precise} elapsed, ETA {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        b.set_message(sw.name.clone());
-        b
-    };
+    let bar = progress_bar(o.quiet, todo.len(), &sw.name);
     let done = AtomicUsize::new(0);
     let results: Vec<Result<()>> = pool.install(|| {
         todo.par_iter()
             .map(|r| {
-                let sc = &scenarios[r.point];
-                let (summary, _) = sim::run(
-                    sc,
-                    RunOptions {
-                        seed: r.seed,
-                        check_invariants: false,
-                    },
-                    ecsim_model::record::NullSink,
-                );
-                let params: Vec<(String, String)> = sw
-                    .parameters
-                    .iter()
-                    .map(|p| p.name.clone())
-                    .zip(sw.labels(r.point))
-                    .collect();
-                let bytes =
-                    ecsim_reports::sweep_run_csv(r.point, r.replicate, r.seed, &params, &summary)
-                        .context("formatting a run")?;
-                write_atomic(&file_of(r), &bytes)?;
+                run_one(sw, &scenarios[r.point], r, &run_file(runs_dir, r))?;
                 done.fetch_add(1, Ordering::Relaxed);
                 bar.inc(1);
                 Ok(())
@@ -207,25 +225,50 @@ pub fn run(o: SweepOptions) -> Result<ExitCode> {
             .collect()
     });
     bar.finish_and_clear();
-    for r in results {
-        r?;
-    }
+    results.into_iter().collect::<Result<()>>()?;
+    Ok(done.load(Ordering::Relaxed))
+}
+
+/// Parse `--shard` and run the sweep.
+pub fn exec(args: Args) -> CliResult {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|s| parse_shard(s, &|k| std::env::var(k).ok()))
+        .transpose()?;
+    let sw = load_sweep(&args.file)?;
+    let scenarios = load_grid(&args.file, &sw)?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&sw.name));
+    let runs_dir = runs_dir(&dir, args.resume)?;
+    let all = sw.runs();
+    let mine: Vec<&sweep::RunSpec> = all
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| shard.is_none_or(|s| k % s.count == s.index))
+        .map(|(_, r)| r)
+        .collect();
+    let todo: Vec<&sweep::RunSpec> = mine
+        .iter()
+        .copied()
+        .filter(|r| !run_file(&runs_dir, r).exists())
+        .collect();
+    let skipped = mine.len() - todo.len();
+    let done = run_all(&args, &sw, &scenarios, &todo, &runs_dir)?;
     let written = build_tables(std::slice::from_ref(&dir), &dir)?;
-    let rendered = crate::report::render_sweep(&dir, &sw.name, &sw.metrics)?;
-    crate::report::write(&dir, &rendered)?;
-    if !o.quiet {
-        let shard = o
-            .shard
+    let rendered = report_files::render_sweep(&dir, &sw.name, &sw.metrics)?;
+    report_files::write(&dir, &rendered)?;
+    if !args.quiet {
+        let shard = shard
             .map(|s| format!(" (shard {}/{})", s.index, s.count))
             .unwrap_or_default();
         println!(
-            "ecsim sweep: {}{shard}: {} grid points x {} seeds; ran {}, kept {} finished; {} runs in {}/runs.csv and aggregate.csv",
+            "ecsim sweep: {}{shard}: {} grid points x {} seeds; ran {done}, kept {skipped} finished; {written} runs in {}/runs.csv and aggregate.csv",
             sw.name,
             sw.points(),
             sw.seeds,
-            done.load(Ordering::Relaxed),
-            skipped,
-            written,
             dir.display()
         );
         print_best(&sw, &dir)?;
@@ -235,7 +278,7 @@ pub fn run(o: SweepOptions) -> Result<ExitCode> {
             dir.display()
         );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Read every run file under `dirs/runs/` and write `runs.csv` and `aggregate.csv` into `out`.
@@ -262,8 +305,8 @@ pub fn build_tables(dirs: &[PathBuf], out: &Path) -> Result<usize> {
     runs.dedup_by_key(|r| (r.point, r.replicate));
     let (runs_csv, agg) = ecsim_reports::sweep_tables(&runs).context("building the tables")?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    write_atomic(&out.join("runs.csv"), &runs_csv)?;
-    write_atomic(&out.join("aggregate.csv"), &agg)?;
+    write_atomic(&out.join(schema::runs::FILE), &runs_csv)?;
+    write_atomic(&out.join(schema::aggregate::FILE), &agg)?;
     Ok(runs.len())
 }
 
@@ -272,34 +315,35 @@ fn print_best(sw: &Sweep, dir: &Path) -> Result<()> {
     let Some(metric) = sw.metrics.first() else {
         return Ok(());
     };
-    let text = std::fs::read_to_string(dir.join("aggregate.csv"))?;
+    use schema::aggregate::{CI95_HIGH, CI95_LOW, MEAN, stat_column};
+    let text = std::fs::read_to_string(dir.join(schema::aggregate::FILE))?;
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let headers = r.headers()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(m), Some(lo), Some(hi)) = (
-        col(&format!("{metric}.mean")),
-        col(&format!("{metric}.ci95_low")),
-        col(&format!("{metric}.ci95_high")),
-    ) else {
+    let col = |stat: &str| {
+        let name = stat_column(metric, stat);
+        headers.iter().position(|h| h == name)
+    };
+    let (Some(m), Some(lo), Some(hi)) = (col(MEAN), col(CI95_LOW), col(CI95_HIGH)) else {
         println!("(metric {metric} is not in the results)");
         return Ok(());
     };
     let params: Vec<usize> = headers
         .iter()
         .enumerate()
-        .filter(|(_, h)| h.starts_with("param."))
+        .filter(|(_, h)| schema::runs::param_name(h).is_some())
         .map(|(i, _)| i)
         .collect();
     println!("{metric}, mean and 95 % confidence interval per grid point:");
     for rec in r.records() {
         let rec = rec?;
-        let label: Vec<&str> = params.iter().map(|&i| &rec[i]).collect();
+        let cell = |i: usize| rec.get(i).unwrap_or_default();
+        let label: Vec<&str> = params.iter().map(|&i| cell(i)).collect();
         println!(
             "  {:<40} {:>12} [{}, {}]",
             label.join(", "),
-            &rec[m],
-            &rec[lo],
-            &rec[hi]
+            cell(m),
+            cell(lo),
+            cell(hi)
         );
     }
     Ok(())

@@ -25,8 +25,11 @@ pub fn read_run(dir: &Path) -> Result<RunFiles> {
         }
         std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))
     };
+    let summary_json = read("summary.json")?;
+    ecsim_reports::read_summary(&summary_json)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     Ok(RunFiles {
-        summary_json: read("summary.json")?,
+        summary_json,
         metrics_csv: read("metrics.csv")?,
         cost_csv: read("cost.csv")?,
         scaling_csv: read("scaling.csv")?,

@@ -1,0 +1,239 @@
+//! The HTML report of a run (`ecsim report OUT_DIR`, `ecsim run --report`) and of a sweep.
+//!
+//! Everything comes from the output files, given as text: the report can be made again later
+//! from a folder. Columns are looked up by the names in [`crate::schema`], the same the writers
+//! use. The page is self-contained: charts are embedded as `data:` SVG images, styles inline, no
+//! network fetch. Every name that came from a scenario is HTML-escaped. A small script checks on
+//! load that every image has a rendered size and that no script error occurred, and writes the
+//! verdict into the page (`#selfcheck`), so a headless browser can verify it.
+//!
+//! [`run`] draws a run's page, [`sweep`] a sweep's; this module holds what both use.
+
+use std::fmt::Write as _;
+
+use crate::charts::{self, Chart};
+
+pub mod run;
+pub mod sweep;
+
+pub use run::{render_run, run_charts};
+pub use sweep::render_sweep;
+
+/// The files of a run's output folder, as text (missing ones empty).
+#[derive(Debug, Clone, Default)]
+pub struct RunFiles {
+    /// summary.json
+    pub summary_json: String,
+    /// metrics.csv
+    pub metrics_csv: String,
+    /// cost.csv
+    pub cost_csv: String,
+    /// scaling.csv
+    pub scaling_csv: String,
+    /// failures.csv
+    pub failures_csv: String,
+    /// deployments.csv
+    pub deployments_csv: String,
+}
+
+/// A chart in both formats.
+pub struct RenderedChart {
+    /// File stem, e.g. `tasks`.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// SVG text.
+    pub svg: String,
+    /// PNG bytes.
+    pub png: Vec<u8>,
+}
+
+impl RenderedChart {
+    /// Draw `chart` as SVG and PNG.
+    fn new(name: String, title: &str, chart: &impl Chart) -> Result<Self, String> {
+        Ok(RenderedChart {
+            name,
+            title: title.to_string(),
+            svg: charts::svg(chart)?,
+            png: charts::png(chart)?,
+        })
+    }
+}
+
+/// A rendered report.
+pub struct Rendered {
+    /// Charts.
+    pub charts: Vec<RenderedChart>,
+    /// The HTML page.
+    pub html: String,
+}
+
+/// Escape text for HTML.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut o = String::with_capacity(data.len().div_ceil(3) * 4);
+    for ch in data.chunks(3) {
+        let b = [ch[0], *ch.get(1).unwrap_or(&0), *ch.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= ch.len() {
+                o.push(A[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                o.push('=');
+            }
+        }
+    }
+    o
+}
+
+/// A CSV file read back as text: its header and rows. Rows may be shorter than the header; a
+/// missing cell reads as empty.
+struct Csv {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Csv {
+    fn parse(text: &str) -> Csv {
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = r
+            .headers()
+            .map(|h| h.iter().map(String::from).collect())
+            .unwrap_or_default();
+        let rows = r
+            .records()
+            .filter_map(|x| x.ok())
+            .map(|x| x.iter().map(String::from).collect())
+            .collect();
+        Csv { header, rows }
+    }
+
+    /// Index of a column.
+    fn col(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+}
+
+/// A row's cell, empty if the row is shorter.
+fn cell(row: &[String], i: usize) -> &str {
+    row.get(i).map_or("", String::as_str)
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap_or(f64::NAN)
+}
+
+const STYLE: &str = "body{font-family:DejaVu Sans,Verdana,sans-serif;margin:24px auto;max-width:1040px;color:#222}\
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}\
+th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:12px 0}img{max-width:100%;height:auto;border:1px solid #eee}\
+#selfcheck{color:#888;font-size:11px}";
+
+const SELFCHECK: &str = "<script>\
+window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));});\
+window.addEventListener('load',function(){var imgs=Array.prototype.slice.call(document.images);\
+var bad=imgs.filter(function(i){var r=i.getBoundingClientRect();return !(i.complete&&i.naturalWidth>0&&r.width>0&&r.height>0);});\
+var el=document.getElementById('selfcheck');\
+el.textContent=(bad.length===0&&window.__errors.length===0)?('page check: ok: '+imgs.length+' images'):('page check: problems: '+bad.length+' images without size; errors: '+window.__errors.join('; '));});\
+</script>";
+
+/// A table of text cells; numbers right-aligned.
+fn html_table(o: &mut String, header: &[String], rows: &[Vec<String>]) {
+    o.push_str("<table><tr>");
+    for h in header {
+        let _ = write!(o, "<th>{}</th>", escape(h));
+    }
+    o.push_str("</tr>");
+    for r in rows {
+        o.push_str("<tr>");
+        for v in r {
+            let cls = if v.parse::<f64>().is_ok() {
+                " class=\"n\""
+            } else {
+                ""
+            };
+            let _ = write!(o, "<td{cls}>{}</td>", escape(v));
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</table>");
+}
+
+/// A chart embedded as an SVG `data:` image, with its caption.
+fn figure(o: &mut String, c: &RenderedChart) {
+    let _ = write!(
+        o,
+        "<figure><img alt=\"{}\" width=\"960\" height=\"420\" src=\"data:image/svg+xml;base64,{}\"><figcaption>{}</figcaption></figure>",
+        escape(&c.title),
+        base64(c.svg.as_bytes()),
+        escape(&c.title)
+    );
+}
+
+/// The whole page around `body`.
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style>{SELFCHECK}</head><body>{body}<p id=\"selfcheck\">page check: not run</p></body></html>\n",
+        escape(title)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_base64() {
+        assert_eq!(
+            escape("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE=");
+        assert_eq!(base64(b"M"), "TQ==");
+    }
+
+    /// A hostile service name from a scenario never reaches the page unescaped.
+    #[test]
+    fn hostile_names_are_escaped() {
+        let evil = "<img src=x onerror=alert(1)>";
+        let f = RunFiles {
+            summary_json: format!(
+                "{{\n  \"scenario\": \"{}\",\n  \"service.{evil}.tasks_lost\": 1\n}}\n",
+                "s<b>"
+            ),
+            metrics_csv: format!(
+                "time_ms,\"{evil}.desired\",\"{evil}.running\"\n0,1,0\n60000,1,1\n"
+            ),
+            ..RunFiles::default()
+        };
+        let r = render_run(&f).unwrap();
+        assert!(
+            !r.html.contains(evil) && !r.html.contains("<b>"),
+            "unescaped name in the page"
+        );
+        assert!(r.html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(
+            r.charts
+                .iter()
+                .all(|c| c.png.starts_with(b"\x89PNG") && c.svg.starts_with("<svg"))
+        );
+    }
+}

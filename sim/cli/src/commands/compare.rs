@@ -1,0 +1,175 @@
+//! `ecsim compare`: run one workload under several set-ups (`[[variants]]`) with the same seed
+//! and write `compare.csv`, `compare.txt` and each variant's `summary.json` and `cost.csv`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+use rayon::prelude::*;
+
+use ecsim_model::record::Summary;
+use ecsim_model::scenario::{self, Scenario, Variant};
+use ecsim_model::sim::{self, RunOptions};
+use ecsim_reports::VariantResult;
+
+use crate::error::{CliError, CliResult, FAILURE};
+use crate::output;
+
+#[derive(clap::Args)]
+/// Run one workload under several set-ups ([[variants]]) and compare cost, utilisation and waiting.
+#[command(
+    after_help = "Examples:\n  ecsim compare scenarios/fargate-vs-ec2.toml\n  ecsim compare scenarios/spot-mix.toml --seed 7 --threads 2\n  ecsim compare my-workload.toml --variants my-variants.toml --out /tmp/cmp"
+)]
+pub struct Args {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Variants file ([[variants]] tables) [default: the scenario's own [[variants]]].
+    #[arg(long, value_name = "FILE")]
+    variants: Option<PathBuf>,
+    /// Output folder [default: out/<scenario name>-compare].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Run seed, the same for every variant [default: the scenario's].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override a field in every variant (applied after the variant's own overrides).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// The variants, from `--variants FILE` or the scenario itself.
+fn read_variants(args: &Args) -> Result<Vec<Variant>, CliError> {
+    let (vfile, vsrc) = match &args.variants {
+        Some(f) => (
+            f,
+            std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read variants file {}", f.display()))?,
+        ),
+        None => (
+            &args.scenario,
+            std::fs::read_to_string(&args.scenario)
+                .with_context(|| format!("cannot read scenario {}", args.scenario.display()))?,
+        ),
+    };
+    let variants = match scenario::variants(&vfile.display().to_string(), &vsrc) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return Err(CliError::code(FAILURE));
+        }
+    };
+    if variants.is_empty() {
+        return Err(anyhow!(
+            "{} declares no [[variants]]; add some (name, description, set = {{ \"path\" = value }}) or pass --variants FILE",
+            vfile.display()
+        )
+        .into());
+    }
+    Ok(variants)
+}
+
+/// Each variant's scenario; every problem of every variant is printed before failing.
+fn load_variants(args: &Args, variants: &[Variant]) -> Result<Vec<Scenario>, CliError> {
+    let mut loaded = Vec::new();
+    let mut failed = false;
+    for v in variants {
+        match super::load_variant(&args.scenario, &args.sets, Some(v))? {
+            Ok(sc) => loaded.push(sc),
+            Err(msg) => {
+                eprintln!("variant {}:\n{msg}", v.name);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Err(CliError::code(FAILURE));
+    }
+    Ok(loaded)
+}
+
+/// Run every variant in parallel; results come back in variant order whatever the thread count.
+fn run_variants(
+    loaded: &[Scenario],
+    seed: u64,
+    threads: Option<usize>,
+) -> Result<Vec<(Summary, Vec<u8>)>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .context("starting worker threads")?;
+    pool.install(|| {
+        loaded
+            .par_iter()
+            .map(|sc| {
+                let sink = ecsim_reports::CsvSink::new(None, None, None, Some(Vec::new()));
+                let opts = RunOptions {
+                    seed,
+                    check_invariants: false,
+                };
+                let (summary, sink) = sim::run(sc, opts, sink);
+                let cost = sink.into_writers().context("writing cost.csv")?.cost;
+                Ok((summary, cost.unwrap_or_default()))
+            })
+            .collect()
+    })
+}
+
+/// Each variant's `summary.json` and `cost.csv` under `variants/<name>/`.
+fn write_variants(dir: &Path, variants: &[Variant], results: &[(Summary, Vec<u8>)]) -> Result<()> {
+    for (v, (summary, cost)) in variants.iter().zip(results) {
+        let dir = dir.join("variants").join(&v.name);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(
+            dir.join("summary.json"),
+            ecsim_reports::summary_json(summary),
+        )?;
+        std::fs::write(dir.join("cost.csv"), cost)?;
+    }
+    Ok(())
+}
+
+/// Run the variants, write the comparison into a staging folder, move it into place, print it.
+pub fn exec(args: Args) -> CliResult {
+    let variants = read_variants(&args)?;
+    let loaded = load_variants(&args, &variants)?;
+    let seed = args.seed.unwrap_or(loaded[0].seed);
+    let name = format!("{}-compare", loaded[0].name);
+    let final_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&name));
+    let staging = output::Staging::new(&final_dir)?;
+    let results = run_variants(&loaded, seed, args.threads)?;
+    write_variants(staging.path(), &variants, &results)?;
+    let rows: Vec<VariantResult<'_>> = variants
+        .iter()
+        .zip(&results)
+        .map(|(v, r)| VariantResult {
+            name: &v.name,
+            description: &v.description,
+            summary: &r.0,
+        })
+        .collect();
+    std::fs::write(
+        staging.path().join("compare.csv"),
+        ecsim_reports::compare_csv(&rows).context("writing compare.csv")?,
+    )
+    .context("writing compare.csv")?;
+    let text = ecsim_reports::compare_text(&loaded[0].name, seed, &rows);
+    std::fs::write(staging.path().join("compare.txt"), &text).context("writing compare.txt")?;
+    staging.commit()?;
+    if !args.quiet {
+        print!("{text}");
+        println!(
+            "output: {}/ (compare.csv, compare.txt, variants/<name>/summary.json and cost.csv)",
+            final_dir.display()
+        );
+    }
+    Ok(())
+}

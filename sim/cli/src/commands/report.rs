@@ -1,0 +1,43 @@
+//! `ecsim report`: draw the charts and the self-contained `report.html` of a run's (or a
+//! sweep's) output folder.
+
+use std::path::PathBuf;
+
+use crate::error::CliResult;
+use crate::{output, report_files};
+
+#[derive(clap::Args)]
+/// Draw the charts (charts/*.svg, *.png) and the self-contained report.html of a run's output folder.
+#[command(
+    after_help = "Examples:\n  ecsim run scenarios/flash-sale.toml --out out/flash-sale\n  ecsim report out/flash-sale          # then open out/flash-sale/report.html\n  ecsim run scenarios/az-outage.toml --report   # the same in one step"
+)]
+pub struct Args {
+    /// A folder written by `ecsim run` (or a sweep folder, with aggregate.csv).
+    dir: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Render the folder's report and write it into the folder.
+pub fn exec(args: Args) -> CliResult {
+    let dir = &args.dir;
+    let rendered = if dir.join("summary.json").is_file() || !dir.join("aggregate.csv").is_file() {
+        report_files::render_run(dir)?
+    } else {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("sweep");
+        report_files::render_sweep(dir, name, &[])?
+    };
+    output::remove_on_interrupt(&dir.join(format!(".report.partial-{}", std::process::id())));
+    report_files::write(dir, &rendered)?;
+    output::forget();
+    if !args.quiet {
+        println!(
+            "ecsim report: {}/report.html and {} charts in {}/charts/ (SVG and PNG)",
+            dir.display(),
+            rendered.charts.len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}

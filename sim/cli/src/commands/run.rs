@@ -1,0 +1,129 @@
+//! `ecsim run`: run a scenario and write its tables, `summary.json` and, on request, its report
+//! into an output folder that appears only when complete.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use ecsim_model::sim::{self, RunOptions};
+use ecsim_reports::CsvSink;
+
+use crate::error::{CliError, CliResult, FAILURE};
+use crate::{output, report_files};
+
+#[derive(clap::Args)]
+/// Run a scenario and write events.csv, tasks.csv, metrics.csv and summary.json.
+#[command(after_help = crate::EXAMPLES)]
+pub struct Args {
+    /// The scenario file (TOML).
+    scenario: PathBuf,
+    /// Output folder [default: out/<scenario name>].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Run seed [default: the scenario's `seed`, else 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override any scenario field, e.g. --set clusters[0].count=200 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Do not write events.csv (the largest file).
+    #[arg(long)]
+    no_events: bool,
+    /// Do not write tasks.csv.
+    #[arg(long)]
+    no_tasks: bool,
+    /// Check whole-run invariants after every event (slow; for debugging).
+    #[arg(long)]
+    check_invariants: bool,
+    /// Also draw charts/ (SVG and PNG) and report.html (as `ecsim report` does).
+    #[arg(long)]
+    report: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// A sink writing every table the arguments ask for into `dir`.
+fn open_sink(dir: &Path, args: &Args) -> Result<CsvSink<BufWriter<File>>> {
+    let create = |name: &str| -> Result<BufWriter<File>> {
+        let p = dir.join(name);
+        let f = File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        Ok(BufWriter::with_capacity(1 << 20, f))
+    };
+    let open = |name: &str, on: bool| on.then(|| create(name)).transpose();
+    Ok(CsvSink::new(
+        open("events.csv", !args.no_events)?,
+        open("metrics.csv", true)?,
+        open("tasks.csv", !args.no_tasks)?,
+        open("cost.csv", true)?,
+    )
+    .with_scaling(create("scaling.csv")?)
+    .with_recovery(create("failures.csv")?, create("deployments.csv")?))
+}
+
+/// The files the run wrote, for the summary's last line.
+fn written_files(args: &Args) -> Vec<&'static str> {
+    let mut files: Vec<&str> = Vec::new();
+    if !args.no_events {
+        files.push("events.csv");
+    }
+    if !args.no_tasks {
+        files.push("tasks.csv");
+    }
+    files.extend([
+        "metrics.csv",
+        "cost.csv",
+        "scaling.csv",
+        "failures.csv",
+        "deployments.csv",
+        "summary.json",
+    ]);
+    if args.report {
+        files.extend(["charts/", "report.html"]);
+    }
+    files
+}
+
+/// Run the scenario into a staging folder, then move it into place and print the summary.
+pub fn exec(args: Args) -> CliResult {
+    let sc = match super::load(&args.scenario, &args.sets)? {
+        Ok(sc) => sc,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return Err(CliError::code(FAILURE));
+        }
+    };
+    let seed = args.seed.unwrap_or(sc.seed);
+    let final_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(&sc.name));
+    let staging = output::Staging::new(&final_dir)?;
+    let started = Instant::now();
+    let sink = open_sink(staging.path(), &args)?;
+    let opts = RunOptions {
+        seed,
+        check_invariants: args.check_invariants,
+    };
+    let (mut summary, sink) = sim::run(&sc, opts, sink);
+    sink.finish().context("writing the CSV files")?;
+    summary.wall_ms = started.elapsed().as_millis() as u64;
+    let json = ecsim_reports::summary_json(&summary);
+    std::fs::write(staging.path().join("summary.json"), json).context("writing summary.json")?;
+    if args.report {
+        report_files::write(staging.path(), &report_files::render_run(staging.path())?)?;
+    }
+    staging.commit()?;
+    if !args.quiet {
+        let where_ = format!(
+            "{}/ ({})",
+            final_dir.display(),
+            written_files(&args).join(", ")
+        );
+        print!("{}", ecsim_reports::summary_text(&summary, &where_));
+    }
+    Ok(())
+}
