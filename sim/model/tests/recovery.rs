@@ -404,3 +404,34 @@ desired_count = 6
     .0;
     assert_ne!(a.events_hash, c.events_hash);
 }
+
+/// Regression (issue 9): an instance that is DRAINING when it stops is recorded as
+/// `DRAINING -> STOPPED`, not `ACTIVE -> STOPPED` (ECS-DG container-instance-draining.html: a
+/// container instance goes ACTIVE -> DRAINING and is deregistered from there). With Spot draining
+/// on, every interrupted instance drains during its notice and is reclaimed two minutes later
+/// (EC2-UG spot-instance-termination-notices.html).
+#[test]
+fn regression_9_a_drained_instance_stops_from_draining() {
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/spot-storm.toml"),
+    )
+    .unwrap();
+    let (_, e) = run(&load(&src));
+    let instance = |r: &&(u64, String, String, String, String)| r.1 == "instance";
+    let drained: Vec<&str> =
+        e.0.iter()
+            .filter(instance)
+            .filter(|r| r.3 == "ACTIVE>DRAINING")
+            .map(|r| r.2.as_str())
+            .collect();
+    assert!(!drained.is_empty(), "the storm drains some instances");
+    for id in drained {
+        let stops: Vec<&str> =
+            e.0.iter()
+                .filter(instance)
+                .filter(|r| r.2 == id && r.3.ends_with(">STOPPED"))
+                .map(|r| r.3.as_str())
+                .collect();
+        assert_eq!(stops, vec!["DRAINING>STOPPED"], "instance {id}");
+    }
+}

@@ -293,13 +293,7 @@ impl<S: Sink> Core<'_, S> {
         assert_ne!(was, InstanceState::Stopped, "terminated twice");
         self.set_instance_state(r, InstanceState::Stopped, now);
         self.instance_mut(r).stopped_at = Some(now);
-        // Recorded as it always was (a DRAINING instance shows ACTIVE); fixed separately.
-        let from = if was == InstanceState::Launching {
-            "LAUNCHING"
-        } else {
-            "ACTIVE"
-        };
-        self.instance_event(now, r, from, "STOPPED", reason);
+        self.instance_event(now, r, was.as_str(), "STOPPED", reason);
     }
 
     /// Reserve a task's resources on an instance for an owner.
