@@ -449,188 +449,170 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Flat `(key, value)` pairs in a fixed order, for JSON, CSV and the terminal. Per-cluster
-    /// values come last, as `cluster.NAME.KEY`, followed by `wall_ms`.
+    /// Flat `(key, value)` pairs in a fixed order, for JSON, CSV and the terminal: the run's
+    /// counts, per-cluster values as `cluster.NAME.KEY`, costs, then (when the run has them)
+    /// scaling and recovery, and `wall_ms` last.
     pub fn fields(&self) -> Vec<(String, SummaryValue)> {
-        use SummaryValue::*;
-        let mut v: Vec<(&str, SummaryValue)> = vec![
-            ("scenario", Str(self.scenario.clone())),
-            ("seed", Int(self.seed)),
-            ("sim_end_ms", Int(self.sim_end_ms)),
-            ("stop_reason", Str(self.stop_reason.clone())),
-            ("events_processed", Int(self.events_processed)),
-            ("state_changes", Int(self.state_changes)),
-            ("tasks_created", Int(self.tasks_created)),
-            ("tasks_started", Int(self.tasks_started)),
-            ("tasks_completed", Int(self.tasks_completed)),
-            ("tasks_failed_to_place", Int(self.tasks_failed_to_place)),
-            ("tasks_never_placed", Int(self.tasks_never_placed)),
-            (
-                "tasks_stopped_by_scheduler",
-                Int(self.tasks_stopped_by_scheduler),
-            ),
-            (
-                "service_placement_failures",
-                Int(self.service_placement_failures),
-            ),
-            ("mean_wait_ms", Float(self.mean_wait_ms)),
-            ("max_wait_ms", Int(self.max_wait_ms)),
-            ("mean_cpu_reserved_pct", Float(self.mean_cpu_reserved_pct)),
-            (
-                "mean_memory_reserved_pct",
-                Float(self.mean_memory_reserved_pct),
-            ),
-            ("peak_instances", Int(self.peak_instances)),
-            ("instance_hours", Float(self.instance_hours)),
-            ("events_hash", Str(self.events_hash.clone())),
-        ];
-        let mut out: Vec<(String, SummaryValue)> =
-            v.drain(..).map(|(k, x)| (k.to_string(), x)).collect();
+        let mut out = Fields(Vec::new());
+        self.run_fields(&mut out);
+        self.cluster_fields(&mut out);
+        self.cost_fields(&mut out);
+        self.scaling_fields(&mut out);
+        self.recovery_fields(&mut out);
+        out.int("wall_ms", self.wall_ms);
+        out.0
+    }
+
+    fn run_fields(&self, out: &mut Fields) {
+        out.str("scenario", &self.scenario);
+        out.int("seed", self.seed);
+        out.int("sim_end_ms", self.sim_end_ms);
+        out.str("stop_reason", &self.stop_reason);
+        out.int("events_processed", self.events_processed);
+        out.int("state_changes", self.state_changes);
+        out.int("tasks_created", self.tasks_created);
+        out.int("tasks_started", self.tasks_started);
+        out.int("tasks_completed", self.tasks_completed);
+        out.int("tasks_failed_to_place", self.tasks_failed_to_place);
+        out.int("tasks_never_placed", self.tasks_never_placed);
+        out.int(
+            "tasks_stopped_by_scheduler",
+            self.tasks_stopped_by_scheduler,
+        );
+        out.int(
+            "service_placement_failures",
+            self.service_placement_failures,
+        );
+        out.float("mean_wait_ms", self.mean_wait_ms);
+        out.int("max_wait_ms", self.max_wait_ms);
+        out.float("mean_cpu_reserved_pct", self.mean_cpu_reserved_pct);
+        out.float("mean_memory_reserved_pct", self.mean_memory_reserved_pct);
+        out.int("peak_instances", self.peak_instances);
+        out.float("instance_hours", self.instance_hours);
+        out.str("events_hash", &self.events_hash);
+    }
+
+    fn cluster_fields(&self, out: &mut Fields) {
         for c in &self.clusters {
-            out.push((
-                format!("cluster.{}.mean_instances_in_use", c.name),
-                Float(c.mean_instances_in_use),
-            ));
-            out.push((
-                format!("cluster.{}.peak_instances_in_use", c.name),
-                Int(c.peak_instances_in_use),
-            ));
-            out.push((
-                format!("cluster.{}.mean_cpu_reserved_pct", c.name),
-                Float(c.mean_cpu_reserved_pct),
-            ));
-            out.push((
-                format!("cluster.{}.mean_memory_reserved_pct", c.name),
-                Float(c.mean_memory_reserved_pct),
-            ));
-            out.push((
-                format!("cluster.{}.cpu_fragmentation_pct", c.name),
-                Float(c.cpu_fragmentation_pct),
-            ));
-            out.push((
-                format!("cluster.{}.memory_fragmentation_pct", c.name),
-                Float(c.memory_fragmentation_pct),
-            ));
+            let k = |f: &str| format!("cluster.{}.{f}", c.name);
+            out.float(k("mean_instances_in_use"), c.mean_instances_in_use);
+            out.int(k("peak_instances_in_use"), c.peak_instances_in_use);
+            out.float(k("mean_cpu_reserved_pct"), c.mean_cpu_reserved_pct);
+            out.float(k("mean_memory_reserved_pct"), c.mean_memory_reserved_pct);
+            out.float(k("cpu_fragmentation_pct"), c.cpu_fragmentation_pct);
+            out.float(k("memory_fragmentation_pct"), c.memory_fragmentation_pct);
         }
+    }
+
+    fn cost_fields(&self, out: &mut Fields) {
         let c = &self.costs;
-        let usd = |m: crate::pricing::Money| Float(m.usd());
-        out.push(("cost_total_usd".into(), usd(c.total)));
-        out.push(("cost_ec2_usd".into(), usd(c.ec2)));
-        out.push(("cost_ec2_idle_usd".into(), usd(c.ec2_idle)));
-        out.push(("cost_ec2_spot_usd".into(), usd(c.ec2_spot)));
-        out.push(("cost_fargate_usd".into(), usd(c.fargate)));
-        out.push(("cost_fargate_spot_usd".into(), usd(c.fargate_spot)));
-        out.push(("cost_fargate_vcpu_usd".into(), usd(c.fargate_charge.vcpu)));
-        out.push((
-            "cost_fargate_memory_usd".into(),
-            usd(c.fargate_charge.memory),
-        ));
-        out.push((
-            "cost_fargate_storage_usd".into(),
-            usd(c.fargate_charge.storage),
-        ));
-        out.push((
-            "cost_fargate_os_license_usd".into(),
-            usd(c.fargate_charge.os_license),
-        ));
-        out.push(("task_hours".into(), Float(c.task_hours)));
+        out.usd("cost_total_usd", c.total);
+        out.usd("cost_ec2_usd", c.ec2);
+        out.usd("cost_ec2_idle_usd", c.ec2_idle);
+        out.usd("cost_ec2_spot_usd", c.ec2_spot);
+        out.usd("cost_fargate_usd", c.fargate);
+        out.usd("cost_fargate_spot_usd", c.fargate_spot);
+        out.usd("cost_fargate_vcpu_usd", c.fargate_charge.vcpu);
+        out.usd("cost_fargate_memory_usd", c.fargate_charge.memory);
+        out.usd("cost_fargate_storage_usd", c.fargate_charge.storage);
+        out.usd("cost_fargate_os_license_usd", c.fargate_charge.os_license);
+        out.float("task_hours", c.task_hours);
         let per_task_hour = if c.task_hours > 0.0 {
             c.total.usd() / c.task_hours
         } else {
             0.0
         };
-        out.push(("cost_per_task_hour_usd".into(), Float(per_task_hour)));
+        out.float("cost_per_task_hour_usd", per_task_hour);
         for (n, m) in &c.providers {
-            out.push((format!("capacity_provider.{n}.cost_usd"), usd(*m)));
+            out.usd(format!("capacity_provider.{n}.cost_usd"), *m);
         }
         for (n, m) in &c.services {
-            out.push((format!("service.{n}.cost_usd"), usd(*m)));
+            out.usd(format!("service.{n}.cost_usd"), *m);
         }
         for (n, m) in &c.jobs {
-            out.push((format!("job.{n}.cost_usd"), usd(*m)));
+            out.usd(format!("job.{n}.cost_usd"), *m);
         }
+        out.int("tasks_waited_for_capacity", self.tasks_waited_for_capacity);
+    }
+
+    fn scaling_fields(&self, out: &mut Fields) {
         let sc = &self.scaling;
-        if !sc.services.is_empty() || sc.instances_launched + sc.instances_terminated > 0 {
-            out.push((
-                "unserved_request_minutes".into(),
-                Float(sc.unserved_request_minutes),
-            ));
-            out.push(("idle_instance_hours".into(), Float(sc.idle_instance_hours)));
-            if let Some(h) = sc.idle_instance_hours_after_load_drop {
-                out.push(("idle_instance_hours_after_load_drop".into(), Float(h)));
-            }
-            out.push(("scaling_actions".into(), Int(sc.scaling_actions)));
-            out.push(("instances_launched".into(), Int(sc.instances_launched)));
-            out.push(("instances_terminated".into(), Int(sc.instances_terminated)));
-            for s in &sc.services {
-                out.push((
-                    format!("service.{}.unserved_request_minutes", s.name),
-                    Float(s.unserved_request_minutes),
-                ));
-                out.push((
-                    format!("service.{}.scaling_actions", s.name),
-                    Int(s.scaling_actions),
-                ));
-                for (k, (at, first, running)) in s.load_changes.iter().enumerate() {
-                    out.push((
-                        format!("service.{}.load_change.{k}.at_ms", s.name),
-                        Int(*at),
-                    ));
-                    if let Some(f) = first {
-                        out.push((
-                            format!("service.{}.load_change.{k}.first_scaling_after_ms", s.name),
-                            Int(*f),
-                        ));
-                    }
-                    if let Some(r) = running {
-                        out.push((
-                            format!("service.{}.load_change.{k}.tasks_running_after_ms", s.name),
-                            Int(*r),
-                        ));
-                    }
+        if sc.services.is_empty() && sc.instances_launched + sc.instances_terminated == 0 {
+            return;
+        }
+        out.float("unserved_request_minutes", sc.unserved_request_minutes);
+        out.float("idle_instance_hours", sc.idle_instance_hours);
+        if let Some(h) = sc.idle_instance_hours_after_load_drop {
+            out.float("idle_instance_hours_after_load_drop", h);
+        }
+        out.int("scaling_actions", sc.scaling_actions);
+        out.int("instances_launched", sc.instances_launched);
+        out.int("instances_terminated", sc.instances_terminated);
+        for s in &sc.services {
+            let k = |f: &str| format!("service.{}.{f}", s.name);
+            out.float(k("unserved_request_minutes"), s.unserved_request_minutes);
+            out.int(k("scaling_actions"), s.scaling_actions);
+            for (n, (at, first, running)) in s.load_changes.iter().enumerate() {
+                out.int(k(&format!("load_change.{n}.at_ms")), *at);
+                if let Some(f) = first {
+                    out.int(k(&format!("load_change.{n}.first_scaling_after_ms")), *f);
+                }
+                if let Some(r) = running {
+                    out.int(k(&format!("load_change.{n}.tasks_running_after_ms")), *r);
                 }
             }
         }
+    }
+
+    fn recovery_fields(&self, out: &mut Fields) {
         let r = &self.recovery;
-        if !r.failures.is_empty() || !r.deployments.is_empty() || r.tasks_lost > 0 {
-            out.push(("tasks_lost".into(), Int(r.tasks_lost)));
-            out.push((
-                "unserved_request_minutes_during_failures".into(),
-                Float(r.unserved_request_minutes_during_failures),
-            ));
-            for (name, a, m, lost, missing) in &r.services {
-                out.push((format!("service.{name}.availability_pct"), Float(*a)));
-                out.push((
-                    format!("service.{name}.min_healthy_availability_pct"),
-                    Float(*m),
-                ));
-                out.push((format!("service.{name}.tasks_lost"), Int(*lost)));
-                out.push((
-                    format!("service.{name}.task_minutes_below_desired"),
-                    Float(*missing),
-                ));
-            }
-            for (k, (kind, at, rec)) in r.failures.iter().enumerate() {
-                out.push((format!("failure.{k}.kind"), Str(kind.clone())));
-                out.push((format!("failure.{k}.at_ms"), Int(*at)));
-                if let Some(x) = rec {
-                    out.push((format!("failure.{k}.recovered_after_ms"), Int(*x)));
-                }
-            }
-            for (svc, id, state, dur) in &r.deployments {
-                out.push((
-                    format!("service.{svc}.deployment.{id}.state"),
-                    Str(state.clone()),
-                ));
-                if let Some(d) = dur {
-                    out.push((
-                        format!("service.{svc}.deployment.{id}.duration_ms"),
-                        Int(*d),
-                    ));
-                }
+        if r.failures.is_empty() && r.deployments.is_empty() && r.tasks_lost == 0 {
+            return;
+        }
+        out.int("tasks_lost", r.tasks_lost);
+        out.float(
+            "unserved_request_minutes_during_failures",
+            r.unserved_request_minutes_during_failures,
+        );
+        for (name, a, m, lost, missing) in &r.services {
+            out.float(format!("service.{name}.availability_pct"), *a);
+            out.float(format!("service.{name}.min_healthy_availability_pct"), *m);
+            out.int(format!("service.{name}.tasks_lost"), *lost);
+            out.float(
+                format!("service.{name}.task_minutes_below_desired"),
+                *missing,
+            );
+        }
+        for (k, (kind, at, rec)) in r.failures.iter().enumerate() {
+            out.str(format!("failure.{k}.kind"), kind);
+            out.int(format!("failure.{k}.at_ms"), *at);
+            if let Some(x) = rec {
+                out.int(format!("failure.{k}.recovered_after_ms"), *x);
             }
         }
-        out.push(("wall_ms".to_string(), Int(self.wall_ms)));
-        out
+        for (svc, id, state, dur) in &r.deployments {
+            out.str(format!("service.{svc}.deployment.{id}.state"), state);
+            if let Some(d) = dur {
+                out.int(format!("service.{svc}.deployment.{id}.duration_ms"), *d);
+            }
+        }
+    }
+}
+
+/// The summary's fields as they are collected.
+struct Fields(Vec<(String, SummaryValue)>);
+
+impl Fields {
+    fn str(&mut self, k: impl Into<String>, v: &str) {
+        self.0.push((k.into(), SummaryValue::Str(v.to_string())));
+    }
+    fn int(&mut self, k: impl Into<String>, v: u64) {
+        self.0.push((k.into(), SummaryValue::Int(v)));
+    }
+    fn float(&mut self, k: impl Into<String>, v: f64) {
+        self.0.push((k.into(), SummaryValue::Float(v)));
+    }
+    fn usd(&mut self, k: impl Into<String>, m: crate::pricing::Money) {
+        self.float(k, m.usd());
     }
 }
