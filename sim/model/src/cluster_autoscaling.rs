@@ -35,6 +35,16 @@ struct Provider {
     instances: u32,
 }
 
+/// A managed group as one evaluation sees it.
+struct Group<'a> {
+    c: ClusterId,
+    g: usize,
+    /// Instances in the group (not stopped).
+    n: u32,
+    cpr: f64,
+    name: &'a str,
+}
+
 /// What managed scaling does to a group this minute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Scale {
@@ -168,11 +178,7 @@ impl ClusterAutoScaling {
         };
         let gdef = &sc.clusters[c.index()].groups[g];
         let ms = gdef.managed_scaling.as_ref().expect("managed");
-        let members: Vec<InstanceRef> = core
-            .instances(c)
-            .filter(|(_, x)| x.group as usize == g && x.state != InstanceState::Stopped)
-            .map(|(r, _)| r)
-            .collect();
+        let members = group_members(core, c, g);
         let n = members.len() as u32;
         let non_empty = members
             .iter()
@@ -192,51 +198,51 @@ impl ClusterAutoScaling {
         st.low = l;
         let name = st.name.clone();
         let why = format!("CapacityProviderReservation {cpr:.1} vs target {target}");
-        if h != h0 {
-            record(
-                &mut core.out.sink,
-                now,
-                "alarm",
-                &format!("{name}-high"),
-                &name,
-                h0.as_str(),
-                h.as_str(),
-                &why,
-            );
-        }
-        if l != l0 {
-            record(
-                &mut core.out.sink,
-                now,
-                "alarm",
-                &format!("{name}-low"),
-                &name,
-                l0.as_str(),
-                l.as_str(),
-                &why,
-            );
+        let sink = &mut core.out.sink;
+        for (which, old, new) in [("high", h0, h), ("low", l0, l)] {
+            if old != new {
+                let alarm = format!("{name}-{which}");
+                record(
+                    sink,
+                    now,
+                    "alarm",
+                    &alarm,
+                    &name,
+                    old.as_str(),
+                    new.as_str(),
+                    &why,
+                );
+            }
         }
         let warm = st
             .last_launch
             .is_none_or(|t| now >= t.plus_ms(ms.instance_warmup_ms));
+        let group = Group {
+            c,
+            g,
+            n,
+            cpr,
+            name: &name,
+        };
         if h == AlarmState::Alarm && warm && n < gdef.max_size {
             let add = scale_out_by(n, cpr, needed, ms, gdef.max_size);
             if add == 0 {
                 return None;
             }
-            st.last_launch = Some(now);
+            self.providers[p].last_launch = Some(now);
             self.launched += u64::from(add);
             let reason = format!(
                 "CapacityProviderReservation {cpr:.1} > target {target}; {needed} instance(s) needed for waiting tasks"
             );
+            let (from, to) = (n.to_string(), (n + add).to_string());
             record(
-                &mut core.out.sink,
+                sink,
                 now,
                 "cluster_scaling",
                 &name,
                 &name,
-                &n.to_string(),
-                &(n + add).to_string(),
+                &from,
+                &to,
                 &reason,
             );
             return Some(Scale::Out {
@@ -248,24 +254,41 @@ impl ClusterAutoScaling {
         if l != AlarmState::Alarm || n <= gdef.min_size {
             return None;
         }
+        self.scale_in(p, core, &group, &members, now)
+    }
+
+    /// Scale-in of provider `p`: the empty instances to terminate (none may be empty).
+    fn scale_in<S: Sink>(
+        &mut self,
+        p: usize,
+        core: &mut Core<'_, S>,
+        group: &Group<'_>,
+        members: &[InstanceRef],
+        now: SimTime,
+    ) -> Option<Scale> {
+        let gdef = &core.sc.clusters[group.c.index()].groups[group.g];
+        let ms = gdef.managed_scaling.as_ref().expect("managed");
+        let (n, cpr, name) = (group.n, group.cpr, group.name);
         let remove = scale_in_by(n, cpr, ms, gdef.min_size);
-        let chosen = choose_scale_in(core, &members, remove as usize);
+        let chosen = choose_scale_in(core, members, remove as usize);
         if chosen.is_empty() {
             return None;
         }
         let reason = format!(
-            "CapacityProviderReservation {cpr:.1} < target {target} for {} minutes",
-            ms.scale_in_datapoints
+            "CapacityProviderReservation {cpr:.1} < target {} for {} minutes",
+            ms.target_capacity, ms.scale_in_datapoints
         );
         let k = chosen.len() as u32;
+        let (from, to) = (n.to_string(), (n - k).to_string());
+        let sink = &mut core.out.sink;
         record(
-            &mut core.out.sink,
+            sink,
             now,
             "cluster_scaling",
-            &name,
-            &name,
-            &n.to_string(),
-            &(n - k).to_string(),
+            name,
+            name,
+            &from,
+            &to,
             &reason,
         );
         self.terminated += u64::from(k);
@@ -290,6 +313,15 @@ impl ClusterAutoScaling {
     pub(crate) fn totals(&self) -> (u64, u64) {
         (self.launched, self.terminated)
     }
+}
+
+/// The group's instances that are not stopped, in launch order (a scan of the cluster: one per
+/// provider and minute).
+fn group_members<S: Sink>(core: &Core<'_, S>, c: ClusterId, g: usize) -> Vec<InstanceRef> {
+    core.instances(c)
+        .filter(|(_, x)| x.group as usize == g && x.state != InstanceState::Stopped)
+        .map(|(r, _)| r)
+        .collect()
 }
 
 /// Instances the provider's waiting tasks need, grouped by identical needs, on its largest type.

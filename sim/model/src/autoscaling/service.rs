@@ -26,7 +26,7 @@ use super::policy::{self, Cooldown, Decision, PolicyRef, Proposal, Situation};
 use crate::ids::ServiceId;
 use crate::load::LoadSample;
 use crate::record::{LoadRow, ScalingRecord, Sink};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, StepScaling, TargetTracking};
 use crate::sim::event::*;
 
 /// One load change and how the service reacted.
@@ -99,6 +99,101 @@ pub(crate) fn record<S: Sink>(
         to,
         reason,
     });
+}
+
+/// What an evaluation at one minute sees.
+struct EvalContext<'a> {
+    now: SimTime,
+    /// Datapoints published by now.
+    visible: usize,
+    res_ms: u64,
+    service: &'a str,
+    x: Situation,
+}
+
+/// The policies' proposals at one minute.
+struct Proposals {
+    out: Vec<Proposal>,
+    inn: Vec<Proposal>,
+    /// Every target tracking policy with scale-in enabled proposes scale-in.
+    tt_agree: bool,
+}
+
+impl Scaled {
+    /// Evaluate each target tracking policy's two alarms (changes go to scaling.csv) and
+    /// collect its proposals.
+    fn evaluate_target_tracking<S: Sink>(
+        &mut self,
+        policies: &[TargetTracking],
+        cx: &EvalContext<'_>,
+        p: &mut Proposals,
+        sink: &mut S,
+    ) {
+        let (visible, res) = (cx.visible, cx.res_ms);
+        for (k, tt) in policies.iter().enumerate() {
+            let (h0, l0) = self.tt_state[k];
+            let (h, hv) = eval(&tt.high, self.series.of(tt.metric), visible, res, h0);
+            let (l, lv) = if tt.disable_scale_in {
+                (l0, Vec::new())
+            } else {
+                eval(&tt.low, self.series.of(tt.metric), visible, res, l0)
+            };
+            for (old, new, which, def) in [(h0, h, "high", &tt.high), (l0, l, "low", &tt.low)] {
+                if old != new && !(which == "low" && tt.disable_scale_in) {
+                    let reason = format!(
+                        "{} of {} datapoints {} {:.3}",
+                        def.datapoints_to_alarm,
+                        def.evaluation_periods,
+                        if which == "high" { ">" } else { "<" },
+                        def.threshold
+                    );
+                    let name = format!("{}-{which}", tt.name);
+                    let (o, n) = (old.as_str(), new.as_str());
+                    record(sink, cx.now, "alarm", &name, cx.service, o, n, &reason);
+                }
+            }
+            self.tt_state[k] = (h, l);
+            let (o, i) = policy::target_tracking(k, tt, (h, &hv), (l, &lv), self.tt_cd[k], cx.x);
+            if !tt.disable_scale_in {
+                p.tt_agree &= i.is_some();
+            }
+            p.out.extend(o);
+            p.inn.extend(i);
+        }
+    }
+
+    /// Evaluate each step policy's alarm (changes go to scaling.csv) and collect its proposal.
+    fn evaluate_step_scaling<S: Sink>(
+        &mut self,
+        policies: &[StepScaling],
+        cx: &EvalContext<'_>,
+        p: &mut Proposals,
+        sink: &mut S,
+    ) {
+        for (k, step) in policies.iter().enumerate() {
+            let old = self.step_state[k];
+            let series = self.series.of(step.alarm.metric);
+            let (state, vals) = eval(&step.alarm, series, cx.visible, cx.res_ms, old);
+            if state != old {
+                let a = &step.alarm;
+                let reason = format!(
+                    "{} of {} datapoints vs {:.3}",
+                    a.datapoints_to_alarm, a.evaluation_periods, a.threshold
+                );
+                let (o, n) = (old.as_str(), state.as_str());
+                record(sink, cx.now, "alarm", &step.name, cx.service, o, n, &reason);
+            }
+            self.step_state[k] = state;
+            if state != AlarmState::Alarm {
+                continue;
+            }
+            match policy::step(k, step, &vals, self.step_cd[k], cx.x) {
+                Some((true, prop)) => p.out.push(prop),
+                Some((false, prop)) => p.inn.push(prop),
+                None => {}
+            }
+        }
+    }
 }
 
 impl ServiceAutoScaling {
@@ -253,85 +348,21 @@ impl ServiceAutoScaling {
             desired,
         };
         let st = &mut self.services[k];
-        let (mut out, mut inn): (Vec<Proposal>, Vec<Proposal>) = (Vec::new(), Vec::new());
-        let mut tt_agree = true;
-        for (p, tt) in a.target_tracking.iter().enumerate() {
-            let (h0, l0) = st.tt_state[p];
-            let (h, hv) = eval(&tt.high, st.series.of(tt.metric), visible, res, h0);
-            let (l, lv) = if tt.disable_scale_in {
-                (l0, Vec::new())
-            } else {
-                eval(&tt.low, st.series.of(tt.metric), visible, res, l0)
-            };
-            for (old, new, which, def) in [(h0, h, "high", &tt.high), (l0, l, "low", &tt.low)] {
-                if old != new && !(which == "low" && tt.disable_scale_in) {
-                    let reason = format!(
-                        "{} of {} datapoints {} {:.3}",
-                        def.datapoints_to_alarm,
-                        def.evaluation_periods,
-                        if which == "high" { ">" } else { "<" },
-                        def.threshold
-                    );
-                    let name = format!("{}-{which}", tt.name);
-                    record(
-                        sink,
-                        now,
-                        "alarm",
-                        &name,
-                        sname,
-                        old.as_str(),
-                        new.as_str(),
-                        &reason,
-                    );
-                }
-            }
-            st.tt_state[p] = (h, l);
-            let (o, i) = policy::target_tracking(p, tt, (h, &hv), (l, &lv), st.tt_cd[p], x);
-            if tt.disable_scale_in {
-                out.extend(o);
-                continue;
-            }
-            tt_agree &= i.is_some();
-            out.extend(o);
-            inn.extend(i);
-        }
-        for (p, step) in a.step_scaling.iter().enumerate() {
-            let old = st.step_state[p];
-            let (state, vals) = eval(
-                &step.alarm,
-                st.series.of(step.alarm.metric),
-                visible,
-                res,
-                old,
-            );
-            if state != old {
-                let reason = format!(
-                    "{} of {} datapoints vs {:.3}",
-                    step.alarm.datapoints_to_alarm,
-                    step.alarm.evaluation_periods,
-                    step.alarm.threshold
-                );
-                record(
-                    sink,
-                    now,
-                    "alarm",
-                    &step.name,
-                    sname,
-                    old.as_str(),
-                    state.as_str(),
-                    &reason,
-                );
-            }
-            st.step_state[p] = state;
-            if state != AlarmState::Alarm {
-                continue;
-            }
-            match policy::step(p, step, &vals, st.step_cd[p], x) {
-                Some((true, prop)) => out.push(prop),
-                Some((false, prop)) => inn.push(prop),
-                None => {}
-            }
-        }
+        let ctx = EvalContext {
+            now,
+            visible,
+            res_ms: res,
+            service: sname,
+            x,
+        };
+        let mut p = Proposals {
+            out: Vec::new(),
+            inn: Vec::new(),
+            tt_agree: true,
+        };
+        st.evaluate_target_tracking(&a.target_tracking, &ctx, &mut p, sink);
+        st.evaluate_step_scaling(&a.step_scaling, &ctx, &mut p, sink);
+        let (out, inn, tt_agree) = (p.out, p.inn, p.tt_agree);
         let decision = policy::decide(out, inn, tt_agree, deploying, desired, (st.min, st.max))?;
         Some(self.start_cooldowns(k, s, sc, decision, x))
     }
