@@ -274,3 +274,6 @@ impl<'s, S: Sink> Core<'s, S> {
         self.out.service_event(name, now, from, to, reason);
     }
 }
+
+#[cfg(test)]
+mod tests;
