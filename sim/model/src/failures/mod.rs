@@ -29,6 +29,8 @@
 pub(crate) mod scripted;
 pub(crate) mod tracking;
 
+use std::collections::BTreeMap;
+
 use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
@@ -83,6 +85,15 @@ pub(crate) struct FailureRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureId(pub(crate) u32);
 
+/// What an instance waits for ECS to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Pending {
+    /// A failure ECS has not noticed yet.
+    Failure,
+    /// A Spot notice whose two minutes are running.
+    SpotNotice,
+}
+
 /// The failure models' streams and records.
 pub(crate) struct Failures {
     instances: Stream,
@@ -90,6 +101,9 @@ pub(crate) struct Failures {
     tasks: Stream,
     fargate: Stream,
     records: Vec<FailureRecord>,
+    /// The record of each instance failure or Spot notice not yet acted on (an instance has at
+    /// most one of each: it fails once and is noticed once).
+    pending: BTreeMap<(InstanceRef, Pending), FailureId>,
     az_down: Vec<String>,
     /// Availability and recovery measures.
     pub(crate) tracking: tracking::Tracking,
@@ -104,6 +118,7 @@ impl Failures {
             tasks: streams.stream("failures/tasks"),
             fargate: streams.stream("failures/fargate-spot"),
             records: Vec::new(),
+            pending: BTreeMap::new(),
             az_down: Vec::new(),
             tracking: tracking::Tracking::new(sc),
         }
@@ -165,6 +180,19 @@ impl Failures {
     pub(crate) fn record(&mut self, r: FailureRecord) -> FailureId {
         self.records.push(r);
         FailureId(self.records.len() as u32 - 1)
+    }
+
+    /// Keep the record of a failure or notice until ECS acts on it.
+    pub(crate) fn set_pending(&mut self, r: InstanceRef, what: Pending, f: FailureId) {
+        let old = self.pending.insert((r, what), f);
+        assert!(old.is_none(), "{r:?} has one {what:?} at a time");
+    }
+
+    /// The record of a failure or notice ECS acts on now.
+    pub(crate) fn take_pending(&mut self, r: InstanceRef, what: Pending) -> FailureId {
+        self.pending
+            .remove(&(r, what))
+            .expect("every detection event has its record")
     }
 
     /// ECS noticed a failure.

@@ -72,12 +72,13 @@ pub enum FailureEv {
     TaskCrash(TaskId),
     /// An instance dies.
     InstanceFailed(InstanceRef),
-    /// ECS notices a dead instance.
-    Detected(InstanceRef, FailureId),
+    /// ECS notices a dead instance (its failure record is kept by `Failures`, so that the
+    /// event stays small: the queue moves every event several times).
+    Detected(InstanceRef),
     /// An EC2 Spot interruption notice.
     SpotNotice(InstanceRef),
     /// A noticed Spot instance is reclaimed.
-    SpotTerminate(InstanceRef, FailureId),
+    SpotTerminate(InstanceRef),
     /// A Fargate Spot interruption warning.
     FargateSpotNotice(TaskId),
     /// A warned Fargate Spot task stops.
@@ -88,4 +89,15 @@ pub enum FailureEv {
     Scripted(u32),
     /// An AZ outage ends (index of its scripted failure).
     AzRestored(u32),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ev;
+
+    #[test]
+    fn an_event_fits_in_16_bytes() {
+        // The queue moves each event several times; its entry is (time, sequence, event).
+        assert!(std::mem::size_of::<Ev>() <= 16, "{}", std::mem::size_of::<Ev>());
+    }
 }

@@ -7,7 +7,7 @@ use ecsim_engine::{Scheduler, SimTime};
 use super::Simulation;
 use super::event::{Ev, FailureEv};
 use crate::core::{InstanceState, Outcome, Runs, TaskState};
-use crate::failures::{FailureId, FailureKind, FailureRecord, scripted};
+use crate::failures::{FailureId, FailureKind, FailureRecord, Pending, scripted};
 use crate::ids::{ClusterId, InstanceRef, Owner, ServiceId, TaskId};
 use crate::record::Sink;
 use crate::scenario::{self, SchedulingStrategy};
@@ -23,11 +23,13 @@ impl<S: Sink> Simulation<'_, S> {
             FailureEv::InstanceFailed(r) => {
                 self.instance_failed(r, FailureKind::InstanceFailure, now, sched)
             }
-            FailureEv::Detected(r, f) => {
+            FailureEv::Detected(r) => {
+                let f = self.failures.take_pending(r, Pending::Failure);
                 self.failure_detected(r, f, "HostInstanceFailed", now, sched)
             }
             FailureEv::SpotNotice(r) => self.spot_notice(r, now, sched),
-            FailureEv::SpotTerminate(r, f) => {
+            FailureEv::SpotTerminate(r) => {
+                let f = self.failures.take_pending(r, Pending::SpotNotice);
                 self.failure_detected(r, f, "SpotInterruption", now, sched)
             }
             FailureEv::FargateSpotNotice(tid) => self.fargate_spot_notice(tid, now, sched),
@@ -140,7 +142,8 @@ impl<S: Sink> Simulation<'_, S> {
             detected: false,
         });
         let delay = self.core.sc.failures.detection_delay_ms;
-        sched.schedule_in(delay, Ev::Failure(FailureEv::Detected(r, f)));
+        self.failures.set_pending(r, Pending::Failure, f);
+        sched.schedule_in(delay, Ev::Failure(FailureEv::Detected(r)));
     }
 
     /// ECS notices a dead instance: its tasks stop, it is terminated, the group replaces it.
@@ -377,7 +380,8 @@ impl<S: Sink> Simulation<'_, S> {
         if self.core.sc.clusters[r.cluster.index()].groups[group].spot_instance_draining {
             self.drain_instance(r, "SpotInterruptionNotice", now, sched);
         }
-        sched.schedule_in(SPOT_NOTICE_MS, Ev::Failure(FailureEv::SpotTerminate(r, f)));
+        self.failures.set_pending(r, Pending::SpotNotice, f);
+        sched.schedule_in(SPOT_NOTICE_MS, Ev::Failure(FailureEv::SpotTerminate(r)));
     }
 
     /// A Fargate Spot warning: SIGTERM now, stopped after the stop timeout.
