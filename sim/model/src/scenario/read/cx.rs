@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::tree::{Kind, Node, Origin};
+use crate::scenario::tree::{Kind, Node, Origin};
 
 /// One problem in a scenario, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,365 @@
+//! `[[instance_types]]` and `[[clusters]]` with their instance groups and capacity providers.
+
+use super::prelude::*;
+
+pub(super) fn read_instance_type(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<InstanceType> {
+    let mut t = cx.table(n, path)?;
+    let name = t.req(
+        cx,
+        "name",
+        "a type name such as \"bench.4c16g\"",
+        |cx, n, p| cx.string(n, p),
+    );
+    let cpu_units = match (t.has("vcpu"), t.has("cpu_units")) {
+        (true, true) => {
+            let origin = t.origin.clone();
+            cx.error(
+                &origin,
+                &t.child("cpu_units"),
+                "give vcpu or cpu_units, not both",
+            );
+            None
+        }
+        (_, true) => t.opt(cx, "cpu_units", |cx, n, p| cx.u32(n, p, 128, 1024 * 1024)),
+        _ => t
+            .req(cx, "vcpu", "a vCPU count (or cpu_units)", |cx, n, p| {
+                cx.u32(n, p, 1, 1024)
+            })
+            .map(|v| v * 1024),
+    };
+    let memory_mib = match (t.has("memory_gib"), t.has("memory_mib")) {
+        (true, true) => {
+            let origin = t.origin.clone();
+            cx.error(
+                &origin,
+                &t.child("memory_mib"),
+                "give memory_gib or memory_mib, not both",
+            );
+            None
+        }
+        (true, _) => t
+            .opt(cx, "memory_gib", |cx, n, p| cx.number(n, p, 0.125, 32768.0))
+            .map(|g| (g * 1024.0).round() as u32),
+        _ => t.req(
+            cx,
+            "memory_mib",
+            "memory in MiB (or memory_gib)",
+            |cx, n, p| cx.u32(n, p, 128, u32::MAX / 2),
+        ),
+    };
+    let registered = t.opt(cx, "registered_memory_mib", |cx, n, p| {
+        cx.u32(n, p, 1, u32::MAX / 2)
+    });
+    let architecture = t
+        .opt(cx, "architecture", |cx, n, p| {
+            cx.one_of(n, p, &["x86_64", "arm64"])
+        })
+        .map_or("x86_64".to_string(), |i| ["x86_64", "arm64"][i].to_string());
+    let max_enis = t
+        .opt(cx, "max_enis", |cx, n, p| cx.u32(n, p, 1, 1000))
+        .unwrap_or(3);
+    let price = t
+        .opt(cx, "price_per_hour_usd", |cx, n, p| {
+            cx.number(n, p, 0.0, 1000.0)
+        })
+        .unwrap_or(0.0);
+    t.finish(cx);
+    let memory_mib = memory_mib?;
+    if let Some(r) = registered
+        && r > memory_mib
+    {
+        cx.error(
+            n_origin(n),
+            &format!("{path}.registered_memory_mib"),
+            format!("got {r}; cannot exceed memory ({memory_mib} MiB)"),
+        );
+        return None;
+    }
+    Some(InstanceType {
+        name: name?,
+        cpu_units: cpu_units?,
+        memory_mib,
+        registered_memory_mib: registered,
+        architecture,
+        max_enis,
+        price_per_hour_usd: price,
+    })
+}
+
+pub(super) fn n_origin(n: &Node) -> &Origin {
+    &n.origin
+}
+
+pub(super) fn resolve_type(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    p: &str,
+    types: &[InstanceType],
+) -> Option<usize> {
+    let s = cx.string(n, p)?;
+    match types.iter().position(|x| x.name == s) {
+        Some(i) => Some(i),
+        None => {
+            let mut near: Vec<&str> = types
+                .iter()
+                .map(|x| x.name.as_str())
+                .filter(|x| x.split('.').next() == s.split('.').next())
+                .collect();
+            if near.is_empty() {
+                near = types.iter().map(|x| x.name.as_str()).take(8).collect();
+            }
+            cx.error(&n.origin, p, format!("unknown instance type \"{s}\"; known types include {} (see sim/model/data/ec2-instance-types.csv, or define it under [[instance_types]])", near.join(", ")));
+            None
+        }
+    }
+}
+
+pub(super) fn read_group(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    name: Option<String>,
+    types: &[InstanceType],
+) -> Option<InstanceGroup> {
+    let tys = match (t.has("instance_type"), t.has("instance_types")) {
+        (true, true) => {
+            let _ = (t.get("instance_type"), t.get("instance_types"));
+            let origin = t.origin.clone();
+            cx.error(
+                &origin,
+                &t.child("instance_types"),
+                "give instance_type or instance_types, not both",
+            );
+            None
+        }
+        (false, true) => t.opt(cx, "instance_types", |cx, n, p| {
+            let items = cx.array(n, p)?;
+            if items.is_empty() {
+                cx.error(&n.origin, p, "expected at least one instance type");
+                return None;
+            }
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, x)| resolve_type(cx, x, &format!("{p}[{i}]"), types))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect::<Option<Vec<usize>>>()
+        }),
+        _ => t
+            .req(
+                cx,
+                "instance_type",
+                "an instance type from the catalog or [[instance_types]]",
+                |cx, n, p| resolve_type(cx, n, p, types),
+            )
+            .map(|i| vec![i]),
+    };
+    let count = t.req(cx, "count", "a number of instances", |cx, n, p| {
+        cx.u32(n, p, 0, 1_000_000)
+    });
+    let azs = t
+        .opt(cx, "availability_zones", |cx, n, p| {
+            let v = read_string_list(cx, n, p)?;
+            if v.is_empty() {
+                cx.error(&n.origin, p, "expected at least one Availability Zone");
+                return None;
+            }
+            Some(v)
+        })
+        .unwrap_or_else(|| vec!["us-east-1a".into()]);
+    let attributes = t.opt(cx, "attributes", read_attributes).unwrap_or_default();
+    let reserved = t
+        .opt(cx, "reserved_memory_mib", |cx, n, p| {
+            cx.u32(n, p, 0, 1 << 20)
+        })
+        .unwrap_or(0);
+    let launch_delay = if t.has("launch_delay") {
+        t.opt(cx, "launch_delay", read_dist)?
+    } else {
+        Dist::Fixed(0)
+    };
+    let capacity_provider = t.opt(cx, "capacity_provider", |cx, n, p| {
+        let s = cx.string(n, p)?;
+        if s == "FARGATE" || s == "FARGATE_SPOT" {
+            cx.error(&n.origin, p, format!("\"{s}\" is reserved for Fargate; name the Auto Scaling group's provider otherwise"));
+            return None;
+        }
+        Some(s)
+    });
+    let purchase = t
+        .opt(cx, "purchase_option", |cx, n, p| {
+            cx.one_of(n, p, &["on_demand", "spot"])
+        })
+        .map_or(PurchaseOption::OnDemand, |i| {
+            [PurchaseOption::OnDemand, PurchaseOption::Spot][i]
+        });
+    let managed = t.opt(cx, "managed_scaling", read_managed_scaling);
+    let ttf = if t.has("time_to_failure") {
+        t.opt(cx, "time_to_failure", read_dist)
+    } else {
+        None
+    };
+    let spot_rate = t
+        .opt(cx, "spot_interruptions_per_hour", |cx, n, p| {
+            cx.number(n, p, 0.0, 100.0)
+        })
+        .unwrap_or(0.0);
+    let spot_drain = t
+        .opt(cx, "spot_instance_draining", |cx, n, p| cx.boolean(n, p))
+        .unwrap_or(false);
+    let min_size = t.opt(cx, "min_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
+    let max_size = t.opt(cx, "max_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
+    let group_name = match name {
+        Some(n) => n,
+        None => t.req(cx, "name", "a group name", |cx, n, p| cx.string(n, p))?,
+    };
+    let count = count?;
+    let (min_size, max_size) = (
+        min_size.unwrap_or(0),
+        max_size.unwrap_or(count.max(min_size.unwrap_or(0))),
+    );
+    if managed.is_some() && capacity_provider.is_none() {
+        let origin = t.origin.clone();
+        cx.error(&origin, &t.child("managed_scaling"), "managed scaling belongs to an Auto Scaling group capacity provider; give the group a capacity_provider name");
+        return None;
+    }
+    if managed.is_some() && max_size == 0 {
+        let origin = t.origin.clone();
+        cx.error(
+            &origin,
+            &t.child("max_size"),
+            "managed scaling needs max_size > 0 (ECS-DG cluster-auto-scaling.html)",
+        );
+        return None;
+    }
+    if min_size > count || count > max_size {
+        let origin = t.origin.clone();
+        cx.error(
+            &origin,
+            &t.child("count"),
+            format!("count {count} must lie between min_size {min_size} and max_size {max_size}"),
+        );
+        return None;
+    }
+    Some(InstanceGroup {
+        name: group_name,
+        instance_types: tys?,
+        count,
+        availability_zones: azs,
+        attributes,
+        reserved_memory_mib: reserved,
+        launch_delay,
+        capacity_provider,
+        purchase_option: purchase,
+        min_size,
+        max_size,
+        managed_scaling: managed,
+        time_to_failure: ttf,
+        spot_interruptions_per_hour: spot_rate,
+        spot_instance_draining: spot_drain,
+    })
+}
+
+pub(super) fn read_cluster(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    types: &[InstanceType],
+) -> Option<ClusterDef> {
+    let mut t = cx.table(n, path)?;
+    let name = t.req(cx, "name", "a cluster name", |cx, n, p| cx.string(n, p));
+    let mut groups = Vec::new();
+    let mut ok = true;
+    if t.has("instance_type") || t.has("instance_types") || t.has("count") {
+        match read_group(cx, &mut t, name.clone(), types) {
+            Some(g) => groups.push(g),
+            None => ok = false,
+        }
+    }
+    if let Some(items) = t.opt(cx, "instance_groups", |cx, n, p| cx.array(n, p)) {
+        for (i, g) in items.iter().enumerate() {
+            let gp = format!("{path}.instance_groups[{i}]");
+            let Some(mut gt) = cx.table(g, &gp) else {
+                ok = false;
+                continue;
+            };
+            match read_group(cx, &mut gt, None, types) {
+                Some(g) => groups.push(g),
+                None => ok = false,
+            }
+            gt.finish(cx);
+        }
+    }
+    // Capacity providers: Auto Scaling group providers come from groups that name one; FARGATE
+    // and FARGATE_SPOT must be associated by listing them (ECS-DG fargate-capacity-providers.html).
+    let mut providers: Vec<ProviderDef> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        if let Some(cp) = &g.capacity_provider {
+            if providers.iter().any(|p| &p.name == cp) {
+                let origin = t.origin.clone();
+                cx.error(&origin, path, format!("capacity provider \"{cp}\" names two groups; an Auto Scaling group provider has one group"));
+                ok = false;
+            }
+            providers.push(ProviderDef {
+                name: cp.clone(),
+                kind: ProviderKind::Asg { group: gi },
+            });
+        }
+    }
+    if let Some(list) = t.opt(cx, "capacity_providers", |cx, n, p| {
+        let items = cx.array(n, p)?;
+        let mut out = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            if let Some(s) = cx.string(it, &format!("{p}[{i}]")) {
+                out.push((s, it.origin.clone()));
+            }
+        }
+        Some(out)
+    }) {
+        for (k, (name, origin)) in list.iter().enumerate() {
+            match name.as_str() {
+                "FARGATE" => providers.push(ProviderDef {
+                    name: name.clone(),
+                    kind: ProviderKind::Fargate,
+                }),
+                "FARGATE_SPOT" => providers.push(ProviderDef {
+                    name: name.clone(),
+                    kind: ProviderKind::FargateSpot,
+                }),
+                other if providers.iter().any(|p| p.name == other) => {}
+                other => {
+                    cx.error(origin, &format!("{path}.capacity_providers[{k}]"), format!("no capacity provider \"{other}\"; list FARGATE, FARGATE_SPOT, or a provider named by an instance group's capacity_provider"));
+                    ok = false;
+                }
+            }
+        }
+    }
+    let default_strategy = match t.get("default_capacity_provider_strategy") {
+        Some(node) => {
+            let dp = t.child("default_capacity_provider_strategy");
+            let items = read_strategy_items(cx, node, &dp);
+            let cname = name.clone().unwrap_or_default();
+            let resolved = items.and_then(|items| {
+                resolve_strategy(cx, &node.origin, &dp, &items, &providers, &cname)
+            });
+            if resolved.is_none() {
+                ok = false;
+            }
+            resolved
+        }
+        None => None,
+    };
+    if groups.is_empty() && ok && providers.is_empty() {
+        let origin = t.origin.clone();
+        cx.error(&origin, path, "a cluster needs instances (instance_type and count, or [[clusters.instance_groups]]) or a Fargate capacity provider");
+        ok = false;
+    }
+    t.finish(cx);
+    let name = name?;
+    ok.then_some(ClusterDef {
+        name,
+        groups,
+        capacity_providers: providers,
+        default_strategy,
+    })
+}

@@ -1,0 +1,108 @@
+//! `[pricing]`: which pricing table, and the discounts that apply.
+
+use super::prelude::*;
+
+pub(super) fn read_pricing(
+    cx: &mut Cx<'_>,
+    root: &mut Tbl<'_>,
+    read_file: Option<FileReader<'_>>,
+) -> Option<PricingSettings> {
+    let mut s = PricingSettings {
+        table: pricing::builtin(),
+        ec2_discount_pct: 0.0,
+        fargate_discount_pct: 0.0,
+        ec2_spot_discount_pct: None,
+        spot_price_changes: Vec::new(),
+        ebs_gb_per_instance: 0,
+    };
+    let Some(node) = root.get("pricing") else {
+        return Some(s);
+    };
+    let mut t = cx.table(node, "pricing")?;
+    let mut ok = true;
+    if t.has("table") && t.has("file") {
+        let _ = (t.get("table"), t.get("file"));
+        cx.error(&node.origin, "pricing.file", "give table or file, not both");
+        ok = false;
+    } else if let Some(name) = t.opt(cx, "table", |cx, n, p| {
+        let s = cx.string(n, p)?;
+        if s == pricing::BUILTIN_TABLE {
+            Some(s)
+        } else {
+            cx.error(&n.origin, p, format!("no built-in pricing table \"{s}\"; built in: \"{}\" (or give file = \"your-prices.toml\")", pricing::BUILTIN_TABLE));
+            None
+        }
+    }) {
+        let _ = name;
+    } else if let Some((path, origin)) = t.opt(cx, "file", |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone()))) {
+        match read_file {
+            None => {
+                cx.error(&origin, "pricing.file", "pricing files can only be read when the scenario is loaded from a file");
+                ok = false;
+            }
+            Some(read) => match read(&path) {
+                Err(e) => {
+                    cx.error(&origin, "pricing.file", format!("cannot read pricing table \"{path}\": {e}"));
+                    ok = false;
+                }
+                Ok(text) => match pricing::load_table(&path, &text) {
+                    Ok(table) => s.table = table,
+                    Err(diags) => {
+                        cx.diags.extend(diags);
+                        ok = false;
+                    }
+                },
+            },
+        }
+    }
+    if let Some(sp) = t.get("savings_plan") {
+        match cx.table(sp, "pricing.savings_plan") {
+            Some(mut st) => {
+                s.ec2_discount_pct = st
+                    .opt(cx, "ec2_discount_pct", |cx, n, p| {
+                        cx.number(n, p, 0.0, 100.0)
+                    })
+                    .unwrap_or(0.0);
+                s.fargate_discount_pct = st
+                    .opt(cx, "fargate_discount_pct", |cx, n, p| {
+                        cx.number(n, p, 0.0, 100.0)
+                    })
+                    .unwrap_or(0.0);
+                st.finish(cx);
+            }
+            None => ok = false,
+        }
+    }
+    s.ec2_spot_discount_pct = t.opt(cx, "ec2_spot_discount_pct", |cx, n, p| {
+        cx.number(n, p, 0.0, 100.0)
+    });
+    if let Some(items) = t.opt(cx, "spot_price_changes", |cx, n, p| cx.array(n, p)) {
+        for (i, it) in items.iter().enumerate() {
+            let p = format!("pricing.spot_price_changes[{i}]");
+            let Some(mut ct) = cx.table(it, &p) else {
+                ok = false;
+                continue;
+            };
+            let at = ct.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
+            let f = ct.req(
+                cx,
+                "factor",
+                "a multiplier of the Spot prices, e.g. 1.3",
+                |cx, n, p| cx.number(n, p, 0.0, 100.0),
+            );
+            ct.finish(cx);
+            match (at, f) {
+                (Some(a), Some(f)) => s.spot_price_changes.push((a, f)),
+                _ => ok = false,
+            }
+        }
+        s.spot_price_changes.sort_by_key(|c| c.0);
+    }
+    s.ebs_gb_per_instance = t
+        .opt(cx, "ebs_gb_per_instance", |cx, n, p| {
+            cx.u32(n, p, 0, 64_000)
+        })
+        .unwrap_or(0);
+    t.finish(cx);
+    ok.then_some(s)
+}
