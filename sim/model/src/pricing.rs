@@ -18,8 +18,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::scenario::read::{Cx, Diagnostic, Tbl};
-use crate::scenario::tree::{self, Node, Origin};
+use crate::scenario::read::{Cx, Diagnostic, Tbl, read_document};
+use crate::scenario::tree::{self, Node};
 
 /// Units of money per pico-dollar.
 pub const UNITS_PER_PICO: u128 = 3_686_400_000;
@@ -235,23 +235,7 @@ pub fn builtin() -> PricingTable {
 
 /// Read a pricing table, reporting every problem with its position.
 pub fn load_table(file: &str, src: &str) -> Result<PricingTable, Vec<Diagnostic>> {
-    let mut cx = Cx::new(file, src, &[]);
-    let root = match tree::parse(src) {
-        Ok(r) => r,
-        Err(e) => {
-            cx.error(
-                &e.span.map_or(Origin::Unknown, Origin::File),
-                "",
-                format!("TOML syntax: {}", e.message),
-            );
-            return Err(cx.diags);
-        }
-    };
-    let table = read_table(&mut cx, &root);
-    match table {
-        Some(t) if cx.diags.is_empty() => Ok(t),
-        _ => Err(cx.diags),
-    }
+    read_document(file, src, read_table)
 }
 
 fn rate_fields(cx: &mut Cx<'_>, n: &Node, path: &str, license: bool) -> Option<FargateRates> {

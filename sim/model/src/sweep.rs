@@ -24,8 +24,8 @@
 //! seeds at every point (common random numbers, so differences between points are not noise from
 //! different workloads), and adding a grid point or more seeds leaves every other run unchanged.
 
-use crate::scenario::read::{Cx, Diagnostic};
-use crate::scenario::tree::{self, Kind, Node, Origin, Step};
+use crate::scenario::read::{Cx, Diagnostic, read_document};
+use crate::scenario::tree::{self, Kind, Node, Step};
 
 /// One parameter of a sweep.
 #[derive(Debug, Clone)]
@@ -151,23 +151,7 @@ fn toml_text(n: &Node) -> String {
 
 /// Read a sweep file, reporting every problem with its position.
 pub fn load(file: &str, src: &str) -> Result<Sweep, Vec<Diagnostic>> {
-    let mut cx = Cx::new(file, src, &[]);
-    let root = match tree::parse(src) {
-        Ok(r) => r,
-        Err(e) => {
-            cx.error(
-                &e.span.map_or(Origin::Unknown, Origin::File),
-                "",
-                format!("TOML syntax: {}", e.message),
-            );
-            return Err(cx.diags);
-        }
-    };
-    let sweep = read(&mut cx, &root);
-    match sweep {
-        Some(s) if cx.diags.is_empty() => Ok(s),
-        _ => Err(cx.diags),
-    }
+    read_document(file, src, read)
 }
 
 fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {

@@ -164,16 +164,9 @@ pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenar
     let first_set = labels.len();
     labels.extend(opts.sets.iter().cloned());
     let mut cx = Cx::new(file, src, &labels);
-    let mut root = match tree::parse(src) {
-        Ok(root) => root,
-        Err(e) => {
-            let origin = e.span.map_or(Origin::Unknown, Origin::File);
-            cx.error(&origin, "", format!("TOML syntax: {}", e.message));
-            return Err(LoadError {
-                diagnostics: cx.diags,
-            });
-        }
-    };
+    let mut root = cx
+        .parse_source()
+        .map_err(|diagnostics| LoadError { diagnostics })?;
     if let Some(v) = opts.variant {
         for (i, (path, steps, value)) in v.overrides.iter().enumerate() {
             let mut value = value.clone();

@@ -22,7 +22,7 @@ mod task_definitions;
 mod values;
 mod variants;
 
-pub use cx::{Cx, Diagnostic, Tbl, quote_list};
+pub use cx::{Cx, Diagnostic, Tbl, quote_list, read_document};
 pub(in crate::scenario) use scenario::read_scenario;
 pub use variants::variants;
 
@@ -33,7 +33,7 @@ mod prelude {
         Strategy, TieBreak, host_port,
     };
 
-    pub(super) use super::cx::{Cx, Tbl, quote_list};
+    pub(super) use super::cx::{Cx, Tbl, quote_list, read_document};
     pub(super) use super::{
         actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, pricing::*,
         scaling::*, scenario::*, services::*, simulation::*, task_definitions::*, values::*,

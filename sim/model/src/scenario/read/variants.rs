@@ -4,36 +4,25 @@ use super::prelude::*;
 
 /// Read the `[[variants]]` of a scenario or variants file.
 pub fn variants(file: &str, src: &str) -> Result<Vec<Variant>, LoadError> {
-    let mut cx = Cx::new(file, src, &[]);
-    let root = match tree::parse(src) {
-        Ok(r) => r,
-        Err(e) => {
-            cx.error(
-                &e.span.map_or(Origin::Unknown, Origin::File),
-                "",
-                format!("TOML syntax: {}", e.message),
-            );
-            return Err(LoadError {
-                diagnostics: cx.diags,
-            });
-        }
-    };
-    let Kind::Table(entries) = &root.kind else {
-        return Ok(Vec::new());
-    };
-    let Some((_, _, node)) = entries.iter().find(|(k, _, _)| k == "variants") else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    if let Some(items) = cx.array(node, "variants") {
-        for (i, it) in items.iter().enumerate() {
-            if let Some(v) = read_variant(&mut cx, it, &format!("variants[{i}]")) {
-                out.push(v);
-            }
-        }
-    }
+    read_document(file, src, |cx, root| {
+        let Kind::Table(entries) = &root.kind else {
+            return Some(Vec::new());
+        };
+        let Some((_, _, node)) = entries.iter().find(|(k, _, _)| k == "variants") else {
+            return Some(Vec::new());
+        };
+        let (out, _) = cx
+            .tables(node, "variants", |cx, t, _| read_variant(cx, t))
+            .unwrap_or_default();
+        check_variant_names(cx, node, &out);
+        Some(out)
+    })
+    .map_err(|diagnostics| LoadError { diagnostics })
+}
+
+fn check_variant_names(cx: &mut Cx<'_>, node: &Node, out: &[Variant]) {
     let mut names: Vec<&str> = Vec::new();
-    for v in &out {
+    for v in out {
         if names.contains(&v.name.as_str()) {
             cx.error(
                 &node.origin,
@@ -43,17 +32,9 @@ pub fn variants(file: &str, src: &str) -> Result<Vec<Variant>, LoadError> {
         }
         names.push(&v.name);
     }
-    if cx.diags.is_empty() {
-        Ok(out)
-    } else {
-        Err(LoadError {
-            diagnostics: cx.diags,
-        })
-    }
 }
 
-pub(super) fn read_variant(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Variant> {
-    let mut t = cx.table(n, path)?;
+fn read_variant(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Variant> {
     let name = t.req(cx, "name", "a variant name", |cx, n, p| cx.string(n, p));
     let description = t
         .opt(cx, "description", |cx, n, p| cx.string(n, p))
