@@ -17,13 +17,13 @@ pub(super) fn read_action(
         cx,
         "type",
         "\"set_desired_count\" or \"deploy\"",
-        |cx, n, p| cx.one_of(n, p, &["set_desired_count", "deploy"]),
+        |cx, n, p| cx.choice(n, p, ACTION),
     );
     let s = t.req(cx, "service", "a service name", |cx, n, p| {
         resolve(cx, n, p, services, "service")
     });
     let kind = match ty {
-        Some(0) => {
+        Some(ActionType::SetDesiredCount) => {
             let d = t.req(cx, "desired_count", "a number of tasks", |cx, n, p| {
                 cx.u32(n, p, 0, 10_000_000)
             });
@@ -35,7 +35,7 @@ pub(super) fn read_action(
                 _ => None,
             }
         }
-        Some(_) => {
+        Some(ActionType::Deploy) => {
             let d = t.req(
                 cx,
                 "task_definition",

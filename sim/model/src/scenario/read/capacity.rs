@@ -127,9 +127,7 @@ pub(super) fn read_launch(
     path: &str,
     cluster: Option<&ClusterDef>,
 ) -> Option<(LaunchSpec, Vec<String>)> {
-    let lt = t.opt(cx, "launch_type", |cx, n, p| {
-        cx.one_of(n, p, &["EC2", "FARGATE"])
-    });
+    let lt = t.opt(cx, "launch_type", |cx, n, p| cx.choice(n, p, LAUNCH_TYPE));
     let items = t.get("capacity_provider_strategy").map(|node| {
         (
             read_strategy_items(cx, node, &t.child("capacity_provider_strategy")),
@@ -166,8 +164,8 @@ pub(super) fn read_launch(
             cx.error(&origin, &format!("{path}.capacity_provider_strategy"), "give launch_type or capacity_provider_strategy, not both (a launch type overrides capacity providers in ECS)");
             return None;
         }
-        (Some(0), None) => LaunchSpec::Ec2,
-        (Some(_), None) => LaunchSpec::Fargate,
+        (Some(LaunchType::Ec2), None) => LaunchSpec::Ec2,
+        (Some(LaunchType::Fargate), None) => LaunchSpec::Fargate,
         (None, Some((items, origin))) => {
             let resolved = resolve_strategy(
                 cx,

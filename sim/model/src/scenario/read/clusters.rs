@@ -52,9 +52,10 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, n: &Node, path: &str) -> Optio
     });
     let architecture = t
         .opt(cx, "architecture", |cx, n, p| {
-            cx.one_of(n, p, &["x86_64", "arm64"])
+            cx.choice(n, p, INSTANCE_ARCHITECTURE)
         })
-        .map_or("x86_64".to_string(), |i| ["x86_64", "arm64"][i].to_string());
+        .unwrap_or("x86_64")
+        .to_string();
     let max_enis = t
         .opt(cx, "max_enis", |cx, n, p| cx.u32(n, p, 1, 1000))
         .unwrap_or(3);
@@ -188,11 +189,9 @@ pub(super) fn read_group(
     });
     let purchase = t
         .opt(cx, "purchase_option", |cx, n, p| {
-            cx.one_of(n, p, &["on_demand", "spot"])
+            cx.choice(n, p, PURCHASE_OPTION)
         })
-        .map_or(PurchaseOption::OnDemand, |i| {
-            [PurchaseOption::OnDemand, PurchaseOption::Spot][i]
-        });
+        .unwrap_or(PurchaseOption::OnDemand);
     let managed = t.opt(cx, "managed_scaling", read_managed_scaling);
     let ttf = if t.has("time_to_failure") {
         t.opt(cx, "time_to_failure", read_dist)

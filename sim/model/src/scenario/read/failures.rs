@@ -73,25 +73,20 @@ pub(super) fn read_failures(
                 ok = false;
                 continue;
             };
-            const KINDS: [&str; 5] = [
-                "instance_failure",
-                "az_outage",
-                "spot_interruption",
-                "fargate_spot_interruption",
-                "drain_instances",
-            ];
             let at = f.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
-            let kind = f.req(cx, "type", &quote_list(&KINDS), |cx, n, p| {
-                cx.one_of(n, p, &KINDS)
+            let kind = f.req(cx, "type", &quoted(FAILURE), |cx, n, p| {
+                cx.choice(n, p, FAILURE)
             });
             let k = match kind {
-                Some(0) | Some(4) => {
+                Some(FailureType::InstanceFailure | FailureType::DrainInstances) => {
                     let cg = cluster_and_group(cx, &mut f, clusters);
                     let count = f.req(cx, "count", "a number of instances", |cx, n, p| {
                         cx.u32(n, p, 1, 1_000_000)
                     });
                     match (cg, count) {
-                        (Some((cluster, group)), Some(count)) if kind == Some(0) => {
+                        (Some((cluster, group)), Some(count))
+                            if kind == Some(FailureType::InstanceFailure) =>
+                        {
                             Some(FailureKind::InstanceFailure {
                                 cluster,
                                 group,
@@ -108,7 +103,7 @@ pub(super) fn read_failures(
                         _ => None,
                     }
                 }
-                Some(1) => {
+                Some(FailureType::AzOutage) => {
                     let az = f.req(cx, "az", "an Availability Zone", |cx, n, p| cx.string(n, p));
                     let d = f.req(cx, "duration", "how long the AZ is lost", |cx, n, p| {
                         cx.duration(n, p)
@@ -120,7 +115,7 @@ pub(super) fn read_failures(
                         _ => None,
                     }
                 }
-                Some(2) => {
+                Some(FailureType::SpotInterruption) => {
                     let cg = cluster_and_group(cx, &mut f, clusters);
                     let fr = f.req(
                         cx,
@@ -139,7 +134,7 @@ pub(super) fn read_failures(
                         _ => None,
                     }
                 }
-                Some(_) => f
+                Some(FailureType::FargateSpotInterruption) => f
                     .req(
                         cx,
                         "fraction",

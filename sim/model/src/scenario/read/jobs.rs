@@ -8,10 +8,10 @@ pub(super) fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arri
         cx,
         "type",
         "\"list\", \"periodic\" or \"poisson\"",
-        |cx, n, p| cx.one_of(n, p, &["list", "poisson", "periodic"]),
+        |cx, n, p| cx.choice(n, p, ARRIVAL),
     );
     let a = match ty {
-        Some(0) => t.req(
+        Some(ArrivalKind::List) => t.req(
             cx,
             "at",
             "an array of times such as [\"0s\", \"10m\"]",
@@ -29,7 +29,7 @@ pub(super) fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arri
                 Some(Arrival::List(v))
             },
         ),
-        Some(2) => {
+        Some(ArrivalKind::Periodic) => {
             let start = t
                 .opt(cx, "start", |cx, n, p| cx.duration(n, p))
                 .unwrap_or(0);
@@ -63,7 +63,7 @@ pub(super) fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arri
                 spread_ms: spread,
             })
         }
-        Some(_) => {
+        Some(ArrivalKind::Poisson) => {
             let rate = t.req(cx, "rate_per_s", "tasks per second", |cx, n, p| {
                 let r = cx.number(n, p, 0.0, 1e6)?;
                 if r <= 0.0 {
@@ -176,11 +176,9 @@ pub(super) fn read_job(
     );
     let on_no = t
         .opt(cx, "on_no_capacity", |cx, n, p| {
-            cx.one_of(n, p, &["fail", "wait"])
+            cx.choice(n, p, ON_NO_CAPACITY)
         })
-        .map_or(OnNoCapacity::Fail, |i| {
-            [OnNoCapacity::Fail, OnNoCapacity::Wait][i]
-        });
+        .unwrap_or(OnNoCapacity::Fail);
     let group = t.opt(cx, "group", |cx, n, p| {
         let g = cx.string(n, p)?;
         if g.len() > 255 {

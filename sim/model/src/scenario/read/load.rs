@@ -9,9 +9,8 @@ pub(super) fn read_component(
     read_file: Option<FileReader<'_>>,
 ) -> Option<Component> {
     let mut t = cx.table(n, path)?;
-    const KINDS: [&str; 6] = ["constant", "daily", "ramp", "step", "spike", "csv"];
-    let kind = t.req(cx, "type", &quote_list(&KINDS), |cx, n, p| {
-        cx.one_of(n, p, &KINDS)
+    let kind = t.req(cx, "type", &quoted(COMPONENT), |cx, n, p| {
+        cx.choice(n, p, COMPONENT)
     });
     let rps = |t: &mut Tbl<'_>, cx: &mut Cx<'_>, key: &'static str| {
         t.req(cx, key, "requests per second", |cx, n, p| {
@@ -19,8 +18,8 @@ pub(super) fn read_component(
         })
     };
     let c = match kind? {
-        0 => rps(&mut t, cx, "rps").map(|rps| Component::Constant { rps }),
-        1 => {
+        ComponentKind::Constant => rps(&mut t, cx, "rps").map(|rps| Component::Constant { rps }),
+        ComponentKind::Daily => {
             let trough = rps(&mut t, cx, "trough_rps");
             let peak = rps(&mut t, cx, "peak_rps");
             let at = t
@@ -32,7 +31,7 @@ pub(super) fn read_component(
                 peak_at_ms: at % 86_400_000,
             })
         }
-        2 => {
+        ComponentKind::Ramp => {
             let start = t.req(cx, "start", "a time", |cx, n, p| cx.duration(n, p));
             let end = t.req(cx, "end", "a time", |cx, n, p| cx.duration(n, p));
             let from = rps(&mut t, cx, "from_rps");
@@ -55,7 +54,7 @@ pub(super) fn read_component(
                 _ => None,
             }
         }
-        3 => {
+        ComponentKind::Step => {
             let at = t.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
             let r = rps(&mut t, cx, "rps");
             Some(Component::Step {
@@ -63,7 +62,7 @@ pub(super) fn read_component(
                 rps: r?,
             })
         }
-        4 => {
+        ComponentKind::Spike => {
             let start = t.req(cx, "start", "a time", |cx, n, p| cx.duration(n, p));
             let len = t.req(cx, "length", "a duration", |cx, n, p| cx.duration(n, p));
             let r = rps(&mut t, cx, "rps");
@@ -73,7 +72,7 @@ pub(super) fn read_component(
                 rps: r?,
             })
         }
-        _ => {
+        ComponentKind::Csv => {
             let file = t.req(
                 cx,
                 "file",

@@ -13,6 +13,7 @@ mod cx;
 mod failures;
 mod jobs;
 mod load;
+mod names;
 mod pricing;
 mod scaling;
 mod scenario;
@@ -35,8 +36,9 @@ mod prelude {
 
     pub(super) use super::cx::{Cx, Tbl, quote_list, read_document};
     pub(super) use super::{
-        actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, pricing::*,
-        scaling::*, scenario::*, services::*, simulation::*, task_definitions::*, values::*,
+        actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, names::*,
+        pricing::*, scaling::*, scenario::*, services::*, simulation::*, task_definitions::*,
+        values::*,
     };
     pub(super) use crate::autoscaling::{AdjustmentType, Comparison, Step, TreatMissing};
     pub(super) use crate::catalog::{self, InstanceType};

@@ -8,57 +8,14 @@ pub(super) fn metric_name(
     p: &str,
     predefined: bool,
 ) -> Option<ServiceMetric> {
-    let names: &[&str] = if predefined {
-        &[
-            "ECSServiceAverageCPUUtilization",
-            "ECSServiceAverageMemoryUtilization",
-            "ALBRequestCountPerTarget",
-        ]
-    } else {
-        &[
-            "CPUUtilization",
-            "MemoryUtilization",
-            "RequestCountPerTarget",
-            "RunningTaskCount",
-        ]
-    };
-    let i = cx.one_of(n, p, names)?;
-    Some(
-        [
-            ServiceMetric::CpuUtilization,
-            ServiceMetric::MemoryUtilization,
-            ServiceMetric::RequestCountPerTarget,
-            ServiceMetric::RunningTaskCount,
-        ][i],
-    )
-}
-
-pub(super) fn statistic(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Statistic> {
-    let i = cx.one_of(
+    cx.choice(
         n,
         p,
-        &["Average", "Sum", "Maximum", "Minimum", "SampleCount"],
-    )?;
-    Some(
-        [
-            Statistic::Average,
-            Statistic::Sum,
-            Statistic::Maximum,
-            Statistic::Minimum,
-            Statistic::SampleCount,
-        ][i],
-    )
-}
-
-pub(super) fn treat_missing(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<TreatMissing> {
-    let i = cx.one_of(n, p, &["missing", "ignore", "breaching", "notBreaching"])?;
-    Some(
-        [
-            TreatMissing::Missing,
-            TreatMissing::Ignore,
-            TreatMissing::Breaching,
-            TreatMissing::NotBreaching,
-        ][i],
+        if predefined {
+            PREDEFINED_METRIC
+        } else {
+            METRIC
+        },
     )
 }
 
@@ -104,7 +61,7 @@ pub(super) fn read_alarm(
         |cx, n, p| metric_name(cx, n, p, false),
     );
     let stat = t
-        .opt(cx, "statistic", statistic)
+        .opt(cx, "statistic", |cx, n, p| cx.choice(n, p, STATISTIC))
         .unwrap_or(Statistic::Average);
     let period = t.opt(cx, "period", |cx, n, p| {
         let d = cx.duration(n, p)?;
@@ -126,36 +83,15 @@ pub(super) fn read_alarm(
         cx,
         "comparison",
         "\">\", \">=\", \"<\" or \"<=\" (or GreaterThanThreshold, ...)",
-        |cx, n, p| {
-            let i = cx.one_of(
-                n,
-                p,
-                &[
-                    ">",
-                    ">=",
-                    "<",
-                    "<=",
-                    "GreaterThanThreshold",
-                    "GreaterThanOrEqualToThreshold",
-                    "LessThanThreshold",
-                    "LessThanOrEqualToThreshold",
-                ],
-            )?;
-            Some(
-                [
-                    Comparison::GreaterThan,
-                    Comparison::GreaterOrEqual,
-                    Comparison::LessThan,
-                    Comparison::LessOrEqual,
-                ][i % 4],
-            )
-        },
+        |cx, n, p| cx.choice(n, p, COMPARISON),
     );
     let threshold = t.req(cx, "threshold", "a number", |cx, n, p| {
         cx.number(n, p, -1e12, 1e12)
     });
     let treat = t
-        .opt(cx, "treat_missing_data", treat_missing)
+        .opt(cx, "treat_missing_data", |cx, n, p| {
+            cx.choice(n, p, TREAT_MISSING)
+        })
         .unwrap_or(TreatMissing::Missing);
     t.finish(cx);
     let period_ms = period.unwrap_or(60_000.max(resolution_ms));
@@ -301,23 +237,9 @@ pub(super) fn read_service_scaling(
             );
             let kind = st
                 .opt(cx, "adjustment_type", |cx, n, p| {
-                    cx.one_of(
-                        n,
-                        p,
-                        &[
-                            "ChangeInCapacity",
-                            "ExactCapacity",
-                            "PercentChangeInCapacity",
-                        ],
-                    )
+                    cx.choice(n, p, ADJUSTMENT_TYPE)
                 })
-                .map_or(AdjustmentType::ChangeInCapacity, |i| {
-                    [
-                        AdjustmentType::ChangeInCapacity,
-                        AdjustmentType::ExactCapacity,
-                        AdjustmentType::PercentChangeInCapacity,
-                    ][i]
-                });
+                .unwrap_or(AdjustmentType::ChangeInCapacity);
             let steps = st.req(cx, "steps", "an array of { lower, upper, adjustment }", |cx, n, p| {
                 let items = cx.array(n, p)?;
                 let mut out = Vec::new();
@@ -351,11 +273,9 @@ pub(super) fn read_service_scaling(
             let cd = cooldown(cx, &mut st, "cooldown");
             let agg = st
                 .opt(cx, "metric_aggregation", |cx, n, p| {
-                    cx.one_of(n, p, &["Average", "Minimum", "Maximum"])
+                    cx.choice(n, p, AGGREGATION)
                 })
-                .map_or(Statistic::Average, |i| {
-                    [Statistic::Average, Statistic::Minimum, Statistic::Maximum][i]
-                });
+                .unwrap_or(Statistic::Average);
             st.finish(cx);
             if min_mag.is_some() && kind != AdjustmentType::PercentChangeInCapacity {
                 cx.error(

@@ -35,9 +35,9 @@ pub(super) fn read_service(
     );
     let daemon = t
         .opt(cx, "scheduling_strategy", |cx, n, p| {
-            cx.one_of(n, p, &["REPLICA", "DAEMON"])
+            cx.choice(n, p, SCHEDULING)
         })
-        .is_some_and(|i| i == 1);
+        .is_some_and(|s| s == SchedulingStrategy::Daemon);
     let desired = if daemon {
         if t.has("desired_count") {
             let _ = t.get("desired_count");

@@ -78,10 +78,8 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
     }) {
         s.os_memory_overhead_pct = v;
     }
-    if let Some(v) = t.opt(cx, "tie_break", |cx, n, p| {
-        cx.one_of(n, p, &["random", "lowest_index"])
-    }) {
-        s.tie_break = [TieBreak::Random, TieBreak::LowestIndex][v];
+    if let Some(v) = t.opt(cx, "tie_break", |cx, n, p| cx.choice(n, p, TIE_BREAK)) {
+        s.tie_break = v;
     }
     if t.has("task_start_delay") {
         match t.opt(cx, "task_start_delay", read_dist) {

@@ -2,6 +2,17 @@
 
 use super::prelude::*;
 
+/// What the containers of a task definition add up to.
+#[derive(Default)]
+struct Containers {
+    cpu: u32,
+    memory: u32,
+    /// A container gives neither `memory` nor `memory_reservation`.
+    memory_missing: bool,
+    host_ports: Vec<HostPort>,
+    ok: bool,
+}
+
 pub(super) fn read_task_definition(
     cx: &mut Cx<'_>,
     n: &Node,
@@ -12,55 +23,15 @@ pub(super) fn read_task_definition(
     let task_cpu = t.opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 128, 196_608));
     let task_mem = t.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
     let mode = t
-        .opt(cx, "network_mode", |cx, n, p| {
-            cx.one_of(n, p, &["bridge", "host", "awsvpc", "none"])
-        })
-        .map_or(NetworkMode::Bridge, |i| {
-            [
-                NetworkMode::Bridge,
-                NetworkMode::Host,
-                NetworkMode::Awsvpc,
-                NetworkMode::None,
-            ][i]
-        });
+        .opt(cx, "network_mode", |cx, n, p| cx.choice(n, p, NETWORK_MODE))
+        .unwrap_or(NetworkMode::Bridge);
     let constraints = t
         .opt(cx, "placement_constraints", |cx, n, p| {
             read_constraints(cx, n, p, false)
         })
         .unwrap_or_default();
     let (os, architecture) = t
-        .opt(cx, "runtime_platform", |cx, n, p| {
-            let mut rt = cx.table(n, p)?;
-            const OS: [&str; 5] = [
-                "LINUX",
-                "WINDOWS_SERVER_2019_FULL",
-                "WINDOWS_SERVER_2019_CORE",
-                "WINDOWS_SERVER_2022_FULL",
-                "WINDOWS_SERVER_2022_CORE",
-            ];
-            let os = rt
-                .opt(cx, "operating_system_family", |cx, n, p| {
-                    cx.one_of(n, p, &OS)
-                })
-                .map_or(OsFamily::Linux, |i| {
-                    if i == 0 {
-                        OsFamily::Linux
-                    } else {
-                        OsFamily::Windows
-                    }
-                });
-            let arch = rt
-                .opt(cx, "cpu_architecture", |cx, n, p| {
-                    cx.one_of(n, p, &["X86_64", "ARM64"])
-                })
-                .map(|i| ["x86_64", "arm64"][i].to_string());
-            rt.finish(cx);
-            if os == OsFamily::Windows && arch.as_deref() == Some("arm64") {
-                cx.error(&n.origin, p, "Windows tasks run on X86_64 only");
-                return None;
-            }
-            Some((os, arch))
-        })
+        .opt(cx, "runtime_platform", read_runtime_platform)
         .unwrap_or((OsFamily::Linux, None));
     let ephemeral = t
         .opt(cx, "ephemeral_storage_gib", |cx, n, p| {
@@ -78,114 +49,15 @@ pub(super) fn read_task_definition(
         })
         .unwrap_or(0.0);
     let stop_timeout = t
-        .opt(cx, "stop_timeout", |cx, n, p| {
-            let d = cx.duration(n, p)?;
-            if d > 120_000 {
-                cx.error(
-                    &n.origin,
-                    p,
-                    "stopTimeout is at most 120 s (ECS-DG task_definition_parameters.html)",
-                );
-                return None;
-            }
-            Some(d)
-        })
+        .opt(cx, "stop_timeout", read_stop_timeout)
         .unwrap_or(30_000);
-    // ECS-DG task_definition_parameters.html: health check interval 30 s (5-300), start period 0-300 s.
     let healthy_after = t
-        .opt(cx, "health_check", |cx, n, p| {
-            let mut h = cx.table(n, p)?;
-            let interval = h.opt(cx, "interval", |cx, n, p| cx.duration(n, p)).unwrap_or(30_000);
-            let start = h.opt(cx, "start_period", |cx, n, p| cx.duration(n, p)).unwrap_or(0);
-            h.finish(cx);
-            if !(5_000..=300_000).contains(&interval) || start > 300_000 {
-                cx.error(&n.origin, p, "interval is 5 to 300 s and start_period 0 to 300 s (ECS-DG task_definition_parameters.html)");
-                return None;
-            }
-            Some(start + interval)
-        })
+        .opt(cx, "health_check", read_health_check)
         .unwrap_or(40_000);
-    let mut cpu_sum = 0u32;
-    let mut mem_sum = 0u32;
-    let mut mem_missing = false;
-    let mut ports: Vec<HostPort> = Vec::new();
-    let mut ok = true;
-    if let Some(items) = t.opt(cx, "containers", |cx, n, p| cx.array(n, p)) {
-        for (i, c) in items.iter().enumerate() {
-            let cp = format!("{path}.containers[{i}]");
-            let Some(mut ct) = cx.table(c, &cp) else {
-                ok = false;
-                continue;
-            };
-            let _name = ct.req(cx, "name", "a container name", |cx, n, p| cx.string(n, p));
-            cpu_sum += ct
-                .opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 0, 196_608))
-                .unwrap_or(0);
-            let hard = ct.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
-            let soft = ct.opt(cx, "memory_reservation", |cx, n, p| {
-                cx.u32(n, p, 6, 4_000_000)
-            });
-            if let (Some(h), Some(s)) = (hard, soft)
-                && h <= s
-            {
-                cx.error(&c.origin, &format!("{cp}.memory"), format!("memory ({h}) must be greater than memory_reservation ({s}) (ECS-DG task_definition_parameters.html)"));
-                ok = false;
-            }
-            // ECS-DG task_definition_parameters.html: the soft limit is what placement reserves.
-            match soft.or(hard) {
-                Some(m) => mem_sum += m,
-                None => mem_missing = true,
-            }
-            if let Some(pm) = ct.opt(cx, "port_mappings", |cx, n, p| cx.array(n, p)) {
-                for (j, m) in pm.iter().enumerate() {
-                    let mp = format!("{cp}.port_mappings[{j}]");
-                    let Some(mut mt) = cx.table(m, &mp) else {
-                        ok = false;
-                        continue;
-                    };
-                    let cport = mt.req(
-                        cx,
-                        "container_port",
-                        "a port from 1 to 65535",
-                        |cx, n, p| cx.u32(n, p, 1, 65535),
-                    );
-                    let hport = mt.opt(cx, "host_port", |cx, n, p| cx.u32(n, p, 0, 65535));
-                    let udp = mt
-                        .opt(cx, "protocol", |cx, n, p| cx.one_of(n, p, &["tcp", "udp"]))
-                        .is_some_and(|i| i == 1);
-                    mt.finish(cx);
-                    let static_port = match mode {
-                        NetworkMode::Host | NetworkMode::Awsvpc => cport,
-                        NetworkMode::Bridge => hport.filter(|&h| h != 0),
-                        NetworkMode::None => None,
-                    };
-                    if let Some(p) = static_port {
-                        let hp = host_port(p as u16, udp);
-                        if ports.contains(&hp) {
-                            cx.error(
-                                &m.origin,
-                                &mp,
-                                format!("host port {p} is mapped twice in this task definition"),
-                            );
-                            ok = false;
-                        }
-                        ports.push(hp);
-                    }
-                }
-            }
-            ct.finish(cx);
-        }
-    }
+    let sums = read_containers(cx, &mut t, path, mode);
     t.finish(cx);
-    let cpu = task_cpu.unwrap_or(cpu_sum);
-    let memory = match task_mem {
-        Some(m) => m,
-        None if mem_missing || mem_sum == 0 => {
-            cx.error(&n.origin, &format!("{path}.memory"), "missing; the EC2 launch type needs task-level memory or memory/memory_reservation on every container (ECS-DG task_definition_parameters.html)");
-            return None;
-        }
-        None => mem_sum,
-    };
+    let memory = task_memory(cx, n, path, task_mem, &sums)?;
+    let mut ok = sums.ok;
     if constraints.len() > MAX_CONSTRAINTS {
         cx.error(
             &n.origin,
@@ -194,27 +66,18 @@ pub(super) fn read_task_definition(
         );
         ok = false;
     }
+    let mut ports = sums.host_ports;
     ports.sort_unstable();
     if !ok {
         return None;
     }
-    let mut constraints = constraints;
-    if let Some(a) = &architecture {
-        // On EC2 the image's architecture must match the instance's (ecsim adds this constraint;
-        // ECS itself would fail the container start).
-        let e = format!("attribute:ecs.cpu-architecture == {a}");
-        constraints.push((
-            format!("memberOf({e})"),
-            Constraint::MemberOf(Expr::parse(&e).expect("valid")),
-        ));
-    }
     Some(TaskDefinition {
         family: family?,
-        cpu_units: cpu,
+        cpu_units: task_cpu.unwrap_or(sums.cpu),
         memory_mib: memory,
         network_mode: mode,
         host_ports: ports,
-        constraints,
+        constraints: with_architecture(constraints, architecture.as_deref()),
         task_cpu,
         task_memory: task_mem,
         os,
@@ -225,4 +88,189 @@ pub(super) fn read_task_definition(
         stop_timeout_ms: stop_timeout,
         healthy_after_ms: healthy_after,
     })
+}
+
+/// Task-level memory, else the containers' sum, which every container must contribute to.
+fn task_memory(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    task_mem: Option<u32>,
+    sums: &Containers,
+) -> Option<u32> {
+    match task_mem {
+        Some(m) => Some(m),
+        None if sums.memory_missing || sums.memory == 0 => {
+            cx.error(&n.origin, &format!("{path}.memory"), "missing; the EC2 launch type needs task-level memory or memory/memory_reservation on every container (ECS-DG task_definition_parameters.html)");
+            None
+        }
+        None => Some(sums.memory),
+    }
+}
+
+/// On EC2 the image's architecture must match the instance's (ecsim adds this constraint; ECS
+/// itself would fail the container start).
+fn with_architecture(
+    mut constraints: Vec<(String, Constraint)>,
+    architecture: Option<&str>,
+) -> Vec<(String, Constraint)> {
+    if let Some(a) = architecture {
+        let e = format!("attribute:ecs.cpu-architecture == {a}");
+        constraints.push((
+            format!("memberOf({e})"),
+            Constraint::MemberOf(Expr::parse(&e).expect("valid")),
+        ));
+    }
+    constraints
+}
+
+/// `runtime_platform`: operating system family and CPU architecture.
+fn read_runtime_platform(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<(OsFamily, Option<String>)> {
+    let mut rt = cx.table(n, p)?;
+    let os = rt
+        .opt(cx, "operating_system_family", |cx, n, p| {
+            cx.choice(n, p, OS_FAMILY)
+        })
+        .unwrap_or(OsFamily::Linux);
+    let arch = rt
+        .opt(cx, "cpu_architecture", |cx, n, p| {
+            cx.choice(n, p, CPU_ARCHITECTURE)
+        })
+        .map(str::to_string);
+    rt.finish(cx);
+    if os == OsFamily::Windows && arch.as_deref() == Some("arm64") {
+        cx.error(&n.origin, p, "Windows tasks run on X86_64 only");
+        return None;
+    }
+    Some((os, arch))
+}
+
+/// `stop_timeout`: at most 120 s.
+fn read_stop_timeout(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<u64> {
+    let d = cx.duration(n, p)?;
+    if d > 120_000 {
+        cx.error(
+            &n.origin,
+            p,
+            "stopTimeout is at most 120 s (ECS-DG task_definition_parameters.html)",
+        );
+        return None;
+    }
+    Some(d)
+}
+
+/// `health_check`: RUNNING to HEALTHY takes the start period plus one interval.
+/// ECS-DG task_definition_parameters.html: health check interval 30 s (5-300), start period 0-300 s.
+fn read_health_check(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<u64> {
+    let mut h = cx.table(n, p)?;
+    let interval = h
+        .opt(cx, "interval", |cx, n, p| cx.duration(n, p))
+        .unwrap_or(30_000);
+    let start = h
+        .opt(cx, "start_period", |cx, n, p| cx.duration(n, p))
+        .unwrap_or(0);
+    h.finish(cx);
+    if !(5_000..=300_000).contains(&interval) || start > 300_000 {
+        cx.error(&n.origin, p, "interval is 5 to 300 s and start_period 0 to 300 s (ECS-DG task_definition_parameters.html)");
+        return None;
+    }
+    Some(start + interval)
+}
+
+/// `[[task_definitions.containers]]`: CPU and memory sums and static host ports.
+fn read_containers(cx: &mut Cx<'_>, t: &mut Tbl<'_>, path: &str, mode: NetworkMode) -> Containers {
+    let mut sums = Containers {
+        ok: true,
+        ..Containers::default()
+    };
+    if let Some(items) = t.opt(cx, "containers", |cx, n, p| cx.array(n, p)) {
+        for (i, c) in items.iter().enumerate() {
+            let cp = format!("{path}.containers[{i}]");
+            let Some(ct) = cx.table(c, &cp) else {
+                sums.ok = false;
+                continue;
+            };
+            read_container(cx, ct, c, mode, &mut sums);
+        }
+    }
+    sums
+}
+
+fn read_container(
+    cx: &mut Cx<'_>,
+    mut ct: Tbl<'_>,
+    c: &Node,
+    mode: NetworkMode,
+    sums: &mut Containers,
+) {
+    let cp = ct.path.clone();
+    let _name = ct.req(cx, "name", "a container name", |cx, n, p| cx.string(n, p));
+    sums.cpu += ct
+        .opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 0, 196_608))
+        .unwrap_or(0);
+    let hard = ct.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
+    let soft = ct.opt(cx, "memory_reservation", |cx, n, p| {
+        cx.u32(n, p, 6, 4_000_000)
+    });
+    if let (Some(h), Some(s)) = (hard, soft)
+        && h <= s
+    {
+        cx.error(&c.origin, &format!("{cp}.memory"), format!("memory ({h}) must be greater than memory_reservation ({s}) (ECS-DG task_definition_parameters.html)"));
+        sums.ok = false;
+    }
+    // ECS-DG task_definition_parameters.html: the soft limit is what placement reserves.
+    match soft.or(hard) {
+        Some(m) => sums.memory += m,
+        None => sums.memory_missing = true,
+    }
+    if let Some(pm) = ct.opt(cx, "port_mappings", |cx, n, p| cx.array(n, p)) {
+        for (j, m) in pm.iter().enumerate() {
+            let mp = format!("{cp}.port_mappings[{j}]");
+            let Some(mt) = cx.table(m, &mp) else {
+                sums.ok = false;
+                continue;
+            };
+            read_port_mapping(cx, mt, m, mode, sums);
+        }
+    }
+    ct.finish(cx);
+}
+
+/// One port mapping; a static host port is reserved on the instance and may be mapped once.
+fn read_port_mapping(
+    cx: &mut Cx<'_>,
+    mut mt: Tbl<'_>,
+    m: &Node,
+    mode: NetworkMode,
+    sums: &mut Containers,
+) {
+    let mp = mt.path.clone();
+    let cport = mt.req(
+        cx,
+        "container_port",
+        "a port from 1 to 65535",
+        |cx, n, p| cx.u32(n, p, 1, 65535),
+    );
+    let hport = mt.opt(cx, "host_port", |cx, n, p| cx.u32(n, p, 0, 65535));
+    let udp = mt
+        .opt(cx, "protocol", |cx, n, p| cx.choice(n, p, PROTOCOL_IS_UDP))
+        .unwrap_or(false);
+    mt.finish(cx);
+    let static_port = match mode {
+        NetworkMode::Host | NetworkMode::Awsvpc => cport,
+        NetworkMode::Bridge => hport.filter(|&h| h != 0),
+        NetworkMode::None => None,
+    };
+    if let Some(p) = static_port {
+        let hp = host_port(p as u16, udp);
+        if sums.host_ports.contains(&hp) {
+            cx.error(
+                &m.origin,
+                &mp,
+                format!("host port {p} is mapped twice in this task definition"),
+            );
+            sums.ok = false;
+        }
+        sums.host_ports.push(hp);
+    }
 }
