@@ -285,6 +285,18 @@ pub fn read_document<T>(
     }
 }
 
+/// The values of an optional array of tables read with [`Tbl::tables`]; clears `ok` if an
+/// entry was bad.
+pub fn entries<T>(read: Option<(Vec<T>, bool)>, ok: &mut bool) -> Vec<T> {
+    match read {
+        Some((values, all)) => {
+            *ok &= all;
+            values
+        }
+        None => Vec::new(),
+    }
+}
+
 /// `"a", "b" or "c"`.
 pub fn quote_list(items: &[&str]) -> String {
     let q: Vec<String> = items.iter().map(|s| format!("\"{s}\"")).collect();

@@ -47,113 +47,113 @@ pub(super) fn read_failures(
         s.fargate_spot_interruptions_per_task_hour = r;
     }
     if let Some(th) = t.get("service_throttle") {
-        match cx.table(th, "failures.service_throttle") {
-            Some(mut tt) => {
-                if let Some(v) = tt.opt(cx, "initial_delay", |cx, n, p| cx.duration(n, p)) {
-                    s.throttle_initial_ms = v;
-                }
-                if let Some(v) = tt.opt(cx, "factor", |cx, n, p| cx.number(n, p, 1.0, 100.0)) {
-                    s.throttle_factor = v;
-                }
-                if let Some(v) = tt.opt(cx, "cap", |cx, n, p| cx.duration(n, p)) {
-                    s.throttle_cap_ms = v;
-                }
-                if let Some(v) = tt.opt(cx, "after_failures", |cx, n, p| cx.u32(n, p, 1, 1000)) {
-                    s.throttle_after_failures = v;
-                }
-                tt.finish(cx);
-            }
-            None => ok = false,
-        }
+        ok &= read_throttle(cx, th, &mut s);
     }
-    if let Some(items) = t.opt(cx, "scripted", |cx, n, p| cx.array(n, p)) {
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("failures.scripted[{i}]");
-            let Some(mut f) = cx.table(it, &p) else {
-                ok = false;
-                continue;
-            };
-            let at = f.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
-            let kind = f.req(cx, "type", &quoted(FAILURE), |cx, n, p| {
-                cx.choice(n, p, FAILURE)
-            });
-            let k = match kind {
-                Some(FailureType::InstanceFailure | FailureType::DrainInstances) => {
-                    let cg = cluster_and_group(cx, &mut f, clusters);
-                    let count = f.req(cx, "count", "a number of instances", |cx, n, p| {
-                        cx.u32(n, p, 1, 1_000_000)
-                    });
-                    match (cg, count) {
-                        (Some((cluster, group)), Some(count))
-                            if kind == Some(FailureType::InstanceFailure) =>
-                        {
-                            Some(FailureKind::InstanceFailure {
-                                cluster,
-                                group,
-                                count,
-                            })
-                        }
-                        (Some((cluster, group)), Some(count)) => {
-                            Some(FailureKind::DrainInstances {
-                                cluster,
-                                group,
-                                count,
-                            })
-                        }
-                        _ => None,
-                    }
-                }
-                Some(FailureType::AzOutage) => {
-                    let az = f.req(cx, "az", "an Availability Zone", |cx, n, p| cx.string(n, p));
-                    let d = f.req(cx, "duration", "how long the AZ is lost", |cx, n, p| {
-                        cx.duration(n, p)
-                    });
-                    match (az, d) {
-                        (Some(az), Some(duration_ms)) => {
-                            Some(FailureKind::AzOutage { az, duration_ms })
-                        }
-                        _ => None,
-                    }
-                }
-                Some(FailureType::SpotInterruption) => {
-                    let cg = cluster_and_group(cx, &mut f, clusters);
-                    let fr = f.req(
-                        cx,
-                        "fraction",
-                        "the share of Spot instances interrupted, 0 to 1",
-                        |cx, n, p| cx.number(n, p, 0.0, 1.0),
-                    );
-                    match (cg, fr) {
-                        (Some((cluster, group)), Some(fraction)) => {
-                            Some(FailureKind::SpotInterruption {
-                                cluster,
-                                group,
-                                fraction,
-                            })
-                        }
-                        _ => None,
-                    }
-                }
-                Some(FailureType::FargateSpotInterruption) => f
-                    .req(
-                        cx,
-                        "fraction",
-                        "the share of Fargate Spot tasks interrupted, 0 to 1",
-                        |cx, n, p| cx.number(n, p, 0.0, 1.0),
-                    )
-                    .map(|fraction| FailureKind::FargateSpotInterruption { fraction }),
-                None => None,
-            };
-            f.finish(cx);
-            match (at, k) {
-                (Some(at_ms), Some(kind)) => s.scripted.push(ScriptedFailure { at_ms, kind }),
-                _ => ok = false,
-            }
-        }
+    if let Some(items) = t.tables(cx, "scripted", |cx, f, _| read_scripted(cx, f, clusters)) {
+        s.scripted = entries(Some(items), &mut ok);
         s.scripted.sort_by_key(|f| f.at_ms);
     }
     t.finish(cx);
     ok.then_some(s)
+}
+
+/// `[failures.service_throttle]`; false if it is not a table.
+fn read_throttle(cx: &mut Cx<'_>, th: &Node, s: &mut FailureSettings) -> bool {
+    let Some(mut tt) = cx.table(th, "failures.service_throttle") else {
+        return false;
+    };
+    if let Some(v) = tt.opt(cx, "initial_delay", |cx, n, p| cx.duration(n, p)) {
+        s.throttle_initial_ms = v;
+    }
+    if let Some(v) = tt.opt(cx, "factor", |cx, n, p| cx.number(n, p, 1.0, 100.0)) {
+        s.throttle_factor = v;
+    }
+    if let Some(v) = tt.opt(cx, "cap", |cx, n, p| cx.duration(n, p)) {
+        s.throttle_cap_ms = v;
+    }
+    if let Some(v) = tt.opt(cx, "after_failures", |cx, n, p| cx.u32(n, p, 1, 1000)) {
+        s.throttle_after_failures = v;
+    }
+    tt.finish(cx);
+    true
+}
+
+/// One `[[failures.scripted]]` entry.
+fn read_scripted(
+    cx: &mut Cx<'_>,
+    mut f: Tbl<'_>,
+    clusters: &[ClusterDef],
+) -> Option<ScriptedFailure> {
+    let at = f.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
+    let kind = f.req(cx, "type", &quoted(FAILURE), |cx, n, p| {
+        cx.choice(n, p, FAILURE)
+    });
+    let k = match kind {
+        Some(FailureType::InstanceFailure | FailureType::DrainInstances) => {
+            let cg = cluster_and_group(cx, &mut f, clusters);
+            let count = f.req(cx, "count", "a number of instances", |cx, n, p| {
+                cx.u32(n, p, 1, 1_000_000)
+            });
+            match (cg, count) {
+                (Some((cluster, group)), Some(count))
+                    if kind == Some(FailureType::InstanceFailure) =>
+                {
+                    Some(FailureKind::InstanceFailure {
+                        cluster,
+                        group,
+                        count,
+                    })
+                }
+                (Some((cluster, group)), Some(count)) => Some(FailureKind::DrainInstances {
+                    cluster,
+                    group,
+                    count,
+                }),
+                _ => None,
+            }
+        }
+        Some(FailureType::AzOutage) => {
+            let az = f.req(cx, "az", "an Availability Zone", |cx, n, p| cx.string(n, p));
+            let d = f.req(cx, "duration", "how long the AZ is lost", |cx, n, p| {
+                cx.duration(n, p)
+            });
+            match (az, d) {
+                (Some(az), Some(duration_ms)) => Some(FailureKind::AzOutage { az, duration_ms }),
+                _ => None,
+            }
+        }
+        Some(FailureType::SpotInterruption) => {
+            let cg = cluster_and_group(cx, &mut f, clusters);
+            let fr = f.req(
+                cx,
+                "fraction",
+                "the share of Spot instances interrupted, 0 to 1",
+                |cx, n, p| cx.number(n, p, 0.0, 1.0),
+            );
+            match (cg, fr) {
+                (Some((cluster, group)), Some(fraction)) => Some(FailureKind::SpotInterruption {
+                    cluster,
+                    group,
+                    fraction,
+                }),
+                _ => None,
+            }
+        }
+        Some(FailureType::FargateSpotInterruption) => f
+            .req(
+                cx,
+                "fraction",
+                "the share of Fargate Spot tasks interrupted, 0 to 1",
+                |cx, n, p| cx.number(n, p, 0.0, 1.0),
+            )
+            .map(|fraction| FailureKind::FargateSpotInterruption { fraction }),
+        None => None,
+    };
+    f.finish(cx);
+    Some(ScriptedFailure {
+        at_ms: at?,
+        kind: k?,
+    })
 }
 
 pub(super) fn read_circuit_breaker(

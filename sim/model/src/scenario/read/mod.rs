@@ -34,7 +34,7 @@ mod prelude {
         Strategy, TieBreak, host_port,
     };
 
-    pub(super) use super::cx::{Cx, Tbl, quote_list, read_document};
+    pub(super) use super::cx::{Cx, Tbl, entries, quote_list, read_document};
     pub(super) use super::{
         actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, names::*,
         pricing::*, scaling::*, scenario::*, services::*, simulation::*, task_definitions::*,

@@ -135,216 +135,16 @@ pub(super) fn read_service_scaling(
         cx.u32(n, p, 0, 10_000_000)
     });
     let mut ok = true;
-    let mut tts = Vec::new();
-    if let Some(items) = t.opt(cx, "target_tracking", |cx, n, p| cx.array(n, p)) {
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("{path}.target_tracking[{i}]");
-            let Some(mut pt) = cx.table(it, &p) else {
-                ok = false;
-                continue;
-            };
-            let name = pt
-                .opt(cx, "name", |cx, n, p| cx.string(n, p))
-                .unwrap_or_else(|| format!("target-tracking-{i}"));
-            let metric = pt.req(cx, "metric", "ECSServiceAverageCPUUtilization, ECSServiceAverageMemoryUtilization or ALBRequestCountPerTarget", |cx, n, p| metric_name(cx, n, p, true));
-            let target = pt.req(cx, "target", "the target value", |cx, n, p| {
-                let v = cx.number(n, p, 0.0, 1e12)?;
-                if v <= 0.0 {
-                    cx.error(&n.origin, p, "expected a positive target");
-                    return None;
-                }
-                Some(v)
-            });
-            let out_cd = cooldown(cx, &mut pt, "scale_out_cooldown");
-            let in_cd = cooldown(cx, &mut pt, "scale_in_cooldown");
-            let disable = pt
-                .opt(cx, "disable_scale_in", |cx, n, p| cx.boolean(n, p))
-                .unwrap_or(false);
-            // The alarm shapes ECS creates are observed, not documented (ecs-semantics 5.2); each
-            // part can be changed.
-            let mut shape = |pt: &mut Tbl<'_>,
-                             key: &'static str,
-                             n_default: usize,
-                             ratio_default: f64|
-             -> Option<(usize, usize, f64)> {
-                match pt.get(key) {
-                    None => Some((n_default, n_default, ratio_default)),
-                    Some(node) => {
-                        let p = pt.child(key);
-                        let mut a = cx.table(node, &p)?;
-                        let (n, m) = periods(cx, &mut a, n_default, n_default);
-                        let r = a
-                            .opt(cx, "threshold_ratio", |cx, n, p| {
-                                cx.number(n, p, 0.01, 10.0)
-                            })
-                            .unwrap_or(ratio_default);
-                        a.finish(cx);
-                        Some((n?, m?, r))
-                    }
-                }
-            };
-            let high = shape(&mut pt, "high_alarm", 3, 1.0);
-            let low = shape(&mut pt, "low_alarm", 15, 0.9);
-            pt.finish(cx);
-            match (metric, target, high, low) {
-                (Some(metric), Some(target), Some(h), Some(l)) => {
-                    let stat = if metric == ServiceMetric::RequestCountPerTarget {
-                        Statistic::Sum
-                    } else {
-                        Statistic::Average
-                    };
-                    let alarm = |n: usize, m: usize, ratio: f64, cmp: Comparison| AlarmDef {
-                        metric,
-                        statistic: stat,
-                        period_ms: 60_000.max(resolution_ms),
-                        evaluation_periods: n,
-                        datapoints_to_alarm: m,
-                        comparison: cmp,
-                        threshold: target * ratio,
-                        treat_missing: TreatMissing::Missing,
-                    };
-                    tts.push(TargetTracking {
-                        name,
-                        metric,
-                        target,
-                        scale_out_cooldown_ms: out_cd,
-                        scale_in_cooldown_ms: in_cd,
-                        disable_scale_in: disable,
-                        high: alarm(h.0, h.1, h.2, Comparison::GreaterThan),
-                        low: alarm(l.0, l.1, l.2, Comparison::LessThan),
-                    });
-                }
-                _ => ok = false,
-            }
-        }
-    }
-    let mut steps_out = Vec::new();
-    if let Some(items) = t.opt(cx, "step_scaling", |cx, n, p| cx.array(n, p)) {
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("{path}.step_scaling[{i}]");
-            let Some(mut st) = cx.table(it, &p) else {
-                ok = false;
-                continue;
-            };
-            let name = st
-                .opt(cx, "name", |cx, n, p| cx.string(n, p))
-                .unwrap_or_else(|| format!("step-scaling-{i}"));
-            let alarm = st.req(
-                cx,
-                "alarm",
-                "the alarm table that invokes the policy",
-                |cx, n, p| read_alarm(cx, n, p, resolution_ms),
-            );
-            let kind = st
-                .opt(cx, "adjustment_type", |cx, n, p| {
-                    cx.choice(n, p, ADJUSTMENT_TYPE)
-                })
-                .unwrap_or(AdjustmentType::ChangeInCapacity);
-            let steps = st.req(cx, "steps", "an array of { lower, upper, adjustment }", |cx, n, p| {
-                let items = cx.array(n, p)?;
-                let mut out = Vec::new();
-                for (k, s) in items.iter().enumerate() {
-                    let sp = format!("{p}[{k}]");
-                    let mut s = cx.table(s, &sp)?;
-                    let lower = s.opt(cx, "lower", |cx, n, p| cx.number(n, p, -1e12, 1e12));
-                    let upper = s.opt(cx, "upper", |cx, n, p| cx.number(n, p, -1e12, 1e12));
-                    let adj = s.req(cx, "adjustment", "ScalingAdjustment (an integer)", |cx, n, p| cx.int(n, p, -1_000_000, 1_000_000));
-                    s.finish(cx);
-                    out.push(Step { lower, upper, adjustment: adj? });
-                }
-                // AAS-API: intervals may not overlap or leave gaps; at most one open bound a side.
-                let mut sorted = out.clone();
-                sorted.sort_by(|a, b| a.lower.unwrap_or(f64::NEG_INFINITY).total_cmp(&b.lower.unwrap_or(f64::NEG_INFINITY)));
-                for w in sorted.windows(2) {
-                    if w[0].upper != w[1].lower {
-                        cx.error(&n.origin, p, "step intervals overlap or leave a gap: each upper bound must equal the next step's lower bound (AAS-API StepAdjustment)");
-                        return None;
-                    }
-                }
-                if out.is_empty() {
-                    cx.error(&n.origin, p, "expected at least one step");
-                    return None;
-                }
-                Some(out)
-            });
-            let min_mag = st.opt(cx, "min_adjustment_magnitude", |cx, n, p| {
-                cx.u32(n, p, 1, 1_000_000)
-            });
-            let cd = cooldown(cx, &mut st, "cooldown");
-            let agg = st
-                .opt(cx, "metric_aggregation", |cx, n, p| {
-                    cx.choice(n, p, AGGREGATION)
-                })
-                .unwrap_or(Statistic::Average);
-            st.finish(cx);
-            if min_mag.is_some() && kind != AdjustmentType::PercentChangeInCapacity {
-                cx.error(
-                    &it.origin,
-                    &format!("{p}.min_adjustment_magnitude"),
-                    "applies to PercentChangeInCapacity only",
-                );
-                ok = false;
-            }
-            match (alarm, steps) {
-                (Some(alarm), Some(steps)) => steps_out.push(StepScaling {
-                    name,
-                    alarm,
-                    adjustment_type: kind,
-                    steps,
-                    min_adjustment_magnitude: min_mag,
-                    cooldown_ms: cd,
-                    aggregation: agg,
-                }),
-                _ => ok = false,
-            }
-        }
-    }
-    let mut scheduled = Vec::new();
-    if let Some(items) = t.opt(cx, "scheduled", |cx, n, p| cx.array(n, p)) {
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("{path}.scheduled[{i}]");
-            let Some(mut st) = cx.table(it, &p) else {
-                ok = false;
-                continue;
-            };
-            let at = st.req(cx, "at", "the first time it runs", |cx, n, p| {
-                cx.duration(n, p)
-            });
-            let every = st.opt(cx, "every", |cx, n, p| {
-                let d = cx.duration(n, p)?;
-                if d < 60_000 {
-                    cx.error(
-                        &n.origin,
-                        p,
-                        "scheduled actions have a resolution of one minute (AAS-UG)",
-                    );
-                    return None;
-                }
-                Some(d)
-            });
-            let mn = st.opt(cx, "min_capacity", |cx, n, p| cx.u32(n, p, 0, 10_000_000));
-            let mx = st.opt(cx, "max_capacity", |cx, n, p| cx.u32(n, p, 0, 10_000_000));
-            st.finish(cx);
-            if mn.is_none() && mx.is_none() {
-                cx.error(
-                    &it.origin,
-                    &p,
-                    "a scheduled action sets min_capacity, max_capacity or both",
-                );
-                ok = false;
-                continue;
-            }
-            match at {
-                Some(at) => scheduled.push(ScheduledAction {
-                    at_ms: at,
-                    every_ms: every,
-                    min_capacity: mn,
-                    max_capacity: mx,
-                }),
-                None => ok = false,
-            }
-        }
-    }
+    let tts = t.tables(cx, "target_tracking", |cx, pt, i| {
+        read_target_tracking(cx, pt, i, resolution_ms)
+    });
+    let tts = entries(tts, &mut ok);
+    let steps = t.tables(cx, "step_scaling", |cx, st, i| {
+        read_step_scaling(cx, st, i, resolution_ms)
+    });
+    let steps = entries(steps, &mut ok);
+    let scheduled = t.tables(cx, "scheduled", |cx, st, _| read_scheduled(cx, st));
+    let scheduled = entries(scheduled, &mut ok);
     t.finish(cx);
     let (min, max) = (min?, max?);
     if min > max {
@@ -355,7 +155,7 @@ pub(super) fn read_service_scaling(
         );
         return None;
     }
-    if tts.len() + steps_out.len() > 50 {
+    if tts.len() + steps.len() > 50 {
         cx.error(
             &n.origin,
             path,
@@ -367,8 +167,226 @@ pub(super) fn read_service_scaling(
         min_capacity: min,
         max_capacity: max,
         target_tracking: tts,
-        step_scaling: steps_out,
+        step_scaling: steps,
         scheduled,
+    })
+}
+
+/// One `[[services.auto_scaling.target_tracking]]` policy with the two alarms ECS creates for it.
+fn read_target_tracking(
+    cx: &mut Cx<'_>,
+    mut pt: Tbl<'_>,
+    i: usize,
+    resolution_ms: u64,
+) -> Option<TargetTracking> {
+    let name = pt
+        .opt(cx, "name", |cx, n, p| cx.string(n, p))
+        .unwrap_or_else(|| format!("target-tracking-{i}"));
+    let metric = pt.req(cx, "metric", "ECSServiceAverageCPUUtilization, ECSServiceAverageMemoryUtilization or ALBRequestCountPerTarget", |cx, n, p| metric_name(cx, n, p, true));
+    let target = pt.req(cx, "target", "the target value", |cx, n, p| {
+        let v = cx.number(n, p, 0.0, 1e12)?;
+        if v <= 0.0 {
+            cx.error(&n.origin, p, "expected a positive target");
+            return None;
+        }
+        Some(v)
+    });
+    let out_cd = cooldown(cx, &mut pt, "scale_out_cooldown");
+    let in_cd = cooldown(cx, &mut pt, "scale_in_cooldown");
+    let disable = pt
+        .opt(cx, "disable_scale_in", |cx, n, p| cx.boolean(n, p))
+        .unwrap_or(false);
+    let high = alarm_shape(cx, &mut pt, "high_alarm", 3, 1.0);
+    let low = alarm_shape(cx, &mut pt, "low_alarm", 15, 0.9);
+    pt.finish(cx);
+    let (metric, target, h, l) = (metric?, target?, high?, low?);
+    let stat = if metric == ServiceMetric::RequestCountPerTarget {
+        Statistic::Sum
+    } else {
+        Statistic::Average
+    };
+    let alarm = |(n, m, ratio): (usize, usize, f64), cmp: Comparison| AlarmDef {
+        metric,
+        statistic: stat,
+        period_ms: 60_000.max(resolution_ms),
+        evaluation_periods: n,
+        datapoints_to_alarm: m,
+        comparison: cmp,
+        threshold: target * ratio,
+        treat_missing: TreatMissing::Missing,
+    };
+    Some(TargetTracking {
+        name,
+        metric,
+        target,
+        scale_out_cooldown_ms: out_cd,
+        scale_in_cooldown_ms: in_cd,
+        disable_scale_in: disable,
+        high: alarm(h, Comparison::GreaterThan),
+        low: alarm(l, Comparison::LessThan),
+    })
+}
+
+/// Evaluation periods, datapoints to alarm and threshold ratio of a target tracking alarm. The
+/// alarm shapes ECS creates are observed, not documented (ecs-semantics 5.2); each part can be
+/// changed.
+fn alarm_shape(
+    cx: &mut Cx<'_>,
+    pt: &mut Tbl<'_>,
+    key: &'static str,
+    n_default: usize,
+    ratio_default: f64,
+) -> Option<(usize, usize, f64)> {
+    match pt.get(key) {
+        None => Some((n_default, n_default, ratio_default)),
+        Some(node) => {
+            let p = pt.child(key);
+            let mut a = cx.table(node, &p)?;
+            let (n, m) = periods(cx, &mut a, n_default, n_default);
+            let r = a
+                .opt(cx, "threshold_ratio", |cx, n, p| {
+                    cx.number(n, p, 0.01, 10.0)
+                })
+                .unwrap_or(ratio_default);
+            a.finish(cx);
+            Some((n?, m?, r))
+        }
+    }
+}
+
+/// One `[[services.auto_scaling.step_scaling]]` policy with its alarm.
+fn read_step_scaling(
+    cx: &mut Cx<'_>,
+    mut st: Tbl<'_>,
+    i: usize,
+    resolution_ms: u64,
+) -> Option<StepScaling> {
+    let name = st
+        .opt(cx, "name", |cx, n, p| cx.string(n, p))
+        .unwrap_or_else(|| format!("step-scaling-{i}"));
+    let alarm = st.req(
+        cx,
+        "alarm",
+        "the alarm table that invokes the policy",
+        |cx, n, p| read_alarm(cx, n, p, resolution_ms),
+    );
+    let kind = st
+        .opt(cx, "adjustment_type", |cx, n, p| {
+            cx.choice(n, p, ADJUSTMENT_TYPE)
+        })
+        .unwrap_or(AdjustmentType::ChangeInCapacity);
+    let steps = st.req(
+        cx,
+        "steps",
+        "an array of { lower, upper, adjustment }",
+        read_steps,
+    );
+    let min_mag = st.opt(cx, "min_adjustment_magnitude", |cx, n, p| {
+        cx.u32(n, p, 1, 1_000_000)
+    });
+    let cd = cooldown(cx, &mut st, "cooldown");
+    let agg = st
+        .opt(cx, "metric_aggregation", |cx, n, p| {
+            cx.choice(n, p, AGGREGATION)
+        })
+        .unwrap_or(Statistic::Average);
+    let (origin, p) = (st.origin.clone(), st.path.clone());
+    st.finish(cx);
+    if min_mag.is_some() && kind != AdjustmentType::PercentChangeInCapacity {
+        cx.error(
+            &origin,
+            &format!("{p}.min_adjustment_magnitude"),
+            "applies to PercentChangeInCapacity only",
+        );
+        return None;
+    }
+    Some(StepScaling {
+        name,
+        alarm: alarm?,
+        adjustment_type: kind,
+        steps: steps?,
+        min_adjustment_magnitude: min_mag,
+        cooldown_ms: cd,
+        aggregation: agg,
+    })
+}
+
+/// `steps`: step adjustments whose intervals neither overlap nor leave gaps.
+fn read_steps(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<Step>> {
+    let items = cx.array(n, p)?;
+    let mut out = Vec::new();
+    for (k, s) in items.iter().enumerate() {
+        let sp = format!("{p}[{k}]");
+        let mut s = cx.table(s, &sp)?;
+        let lower = s.opt(cx, "lower", |cx, n, p| cx.number(n, p, -1e12, 1e12));
+        let upper = s.opt(cx, "upper", |cx, n, p| cx.number(n, p, -1e12, 1e12));
+        let adj = s.req(
+            cx,
+            "adjustment",
+            "ScalingAdjustment (an integer)",
+            |cx, n, p| cx.int(n, p, -1_000_000, 1_000_000),
+        );
+        s.finish(cx);
+        out.push(Step {
+            lower,
+            upper,
+            adjustment: adj?,
+        });
+    }
+    // AAS-API: intervals may not overlap or leave gaps; at most one open bound a side.
+    let mut sorted = out.clone();
+    sorted.sort_by(|a, b| {
+        a.lower
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&b.lower.unwrap_or(f64::NEG_INFINITY))
+    });
+    for w in sorted.windows(2) {
+        if w[0].upper != w[1].lower {
+            cx.error(&n.origin, p, "step intervals overlap or leave a gap: each upper bound must equal the next step's lower bound (AAS-API StepAdjustment)");
+            return None;
+        }
+    }
+    if out.is_empty() {
+        cx.error(&n.origin, p, "expected at least one step");
+        return None;
+    }
+    Some(out)
+}
+
+/// One `[[services.auto_scaling.scheduled]]` action.
+fn read_scheduled(cx: &mut Cx<'_>, mut st: Tbl<'_>) -> Option<ScheduledAction> {
+    let at = st.req(cx, "at", "the first time it runs", |cx, n, p| {
+        cx.duration(n, p)
+    });
+    let every = st.opt(cx, "every", |cx, n, p| {
+        let d = cx.duration(n, p)?;
+        if d < 60_000 {
+            cx.error(
+                &n.origin,
+                p,
+                "scheduled actions have a resolution of one minute (AAS-UG)",
+            );
+            return None;
+        }
+        Some(d)
+    });
+    let mn = st.opt(cx, "min_capacity", |cx, n, p| cx.u32(n, p, 0, 10_000_000));
+    let mx = st.opt(cx, "max_capacity", |cx, n, p| cx.u32(n, p, 0, 10_000_000));
+    let (origin, p) = (st.origin.clone(), st.path.clone());
+    st.finish(cx);
+    if mn.is_none() && mx.is_none() {
+        cx.error(
+            &origin,
+            &p,
+            "a scheduled action sets min_capacity, max_capacity or both",
+        );
+        return None;
+    }
+    Some(ScheduledAction {
+        at_ms: at?,
+        every_ms: every,
+        min_capacity: mn,
+        max_capacity: mx,
     })
 }
 
