@@ -72,75 +72,84 @@ pub(super) fn read_component(
                 rps: r?,
             })
         }
-        ComponentKind::Csv => {
-            let file = t.req(
-                cx,
-                "file",
-                "a CSV file of time_s,rps rows, relative to the scenario",
-                |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
-            );
-            let (file, origin) = file?;
-            let Some(read) = read_file else {
-                cx.error(
-                    &origin,
-                    &format!("{path}.file"),
-                    "CSV load files can only be read when the scenario is loaded from a file",
-                );
-                return None;
-            };
-            let text = match read(&file) {
-                Ok(t) => t,
-                Err(e) => {
-                    cx.error(
-                        &origin,
-                        &format!("{path}.file"),
-                        format!("cannot read \"{file}\": {e}"),
-                    );
-                    return None;
-                }
-            };
-            let mut points = Vec::new();
-            for (i, line) in text.lines().enumerate() {
-                let line = line.trim();
-                if line.is_empty()
-                    || line.starts_with('#')
-                    || (i == 0 && line.chars().next().is_some_and(|c| c.is_alphabetic()))
-                {
-                    continue;
-                }
-                let parsed = line.split_once(',').and_then(|(a, b)| {
-                    Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
-                });
-                match parsed {
-                    Some((ts, r)) if ts >= 0.0 && r.is_finite() => {
-                        points.push(((ts * 1000.0).round() as u64, r))
-                    }
-                    _ => {
-                        cx.error(
-                            &origin,
-                            &format!("{path}.file"),
-                            format!(
-                                "{file}:{}: expected \"time_s,rps\" with numbers, got \"{line}\"",
-                                i + 1
-                            ),
-                        );
-                        return None;
-                    }
-                }
-            }
-            if points.is_empty() || points.windows(2).any(|w| w[1].0 <= w[0].0) {
-                cx.error(
-                    &origin,
-                    &format!("{path}.file"),
-                    format!("{file}: expected at least one row, with strictly increasing times"),
-                );
-                return None;
-            }
-            Some(Component::Series { points })
-        }
+        // A bad CSV file ends the component before its unknown fields are checked.
+        ComponentKind::Csv => Some(read_csv_component(cx, &mut t, path, read_file)?),
     };
     t.finish(cx);
     c
+}
+
+/// A `csv` component: `time_s,rps` rows from a file named relative to the scenario.
+fn read_csv_component(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    path: &str,
+    read_file: Option<FileReader<'_>>,
+) -> Option<Component> {
+    let file = t.req(
+        cx,
+        "file",
+        "a CSV file of time_s,rps rows, relative to the scenario",
+        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
+    );
+    let (file, origin) = file?;
+    let Some(read) = read_file else {
+        cx.error(
+            &origin,
+            &format!("{path}.file"),
+            "CSV load files can only be read when the scenario is loaded from a file",
+        );
+        return None;
+    };
+    let text = match read(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            cx.error(
+                &origin,
+                &format!("{path}.file"),
+                format!("cannot read \"{file}\": {e}"),
+            );
+            return None;
+        }
+    };
+    let mut points = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty()
+            || line.starts_with('#')
+            || (i == 0 && line.chars().next().is_some_and(|c| c.is_alphabetic()))
+        {
+            continue;
+        }
+        let parsed = line.split_once(',').and_then(|(a, b)| {
+            Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))
+        });
+        match parsed {
+            Some((ts, r)) if ts >= 0.0 && r.is_finite() => {
+                points.push(((ts * 1000.0).round() as u64, r))
+            }
+            _ => {
+                cx.error(
+                    &origin,
+                    &format!("{path}.file"),
+                    format!(
+                        "{file}:{}: expected \"time_s,rps\" with numbers, got \"{line}\"",
+                        i + 1
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    if points.is_empty() || points.windows(2).any(|w| w[1].0 <= w[0].0) {
+        cx.error(
+            &origin,
+            &format!("{path}.file"),
+            format!("{file}: expected at least one row, with strictly increasing times"),
+        );
+        return None;
+    }
+    Some(Component::Series { points })
 }
 
 pub(super) fn read_load(

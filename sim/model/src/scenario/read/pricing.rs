@@ -20,6 +20,37 @@ pub(super) fn read_pricing(
     };
     let mut t = cx.table(node, "pricing")?;
     let mut ok = true;
+    ok &= read_table_or_file(cx, &mut t, node, &mut s, read_file);
+    if let Some(sp) = t.get("savings_plan") {
+        ok &= read_savings_plan(cx, sp, &mut s);
+    }
+    s.ec2_spot_discount_pct = t.opt(cx, "ec2_spot_discount_pct", |cx, n, p| {
+        cx.number(n, p, 0.0, 100.0)
+    });
+    if let Some(changes) = t.tables(cx, "spot_price_changes", |cx, ct, _| {
+        read_spot_price_change(cx, ct)
+    }) {
+        s.spot_price_changes = entries(Some(changes), &mut ok);
+        s.spot_price_changes.sort_by_key(|c| c.0);
+    }
+    s.ebs_gb_per_instance = t
+        .opt(cx, "ebs_gb_per_instance", |cx, n, p| {
+            cx.u32(n, p, 0, 64_000)
+        })
+        .unwrap_or(0);
+    t.finish(cx);
+    ok.then_some(s)
+}
+
+/// `table` or `file`: the built-in pricing table or one read from a file. False if wrong.
+fn read_table_or_file(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    node: &Node,
+    s: &mut PricingSettings,
+    read_file: Option<FileReader<'_>>,
+) -> bool {
+    let mut ok = true;
     if t.has("table") && t.has("file") {
         let _ = (t.get("table"), t.get("file"));
         cx.error(&node.origin, "pricing.file", "give table or file, not both");
@@ -55,54 +86,37 @@ pub(super) fn read_pricing(
             },
         }
     }
-    if let Some(sp) = t.get("savings_plan") {
-        match cx.table(sp, "pricing.savings_plan") {
-            Some(mut st) => {
-                s.ec2_discount_pct = st
-                    .opt(cx, "ec2_discount_pct", |cx, n, p| {
-                        cx.number(n, p, 0.0, 100.0)
-                    })
-                    .unwrap_or(0.0);
-                s.fargate_discount_pct = st
-                    .opt(cx, "fargate_discount_pct", |cx, n, p| {
-                        cx.number(n, p, 0.0, 100.0)
-                    })
-                    .unwrap_or(0.0);
-                st.finish(cx);
-            }
-            None => ok = false,
-        }
-    }
-    s.ec2_spot_discount_pct = t.opt(cx, "ec2_spot_discount_pct", |cx, n, p| {
-        cx.number(n, p, 0.0, 100.0)
-    });
-    if let Some(items) = t.opt(cx, "spot_price_changes", |cx, n, p| cx.array(n, p)) {
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("pricing.spot_price_changes[{i}]");
-            let Some(mut ct) = cx.table(it, &p) else {
-                ok = false;
-                continue;
-            };
-            let at = ct.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
-            let f = ct.req(
-                cx,
-                "factor",
-                "a multiplier of the Spot prices, e.g. 1.3",
-                |cx, n, p| cx.number(n, p, 0.0, 100.0),
-            );
-            ct.finish(cx);
-            match (at, f) {
-                (Some(a), Some(f)) => s.spot_price_changes.push((a, f)),
-                _ => ok = false,
-            }
-        }
-        s.spot_price_changes.sort_by_key(|c| c.0);
-    }
-    s.ebs_gb_per_instance = t
-        .opt(cx, "ebs_gb_per_instance", |cx, n, p| {
-            cx.u32(n, p, 0, 64_000)
+    ok
+}
+
+/// `[pricing.savings_plan]`; false if it is not a table.
+fn read_savings_plan(cx: &mut Cx<'_>, sp: &Node, s: &mut PricingSettings) -> bool {
+    let Some(mut st) = cx.table(sp, "pricing.savings_plan") else {
+        return false;
+    };
+    s.ec2_discount_pct = st
+        .opt(cx, "ec2_discount_pct", |cx, n, p| {
+            cx.number(n, p, 0.0, 100.0)
         })
-        .unwrap_or(0);
-    t.finish(cx);
-    ok.then_some(s)
+        .unwrap_or(0.0);
+    s.fargate_discount_pct = st
+        .opt(cx, "fargate_discount_pct", |cx, n, p| {
+            cx.number(n, p, 0.0, 100.0)
+        })
+        .unwrap_or(0.0);
+    st.finish(cx);
+    true
+}
+
+/// One `[[pricing.spot_price_changes]]` entry: Spot prices times `factor` from `at`.
+fn read_spot_price_change(cx: &mut Cx<'_>, mut ct: Tbl<'_>) -> Option<(u64, f64)> {
+    let at = ct.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
+    let f = ct.req(
+        cx,
+        "factor",
+        "a multiplier of the Spot prices, e.g. 1.3",
+        |cx, n, p| cx.number(n, p, 0.0, 100.0),
+    );
+    ct.finish(cx);
+    Some((at?, f?))
 }

@@ -24,7 +24,11 @@ pub(super) fn read_dist(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Dist> {
         Some(DistKind::LogNormal) => read_lognormal(cx, &mut t, n, path),
         Some(DistKind::Uniform) => read_uniform(cx, &mut t, n, path),
         Some(DistKind::Weibull) => read_weibull(cx, &mut t, n, path),
-        Some(DistKind::Empirical) => read_empirical(cx, &mut t, n, path),
+        Some(DistKind::Empirical) => {
+            let (values, weights) = read_empirical_fields(cx, &mut t);
+            // Bad values end the distribution before its unknown fields are checked.
+            empirical(cx, n, path, values?, weights)
+        }
         None => None,
     };
     t.finish(cx);
@@ -103,7 +107,8 @@ fn read_weibull(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str) -> Optio
     }
 }
 
-fn read_empirical(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str) -> Option<Dist> {
+/// `values` and `weights` of an empirical distribution.
+fn read_empirical_fields(cx: &mut Cx<'_>, t: &mut Tbl<'_>) -> (Option<Vec<u64>>, Option<Vec<f64>>) {
     let values = t.req(cx, "values", "an array of durations", |cx, n, p| {
         let items = cx.array(n, p)?;
         let v: Vec<Option<u64>> = items
@@ -125,7 +130,17 @@ fn read_empirical(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str) -> Opt
             .map(|(i, x)| cx.number(x, &format!("{p}[{i}]"), 0.0, 1e12))
             .collect::<Option<Vec<f64>>>()
     });
-    let values = values?;
+    (values, weights)
+}
+
+/// An empirical distribution: weights default to 1 and must have a positive sum.
+fn empirical(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    path: &str,
+    values: Vec<u64>,
+    weights: Option<Vec<f64>>,
+) -> Option<Dist> {
     let weights = weights.unwrap_or_else(|| vec![1.0; values.len()]);
     if weights.len() != values.len() || weights.iter().sum::<f64>() <= 0.0 {
         cx.error(
