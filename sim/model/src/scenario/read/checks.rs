@@ -64,23 +64,116 @@ pub(super) fn check_fits(
             })
             .unwrap_or(Origin::Unknown)
     };
-    let check = |cx: &mut Cx<'_>,
-                 cluster: usize,
-                 launch: &LaunchSpec,
-                 daemon: bool,
-                 def: usize,
-                 origin: Origin,
-                 path: String| {
-        let Some(c) = clusters.get(cluster) else {
+    let fits = Fits {
+        clusters,
+        types,
+        defs,
+        settings,
+    };
+    for (i, s) in services.iter().enumerate() {
+        fits.check(
+            cx,
+            s.cluster,
+            &s.launch,
+            s.scheduling == SchedulingStrategy::Daemon,
+            s.task_definition,
+            origin_of("services", i),
+            format!("services[{i}].task_definition"),
+        );
+    }
+    for (i, j) in jobs.iter().enumerate() {
+        for (k, &(d, _)) in j.mix.iter().enumerate() {
+            let path = if j.mix.len() == 1 {
+                format!("jobs[{i}].task_definition")
+            } else {
+                format!("jobs[{i}].task_mix[{k}]")
+            };
+            fits.check(
+                cx,
+                j.cluster,
+                &j.launch,
+                false,
+                d,
+                origin_of("jobs", i),
+                path,
+            );
+        }
+    }
+}
+
+/// Check that a task definition can run on Fargate; the error names what is allowed.
+pub(super) fn check_fargate_definition(d: &TaskDefinition) -> Result<(), String> {
+    let windows = d.os == OsFamily::Windows;
+    if d.network_mode != NetworkMode::Awsvpc {
+        return Err(format!(
+            "task definition \"{}\" runs on Fargate, which requires network_mode = \"awsvpc\"",
+            d.family
+        ));
+    }
+    let (Some(cpu), Some(mem)) = (d.task_cpu, d.task_memory) else {
+        return Err(format!(
+            "task definition \"{}\" runs on Fargate, which requires task-level cpu and memory",
+            d.family
+        ));
+    };
+    let cpus: &[u32] = if windows {
+        &[1024, 2048, 4096]
+    } else {
+        &[256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
+    };
+    match fargate_memory_options(cpu, windows) {
+        None => Err(format!(
+            "task definition \"{}\": cpu = {cpu} is not a Fargate size{}; allowed: {} (ECS-DG AWS_Fargate.html)",
+            d.family,
+            if windows { " on Windows" } else { "" },
+            cpus.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Some(opts) if !opts.contains(&mem) => Err(format!(
+            "task definition \"{}\": memory = {mem} is not valid with cpu = {cpu} on Fargate; with cpu = {cpu} the memory may be {} MiB (ECS-DG AWS_Fargate.html)",
+            d.family,
+            opts.iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
+/// What [`check_fits`] checks a task against.
+struct Fits<'a> {
+    clusters: &'a [ClusterDef],
+    types: &'a [InstanceType],
+    defs: &'a [TaskDefinition],
+    settings: &'a Settings,
+}
+
+impl Fits<'_> {
+    /// Whether task definition `def` can run where `launch` puts it in cluster `cluster`.
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &self,
+        cx: &mut Cx<'_>,
+        cluster: usize,
+        launch: &LaunchSpec,
+        daemon: bool,
+        def: usize,
+        origin: Origin,
+        path: String,
+    ) {
+        let Some(c) = self.clusters.get(cluster) else {
             return;
         };
-        let d = &defs[def];
+        let d = &self.defs[def];
         let group_fits = |g: &InstanceGroup| {
             g.instance_types.iter().any(|&t| {
-                let ty = &types[t];
+                let ty = &self.types[t];
                 ty.cpu_units >= d.cpu_units
                     && ty.registered_memory_mib(
-                        settings.os_memory_overhead_pct,
+                        self.settings.os_memory_overhead_pct,
                         g.reserved_memory_mib,
                     ) >= d.memory_mib
                     && (d.network_mode != NetworkMode::Awsvpc || ty.eni_tasks() > 0)
@@ -92,7 +185,7 @@ pub(super) fn check_fits(
         let describe = |groups: &[&InstanceGroup]| -> String {
             groups
                 .iter()
-                .flat_map(|g| g.instance_types.iter().map(move |&t| (g, &types[t])))
+                .flat_map(|g| g.instance_types.iter().map(move |&t| (g, &self.types[t])))
                 .map(|(g, ty)| {
                     format!(
                         "{} ({}) registers {} CPU units / {} MiB",
@@ -100,7 +193,7 @@ pub(super) fn check_fits(
                         ty.architecture,
                         ty.cpu_units,
                         ty.registered_memory_mib(
-                            settings.os_memory_overhead_pct,
+                            self.settings.os_memory_overhead_pct,
                             g.reserved_memory_mib
                         )
                     )
@@ -154,76 +247,5 @@ pub(super) fn check_fits(
                 }
             }
         }
-    };
-    for (i, s) in services.iter().enumerate() {
-        check(
-            cx,
-            s.cluster,
-            &s.launch,
-            s.scheduling == SchedulingStrategy::Daemon,
-            s.task_definition,
-            origin_of("services", i),
-            format!("services[{i}].task_definition"),
-        );
-    }
-    for (i, j) in jobs.iter().enumerate() {
-        for (k, &(d, _)) in j.mix.iter().enumerate() {
-            let path = if j.mix.len() == 1 {
-                format!("jobs[{i}].task_definition")
-            } else {
-                format!("jobs[{i}].task_mix[{k}]")
-            };
-            check(
-                cx,
-                j.cluster,
-                &j.launch,
-                false,
-                d,
-                origin_of("jobs", i),
-                path,
-            );
-        }
-    }
-}
-
-/// Check that a task definition can run on Fargate; the error names what is allowed.
-pub(super) fn check_fargate_definition(d: &TaskDefinition) -> Result<(), String> {
-    let windows = d.os == OsFamily::Windows;
-    if d.network_mode != NetworkMode::Awsvpc {
-        return Err(format!(
-            "task definition \"{}\" runs on Fargate, which requires network_mode = \"awsvpc\"",
-            d.family
-        ));
-    }
-    let (Some(cpu), Some(mem)) = (d.task_cpu, d.task_memory) else {
-        return Err(format!(
-            "task definition \"{}\" runs on Fargate, which requires task-level cpu and memory",
-            d.family
-        ));
-    };
-    let cpus: &[u32] = if windows {
-        &[1024, 2048, 4096]
-    } else {
-        &[256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
-    };
-    match fargate_memory_options(cpu, windows) {
-        None => Err(format!(
-            "task definition \"{}\": cpu = {cpu} is not a Fargate size{}; allowed: {} (ECS-DG AWS_Fargate.html)",
-            d.family,
-            if windows { " on Windows" } else { "" },
-            cpus.iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Some(opts) if !opts.contains(&mem) => Err(format!(
-            "task definition \"{}\": memory = {mem} is not valid with cpu = {cpu} on Fargate; with cpu = {cpu} the memory may be {} MiB (ECS-DG AWS_Fargate.html)",
-            d.family,
-            opts.iter()
-                .map(|m| m.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        Some(_) => Ok(()),
     }
 }
