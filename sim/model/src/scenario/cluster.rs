@@ -22,7 +22,7 @@ pub struct ClusterDef {
 pub struct InstanceGroup {
     /// Name (the cluster's own for the group given at cluster level).
     pub name: String,
-    /// Indexes into [`Scenario::instance_types`]; instance k has type `instance_types[k % len]`.
+    /// Indexes into [`Scenario::instance_types`](super::Scenario::instance_types); instance k has type `instance_types[k % len]`.
     pub instance_types: Vec<usize>,
     /// How many.
     pub count: u32,

@@ -51,7 +51,7 @@ pub enum OnNoCapacity {
 pub struct JobDef {
     /// Name.
     pub name: String,
-    /// Index into [`Scenario::clusters`].
+    /// Index into [`Scenario::clusters`](super::Scenario::clusters).
     pub cluster: usize,
     /// Task definitions and weights.
     pub mix: Vec<(usize, f64)>,

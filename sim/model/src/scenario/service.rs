@@ -18,9 +18,9 @@ pub enum SchedulingStrategy {
 pub struct ServiceDef {
     /// Name; its task group is `service:NAME`.
     pub name: String,
-    /// Index into [`Scenario::clusters`].
+    /// Index into [`Scenario::clusters`](super::Scenario::clusters).
     pub cluster: usize,
-    /// Index into [`Scenario::task_definitions`].
+    /// Index into [`Scenario::task_definitions`](super::Scenario::task_definitions).
     pub task_definition: usize,
     /// `REPLICA` or `DAEMON`.
     pub scheduling: SchedulingStrategy,
