@@ -4,12 +4,10 @@ use super::prelude::*;
 
 pub(super) fn read_action(
     cx: &mut Cx<'_>,
-    n: &Node,
-    path: &str,
+    mut t: Tbl<'_>,
     services: &[&str],
     defs: &[&str],
 ) -> Option<Action> {
-    let mut t = cx.table(n, path)?;
     let at = t.req(cx, "at", "a time such as \"30m\"", |cx, n, p| {
         cx.duration(n, p)
     });

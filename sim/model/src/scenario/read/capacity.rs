@@ -7,15 +7,7 @@ pub(super) fn read_strategy_items(
     n: &Node,
     path: &str,
 ) -> Option<Vec<(String, Origin, u32, u32)>> {
-    let items = cx.array(n, path)?;
-    let mut out = Vec::new();
-    let mut ok = true;
-    for (i, it) in items.iter().enumerate() {
-        let p = format!("{path}[{i}]");
-        let Some(mut t) = cx.table(it, &p) else {
-            ok = false;
-            continue;
-        };
+    let (out, ok) = cx.tables(n, path, |cx, mut t, _| {
         let name = t.req(
             cx,
             "capacity_provider",
@@ -30,11 +22,8 @@ pub(super) fn read_strategy_items(
             .opt(cx, "weight", |cx, n, p| cx.u32(n, p, 0, 1000))
             .unwrap_or(0);
         t.finish(cx);
-        match name {
-            Some((s, o)) => out.push((s, o, base, weight)),
-            None => ok = false,
-        }
-    }
+        name.map(|(s, o)| (s, o, base, weight))
+    })?;
     ok.then_some(out)
 }
 
@@ -123,8 +112,6 @@ pub(super) fn resolve_strategy(
 pub(super) fn read_launch(
     cx: &mut Cx<'_>,
     t: &mut Tbl<'_>,
-    n: &Node,
-    path: &str,
     cluster: Option<&ClusterDef>,
 ) -> Option<(LaunchSpec, Vec<String>)> {
     let lt = t.opt(cx, "launch_type", |cx, n, p| cx.choice(n, p, LAUNCH_TYPE));
@@ -134,14 +121,7 @@ pub(super) fn read_launch(
             node.origin.clone(),
         )
     });
-    let azs = t.opt(cx, "availability_zones", |cx, n, p| {
-        let v = read_string_list(cx, n, p)?;
-        if v.is_empty() {
-            cx.error(&n.origin, p, "expected at least one Availability Zone");
-            return None;
-        }
-        Some(v)
-    });
+    let azs = t.opt(cx, "availability_zones", read_zones);
     let cluster = cluster?;
     let azs = azs.unwrap_or_else(|| {
         let mut v: Vec<String> = Vec::new();
@@ -161,7 +141,7 @@ pub(super) fn read_launch(
     });
     let launch = match (lt, items) {
         (Some(_), Some((_, origin))) => {
-            cx.error(&origin, &format!("{path}.capacity_provider_strategy"), "give launch_type or capacity_provider_strategy, not both (a launch type overrides capacity providers in ECS)");
+            cx.error(&origin, &t.child("capacity_provider_strategy"), "give launch_type or capacity_provider_strategy, not both (a launch type overrides capacity providers in ECS)");
             return None;
         }
         (Some(LaunchType::Ec2), None) => LaunchSpec::Ec2,
@@ -170,7 +150,7 @@ pub(super) fn read_launch(
             let resolved = resolve_strategy(
                 cx,
                 &origin,
-                &format!("{path}.capacity_provider_strategy"),
+                &t.child("capacity_provider_strategy"),
                 &items?,
                 &cluster.capacity_providers,
                 &cluster.name,
@@ -182,6 +162,5 @@ pub(super) fn read_launch(
             None => LaunchSpec::Ec2,
         },
     };
-    let _ = n;
     Some((launch, azs))
 }

@@ -2,8 +2,8 @@
 
 use super::prelude::*;
 
-pub(super) fn read_instance_type(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<InstanceType> {
-    let mut t = cx.table(n, path)?;
+pub(super) fn read_instance_type(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<InstanceType> {
+    let (origin, path) = (t.origin.clone(), t.path.clone());
     let name = t.req(
         cx,
         "name",
@@ -70,7 +70,7 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, n: &Node, path: &str) -> Optio
         && r > memory_mib
     {
         cx.error(
-            n_origin(n),
+            &origin,
             &format!("{path}.registered_memory_mib"),
             format!("got {r}; cannot exceed memory ({memory_mib} MiB)"),
         );
@@ -85,10 +85,6 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, n: &Node, path: &str) -> Optio
         max_enis,
         price_per_hour_usd: price,
     })
-}
-
-pub(super) fn n_origin(n: &Node) -> &Origin {
-    &n.origin
 }
 
 pub(super) fn resolve_type(
@@ -121,7 +117,86 @@ pub(super) fn read_group(
     name: Option<String>,
     types: &[InstanceType],
 ) -> Option<InstanceGroup> {
-    let tys = match (t.has("instance_type"), t.has("instance_types")) {
+    let tys = read_group_types(cx, t, types);
+    let count = t.req(cx, "count", "a number of instances", |cx, n, p| {
+        cx.u32(n, p, 0, 1_000_000)
+    });
+    let azs = t
+        .opt(cx, "availability_zones", read_zones)
+        .unwrap_or_else(|| vec!["us-east-1a".into()]);
+    let attributes = t.opt(cx, "attributes", read_attributes).unwrap_or_default();
+    let reserved = t
+        .opt(cx, "reserved_memory_mib", |cx, n, p| {
+            cx.u32(n, p, 0, 1 << 20)
+        })
+        .unwrap_or(0);
+    let launch_delay = if t.has("launch_delay") {
+        t.opt(cx, "launch_delay", read_dist)?
+    } else {
+        Dist::Fixed(0)
+    };
+    let capacity_provider = t.opt(cx, "capacity_provider", read_provider_name);
+    let purchase = t
+        .opt(cx, "purchase_option", |cx, n, p| {
+            cx.choice(n, p, PURCHASE_OPTION)
+        })
+        .unwrap_or(PurchaseOption::OnDemand);
+    let managed = t.opt(cx, "managed_scaling", read_managed_scaling);
+    let ttf = if t.has("time_to_failure") {
+        t.opt(cx, "time_to_failure", read_dist)
+    } else {
+        None
+    };
+    let spot_rate = t
+        .opt(cx, "spot_interruptions_per_hour", |cx, n, p| {
+            cx.number(n, p, 0.0, 100.0)
+        })
+        .unwrap_or(0.0);
+    let spot_drain = t
+        .opt(cx, "spot_instance_draining", |cx, n, p| cx.boolean(n, p))
+        .unwrap_or(false);
+    let min_size = t.opt(cx, "min_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
+    let max_size = t.opt(cx, "max_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
+    let group_name = match name {
+        Some(n) => n,
+        None => t.req(cx, "name", "a group name", |cx, n, p| cx.string(n, p))?,
+    };
+    let count = count?;
+    let has_provider = capacity_provider.is_some();
+    let (min_size, max_size) = group_sizes(
+        cx,
+        t,
+        count,
+        (min_size, max_size),
+        managed.is_some(),
+        has_provider,
+    )?;
+    Some(InstanceGroup {
+        name: group_name,
+        instance_types: tys?,
+        count,
+        availability_zones: azs,
+        attributes,
+        reserved_memory_mib: reserved,
+        launch_delay,
+        capacity_provider,
+        purchase_option: purchase,
+        min_size,
+        max_size,
+        managed_scaling: managed,
+        time_to_failure: ttf,
+        spot_interruptions_per_hour: spot_rate,
+        spot_instance_draining: spot_drain,
+    })
+}
+
+/// `instance_type` or `instance_types` of a group: indices into `types`.
+fn read_group_types(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    types: &[InstanceType],
+) -> Option<Vec<usize>> {
+    match (t.has("instance_type"), t.has("instance_types")) {
         (true, true) => {
             let _ = (t.get("instance_type"), t.get("instance_types"));
             let origin = t.origin.clone();
@@ -154,185 +229,74 @@ pub(super) fn read_group(
                 |cx, n, p| resolve_type(cx, n, p, types),
             )
             .map(|i| vec![i]),
-    };
-    let count = t.req(cx, "count", "a number of instances", |cx, n, p| {
-        cx.u32(n, p, 0, 1_000_000)
-    });
-    let azs = t
-        .opt(cx, "availability_zones", |cx, n, p| {
-            let v = read_string_list(cx, n, p)?;
-            if v.is_empty() {
-                cx.error(&n.origin, p, "expected at least one Availability Zone");
-                return None;
-            }
-            Some(v)
-        })
-        .unwrap_or_else(|| vec!["us-east-1a".into()]);
-    let attributes = t.opt(cx, "attributes", read_attributes).unwrap_or_default();
-    let reserved = t
-        .opt(cx, "reserved_memory_mib", |cx, n, p| {
-            cx.u32(n, p, 0, 1 << 20)
-        })
-        .unwrap_or(0);
-    let launch_delay = if t.has("launch_delay") {
-        t.opt(cx, "launch_delay", read_dist)?
-    } else {
-        Dist::Fixed(0)
-    };
-    let capacity_provider = t.opt(cx, "capacity_provider", |cx, n, p| {
-        let s = cx.string(n, p)?;
-        if s == "FARGATE" || s == "FARGATE_SPOT" {
-            cx.error(&n.origin, p, format!("\"{s}\" is reserved for Fargate; name the Auto Scaling group's provider otherwise"));
-            return None;
-        }
-        Some(s)
-    });
-    let purchase = t
-        .opt(cx, "purchase_option", |cx, n, p| {
-            cx.choice(n, p, PURCHASE_OPTION)
-        })
-        .unwrap_or(PurchaseOption::OnDemand);
-    let managed = t.opt(cx, "managed_scaling", read_managed_scaling);
-    let ttf = if t.has("time_to_failure") {
-        t.opt(cx, "time_to_failure", read_dist)
-    } else {
-        None
-    };
-    let spot_rate = t
-        .opt(cx, "spot_interruptions_per_hour", |cx, n, p| {
-            cx.number(n, p, 0.0, 100.0)
-        })
-        .unwrap_or(0.0);
-    let spot_drain = t
-        .opt(cx, "spot_instance_draining", |cx, n, p| cx.boolean(n, p))
-        .unwrap_or(false);
-    let min_size = t.opt(cx, "min_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
-    let max_size = t.opt(cx, "max_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
-    let group_name = match name {
-        Some(n) => n,
-        None => t.req(cx, "name", "a group name", |cx, n, p| cx.string(n, p))?,
-    };
-    let count = count?;
+    }
+}
+
+/// `capacity_provider` of a group: any name but the Fargate ones.
+fn read_provider_name(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<String> {
+    let s = cx.string(n, p)?;
+    if s == "FARGATE" || s == "FARGATE_SPOT" {
+        cx.error(
+            &n.origin,
+            p,
+            format!(
+                "\"{s}\" is reserved for Fargate; name the Auto Scaling group's provider otherwise"
+            ),
+        );
+        return None;
+    }
+    Some(s)
+}
+
+/// `min_size` and `max_size` with their defaults, checked against `count` and managed scaling.
+fn group_sizes(
+    cx: &mut Cx<'_>,
+    t: &Tbl<'_>,
+    count: u32,
+    (min_size, max_size): (Option<u32>, Option<u32>),
+    managed: bool,
+    has_provider: bool,
+) -> Option<(u32, u32)> {
     let (min_size, max_size) = (
         min_size.unwrap_or(0),
         max_size.unwrap_or(count.max(min_size.unwrap_or(0))),
     );
-    if managed.is_some() && capacity_provider.is_none() {
-        let origin = t.origin.clone();
-        cx.error(&origin, &t.child("managed_scaling"), "managed scaling belongs to an Auto Scaling group capacity provider; give the group a capacity_provider name");
+    if managed && !has_provider {
+        cx.error(&t.origin, &t.child("managed_scaling"), "managed scaling belongs to an Auto Scaling group capacity provider; give the group a capacity_provider name");
         return None;
     }
-    if managed.is_some() && max_size == 0 {
-        let origin = t.origin.clone();
+    if managed && max_size == 0 {
         cx.error(
-            &origin,
+            &t.origin,
             &t.child("max_size"),
             "managed scaling needs max_size > 0 (ECS-DG cluster-auto-scaling.html)",
         );
         return None;
     }
     if min_size > count || count > max_size {
-        let origin = t.origin.clone();
         cx.error(
-            &origin,
+            &t.origin,
             &t.child("count"),
             format!("count {count} must lie between min_size {min_size} and max_size {max_size}"),
         );
         return None;
     }
-    Some(InstanceGroup {
-        name: group_name,
-        instance_types: tys?,
-        count,
-        availability_zones: azs,
-        attributes,
-        reserved_memory_mib: reserved,
-        launch_delay,
-        capacity_provider,
-        purchase_option: purchase,
-        min_size,
-        max_size,
-        managed_scaling: managed,
-        time_to_failure: ttf,
-        spot_interruptions_per_hour: spot_rate,
-        spot_instance_draining: spot_drain,
-    })
+    Some((min_size, max_size))
 }
 
 pub(super) fn read_cluster(
     cx: &mut Cx<'_>,
-    n: &Node,
-    path: &str,
+    mut t: Tbl<'_>,
     types: &[InstanceType],
 ) -> Option<ClusterDef> {
-    let mut t = cx.table(n, path)?;
+    let path = t.path.clone();
     let name = t.req(cx, "name", "a cluster name", |cx, n, p| cx.string(n, p));
-    let mut groups = Vec::new();
     let mut ok = true;
-    if t.has("instance_type") || t.has("instance_types") || t.has("count") {
-        match read_group(cx, &mut t, name.clone(), types) {
-            Some(g) => groups.push(g),
-            None => ok = false,
-        }
-    }
-    if let Some(items) = t.opt(cx, "instance_groups", |cx, n, p| cx.array(n, p)) {
-        for (i, g) in items.iter().enumerate() {
-            let gp = format!("{path}.instance_groups[{i}]");
-            let Some(mut gt) = cx.table(g, &gp) else {
-                ok = false;
-                continue;
-            };
-            match read_group(cx, &mut gt, None, types) {
-                Some(g) => groups.push(g),
-                None => ok = false,
-            }
-            gt.finish(cx);
-        }
-    }
+    let groups = read_groups(cx, &mut t, name.clone(), types, &mut ok);
     // Capacity providers: Auto Scaling group providers come from groups that name one; FARGATE
     // and FARGATE_SPOT must be associated by listing them (ECS-DG fargate-capacity-providers.html).
-    let mut providers: Vec<ProviderDef> = Vec::new();
-    for (gi, g) in groups.iter().enumerate() {
-        if let Some(cp) = &g.capacity_provider {
-            if providers.iter().any(|p| &p.name == cp) {
-                let origin = t.origin.clone();
-                cx.error(&origin, path, format!("capacity provider \"{cp}\" names two groups; an Auto Scaling group provider has one group"));
-                ok = false;
-            }
-            providers.push(ProviderDef {
-                name: cp.clone(),
-                kind: ProviderKind::Asg { group: gi },
-            });
-        }
-    }
-    if let Some(list) = t.opt(cx, "capacity_providers", |cx, n, p| {
-        let items = cx.array(n, p)?;
-        let mut out = Vec::new();
-        for (i, it) in items.iter().enumerate() {
-            if let Some(s) = cx.string(it, &format!("{p}[{i}]")) {
-                out.push((s, it.origin.clone()));
-            }
-        }
-        Some(out)
-    }) {
-        for (k, (name, origin)) in list.iter().enumerate() {
-            match name.as_str() {
-                "FARGATE" => providers.push(ProviderDef {
-                    name: name.clone(),
-                    kind: ProviderKind::Fargate,
-                }),
-                "FARGATE_SPOT" => providers.push(ProviderDef {
-                    name: name.clone(),
-                    kind: ProviderKind::FargateSpot,
-                }),
-                other if providers.iter().any(|p| p.name == other) => {}
-                other => {
-                    cx.error(origin, &format!("{path}.capacity_providers[{k}]"), format!("no capacity provider \"{other}\"; list FARGATE, FARGATE_SPOT, or a provider named by an instance group's capacity_provider"));
-                    ok = false;
-                }
-            }
-        }
-    }
+    let mut providers = group_providers(cx, &t, &groups, &mut ok);
+    read_listed_providers(cx, &mut t, &mut providers, &mut ok);
     let default_strategy = match t.get("default_capacity_provider_strategy") {
         Some(node) => {
             let dp = t.child("default_capacity_provider_strategy");
@@ -350,7 +314,7 @@ pub(super) fn read_cluster(
     };
     if groups.is_empty() && ok && providers.is_empty() {
         let origin = t.origin.clone();
-        cx.error(&origin, path, "a cluster needs instances (instance_type and count, or [[clusters.instance_groups]]) or a Fargate capacity provider");
+        cx.error(&origin, &path, "a cluster needs instances (instance_type and count, or [[clusters.instance_groups]]) or a Fargate capacity provider");
         ok = false;
     }
     t.finish(cx);
@@ -361,4 +325,91 @@ pub(super) fn read_cluster(
         capacity_providers: providers,
         default_strategy,
     })
+}
+
+/// A cluster's instance groups: the one given by the cluster's own `instance_type` and `count`
+/// (named after the cluster), then `[[clusters.instance_groups]]`.
+fn read_groups(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    name: Option<String>,
+    types: &[InstanceType],
+    ok: &mut bool,
+) -> Vec<InstanceGroup> {
+    let mut groups = Vec::new();
+    if t.has("instance_type") || t.has("instance_types") || t.has("count") {
+        match read_group(cx, t, name, types) {
+            Some(g) => groups.push(g),
+            None => *ok = false,
+        }
+    }
+    let more = t.tables(cx, "instance_groups", |cx, mut gt, _| {
+        let g = read_group(cx, &mut gt, None, types);
+        gt.finish(cx);
+        g
+    });
+    groups.extend(entries(more, ok));
+    groups
+}
+
+/// The Auto Scaling group providers named by the groups, each naming one group.
+fn group_providers(
+    cx: &mut Cx<'_>,
+    t: &Tbl<'_>,
+    groups: &[InstanceGroup],
+    ok: &mut bool,
+) -> Vec<ProviderDef> {
+    let mut providers: Vec<ProviderDef> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        if let Some(cp) = &g.capacity_provider {
+            if providers.iter().any(|p| &p.name == cp) {
+                cx.error(&t.origin, &t.path, format!("capacity provider \"{cp}\" names two groups; an Auto Scaling group provider has one group"));
+                *ok = false;
+            }
+            providers.push(ProviderDef {
+                name: cp.clone(),
+                kind: ProviderKind::Asg { group: gi },
+            });
+        }
+    }
+    providers
+}
+
+/// `capacity_providers`: FARGATE and FARGATE_SPOT are added; other names must be a group's.
+fn read_listed_providers(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    providers: &mut Vec<ProviderDef>,
+    ok: &mut bool,
+) {
+    let Some(list) = t.opt(cx, "capacity_providers", |cx, n, p| {
+        let items = cx.array(n, p)?;
+        let mut out = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            if let Some(s) = cx.string(it, &format!("{p}[{i}]")) {
+                out.push((s, it.origin.clone()));
+            }
+        }
+        Some(out)
+    }) else {
+        return;
+    };
+    for (k, (name, origin)) in list.iter().enumerate() {
+        match name.as_str() {
+            "FARGATE" => providers.push(ProviderDef {
+                name: name.clone(),
+                kind: ProviderKind::Fargate,
+            }),
+            "FARGATE_SPOT" => providers.push(ProviderDef {
+                name: name.clone(),
+                kind: ProviderKind::FargateSpot,
+            }),
+            other if providers.iter().any(|p| p.name == other) => {}
+            other => {
+                let path = t.child("capacity_providers");
+                cx.error(origin, &format!("{path}[{k}]"), format!("no capacity provider \"{other}\"; list FARGATE, FARGATE_SPOT, or a provider named by an instance group's capacity_provider"));
+                *ok = false;
+            }
+        }
+    }
 }

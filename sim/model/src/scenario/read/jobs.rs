@@ -94,74 +94,15 @@ pub(super) fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arri
 
 pub(super) fn read_job(
     cx: &mut Cx<'_>,
-    n: &Node,
-    path: &str,
+    mut t: Tbl<'_>,
     cluster_defs: &[ClusterDef],
     defs: &[&str],
     default_strategy: &[Strategy],
 ) -> Option<JobDef> {
-    let clusters: Vec<&str> = cluster_defs.iter().map(|c| c.name.as_str()).collect();
-    let mut t = cx.table(n, path)?;
     let name = t.req(cx, "name", "a job name", |cx, n, p| cx.string(n, p));
-    let cluster = match t.get("cluster") {
-        Some(c) => resolve(cx, c, &t.child("cluster"), &clusters, "cluster"),
-        None => (!clusters.is_empty()).then_some(0),
-    };
-    let launch = read_launch(cx, &mut t, n, path, cluster.map(|c| &cluster_defs[c]));
-    let mix = match (t.has("task_definition"), t.has("task_mix")) {
-        (true, true) => {
-            let _ = (t.get("task_definition"), t.get("task_mix"));
-            cx.error(
-                &n.origin,
-                &t.child("task_mix"),
-                "give task_definition or task_mix, not both",
-            );
-            None
-        }
-        (false, true) => t.opt(cx, "task_mix", |cx, n, p| {
-            let items = cx.array(n, p)?;
-            let mut out = Vec::new();
-            let mut ok = true;
-            for (i, it) in items.iter().enumerate() {
-                let ip = format!("{p}[{i}]");
-                let Some(mut mt) = cx.table(it, &ip) else {
-                    ok = false;
-                    continue;
-                };
-                let d = mt.req(
-                    cx,
-                    "task_definition",
-                    "a task definition family",
-                    |cx, n, p| resolve(cx, n, p, defs, "task definition"),
-                );
-                let w = mt
-                    .opt(cx, "weight", |cx, n, p| cx.number(n, p, 0.0, 1e12))
-                    .unwrap_or(1.0);
-                mt.finish(cx);
-                match d {
-                    Some(d) => out.push((d, w)),
-                    None => ok = false,
-                }
-            }
-            if ok && (out.is_empty() || out.iter().map(|m| m.1).sum::<f64>() <= 0.0) {
-                cx.error(
-                    &n.origin,
-                    p,
-                    "expected at least one entry and a positive total weight",
-                );
-                ok = false;
-            }
-            ok.then_some(out)
-        }),
-        _ => t
-            .req(
-                cx,
-                "task_definition",
-                "a task definition family (or task_mix)",
-                |cx, n, p| resolve(cx, n, p, defs, "task definition"),
-            )
-            .map(|d| vec![(d, 1.0)]),
-    };
+    let cluster = read_cluster_ref(cx, &mut t, cluster_defs);
+    let launch = read_launch(cx, &mut t, cluster.map(|c| &cluster_defs[c]));
+    let mix = read_mix(cx, &mut t, defs);
     let arrival = t.req(
         cx,
         "arrival",
@@ -179,18 +120,7 @@ pub(super) fn read_job(
             cx.choice(n, p, ON_NO_CAPACITY)
         })
         .unwrap_or(OnNoCapacity::Fail);
-    let group = t.opt(cx, "group", |cx, n, p| {
-        let g = cx.string(n, p)?;
-        if g.len() > 255 {
-            cx.error(
-                &n.origin,
-                p,
-                "a task group name is at most 255 characters (ECS-DG task-groups.html)",
-            );
-            return None;
-        }
-        Some(g)
-    });
+    let group = t.opt(cx, "group", read_task_group);
     let strategy = if t.has("placement_strategy") {
         t.opt(cx, "placement_strategy", |cx, n, p| {
             read_strategies(cx, n, p)
@@ -223,4 +153,68 @@ pub(super) fn read_job(
             .map(|c| c.1)
             .collect(),
     })
+}
+
+/// `task_definition` or `task_mix`: the task definitions a job runs, with their weights.
+fn read_mix(cx: &mut Cx<'_>, t: &mut Tbl<'_>, defs: &[&str]) -> Option<Vec<(usize, f64)>> {
+    match (t.has("task_definition"), t.has("task_mix")) {
+        (true, true) => {
+            let _ = (t.get("task_definition"), t.get("task_mix"));
+            cx.error(
+                &t.origin.clone(),
+                &t.child("task_mix"),
+                "give task_definition or task_mix, not both",
+            );
+            None
+        }
+        (false, true) => t.opt(cx, "task_mix", |cx, n, p| read_task_mix(cx, n, p, defs)),
+        _ => t
+            .req(
+                cx,
+                "task_definition",
+                "a task definition family (or task_mix)",
+                |cx, n, p| resolve(cx, n, p, defs, "task definition"),
+            )
+            .map(|d| vec![(d, 1.0)]),
+    }
+}
+
+/// `task_mix = [{ task_definition, weight }, ...]`, with a positive total weight.
+fn read_task_mix(cx: &mut Cx<'_>, n: &Node, p: &str, defs: &[&str]) -> Option<Vec<(usize, f64)>> {
+    let (out, mut ok) = cx.tables(n, p, |cx, mut mt, _| {
+        let d = mt.req(
+            cx,
+            "task_definition",
+            "a task definition family",
+            |cx, n, p| resolve(cx, n, p, defs, "task definition"),
+        );
+        let w = mt
+            .opt(cx, "weight", |cx, n, p| cx.number(n, p, 0.0, 1e12))
+            .unwrap_or(1.0);
+        mt.finish(cx);
+        Some((d?, w))
+    })?;
+    if ok && (out.is_empty() || out.iter().map(|m| m.1).sum::<f64>() <= 0.0) {
+        cx.error(
+            &n.origin,
+            p,
+            "expected at least one entry and a positive total weight",
+        );
+        ok = false;
+    }
+    ok.then_some(out)
+}
+
+/// `group`: a task group name of at most 255 characters.
+fn read_task_group(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<String> {
+    let g = cx.string(n, p)?;
+    if g.len() > 255 {
+        cx.error(
+            &n.origin,
+            p,
+            "a task group name is at most 255 characters (ECS-DG task-groups.html)",
+        );
+        return None;
+    }
+    Some(g)
 }

@@ -13,12 +13,8 @@ struct Containers {
     ok: bool,
 }
 
-pub(super) fn read_task_definition(
-    cx: &mut Cx<'_>,
-    n: &Node,
-    path: &str,
-) -> Option<TaskDefinition> {
-    let mut t = cx.table(n, path)?;
+pub(super) fn read_task_definition(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<TaskDefinition> {
+    let (origin, path) = (t.origin.clone(), t.path.clone());
     let family = t.req(cx, "family", "a family name", |cx, n, p| cx.string(n, p));
     let task_cpu = t.opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 128, 196_608));
     let task_mem = t.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
@@ -54,13 +50,13 @@ pub(super) fn read_task_definition(
     let healthy_after = t
         .opt(cx, "health_check", read_health_check)
         .unwrap_or(40_000);
-    let sums = read_containers(cx, &mut t, path, mode);
+    let sums = read_containers(cx, &mut t, mode);
     t.finish(cx);
-    let memory = task_memory(cx, n, path, task_mem, &sums)?;
+    let memory = task_memory(cx, &origin, &path, task_mem, &sums)?;
     let mut ok = sums.ok;
     if constraints.len() > MAX_CONSTRAINTS {
         cx.error(
-            &n.origin,
+            &origin,
             &format!("{path}.placement_constraints"),
             format!("at most {MAX_CONSTRAINTS} constraints per task"),
         );
@@ -93,7 +89,7 @@ pub(super) fn read_task_definition(
 /// Task-level memory, else the containers' sum, which every container must contribute to.
 fn task_memory(
     cx: &mut Cx<'_>,
-    n: &Node,
+    origin: &Origin,
     path: &str,
     task_mem: Option<u32>,
     sums: &Containers,
@@ -101,7 +97,7 @@ fn task_memory(
     match task_mem {
         Some(m) => Some(m),
         None if sums.memory_missing || sums.memory == 0 => {
-            cx.error(&n.origin, &format!("{path}.memory"), "missing; the EC2 launch type needs task-level memory or memory/memory_reservation on every container (ECS-DG task_definition_parameters.html)");
+            cx.error(origin, &format!("{path}.memory"), "missing; the EC2 launch type needs task-level memory or memory/memory_reservation on every container (ECS-DG task_definition_parameters.html)");
             None
         }
         None => Some(sums.memory),
@@ -178,31 +174,20 @@ fn read_health_check(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<u64> {
 }
 
 /// `[[task_definitions.containers]]`: CPU and memory sums and static host ports.
-fn read_containers(cx: &mut Cx<'_>, t: &mut Tbl<'_>, path: &str, mode: NetworkMode) -> Containers {
+fn read_containers(cx: &mut Cx<'_>, t: &mut Tbl<'_>, mode: NetworkMode) -> Containers {
     let mut sums = Containers {
         ok: true,
         ..Containers::default()
     };
-    if let Some(items) = t.opt(cx, "containers", |cx, n, p| cx.array(n, p)) {
-        for (i, c) in items.iter().enumerate() {
-            let cp = format!("{path}.containers[{i}]");
-            let Some(ct) = cx.table(c, &cp) else {
-                sums.ok = false;
-                continue;
-            };
-            read_container(cx, ct, c, mode, &mut sums);
-        }
-    }
+    let read = t.tables(cx, "containers", |cx, ct, _| {
+        read_container(cx, ct, mode, &mut sums);
+        Some(())
+    });
+    entries(read, &mut sums.ok);
     sums
 }
 
-fn read_container(
-    cx: &mut Cx<'_>,
-    mut ct: Tbl<'_>,
-    c: &Node,
-    mode: NetworkMode,
-    sums: &mut Containers,
-) {
+fn read_container(cx: &mut Cx<'_>, mut ct: Tbl<'_>, mode: NetworkMode, sums: &mut Containers) {
     let cp = ct.path.clone();
     let _name = ct.req(cx, "name", "a container name", |cx, n, p| cx.string(n, p));
     sums.cpu += ct
@@ -215,7 +200,7 @@ fn read_container(
     if let (Some(h), Some(s)) = (hard, soft)
         && h <= s
     {
-        cx.error(&c.origin, &format!("{cp}.memory"), format!("memory ({h}) must be greater than memory_reservation ({s}) (ECS-DG task_definition_parameters.html)"));
+        cx.error(&ct.origin, &format!("{cp}.memory"), format!("memory ({h}) must be greater than memory_reservation ({s}) (ECS-DG task_definition_parameters.html)"));
         sums.ok = false;
     }
     // ECS-DG task_definition_parameters.html: the soft limit is what placement reserves.
@@ -223,28 +208,17 @@ fn read_container(
         Some(m) => sums.memory += m,
         None => sums.memory_missing = true,
     }
-    if let Some(pm) = ct.opt(cx, "port_mappings", |cx, n, p| cx.array(n, p)) {
-        for (j, m) in pm.iter().enumerate() {
-            let mp = format!("{cp}.port_mappings[{j}]");
-            let Some(mt) = cx.table(m, &mp) else {
-                sums.ok = false;
-                continue;
-            };
-            read_port_mapping(cx, mt, m, mode, sums);
-        }
-    }
+    let read = ct.tables(cx, "port_mappings", |cx, mt, _| {
+        read_port_mapping(cx, mt, mode, sums);
+        Some(())
+    });
+    entries(read, &mut sums.ok);
     ct.finish(cx);
 }
 
 /// One port mapping; a static host port is reserved on the instance and may be mapped once.
-fn read_port_mapping(
-    cx: &mut Cx<'_>,
-    mut mt: Tbl<'_>,
-    m: &Node,
-    mode: NetworkMode,
-    sums: &mut Containers,
-) {
-    let mp = mt.path.clone();
+fn read_port_mapping(cx: &mut Cx<'_>, mut mt: Tbl<'_>, mode: NetworkMode, sums: &mut Containers) {
+    let (mp, origin) = (mt.path.clone(), mt.origin.clone());
     let cport = mt.req(
         cx,
         "container_port",
@@ -265,7 +239,7 @@ fn read_port_mapping(
         let hp = host_port(p as u16, udp);
         if sums.host_ports.contains(&hp) {
             cx.error(
-                &m.origin,
+                &origin,
                 &mp,
                 format!("host port {p} is mapped twice in this task definition"),
             );

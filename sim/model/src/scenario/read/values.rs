@@ -180,6 +180,16 @@ pub(super) fn read_string_list(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<
     ok.then_some(out)
 }
 
+/// `availability_zones`: a non-empty list of zone names.
+pub(super) fn read_zones(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<String>> {
+    let v = read_string_list(cx, n, p)?;
+    if v.is_empty() {
+        cx.error(&n.origin, p, "expected at least one Availability Zone");
+        return None;
+    }
+    Some(v)
+}
+
 pub(super) fn read_attributes(
     cx: &mut Cx<'_>,
     n: &Node,
