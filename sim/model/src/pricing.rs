@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::scenario::read::{Cx, Diagnostic, Tbl, read_document};
+use crate::scenario::read::{Cx, Diagnostic, Tbl, read_document, string_array};
 use crate::scenario::tree::{self, Node};
 
 /// Units of money per pico-dollar.
@@ -341,16 +341,7 @@ fn read_table(cx: &mut Cx<'_>, root: &Node) -> Option<PricingTable> {
         "the date of the prices, e.g. \"2026-06\"",
         |cx, n, p| cx.string(n, p),
     );
-    let sources = t
-        .opt(cx, "sources", |cx, n, p| {
-            let items = cx.array(n, p)?;
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
-                .collect::<Option<Vec<_>>>()
-        })
-        .unwrap_or_default();
+    let sources = t.opt(cx, "sources", string_array).unwrap_or_default();
     let fargate = t.req(cx, "fargate", "a [fargate] table", read_fargate);
     let fargate_spot = t
         .opt(cx, "fargate_spot", read_fargate_spot)

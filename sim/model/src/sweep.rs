@@ -24,7 +24,7 @@
 //! seeds at every point (common random numbers, so differences between points are not noise from
 //! different workloads), and adding a grid point or more seeds leaves every other run unchanged.
 
-use crate::scenario::read::{Cx, Diagnostic, Tbl, entries, read_document};
+use crate::scenario::read::{Cx, Diagnostic, Tbl, entries, read_document, string_array};
 use crate::scenario::tree::{self, Kind, Node, Step};
 
 /// One parameter of a sweep.
@@ -186,16 +186,7 @@ fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {
     let seeds = t
         .opt(cx, "seeds", |cx, n, p| cx.u32(n, p, 1, 100_000))
         .unwrap_or(10);
-    let metrics = t
-        .opt(cx, "metrics", |cx, n, p| {
-            let items = cx.array(n, p)?;
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
-                .collect::<Option<Vec<_>>>()
-        })
-        .unwrap_or_default();
+    let metrics = t.opt(cx, "metrics", string_array).unwrap_or_default();
     let mut ok = true;
     let params = t.tables(cx, "parameters", |cx, pt, _| read_parameter(cx, pt));
     let params = entries(params, &mut ok);
@@ -246,13 +237,7 @@ fn read_parameter(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Parameter> {
     });
     let values = read_values(cx, &mut t);
     let labels = t.opt(cx, "labels", |cx, n, p| {
-        let items = cx.array(n, p)?;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
-            .collect::<Option<Vec<_>>>()
-            .map(|v| (v, n.origin.clone()))
+        string_array(cx, n, p).map(|v| (v, n.origin.clone()))
     });
     t.finish(cx);
     let values = values?;
@@ -302,12 +287,7 @@ fn read_paths(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<(String, Vec<Ste
 fn read_values(cx: &mut Cx<'_>, t: &mut Tbl<'_>) -> Option<Vec<Node>> {
     match (t.has("values"), t.has("range")) {
         (true, true) => {
-            let _ = (t.get("values"), t.get("range"));
-            cx.error(
-                &t.origin.clone(),
-                &t.child("range"),
-                "give values or range, not both",
-            );
+            t.conflict(cx, "values", "range");
             None
         }
         (true, false) => t.opt(cx, "values", |cx, n, p| {

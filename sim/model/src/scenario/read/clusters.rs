@@ -198,13 +198,7 @@ fn read_group_types(
 ) -> Option<Vec<usize>> {
     match (t.has("instance_type"), t.has("instance_types")) {
         (true, true) => {
-            let _ = (t.get("instance_type"), t.get("instance_types"));
-            let origin = t.origin.clone();
-            cx.error(
-                &origin,
-                &t.child("instance_types"),
-                "give instance_type or instance_types, not both",
-            );
+            t.conflict(cx, "instance_type", "instance_types");
             None
         }
         (false, true) => t.opt(cx, "instance_types", |cx, n, p| {
@@ -213,13 +207,7 @@ fn read_group_types(
                 cx.error(&n.origin, p, "expected at least one instance type");
                 return None;
             }
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| resolve_type(cx, x, &format!("{p}[{i}]"), types))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .collect::<Option<Vec<usize>>>()
+            read_every(cx, items, p, |cx, x, p| resolve_type(cx, x, p, types))
         }),
         _ => t
             .req(

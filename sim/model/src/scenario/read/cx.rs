@@ -297,6 +297,17 @@ pub fn entries<T>(read: Option<(Vec<T>, bool)>, ok: &mut bool) -> Vec<T> {
     }
 }
 
+/// An array of strings, read up to the first entry that is not one (only that entry is
+/// reported); `None` then.
+pub(crate) fn string_array(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<String>> {
+    let items = cx.array(n, p)?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
+        .collect()
+}
+
 /// `"a", "b" or "c"`.
 pub fn quote_list(items: &[&str]) -> String {
     let q: Vec<String> = items.iter().map(|s| format!("\"{s}\"")).collect();
@@ -380,6 +391,16 @@ impl<'n> Tbl<'n> {
         read: impl FnMut(&mut Cx<'_>, Tbl<'n>, usize) -> Option<T>,
     ) -> Option<(Vec<T>, bool)> {
         self.opt(cx, key, |cx, n, p| cx.tables(n, p, read))
+    }
+
+    /// Report that both `a` and `b` are given where only one may be (at `b`); marks both read.
+    pub(crate) fn conflict(&mut self, cx: &mut Cx<'_>, a: &'static str, b: &'static str) {
+        let _ = (self.get(a), self.get(b));
+        cx.error(
+            &self.origin,
+            &self.child(b),
+            format!("give {a} or {b}, not both"),
+        );
     }
 
     /// Report every key that was not asked for.

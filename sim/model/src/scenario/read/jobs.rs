@@ -17,14 +17,7 @@ pub(super) fn read_arrival(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Arri
             "an array of times such as [\"0s\", \"10m\"]",
             |cx, n, p| {
                 let items = cx.array(n, p)?;
-                let v: Option<Vec<u64>> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| cx.duration(x, &format!("{p}[{i}]")))
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .collect();
-                let mut v = v?;
+                let mut v = read_every(cx, items, p, |cx, x, p| cx.duration(x, p))?;
                 v.sort_unstable();
                 Some(Arrival::List(v))
             },
@@ -159,12 +152,7 @@ pub(super) fn read_job(
 fn read_mix(cx: &mut Cx<'_>, t: &mut Tbl<'_>, defs: &[&str]) -> Option<Vec<(usize, f64)>> {
     match (t.has("task_definition"), t.has("task_mix")) {
         (true, true) => {
-            let _ = (t.get("task_definition"), t.get("task_mix"));
-            cx.error(
-                &t.origin.clone(),
-                &t.child("task_mix"),
-                "give task_definition or task_mix, not both",
-            );
+            t.conflict(cx, "task_definition", "task_mix");
             None
         }
         (false, true) => t.opt(cx, "task_mix", |cx, n, p| read_task_mix(cx, n, p, defs)),

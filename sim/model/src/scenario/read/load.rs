@@ -165,12 +165,7 @@ pub(super) fn read_load(
         "an array of load components",
         |cx, n, p| {
             let items = cx.array(n, p)?;
-            let v: Vec<Option<Component>> = items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| read_component(cx, x, &format!("{p}[{i}]"), read_file))
-                .collect();
-            v.into_iter().collect::<Option<Vec<_>>>()
+            read_every(cx, items, p, |cx, x, p| read_component(cx, x, p, read_file))
         },
     );
     let noise = t

@@ -23,8 +23,8 @@ mod task_definitions;
 mod values;
 mod variants;
 
-pub(crate) use cx::entries;
 pub use cx::{Cx, Diagnostic, Tbl, quote_list, read_document};
+pub(crate) use cx::{entries, string_array};
 pub(in crate::scenario) use scenario::read_scenario;
 pub use variants::variants;
 

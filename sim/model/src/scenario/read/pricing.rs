@@ -20,7 +20,7 @@ pub(super) fn read_pricing(
     };
     let mut t = cx.table(node, "pricing")?;
     let mut ok = true;
-    ok &= read_table_or_file(cx, &mut t, node, &mut s, read_file);
+    ok &= read_table_or_file(cx, &mut t, &mut s, read_file);
     if let Some(sp) = t.get("savings_plan") {
         ok &= read_savings_plan(cx, sp, &mut s);
     }
@@ -46,14 +46,12 @@ pub(super) fn read_pricing(
 fn read_table_or_file(
     cx: &mut Cx<'_>,
     t: &mut Tbl<'_>,
-    node: &Node,
     s: &mut PricingSettings,
     read_file: Option<FileReader<'_>>,
 ) -> bool {
     let mut ok = true;
     if t.has("table") && t.has("file") {
-        let _ = (t.get("table"), t.get("file"));
-        cx.error(&node.origin, "pricing.file", "give table or file, not both");
+        t.conflict(cx, "table", "file");
         ok = false;
     } else if let Some(name) = t.opt(cx, "table", |cx, n, p| {
         let s = cx.string(n, p)?;

@@ -111,16 +111,11 @@ fn read_weibull(cx: &mut Cx<'_>, t: &mut Tbl<'_>, n: &Node, path: &str) -> Optio
 fn read_empirical_fields(cx: &mut Cx<'_>, t: &mut Tbl<'_>) -> (Option<Vec<u64>>, Option<Vec<f64>>) {
     let values = t.req(cx, "values", "an array of durations", |cx, n, p| {
         let items = cx.array(n, p)?;
-        let v: Vec<Option<u64>> = items
-            .iter()
-            .enumerate()
-            .map(|(i, x)| cx.duration(x, &format!("{p}[{i}]")))
-            .collect();
-        if v.is_empty() {
+        if items.is_empty() {
             cx.error(&n.origin, p, "expected at least one value");
             return None;
         }
-        v.into_iter().collect::<Option<Vec<u64>>>()
+        read_every(cx, items, p, |cx, x, p| cx.duration(x, p))
     });
     let weights = t.opt(cx, "weights", |cx, n, p| {
         let items = cx.array(n, p)?;
@@ -167,17 +162,28 @@ fn empirical(
     })
 }
 
-pub(super) fn read_string_list(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<String>> {
-    let items = cx.array(n, path)?;
+/// Every item of an array, read by `f` at `path[i]`; every bad one is reported, and then `None`.
+pub(super) fn read_every<T>(
+    cx: &mut Cx<'_>,
+    items: &[Node],
+    path: &str,
+    mut f: impl FnMut(&mut Cx<'_>, &Node, &str) -> Option<T>,
+) -> Option<Vec<T>> {
     let mut out = Vec::new();
     let mut ok = true;
     for (i, it) in items.iter().enumerate() {
-        match cx.string(it, &format!("{path}[{i}]")) {
-            Some(s) => out.push(s),
+        match f(cx, it, &format!("{path}[{i}]")) {
+            Some(v) => out.push(v),
             None => ok = false,
         }
     }
     ok.then_some(out)
+}
+
+/// An array of non-empty strings, every bad one reported.
+pub(super) fn read_string_list(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<String>> {
+    let items = cx.array(n, path)?;
+    read_every(cx, items, path, |cx, x, p| cx.string(x, p))
 }
 
 /// `availability_zones`: a non-empty list of zone names.
