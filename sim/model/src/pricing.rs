@@ -18,8 +18,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::scenario::read::{Cx, Diagnostic, Tbl};
-use crate::scenario::tree::{self, Node, Origin};
+use crate::scenario::read::{Cx, Diagnostic, Tbl, read_document, string_array};
+use crate::scenario::tree::{self, Node};
 
 /// Units of money per pico-dollar.
 pub const UNITS_PER_PICO: u128 = 3_686_400_000;
@@ -235,23 +235,7 @@ pub fn builtin() -> PricingTable {
 
 /// Read a pricing table, reporting every problem with its position.
 pub fn load_table(file: &str, src: &str) -> Result<PricingTable, Vec<Diagnostic>> {
-    let mut cx = Cx::new(file, src, &[]);
-    let root = match tree::parse(src) {
-        Ok(r) => r,
-        Err(e) => {
-            cx.error(
-                &e.span.map_or(Origin::Unknown, Origin::File),
-                "",
-                format!("TOML syntax: {}", e.message),
-            );
-            return Err(cx.diags);
-        }
-    };
-    let table = read_table(&mut cx, &root);
-    match table {
-        Some(t) if cx.diags.is_empty() => Ok(t),
-        _ => Err(cx.diags),
-    }
+    read_document(file, src, read_table)
 }
 
 fn rate_fields(cx: &mut Cx<'_>, n: &Node, path: &str, license: bool) -> Option<FargateRates> {
@@ -357,92 +341,12 @@ fn read_table(cx: &mut Cx<'_>, root: &Node) -> Option<PricingTable> {
         "the date of the prices, e.g. \"2026-06\"",
         |cx, n, p| cx.string(n, p),
     );
-    let sources = t
-        .opt(cx, "sources", |cx, n, p| {
-            let items = cx.array(n, p)?;
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
-                .collect::<Option<Vec<_>>>()
-        })
-        .unwrap_or_default();
-    let fargate = t.req(cx, "fargate", "a [fargate] table", |cx, n, p| {
-        let mut f = cx.table(n, p)?;
-        let min_l = f
-            .opt(cx, "minimum_seconds_linux", |cx, n, p| {
-                cx.int(n, p, 0, 86_400)
-            })
-            .unwrap_or(60) as u64;
-        let min_w = f
-            .opt(cx, "minimum_seconds_windows", |cx, n, p| {
-                cx.int(n, p, 0, 86_400)
-            })
-            .unwrap_or(300) as u64;
-        let incl = f
-            .opt(cx, "ephemeral_storage_included_gb", |cx, n, p| {
-                cx.u32(n, p, 0, 200)
-            })
-            .unwrap_or(20);
-        let storage = f
-            .opt(cx, "ephemeral_storage_gb_per_second_usd", |cx, n, p| {
-                cx.number(n, p, 0.0, 1.0)
-            })
-            .map_or(0, pico_per_hour_from_second);
-        let lx = f.opt(cx, "linux_x86_64", |cx, n, p| rate_fields(cx, n, p, false));
-        let la = f.opt(cx, "linux_arm64", |cx, n, p| rate_fields(cx, n, p, false));
-        let wx = f.opt(cx, "windows_x86_64", |cx, n, p| rate_fields(cx, n, p, true));
-        f.finish(cx);
-        Some(FargatePricing {
-            minimum_seconds_linux: min_l,
-            minimum_seconds_windows: min_w,
-            storage_included_gb: incl,
-            storage_gb: storage,
-            linux_x86_64: lx,
-            linux_arm64: la,
-            windows_x86_64: wx,
-        })
-    });
+    let sources = t.opt(cx, "sources", string_array).unwrap_or_default();
+    let fargate = t.req(cx, "fargate", "a [fargate] table", read_fargate);
     let fargate_spot = t
-        .opt(cx, "fargate_spot", |cx, n, p| {
-            let mut f = cx.table(n, p)?;
-            let lx = f.opt(cx, "linux_x86_64", |cx, n, p| rate_fields(cx, n, p, false));
-            let la = f.opt(cx, "linux_arm64", |cx, n, p| rate_fields(cx, n, p, false));
-            f.finish(cx);
-            Some(FargateSpotPricing {
-                linux_x86_64: lx,
-                linux_arm64: la,
-            })
-        })
+        .opt(cx, "fargate_spot", read_fargate_spot)
         .unwrap_or_default();
-    let ec2 = t.req(cx, "ec2", "an [ec2] table", |cx, n, p| {
-        let mut e = cx.table(n, p)?;
-        let min = e
-            .opt(cx, "minimum_seconds", |cx, n, p| cx.int(n, p, 0, 86_400))
-            .unwrap_or(60) as u64;
-        let ebs = e
-            .opt(cx, "ebs_gp3_gb_month_usd", |cx, n, p| {
-                cx.number(n, p, 0.0, 100.0)
-            })
-            .map_or(0, pico_per_hour);
-        let hpm = e
-            .opt(cx, "hours_per_month", |cx, n, p| cx.int(n, p, 1, 1000))
-            .unwrap_or(730) as u64;
-        let od = e
-            .opt(cx, "on_demand_per_hour_usd", price_map)
-            .unwrap_or_default();
-        let spot = e
-            .opt(cx, "spot_per_hour_usd", price_map)
-            .unwrap_or_default();
-        e.finish(cx);
-        Some(Ec2Pricing {
-            minimum_seconds: min,
-            ebs_gb_month: ebs,
-            hours_per_month: hpm,
-            on_demand: od,
-            spot,
-        })
-    });
+    let ec2 = t.req(cx, "ec2", "an [ec2] table", read_ec2);
     t.finish(cx);
     Some(PricingTable {
         name: name?,
@@ -452,6 +356,86 @@ fn read_table(cx: &mut Cx<'_>, root: &Node) -> Option<PricingTable> {
         fargate: fargate?,
         fargate_spot,
         ec2: ec2?,
+    })
+}
+
+/// `[fargate]`: minimum billed seconds, ephemeral storage and the rates by platform.
+fn read_fargate(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<FargatePricing> {
+    let mut f = cx.table(n, p)?;
+    let min_l = f
+        .opt(cx, "minimum_seconds_linux", |cx, n, p| {
+            cx.int(n, p, 0, 86_400)
+        })
+        .unwrap_or(60) as u64;
+    let min_w = f
+        .opt(cx, "minimum_seconds_windows", |cx, n, p| {
+            cx.int(n, p, 0, 86_400)
+        })
+        .unwrap_or(300) as u64;
+    let incl = f
+        .opt(cx, "ephemeral_storage_included_gb", |cx, n, p| {
+            cx.u32(n, p, 0, 200)
+        })
+        .unwrap_or(20);
+    let storage = f
+        .opt(cx, "ephemeral_storage_gb_per_second_usd", |cx, n, p| {
+            cx.number(n, p, 0.0, 1.0)
+        })
+        .map_or(0, pico_per_hour_from_second);
+    let lx = f.opt(cx, "linux_x86_64", |cx, n, p| rate_fields(cx, n, p, false));
+    let la = f.opt(cx, "linux_arm64", |cx, n, p| rate_fields(cx, n, p, false));
+    let wx = f.opt(cx, "windows_x86_64", |cx, n, p| rate_fields(cx, n, p, true));
+    f.finish(cx);
+    Some(FargatePricing {
+        minimum_seconds_linux: min_l,
+        minimum_seconds_windows: min_w,
+        storage_included_gb: incl,
+        storage_gb: storage,
+        linux_x86_64: lx,
+        linux_arm64: la,
+        windows_x86_64: wx,
+    })
+}
+
+/// `[fargate_spot]`: the rates by platform.
+fn read_fargate_spot(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<FargateSpotPricing> {
+    let mut f = cx.table(n, p)?;
+    let lx = f.opt(cx, "linux_x86_64", |cx, n, p| rate_fields(cx, n, p, false));
+    let la = f.opt(cx, "linux_arm64", |cx, n, p| rate_fields(cx, n, p, false));
+    f.finish(cx);
+    Some(FargateSpotPricing {
+        linux_x86_64: lx,
+        linux_arm64: la,
+    })
+}
+
+/// `[ec2]`: minimum billed seconds, EBS, and the hourly prices by instance type.
+fn read_ec2(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Ec2Pricing> {
+    let mut e = cx.table(n, p)?;
+    let min = e
+        .opt(cx, "minimum_seconds", |cx, n, p| cx.int(n, p, 0, 86_400))
+        .unwrap_or(60) as u64;
+    let ebs = e
+        .opt(cx, "ebs_gp3_gb_month_usd", |cx, n, p| {
+            cx.number(n, p, 0.0, 100.0)
+        })
+        .map_or(0, pico_per_hour);
+    let hpm = e
+        .opt(cx, "hours_per_month", |cx, n, p| cx.int(n, p, 1, 1000))
+        .unwrap_or(730) as u64;
+    let od = e
+        .opt(cx, "on_demand_per_hour_usd", price_map)
+        .unwrap_or_default();
+    let spot = e
+        .opt(cx, "spot_per_hour_usd", price_map)
+        .unwrap_or_default();
+    e.finish(cx);
+    Some(Ec2Pricing {
+        minimum_seconds: min,
+        ebs_gb_month: ebs,
+        hours_per_month: hpm,
+        on_demand: od,
+        spot,
     })
 }
 

@@ -24,8 +24,8 @@
 //! seeds at every point (common random numbers, so differences between points are not noise from
 //! different workloads), and adding a grid point or more seeds leaves every other run unchanged.
 
-use crate::scenario::read::{Cx, Diagnostic};
-use crate::scenario::tree::{self, Kind, Node, Origin, Step};
+use crate::scenario::read::{Cx, Diagnostic, Tbl, entries, read_document, string_array};
+use crate::scenario::tree::{self, Kind, Node, Step};
 
 /// One parameter of a sweep.
 #[derive(Debug, Clone)]
@@ -151,23 +151,7 @@ fn toml_text(n: &Node) -> String {
 
 /// Read a sweep file, reporting every problem with its position.
 pub fn load(file: &str, src: &str) -> Result<Sweep, Vec<Diagnostic>> {
-    let mut cx = Cx::new(file, src, &[]);
-    let root = match tree::parse(src) {
-        Ok(r) => r,
-        Err(e) => {
-            cx.error(
-                &e.span.map_or(Origin::Unknown, Origin::File),
-                "",
-                format!("TOML syntax: {}", e.message),
-            );
-            return Err(cx.diags);
-        }
-    };
-    let sweep = read(&mut cx, &root);
-    match sweep {
-        Some(s) if cx.diags.is_empty() => Ok(s),
-        _ => Err(cx.diags),
-    }
+    read_document(file, src, read)
 }
 
 fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {
@@ -202,27 +186,10 @@ fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {
     let seeds = t
         .opt(cx, "seeds", |cx, n, p| cx.u32(n, p, 1, 100_000))
         .unwrap_or(10);
-    let metrics = t
-        .opt(cx, "metrics", |cx, n, p| {
-            let items = cx.array(n, p)?;
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
-                .collect::<Option<Vec<_>>>()
-        })
-        .unwrap_or_default();
-    let mut params = Vec::new();
+    let metrics = t.opt(cx, "metrics", string_array).unwrap_or_default();
     let mut ok = true;
-    if let Some(items) = t.opt(cx, "parameters", |cx, n, p| cx.array(n, p)) {
-        for (i, it) in items.iter().enumerate() {
-            let p = format!("parameters[{i}]");
-            match read_parameter(cx, it, &p) {
-                Some(x) => params.push(x),
-                None => ok = false,
-            }
-        }
-    }
+    let params = t.tables(cx, "parameters", |cx, pt, _| read_parameter(cx, pt));
+    let params = entries(params, &mut ok);
     t.finish(cx);
     if ok && params.is_empty() {
         cx.error(
@@ -255,113 +222,22 @@ fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {
     })
 }
 
-fn read_parameter(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Parameter> {
-    let mut t = cx.table(n, path)?;
+fn read_parameter(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Parameter> {
+    let path = t.path.clone();
     let paths = t.req(
         cx,
         "paths",
         "scenario paths such as [\"clusters[0].count\"]",
-        |cx, n, p| {
-            let items = cx.array(n, p)?;
-            let mut out = Vec::new();
-            for (i, x) in items.iter().enumerate() {
-                let s = cx.string(x, &format!("{p}[{i}]"))?;
-                match tree::parse_path(&s) {
-                    Ok(steps) => out.push((s, steps)),
-                    Err(e) => {
-                        cx.error(&x.origin, &format!("{p}[{i}]"), e);
-                        return None;
-                    }
-                }
-            }
-            if out.is_empty() {
-                cx.error(&n.origin, p, "expected at least one path");
-                return None;
-            }
-            Some(out)
-        },
+        read_paths,
     );
     let name = t.opt(cx, "name", |cx, n, p| cx.string(n, p)).or_else(|| {
         paths
             .as_ref()
             .map(|p: &Vec<(String, Vec<Step>)>| p[0].0.clone())
     });
-    let values = match (t.has("values"), t.has("range")) {
-        (true, true) => {
-            let _ = (t.get("values"), t.get("range"));
-            cx.error(
-                &n.origin,
-                &format!("{path}.range"),
-                "give values or range, not both",
-            );
-            None
-        }
-        (true, false) => t.opt(cx, "values", |cx, n, p| {
-            let items = cx.array(n, p)?;
-            if items.is_empty() {
-                cx.error(&n.origin, p, "expected at least one value");
-                return None;
-            }
-            Some(items.to_vec())
-        }),
-        (false, true) => t.opt(cx, "range", |cx, n, p| {
-            let mut r = cx.table(n, p)?;
-            let from = r.req(cx, "from", "a number", |cx, n, p| {
-                cx.number(n, p, -1e15, 1e15)
-            });
-            let to = r.req(cx, "to", "a number", |cx, n, p| {
-                cx.number(n, p, -1e15, 1e15)
-            });
-            let step = r.req(cx, "step", "a positive number", |cx, n, p| {
-                cx.number(n, p, 1e-12, 1e15)
-            });
-            r.finish(cx);
-            let (from, to, step) = (from?, to?, step?);
-            let count = ((to - from) / step + 1e-9).floor();
-            if !(0.0..=100_000.0).contains(&count) {
-                cx.error(
-                    &n.origin,
-                    p,
-                    "from..to by step gives no values or too many (at most 100,000)",
-                );
-                return None;
-            }
-            let ints = from.fract() == 0.0 && step.fract() == 0.0;
-            Some(
-                (0..=count as u64)
-                    .map(|k| {
-                        let v = from + step * k as f64;
-                        let kind = if ints {
-                            Kind::Int(v as i64)
-                        } else {
-                            Kind::Float(v)
-                        };
-                        Node {
-                            kind,
-                            origin: n.origin.clone(),
-                        }
-                    })
-                    .collect(),
-            )
-        }),
-        (false, false) => {
-            let origin = t.origin.clone();
-            cx.error(
-                &origin,
-                &format!("{path}.values"),
-                "missing; give values = [...] or range = { from, to, step }",
-            );
-            None
-        }
-    };
+    let values = read_values(cx, &mut t);
     let labels = t.opt(cx, "labels", |cx, n, p| {
-        let items = cx.array(n, p)?;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
-            .collect::<Option<Vec<_>>>()
-            .map(|v| (v, n.origin.clone()))
+        string_array(cx, n, p).map(|v| (v, n.origin.clone()))
     });
     t.finish(cx);
     let values = values?;
@@ -384,6 +260,96 @@ fn read_parameter(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Parameter> {
         paths: paths?,
         values: labels.into_iter().zip(values).collect(),
     })
+}
+
+/// `paths`: at least one scenario path, each parsed as `--set` parses it.
+fn read_paths(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<(String, Vec<Step>)>> {
+    let items = cx.array(n, p)?;
+    let mut out = Vec::new();
+    for (i, x) in items.iter().enumerate() {
+        let s = cx.string(x, &format!("{p}[{i}]"))?;
+        match tree::parse_path(&s) {
+            Ok(steps) => out.push((s, steps)),
+            Err(e) => {
+                cx.error(&x.origin, &format!("{p}[{i}]"), e);
+                return None;
+            }
+        }
+    }
+    if out.is_empty() {
+        cx.error(&n.origin, p, "expected at least one path");
+        return None;
+    }
+    Some(out)
+}
+
+/// `values` or `range` of a parameter: the values it takes.
+fn read_values(cx: &mut Cx<'_>, t: &mut Tbl<'_>) -> Option<Vec<Node>> {
+    match (t.has("values"), t.has("range")) {
+        (true, true) => {
+            t.conflict(cx, "values", "range");
+            None
+        }
+        (true, false) => t.opt(cx, "values", |cx, n, p| {
+            let items = cx.array(n, p)?;
+            if items.is_empty() {
+                cx.error(&n.origin, p, "expected at least one value");
+                return None;
+            }
+            Some(items.to_vec())
+        }),
+        (false, true) => t.opt(cx, "range", read_range),
+        (false, false) => {
+            cx.error(
+                &t.origin.clone(),
+                &t.child("values"),
+                "missing; give values = [...] or range = { from, to, step }",
+            );
+            None
+        }
+    }
+}
+
+/// `range = { from, to, step }`: integers if `from` and `step` are whole, else floats.
+fn read_range(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<Node>> {
+    let mut r = cx.table(n, p)?;
+    let from = r.req(cx, "from", "a number", |cx, n, p| {
+        cx.number(n, p, -1e15, 1e15)
+    });
+    let to = r.req(cx, "to", "a number", |cx, n, p| {
+        cx.number(n, p, -1e15, 1e15)
+    });
+    let step = r.req(cx, "step", "a positive number", |cx, n, p| {
+        cx.number(n, p, 1e-12, 1e15)
+    });
+    r.finish(cx);
+    let (from, to, step) = (from?, to?, step?);
+    let count = ((to - from) / step + 1e-9).floor();
+    if !(0.0..=100_000.0).contains(&count) {
+        cx.error(
+            &n.origin,
+            p,
+            "from..to by step gives no values or too many (at most 100,000)",
+        );
+        return None;
+    }
+    let ints = from.fract() == 0.0 && step.fract() == 0.0;
+    Some(
+        (0..=count as u64)
+            .map(|k| {
+                let v = from + step * k as f64;
+                let kind = if ints {
+                    Kind::Int(v as i64)
+                } else {
+                    Kind::Float(v)
+                };
+                Node {
+                    kind,
+                    origin: n.origin.clone(),
+                }
+            })
+            .collect(),
+    )
 }
 
 /// Mean, standard deviation and 95 % confidence interval of a sample.

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::tree::{Kind, Node, Origin};
+use crate::scenario::tree::{self, Kind, Node, Origin};
 
 /// One problem in a scenario, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +64,16 @@ impl<'a> Cx<'a> {
             line_starts,
             diags: Vec::new(),
         }
+    }
+
+    /// Parse the source into the spanned tree. On a TOML syntax error, the error (with its
+    /// position) is the only diagnostic, and every diagnostic so far is returned.
+    pub fn parse_source(&mut self) -> Result<Node, Vec<Diagnostic>> {
+        tree::parse(self.src).map_err(|e| {
+            let origin = e.span.map_or(Origin::Unknown, Origin::File);
+            self.error(&origin, "", format!("TOML syntax: {}", e.message));
+            std::mem::take(&mut self.diags)
+        })
     }
 
     /// Line and column (1-based) of a byte offset.
@@ -216,6 +226,38 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// One of a fixed set of names, each standing for a value: the allowed names and the error
+    /// listing them come from the one table, e.g. `&[("random", TieBreak::Random), ...]`.
+    pub fn choice<T: Clone>(&mut self, n: &Node, path: &str, choices: &[(&str, T)]) -> Option<T> {
+        let names: Vec<&str> = choices.iter().map(|c| c.0).collect();
+        self.one_of(n, path, &names).map(|i| choices[i].1.clone())
+    }
+
+    /// An array of tables (`[[key]]` or `[{ ... }, ...]`): entry `i` is read as the table
+    /// `path[i]` by `read`, which finishes it. Every entry is read, even after a bad one. `None`
+    /// if the value is not an array; else the values read and whether every entry was good.
+    pub fn tables<'n, T>(
+        &mut self,
+        n: &'n Node,
+        path: &str,
+        mut read: impl FnMut(&mut Cx<'a>, Tbl<'n>, usize) -> Option<T>,
+    ) -> Option<(Vec<T>, bool)> {
+        let items = self.array(n, path)?;
+        let mut out = Vec::new();
+        let mut all = true;
+        for (i, item) in items.iter().enumerate() {
+            let value = match self.table(item, &format!("{path}[{i}]")) {
+                Some(t) => read(self, t, i),
+                None => None,
+            };
+            match value {
+                Some(v) => out.push(v),
+                None => all = false,
+            }
+        }
+        Some((out, all))
+    }
+
     /// One of a fixed set of strings; returns its index.
     pub fn one_of(&mut self, n: &Node, path: &str, allowed: &[&str]) -> Option<usize> {
         if let Kind::Str(s) = &n.kind
@@ -226,6 +268,44 @@ impl<'a> Cx<'a> {
         self.wrong(n, path, &format!("one of {}", quote_list(allowed)));
         None
     }
+}
+
+/// Read a whole TOML document (a sweep, a pricing table, a variants file) with `read`: the parse
+/// preamble, then the reader; the value only if nothing at all was found wrong.
+pub fn read_document<T>(
+    file: &str,
+    src: &str,
+    read: impl FnOnce(&mut Cx<'_>, &Node) -> Option<T>,
+) -> Result<T, Vec<Diagnostic>> {
+    let mut cx = Cx::new(file, src, &[]);
+    let root = cx.parse_source()?;
+    match read(&mut cx, &root) {
+        Some(v) if cx.diags.is_empty() => Ok(v),
+        _ => Err(cx.diags),
+    }
+}
+
+/// The values of an optional array of tables read with [`Tbl::tables`]; clears `ok` if an
+/// entry was bad.
+pub fn entries<T>(read: Option<(Vec<T>, bool)>, ok: &mut bool) -> Vec<T> {
+    match read {
+        Some((values, all)) => {
+            *ok &= all;
+            values
+        }
+        None => Vec::new(),
+    }
+}
+
+/// An array of strings, read up to the first entry that is not one (only that entry is
+/// reported); `None` then.
+pub(crate) fn string_array(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<String>> {
+    let items = cx.array(n, p)?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, x)| cx.string(x, &format!("{p}[{i}]")))
+        .collect()
 }
 
 /// `"a", "b" or "c"`.
@@ -303,6 +383,26 @@ impl<'n> Tbl<'n> {
         }
     }
 
+    /// Read an optional array of tables at `key` with [`Cx::tables`].
+    pub fn tables<T>(
+        &mut self,
+        cx: &mut Cx<'_>,
+        key: &'static str,
+        read: impl FnMut(&mut Cx<'_>, Tbl<'n>, usize) -> Option<T>,
+    ) -> Option<(Vec<T>, bool)> {
+        self.opt(cx, key, |cx, n, p| cx.tables(n, p, read))
+    }
+
+    /// Report that both `a` and `b` are given where only one may be (at `b`); marks both read.
+    pub(crate) fn conflict(&mut self, cx: &mut Cx<'_>, a: &'static str, b: &'static str) {
+        let _ = (self.get(a), self.get(b));
+        cx.error(
+            &self.origin,
+            &self.child(b),
+            format!("give {a} or {b}, not both"),
+        );
+    }
+
     /// Report every key that was not asked for.
     pub fn finish(self, cx: &mut Cx<'_>) {
         for (k, origin, _) in self.entries {
@@ -350,4 +450,120 @@ fn closest<'s>(given: &str, allowed: &[&'s str]) -> Option<&'s str> {
         .filter(|(d, a)| *d <= 2.max(a.len() / 4))
         .min()
         .map(|(_, a)| a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(cx: &Cx<'_>) -> Vec<String> {
+        cx.diags.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn a_syntax_error_is_the_only_diagnostic_with_its_position() {
+        let src = "a = 1\nb = \n";
+        let mut cx = Cx::new("x.toml", src, &[]);
+        let diags = cx.parse_source().unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        let text = diags[0].to_string();
+        assert!(text.starts_with("x.toml:2:"), "{text}");
+        assert!(text.contains(": TOML syntax: "), "{text}");
+        assert!(cx.diags.is_empty(), "the diagnostics are handed over");
+
+        let err = read_document("y.toml", "[a\n", |_, _| Some(())).unwrap_err();
+        assert!(err[0].to_string().starts_with("y.toml:1:"), "{err:?}");
+        assert!(err[0].message.starts_with("TOML syntax: "), "{err:?}");
+    }
+
+    #[test]
+    fn a_document_is_returned_only_without_problems() {
+        let ok = read_document("d.toml", "n = 3\n", |cx, root| {
+            let mut t = cx.table(root, "")?;
+            let n = t.req(cx, "n", "a number", |cx, n, p| cx.int(n, p, 0, 9));
+            t.finish(cx);
+            n
+        });
+        assert_eq!(ok.unwrap(), 3);
+        let err = read_document("d.toml", "n = 3\nm = 1\n", |cx, root| {
+            let mut t = cx.table(root, "")?;
+            let n = t.req(cx, "n", "a number", |cx, n, p| cx.int(n, p, 0, 9));
+            t.finish(cx);
+            n
+        })
+        .unwrap_err();
+        assert_eq!(
+            err[0].to_string(),
+            "d.toml:2:1: m: unknown field \"m\" (did you mean \"n\"?); allowed here: n"
+        );
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Tie {
+        Random,
+        Lowest,
+    }
+    const TIES: &[(&str, Tie)] = &[("random", Tie::Random), ("lowest_index", Tie::Lowest)];
+
+    #[test]
+    fn a_choice_returns_its_value_or_lists_what_is_allowed() {
+        let src = "a = \"lowest_index\"\nb = \"lowest\"\nc = 3\n";
+        let root = tree::parse(src).unwrap();
+        let mut cx = Cx::new("c.toml", src, &[]);
+        let mut t = cx.table(&root, "").unwrap();
+        assert_eq!(
+            t.opt(&mut cx, "a", |cx, n, p| cx.choice(n, p, TIES)),
+            Some(Tie::Lowest)
+        );
+        assert_eq!(t.opt(&mut cx, "b", |cx, n, p| cx.choice(n, p, TIES)), None);
+        assert_eq!(t.opt(&mut cx, "c", |cx, n, p| cx.choice(n, p, TIES)), None);
+        assert_eq!(
+            messages(&cx),
+            [
+                "c.toml:2:5: b: got the string \"lowest\"; expected one of \"random\" or \"lowest_index\"",
+                "c.toml:3:5: c: got the integer 3; expected one of \"random\" or \"lowest_index\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_array_of_tables_reads_every_entry() {
+        let src = "x = 1\n[[item]]\nn = 1\n[[item]]\nn = 99\n[[item]]\nn = 3\nzz = 0\n";
+        let root = tree::parse(src).unwrap();
+        let mut cx = Cx::new("t.toml", src, &[]);
+        let mut t = cx.table(&root, "").unwrap();
+        let read = |cx: &mut Cx<'_>, mut e: Tbl<'_>, i: usize| {
+            let n = e.req(cx, "n", "a number", |cx, n, p| cx.int(n, p, 0, 9));
+            e.finish(cx);
+            n.map(|n| (i, n))
+        };
+        let (values, all) = t.tables(&mut cx, "item", read).unwrap();
+        assert_eq!(values, [(0, 1), (2, 3)]);
+        assert!(!all, "entry 1 is out of range");
+        assert!(t.tables(&mut cx, "x", read).is_none(), "not an array");
+        assert!(t.tables(&mut cx, "absent", read).is_none());
+        assert_eq!(
+            messages(&cx),
+            [
+                "t.toml:5:5: item[1].n: got the integer 99; expected an integer from 0 to 9",
+                "t.toml:8:1: item[2].zz: unknown field \"zz\" (did you mean \"n\"?); allowed here: n",
+                "t.toml:1:5: x: got the integer 1; expected an array",
+            ]
+        );
+
+        let src = "item = [{ n = 1 }, 2]\n";
+        let root = tree::parse(src).unwrap();
+        let mut cx = Cx::new("t.toml", src, &[]);
+        assert!(
+            cx.tables(&root, "", |cx, t, i| read(cx, t, i)).is_none(),
+            "the root is a table, not an array"
+        );
+        let mut t = cx.table(&root, "").unwrap();
+        let (values, all) = t.tables(&mut cx, "item", read).unwrap();
+        assert_eq!((values, all), (vec![(0, 1)], false));
+        assert_eq!(
+            messages(&cx).last().unwrap(),
+            "t.toml:1:20: item[1]: got the integer 2; expected a table"
+        );
+    }
 }

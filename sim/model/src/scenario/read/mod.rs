@@ -1,0 +1,59 @@
+//! Reading a spanned tree into validated values while collecting every problem.
+//!
+//! Each reader takes the node and its path (`services[2].desired_count`), returns `None` after
+//! recording a [`Diagnostic`] when the value is wrong, and never stops at the first error.
+//! The reading context and its typed helpers are in `cx`; the readers, one file per section of
+//! the scenario file, are private to this module.
+
+mod actions;
+mod capacity;
+mod checks;
+mod clusters;
+mod cx;
+mod failures;
+mod jobs;
+mod load;
+mod names;
+mod pricing;
+mod scaling;
+mod scenario;
+mod services;
+mod simulation;
+mod task_definitions;
+mod values;
+mod variants;
+
+pub use cx::{Cx, Diagnostic, Tbl, quote_list, read_document};
+pub(crate) use cx::{entries, string_array};
+pub(in crate::scenario) use scenario::read_scenario;
+pub use variants::variants;
+
+/// What every reader file uses: the context, the tree, the validated types and the other readers.
+mod prelude {
+    pub(super) use ecsim_placement::{
+        BinpackField, Constraint, Expr, HostPort, MAX_CONSTRAINTS, MAX_STRATEGIES, SpreadField,
+        Strategy, TieBreak, host_port,
+    };
+
+    pub(super) use super::cx::{Cx, Tbl, entries, quote_list, read_document};
+    pub(super) use super::{
+        actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, names::*,
+        pricing::*, scaling::*, scenario::*, services::*, simulation::*, task_definitions::*,
+        values::*,
+    };
+    pub(super) use crate::autoscaling::{AdjustmentType, Comparison, Step, TreatMissing};
+    pub(super) use crate::catalog::{self, InstanceType};
+    pub(super) use crate::dist::Dist;
+    pub(super) use crate::load::{Component, LoadModel};
+    pub(super) use crate::pricing;
+    pub(super) use crate::scenario::tree::{self, Kind, Node, Origin};
+    pub(super) use crate::scenario::{
+        Action, ActionKind, AlarmDef, Arrival, CircuitBreaker, ClusterDef, CpItem, FailureKind,
+        FailureSettings, FargateSettings, FileReader, InstanceGroup, JobDef, LaunchSpec, LoadError,
+        ManagedScaling, NetworkMode, OnNoCapacity, OsFamily, PricingSettings, ProviderDef,
+        ProviderKind, PurchaseOption, SCHEMA_VERSION, Scenario, ScheduledAction,
+        SchedulingStrategy, ScriptedFailure, ServiceDef, ServiceMetric, ServiceScaling, Settings,
+        SimulationSettings, Statistic, StepScaling, TargetTracking, TaskDefinition, Variant,
+        capacity::fargate_memory_options,
+    };
+}

@@ -1,0 +1,227 @@
+//! The whole scenario file: top-level keys, sections in dependency order, and the checks across them.
+
+use super::prelude::*;
+
+pub(super) fn default_service_strategy() -> Vec<Strategy> {
+    vec![
+        Strategy::Spread(SpreadField::Attribute(ecsim_placement::AZ_ATTRIBUTE.into())),
+        Strategy::Spread(SpreadField::Instance),
+    ]
+}
+
+pub(in crate::scenario) fn read_scenario(
+    cx: &mut Cx<'_>,
+    root: &Node,
+    read_file: Option<FileReader<'_>>,
+) -> Option<Scenario> {
+    let mut t = cx.table(root, "")?;
+    let (has_services, has_jobs) = (t.has("services"), t.has("jobs"));
+    let (version, name, seed) = read_header(cx, &mut t);
+    let simulation = read_simulation(cx, &mut t);
+    let settings = read_settings(cx, &mut t);
+    let fargate = read_fargate(cx, &mut t);
+    let pricing = read_pricing(cx, &mut t, read_file);
+    // Variants are for `ecsim compare`; `variants()` reads and checks them.
+    let _ = t.get("variants");
+    let types = read_instance_types(cx, &mut t);
+    let resolution_ms = simulation
+        .as_ref()
+        .map_or(60_000, |s| s.metrics_resolution_ms);
+    let default_rt = settings
+        .as_ref()
+        .map(|s| s.run_task_default_strategy.clone())
+        .unwrap_or_default();
+    let sections = read_sections(cx, &mut t, &types, resolution_ms, &default_rt, read_file);
+    let root_origin = t.origin.clone();
+    t.finish(cx);
+
+    check_unique(cx, root, "clusters", "name");
+    check_unique(cx, root, "task_definitions", "family");
+    check_unique(cx, root, "services", "name");
+    check_unique(cx, root, "jobs", "name");
+
+    let simulation = simulation?;
+    if !sections.services.is_empty() && simulation.duration_ms.is_none() {
+        cx.error(&root_origin, "simulation.duration", "missing; services run until stopped, so a scenario with services needs simulation.duration (e.g. \"2h\")");
+    }
+    if !has_services && !has_jobs {
+        cx.error(
+            &root_origin,
+            "",
+            "the scenario has no [[services]] and no [[jobs]]: nothing would run",
+        );
+    }
+    let settings = settings?;
+    let Sections {
+        clusters,
+        task_definitions,
+        services,
+        jobs,
+        failures,
+        actions,
+    } = sections;
+    check_fits(
+        cx,
+        root,
+        &clusters,
+        &types,
+        &task_definitions,
+        &services,
+        &jobs,
+        &settings,
+    );
+    let (clusters, instance_types) = keep_used_types(clusters, &types);
+    let mut actions = actions.unwrap_or_default();
+    actions.sort_by_key(|a| a.at_ms);
+    version?;
+    Some(Scenario {
+        failures: failures?,
+        fargate: fargate?,
+        pricing: pricing?,
+        name: name?,
+        seed,
+        simulation,
+        settings,
+        instance_types,
+        clusters,
+        task_definitions,
+        services,
+        jobs,
+        actions,
+    })
+}
+
+/// `schema_version`, `name`, `seed` and `description`.
+fn read_header(cx: &mut Cx<'_>, t: &mut Tbl<'_>) -> (Option<i64>, Option<String>, u64) {
+    let version = t.req(
+        cx,
+        "schema_version",
+        &format!("schema_version = {SCHEMA_VERSION}"),
+        |cx, n, p| cx.int(n, p, SCHEMA_VERSION, SCHEMA_VERSION),
+    );
+    let name = t.req(cx, "name", "a scenario name", |cx, n, p| {
+        let s = cx.string(n, p)?;
+        if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            Some(s)
+        } else {
+            cx.error(&n.origin, p, format!("got \"{s}\"; a name uses letters, digits, '-', '_' and '.' (it names the output folder)"));
+            None
+        }
+    });
+    let seed = t
+        .opt(cx, "seed", |cx, n, p| cx.int(n, p, 0, i64::MAX))
+        .map_or(1, |s| s as u64);
+    let _description = t.opt(cx, "description", |cx, n, p| cx.string(n, p));
+    (version, name, seed)
+}
+
+/// Instance types: the catalog plus `[[instance_types]]` (which may shadow catalog names).
+fn read_instance_types(cx: &mut Cx<'_>, t: &mut Tbl<'_>) -> Vec<InstanceType> {
+    let mut types = catalog::builtin();
+    if let Some((defined, _)) =
+        t.tables(cx, "instance_types", |cx, it, _| read_instance_type(cx, it))
+    {
+        for ty in defined {
+            types.retain(|x| x.name != ty.name);
+            types.push(ty);
+        }
+    }
+    types
+}
+
+/// The sections that refer to one another, read in dependency order.
+struct Sections {
+    clusters: Vec<ClusterDef>,
+    task_definitions: Vec<TaskDefinition>,
+    services: Vec<ServiceDef>,
+    jobs: Vec<JobDef>,
+    failures: Option<FailureSettings>,
+    actions: Option<Vec<Action>>,
+}
+
+/// `[[task_definitions]]`, `[[clusters]]`, `[[services]]`, `[[jobs]]`, `[failures]` and
+/// `[[actions]]`; a list with a bad entry is read as empty (the entry was reported).
+fn read_sections(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    types: &[InstanceType],
+    resolution_ms: u64,
+    default_rt: &[Strategy],
+    read_file: Option<FileReader<'_>>,
+) -> Sections {
+    let task_definitions = read_list(cx, t, "task_definitions", read_task_definition);
+    let clusters = read_list(cx, t, "clusters", |cx, c| read_cluster(cx, c, types));
+    if clusters.as_ref().is_some_and(|c| c.is_empty()) && !t.has("clusters") {
+        let origin = t.origin.clone();
+        cx.error(
+            &origin,
+            "clusters",
+            "missing; a scenario needs at least one [[clusters]] entry",
+        );
+    }
+    let clusters = clusters.unwrap_or_default();
+    let defs = task_definitions.unwrap_or_default();
+    let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
+    let services = read_list(cx, t, "services", |cx, s| {
+        read_service(cx, s, &clusters, &defs, resolution_ms, read_file)
+    })
+    .unwrap_or_default();
+    let jobs = read_list(cx, t, "jobs", |cx, j| {
+        read_job(cx, j, &clusters, &def_names, default_rt)
+    })
+    .unwrap_or_default();
+    let failures = read_failures(cx, t, &clusters);
+    let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+    let actions = read_list(cx, t, "actions", |cx, a| {
+        read_action(cx, a, &service_names, &def_names)
+    });
+    Sections {
+        clusters,
+        task_definitions: defs,
+        services,
+        jobs,
+        failures,
+        actions,
+    }
+}
+
+/// Keep only the instance types in use, in first-use order, and renumber the groups' types.
+fn keep_used_types(
+    mut clusters: Vec<ClusterDef>,
+    types: &[InstanceType],
+) -> (Vec<ClusterDef>, Vec<InstanceType>) {
+    let mut used: Vec<usize> = Vec::new();
+    for c in &clusters {
+        for g in &c.groups {
+            for &ty in &g.instance_types {
+                if !used.contains(&ty) {
+                    used.push(ty);
+                }
+            }
+        }
+    }
+    for c in &mut clusters {
+        for g in &mut c.groups {
+            for ty in &mut g.instance_types {
+                *ty = used.iter().position(|u| u == ty).expect("used");
+            }
+        }
+    }
+    let instance_types = used.iter().map(|&u| types[u].clone()).collect();
+    (clusters, instance_types)
+}
+
+/// An array of tables at `key`, each entry read by `f`; empty if absent, `None` if not an array
+/// or if an entry was bad (every entry is read and reported).
+pub(super) fn read_list<'n, T>(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'n>,
+    key: &'static str,
+    mut f: impl FnMut(&mut Cx<'_>, Tbl<'n>) -> Option<T>,
+) -> Option<Vec<T>> {
+    let Some(node) = t.get(key) else {
+        return Some(Vec::new());
+    };
+    let (out, ok) = cx.tables(node, key, |cx, item, _| f(cx, item))?;
+    ok.then_some(out)
+}

@@ -1,0 +1,37 @@
+//! `[simulation]` and `[settings]`: how long and how finely to run, and conventions AWS leaves open.
+
+use ecsim_placement::{Strategy, TieBreak};
+
+use crate::dist::Dist;
+
+/// `[simulation]`: how long and how finely to run.
+#[derive(Debug, Clone)]
+pub struct SimulationSettings {
+    /// Stop at this time; without it the run ends when no work is left.
+    pub duration_ms: Option<u64>,
+    /// One `metrics.csv` row per period.
+    pub metrics_period_ms: u64,
+    /// Guard: stop after this many events.
+    pub max_events: u64,
+    /// Guard: stop at this simulated time.
+    pub max_time_ms: u64,
+    /// CloudWatch datapoint resolution: 60 s (standard) or 20 s.
+    pub metrics_resolution_ms: u64,
+    /// How long after a period ends its datapoint can be seen by alarms.
+    pub metrics_publish_delay_ms: u64,
+}
+
+/// `[settings]`: conventions where AWS documents nothing.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Memory the OS keeps from the agent, percent of nominal (default 2.5).
+    pub os_memory_overhead_pct: f64,
+    /// Tie-breaking among equally ranked instances.
+    pub tie_break: TieBreak,
+    /// PENDING to RUNNING (image pull and container start), default 0.
+    pub task_start_delay: Dist,
+    /// Strategy for standalone tasks that give none (AWS: not documented).
+    pub run_task_default_strategy: Vec<Strategy>,
+    /// `agentVersion` of every instance.
+    pub agent_version: String,
+}

@@ -1,0 +1,63 @@
+//! `[[task_definitions]]`: what a task reserves and how it behaves.
+
+use ecsim_placement::{Constraint, HostPort};
+
+use crate::dist::Dist;
+
+/// Network mode of a task definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// Docker bridge: static host ports are reserved, dynamic ones (`host_port = 0`) are not.
+    Bridge,
+    /// Host networking: every container port is a static host port.
+    Host,
+    /// One ENI per task.
+    Awsvpc,
+    /// No networking.
+    None,
+}
+
+/// A task definition, reduced to what placement and the scheduler need.
+#[derive(Debug, Clone)]
+pub struct TaskDefinition {
+    /// `family`.
+    pub family: String,
+    /// CPU units reserved (task level, else the sum of containers).
+    pub cpu_units: u32,
+    /// Memory reserved, MiB (task level, else per container `memory_reservation` or `memory`).
+    pub memory_mib: u32,
+    /// Network mode.
+    pub network_mode: NetworkMode,
+    /// Static host ports reserved on the instance.
+    pub host_ports: Vec<HostPort>,
+    /// Task definition constraints (`memberOf` only, as ECS allows).
+    pub constraints: Vec<(String, Constraint)>,
+    /// Task-level CPU, if given (Fargate requires it).
+    pub task_cpu: Option<u32>,
+    /// Task-level memory, if given (Fargate requires it).
+    pub task_memory: Option<u32>,
+    /// `runtime_platform.operating_system_family`.
+    pub os: OsFamily,
+    /// `runtime_platform.cpu_architecture`: `x86_64` or `arm64` (instance attribute spelling).
+    pub architecture: Option<String>,
+    /// Ephemeral storage, GB (Fargate: 20 included, up to 200).
+    pub ephemeral_storage_gb: u32,
+    /// Time from RUNNING to a crash (essential container exits), if tasks crash.
+    pub time_to_failure: Option<Dist>,
+    /// Probability that a task fails to start (PENDING to STOPPED, e.g. an image pull error).
+    pub start_failure_probability: f64,
+    /// SIGTERM to SIGKILL (`stopTimeout`), default 30 s, at most 120 s.
+    pub stop_timeout_ms: u64,
+    /// RUNNING to HEALTHY: 40 s without health checks (ECS-DG service_definition_parameters.html),
+    /// else the container health check's start period plus one interval.
+    pub healthy_after_ms: u64,
+}
+
+/// Operating system family of a task definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsFamily {
+    /// Linux.
+    Linux,
+    /// Windows Server.
+    Windows,
+}
