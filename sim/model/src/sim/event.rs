@@ -98,6 +98,10 @@ mod tests {
     #[test]
     fn an_event_fits_in_16_bytes() {
         // The queue moves each event several times; its entry is (time, sequence, event).
-        assert!(std::mem::size_of::<Ev>() <= 16, "{}", std::mem::size_of::<Ev>());
+        assert!(
+            std::mem::size_of::<Ev>() <= 16,
+            "{}",
+            std::mem::size_of::<Ev>()
+        );
     }
 }
