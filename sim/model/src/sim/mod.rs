@@ -2,10 +2,10 @@
 //! it and applies the subsystems' decisions through the core.
 //!
 //! # Who does what
-//! * [`crate::core`] holds the tasks and instances and is the only code that changes them;
-//! * the subsystems ([`crate::launch`], [`crate::job`], [`crate::service`],
-//!   [`crate::autoscaling`], [`crate::cluster_autoscaling`], [`crate::failures`],
-//!   [`crate::metrics`]) keep their own state private and decide;
+//! * `core` holds the tasks and instances and is the only code that changes them;
+//! * the subsystems (`launch`, `job`, `service`,
+//!   `autoscaling`, `cluster_autoscaling`, `failures`,
+//!   `metrics`) keep their own state private and decide;
 //! * this module wires them: [`Simulation::handle`](ecsim_engine::Model::handle) routes each
 //!   event by its owner (`lifecycle.rs`, `services.rs`, `scaling.rs`, `failures.rs`), and the
 //!   apply steps there call one subsystem's decision and then the core.
@@ -13,7 +13,7 @@
 //! # Reactions, in order
 //! A change in one place that another subsystem must hear of is passed on here, always in this
 //! order, synchronously, right after the core made the change:
-//! * **task stopped** ([`Simulation::stop_task`]): the launcher forgets it if it was queued; if it
+//! * **task stopped** (`Simulation::stop_task`): the launcher forgets it if it was queued; if it
 //!   freed an instance, the cluster's waiting work is retried (one `Retry` event per cluster and
 //!   instant); if it was a service task that failed, the deployment's throttle and circuit
 //!   breaker count it, then the service scheduler is told it is short;
