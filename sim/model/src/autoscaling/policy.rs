@@ -8,16 +8,19 @@
 //!   count;
 //! * the service scales out if any policy says so, to the largest capacity proposed; it scales in
 //!   only if every target tracking policy with scale-in enabled says so, to the largest capacity
-//!   proposed (AAS-UG); results are clamped to min and max capacity; scale-in is suspended
-//!   during a deployment (ECS-DG service-auto-scaling.html);
+//!   proposed (AAS-UG); results are bounded by min and max capacity but never move capacity
+//!   against the policy's direction (a scale-out below min brings it to min, a scale-in above
+//!   max brings it to max; a scale-out above max or a scale-in below min does nothing); scale-in
+//!   is suspended during a deployment (ECS-DG service-auto-scaling.html);
 //! * cooldowns: during a policy's scale-out cooldown it scales out again only to a capacity
 //!   larger than its last one; during its scale-in cooldown it does not scale in; a scale-out
 //!   ends every scale-in cooldown (AAS-UG). During a step policy's cooldown a further breach adds
 //!   only the difference between its step and the one in progress: both apply to the capacity
-//!   the cooldown started from.
+//!   the cooldown started from. A step's sign gives its direction: a scale-out step never lowers
+//!   capacity, even when the cooldown's starting count is below the desired count.
 
 use super::datapoints::aggregate;
-use super::{AlarmState, matching_step, step_adjustment, target_tracking_capacity};
+use super::{AdjustmentType, AlarmState, matching_step, step_adjustment, target_tracking_capacity};
 use crate::scenario::{ServiceMetric, StepScaling, TargetTracking};
 
 /// A policy's cooldown state (times in ms).
@@ -178,12 +181,24 @@ pub(crate) fn step(
             adj.adjustment
         ),
     };
+    // The step's sign says which way the policy scales (an ExactCapacity step scales towards
+    // its capacity). A scale-out never lowers capacity and a scale-in never raises it, also
+    // during a cooldown, when the capacity comes from the cooldown's starting count (AAS-UG).
+    let scales_out = match step.adjustment_type {
+        AdjustmentType::ExactCapacity => cap > desired,
+        _ => adj.adjustment > 0,
+    };
+    let scales_in = match step.adjustment_type {
+        AdjustmentType::ExactCapacity => cap < desired,
+        _ => adj.adjustment < 0,
+    };
     let out_blocked = cd
         .last_out
         .is_some_and(|(t0, c0)| now < t0 + step.cooldown_ms && cap <= c0);
-    if cap > desired && !out_blocked {
+    let in_blocked = cd.last_in.is_some_and(|t0| now < t0 + step.cooldown_ms);
+    if scales_out && cap > desired && !out_blocked {
         Some((true, proposal))
-    } else if cap < desired && cd.last_in.is_none_or(|t0| now >= t0 + step.cooldown_ms) {
+    } else if scales_in && cap < desired && !in_blocked {
         Some((false, proposal))
     } else {
         None
@@ -205,8 +220,9 @@ pub(crate) fn decide(
         .into_iter()
         .reduce(|a, b| if b.capacity >= a.capacity { b } else { a })
     {
-        let capacity = best.capacity.clamp(min, max);
-        return (capacity != desired).then_some(Decision::Out {
+        // AAS-UG: below min a scale-out first brings capacity to min; above max it does nothing.
+        let capacity = best.capacity.min(max).max(min);
+        return (capacity > desired).then_some(Decision::Out {
             capacity,
             proposal: best,
         });
@@ -219,8 +235,9 @@ pub(crate) fn decide(
         .into_iter()
         .reduce(|a, b| if b.capacity >= a.capacity { b } else { a })
         .expect("non-empty");
-    let capacity = best.capacity.clamp(min, max);
-    (capacity != desired).then_some(Decision::In {
+    // Above max a scale-in first brings capacity to max; at or below min it does nothing.
+    let capacity = best.capacity.max(min).min(max);
+    (capacity < desired).then_some(Decision::In {
         capacity,
         proposal: best,
         policies,

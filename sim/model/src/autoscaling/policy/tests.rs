@@ -240,3 +240,90 @@ fn a_step_breach_during_the_cooldown_adds_only_the_difference() {
     let (_, p) = step(0, &step_policy(), &vals, cd, at(300_000, 5, 5)).unwrap();
     assert_eq!(p.capacity, 8);
 }
+
+#[test]
+fn a_scale_out_step_never_scales_in_during_its_cooldown() {
+    // ecs-semantics 5.3 (AAS-UG step scaling, cooldown): during a scale-out cooldown only the
+    // part of a new scale-out larger than the one in progress is added; a scale-out policy never
+    // lowers capacity. Regression (issue 11): desired 11 with a 0 step breached dropped to 10, and
+    // a +2 step from a cooldown base of 2 took desired 5 down to 4.
+    let mut zero = step_policy();
+    zero.steps = vec![Step {
+        lower: Some(0.0),
+        upper: None,
+        adjustment: 0,
+    }];
+    let cd = Cooldown {
+        last_out: Some((0, 11)),
+        last_out_base: 10,
+        last_in: None,
+    };
+    let vals = [None, None, Some(95.0), Some(95.0), Some(95.0)];
+    assert_eq!(step(0, &zero, &vals, cd, at(60_000, 10, 11)), None);
+    let mut plus2 = step_policy();
+    plus2.steps = vec![Step {
+        lower: Some(0.0),
+        upper: None,
+        adjustment: 2,
+    }];
+    let cd = Cooldown {
+        last_out: Some((0, 5)),
+        last_out_base: 2,
+        last_in: None,
+    };
+    assert_eq!(step(0, &plus2, &vals, cd, at(60_000, 5, 5)), None);
+}
+
+#[test]
+fn a_scale_in_step_scales_in_and_never_out() {
+    let mut minus = step_policy();
+    minus.alarm = alarm(30.0, Comparison::LessThan);
+    minus.steps = vec![Step {
+        lower: None,
+        upper: Some(0.0),
+        adjustment: -2,
+    }];
+    let vals = [None, None, Some(10.0), Some(10.0), Some(10.0)];
+    let (up, p) = step(0, &minus, &vals, Cooldown::default(), at(0, 6, 6)).unwrap();
+    assert!(!up);
+    assert_eq!(p.capacity, 4);
+    // Running 2 with desired 6 (tasks not placed): 2 - 2 = 0 is still a scale-in, never "out".
+    let (up, _) = step(0, &minus, &vals, Cooldown::default(), at(0, 2, 6)).unwrap();
+    assert!(!up);
+}
+
+#[test]
+fn bounds_never_move_capacity_against_the_policy() {
+    // ecs-semantics 5.1 (AAS-UG): below min a scale-out first brings desired to min and a
+    // scale-in does nothing; symmetric above max. Regression (issue 11): a scale-in proposal with
+    // desired 1 and min 2 raised desired to 2; a scale-out with desired above max lowered it.
+    let inn = || vec![prop(0, PolicyRef::TargetTracking(0))];
+    assert_eq!(decide(vec![], inn(), true, false, 1, (2, 10)), None);
+    assert_eq!(decide(vec![], inn(), true, false, 2, (2, 10)), None);
+    // Above max, a scale-in to 12 first brings desired to max.
+    assert!(matches!(
+        decide(
+            vec![],
+            vec![prop(12, PolicyRef::TargetTracking(0))],
+            true,
+            false,
+            15,
+            (2, 10)
+        ),
+        Some(Decision::In { capacity: 10, .. })
+    ));
+    let out = || vec![prop(20, PolicyRef::Step(0))];
+    assert_eq!(decide(out(), vec![], true, false, 15, (2, 10)), None);
+    assert_eq!(decide(out(), vec![], true, false, 10, (2, 10)), None);
+    assert!(matches!(
+        decide(
+            vec![prop(1, PolicyRef::Step(0))],
+            vec![],
+            true,
+            false,
+            0,
+            (2, 10)
+        ),
+        Some(Decision::Out { capacity: 2, .. })
+    ));
+}
