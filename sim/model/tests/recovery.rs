@@ -435,3 +435,42 @@ fn regression_9_a_drained_instance_stops_from_draining() {
         assert_eq!(stops, vec!["DRAINING>STOPPED"], "instance {id}");
     }
 }
+
+/// ecs-semantics 4.5 (ECS-DG deployment-circuit-breaker.html): when the failure count reaches the
+/// threshold the deployment is FAILED and no more tasks are launched; without rollback the old
+/// tasks keep serving. Regression (issue 11): ecsim kept launching (and failing) tasks of the
+/// failed definition for the rest of the run.
+#[test]
+fn a_failed_deployment_without_rollback_launches_nothing_more() {
+    let src = deployment(8, 4, 100, 200, "")
+        .replace(
+            "family = \"v2\"\ncpu = 1024\nmemory = 1024",
+            "family = \"v2\"\ncpu = 1024\nmemory = 1024\nstart_failure_probability = 1.0",
+        )
+        .replace(
+            "maximum_percent = 200 }",
+            "maximum_percent = 200, circuit_breaker = { rollback = false } }",
+        );
+    let (s, e) = run(&load(&src));
+    assert_eq!(s.recovery.deployments.len(), 1);
+    assert_eq!(s.recovery.deployments[0].2, "FAILED");
+    let failed_at =
+        e.0.iter()
+            .find(|r| r.3 == "IN_PROGRESS>FAILED")
+            .expect("failure event")
+            .0;
+    let later_starts =
+        e.0.iter()
+            .filter(|r| r.0 > failed_at && r.1 == "task" && r.3 == ">PENDING")
+            .count();
+    assert_eq!(
+        later_starts, 0,
+        "tasks launched after the deployment failed"
+    );
+    let later_stops =
+        e.0.iter()
+            .filter(|r| r.0 > failed_at && r.1 == "task" && r.3.ends_with(">STOPPED"))
+            .count();
+    assert_eq!(later_stops, 0, "the old tasks keep running");
+    assert_eq!(float(&s, "service.s.availability_pct"), 100.0);
+}

@@ -6,7 +6,8 @@
 //! new tasks that stop before RUNNING and, after the health check grace period, new tasks that
 //! crash; at `clamp(ceil(percent x D), min, 200)` failures (ECS-DG
 //! deployment-circuit-breaker.html) the deployment FAILS and, with rollback, a deployment back to
-//! the last completed definition starts.
+//! the last completed definition starts; without rollback the service launches no more tasks
+//! (and replaces none of the older definition) until the next deployment.
 //!
 //! # The throttle (ECS-DG service-throttle-logic.html)
 //! After `after_failures` consecutive failed starts a service waits `initial x factor^k` (k = 0,
@@ -73,6 +74,9 @@ struct ServiceDeployments {
     throttle_count: u32,
     throttle_until: Option<SimTime>,
     wake_at: Option<SimTime>,
+    /// The last deployment failed without rollback: no tasks are launched (and none replaced)
+    /// until the next deployment.
+    halted: bool,
 }
 
 /// Tasks that must stay healthy during a deployment: `ceil(D x minimumHealthyPercent / 100)`
@@ -126,6 +130,7 @@ impl Deployments {
                 throttle_count: 0,
                 throttle_until: None,
                 wake_at: None,
+                halted: false,
             })
             .collect();
         Deployments {
@@ -193,6 +198,7 @@ impl Deployments {
         h.primary_def = def;
         h.throttle_count = 0;
         h.throttle_until = None;
+        h.halted = false;
         h.deploy = Some(Deploy {
             id,
             def,
@@ -241,6 +247,17 @@ impl Deployments {
             r.reason = reason.to_string();
         }
         true
+    }
+
+    /// The deployment failed and does not roll back: ECS launches no more tasks for it
+    /// (ecs-semantics 4.5, ECS-DG deployment-circuit-breaker.html).
+    pub(crate) fn halt(&mut self, s: ServiceId) {
+        self.services[s.index()].halted = true;
+    }
+
+    /// Launches are stopped by a failed deployment.
+    pub(crate) fn halted(&self, s: ServiceId) -> bool {
+        self.services[s.index()].halted
     }
 
     /// A task of the service reached RUNNING: the throttle count starts again.
@@ -350,6 +367,7 @@ mod tests {
                 throttle_count: 0,
                 throttle_until: None,
                 wake_at: None,
+                halted: false,
             }],
             records: Vec::new(),
             next_id: 0,
@@ -393,6 +411,7 @@ mod tests {
             throttle_count: 0,
             throttle_until: None,
             wake_at: None,
+            halted: false,
         };
         let mut d = Deployments {
             services: vec![sc_like(DefId(0))],

@@ -80,7 +80,7 @@ impl<S: Sink> Simulation<'_, S> {
     /// definition, a Fargate Spot warning, or a DRAINING instance.
     pub(super) fn retiring(&self, s: ServiceId, tid: TaskId) -> bool {
         let t = self.core.task(tid);
-        if t.def != self.deployments.primary_def(s) || t.retiring {
+        if t.retiring || (t.def != self.deployments.primary_def(s) && !self.deployments.halted(s)) {
             return true;
         }
         matches!(t.runs, Runs::Ec2 { .. })
@@ -186,6 +186,7 @@ impl<S: Sink> Simulation<'_, S> {
             .map(|&t| (t, self.retiring(s, t), self.core.task(t).healthy(now)))
             .collect();
         let throttled = self.deployments.throttled(s, now);
+        let halted = self.deployments.halted(s);
         let good = live.iter().filter(|t| !t.1).count() as u32;
         if throttled
             && good < d
@@ -198,7 +199,7 @@ impl<S: Sink> Simulation<'_, S> {
             max_total: max_total(d, def.maximum_percent),
             min_healthy: min_healthy(d, def.minimum_healthy_percent),
             live: &live,
-            throttled,
+            throttled: throttled || halted,
         });
         let mut changed = false;
         let mut unable = None;
@@ -426,9 +427,12 @@ impl<S: Sink> Simulation<'_, S> {
                 let reason =
                     format!("circuit breaker: {failures} failed tasks (threshold {threshold})");
                 self.end_deployment(s, now, DeploymentState::Failed, &reason);
-                if let Some(target) = rollback_to {
-                    self.deploy(s, target, now, sched, true);
-                    return;
+                match rollback_to {
+                    Some(target) => {
+                        self.deploy(s, target, now, sched, true);
+                        return;
+                    }
+                    None => self.deployments.halt(s),
                 }
             }
         }
