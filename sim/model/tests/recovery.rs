@@ -474,3 +474,71 @@ fn a_failed_deployment_without_rollback_launches_nothing_more() {
     assert_eq!(later_stops, 0, "the old tasks keep running");
     assert_eq!(float(&s, "service.s.availability_pct"), 100.0);
 }
+
+/// ecs-semantics 4.7 (ECS-DG ecs_services.html): daemon tasks start first and stop last. On a
+/// draining instance the daemon's task stops only after the replica tasks have left.
+/// Regression (issue 11): draining stopped the daemon task at once.
+#[test]
+fn daemon_tasks_stop_last_on_a_draining_instance() {
+    let src = r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "1h"
+[settings]
+task_start_delay = "10s"
+tie_break = "lowest_index"
+[failures]
+scripted = [{ at = "20m", type = "drain_instances", count = 1 }]
+[[clusters]]
+name = "c"
+instance_type = "m5.xlarge"
+count = 2
+[[task_definitions]]
+family = "t"
+cpu = 1024
+memory = 1024
+[[task_definitions]]
+family = "agent"
+cpu = 128
+memory = 128
+[[services]]
+name = "logs"
+task_definition = "agent"
+scheduling_strategy = "DAEMON"
+[[services]]
+name = "s"
+task_definition = "t"
+desired_count = 3
+placement_strategy = [{ type = "binpack", field = "cpu" }]
+deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 200 }
+"#;
+    let (_, e) = run(&load(src));
+    let drained =
+        e.0.iter()
+            .find(|r| r.3 == "ACTIVE>DRAINING")
+            .expect("drain")
+            .clone();
+    let t0 = drained.0;
+    let stops: Vec<(usize, &(u64, String, String, String, String))> =
+        e.0.iter()
+            .enumerate()
+            .filter(|(_, r)| r.0 >= t0 && r.1 == "task" && r.3.ends_with(">STOPPED"))
+            .collect();
+    let daemon: Vec<usize> = stops
+        .iter()
+        .filter(|(_, r)| r.2 == "logs")
+        .map(|(k, _)| *k)
+        .collect();
+    let replica: Vec<usize> = stops
+        .iter()
+        .filter(|(_, r)| r.2 == "s")
+        .map(|(k, _)| *k)
+        .collect();
+    assert_eq!(daemon.len(), 1, "the drained instance's daemon task stops");
+    assert!(!replica.is_empty(), "its replica tasks are replaced");
+    assert!(
+        daemon[0] > *replica.iter().max().unwrap(),
+        "the daemon task stops after every replica task: {stops:?}"
+    );
+    assert!(e.0[daemon[0]].0 > t0, "not at the drain itself");
+}

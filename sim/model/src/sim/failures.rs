@@ -305,7 +305,8 @@ impl<S: Sink> Simulation<'_, S> {
 
     /// Set an instance DRAINING (ECS-DG container-instance-draining.html): no new placements,
     /// PENDING service tasks stop at once, RUNNING ones are replaced within the deployment
-    /// limits; daemon tasks stop; standalone tasks are left alone.
+    /// limits; standalone tasks are left alone. Daemon tasks stop last, once no other task is
+    /// left on the instance (ECS-DG ecs_services.html; see `stop_task`'s reactions).
     fn drain_instance(
         &mut self,
         r: InstanceRef,
@@ -327,12 +328,27 @@ impl<S: Sink> Simulation<'_, S> {
             detected: true,
         });
         for s in services {
-            if self.core.sc.services[s.index()].scheduling == SchedulingStrategy::Daemon {
-                // Draining stops daemon tasks (ECS-DG ecs_services.html).
-                self.stop_daemon_tasks(s, r, "InstanceDraining", now, sched);
-                continue;
+            if self.core.sc.services[s.index()].scheduling != SchedulingStrategy::Daemon {
+                self.reconcile(s, now, sched);
             }
-            self.reconcile(s, now, sched);
+        }
+        let inst = self.core.instance(r);
+        if inst.state == InstanceState::Draining && inst.busy_tasks == 0 {
+            self.stop_daemons_on(r, "InstanceDraining", now, sched);
+        }
+    }
+
+    /// Stop every daemon task on an instance (each lowers its daemon's desired count).
+    pub(super) fn stop_daemons_on(
+        &mut self,
+        r: InstanceRef,
+        reason: &str,
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) {
+        for k in 0..self.scheduler.daemons(r.cluster).len() {
+            let s = self.scheduler.daemons(r.cluster)[k];
+            self.stop_daemon_tasks(s, r, reason, now, sched);
         }
     }
 

@@ -6,7 +6,7 @@ use ecsim_placement::{Constraint, InstanceId, Strategy};
 
 use super::Simulation;
 use super::event::{Ev, LifecycleEv, ServiceEv};
-use crate::core::{NewTask, Outcome, Runs, TaskState, task_request};
+use crate::core::{InstanceState, NewTask, Outcome, Runs, TaskState, task_request};
 use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
 use crate::launch::{Launched, Request};
 use crate::record::Sink;
@@ -117,6 +117,14 @@ impl<S: Sink> Simulation<'_, S> {
         }
         if let Some(r) = stopped.freed {
             self.request_retry(r.cluster, sched);
+            // Daemon tasks stop last on a draining instance: once no other task is left.
+            let inst = self.core.instance(r);
+            if inst.state == InstanceState::Draining
+                && inst.busy_tasks == 0
+                && !self.core.is_daemon(owner)
+            {
+                self.stop_daemons_on(r, "InstanceDraining", now, sched);
+            }
         }
         if let (Owner::Service(s), Outcome::Failed(_)) = (owner, outcome) {
             let never_ran = stopped.never_ran;

@@ -15,7 +15,8 @@
 //! order, synchronously, right after the core made the change:
 //! * **task stopped** (`Simulation::stop_task`): the launcher forgets it if it was queued; if it
 //!   freed an instance, the cluster's waiting work is retried (one `Retry` event per cluster and
-//!   instant); if it was a service task that failed, the deployment's throttle and circuit
+//!   instant), and on a DRAINING instance left without other tasks the daemon tasks stop (they
+//!   stop last); if it was a service task that failed, the deployment's throttle and circuit
 //!   breaker count it, then the service scheduler is told it is short;
 //! * **task RUNNING** (`task_running`): the service's health timer, the throttle reset, then the
 //!   failure timers (crash, Fargate Spot);
