@@ -8,8 +8,11 @@ fn load(src: &str) -> Scenario {
     scenario::load("test.toml", src, &[]).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// (time, kind, service or instance, from>to, reason)
+type Record = (u64, String, String, String, String);
+
 #[derive(Default)]
-struct Ev(Vec<(u64, String, String, String, String)>);
+struct Ev(Vec<Record>);
 
 impl Sink for Ev {
     fn event(&mut self, e: &EventRecord<'_>) {
@@ -519,7 +522,7 @@ deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 20
             .expect("drain")
             .clone();
     let t0 = drained.0;
-    let stops: Vec<(usize, &(u64, String, String, String, String))> =
+    let stops: Vec<(usize, &Record)> =
         e.0.iter()
             .enumerate()
             .filter(|(_, r)| r.0 >= t0 && r.1 == "task" && r.3.ends_with(">STOPPED"))
