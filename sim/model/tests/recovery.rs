@@ -545,3 +545,48 @@ deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 20
     );
     assert!(e.0[daemon[0]].0 > t0, "not at the drain itself");
 }
+
+/// ecs-semantics 7.3 (ECS-DG fargate-capacity-providers.html): on a Fargate Spot interruption
+/// warning (two minutes, `TerminationNotice`, SIGTERM) the service launches replacements. The
+/// replacement must start at the warning, not when the old task is killed `stopTimeout` later.
+/// Regression (issue 11): the replacement started only after the kill.
+#[test]
+fn fargate_spot_replacements_start_at_the_warning() {
+    let src = r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "1h"
+[failures]
+scripted = [{ at = "20m", type = "fargate_spot_interruption", fraction = 1.0 }]
+[[clusters]]
+name = "c"
+capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+[[task_definitions]]
+family = "t"
+cpu = 512
+memory = 1024
+network_mode = "awsvpc"
+stop_timeout = "120s"
+[[services]]
+name = "s"
+task_definition = "t"
+desired_count = 2
+capacity_provider_strategy = [{ capacity_provider = "FARGATE_SPOT", weight = 1 }]
+"#;
+    let (_, e) = run(&load(src));
+    let warned: Vec<u64> =
+        e.0.iter()
+            .filter(|r| r.4 == "TerminationNotice")
+            .map(|r| r.0)
+            .collect();
+    assert_eq!(
+        warned,
+        vec![1_200_000, 1_200_000],
+        "both tasks warned at 20 min"
+    );
+    let replacements =
+        e.0.iter()
+            .filter(|r| r.0 == 1_200_000 && r.1 == "task" && r.3 == ">PROVISIONING")
+            .count();
+    assert_eq!(replacements, 2, "replacements start with the warning");
+}

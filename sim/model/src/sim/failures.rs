@@ -419,6 +419,11 @@ impl<S: Sink> Simulation<'_, S> {
             detected: true,
         });
         sched.schedule_in(stop, Ev::Failure(FailureEv::FargateSpotStop(t)));
+        // The service acts on the warning as on a Spot-drained instance: the task is retiring,
+        // so its replacement starts now, within the deployment limits (ecs-semantics 7.3).
+        if let Some(s) = self.core.task(t).owner.service() {
+            self.reconcile(s, now, sched);
+        }
     }
 
     /// Terminate an instance that runs no service or job task: its daemon tasks stop first.
