@@ -590,3 +590,24 @@ capacity_provider_strategy = [{ capacity_provider = "FARGATE_SPOT", weight = 1 }
             .count();
     assert_eq!(replacements, 2, "replacements start with the warning");
 }
+
+/// ecs-semantics 4.3 (ECS-DG load-balancer-healthcheck.html: a newly registered target needs one
+/// passing check; service_definition_parameters.html: the 40-s rule is for tasks without health
+/// checks): behind a load balancer, new tasks of a deployment count as healthy at their first
+/// passing target check, so the old tasks stop 10 s (start) + 30 s (interval) after the
+/// deployment. Regression (issue 11): ecsim added the 40-s rule on top (80 s).
+#[test]
+fn load_balanced_tasks_are_healthy_at_their_first_target_check() {
+    let src = deployment(4, 4, 100, 200, "").replace(
+        "deployment_configuration",
+        "load_balancer = { health_check_interval = \"30s\" }\ndeployment_configuration",
+    );
+    let (_, e) = run(&load(&src));
+    let stops: Vec<u64> =
+        e.0.iter()
+            .filter(|r| r.1 == "task" && r.3 == "RUNNING>STOPPED")
+            .map(|r| r.0)
+            .collect();
+    assert!(!stops.is_empty());
+    assert!(stops.iter().all(|&t| t == 1_800_000 + 40_000), "{stops:?}");
+}

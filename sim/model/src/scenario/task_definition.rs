@@ -48,9 +48,9 @@ pub struct TaskDefinition {
     pub start_failure_probability: f64,
     /// SIGTERM to SIGKILL (`stopTimeout`), default 30 s, at most 120 s.
     pub stop_timeout_ms: u64,
-    /// RUNNING to HEALTHY: 40 s without health checks (ECS-DG service_definition_parameters.html),
-    /// else the container health check's start period plus one interval.
-    pub healthy_after_ms: u64,
+    /// RUNNING to HEALTHY by the container health check (its start period plus one interval),
+    /// if the task definition has one.
+    pub health_check_ms: Option<u64>,
 }
 
 /// Operating system family of a task definition.

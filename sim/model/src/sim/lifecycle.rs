@@ -90,8 +90,10 @@ impl<S: Sink> Simulation<'_, S> {
             }
             Owner::Service(s) => {
                 let sc = self.core.sc;
-                let after = sc.task_definitions[t.def.index()].healthy_after_ms
-                    + sc.services[s.index()].load_balancer_check_ms.unwrap_or(0);
+                let after = healthy_after_ms(
+                    sc.task_definitions[t.def.index()].health_check_ms,
+                    sc.services[s.index()].load_balancer_check_ms,
+                );
                 self.core.set_healthy_at(tid, now.plus_ms(after));
                 sched.schedule_in(after, Ev::Service(ServiceEv::TaskHealthy(tid)));
                 self.deployments.task_running(s);
@@ -258,5 +260,38 @@ impl<S: Sink> Simulation<'_, S> {
             .core
             .launch_instance(c, g, self.failures.azs_down(), now, sched);
         self.failures.arm_instance(self.core.sc, r, g, now, sched);
+    }
+}
+
+/// How long after RUNNING a service task counts as healthy (ecs-semantics 4.3, ECS-DG
+/// service_definition_parameters.html and load-balancer-healthcheck.html): without a load
+/// balancer, after its container health check passes, else after 40 s; with a load balancer,
+/// once its target passes its first health check, and its container health check if it has one
+/// (both run from RUNNING; the 40-s rule does not apply).
+pub(crate) fn healthy_after_ms(
+    container_check_ms: Option<u64>,
+    target_check_ms: Option<u64>,
+) -> u64 {
+    const WITHOUT_HEALTH_CHECKS_MS: u64 = 40_000;
+    match target_check_ms {
+        None => container_check_ms.unwrap_or(WITHOUT_HEALTH_CHECKS_MS),
+        Some(lb) => lb.max(container_check_ms.unwrap_or(0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::healthy_after_ms;
+
+    #[test]
+    fn health_timing_with_and_without_a_load_balancer() {
+        // ecs-semantics 4.3: no load balancer, no health check: RUNNING for 40 s.
+        assert_eq!(healthy_after_ms(None, None), 40_000);
+        assert_eq!(healthy_after_ms(Some(35_000), None), 35_000);
+        // With a load balancer: the first passing target check (interval 30 s), no extra 40 s.
+        // Regression (issue 11): this was 40 s + 30 s = 70 s.
+        assert_eq!(healthy_after_ms(None, Some(30_000)), 30_000);
+        // Both checks run from RUNNING: the later one decides.
+        assert_eq!(healthy_after_ms(Some(45_000), Some(30_000)), 45_000);
     }
 }

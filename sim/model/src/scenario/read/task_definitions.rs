@@ -47,9 +47,7 @@ pub(super) fn read_task_definition(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Ta
     let stop_timeout = t
         .opt(cx, "stop_timeout", read_stop_timeout)
         .unwrap_or(30_000);
-    let healthy_after = t
-        .opt(cx, "health_check", read_health_check)
-        .unwrap_or(40_000);
+    let health_check = t.opt(cx, "health_check", read_health_check);
     let sums = read_containers(cx, &mut t, mode);
     t.finish(cx);
     let memory = task_memory(cx, &origin, &path, task_mem, &sums)?;
@@ -82,7 +80,7 @@ pub(super) fn read_task_definition(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Ta
         time_to_failure: ttf,
         start_failure_probability: start_fail,
         stop_timeout_ms: stop_timeout,
-        healthy_after_ms: healthy_after,
+        health_check_ms: health_check,
     })
 }
 
