@@ -23,12 +23,16 @@ pub(crate) mod scale_in;
 
 use std::collections::BTreeSet;
 
+use ecsim_engine::SimTime;
 use ecsim_placement::{GroupId, InstanceId, PlacementFailure};
 
 use crate::core::Core;
 use crate::ids::{ClusterId, ServiceId};
 use crate::record::Sink;
 use crate::scenario::{Scenario, SchedulingStrategy};
+
+/// How long an identical service event is suppressed (ECS-DG service-event-messages.html).
+pub(crate) const SAME_EVENT_SUPPRESSED_MS: u64 = 6 * 3_600_000;
 
 struct ClusterWork {
     /// REPLICA services with work left (short of good tasks, or retiring tasks to replace).
@@ -42,8 +46,8 @@ struct ClusterWork {
 /// The service scheduler's state.
 pub(crate) struct ServiceScheduler {
     groups: Vec<GroupId>,
-    /// The reason of the last UNABLE_TO_PLACE event, while it lasts.
-    failing: Vec<Option<PlacementFailure>>,
+    /// The reason of the last UNABLE_TO_PLACE event and when it was recorded, while it lasts.
+    failing: Vec<Option<(PlacementFailure, SimTime)>>,
     clusters: Vec<ClusterWork>,
 }
 
@@ -136,19 +140,57 @@ impl ServiceScheduler {
         }
     }
 
-    /// A placement attempt failed: returns whether the reason changed (ECS suppresses
-    /// identical service events until the cause changes, ECS-DG service-event-messages.html).
-    pub(crate) fn unable(&mut self, s: ServiceId, why: PlacementFailure) -> bool {
+    /// A placement attempt failed: returns whether to record the UNABLE_TO_PLACE event. ECS
+    /// suppresses an identical service event until the cause changes or 6 hours pass
+    /// (ecs-semantics 1.7, ECS-DG service-event-messages.html).
+    pub(crate) fn unable(&mut self, s: ServiceId, why: PlacementFailure, now: SimTime) -> bool {
         let f = &mut self.failing[s.index()];
-        if *f == Some(why) {
+        if let Some((last, at)) = *f
+            && last == why
+            && now < at.plus_ms(SAME_EVENT_SUPPRESSED_MS)
+        {
             return false;
         }
-        *f = Some(why);
+        *f = Some((why, now));
         true
     }
 
     /// The service could place what it wanted: returns whether it had been failing.
     pub(crate) fn steady(&mut self, s: ServiceId) -> bool {
         self.failing[s.index()].take().is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_unable_to_place_events_are_suppressed_for_six_hours() {
+        // ecs-semantics 1.7: duplicate identical service events are suppressed until the cause
+        // changes or 6 hours pass. Regression (issue 11): ecsim suppressed them for ever.
+        let mut sched = ServiceScheduler {
+            groups: vec![GroupId(0)],
+            failing: vec![None],
+            clusters: Vec::new(),
+        };
+        let s = ServiceId(0);
+        let t = |h: u64| SimTime::from_ms(h * 3_600_000);
+        assert!(sched.unable(s, PlacementFailure::Cpu, t(0)));
+        assert!(!sched.unable(s, PlacementFailure::Cpu, t(5)));
+        assert!(
+            sched.unable(s, PlacementFailure::Memory, t(5)),
+            "a new cause is recorded"
+        );
+        assert!(!sched.unable(s, PlacementFailure::Memory, t(10)));
+        assert!(
+            sched.unable(s, PlacementFailure::Memory, t(11)),
+            "6 hours later, again"
+        );
+        assert!(sched.steady(s));
+        assert!(
+            sched.unable(s, PlacementFailure::Memory, t(11)),
+            "after STEADY, again"
+        );
     }
 }

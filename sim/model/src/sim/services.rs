@@ -105,7 +105,7 @@ impl<S: Sink> Simulation<'_, S> {
         match unable {
             Some(why) => {
                 self.core.counters.service_failures += 1;
-                if self.scheduler.unable(s, why) {
+                if self.scheduler.unable(s, why, now) {
                     self.core
                         .service_event(s, now, "", "UNABLE_TO_PLACE", why.code());
                 }
