@@ -420,6 +420,9 @@ pub struct Summary {
     /// Tasks that had to wait for capacity: queued for a container instance, or held back by
     /// Fargate's launch-rate limit.
     pub tasks_waited_for_capacity: u64,
+    /// Of those that waited for an instance, how many for each reason nothing could hold them
+    /// (the closest instance's failing check, `RESOURCE:CPU`, ...), in reason order.
+    pub tasks_waited_by_reason: Vec<(String, u64)>,
     /// Times a service could not place a task it wanted (each attempt that failed).
     pub service_placement_failures: u64,
     /// Mean placement wait of placed tasks, ms.
@@ -533,6 +536,9 @@ impl Summary {
             out.usd(format!("job.{n}.cost_usd"), *m);
         }
         out.int("tasks_waited_for_capacity", self.tasks_waited_for_capacity);
+        for (why, n) in &self.tasks_waited_by_reason {
+            out.int(format!("tasks_waited_for_capacity.{why}"), *n);
+        }
     }
 
     fn scaling_fields(&self, out: &mut Fields) {

@@ -290,6 +290,24 @@ on_no_capacity = "{mode}"
         "the last two start when the first ones end"
     );
     assert!(out.events.iter().any(|e| e.contains("->PROVISIONING")));
+    // ecs-semantics 1.7: a task waiting for capacity carries why nothing can hold it (the
+    // closest instance's failing check), in its event and in the summary. Regression (issue
+    // 11): the PROVISIONING event had no reason.
+    let waiting: Vec<&String> = out
+        .events
+        .iter()
+        .filter(|e| e.contains("->PROVISIONING"))
+        .collect();
+    assert_eq!(waiting.len(), 2);
+    assert!(
+        waiting.iter().all(|e| e.ends_with("RESOURCE:CPU")),
+        "{waiting:?}"
+    );
+    assert_eq!(wait.tasks_waited_for_capacity, 2);
+    assert_eq!(
+        wait.tasks_waited_by_reason,
+        vec![("RESOURCE:CPU".to_string(), 2)]
+    );
 }
 
 /// A job without duration ends when the last task ends (the steady-binpack rule).

@@ -1,7 +1,10 @@
 //! Counts of what happened over the run, kept by the core and by the subsystems through the
 //! named methods below, each counter in one place.
 
+use std::collections::BTreeMap;
+
 use ecsim_engine::SimTime;
+use ecsim_placement::PlacementFailure;
 
 /// Run-wide counts and sums for the summary.
 #[derive(Debug, Default)]
@@ -16,6 +19,8 @@ pub(crate) struct Counters {
     pub(crate) tasks_scaled_in: u64,
     /// Tasks that waited for capacity (or for Fargate's launch rate).
     pub(crate) tasks_waited: u64,
+    /// Tasks that waited for capacity, by the reason nothing could hold them.
+    pub(crate) waits_by_reason: BTreeMap<&'static str, u64>,
     /// Tasks lost to failures (crashes, failed starts, dead hosts, interruptions).
     pub(crate) tasks_lost: u64,
     /// Failed placement attempts of services.
@@ -31,6 +36,12 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// A task waits for capacity because of `why`.
+    pub(crate) fn waited_for_capacity(&mut self, why: PlacementFailure) {
+        self.tasks_waited += 1;
+        *self.waits_by_reason.entry(why.code()).or_insert(0) += 1;
+    }
+
     /// A task was placed (or Fargate provisioned) after waiting from `created`.
     pub(crate) fn placed(&mut self, created: SimTime, now: SimTime) {
         let wait = now.since(created);

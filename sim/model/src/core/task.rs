@@ -309,9 +309,11 @@ impl<S: Sink> Core<'_, S> {
         });
     }
 
-    /// A new task waits in PROVISIONING (for capacity, or for Fargate).
-    pub(crate) fn provision(&mut self, tid: TaskId, now: SimTime) {
-        self.set_state(tid, TaskState::Provisioning, now, "", true);
+    /// A new task waits in PROVISIONING: for Fargate, or for capacity (`why` nothing can hold
+    /// it now: the closest instance's failing check, recorded as the event's reason).
+    pub(crate) fn provision(&mut self, tid: TaskId, now: SimTime, why: Option<PlacementFailure>) {
+        let reason = why.map_or("", PlacementFailure::code);
+        self.set_state(tid, TaskState::Provisioning, now, reason, true);
     }
 
     /// A new task that nothing can hold fails at once (RunTask without capacity).

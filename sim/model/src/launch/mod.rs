@@ -95,6 +95,9 @@ pub(crate) struct Launcher {
     fargate_az: Stream,
     /// Per cluster: tasks waiting in PROVISIONING for an instance, first come first served.
     waiting: Vec<VecDeque<TaskId>>,
+    /// Per cluster: the owner, pool and reason of the last task queued (a task with the same
+    /// needs queued while others still wait gets the same reason, without a new diagnosis).
+    last_queued: Vec<Option<(Owner, Option<u32>, PlacementFailure)>>,
 }
 
 fn resolve(
@@ -153,6 +156,7 @@ impl Launcher {
             fargate_delays: streams.stream("fargate-delays"),
             fargate_az: streams.stream("fargate-az"),
             waiting: vec![VecDeque::new(); sc.clusters.len()],
+            last_queued: vec![None; sc.clusters.len()],
         }
     }
 
@@ -202,10 +206,21 @@ impl Launcher {
                     }
                     None if pool.is_none() => Err(cl.diagnose(&preq)),
                     None => {
-                        // A capacity provider accepts the task; it waits in PROVISIONING.
+                        // A capacity provider accepts the task; it waits in PROVISIONING, with
+                        // the reason the closest instance gave (ecs-semantics 1.7).
+                        let why = match self.last_queued[req.cluster.index()] {
+                            Some((o, p, why))
+                                if o == req.owner
+                                    && p == pool
+                                    && !self.waiting[req.cluster.index()].is_empty() =>
+                            {
+                                why
+                            }
+                            _ => cl.diagnose(&preq),
+                        };
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
-                        core.provision(tid, now);
-                        self.enqueue(core, tid);
+                        core.provision(tid, now, Some(why));
+                        self.enqueue(core, tid, why);
                         Ok(Launched::Queued(tid))
                     }
                 }
@@ -218,7 +233,7 @@ impl Launcher {
                     ties[self.fargate_az.random_range(0..ties.len())]
                 } as u16;
                 let tid = core.new_task(new(Runs::Fargate { spot, az }), now);
-                core.provision(tid, now);
+                core.provision(tid, now, None);
                 let wait = self.bucket.take(now.ms());
                 if wait > 0 {
                     core.counters.tasks_waited += 1;
@@ -236,10 +251,21 @@ impl Launcher {
         }
     }
 
-    /// Queue a PROVISIONING EC2 task for capacity.
-    pub(crate) fn enqueue<S: Sink>(&mut self, core: &mut Core<'_, S>, tid: TaskId) {
-        self.waiting[core.task(tid).cluster.index()].push_back(tid);
-        core.counters.tasks_waited += 1;
+    /// Queue a PROVISIONING EC2 task for capacity; `why` nothing can hold it now.
+    pub(crate) fn enqueue<S: Sink>(
+        &mut self,
+        core: &mut Core<'_, S>,
+        tid: TaskId,
+        why: PlacementFailure,
+    ) {
+        let t = core.task(tid);
+        let Runs::Ec2 { pool } = t.runs else {
+            unreachable!("only EC2 tasks wait for instances")
+        };
+        let c = t.cluster.index();
+        self.last_queued[c] = Some((t.owner, pool, why));
+        self.waiting[c].push_back(tid);
+        core.counters.waited_for_capacity(why);
     }
 
     /// A queued task stopped: it no longer waits.

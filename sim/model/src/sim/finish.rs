@@ -53,6 +53,11 @@ impl<S: Sink> Simulation<'_, S> {
             tasks_never_placed: never_placed,
             tasks_stopped_by_scheduler: c.tasks_scaled_in,
             tasks_waited_for_capacity: c.tasks_waited,
+            tasks_waited_by_reason: c
+                .waits_by_reason
+                .iter()
+                .map(|(why, n)| (why.to_string(), *n))
+                .collect(),
             service_placement_failures: c.service_failures,
             mean_wait_ms: c.mean_wait_ms(),
             max_wait_ms: c.wait_max_ms,

@@ -180,8 +180,8 @@ impl<S: Sink> Simulation<'_, S> {
                 match job.on_no_capacity {
                     OnNoCapacity::Fail => self.core.fail_to_place(tid, why, now),
                     OnNoCapacity::Wait => {
-                        self.core.provision(tid, now);
-                        self.launcher.enqueue(&mut self.core, tid);
+                        self.core.provision(tid, now, Some(why));
+                        self.launcher.enqueue(&mut self.core, tid, why);
                     }
                 }
             }
