@@ -4,6 +4,8 @@
 //! `task-mix/<stream>`, `run-times/<stream>`), so jobs sharing a `stream` name see the same
 //! workload whatever else differs (common random numbers).
 
+use std::collections::VecDeque;
+
 use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use ecsim_placement::{Constraint, GroupId};
 use rand::RngExt;
@@ -30,6 +32,8 @@ struct JobState {
     next_ms: f64,
     entries: Vec<Entry>,
     cumulative: Vec<f64>,
+    /// Arrived tasks whose RunTask call was throttled, in call order.
+    deferred: VecDeque<Arrived>,
 }
 
 /// A task that has just arrived.
@@ -79,6 +83,7 @@ impl Jobs {
                 next_ms: 0.0,
                 entries,
                 cumulative,
+                deferred: VecDeque::new(),
             });
         }
         Jobs { jobs }
@@ -112,6 +117,19 @@ impl Jobs {
         }
         core.work_added();
         sched.schedule_at(SimTime::from_ms(t), Ev::Lifecycle(LifecycleEv::Arrival(j)));
+    }
+
+    /// Keep an arrived task whose RunTask call was throttled until its retry.
+    pub(crate) fn defer(&mut self, j: JobId, a: Arrived) {
+        self.jobs[j.index()].deferred.push_back(a);
+    }
+
+    /// The oldest throttled task of the job, now that its call goes through.
+    pub(crate) fn take_deferred(&mut self, j: JobId) -> Arrived {
+        self.jobs[j.index()]
+            .deferred
+            .pop_front()
+            .expect("one deferred task per retry event")
     }
 
     /// A task of the job arrives: draw its mix entry and run time.

@@ -420,6 +420,8 @@ pub struct Summary {
     /// Tasks that had to wait for capacity: queued for a container instance, or held back by
     /// Fargate's launch-rate limit.
     pub tasks_waited_for_capacity: u64,
+    /// RunTask calls of standalone tasks that the API's rate limit held back.
+    pub run_task_calls_throttled: u64,
     /// Of those that waited for an instance, how many for each reason nothing could hold them
     /// (the closest instance's failing check, `RESOURCE:CPU`, ...), in reason order.
     pub tasks_waited_by_reason: Vec<(String, u64)>,
@@ -539,6 +541,7 @@ impl Summary {
         for (why, n) in &self.tasks_waited_by_reason {
             out.int(format!("tasks_waited_for_capacity.{why}"), *n);
         }
+        out.int("run_task_calls_throttled", self.run_task_calls_throttled);
     }
 
     fn scaling_fields(&self, out: &mut Fields) {

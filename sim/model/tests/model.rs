@@ -554,3 +554,41 @@ desired_count = 1
         "{errs:?}"
     );
 }
+
+/// ecs-semantics 3.3 (ECS-DG throttling.html): the RunTask API takes 20 calls per second. 50
+/// standalone tasks submitted at once: a burst of 20 goes through, then one call every 50 ms, so
+/// the last task is created 1.5 s later. Regression (issue 11): RunTask was not rate-limited.
+#[test]
+fn run_task_calls_are_rate_limited() {
+    let at = vec!["\"0s\""; 50].join(", ");
+    let src = with(&format!(
+        r#"
+[[jobs]]
+name = "j"
+task_definition = "web"
+arrival = {{ type = "list", at = [{at}] }}
+run_time = "1s"
+on_no_capacity = "wait"
+"#
+    ));
+    let (s, out) = run(&load(&src), 1);
+    assert_eq!(s.run_task_calls_throttled, 30);
+    let created = |row: &String| {
+        let k = row.find("created_ms: ").expect("created_ms") + "created_ms: ".len();
+        row[k..]
+            .split(',')
+            .next()
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let mut times: Vec<u64> = out.tasks.iter().map(created).collect();
+    times.sort_unstable();
+    assert_eq!(times.iter().filter(|&&t| t == 0).count(), 20);
+    assert_eq!(*times.last().unwrap(), 1_500);
+    let off = src.replace("[settings]", "[settings]\nrun_task_rate_limit = false");
+    let (s, out) = run(&load(&off), 1);
+    assert_eq!(s.run_task_calls_throttled, 0);
+    assert!(out.tasks.iter().all(|t| created(t) == 0));
+}

@@ -23,6 +23,8 @@ pub(crate) struct Counters {
     pub(crate) waits_by_reason: BTreeMap<&'static str, u64>,
     /// Tasks lost to failures (crashes, failed starts, dead hosts, interruptions).
     pub(crate) tasks_lost: u64,
+    /// RunTask calls the API's rate limit held back.
+    pub(crate) run_task_calls_throttled: u64,
     /// Failed placement attempts of services.
     pub(crate) service_failures: u64,
     /// Sum, maximum and count of placement waits, ms.

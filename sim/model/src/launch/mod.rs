@@ -15,6 +15,10 @@
 //!
 //! A capacity provider strategy chooses the provider first: see [`provider_strategy`].
 //!
+//! Standalone tasks are launched by RunTask calls, which the API rate-limits (ecs-semantics 3.3:
+//! 20 calls per second); a throttled call is retried as soon as the bucket allows, in order
+//! ([`Launcher::run_task_call`]; `settings.run_task_rate_limit`).
+//!
 //! The launcher owns the launch specs, the token bucket, its random streams (`fargate-delays`,
 //! `fargate-az`) and the wait queues; the tasks themselves are created and placed by the core.
 
@@ -91,6 +95,8 @@ pub(crate) struct Launcher {
     /// Per owner: services, then jobs.
     kinds: Vec<LaunchKind>,
     bucket: TokenBucket,
+    /// The RunTask API's rate limit for standalone tasks (`None`: not applied).
+    run_task: Option<TokenBucket>,
     fargate_delays: Stream,
     fargate_az: Stream,
     /// Per cluster: tasks waiting in PROVISIONING for an instance, first come first served.
@@ -153,6 +159,10 @@ impl Launcher {
                 fg.launch_burst,
                 fg.launch_refill_per_s,
             ),
+            run_task: sc
+                .settings
+                .run_task_rate
+                .map(|r| TokenBucket::new(true, r.burst, r.calls_per_s)),
             fargate_delays: streams.stream("fargate-delays"),
             fargate_az: streams.stream("fargate-az"),
             waiting: vec![VecDeque::new(); sc.clusters.len()],
@@ -249,6 +259,12 @@ impl Launcher {
                 Ok(Launched::Fargate(tid))
             }
         }
+    }
+
+    /// A RunTask call for a standalone task at `now`: how long the caller must wait before it
+    /// goes through (0: at once). Calls go through in the order they were made.
+    pub(crate) fn run_task_call(&mut self, now: SimTime) -> u64 {
+        self.run_task.as_mut().map_or(0, |b| b.take(now.ms()))
     }
 
     /// Queue a PROVISIONING EC2 task for capacity; `why` nothing can hold it now.

@@ -32,7 +32,7 @@ pub use capacity::{
 pub use cluster::{ClusterDef, InstanceGroup};
 pub use job::{Arrival, JobDef, OnNoCapacity};
 pub use service::{SchedulingStrategy, ServiceDef};
-pub use settings::{Settings, SimulationSettings};
+pub use settings::{RunTaskRate, Settings, SimulationSettings};
 pub use task_definition::{NetworkMode, OsFamily, TaskDefinition};
 
 use crate::catalog::InstanceType;

@@ -34,4 +34,26 @@ pub struct Settings {
     pub run_task_default_strategy: Vec<Strategy>,
     /// `agentVersion` of every instance.
     pub agent_version: String,
+    /// The RunTask API's rate limit for standalone tasks (one call per task), if applied.
+    pub run_task_rate: Option<RunTaskRate>,
+}
+
+/// The RunTask API's request rate limit (ecs-semantics 3.3, ECS-DG throttling.html: 20 calls per
+/// second). A throttled call is retried as soon as the bucket allows (ecsim's convention: the
+/// client backs off exactly as long as needed, in call order).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunTaskRate {
+    /// Sustained calls per second.
+    pub calls_per_s: f64,
+    /// Calls that may be made at once (bucket size; AWS documents none: one second's worth).
+    pub burst: u32,
+}
+
+impl Default for RunTaskRate {
+    fn default() -> Self {
+        RunTaskRate {
+            calls_per_s: 20.0,
+            burst: 20,
+        }
+    }
 }

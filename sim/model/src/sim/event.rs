@@ -43,6 +43,8 @@ pub enum LifecycleEv {
     TaskExited(TaskId),
     /// Retry whatever waits for capacity in a cluster.
     Retry(ClusterId),
+    /// A job's throttled RunTask call goes through (its oldest deferred task).
+    RunTaskRetry(JobId),
 }
 
 /// The service scheduler.

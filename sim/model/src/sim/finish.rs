@@ -53,6 +53,7 @@ impl<S: Sink> Simulation<'_, S> {
             tasks_never_placed: never_placed,
             tasks_stopped_by_scheduler: c.tasks_scaled_in,
             tasks_waited_for_capacity: c.tasks_waited,
+            run_task_calls_throttled: c.run_task_calls_throttled,
             tasks_waited_by_reason: c
                 .waits_by_reason
                 .iter()

@@ -8,6 +8,7 @@ use super::Simulation;
 use super::event::{Ev, LifecycleEv, ServiceEv};
 use crate::core::{InstanceState, NewTask, Outcome, Runs, TaskState, task_request};
 use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
+use crate::job::Arrived;
 use crate::launch::{Launched, Request};
 use crate::record::Sink;
 use crate::scenario::OnNoCapacity;
@@ -28,6 +29,10 @@ impl<S: Sink> Simulation<'_, S> {
                 }
             }
             LifecycleEv::Retry(c) => self.retry(c, now, sched),
+            LifecycleEv::RunTaskRetry(j) => {
+                let a = self.jobs.take_deferred(j);
+                self.run_task(j, a, now, sched);
+            }
         }
     }
 
@@ -146,11 +151,28 @@ impl<S: Sink> Simulation<'_, S> {
         sched.schedule_at(sched.now(), Ev::Lifecycle(LifecycleEv::Retry(c)));
     }
 
-    /// A task of a job arrives: launch it; if launch type EC2 has no room, fail it or queue it.
+    /// A task of a job arrives: its RunTask call goes through now, or when the API's rate limit
+    /// allows; then the job's next arrival is scheduled.
     fn arrival(&mut self, j: JobId, now: SimTime, sched: &mut Scheduler<Ev>) {
         let sc = self.core.sc;
-        let job = &sc.jobs[j.index()];
         let a = self.jobs.arrive(sc, j);
+        match self.launcher.run_task_call(now) {
+            0 => self.run_task(j, a, now, sched),
+            wait => {
+                self.core.counters.run_task_calls_throttled += 1;
+                self.jobs.defer(j, a);
+                self.core.work_added();
+                sched.schedule_in(wait, Ev::Lifecycle(LifecycleEv::RunTaskRetry(j)));
+            }
+        }
+        self.jobs.schedule_next(sc, &mut self.core, j, sched);
+    }
+
+    /// RunTask for an arrived task: launch it; if launch type EC2 has no room, fail it or queue
+    /// it.
+    fn run_task(&mut self, j: JobId, a: Arrived, now: SimTime, sched: &mut Scheduler<Ev>) {
+        let sc = self.core.sc;
+        let job = &sc.jobs[j.index()];
         let owner = Owner::Job(j, a.entry);
         let cluster = ClusterId::new(job.cluster);
         let req = Request {
@@ -186,7 +208,6 @@ impl<S: Sink> Simulation<'_, S> {
                 }
             }
         }
-        self.jobs.schedule_next(sc, &mut self.core, j, sched);
     }
 
     /// The constraints and strategy a task of an owner is placed with.

@@ -1,6 +1,7 @@
 //! `[simulation]`, `[settings]` and `[fargate]`.
 
 use super::prelude::*;
+use crate::scenario::RunTaskRate;
 
 pub(super) fn read_simulation(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<SimulationSettings> {
     let mut s = SimulationSettings {
@@ -67,6 +68,7 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
         task_start_delay: Dist::Fixed(0),
         run_task_default_strategy: default_service_strategy(),
         agent_version: "1.90.0".into(),
+        run_task_rate: Some(RunTaskRate::default()),
     };
     let Some(node) = root.get("settings") else {
         return Some(s);
@@ -98,8 +100,26 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
     if let Some(v) = t.opt(cx, "agent_version", |cx, n, p| cx.string(n, p)) {
         s.agent_version = v;
     }
+    read_run_task_rate(cx, &mut t, &mut s);
     t.finish(cx);
     ok.then_some(s)
+}
+
+/// `run_task_rate_limit`, `run_task_calls_per_s`, `run_task_burst`.
+fn read_run_task_rate(cx: &mut Cx<'_>, t: &mut Tbl<'_>, s: &mut Settings) {
+    let mut rate = RunTaskRate::default();
+    if let Some(v) = t.opt(cx, "run_task_calls_per_s", |cx, n, p| {
+        cx.number(n, p, 0.001, 1e6)
+    }) {
+        rate.calls_per_s = v;
+    }
+    if let Some(v) = t.opt(cx, "run_task_burst", |cx, n, p| cx.u32(n, p, 1, 1_000_000)) {
+        rate.burst = v;
+    }
+    let on = t
+        .opt(cx, "run_task_rate_limit", |cx, n, p| cx.boolean(n, p))
+        .unwrap_or(true);
+    s.run_task_rate = on.then_some(rate);
 }
 
 pub(super) fn read_fargate(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<FargateSettings> {
