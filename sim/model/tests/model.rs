@@ -555,12 +555,13 @@ desired_count = 1
     );
 }
 
-/// ecs-semantics 3.3 (ECS-DG throttling.html): the RunTask API takes 20 calls per second. 50
-/// standalone tasks submitted at once: a burst of 20 goes through, then one call every 50 ms, so
-/// the last task is created 1.5 s later. Regression (issue 11): RunTask was not rate-limited.
+/// ecs-semantics 3.3 (ECS-DG throttling.html): the RunTask API takes 20 calls per second, each
+/// call up to 10 tasks. 500 standalone tasks submitted at once make 50 calls: a burst of 20 goes
+/// through, then one call every 50 ms, so the last tasks are created 1.5 s later. Regression
+/// (issue 11): RunTask was not rate-limited.
 #[test]
 fn run_task_calls_are_rate_limited() {
-    let at = vec!["\"0s\""; 50].join(", ");
+    let at = vec!["\"0s\""; 500].join(", ");
     let src = with(&format!(
         r#"
 [[jobs]]
@@ -585,7 +586,8 @@ on_no_capacity = "wait"
     };
     let mut times: Vec<u64> = out.tasks.iter().map(created).collect();
     times.sort_unstable();
-    assert_eq!(times.iter().filter(|&&t| t == 0).count(), 20);
+    assert_eq!(times.iter().filter(|&&t| t == 0).count(), 200);
+    assert_eq!(times.iter().filter(|&&t| t == 1_500).count(), 10);
     assert_eq!(*times.last().unwrap(), 1_500);
     let off = src.replace("[settings]", "[settings]\nrun_task_rate_limit = false");
     let (s, out) = run(&load(&off), 1);

@@ -16,7 +16,8 @@
 //! A capacity provider strategy chooses the provider first: see [`provider_strategy`].
 //!
 //! Standalone tasks are launched by RunTask calls, which the API rate-limits (ecs-semantics 3.3:
-//! 20 calls per second); a throttled call is retried as soon as the bucket allows, in order
+//! 20 calls per second, up to 10 tasks per call: a job's tasks arriving at the same instant share
+//! calls); a throttled call is retried as soon as the bucket allows, in order
 //! ([`Launcher::run_task_call`]; `settings.run_task_rate_limit`).
 //!
 //! The launcher owns the launch specs, the token bucket, its random streams (`fargate-delays`,
@@ -32,12 +33,15 @@ use ecsim_placement::{Constraint, GroupId, InstanceId, PlacementFailure, Strateg
 use rand::RngExt;
 
 use crate::core::{Core, NewTask, Runs, task_request};
-use crate::ids::{ClusterId, DefId, Owner, TaskId};
+use crate::ids::{ClusterId, DefId, JobId, Owner, TaskId};
 use crate::record::Sink;
 use crate::scenario::{LaunchSpec, ProviderKind, Scenario};
 use crate::sim::event::*;
 use fargate::TokenBucket;
 use provider_strategy::{Share, choose_item, shrink_item};
+
+/// Tasks one RunTask call may launch (ECS-API RunTask `count`: at most 10).
+const TASKS_PER_RUN_TASK_CALL: u32 = 10;
 
 /// Where a strategy item sends tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +101,8 @@ pub(crate) struct Launcher {
     bucket: TokenBucket,
     /// The RunTask API's rate limit for standalone tasks (`None`: not applied).
     run_task: Option<TokenBucket>,
+    /// The last RunTask call: its job, instant, tasks and wait (a call takes up to 10 tasks).
+    last_call: Option<(JobId, SimTime, u32, u64)>,
     fargate_delays: Stream,
     fargate_az: Stream,
     /// Per cluster: tasks waiting in PROVISIONING for an instance, first come first served.
@@ -163,6 +169,7 @@ impl Launcher {
                 .settings
                 .run_task_rate
                 .map(|r| TokenBucket::new(true, r.burst, r.calls_per_s)),
+            last_call: None,
             fargate_delays: streams.stream("fargate-delays"),
             fargate_az: streams.stream("fargate-az"),
             waiting: vec![VecDeque::new(); sc.clusters.len()],
@@ -261,10 +268,24 @@ impl Launcher {
         }
     }
 
-    /// A RunTask call for a standalone task at `now`: how long the caller must wait before it
-    /// goes through (0: at once). Calls go through in the order they were made.
-    pub(crate) fn run_task_call(&mut self, now: SimTime) -> u64 {
-        self.run_task.as_mut().map_or(0, |b| b.take(now.ms()))
+    /// RunTask for a task of job `j` at `now`: how long the caller must wait before the call
+    /// goes through (0: at once), and whether this task made a new call (a job's tasks at the
+    /// same instant share a call, up to 10 per call). Calls go through in the order made.
+    pub(crate) fn run_task_call(&mut self, j: JobId, now: SimTime) -> (u64, bool) {
+        let Some(bucket) = self.run_task.as_mut() else {
+            return (0, false);
+        };
+        if let Some((j0, t0, n, wait)) = &mut self.last_call
+            && *j0 == j
+            && *t0 == now
+            && *n < TASKS_PER_RUN_TASK_CALL
+        {
+            *n += 1;
+            return (*wait, false);
+        }
+        let wait = bucket.take(now.ms());
+        self.last_call = Some((j, now, 1, wait));
+        (wait, true)
     }
 
     /// Queue a PROVISIONING EC2 task for capacity; `why` nothing can hold it now.

@@ -156,10 +156,10 @@ impl<S: Sink> Simulation<'_, S> {
     fn arrival(&mut self, j: JobId, now: SimTime, sched: &mut Scheduler<Ev>) {
         let sc = self.core.sc;
         let a = self.jobs.arrive(sc, j);
-        match self.launcher.run_task_call(now) {
-            0 => self.run_task(j, a, now, sched),
-            wait => {
-                self.core.counters.run_task_calls_throttled += 1;
+        match self.launcher.run_task_call(j, now) {
+            (0, _) => self.run_task(j, a, now, sched),
+            (wait, new_call) => {
+                self.core.counters.run_task_calls_throttled += u64::from(new_call);
                 self.jobs.defer(j, a);
                 self.core.work_added();
                 sched.schedule_in(wait, Ev::Lifecycle(LifecycleEv::RunTaskRetry(j)));
