@@ -400,3 +400,59 @@ fn bad_scaling_input_is_reported() {
         "{e}"
     );
 }
+
+/// ecs-semantics 5.6 (ECS-DG cloudwatch-metrics.html): service CPUUtilization = 100 x CPU units
+/// used / CPU units reserved by the task definition; same for memory in MiB. A load model may
+/// give what a user measured in absolute units; the worked example: a task reserving 512 CPU /
+/// 1,024 MiB that uses 2,048 units reports 400 %, one using 128 units / 128 MiB 25 % / 12.5 %.
+/// Regression (issue 11): use could only be given in percent of the reservation.
+#[test]
+fn load_use_may_be_given_in_absolute_units() {
+    let src = |cpu: &str, memory: &str| {
+        format!(
+            r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "1h"
+[[clusters]]
+name = "c"
+instance_type = "c4.large"
+count = 1
+[[task_definitions]]
+family = "web"
+cpu = 512
+memory = 1024
+[[services]]
+name = "s"
+task_definition = "web"
+desired_count = 1
+[services.load]
+components = [{{ type = "constant", rps = 10 }}]
+requests_per_task = 100
+cpu = {cpu}
+memory = {memory}
+"#
+        )
+    };
+    let sc = load(&src(
+        "{ base_units = 2048 }",
+        "{ base_mib = 128, per_rps_mib = 2 }",
+    ));
+    let m = sc.services[0].load.as_ref().unwrap();
+    assert_eq!(m.cpu_base_pct, 400.0);
+    assert_eq!(m.memory_base_pct, 12.5);
+    assert_eq!(m.memory_pct_per_rps, 100.0 * 2.0 / 1024.0);
+    let s = m.serve(10.0, 1);
+    assert_eq!(s.cpu_pct, Some(400.0));
+    assert_eq!(s.memory_pct, Some(12.5 + 10.0 * 100.0 * 2.0 / 1024.0));
+    let sc = load(&src("{ base_units = 128 }", "{ base_mib = 128 }"));
+    let m = sc.services[0].load.as_ref().unwrap();
+    assert_eq!((m.cpu_base_pct, m.memory_base_pct), (25.0, 12.5));
+    let e = scenario::load(
+        "bad.toml",
+        &src("{ base_units = 128, base_pct = 5 }", "{}"),
+        &[],
+    )
+    .expect_err("both forms");
+    assert!(e.to_string().contains("not both"), "{e}");
+}

@@ -157,7 +157,7 @@ pub(super) fn read_load(
     n: &Node,
     path: &str,
     read_file: Option<FileReader<'_>>,
-) -> Option<(LoadModel, Option<String>)> {
+) -> Option<LoadSpec> {
     let mut t = cx.table(n, path)?;
     let components = t.req(
         cx,
@@ -176,45 +176,125 @@ pub(super) fn read_load(
             cx.number(n, p, 0.001, 1e9)
         })
         .unwrap_or(100.0);
-    let mut util = |t: &mut Tbl<'_>, key: &'static str, d: (f64, f64, f64)| -> (f64, f64, f64) {
-        match t.get(key) {
-            None => d,
-            Some(node) => {
-                let p = t.child(key);
-                let Some(mut u) = cx.table(node, &p) else {
-                    return d;
-                };
-                let b = u
-                    .opt(cx, "base_pct", |cx, n, p| cx.number(n, p, 0.0, 1000.0))
-                    .unwrap_or(d.0);
-                let k = u
-                    .opt(cx, "per_rps_pct", |cx, n, p| cx.number(n, p, 0.0, 1e6))
-                    .unwrap_or(d.1);
-                let m = u
-                    .opt(cx, "max_pct", |cx, n, p| cx.number(n, p, 1.0, 10_000.0))
-                    .unwrap_or(d.2);
-                u.finish(cx);
-                (b, k, m)
-            }
-        }
-    };
     // Defaults: 5 % CPU idle, 95 % at full load; 40 % memory idle, 70 % at full load.
-    let cpu = util(&mut t, "cpu", (5.0, 90.0 / per_task, 100.0));
-    let mem = util(&mut t, "memory", (40.0, 30.0 / per_task, 100.0));
+    let cpu = read_use(cx, &mut t, "cpu", CPU_UNITS, (5.0, 90.0 / per_task, 100.0));
+    let mem = read_use(
+        cx,
+        &mut t,
+        "memory",
+        MEMORY_MIB,
+        (40.0, 30.0 / per_task, 100.0),
+    );
     let stream = t.opt(cx, "stream", |cx, n, p| cx.string(n, p));
     t.finish(cx);
-    Some((
-        LoadModel {
+    let (cpu, mem) = (cpu?, mem?);
+    Some(LoadSpec {
+        model: LoadModel {
             components: components?,
             noise_pct: noise,
             requests_per_task: per_task,
-            cpu_base_pct: cpu.0,
-            cpu_pct_per_rps: cpu.1,
-            cpu_max_pct: cpu.2,
-            memory_base_pct: mem.0,
-            memory_pct_per_rps: mem.1,
-            memory_max_pct: mem.2,
+            cpu_base_pct: cpu.pct.0,
+            cpu_pct_per_rps: cpu.pct.1,
+            cpu_max_pct: cpu.pct.2,
+            memory_base_pct: mem.pct.0,
+            memory_pct_per_rps: mem.pct.1,
+            memory_max_pct: mem.pct.2,
         },
         stream,
-    ))
+        absolute: (cpu.absolute, mem.absolute),
+    })
+}
+
+/// A service's load as read, before absolute use is turned into percentages of its task
+/// definition's reservation (which the service reader knows).
+pub(super) struct LoadSpec {
+    pub(super) model: LoadModel,
+    pub(super) stream: Option<String>,
+    /// CPU units and MiB (base, per request per second, max), when given as absolute use.
+    pub(super) absolute: (Option<(f64, f64, f64)>, Option<(f64, f64, f64)>),
+}
+
+impl LoadSpec {
+    /// The model, with absolute use converted to ECS's metric: 100 x used / reserved, from the
+    /// task-level reservation (ecs-semantics 5.6, ECS-DG cloudwatch-metrics.html).
+    pub(super) fn model(mut self, reserved_cpu_units: u32, reserved_memory_mib: u32) -> LoadModel {
+        let pct = |v: (f64, f64, f64), reserved: u32| {
+            let r = f64::from(reserved.max(1));
+            (100.0 * v.0 / r, 100.0 * v.1 / r, 100.0 * v.2 / r)
+        };
+        let m = &mut self.model;
+        if let Some(c) = self.absolute.0 {
+            (m.cpu_base_pct, m.cpu_pct_per_rps, m.cpu_max_pct) = pct(c, reserved_cpu_units);
+        }
+        if let Some(c) = self.absolute.1 {
+            (m.memory_base_pct, m.memory_pct_per_rps, m.memory_max_pct) =
+                pct(c, reserved_memory_mib);
+        }
+        self.model
+    }
+}
+
+/// Resource use as read: percentages, and the absolute values when given that way.
+struct Use {
+    pct: (f64, f64, f64),
+    absolute: Option<(f64, f64, f64)>,
+}
+
+/// `cpu` or `memory` of a load: `{ base_pct, per_rps_pct, max_pct }` (percent of the task's
+/// reservation), or absolute use `{ base_<unit>, per_rps_<unit>, max_<unit> }`, not both.
+const CPU_UNITS: [&str; 3] = ["base_units", "per_rps_units", "max_units"];
+const MEMORY_MIB: [&str; 3] = ["base_mib", "per_rps_mib", "max_mib"];
+
+fn read_use(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    key: &'static str,
+    abs_keys: [&'static str; 3],
+    d: (f64, f64, f64),
+) -> Option<Use> {
+    let Some(node) = t.get(key) else {
+        return Some(Use {
+            pct: d,
+            absolute: None,
+        });
+    };
+    let p = t.child(key);
+    let mut u = cx.table(node, &p)?;
+    let absolute = abs_keys.iter().any(|k| u.has(k));
+    let pct_given = ["base_pct", "per_rps_pct", "max_pct"]
+        .iter()
+        .any(|k| u.has(k));
+    if absolute && pct_given {
+        cx.error(
+            &u.origin.clone(),
+            &p,
+            format!(
+                "give use either in percent of the reservation (base_pct, per_rps_pct, max_pct) or absolute ({}), not both",
+                abs_keys.join(", ")
+            ),
+        );
+        return None;
+    }
+    let num = |cx: &mut Cx<'_>, u: &mut Tbl<'_>, k: &'static str, lo: f64, hi: f64| {
+        u.opt(cx, k, |cx, n, p| cx.number(n, p, lo, hi))
+    };
+    let out = if absolute {
+        let b = num(cx, &mut u, abs_keys[0], 0.0, 1e9).unwrap_or(0.0);
+        let k = num(cx, &mut u, abs_keys[1], 0.0, 1e9).unwrap_or(0.0);
+        let m = num(cx, &mut u, abs_keys[2], 0.001, 1e9).unwrap_or(f64::MAX);
+        Use {
+            pct: d,
+            absolute: Some((b, k, m)),
+        }
+    } else {
+        let b = num(cx, &mut u, "base_pct", 0.0, 1000.0).unwrap_or(d.0);
+        let k = num(cx, &mut u, "per_rps_pct", 0.0, 1e6).unwrap_or(d.1);
+        let m = num(cx, &mut u, "max_pct", 1.0, 10_000.0).unwrap_or(d.2);
+        Use {
+            pct: (b, k, m),
+            absolute: None,
+        }
+    };
+    u.finish(cx);
+    Some(out)
 }

@@ -61,8 +61,9 @@ pub(super) fn read_service(
     }
     let load_stream = load
         .as_ref()
-        .and_then(|l| l.1.clone())
+        .and_then(|l| l.stream.clone())
         .unwrap_or_else(|| format!("service/{}", name.as_deref().unwrap_or("")));
+    let (reserved_cpu, reserved_mem) = (defs[def].cpu_units, defs[def].memory_mib);
     let constraints = service_constraints(cx, &origin, &path, &defs[def], svc_constraints)?;
     Some(ServiceDef {
         name: name?,
@@ -81,7 +82,7 @@ pub(super) fn read_service(
         launch: launch.0,
         availability_zones: launch.1,
         load_stream,
-        load: load.map(|l| l.0),
+        load: load.map(|l| l.model(reserved_cpu, reserved_mem)),
         auto_scaling,
         circuit_breaker: deployment.circuit_breaker,
         health_check_grace_ms: grace,
@@ -199,7 +200,7 @@ fn check_auto_scaling(
     origin: &Origin,
     path: &str,
     daemon: bool,
-    load: &Option<(LoadModel, Option<String>)>,
+    load: &Option<LoadSpec>,
     auto_scaling: &Option<ServiceScaling>,
 ) -> bool {
     let Some(a) = auto_scaling else {
