@@ -210,8 +210,8 @@ pub(super) fn read_load(
 pub(super) struct LoadSpec {
     pub(super) model: LoadModel,
     pub(super) stream: Option<String>,
-    /// CPU units and MiB (base, per request per second, max), when given as absolute use.
-    pub(super) absolute: (Option<(f64, f64, f64)>, Option<(f64, f64, f64)>),
+    /// CPU units and MiB, when given as absolute use.
+    pub(super) absolute: (Option<Triple>, Option<Triple>),
 }
 
 impl LoadSpec {
@@ -233,6 +233,9 @@ impl LoadSpec {
         self.model
     }
 }
+
+/// Use as (base, per request per second, max).
+type Triple = (f64, f64, f64);
 
 /// Resource use as read: percentages, and the absolute values when given that way.
 struct Use {
