@@ -28,7 +28,8 @@ pub struct TaskDefinition {
     pub memory_mib: u32,
     /// Network mode.
     pub network_mode: NetworkMode,
-    /// Static host ports reserved on the instance.
+    /// Static host ports of the containers (in `awsvpc` mode, the container ports, which are on
+    /// the task's own ENI: see [`TaskDefinition::instance_ports`]).
     pub host_ports: Vec<HostPort>,
     /// Task definition constraints (`memberOf` only, as ECS allows).
     pub constraints: Vec<(String, Constraint)>,
@@ -51,6 +52,18 @@ pub struct TaskDefinition {
     /// RUNNING to HEALTHY: 40 s without health checks (ECS-DG service_definition_parameters.html),
     /// else the container health check's start period plus one interval.
     pub healthy_after_ms: u64,
+}
+
+impl TaskDefinition {
+    /// Host ports a task reserves on its instance: none in `awsvpc` mode, where each task has its
+    /// own ENI (ecs-semantics 2.4, 2.5; ECS-DG `container-instance-eni.html`).
+    pub fn instance_ports(&self) -> &[HostPort] {
+        if self.network_mode == NetworkMode::Awsvpc {
+            &[]
+        } else {
+            &self.host_ports
+        }
+    }
 }
 
 /// Operating system family of a task definition.
