@@ -97,3 +97,46 @@ desired_count = {desired}
         .expect("the fourth task does not fit");
     assert!(unable.contains("RESOURCE:ENI"), "{unable}");
 }
+
+/// A job of one task of `memory` MiB on one instance of `ty`.
+fn one_task_on(ty: &str, memory: u32, extra_group: &str) -> String {
+    format!(
+        r#"
+schema_version = 1
+name = "t"
+[[clusters]]
+name = "c"
+instance_type = "{ty}"
+count = 1
+{extra_group}
+[[task_definitions]]
+family = "big"
+cpu = 1024
+memory = {memory}
+[[jobs]]
+name = "j"
+task_definition = "big"
+arrival = {{ type = "list", at = ["0s"] }}
+run_time = "1m"
+"#
+    )
+}
+
+/// Issue 11 / ecs-semantics 2.3: registered memory is AWS's documented figure exactly. ECS-DG
+/// `memory-management.html`: an m4.large registers 7,985 MiB (ecsim registered 7,987);
+/// ECS-DG `cloudwatch-metrics.html`: a c4.large registers 3,768 MiB (ecsim registered 3,744).
+/// A task of exactly that size fits, one MiB more fits no instance type.
+#[test]
+fn registered_memory_is_the_documented_figure() {
+    for (ty, reg) in [("m4.large", 7985), ("c4.large", 3768)] {
+        let (s, _) = run(&load(&one_task_on(ty, reg, "")));
+        assert_eq!(s.tasks_started, 1, "{ty}: {reg} MiB fits");
+        let e = errors(&one_task_on(ty, reg + 1, ""));
+        assert!(
+            e.iter().any(|e| e.contains(&format!(
+                "{ty} (x86_64) registers 2048 CPU units / {reg} MiB"
+            ))),
+            "{ty}: {e:?}"
+        );
+    }
+}

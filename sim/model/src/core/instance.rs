@@ -199,10 +199,7 @@ impl<S: Sink> Core<'_, S> {
         let id = self.clusters[c.index()].pc.add_instance(InstanceSpec {
             ec2_instance_id: ec2_id.clone(),
             cpu_units: ty.cpu_units,
-            memory_mib: ty.registered_memory_mib(
-                sc.settings.os_memory_overhead_pct,
-                gdef.reserved_memory_mib,
-            ),
+            memory_mib: sc.registered_memory_mib(gdef, ty),
             eni_tasks: ty.eni_tasks(),
             attributes,
             agent_version: sc.settings.agent_version.clone(),

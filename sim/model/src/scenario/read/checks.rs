@@ -173,6 +173,7 @@ impl Fits<'_> {
                 let ty = &self.types[t];
                 ty.cpu_units >= d.cpu_units
                     && ty.registered_memory_mib(
+                        false,
                         self.settings.os_memory_overhead_pct,
                         g.reserved_memory_mib,
                     ) >= d.memory_mib
@@ -193,6 +194,7 @@ impl Fits<'_> {
                         ty.architecture,
                         ty.cpu_units,
                         ty.registered_memory_mib(
+                            false,
                             self.settings.os_memory_overhead_pct,
                             g.reserved_memory_mib
                         )
