@@ -17,8 +17,12 @@ pub struct InstanceType {
     pub architecture: String,
     /// Network interfaces; awsvpc tasks without trunking = `max_enis - 1` (ECS-DG `container-instance-eni.html`).
     pub max_enis: u32,
-    /// On-Demand Linux price, us-east-1, USD per hour.
-    pub price_per_hour_usd: f64,
+    /// On-Demand Linux price, us-east-1, USD per hour: the catalog's, or a custom type's
+    /// `price_per_hour_usd` (`None`: not given). A pricing table's price for the same name is
+    /// the one billed (see `docs/scenario.md`, "Which price is billed").
+    pub price_per_hour_usd: Option<f64>,
+    /// Spot price, USD per hour, for a custom type the pricing table has no Spot price for.
+    pub spot_price_per_hour_usd: Option<f64>,
 }
 
 /// Registered memory AWS documents, (type, Linux MiB, Windows MiB) before `ECS_RESERVED_MEMORY`
@@ -111,7 +115,8 @@ pub fn builtin() -> Vec<InstanceType> {
                 registered_memory_mib: None,
                 architecture: f[3].to_string(),
                 max_enis: f[4].parse().expect("max_enis"),
-                price_per_hour_usd: f[5].parse().expect("price"),
+                price_per_hour_usd: Some(f[5].parse().expect("price")),
+                spot_price_per_hour_usd: None,
             }
         })
         .collect()
@@ -192,11 +197,13 @@ mod tests {
         assert!(all.len() >= 40);
         for t in &all {
             assert!(
-                t.price_per_hour_usd > 0.0 && t.cpu_units >= 2048 && t.memory_mib >= 3840,
+                t.price_per_hour_usd.is_some_and(|p| p > 0.0)
+                    && t.cpu_units >= 2048
+                    && t.memory_mib >= 3840,
                 "{t:?}"
             );
             assert!(t.architecture == "x86_64" || t.architecture == "arm64");
         }
-        assert_eq!(get("m7g.large").price_per_hour_usd, 0.0816);
+        assert_eq!(get("m7g.large").price_per_hour_usd, Some(0.0816));
     }
 }

@@ -140,3 +140,109 @@ fn registered_memory_is_the_documented_figure() {
         );
     }
 }
+
+/// A cluster of one instance of a custom type, `extra` added to the type, group options `group`.
+fn custom_type(extra: &str, group: &str, pricing: &str) -> String {
+    format!(
+        r#"
+schema_version = 1
+name = "t"
+{pricing}
+[[instance_types]]
+name = "m5.large"
+vcpu = 2
+memory_gib = 8
+{extra}
+[[instance_types]]
+name = "lab.2c8g"
+vcpu = 2
+memory_gib = 8
+price_per_hour_usd = 0.1
+[[clusters]]
+name = "c"
+count = 1
+{group}
+[[task_definitions]]
+family = "small"
+cpu = 256
+memory = 512
+[[jobs]]
+name = "j"
+task_definition = "small"
+arrival = {{ type = "list", at = ["0s"] }}
+run_time = "1h"
+"#
+    )
+}
+
+/// Issue 11 / ecs-semantics 8.4-8.6: a custom `[[instance_types]]` entry that reuses a name the
+/// pricing table prices, with another price, is an error naming both prices (the table's price is
+/// the one billed; ecsim used to ignore the entry's silently). The same price, or none, is fine.
+#[test]
+fn a_custom_price_that_the_table_would_override_is_an_error() {
+    let group = r#"instance_type = "m5.large""#;
+    let e = errors(&custom_type("price_per_hour_usd = 0.5", group, ""));
+    assert!(
+        e.iter()
+            .any(|e| e.contains("instance_types[0].price_per_hour_usd")
+                && e.contains("got 0.5")
+                && e.contains("\"m5.large\" at $0.096/h On-Demand")),
+        "{e:?}"
+    );
+    let e = errors(&custom_type("spot_price_per_hour_usd = 0.01", group, ""));
+    assert!(
+        e.iter()
+            .any(|e| e.contains("instance_types[0].spot_price_per_hour_usd")),
+        "{e:?}"
+    );
+    for ok in ["price_per_hour_usd = 0.096", ""] {
+        let (s, _) = run(&load(&custom_type(ok, group, "")));
+        // One m5.large for 1 h at the table's $0.096.
+        assert!(
+            (s.costs.ec2.usd() - 0.096).abs() < 1e-9,
+            "{ok}: {}",
+            s.costs.ec2.usd()
+        );
+    }
+}
+
+/// Issue 11 / ecs-semantics 8.6: a Spot group whose type has no Spot price is an error, not an
+/// On-Demand bill reported as Spot; the price can come from the type
+/// (`spot_price_per_hour_usd`) or, by the user's choice, from `pricing.ec2_spot_discount_pct`.
+/// A type with no On-Demand price at all is an error too (it was billed $0).
+#[test]
+fn a_spot_group_without_a_spot_price_is_an_error() {
+    let spot = "instance_type = \"lab.2c8g\"\npurchase_option = \"spot\"";
+    let e = errors(&custom_type("", spot, ""));
+    assert!(
+        e.iter().any(|e| e.contains("clusters[0].purchase_option")
+            && e.contains("\"lab.2c8g\" has no Spot price")
+            && e.contains("ec2_spot_discount_pct")),
+        "{e:?}"
+    );
+    let priced = custom_type("", spot, "").replace(
+        "price_per_hour_usd = 0.1",
+        "price_per_hour_usd = 0.1\nspot_price_per_hour_usd = 0.03",
+    );
+    let (s, _) = run(&load(&priced));
+    assert!(
+        (s.costs.ec2.usd() - 0.03).abs() < 1e-9,
+        "{}",
+        s.costs.ec2.usd()
+    );
+    let discount = custom_type("", spot, "[pricing]\nec2_spot_discount_pct = 60");
+    let (s, _) = run(&load(&discount));
+    assert!(
+        (s.costs.ec2.usd() - 0.04).abs() < 1e-9,
+        "{}",
+        s.costs.ec2.usd()
+    );
+    let unpriced = custom_type("", "instance_type = \"lab.2c8g\"", "")
+        .replace("price_per_hour_usd = 0.1\n", "");
+    let e = errors(&unpriced);
+    assert!(
+        e.iter()
+            .any(|e| e.contains("\"lab.2c8g\" has no On-Demand price")),
+        "{e:?}"
+    );
+}

@@ -59,11 +59,12 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Inst
     let max_enis = t
         .opt(cx, "max_enis", |cx, n, p| cx.u32(n, p, 1, 1000))
         .unwrap_or(3);
-    let price = t
-        .opt(cx, "price_per_hour_usd", |cx, n, p| {
-            cx.number(n, p, 0.0, 1000.0)
-        })
-        .unwrap_or(0.0);
+    let price = t.opt(cx, "price_per_hour_usd", |cx, n, p| {
+        cx.number(n, p, 0.0, 1000.0)
+    });
+    let spot_price = t.opt(cx, "spot_price_per_hour_usd", |cx, n, p| {
+        cx.number(n, p, 0.0, 1000.0)
+    });
     t.finish(cx);
     let memory_mib = memory_mib?;
     if let Some(r) = registered
@@ -84,6 +85,7 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Inst
         architecture,
         max_enis,
         price_per_hour_usd: price,
+        spot_price_per_hour_usd: spot_price,
     })
 }
 

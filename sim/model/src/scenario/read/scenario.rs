@@ -70,6 +70,9 @@ pub(in crate::scenario) fn read_scenario(
         &jobs,
         &settings,
     );
+    if let Some(p) = &pricing {
+        check_prices(cx, root, &clusters, &types, p);
+    }
     let (clusters, instance_types) = keep_used_types(clusters, &types);
     let mut actions = actions.unwrap_or_default();
     actions.sort_by_key(|a| a.at_ms);
