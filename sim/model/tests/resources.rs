@@ -246,3 +246,69 @@ fn a_spot_group_without_a_spot_price_is_an_error() {
         "{e:?}"
     );
 }
+
+/// Issue 11 / ecs-semantics 1.5 and 2.3: instances carry their AMI's OS (`ecs.os-type`,
+/// `ecs.os-family`); a task definition's `runtime_platform.operating_system_family` restricts it
+/// to instances of that family, and Linux tasks never land on Windows instances. A Windows
+/// m4.large registers 8,191 MiB (ECS-DG `memory-management.html`), so a task of that size fits
+/// only there. A Windows task with no Windows instance is an error (ecsim placed it on Linux).
+#[test]
+fn windows_tasks_run_on_windows_instances_only() {
+    let src = r#"
+schema_version = 1
+name = "t"
+[simulation]
+duration = "10m"
+[settings]
+tie_break = "lowest_index"
+[[clusters]]
+name = "c"
+instance_type = "m4.large"
+count = 1
+[[clusters.instance_groups]]
+name = "win"
+instance_type = "m4.large"
+count = 1
+os_family = "WINDOWS_SERVER_2022_CORE"
+[[task_definitions]]
+family = "iis"
+cpu = 256
+memory = 8191
+runtime_platform = { operating_system_family = "WINDOWS_SERVER_2022_CORE" }
+[[task_definitions]]
+family = "nginx"
+cpu = 256
+memory = 512
+[[services]]
+name = "iis"
+task_definition = "iis"
+desired_count = 1
+[[services]]
+name = "nginx"
+task_definition = "nginx"
+desired_count = 4
+placement_strategy = [{ type = "spread", field = "instanceId" }]
+"#;
+    let sc = load(src);
+    let (s, out) = run(&sc);
+    assert_eq!(s.tasks_started, 5, "{:#?}", out.events);
+    let on = |svc: &str| -> Vec<String> {
+        out.events
+            .iter()
+            .filter(|e| e.contains(&format!(" {svc}  i-")) && e.contains("->PENDING"))
+            .map(|e| e.split_whitespace().nth(4).unwrap().to_string())
+            .collect()
+    };
+    let (linux, windows) = ("i-00000000000000001", "i-00000000000000002");
+    assert_eq!(on("iis"), vec![windows.to_string()]);
+    assert_eq!(on("nginx").len(), 4);
+    assert!(on("nginx").iter().all(|i| i == linux), "{:?}", on("nginx"));
+    // Without the Windows group the Windows task has nowhere to run.
+    let linux_only = src.replace("os_family = \"WINDOWS_SERVER_2022_CORE\"\n", "");
+    let e = errors(&linux_only);
+    assert!(
+        e.iter().any(|e| e.contains("services[0].task_definition")
+            && e.contains("on a WINDOWS_SERVER_2022_CORE instance")),
+        "{e:?}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::catalog::InstanceType;
 use crate::ids::{InstanceRef, TaskId};
 use crate::pricing::{self, FargateRates};
 use crate::record::Sink;
-use crate::scenario::{OsFamily, Scenario};
+use crate::scenario::Scenario;
 
 /// The ledger and the rates the core bills with.
 pub(crate) struct Billing {
@@ -157,7 +157,7 @@ impl<S: Sink> Core<'_, S> {
             return;
         };
         let d = &self.sc.task_definitions[t.def.index()];
-        let windows = d.os == OsFamily::Windows;
+        let windows = d.os.is_windows();
         let arm = d.architecture.as_deref() == Some("arm64");
         let rates = self.billing.fargate_rates[rate_slot(spot, windows, arm)]
             .expect("validated: rates exist");

@@ -190,8 +190,8 @@ impl<S: Sink> Core<'_, S> {
         let mut attributes = vec![
             (AZ_ATTRIBUTE.to_string(), az.clone()),
             ("ecs.instance-type".to_string(), ty.name.clone()),
-            ("ecs.os-type".to_string(), "linux".to_string()),
-            ("ecs.os-family".to_string(), "LINUX".to_string()),
+            ("ecs.os-type".to_string(), gdef.os.os_type().to_string()),
+            ("ecs.os-family".to_string(), gdef.os.as_str().to_string()),
             ("ecs.cpu-architecture".to_string(), ty.architecture.clone()),
             ("ecs.ami-id".to_string(), "ami-ecsim".to_string()),
         ];

@@ -78,7 +78,7 @@ impl Scenario {
     /// [`InstanceType::registered_memory_mib`]).
     pub fn registered_memory_mib(&self, g: &InstanceGroup, ty: &InstanceType) -> u32 {
         ty.registered_memory_mib(
-            false,
+            g.os.is_windows(),
             self.settings.os_memory_overhead_pct,
             g.reserved_memory_mib,
         )

@@ -66,11 +66,45 @@ impl TaskDefinition {
     }
 }
 
-/// Operating system family of a task definition.
+/// Operating system family: a task definition's `runtime_platform.operating_system_family`, and
+/// an instance group's AMI family (its instances' `ecs.os-family` attribute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OsFamily {
-    /// Linux.
+    /// `LINUX`.
     Linux,
-    /// Windows Server.
-    Windows,
+    /// `WINDOWS_SERVER_2019_FULL`.
+    WindowsServer2019Full,
+    /// `WINDOWS_SERVER_2019_CORE`.
+    WindowsServer2019Core,
+    /// `WINDOWS_SERVER_2022_FULL`.
+    WindowsServer2022Full,
+    /// `WINDOWS_SERVER_2022_CORE`.
+    WindowsServer2022Core,
+}
+
+impl OsFamily {
+    /// Whether it is a Windows Server family.
+    pub fn is_windows(self) -> bool {
+        self != OsFamily::Linux
+    }
+
+    /// The name ECS uses (`runtime_platform` value and `ecs.os-family` attribute).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OsFamily::Linux => "LINUX",
+            OsFamily::WindowsServer2019Full => "WINDOWS_SERVER_2019_FULL",
+            OsFamily::WindowsServer2019Core => "WINDOWS_SERVER_2019_CORE",
+            OsFamily::WindowsServer2022Full => "WINDOWS_SERVER_2022_FULL",
+            OsFamily::WindowsServer2022Core => "WINDOWS_SERVER_2022_CORE",
+        }
+    }
+
+    /// The `ecs.os-type` attribute: `linux` or `windows` (ECS-DG `cluster-query-language.html`).
+    pub fn os_type(self) -> &'static str {
+        if self.is_windows() {
+            "windows"
+        } else {
+            "linux"
+        }
+    }
 }

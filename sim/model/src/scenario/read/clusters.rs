@@ -127,6 +127,9 @@ pub(super) fn read_group(
         .opt(cx, "availability_zones", read_zones)
         .unwrap_or_else(|| vec!["us-east-1a".into()]);
     let attributes = t.opt(cx, "attributes", read_attributes).unwrap_or_default();
+    let os = t
+        .opt(cx, "os_family", |cx, n, p| cx.choice(n, p, OS_FAMILY))
+        .unwrap_or(OsFamily::Linux);
     let reserved = t
         .opt(cx, "reserved_memory_mib", |cx, n, p| {
             cx.u32(n, p, 0, 1 << 20)
@@ -179,6 +182,7 @@ pub(super) fn read_group(
         count,
         availability_zones: azs,
         attributes,
+        os,
         reserved_memory_mib: reserved,
         launch_delay,
         capacity_provider,
