@@ -402,7 +402,7 @@ impl Cluster {
         if req.needs_eni {
             inst.eni_avail -= 1;
         }
-        for &p in req.host_ports {
+        for &p in req.instance_ports() {
             let at = inst.ports.binary_search(&p).expect_err("port checked free");
             inst.ports.insert(at, p);
         }
@@ -437,7 +437,7 @@ impl Cluster {
         if req.needs_eni {
             inst.eni_avail += 1;
         }
-        for p in req.host_ports {
+        for p in req.instance_ports() {
             let at = inst
                 .ports
                 .binary_search(p)
@@ -504,12 +504,10 @@ impl Cluster {
         if inst.mem_avail < req.memory_mib {
             return Err(PlacementFailure::Memory);
         }
-        if !req.host_ports.is_empty()
-            && (inst.ports.len() + req.host_ports.len() > MAX_RESERVED_HOST_PORTS
-                || req
-                    .host_ports
-                    .iter()
-                    .any(|p| inst.ports.binary_search(p).is_ok()))
+        let ports = req.instance_ports();
+        if !ports.is_empty()
+            && (inst.ports.len() + ports.len() > MAX_RESERVED_HOST_PORTS
+                || ports.iter().any(|p| inst.ports.binary_search(p).is_ok()))
         {
             return Err(PlacementFailure::Ports);
         }

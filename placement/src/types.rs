@@ -71,7 +71,9 @@ pub struct TaskRequest<'a> {
     pub cpu_units: u32,
     /// Memory to reserve, MiB (soft limit when set, else hard limit).
     pub memory_mib: u32,
-    /// Static host ports (bridge or host networking), each encoded by [`host_port`].
+    /// Static host ports (bridge or host networking), each encoded by [`host_port`]. Ignored when
+    /// `needs_eni`: an `awsvpc` task's ports are on its own ENI, so they never clash with other
+    /// tasks' ports nor count towards the instance's reserved ports (see [`TaskRequest::instance_ports`]).
     pub host_ports: &'a [HostPort],
     /// `awsvpc` networking: the task needs a free ENI attachment.
     pub needs_eni: bool,
@@ -83,6 +85,15 @@ pub struct TaskRequest<'a> {
     pub strategy: &'a [Strategy],
     /// Only instances of this pool (a capacity provider's Auto Scaling group); `None`: any.
     pub pool: Option<u32>,
+}
+
+impl<'a> TaskRequest<'a> {
+    /// The host ports the task reserves on the instance: none in `awsvpc` mode, where every task
+    /// has its own ENI and its own ports (ECS-DG `container-instance-eni.html`,
+    /// `task-networking.html`; ecs-semantics 2.4, 2.5), else [`TaskRequest::host_ports`].
+    pub fn instance_ports(&self) -> &'a [HostPort] {
+        if self.needs_eni { &[] } else { self.host_ports }
+    }
 }
 
 /// Why a task could not be placed. The stage is that of the closest matching instance: the one

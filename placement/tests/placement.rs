@@ -175,6 +175,45 @@ fn awsvpc_eni_limit() {
     assert!(f.c.find(&r).is_some(), "bridge tasks need no ENI");
 }
 
+/// ecs-semantics 2.4 and 2.5 (ECS-DG `container-instance-eni.html`): in `awsvpc` mode every task
+/// has its own ENI, so tasks mapping the same container port never clash on an instance and
+/// reserve none of its host ports; they are limited by ENI attachments instead. Issue 11's case:
+/// three awsvpc tasks on port 80 fit on one m5.xlarge (4 ENIs, 3 awsvpc tasks); a fourth fails on
+/// the ENI, not the port.
+#[test]
+fn awsvpc_tasks_never_clash_on_host_ports() {
+    let cfg = IndexConfig::default();
+    let mut c = Cluster::new(cfg, 1);
+    let mut s = spec(0, "a", 4096, 16_384);
+    s.eni_tasks = 3;
+    let id = c.add_instance(s);
+    c.set_status(id, InstanceStatus::Active, 0);
+    let g = c.group("service:web");
+    let p80 = [host_port(80, false)];
+    let mut r = req(g, 256, 512, &[], &[]);
+    r.host_ports = &p80;
+    r.needs_eni = true;
+    for k in 0..3 {
+        assert_eq!(c.find(&r), Some(id), "awsvpc task {k} on port 80");
+        c.allocate(id, &r);
+    }
+    assert_eq!(
+        c.ports(id).len(),
+        AGENT_RESERVED_TCP_PORTS.len(),
+        "no host port reserved"
+    );
+    assert_eq!(c.find(&r), None);
+    assert_eq!(c.diagnose(&r), PlacementFailure::Eni);
+    // A bridge task can still take host port 80: the awsvpc tasks hold none.
+    let mut b = r;
+    b.needs_eni = false;
+    assert_eq!(c.find(&b), Some(id));
+    c.allocate(id, &b);
+    assert_eq!(c.find(&b), None, "bridge port 80 is now taken");
+    c.release(id, &r);
+    assert_eq!(c.find(&r), Some(id), "a released ENI takes a task again");
+}
+
 /// ECS-DG task-placement-strategies.html: binpack places on the instance with the least remaining
 /// amount of the field that still fits.
 #[test]

@@ -17,21 +17,69 @@ pub struct InstanceType {
     pub architecture: String,
     /// Network interfaces; awsvpc tasks without trunking = `max_enis - 1` (ECS-DG `container-instance-eni.html`).
     pub max_enis: u32,
-    /// On-Demand Linux price, us-east-1, USD per hour.
-    pub price_per_hour_usd: f64,
+    /// On-Demand Linux price, us-east-1, USD per hour: the catalog's, or a custom type's
+    /// `price_per_hour_usd` (`None`: not given). A pricing table's price for the same name is
+    /// the one billed (see `docs/scenario.md`, "Which price is billed").
+    pub price_per_hour_usd: Option<f64>,
+    /// Spot price, USD per hour, for a custom type the pricing table has no Spot price for.
+    pub spot_price_per_hour_usd: Option<f64>,
+}
+
+/// Registered memory AWS documents, (type, Linux MiB, Windows MiB) before `ECS_RESERVED_MEMORY`
+/// (ecs-semantics 2.3): ECS-DG `memory-management.html` gives the m4.large (8 GiB) as 8,373,026,816
+/// bytes = 7,985 MiB on Linux and 8,589,524,992 bytes = 8,191 MiB on Windows; ECS-DG
+/// `cloudwatch-metrics.html` gives the c4.large as 3,768 MiB (Linux).
+pub const DOCUMENTED_REGISTERED_MEMORY: &[(&str, u32, Option<u32>)] =
+    &[("m4.large", 7985, Some(8191)), ("c4.large", 3768, None)];
+
+/// The Linux OS overhead in MiB for `nominal_mib` of memory: the straight line through AWS's two
+/// documented Linux figures (m4.large: 8,192 - 7,985 = 207 MiB; c4.large: 3,840 - 3,768 = 72 MiB),
+/// `(135 x nominal - 205,056) / 4,352`, rounded up, and never negative. It reproduces both
+/// figures exactly (207 and 72 are whole); elsewhere it is ecsim's convention (AWS documents no
+/// other type): 80 MiB on 4 GiB, 207 on 8 GiB, 462 on 16 GiB, 4,019 (3.1 %) on 128 GiB.
+pub fn linux_overhead_mib(nominal_mib: u32) -> u32 {
+    let num = 135 * i64::from(nominal_mib) - 205_056;
+    if num <= 0 {
+        0
+    } else {
+        (num as u64).div_ceil(4352) as u32
+    }
+}
+
+/// The Windows OS overhead in MiB: Windows on an m4.large reports 8,589,524,992 of 8,589,934,592
+/// bytes (ECS-DG `memory-management.html`), 400 KiB less, which the agent's whole-MiB figure
+/// turns into 1 MiB. ecsim keeps those 400 KiB on every Windows instance (the one documented case).
+pub fn windows_overhead_mib(nominal_mib: u32) -> u32 {
+    let bytes = u64::from(nominal_mib) * 1024 * 1024 - 400 * 1024;
+    nominal_mib - (bytes / (1024 * 1024)) as u32
 }
 
 impl InstanceType {
-    /// Memory the agent registers: the exact value if known, else nominal less `os_overhead_pct`
-    /// percent (rounded down), in both cases less `reserved_memory_mib` (`ECS_RESERVED_MEMORY`).
-    ///
-    /// AWS documents the registered memory of only two types (ECS-DG `memory-management.html`:
-    /// m4.large 8 GiB registers 7,985 MiB; `cloudwatch-metrics.html`: c4.large registers 3,768
-    /// MiB); the m4.large case loses 2.5 %, which is ecsim's default overhead.
-    pub fn registered_memory_mib(&self, os_overhead_pct: f64, reserved_memory_mib: u32) -> u32 {
-        let base = self.registered_memory_mib.unwrap_or_else(|| {
-            (f64::from(self.memory_mib) * (1.0 - os_overhead_pct / 100.0)).floor() as u32
-        });
+    /// Memory the agent registers, in this order of precedence: the type's exact
+    /// `registered_memory_mib` (custom types); AWS's documented figure for the type and OS
+    /// ([`DOCUMENTED_REGISTERED_MEMORY`]); nominal less `os_overhead_pct` percent (rounded down)
+    /// when the scenario sets one; else nominal less [`linux_overhead_mib`] or
+    /// [`windows_overhead_mib`]. In every case less `reserved_memory_mib` (`ECS_RESERVED_MEMORY`).
+    pub fn registered_memory_mib(
+        &self,
+        windows: bool,
+        os_overhead_pct: Option<f64>,
+        reserved_memory_mib: u32,
+    ) -> u32 {
+        let documented = || {
+            DOCUMENTED_REGISTERED_MEMORY
+                .iter()
+                .find(|d| d.0 == self.name)
+                .and_then(|d| if windows { d.2 } else { Some(d.1) })
+        };
+        let base = self
+            .registered_memory_mib
+            .or_else(documented)
+            .unwrap_or_else(|| match os_overhead_pct {
+                Some(pct) => (f64::from(self.memory_mib) * (1.0 - pct / 100.0)).floor() as u32,
+                None if windows => self.memory_mib - windows_overhead_mib(self.memory_mib),
+                None => self.memory_mib - linux_overhead_mib(self.memory_mib),
+            });
         base.saturating_sub(reserved_memory_mib)
     }
 
@@ -67,7 +115,8 @@ pub fn builtin() -> Vec<InstanceType> {
                 registered_memory_mib: None,
                 architecture: f[3].to_string(),
                 max_enis: f[4].parse().expect("max_enis"),
-                price_per_hour_usd: f[5].parse().expect("price"),
+                price_per_hour_usd: Some(f[5].parse().expect("price")),
+                spot_price_per_hour_usd: None,
             }
         })
         .collect()
@@ -81,24 +130,55 @@ mod tests {
         builtin().into_iter().find(|t| t.name == name).unwrap()
     }
 
-    /// ECS-DG `memory-management.html`: an m4.large (8 GiB) registers 7,985 MiB on Linux; with
-    /// `ECS_RESERVED_MEMORY=256` it registers 256 MiB less. Our 2.5 % default lands within 0.05 %.
+    /// ecs-semantics 2.3, ECS-DG `memory-management.html`: an m4.large (8 GiB) registers exactly
+    /// 7,985 MiB on Linux and 8,191 MiB on Windows; with `ECS_RESERVED_MEMORY=256` it registers
+    /// 256 MiB less. (ecsim registered 7,987 with its rounded 2.5 % overhead.)
     #[test]
     fn registered_memory_matches_the_documented_m4_large() {
         let m4 = get("m4.large");
-        let reg = m4.registered_memory_mib(2.5, 0);
-        assert!(reg.abs_diff(7985) <= 4, "{reg}");
-        assert_eq!(m4.registered_memory_mib(2.5, 256), reg - 256);
+        assert_eq!(m4.registered_memory_mib(false, None, 0), 7985);
+        assert_eq!(m4.registered_memory_mib(false, None, 256), 7985 - 256);
+        assert_eq!(m4.registered_memory_mib(true, None, 0), 8191);
         assert_eq!(m4.cpu_units, 2048);
     }
 
-    /// ECS-DG `cloudwatch-metrics.html`: a c4.large registers 2,048 CPU units (and 3,768 MiB, which
-    /// a custom type can state exactly with `registered_memory_mib`).
+    /// ecs-semantics 2.3, ECS-DG `cloudwatch-metrics.html`: a c4.large registers 2,048 CPU units
+    /// and exactly 3,768 MiB (ecsim registered 3,744).
     #[test]
-    fn c4_large_registers_2048_cpu_units() {
+    fn c4_large_registers_the_documented_3768_mib() {
         let c4 = get("c4.large");
         assert_eq!(c4.cpu_units, 2048);
         assert_eq!(c4.memory_mib, 3840);
+        assert_eq!(c4.registered_memory_mib(false, None, 0), 3768);
+    }
+
+    /// ecs-semantics 2.3: the overhead formulas reproduce AWS's documented figures from the
+    /// nominal memory alone (m4.large and m5.large have 8 GiB, c4.large 3.75 GiB), so types AWS
+    /// gives no figure for follow the same rule; Windows keeps its own (400 KiB, 1 MiB).
+    #[test]
+    fn overhead_formulas_reproduce_the_documented_figures() {
+        assert_eq!(8192 - linux_overhead_mib(8192), 7985);
+        assert_eq!(3840 - linux_overhead_mib(3840), 3768);
+        assert_eq!(8192 - windows_overhead_mib(8192), 8191);
+        assert_eq!(get("m5.large").registered_memory_mib(false, None, 0), 7985);
+        assert_eq!(get("m5.large").registered_memory_mib(true, None, 0), 8191);
+        assert_eq!(linux_overhead_mib(1024), 0, "never negative");
+        // A scenario's explicit percentage still applies to undocumented types only.
+        assert_eq!(
+            get("m5.large").registered_memory_mib(false, Some(2.5), 0),
+            7987
+        );
+        assert_eq!(
+            get("m4.large").registered_memory_mib(false, Some(2.5), 0),
+            7985
+        );
+        for t in builtin() {
+            let reg = t.registered_memory_mib(false, None, 0);
+            assert!(
+                reg < t.memory_mib && reg > t.memory_mib / 100 * 96,
+                "{t:?}: {reg}"
+            );
+        }
     }
 
     /// ECS-DG `container-instance-eni.html`: without trunking, awsvpc tasks = max ENIs - 1
@@ -117,11 +197,13 @@ mod tests {
         assert!(all.len() >= 40);
         for t in &all {
             assert!(
-                t.price_per_hour_usd > 0.0 && t.cpu_units >= 2048 && t.memory_mib >= 3840,
+                t.price_per_hour_usd.is_some_and(|p| p > 0.0)
+                    && t.cpu_units >= 2048
+                    && t.memory_mib >= 3840,
                 "{t:?}"
             );
             assert!(t.architecture == "x86_64" || t.architecture == "arm64");
         }
-        assert_eq!(get("m7g.large").price_per_hour_usd, 0.0816);
+        assert_eq!(get("m7g.large").price_per_hour_usd, Some(0.0816));
     }
 }

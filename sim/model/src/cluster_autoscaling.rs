@@ -354,8 +354,7 @@ fn needed_for_waiting<S: Sink>(
         .iter()
         .max_by_key(|&&t| sc.instance_types[t].cpu_units)
         .expect("a type")];
-    let mem =
-        ty.registered_memory_mib(sc.settings.os_memory_overhead_pct, gdef.reserved_memory_mib);
+    let mem = sc.registered_memory_mib(gdef, ty);
     instances_needed(&needs, ty.cpu_units, mem)
 }
 

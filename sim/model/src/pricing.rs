@@ -224,6 +224,64 @@ pub struct PricingTable {
     pub ec2: Ec2Pricing,
 }
 
+/// Where an EC2 price comes from (see [`ec2_prices`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceSource {
+    /// The pricing table's `[ec2.on_demand_per_hour_usd]` or `[ec2.spot_per_hour_usd]`.
+    Table,
+    /// The instance type: the catalog's price, or a custom type's `price_per_hour_usd` /
+    /// `spot_price_per_hour_usd`.
+    InstanceType,
+    /// `pricing.ec2_spot_discount_pct` off the On-Demand price.
+    SpotDiscount,
+}
+
+/// An instance type's EC2 prices, pico-dollars per hour, each with its source; `None`: no price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ec2Prices {
+    /// On-Demand.
+    pub on_demand: Option<(u128, PriceSource)>,
+    /// Spot (before `spot_price_changes`).
+    pub spot: Option<(u128, PriceSource)>,
+}
+
+/// The prices billed for an instance type, in this order of precedence:
+/// * On-Demand: the table's price for the name, else the type's own `price_per_hour_usd`
+///   (the catalog's, or a custom `[[instance_types]]` entry's). The scenario reader rejects a
+///   custom entry whose price differs from the table's for the same name, so the table never
+///   silently overrides what a scenario wrote.
+/// * Spot: `spot_discount_pct` off On-Demand when the scenario sets
+///   `pricing.ec2_spot_discount_pct`, else the table's Spot price, else the type's
+///   `spot_price_per_hour_usd`. There is no fallback to On-Demand: a Spot group without a Spot
+///   price is a scenario error.
+pub fn ec2_prices(
+    table: &PricingTable,
+    ty: &crate::catalog::InstanceType,
+    spot_discount_pct: Option<f64>,
+) -> Ec2Prices {
+    let on_demand = match table.ec2.on_demand.get(&ty.name) {
+        Some(&p) => Some((p, PriceSource::Table)),
+        None => ty
+            .price_per_hour_usd
+            .map(|p| (pico_per_hour(p), PriceSource::InstanceType)),
+    };
+    let spot = match spot_discount_pct {
+        Some(d) => on_demand.map(|(od, _)| {
+            (
+                ((od as f64) * (1.0 - d / 100.0)).round() as u128,
+                PriceSource::SpotDiscount,
+            )
+        }),
+        None => match table.ec2.spot.get(&ty.name) {
+            Some(&p) => Some((p, PriceSource::Table)),
+            None => ty
+                .spot_price_per_hour_usd
+                .map(|p| (pico_per_hour(p), PriceSource::InstanceType)),
+        },
+    };
+    Ec2Prices { on_demand, spot }
+}
+
 /// The name of the table built into the binary.
 pub const BUILTIN_TABLE: &str = "aws-us-east-1";
 const BUILTIN_SRC: &str = include_str!("../../../scenarios/pricing/aws-us-east-1.toml");

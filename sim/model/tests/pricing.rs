@@ -192,7 +192,7 @@ desired_count = 1
         2 * one_minute,
         "two instances, 30 s each, bill 60 s each"
     );
-    // One task reserving half the CPU (1024 of 2048) and 1024 of 7987 MiB uses half of one
+    // One task reserving half the CPU (1024 of 2048) and 1024 of 7985 MiB uses half of one
     // instance for the 30 s it ran; everything else is idle.
     let half_30s = 96_000_000_000u128 * 1024 * 30_000 / 2;
     assert_eq!(s.costs.ec2_idle.0, 2 * one_minute - half_30s);

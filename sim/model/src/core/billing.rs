@@ -11,7 +11,7 @@ use crate::catalog::InstanceType;
 use crate::ids::{InstanceRef, TaskId};
 use crate::pricing::{self, FargateRates};
 use crate::record::Sink;
-use crate::scenario::{OsFamily, Scenario};
+use crate::scenario::Scenario;
 
 /// The ledger and the rates the core bills with.
 pub(crate) struct Billing {
@@ -70,21 +70,21 @@ impl Billing {
     }
 
     /// An instance's hourly rate in pico-dollars: On-Demand less the discount, or Spot, plus EBS.
+    /// The prices come from [`crate::pricing::ec2_prices`]; the scenario reader has checked that
+    /// every type a group uses has the price its purchase option needs.
     pub(super) fn instance_rate(&self, sc: &Scenario, ty: &InstanceType, spot: bool) -> u128 {
         let pr = &sc.pricing;
-        let od = pr
-            .table
-            .ec2
-            .on_demand
-            .get(&ty.name)
-            .copied()
-            .unwrap_or_else(|| pricing::pico_per_hour(ty.price_per_hour_usd));
+        let prices = pricing::ec2_prices(&pr.table, ty, pr.ec2_spot_discount_pct);
         let base = if spot {
-            match pr.ec2_spot_discount_pct {
-                Some(d) => ((od as f64) * (1.0 - d / 100.0)).round() as u128,
-                None => pr.table.ec2.spot.get(&ty.name).copied().unwrap_or(od),
-            }
+            prices
+                .spot
+                .expect("the reader checked that Spot groups have a Spot price")
+                .0
         } else {
+            let od = prices
+                .on_demand
+                .expect("the reader checked that every type has an On-Demand price")
+                .0;
             ((od as f64) * (1.0 - pr.ec2_discount_pct / 100.0)).round() as u128
         };
         let ebs = pr.table.ec2.ebs_gb_month * u128::from(pr.ebs_gb_per_instance)
@@ -157,7 +157,7 @@ impl<S: Sink> Core<'_, S> {
             return;
         };
         let d = &self.sc.task_definitions[t.def.index()];
-        let windows = d.os == OsFamily::Windows;
+        let windows = d.os.is_windows();
         let arm = d.architecture.as_deref() == Some("arm64");
         let rates = self.billing.fargate_rates[rate_slot(spot, windows, arm)]
             .expect("validated: rates exist");

@@ -190,8 +190,8 @@ impl<S: Sink> Core<'_, S> {
         let mut attributes = vec![
             (AZ_ATTRIBUTE.to_string(), az.clone()),
             ("ecs.instance-type".to_string(), ty.name.clone()),
-            ("ecs.os-type".to_string(), "linux".to_string()),
-            ("ecs.os-family".to_string(), "LINUX".to_string()),
+            ("ecs.os-type".to_string(), gdef.os.os_type().to_string()),
+            ("ecs.os-family".to_string(), gdef.os.as_str().to_string()),
             ("ecs.cpu-architecture".to_string(), ty.architecture.clone()),
             ("ecs.ami-id".to_string(), "ami-ecsim".to_string()),
         ];
@@ -199,10 +199,7 @@ impl<S: Sink> Core<'_, S> {
         let id = self.clusters[c.index()].pc.add_instance(InstanceSpec {
             ec2_instance_id: ec2_id.clone(),
             cpu_units: ty.cpu_units,
-            memory_mib: ty.registered_memory_mib(
-                sc.settings.os_memory_overhead_pct,
-                gdef.reserved_memory_mib,
-            ),
+            memory_mib: sc.registered_memory_mib(gdef, ty),
             eni_tasks: ty.eni_tasks(),
             attributes,
             agent_version: sc.settings.agent_version.clone(),

@@ -81,7 +81,7 @@ pub(crate) fn task_request<'a>(
     TaskRequest {
         cpu_units: d.cpu_units,
         memory_mib: d.memory_mib,
-        host_ports: &d.host_ports,
+        host_ports: d.instance_ports(),
         needs_eni: d.network_mode == NetworkMode::Awsvpc,
         group,
         constraints,

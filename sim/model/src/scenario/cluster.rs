@@ -1,6 +1,6 @@
 //! `[[clusters]]`: clusters and their groups of container instances.
 
-use super::{CpItem, ManagedScaling, ProviderDef, PurchaseOption};
+use super::{CpItem, ManagedScaling, OsFamily, ProviderDef, PurchaseOption};
 use crate::dist::Dist;
 
 /// One ECS cluster.
@@ -30,6 +30,8 @@ pub struct InstanceGroup {
     pub availability_zones: Vec<String>,
     /// Custom attributes.
     pub attributes: Vec<(String, String)>,
+    /// The AMI's OS family (`ecs.os-type`, `ecs.os-family`; registered memory overhead).
+    pub os: OsFamily,
     /// `ECS_RESERVED_MEMORY`, MiB.
     pub reserved_memory_mib: u32,
     /// Launch to ACTIVE.

@@ -73,6 +73,18 @@ pub struct Scenario {
     pub failures: FailureSettings,
 }
 
+impl Scenario {
+    /// The memory an instance of type `ty` in group `g` registers (see
+    /// [`InstanceType::registered_memory_mib`]).
+    pub fn registered_memory_mib(&self, g: &InstanceGroup, ty: &InstanceType) -> u32 {
+        ty.registered_memory_mib(
+            g.os.is_windows(),
+            self.settings.os_memory_overhead_pct,
+            g.reserved_memory_mib,
+        )
+    }
+}
+
 /// A scripted change.
 #[derive(Debug, Clone)]
 pub struct Action {

@@ -24,8 +24,10 @@ pub struct SimulationSettings {
 /// `[settings]`: conventions where AWS documents nothing.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Memory the OS keeps from the agent, percent of nominal (default 2.5).
-    pub os_memory_overhead_pct: f64,
+    /// Memory the OS keeps from the agent, percent of nominal, for types without a documented
+    /// figure; `None` (the default): the formulas of [`crate::catalog`] that reproduce AWS's
+    /// documented figures.
+    pub os_memory_overhead_pct: Option<f64>,
     /// Tie-breaking among equally ranked instances.
     pub tie_break: TieBreak,
     /// PENDING to RUNNING (image pull and container start), default 0.

@@ -28,7 +28,8 @@ pub struct TaskDefinition {
     pub memory_mib: u32,
     /// Network mode.
     pub network_mode: NetworkMode,
-    /// Static host ports reserved on the instance.
+    /// Static host ports of the containers (in `awsvpc` mode, the container ports, which are on
+    /// the task's own ENI: see [`TaskDefinition::instance_ports`]).
     pub host_ports: Vec<HostPort>,
     /// Task definition constraints (`memberOf` only, as ECS allows).
     pub constraints: Vec<(String, Constraint)>,
@@ -53,11 +54,57 @@ pub struct TaskDefinition {
     pub health_check_ms: Option<u64>,
 }
 
-/// Operating system family of a task definition.
+impl TaskDefinition {
+    /// Host ports a task reserves on its instance: none in `awsvpc` mode, where each task has its
+    /// own ENI (ecs-semantics 2.4, 2.5; ECS-DG `container-instance-eni.html`).
+    pub fn instance_ports(&self) -> &[HostPort] {
+        if self.network_mode == NetworkMode::Awsvpc {
+            &[]
+        } else {
+            &self.host_ports
+        }
+    }
+}
+
+/// Operating system family: a task definition's `runtime_platform.operating_system_family`, and
+/// an instance group's AMI family (its instances' `ecs.os-family` attribute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OsFamily {
-    /// Linux.
+    /// `LINUX`.
     Linux,
-    /// Windows Server.
-    Windows,
+    /// `WINDOWS_SERVER_2019_FULL`.
+    WindowsServer2019Full,
+    /// `WINDOWS_SERVER_2019_CORE`.
+    WindowsServer2019Core,
+    /// `WINDOWS_SERVER_2022_FULL`.
+    WindowsServer2022Full,
+    /// `WINDOWS_SERVER_2022_CORE`.
+    WindowsServer2022Core,
+}
+
+impl OsFamily {
+    /// Whether it is a Windows Server family.
+    pub fn is_windows(self) -> bool {
+        self != OsFamily::Linux
+    }
+
+    /// The name ECS uses (`runtime_platform` value and `ecs.os-family` attribute).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OsFamily::Linux => "LINUX",
+            OsFamily::WindowsServer2019Full => "WINDOWS_SERVER_2019_FULL",
+            OsFamily::WindowsServer2019Core => "WINDOWS_SERVER_2019_CORE",
+            OsFamily::WindowsServer2022Full => "WINDOWS_SERVER_2022_FULL",
+            OsFamily::WindowsServer2022Core => "WINDOWS_SERVER_2022_CORE",
+        }
+    }
+
+    /// The `ecs.os-type` attribute: `linux` or `windows` (ECS-DG `cluster-query-language.html`).
+    pub fn os_type(self) -> &'static str {
+        if self.is_windows() {
+            "windows"
+        } else {
+            "linux"
+        }
+    }
 }

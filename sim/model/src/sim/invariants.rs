@@ -62,7 +62,7 @@ impl<S: Sink> Simulation<'_, S> {
                 e.cpu += u64::from(d.cpu_units);
                 e.mem += u64::from(d.memory_mib);
                 e.eni += u32::from(d.network_mode == NetworkMode::Awsvpc);
-                e.ports.extend(d.host_ports.iter().copied());
+                e.ports.extend(d.instance_ports().iter().copied());
             }
             if t.state != TaskState::Stopped
                 && let Some(k) = t.item

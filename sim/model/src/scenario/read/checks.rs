@@ -103,7 +103,7 @@ pub(super) fn check_fits(
 
 /// Check that a task definition can run on Fargate; the error names what is allowed.
 pub(super) fn check_fargate_definition(d: &TaskDefinition) -> Result<(), String> {
-    let windows = d.os == OsFamily::Windows;
+    let windows = d.os.is_windows();
     if d.network_mode != NetworkMode::Awsvpc {
         return Err(format!(
             "task definition \"{}\" runs on Fargate, which requires network_mode = \"awsvpc\"",
@@ -172,7 +172,9 @@ impl Fits<'_> {
             g.instance_types.iter().any(|&t| {
                 let ty = &self.types[t];
                 ty.cpu_units >= d.cpu_units
+                    && g.os == d.os
                     && ty.registered_memory_mib(
+                        g.os.is_windows(),
                         self.settings.os_memory_overhead_pct,
                         g.reserved_memory_mib,
                     ) >= d.memory_mib
@@ -188,11 +190,17 @@ impl Fits<'_> {
                 .flat_map(|g| g.instance_types.iter().map(move |&t| (g, &self.types[t])))
                 .map(|(g, ty)| {
                     format!(
-                        "{} ({}) registers {} CPU units / {} MiB",
+                        "{} ({}{}) registers {} CPU units / {} MiB",
                         ty.name,
                         ty.architecture,
+                        if g.os.is_windows() {
+                            format!(", {}", g.os.as_str())
+                        } else {
+                            String::new()
+                        },
                         ty.cpu_units,
                         ty.registered_memory_mib(
+                            g.os.is_windows(),
                             self.settings.os_memory_overhead_pct,
                             g.reserved_memory_mib
                         )
@@ -203,17 +211,18 @@ impl Fits<'_> {
         };
         let too_big = |cx: &mut Cx<'_>, groups: &[&InstanceGroup], what: &str| {
             cx.error(&origin, &path, format!(
-                "task definition \"{}\" needs {} CPU units and {} MiB{}{}, more than any instance type {what} can hold ({})",
+                "task definition \"{}\" needs {} CPU units and {} MiB{}{}{}, more than any instance type {what} can hold ({})",
                 d.family, d.cpu_units, d.memory_mib,
                 if d.network_mode == NetworkMode::Awsvpc { " and an ENI" } else { "" },
                 d.architecture.as_ref().map(|a| format!(" on {a}")).unwrap_or_default(),
+                if d.os.is_windows() { format!(" on a {} instance", d.os.as_str()) } else { String::new() },
                 describe(groups)
             ));
         };
         let fargate_check = |cx: &mut Cx<'_>, spot: bool| {
             if let Err(e) = check_fargate_definition(d) {
                 cx.error(&origin, &path, e);
-            } else if spot && d.os == OsFamily::Windows {
+            } else if spot && d.os.is_windows() {
                 cx.error(&origin, &path, format!("task definition \"{}\" is a Windows task; FARGATE_SPOT runs Linux tasks only (ECS-DG fargate-capacity-providers.html)", d.family));
             }
         };

@@ -59,11 +59,12 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Inst
     let max_enis = t
         .opt(cx, "max_enis", |cx, n, p| cx.u32(n, p, 1, 1000))
         .unwrap_or(3);
-    let price = t
-        .opt(cx, "price_per_hour_usd", |cx, n, p| {
-            cx.number(n, p, 0.0, 1000.0)
-        })
-        .unwrap_or(0.0);
+    let price = t.opt(cx, "price_per_hour_usd", |cx, n, p| {
+        cx.number(n, p, 0.0, 1000.0)
+    });
+    let spot_price = t.opt(cx, "spot_price_per_hour_usd", |cx, n, p| {
+        cx.number(n, p, 0.0, 1000.0)
+    });
     t.finish(cx);
     let memory_mib = memory_mib?;
     if let Some(r) = registered
@@ -84,6 +85,7 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Inst
         architecture,
         max_enis,
         price_per_hour_usd: price,
+        spot_price_per_hour_usd: spot_price,
     })
 }
 
@@ -125,6 +127,9 @@ pub(super) fn read_group(
         .opt(cx, "availability_zones", read_zones)
         .unwrap_or_else(|| vec!["us-east-1a".into()]);
     let attributes = t.opt(cx, "attributes", read_attributes).unwrap_or_default();
+    let os = t
+        .opt(cx, "os_family", |cx, n, p| cx.choice(n, p, OS_FAMILY))
+        .unwrap_or(OsFamily::Linux);
     let reserved = t
         .opt(cx, "reserved_memory_mib", |cx, n, p| {
             cx.u32(n, p, 0, 1 << 20)
@@ -177,6 +182,7 @@ pub(super) fn read_group(
         count,
         availability_zones: azs,
         attributes,
+        os,
         reserved_memory_mib: reserved,
         launch_delay,
         capacity_provider,

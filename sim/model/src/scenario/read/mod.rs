@@ -14,6 +14,7 @@ mod failures;
 mod jobs;
 mod load;
 mod names;
+mod prices;
 mod pricing;
 mod scaling;
 mod scenario;
@@ -38,8 +39,8 @@ mod prelude {
     pub(super) use super::cx::{Cx, Tbl, entries, quote_list, read_document};
     pub(super) use super::{
         actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, names::*,
-        pricing::*, scaling::*, scenario::*, services::*, simulation::*, task_definitions::*,
-        values::*,
+        prices::*, pricing::*, scaling::*, scenario::*, services::*, simulation::*,
+        task_definitions::*, values::*,
     };
     pub(super) use crate::autoscaling::{AdjustmentType, Comparison, Step, TreatMissing};
     pub(super) use crate::catalog::{self, InstanceType};

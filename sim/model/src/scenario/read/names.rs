@@ -38,10 +38,10 @@ pub(super) const NETWORK_MODE: Names<NetworkMode> = &[
 /// `runtime_platform.operating_system_family`.
 pub(super) const OS_FAMILY: Names<OsFamily> = &[
     ("LINUX", OsFamily::Linux),
-    ("WINDOWS_SERVER_2019_FULL", OsFamily::Windows),
-    ("WINDOWS_SERVER_2019_CORE", OsFamily::Windows),
-    ("WINDOWS_SERVER_2022_FULL", OsFamily::Windows),
-    ("WINDOWS_SERVER_2022_CORE", OsFamily::Windows),
+    ("WINDOWS_SERVER_2019_FULL", OsFamily::WindowsServer2019Full),
+    ("WINDOWS_SERVER_2019_CORE", OsFamily::WindowsServer2019Core),
+    ("WINDOWS_SERVER_2022_FULL", OsFamily::WindowsServer2022Full),
+    ("WINDOWS_SERVER_2022_CORE", OsFamily::WindowsServer2022Core),
 ];
 
 /// `runtime_platform.cpu_architecture`, as the instance attribute spells it.

@@ -54,7 +54,7 @@ pub(in crate::scenario) fn read_scenario(
     let settings = settings?;
     let Sections {
         clusters,
-        task_definitions,
+        mut task_definitions,
         services,
         jobs,
         failures,
@@ -70,6 +70,14 @@ pub(in crate::scenario) fn read_scenario(
         &jobs,
         &settings,
     );
+    if let Some(p) = &pricing {
+        check_prices(cx, root, &clusters, &types, p);
+    }
+    let any_windows = clusters
+        .iter()
+        .flat_map(|c| &c.groups)
+        .any(|g| g.os.is_windows());
+    restrict_os(&mut task_definitions, any_windows);
     let (clusters, instance_types) = keep_used_types(clusters, &types);
     let mut actions = actions.unwrap_or_default();
     actions.sort_by_key(|a| a.at_ms);

@@ -63,7 +63,7 @@ pub(super) fn read_simulation(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Sim
 
 pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Settings> {
     let mut s = Settings {
-        os_memory_overhead_pct: 2.5,
+        os_memory_overhead_pct: None,
         tie_break: TieBreak::Random,
         task_start_delay: Dist::Fixed(0),
         run_task_default_strategy: default_service_strategy(),
@@ -78,7 +78,7 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
     if let Some(v) = t.opt(cx, "os_memory_overhead_pct", |cx, n, p| {
         cx.number(n, p, 0.0, 50.0)
     }) {
-        s.os_memory_overhead_pct = v;
+        s.os_memory_overhead_pct = Some(v);
     }
     if let Some(v) = t.opt(cx, "tie_break", |cx, n, p| cx.choice(n, p, TIE_BREAK)) {
         s.tie_break = v;

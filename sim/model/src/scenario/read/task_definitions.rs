@@ -118,6 +118,22 @@ fn with_architecture(
     constraints
 }
 
+/// ECS places a task only on instances of its OS family (`runtime_platform.operating_system_family`
+/// against the `ecs.os-family` attribute; ecs-semantics 1.5, 2.3), so Linux tasks never land on
+/// Windows instances. ecsim adds the rule as a `memberOf` constraint, like the architecture one;
+/// Linux tasks get it only when the scenario has Windows instances (elsewhere it always holds).
+pub(super) fn restrict_os(defs: &mut [TaskDefinition], any_windows_instance: bool) {
+    for d in defs {
+        if d.os.is_windows() || any_windows_instance {
+            let e = format!("attribute:ecs.os-family == {}", d.os.as_str());
+            d.constraints.push((
+                format!("memberOf({e})"),
+                Constraint::MemberOf(Expr::parse(&e).expect("valid")),
+            ));
+        }
+    }
+}
+
 /// `runtime_platform`: operating system family and CPU architecture.
 fn read_runtime_platform(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<(OsFamily, Option<String>)> {
     let mut rt = cx.table(n, p)?;
@@ -132,7 +148,7 @@ fn read_runtime_platform(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<(OsFamily
         })
         .map(str::to_string);
     rt.finish(cx);
-    if os == OsFamily::Windows && arch.as_deref() == Some("arm64") {
+    if os.is_windows() && arch.as_deref() == Some("arm64") {
         cx.error(&n.origin, p, "Windows tasks run on X86_64 only");
         return None;
     }
