@@ -290,6 +290,7 @@ impl<W: Write> Sink for CsvSink<W> {
             r.num(TASKS_PROVISIONING, m.tasks_provisioning)?;
             r.num(TASKS_PENDING, m.tasks_pending)?;
             r.num(TASKS_RUNNING, m.tasks_running)?;
+            r.num(TASKS_STOPPING, m.tasks_stopping)?;
             r.pct(CPU_RESERVED_PCT, m.cpu_reserved_pct)?;
             r.pct(MEMORY_RESERVED_PCT, m.memory_reserved_pct)?;
             for c in m.clusters {
@@ -302,6 +303,7 @@ impl<W: Write> Sink for CsvSink<W> {
                 r.num(service::RUNNING, s.running)?;
                 r.num(service::PENDING, s.pending)?;
                 r.num(service::PROVISIONING, s.provisioning)?;
+                r.num(service::STOPPING, s.stopping)?;
             }
             for l in m.loads {
                 r.pct(load::DEMAND_RPS, l.demand_rps)?;

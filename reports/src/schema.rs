@@ -180,6 +180,8 @@ pub mod metrics {
     pub const TASKS_PENDING: &str = "tasks_pending";
     /// Column `tasks_running`.
     pub const TASKS_RUNNING: &str = "tasks_running";
+    /// Column `tasks_stopping`.
+    pub const TASKS_STOPPING: &str = "tasks_stopping";
     /// Column `cpu_reserved_pct`.
     pub const CPU_RESERVED_PCT: &str = "cpu_reserved_pct";
     /// Column `memory_reserved_pct`.
@@ -196,6 +198,7 @@ pub mod metrics {
             TASKS_PROVISIONING,
             TASKS_PENDING,
             TASKS_RUNNING,
+            TASKS_STOPPING,
             CPU_RESERVED_PCT,
             MEMORY_RESERVED_PCT,
         ],
@@ -223,8 +226,10 @@ pub mod metrics {
         pub const PENDING: &str = "pending";
         /// Tasks PROVISIONING.
         pub const PROVISIONING: &str = "provisioning";
+        /// Tasks STOPPING.
+        pub const STOPPING: &str = "stopping";
         /// In file order.
-        pub const SUFFIXES: [&str; 4] = [DESIRED, RUNNING, PENDING, PROVISIONING];
+        pub const SUFFIXES: [&str; 5] = [DESIRED, RUNNING, PENDING, PROVISIONING, STOPPING];
     }
 
     /// Suffixes of the per loaded service columns.

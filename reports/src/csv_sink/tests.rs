@@ -33,6 +33,7 @@ fn csv_rows_quote_hostile_names_and_keep_columns() {
         tasks_provisioning: 0,
         tasks_pending: 0,
         tasks_running: 1,
+        tasks_stopping: 0,
         cpu_reserved_pct: 12.5,
         memory_reserved_pct: 1.0 / 3.0,
         clusters: &[ClusterSample {
@@ -45,6 +46,7 @@ fn csv_rows_quote_hostile_names_and_keep_columns() {
             running: 1,
             pending: 0,
             provisioning: 1,
+            stopping: 0,
         }],
         loads: &[],
         providers: &[],
@@ -57,7 +59,7 @@ fn csv_rows_quote_hostile_names_and_keep_columns() {
     );
     let me = String::from_utf8(w.metrics.unwrap()).unwrap();
     assert!(
-        me.ends_with("60000,0,2,0,0,0,0,1,12.500,0.333,2,12.500,0.333,2,1,0,1\n"),
+        me.ends_with("60000,0,2,0,0,0,0,1,0,12.500,0.333,2,12.500,0.333,2,1,0,1,0\n"),
         "{me}"
     );
     assert!(
@@ -139,6 +141,7 @@ fn feed(sink: &mut CsvSink<Limited>, n: usize) {
             tasks_provisioning: 0,
             tasks_pending: 0,
             tasks_running: 1,
+            tasks_stopping: 0,
             cpu_reserved_pct: 50.0,
             memory_reserved_pct: 25.0,
             clusters: &[ClusterSample::default()],

@@ -376,7 +376,9 @@ fn choose_scale_in<S: Sink>(
         .copied()
         .filter(|&r| {
             let x = core.instance(r);
-            matches!(x.state, InstanceState::Active | InstanceState::Draining) && x.busy_tasks == 0
+            matches!(x.state, InstanceState::Active | InstanceState::Draining)
+                && x.busy_tasks == 0
+                && x.terminating.is_none()
         })
         .collect();
     empty.sort_by_key(|&r| {

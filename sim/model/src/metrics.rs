@@ -168,9 +168,10 @@ impl Metrics {
                 running: rt.running(),
                 pending: rt.pending(),
                 provisioning: rt.provisioning(),
+                stopping: rt.stopping(),
             };
         }
-        let (prov, pend, run) = core.task_counts();
+        let [prov, pend, run, stopping] = core.task_counts();
         let row = MetricsRow {
             loads,
             providers,
@@ -182,6 +183,7 @@ impl Metrics {
             tasks_provisioning: prov,
             tasks_pending: pend,
             tasks_running: run,
+            tasks_stopping: stopping,
             cpu_reserved_pct: pct(uc, rc),
             memory_reserved_pct: pct(um, rm),
             clusters: &self.cluster_samples,

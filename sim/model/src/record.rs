@@ -59,6 +59,8 @@ pub struct ServiceSample {
     pub pending: u32,
     /// Tasks PROVISIONING (waiting for capacity-provider capacity, or for Fargate).
     pub provisioning: u32,
+    /// Tasks STOPPING (stopped by the scheduler, still holding their resources).
+    pub stopping: u32,
 }
 
 /// Per-cluster numbers in a metrics row.
@@ -177,6 +179,8 @@ pub struct MetricsRow<'a> {
     pub tasks_pending: u64,
     /// Tasks RUNNING.
     pub tasks_running: u64,
+    /// Tasks STOPPING.
+    pub tasks_stopping: u64,
     /// Cluster `CPUReservation`, percent (all clusters together).
     pub cpu_reserved_pct: f64,
     /// Cluster `MemoryReservation`, percent.
@@ -221,7 +225,7 @@ pub struct TaskRow<'a> {
     /// Waiting for placement: `pending - created`, or until the end if never placed.
     pub wait_ms: u64,
     /// How it ended (`completed`, `failed_to_place`, `stopped_by_scheduler`, `never_placed`,
-    /// `running_at_end`, `pending_at_end`).
+    /// `running_at_end`, `stopping_at_end`, `pending_at_end`).
     pub outcome: &'a str,
     /// Stop or failure reason.
     pub reason: &'a str,

@@ -88,10 +88,15 @@ task_definition = "v2"
     )
 }
 
+/// (tasks stopped or set STOPPING, tasks started) at the deployment.
 fn at_deploy(e: &Ev) -> (usize, usize) {
     let stops =
         e.0.iter()
-            .filter(|r| r.0 == 1_800_000 && r.1 == "task" && r.3.ends_with(">STOPPED"))
+            .filter(|r| {
+                r.0 == 1_800_000
+                    && r.1 == "task"
+                    && (r.3.ends_with(">STOPPED") || r.3.ends_with(">STOPPING"))
+            })
             .count();
     let starts =
         e.0.iter()
@@ -101,15 +106,24 @@ fn at_deploy(e: &Ev) -> (usize, usize) {
 }
 
 /// ECS-DG deployment-type-ecs.html: "minimum healthy 50 %, desired 4: may stop 2 old tasks before
-/// starting 2 new ones" (in a cluster with no room, it does exactly that) and the deployment
+/// starting 2 new ones" (in a cluster with no room, it does exactly that, once they are STOPPED:
+/// they hold their resources for the 30-s stop timeout, ecs-semantics 3.2) and the deployment
 /// completes; "maximum 200 %, desired 4: may start 4 new tasks before stopping old ones".
 #[test]
 fn deployment_rounding_examples() {
     let (s, e) = run(&load(&deployment(2, 4, 50, 100, "")));
     assert_eq!(
         at_deploy(&e),
-        (2, 2),
-        "full cluster, min 50 %: stop 2 (ceil(4 x 0.5) = 2 stay), start 2"
+        (2, 0),
+        "full cluster, min 50 %: stop 2 (ceil(4 x 0.5) = 2 stay); no room to start yet"
+    );
+    let started =
+        e.0.iter()
+            .filter(|r| r.0 == 1_830_000 && r.1 == "task" && r.3 == ">PENDING")
+            .count();
+    assert_eq!(
+        started, 2,
+        "the 2 new tasks start when the old ones are STOPPED"
     );
     assert_eq!(s.recovery.deployments[0].2, "COMPLETED");
     let (s, e) = run(&load(&deployment(4, 4, 100, 200, "")));
@@ -119,13 +133,20 @@ fn deployment_rounding_examples() {
         "room for 4 more, max 200 %: start 4, stop none yet"
     );
     assert_eq!(s.recovery.deployments[0].2, "COMPLETED");
-    // The new tasks are healthy 10 s + 40 s after the deployment starts; then the old ones stop.
+    // The new tasks are healthy 10 s + 40 s after the deployment starts; then the old ones stop
+    // (SIGTERM), and are STOPPED 30 s (the default stop timeout) later.
     let stops: Vec<u64> =
         e.0.iter()
-            .filter(|r| r.1 == "task" && r.3 == "RUNNING>STOPPED")
+            .filter(|r| r.1 == "task" && r.3 == "RUNNING>STOPPING")
             .map(|r| r.0)
             .collect();
-    assert!(stops.iter().all(|&t| t == 1_800_000 + 50_000), "{stops:?}");
+    assert_eq!(stops, vec![1_800_000 + 50_000; 4]);
+    let stopped: Vec<u64> =
+        e.0.iter()
+            .filter(|r| r.1 == "task" && r.3 == "STOPPING>STOPPED")
+            .map(|r| r.0)
+            .collect();
+    assert_eq!(stopped, vec![1_800_000 + 80_000; 4]);
 }
 
 /// "minimum healthy 75 %, desired 2: cannot stop any", "maximum 125 %, desired 3: cannot start
@@ -246,7 +267,7 @@ deployment_configuration = {{ minimum_healthy_percent = {min}, maximum_percent =
     assert_eq!((starts, stops), (4, 0), "max 200 %: replacements first");
     let later =
         e.0.iter()
-            .filter(|r| r.0 == t0 + 50_000 && r.3 == "RUNNING>STOPPED")
+            .filter(|r| r.0 == t0 + 50_000 && r.3 == "RUNNING>STOPPING")
             .count();
     assert_eq!(
         later, 4,
@@ -259,13 +280,18 @@ deployment_configuration = {{ minimum_healthy_percent = {min}, maximum_percent =
             .count();
     let stops =
         e.0.iter()
-            .filter(|r| r.0 == t0 && r.3.ends_with(">STOPPED"))
+            .filter(|r| r.0 == t0 && r.3 == "RUNNING>STOPPING")
             .count();
     assert_eq!(
         (starts, stops),
-        (2, 2),
-        "max 100 %, min 50 %: stop 2, start 2 in their place"
+        (0, 2),
+        "max 100 %, min 50 %: stop 2; the STOPPING ones still count towards the maximum"
     );
+    let starts =
+        e.0.iter()
+            .filter(|r| r.0 == t0 + 30_000 && r.3 == ">PENDING")
+            .count();
+    assert_eq!(starts, 2, "2 start in their place once they are STOPPED");
 }
 
 /// EC2-UG spot-instance-termination-notices.html / ECS-DG container-instance-spot.html: with Spot
@@ -605,7 +631,7 @@ fn load_balanced_tasks_are_healthy_at_their_first_target_check() {
     let (_, e) = run(&load(&src));
     let stops: Vec<u64> =
         e.0.iter()
-            .filter(|r| r.1 == "task" && r.3 == "RUNNING>STOPPED")
+            .filter(|r| r.1 == "task" && r.3 == "RUNNING>STOPPING")
             .map(|r| r.0)
             .collect();
     assert!(!stops.is_empty());

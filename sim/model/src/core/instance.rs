@@ -56,6 +56,8 @@ pub(crate) struct Instance {
     pub(crate) failed: bool,
     /// Has an EC2 Spot interruption notice.
     pub(crate) spot_notice: bool,
+    /// To be terminated (with this reason) once its STOPPING tasks are STOPPED.
+    pub(crate) terminating: Option<&'static str>,
     /// Global capacity provider index (0: none).
     pub(crate) provider: u16,
     pub(crate) spot: bool,
@@ -70,6 +72,11 @@ impl Instance {
     /// CPU units reserved on it, summed over its owners.
     pub(crate) fn reserved_cpu(&self) -> u64 {
         self.owners.iter().map(|o| u64::from(o.1)).sum()
+    }
+
+    /// No task holds resources on it (STOPPING tasks do).
+    pub(crate) fn owners_empty(&self) -> bool {
+        self.owners.is_empty()
     }
 
     /// ACTIVE or DRAINING, and not failed.
@@ -216,6 +223,7 @@ impl<S: Sink> Core<'_, S> {
             busy_tasks: 0,
             failed: false,
             spot_notice: false,
+            terminating: None,
             provider,
             spot,
             rate: self.billing.instance_rate(sc, ty, spot),
@@ -268,6 +276,18 @@ impl<S: Sink> Core<'_, S> {
     /// An EC2 Spot interruption notice reached the instance.
     pub(crate) fn notice_spot(&mut self, r: InstanceRef) {
         self.instance_mut(r).spot_notice = true;
+    }
+
+    /// An instance to terminate still has STOPPING tasks: it is DRAINING (nothing more is placed
+    /// on it) and is terminated when the last of them is STOPPED.
+    pub(crate) fn terminate_when_empty(
+        &mut self,
+        r: InstanceRef,
+        reason: &'static str,
+        now: SimTime,
+    ) {
+        self.drain(r, reason, now);
+        self.instance_mut(r).terminating = Some(reason);
     }
 
     /// Terminate an instance that runs no service or job task (the caller has stopped its

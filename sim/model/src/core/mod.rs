@@ -54,8 +54,8 @@ pub(crate) struct Core<'s, S: Sink> {
     services: Vec<ServiceTasks>,
     /// Services, then jobs.
     owners: Vec<OwnerCounts>,
-    /// Live tasks by state: PROVISIONING, PENDING, RUNNING.
-    task_counts: [u64; 3],
+    /// Live tasks by state: PROVISIONING, PENDING, RUNNING, STOPPING.
+    task_counts: [u64; 4],
     /// Instances by state.
     inst_counts: [u32; 4],
     /// Run-wide counts.
@@ -63,6 +63,7 @@ pub(crate) struct Core<'s, S: Sink> {
     pub(crate) billing: billing::Billing,
     start_delays: Stream,
     launch_delays: Stream,
+    stop_times: Stream,
     next_instance: u64,
     /// Scheduled events that stand for work left (ends a run without a duration at zero).
     open_work: u64,
@@ -176,12 +177,13 @@ impl<'s, S: Sink> Core<'s, S> {
             clusters,
             services,
             owners,
-            task_counts: [0; 3],
+            task_counts: [0; 4],
             inst_counts: [0; 4],
             counters: Counters::default(),
             billing: billing::Billing::new(sc),
             start_delays: streams.stream("start-delay"),
             launch_delays: streams.stream("launch-delay"),
+            stop_times: streams.stream("stop-time"),
             next_instance: 0,
             open_work: 0,
         }
@@ -222,13 +224,9 @@ impl<'s, S: Sink> Core<'s, S> {
         &self.owners
     }
 
-    /// Live tasks by state: (PROVISIONING, PENDING, RUNNING).
-    pub(crate) fn task_counts(&self) -> (u64, u64, u64) {
-        (
-            self.task_counts[0],
-            self.task_counts[1],
-            self.task_counts[2],
-        )
+    /// Live tasks by state: [PROVISIONING, PENDING, RUNNING, STOPPING].
+    pub(crate) fn task_counts(&self) -> [u64; 4] {
+        self.task_counts
     }
 
     /// Whether an owner is a DAEMON service (its tasks do not make an instance busy).
@@ -244,6 +242,25 @@ impl<'s, S: Sink> Core<'s, S> {
         } else {
             d.sample(&mut self.start_delays)
         }
+    }
+
+    /// How long a RUNNING task the scheduler stops now stays STOPPING: behind a load balancer
+    /// the target group's deregistration delay, then SIGTERM to exit (`settings.task_stop_time`,
+    /// by default the whole `stop_timeout`), at most the task's `stop_timeout` (then SIGKILL;
+    /// ecs-semantics 3.1, 3.2, 3.3). Draws only from the `stop-time` stream.
+    pub(crate) fn stop_time_ms(&mut self, tid: TaskId) -> u64 {
+        let t = &self.tasks[tid.index()];
+        let timeout = self.sc.task_definitions[t.def.index()].stop_timeout_ms;
+        let deregistration = match t.owner {
+            Owner::Service(s) => self.sc.services[s.index()].deregistration_delay_ms,
+            Owner::Job(..) => 0,
+        };
+        let exit = match &self.sc.settings.task_stop_time {
+            None => timeout,
+            Some(d) if d.is_zero() => 0,
+            Some(d) => d.sample(&mut self.stop_times).min(timeout),
+        };
+        deregistration + exit
     }
 
     /// Work was scheduled.

@@ -37,6 +37,7 @@ impl<S: Sink> Core<'_, S> {
                     ("never_placed", "")
                 }
                 (Outcome::Open, TaskState::Running) => ("running_at_end", ""),
+                (Outcome::Open, TaskState::Stopping) => ("stopping_at_end", ""),
                 (Outcome::Open, _) => ("pending_at_end", ""),
             };
             let (instance, az) = match (t.runs, t.instance) {

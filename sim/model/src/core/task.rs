@@ -1,8 +1,10 @@
 //! Tasks: their record, their states, and the core's task mutators (create, place, run, stop).
 //!
-//! A task moves PROVISIONING → PENDING → RUNNING → STOPPED, skipping states as ECS does: an EC2
-//! task placed at once starts in PENDING; a task that fails to start goes PENDING → STOPPED; a
-//! RunTask that nothing can hold is recorded STOPPED at creation. Every transition goes through
+//! A task moves PROVISIONING → PENDING → RUNNING → (STOPPING →) STOPPED, skipping states as ECS
+//! does: an EC2 task placed at once starts in PENDING; a task that fails to start goes PENDING →
+//! STOPPED; a RunTask that nothing can hold is recorded STOPPED at creation. A RUNNING task the
+//! scheduler stops is STOPPING (deregistration delay, SIGTERM, up to `stopTimeout`) and keeps
+//! its resources until it is STOPPED ([`Core::begin_stop`], then [`Core::stop`]). Every transition goes through
 //! [`Core::set_state`], which keeps the counters and records the change.
 
 use ecsim_engine::SimTime;
@@ -18,6 +20,8 @@ pub(crate) enum TaskState {
     Provisioning,
     Pending,
     Running,
+    /// Stopping (deregistered, SIGTERM sent): still holds its resources.
+    Stopping,
     Stopped,
 }
 
@@ -28,6 +32,7 @@ impl TaskState {
             TaskState::Provisioning => "PROVISIONING",
             TaskState::Pending => "PENDING",
             TaskState::Running => "RUNNING",
+            TaskState::Stopping => "STOPPING",
             TaskState::Stopped => "STOPPED",
         }
     }
@@ -38,6 +43,7 @@ impl TaskState {
             TaskState::Provisioning => Some(0),
             TaskState::Pending => Some(1),
             TaskState::Running => Some(2),
+            TaskState::Stopping => Some(3),
             TaskState::Stopped => None,
         }
     }
@@ -176,8 +182,8 @@ pub(crate) struct ServiceTasks {
     pub(crate) desired: u32,
     /// Live (not STOPPED) tasks, in creation order.
     pub(crate) live: Vec<TaskId>,
-    /// Live tasks by state: PROVISIONING, PENDING, RUNNING (kept by `Core::set_state`).
-    counts: [u32; 3],
+    /// Live tasks by state: PROVISIONING, PENDING, RUNNING, STOPPING (kept by `Core::set_state`).
+    counts: [u32; 4],
     /// RUNNING tasks that are lost (serve nothing) and ECS has not noticed yet.
     pub(crate) lost: u32,
 }
@@ -198,6 +204,9 @@ impl ServiceTasks {
     }
     pub(crate) fn running(&self) -> u32 {
         self.counts[2]
+    }
+    pub(crate) fn stopping(&self) -> u32 {
+        self.counts[3]
     }
     /// RUNNING tasks that serve (not on a dead host).
     pub(crate) fn serving(&self) -> u32 {
@@ -364,7 +373,17 @@ impl<S: Sink> Core<'_, S> {
         self.tasks[tid.index()].running = Stamp::at(now);
     }
 
-    /// Stop a task: release what it holds, bill it, record the outcome.
+    /// A RUNNING task starts stopping (the scheduler stopped it): it is STOPPING, with the stop
+    /// reason on the event, and keeps its resources, its billing and its place among the
+    /// service's live tasks until [`Core::stop`].
+    pub(crate) fn begin_stop(&mut self, tid: TaskId, reason: &str, now: SimTime) {
+        let t = &self.tasks[tid.index()];
+        debug_assert!(t.state == TaskState::Running && !t.lost, "{t:?}");
+        self.set_state(tid, TaskState::Stopping, now, reason, false);
+    }
+
+    /// Stop a task (from any live state, STOPPING included): release what it holds, bill it,
+    /// record the outcome.
     pub(crate) fn stop(
         &mut self,
         tid: TaskId,

@@ -83,13 +83,13 @@ fn placing_and_stopping_a_task_keeps_counts_and_resources_in_step() {
     let free = core.cluster(r.cluster).pc.available(r.id);
     let tid = service_task(&mut core);
     core.place(tid, r.id, at(1000));
-    assert_eq!(core.task_counts(), (0, 1, 0));
+    assert_eq!(core.task_counts(), [0, 1, 0, 0]);
     assert_eq!(core.service(ServiceId::new(0)).pending(), 1);
     assert_eq!(core.instance(r).busy_tasks, 1);
     let held = core.cluster(r.cluster).pc.available(r.id);
     assert_eq!((free.0 - held.0, free.1 - held.1), (512, 1024));
     core.run(tid, at(2000));
-    assert_eq!(core.task_counts(), (0, 0, 1));
+    assert_eq!(core.task_counts(), [0, 0, 1, 0]);
     assert_eq!(core.service(ServiceId::new(0)).running(), 1);
     let stopped = core.stop(
         tid,
@@ -99,7 +99,7 @@ fn placing_and_stopping_a_task_keeps_counts_and_resources_in_step() {
     );
     assert_eq!(stopped.freed, Some(r));
     assert!(!stopped.never_ran);
-    assert_eq!(core.task_counts(), (0, 0, 0));
+    assert_eq!(core.task_counts(), [0, 0, 0, 0]);
     assert!(core.service(ServiceId::new(0)).live.is_empty());
     assert_eq!(core.instance(r).busy_tasks, 0);
     assert_eq!(core.cluster(r.cluster).pc.available(r.id), free);
@@ -111,6 +111,41 @@ fn placing_and_stopping_a_task_keeps_counts_and_resources_in_step() {
             "1000 i-00000000000000001 >PENDING ",
             "2000 i-00000000000000001 PENDING>RUNNING ",
             "3000 i-00000000000000001 RUNNING>STOPPED ServiceSchedulerInitiated",
+        ]
+    );
+}
+
+#[test]
+fn a_stopping_task_holds_its_resources_and_bills_until_stopped() {
+    // ecs-semantics 3.1, 3.2: RUNNING -> STOPPING (SIGTERM) -> STOPPED; the task keeps its
+    // reservation until STOPPED and counts as live (towards maximumPercent).
+    let sc = scenario();
+    let (mut core, r) = world(&sc);
+    let free = core.cluster(r.cluster).pc.available(r.id);
+    let tid = service_task(&mut core);
+    core.place(tid, r.id, at(1000));
+    core.run(tid, at(2000));
+    core.begin_stop(tid, "ServiceSchedulerInitiated", at(3000));
+    assert_eq!(core.task_counts(), [0, 0, 0, 1]);
+    let svc = core.service(ServiceId::new(0));
+    assert_eq!((svc.running(), svc.stopping(), svc.live.len()), (0, 1, 1));
+    assert_eq!(core.instance(r).busy_tasks, 1, "still on the instance");
+    assert_ne!(core.cluster(r.cluster).pc.available(r.id), free);
+    assert!(!core.task(tid).healthy(at(3000)));
+    let stopped = core.stop(tid, Outcome::StoppedByScheduler, "", at(33_000));
+    assert_eq!(stopped.freed, Some(r));
+    assert_eq!(core.task_counts(), [0, 0, 0, 0]);
+    assert_eq!(core.cluster(r.cluster).pc.available(r.id), free);
+    assert_eq!(
+        core.counters.task_ms, 32_000,
+        "placed at 1 s, STOPPED at 33 s"
+    );
+    let tail: Vec<&str> = core.out.sink.0.iter().map(String::as_str).skip(4).collect();
+    assert_eq!(
+        tail,
+        vec![
+            "3000 i-00000000000000001 RUNNING>STOPPING ServiceSchedulerInitiated",
+            "33000 i-00000000000000001 STOPPING>STOPPED ",
         ]
     );
 }

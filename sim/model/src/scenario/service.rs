@@ -51,4 +51,7 @@ pub struct ServiceDef {
     pub health_check_grace_ms: u64,
     /// With a load balancer, a new task also needs one passing target health check (interval).
     pub load_balancer_check_ms: Option<u64>,
+    /// With a load balancer, the target group's deregistration delay: a task the scheduler
+    /// stops is deregistered and waits this long before SIGTERM (0 without one).
+    pub deregistration_delay_ms: u64,
 }

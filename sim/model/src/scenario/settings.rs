@@ -32,6 +32,9 @@ pub struct Settings {
     pub tie_break: TieBreak,
     /// PENDING to RUNNING (image pull and container start), default 0.
     pub task_start_delay: Dist,
+    /// SIGTERM to exit of a task the scheduler stops, capped at its `stop_timeout` (AWS: not
+    /// documented); `None` (the default, `"stop_timeout"`): the whole stop timeout.
+    pub task_stop_time: Option<Dist>,
     /// Strategy for standalone tasks that give none (AWS: not documented).
     pub run_task_default_strategy: Vec<Strategy>,
     /// `agentVersion` of every instance.

@@ -4,6 +4,17 @@
 
 use crate::ids::TaskId;
 
+/// What a live task is to the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Role {
+    /// Current task definition on a usable instance: counts towards the desired count.
+    Good,
+    /// To be replaced (older task definition, DRAINING instance, Spot warning).
+    Retiring,
+    /// STOPPING: counts towards `maximumPercent` only; never healthy, never stopped again.
+    Stopping,
+}
+
 /// What a reconcile pass sees of a service.
 pub(crate) struct ServiceView<'a> {
     pub(crate) desired: u32,
@@ -11,8 +22,8 @@ pub(crate) struct ServiceView<'a> {
     pub(crate) max_total: u32,
     /// `ceil(D x minimumHealthyPercent / 100)`.
     pub(crate) min_healthy: u32,
-    /// Live tasks, oldest first, each with (retiring, healthy).
-    pub(crate) live: &'a [(TaskId, bool, bool)],
+    /// Live tasks (STOPPING included), oldest first, each with (role, healthy).
+    pub(crate) live: &'a [(TaskId, Role, bool)],
     /// Launches are held back by the throttle.
     pub(crate) throttled: bool,
 }
@@ -24,13 +35,13 @@ pub(crate) struct Plan {
     pub(crate) stops: Vec<TaskId>,
 }
 
-/// Start good tasks while fewer than D and the total is below the maximum (unless throttled);
-/// stop retiring tasks: those not yet healthy at once, healthy ones while the healthy count
-/// stays at or above the minimum (ECS-DG deployment-type-ecs.html).
+/// Start good tasks while fewer than D and the total (RUNNING + PENDING + STOPPING) is below
+/// the maximum (unless throttled); stop retiring tasks: those not yet healthy at once, healthy
+/// ones while the healthy count stays at or above the minimum (ECS-DG deployment-type-ecs.html,
+/// ecs-semantics 4.4). STOPPING tasks only take room.
 pub(crate) fn plan(v: &ServiceView<'_>) -> Plan {
-    let retiring = v.live.iter().filter(|t| t.1).count() as u32;
     let total = v.live.len() as u32;
-    let good = total - retiring;
+    let good = v.live.iter().filter(|t| t.1 == Role::Good).count() as u32;
     let starts = if v.throttled {
         0
     } else {
@@ -38,9 +49,17 @@ pub(crate) fn plan(v: &ServiceView<'_>) -> Plan {
             .saturating_sub(good)
             .min(v.max_total.saturating_sub(total))
     };
-    let mut healthy = v.live.iter().filter(|t| t.2).count() as u32;
-    let mut order: Vec<(bool, TaskId)> =
-        v.live.iter().filter(|t| t.1).map(|t| (t.2, t.0)).collect();
+    let mut healthy = v
+        .live
+        .iter()
+        .filter(|t| t.2 && t.1 != Role::Stopping)
+        .count() as u32;
+    let mut order: Vec<(bool, TaskId)> = v
+        .live
+        .iter()
+        .filter(|t| t.1 == Role::Retiring)
+        .map(|t| (t.2, t.0))
+        .collect();
     order.sort();
     let mut stops = Vec::new();
     for (is_healthy, t) in order {
@@ -70,13 +89,13 @@ pub(crate) enum Progress {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DeploymentView {
     pub(crate) desired: u32,
-    /// Live tasks of an older definition.
+    /// Live tasks of an older definition, STOPPING ones included.
     pub(crate) old_left: u32,
     /// Healthy tasks of the new definition.
     pub(crate) new_healthy: u32,
     /// The passes started or stopped something.
     pub(crate) changed: bool,
-    /// A good task is on its way to healthy.
+    /// A good task is on its way to healthy, or a task to STOPPED (which may make room).
     pub(crate) in_flight: bool,
     /// A start failed for lack of capacity (that is not a stall: capacity may come).
     pub(crate) unable: bool,
@@ -101,7 +120,7 @@ mod tests {
     use crate::service::deployment::{max_total, min_healthy};
 
     fn view(
-        live: &[(TaskId, bool, bool)],
+        live: &[(TaskId, Role, bool)],
         desired: u32,
         min_pct: u32,
         max_pct: u32,
@@ -115,8 +134,8 @@ mod tests {
         }
     }
 
-    fn old_healthy(n: u32) -> Vec<(TaskId, bool, bool)> {
-        (0..n).map(|k| (TaskId(k), true, true)).collect()
+    fn old_healthy(n: u32) -> Vec<(TaskId, Role, bool)> {
+        (0..n).map(|k| (TaskId(k), Role::Retiring, true)).collect()
     }
 
     #[test]
@@ -155,10 +174,10 @@ mod tests {
     fn unhealthy_retiring_tasks_stop_first_and_do_not_count_against_the_minimum() {
         // Task 1 is retiring but not healthy yet: it goes first, at no cost to the minimum.
         let live = vec![
-            (TaskId(0), true, true),
-            (TaskId(1), true, false),
-            (TaskId(2), true, true),
-            (TaskId(3), false, true),
+            (TaskId(0), Role::Retiring, true),
+            (TaskId(1), Role::Retiring, false),
+            (TaskId(2), Role::Retiring, true),
+            (TaskId(3), Role::Good, true),
         ];
         let p = plan(&view(&live, 4, 75, 100));
         // Healthy 3, minimum 3: only the unhealthy one may stop.
@@ -167,11 +186,61 @@ mod tests {
 
     #[test]
     fn a_throttled_service_starts_nothing() {
-        let live: Vec<(TaskId, bool, bool)> = Vec::new();
+        let live: Vec<(TaskId, Role, bool)> = Vec::new();
         let mut v = view(&live, 3, 100, 200);
         assert_eq!(plan(&v).starts, 3);
         v.throttled = true;
         assert_eq!(plan(&v).starts, 0);
+    }
+
+    #[test]
+    fn stopping_tasks_count_towards_the_maximum_and_are_never_stopped_again() {
+        // ecs-semantics 4.4 (ECS-DG deployment-type-ecs.html): maximumPercent bounds the tasks
+        // in RUNNING + PENDING + STOPPING. With maximumPercent 100, D = 2, one old task STOPPING
+        // and one new task RUNNING, there is no room for the second new task yet.
+        let live = vec![
+            (TaskId(0), Role::Stopping, false),
+            (TaskId(1), Role::Good, true),
+        ];
+        let p = plan(&view(&live, 2, 50, 100));
+        assert_eq!(
+            p,
+            Plan {
+                starts: 0,
+                stops: vec![]
+            }
+        );
+        // Once it is STOPPED (gone from the live list), the replacement starts.
+        let p = plan(&view(&live[1..], 2, 50, 100));
+        assert_eq!(p.starts, 1);
+        // With maximumPercent 200 the STOPPING task takes one of the 4 places.
+        let live = vec![
+            (TaskId(0), Role::Stopping, false),
+            (TaskId(1), Role::Stopping, false),
+            (TaskId(2), Role::Stopping, false),
+            (TaskId(3), Role::Retiring, true),
+        ];
+        let p = plan(&view(&live, 2, 0, 200));
+        assert_eq!(p.starts, 0, "4 places, all taken");
+        assert_eq!(
+            p.stops,
+            vec![TaskId(3)],
+            "only the retiring task is stopped"
+        );
+    }
+
+    #[test]
+    fn stopping_tasks_are_not_healthy_for_the_minimum() {
+        // A STOPPING task serves nothing: with D = 2 and minimumHealthyPercent 100, one new
+        // healthy task and one STOPPING task leave no room to stop the healthy old one.
+        let live = vec![
+            (TaskId(0), Role::Stopping, true),
+            (TaskId(1), Role::Retiring, true),
+            (TaskId(2), Role::Good, true),
+        ];
+        let p = plan(&view(&live, 2, 100, 200));
+        assert_eq!(p.stops, Vec::<TaskId>::new());
+        assert_eq!(p.starts, 1);
     }
 
     fn dv() -> DeploymentView {

@@ -1,6 +1,6 @@
 //! Which task a service stops on scale-in.
 //!
-//! One still PROVISIONING first (newest first); else from the capacity provider furthest above
+//! Never one already STOPPING. One still PROVISIONING first (newest first); else from the capacity provider furthest above
 //! its share ([`crate::launch::provider_strategy::shrink_item`]); then, on EC2, by the service's
 //! placement strategy (placement's `choose_to_stop`: binpack frees the least-used instance,
 //! spread keeps the spread; ECS-DG task-placement-strategies.html), or on Fargate from the AZ
@@ -39,12 +39,17 @@ pub(crate) fn choose_stop(v: &ScaleInView<'_>) -> TaskId {
     {
         return t;
     }
-    let cands: Vec<TaskId> = v
+    let stoppable = |t: &TaskId| task(*t).state != TaskState::Stopping;
+    let mut cands: Vec<TaskId> = v
         .live
         .iter()
         .copied()
-        .filter(|&t| v.item.is_none_or(|k| task(t).item == Some(k)))
+        .filter(|t| stoppable(t) && v.item.is_none_or(|k| task(*t).item == Some(k)))
         .collect();
+    if cands.is_empty() {
+        // The item's other tasks are all STOPPING already (they still count for it).
+        cands = v.live.iter().copied().filter(stoppable).collect();
+    }
     if let Runs::Fargate { .. } = task(cands[0]).runs {
         let max = *v.fargate_az.iter().max().expect("azs");
         return *cands

@@ -41,6 +41,8 @@ pub enum LifecycleEv {
     TaskRunning(TaskId),
     /// A standalone task's run time is over.
     TaskExited(TaskId),
+    /// A STOPPING task's stop time is over: it is STOPPED.
+    TaskStopped(TaskId),
     /// Retry whatever waits for capacity in a cluster.
     Retry(ClusterId),
     /// A job's throttled RunTask call goes through (its oldest deferred task).

@@ -367,7 +367,10 @@ impl<S: Sink> Simulation<'_, S> {
             .live
             .iter()
             .copied()
-            .filter(|&t| self.core.task(t).instance_ref() == Some(r))
+            .filter(|&t| {
+                let x = self.core.task(t);
+                x.instance_ref() == Some(r) && x.state != TaskState::Stopping
+            })
             .collect();
         for t in on {
             let d = self.core.service(s).desired;
@@ -426,7 +429,9 @@ impl<S: Sink> Simulation<'_, S> {
         }
     }
 
-    /// Terminate an instance that runs no service or job task: its daemon tasks stop first.
+    /// Terminate an instance that runs no service or job task: its daemon tasks stop first; if
+    /// they are STOPPING, the instance drains and is terminated when they are STOPPED (see
+    /// `finish_stop`).
     pub(super) fn terminate_instance(
         &mut self,
         r: InstanceRef,
@@ -434,6 +439,9 @@ impl<S: Sink> Simulation<'_, S> {
         now: SimTime,
         sched: &mut Scheduler<Ev>,
     ) {
+        if self.core.instance(r).state == InstanceState::Stopped {
+            return;
+        }
         for k in 0..self.scheduler.daemons(r.cluster).len() {
             let s = self.scheduler.daemons(r.cluster)[k];
             if self.scheduler.set_daemon_missing(r.cluster, s, r.id, false) {
@@ -442,6 +450,10 @@ impl<S: Sink> Simulation<'_, S> {
             }
             self.stop_daemon_tasks(s, r, "InstanceTerminated", now, sched);
         }
-        self.core.terminate(r, reason, now);
+        if self.core.instance(r).owners_empty() {
+            self.core.terminate(r, reason, now);
+        } else {
+            self.core.terminate_when_empty(r, reason, now);
+        }
     }
 }

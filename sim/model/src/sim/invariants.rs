@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use ecsim_placement::{InstanceId, InstanceStatus};
 
 use super::Simulation;
-use crate::core::{InstanceState, Runs, TaskState};
+use crate::core::{InstanceState, Outcome, Runs, TaskState};
 use crate::ids::ServiceId;
 use crate::record::Sink;
 use crate::scenario::NetworkMode;
@@ -38,18 +38,28 @@ impl<S: Sink> Simulation<'_, S> {
             .iter()
             .map(|c| vec![Used::default(); c.insts.len()])
             .collect();
-        let (mut prov, mut pend, mut run) = (0, 0, 0);
+        let mut counts = [0u64; 4];
         let n_owners = sc.services.len() + sc.jobs.len();
         let mut item_counts: Vec<BTreeMap<u8, u32>> = vec![BTreeMap::new(); n_owners];
         for t in core.tasks() {
             match t.state {
-                TaskState::Provisioning => prov += 1,
-                TaskState::Pending => pend += 1,
-                TaskState::Running => run += 1,
+                TaskState::Provisioning => counts[0] += 1,
+                TaskState::Pending => counts[1] += 1,
+                TaskState::Running => counts[2] += 1,
+                TaskState::Stopping => counts[3] += 1,
                 TaskState::Stopped => {}
             }
-            let on_instance = matches!(t.state, TaskState::Pending | TaskState::Running)
-                && matches!(t.runs, Runs::Ec2 { .. });
+            // Only the scheduler's stops of RUNNING tasks go through STOPPING.
+            assert!(
+                t.state != TaskState::Stopping
+                    || (t.running().is_some() && t.outcome == Outcome::Open),
+                "a STOPPING task that never ran or has ended: {t:?}"
+            );
+            // A STOPPING task keeps its resources until it is STOPPED.
+            let on_instance = matches!(
+                t.state,
+                TaskState::Pending | TaskState::Running | TaskState::Stopping
+            ) && matches!(t.runs, Runs::Ec2 { .. });
             assert_eq!(
                 on_instance,
                 t.instance.is_some() && t.stopped().is_none(),
@@ -72,7 +82,7 @@ impl<S: Sink> Simulation<'_, S> {
                     .or_insert(0) += 1;
             }
         }
-        assert_eq!((prov, pend, run), core.task_counts(), "task state counters");
+        assert_eq!(counts, core.task_counts(), "task state counters");
         for (o, l) in core.all_owner_counts().iter().enumerate() {
             for (k, &c) in l.items.iter().enumerate() {
                 let want = item_counts[o].get(&(k as u8)).copied().unwrap_or(0);
@@ -152,14 +162,17 @@ impl<S: Sink> Simulation<'_, S> {
         for (s, def) in sc.services.iter().enumerate() {
             let rt = self.core.service(ServiceId::new(s));
             let max = max_total(rt.desired, def.maximum_percent);
+            // STOPPING tasks count towards maximumPercent when tasks start (ecs-semantics
+            // 4.4; `service::reconcile::plan`), but a lower desired count can leave more of
+            // them than the new maximum while they stop.
+            let not_stopping = rt.live.len() as u32 - rt.stopping();
             assert!(
-                rt.live.len() as u32 <= max,
-                "service {} runs {} tasks, above its maximum {max}",
-                def.name,
-                rt.live.len()
+                not_stopping <= max,
+                "service {} runs {not_stopping} tasks besides STOPPING ones, above its maximum {max}",
+                def.name
             );
             assert_eq!(
-                rt.running() + rt.pending() + rt.provisioning(),
+                rt.running() + rt.pending() + rt.provisioning() + rt.stopping(),
                 rt.live.len() as u32,
                 "service {} counters",
                 def.name

@@ -28,6 +28,12 @@ impl<S: Sink> Simulation<'_, S> {
                     self.stop_task(tid, Outcome::Completed, why, now, sched);
                 }
             }
+            LifecycleEv::TaskStopped(tid) => {
+                if self.core.task(tid).state == TaskState::Stopping {
+                    let why = "";
+                    self.finish_stop(tid, Outcome::StoppedByScheduler, why, now, sched);
+                }
+            }
             LifecycleEv::Retry(c) => self.retry(c, now, sched),
             LifecycleEv::RunTaskRetry(j) => {
                 let a = self.jobs.take_deferred(j);
@@ -108,7 +114,10 @@ impl<S: Sink> Simulation<'_, S> {
             .arm_task(self.core.sc, tid, self.core.task(tid), sched);
     }
 
-    /// Stop a task and pass the news on (see the module docs for the order).
+    /// Stop a task. A RUNNING task the scheduler stops is STOPPING first, for its stop time
+    /// ([`crate::core::Core::stop_time_ms`]); any other stop (a failure, a job's exit, a task
+    /// not yet RUNNING, a task on a dead host) is at once. A task already STOPPING is left to
+    /// its timer unless a failure stops it now.
     pub(super) fn stop_task(
         &mut self,
         tid: TaskId,
@@ -117,7 +126,36 @@ impl<S: Sink> Simulation<'_, S> {
         now: SimTime,
         sched: &mut Scheduler<Ev>,
     ) {
-        let (cluster, owner) = (self.core.task(tid).cluster, self.core.task(tid).owner);
+        let t = self.core.task(tid);
+        if outcome == Outcome::StoppedByScheduler {
+            match t.state {
+                TaskState::Stopping => return,
+                TaskState::Running if !t.lost => {
+                    let delay = self.core.stop_time_ms(tid);
+                    if delay > 0 {
+                        self.core.begin_stop(tid, reason, now);
+                        self.core.work_added();
+                        sched.schedule_in(delay, Ev::Lifecycle(LifecycleEv::TaskStopped(tid)));
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.finish_stop(tid, outcome, reason, now, sched);
+    }
+
+    /// The task is STOPPED: pass the news on (see the module docs for the order).
+    fn finish_stop(
+        &mut self,
+        tid: TaskId,
+        outcome: Outcome,
+        reason: &str,
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) {
+        let t = self.core.task(tid);
+        let (cluster, owner, was_stopping) = (t.cluster, t.owner, t.state == TaskState::Stopping);
         let stopped = self.core.stop(tid, outcome, reason, now);
         if stopped.was_provisioning {
             self.launcher.forget(cluster, tid);
@@ -132,10 +170,26 @@ impl<S: Sink> Simulation<'_, S> {
             {
                 self.stop_daemons_on(r, "InstanceDraining", now, sched);
             }
+            // An instance being terminated goes once its last task is STOPPED.
+            let inst = self.core.instance(r);
+            if let Some(why) = inst.terminating
+                && inst.state != InstanceState::Stopped
+                && inst.owners_empty()
+            {
+                self.core.terminate(r, why, now);
+            }
         }
         if let (Owner::Service(s), Outcome::Failed(_)) = (owner, outcome) {
             let never_ran = stopped.never_ran;
             self.service_task_failed(s, tid, never_ran, now, sched);
+        }
+        // A REPLICA service's STOPPING task is gone: the room it held under maximumPercent may
+        // start a task, and a deployment may be complete.
+        if let Owner::Service(s) = owner
+            && was_stopping
+            && !self.core.is_daemon(owner)
+        {
+            self.reconcile(s, now, sched);
         }
     }
 

@@ -13,11 +13,15 @@
 //! # Reactions, in order
 //! A change in one place that another subsystem must hear of is passed on here, always in this
 //! order, synchronously, right after the core made the change:
-//! * **task stopped** (`Simulation::stop_task`): the launcher forgets it if it was queued; if it
+//! * **task stopping** (`Simulation::stop_task`): a RUNNING task the scheduler stops is STOPPING
+//!   for its stop time (a `TaskStopped` event); nothing else reacts until it is STOPPED;
+//! * **task stopped** (`Simulation::finish_stop`): the launcher forgets it if it was queued; if it
 //!   freed an instance, the cluster's waiting work is retried (one `Retry` event per cluster and
-//!   instant), and on a DRAINING instance left without other tasks the daemon tasks stop (they
-//!   stop last); if it was a service task that failed, the deployment's throttle and circuit
-//!   breaker count it, then the service scheduler is told it is short;
+//!   instant), on a DRAINING instance left without other tasks the daemon tasks stop (they
+//!   stop last), and an instance waiting to be terminated is terminated once no task is left on
+//!   it; if it was a service task that failed, the deployment's throttle and circuit
+//!   breaker count it, then the service scheduler is told it is short; if it was STOPPING, its
+//!   REPLICA service reconciles (the room it held under `maximumPercent`, the deployment's end);
 //! * **task RUNNING** (`task_running`): the service's health timer, the throttle reset, then the
 //!   failure timers (crash, Fargate Spot);
 //! * **instance launched**: its failure timers; **instance ACTIVE**: daemons first, then a retry;

@@ -12,7 +12,7 @@ use crate::launch::{Launched, Request};
 use crate::record::Sink;
 use crate::scenario::ActionKind;
 use crate::service::deployment::{Breaker, DeploymentState, max_total, min_healthy};
-use crate::service::reconcile::{self, DeploymentView, Progress, ServiceView};
+use crate::service::reconcile::{self, DeploymentView, Progress, Role, ServiceView};
 use crate::service::scale_in::{ScaleInView, choose_stop};
 
 /// At most this many reconcile passes per call (each pass must change something to go on).
@@ -30,7 +30,7 @@ impl<S: Sink> Simulation<'_, S> {
                             .service(s)
                             .live
                             .iter()
-                            .any(|&t| self.retiring(s, t));
+                            .any(|&t| self.role(s, t) == Role::Retiring);
                     if busy {
                         self.reconcile(s, now, sched);
                     }
@@ -89,6 +89,17 @@ impl<S: Sink> Simulation<'_, S> {
             })
     }
 
+    /// A live task's role: STOPPING, else retiring or good.
+    pub(super) fn role(&self, s: ServiceId, tid: TaskId) -> Role {
+        if self.core.task(tid).state == TaskState::Stopping {
+            Role::Stopping
+        } else if self.retiring(s, tid) {
+            Role::Retiring
+        } else {
+            Role::Good
+        }
+    }
+
     /// The service scheduler: passes until nothing changes, then the UNABLE_TO_PLACE/STEADY
     /// events, the deficit mark, and the deployment's progress (see [`crate::service`]).
     pub(super) fn reconcile(&mut self, s: ServiceId, now: SimTime, sched: &mut Scheduler<Ev>) {
@@ -119,8 +130,14 @@ impl<S: Sink> Simulation<'_, S> {
         }
         let d = self.core.service(s).desired;
         let live = &self.core.service(s).live;
-        let retiring = live.iter().filter(|&&t| self.retiring(s, t)).count() as u32;
-        let good = live.len() as u32 - retiring;
+        let (mut retiring, mut good) = (0, 0);
+        for &t in live {
+            match self.role(s, t) {
+                Role::Good => good += 1,
+                Role::Retiring => retiring += 1,
+                Role::Stopping => {}
+            }
+        }
         let c = ClusterId::new(self.core.sc.services[s.index()].cluster);
         self.scheduler.set_deficit(c, s, good < d || retiring > 0);
         self.deployment_progress(s, now, changed, unable.is_some());
@@ -143,9 +160,11 @@ impl<S: Sink> Simulation<'_, S> {
                 .filter(|&&t| self.core.task(t).def == dep.def && self.core.task(t).healthy(now))
                 .count() as u32,
             changed,
-            in_flight: live
-                .iter()
-                .any(|&t| !self.retiring(s, t) && !self.core.task(t).healthy(now)),
+            in_flight: live.iter().any(|&t| match self.role(s, t) {
+                Role::Good => !self.core.task(t).healthy(now),
+                Role::Retiring => false,
+                Role::Stopping => true,
+            }),
             unable,
             throttled: self.deployments.throttled(s, now),
             already_stalled: dep.stalled,
@@ -178,16 +197,16 @@ impl<S: Sink> Simulation<'_, S> {
         let sc = self.core.sc;
         let def = &sc.services[s.index()];
         let d = self.core.service(s).desired;
-        let live: Vec<(TaskId, bool, bool)> = self
+        let live: Vec<(TaskId, Role, bool)> = self
             .core
             .service(s)
             .live
             .iter()
-            .map(|&t| (t, self.retiring(s, t), self.core.task(t).healthy(now)))
+            .map(|&t| (t, self.role(s, t), self.core.task(t).healthy(now)))
             .collect();
         let throttled = self.deployments.throttled(s, now);
         let halted = self.deployments.halted(s);
-        let good = live.iter().filter(|t| !t.1).count() as u32;
+        let good = live.iter().filter(|t| t.1 == Role::Good).count() as u32;
         if throttled
             && good < d
             && let Some(until) = self.deployments.wake_needed(s, now)
@@ -215,7 +234,10 @@ impl<S: Sink> Simulation<'_, S> {
         }
         // 2. Stop retiring tasks.
         for t in plan.stops {
-            if self.core.task(t).state == TaskState::Stopped {
+            if matches!(
+                self.core.task(t).state,
+                TaskState::Stopped | TaskState::Stopping
+            ) {
                 continue;
             }
             changed = true;
@@ -245,7 +267,9 @@ impl<S: Sink> Simulation<'_, S> {
 
     fn good_tasks(&self, s: ServiceId) -> u32 {
         let live = &self.core.service(s).live;
-        live.iter().filter(|&&t| !self.retiring(s, t)).count() as u32
+        live.iter()
+            .filter(|&&t| self.role(s, t) == Role::Good)
+            .count() as u32
     }
 
     fn choose_stop(&self, s: ServiceId) -> TaskId {

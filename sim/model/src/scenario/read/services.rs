@@ -86,7 +86,8 @@ pub(super) fn read_service(
         auto_scaling,
         circuit_breaker: deployment.circuit_breaker,
         health_check_grace_ms: grace,
-        load_balancer_check_ms: lb,
+        load_balancer_check_ms: lb.map(|l| l.0),
+        deregistration_delay_ms: lb.map_or(0, |l| l.1),
     })
 }
 
@@ -139,14 +140,18 @@ fn read_service_strategy(cx: &mut Cx<'_>, t: &mut Tbl<'_>, daemon: bool) -> Opti
     }
 }
 
-/// `[services.load_balancer]`: the target group's health check interval.
-fn read_load_balancer(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<u64> {
+/// `[services.load_balancer]`: the target group's health check interval and deregistration
+/// delay (default 300 s, ECS-DG load-balancer-connection-draining.html).
+fn read_load_balancer(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<(u64, u64)> {
     let mut l = cx.table(n, p)?;
     let interval = l
         .opt(cx, "health_check_interval", |cx, n, p| cx.duration(n, p))
         .unwrap_or(30_000);
+    let delay = l
+        .opt(cx, "deregistration_delay", |cx, n, p| cx.duration(n, p))
+        .unwrap_or(300_000);
     l.finish(cx);
-    Some(interval)
+    Some((interval, delay))
 }
 
 /// What `[services.deployment_configuration]` sets.

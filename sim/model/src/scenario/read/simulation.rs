@@ -66,6 +66,7 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
         os_memory_overhead_pct: None,
         tie_break: TieBreak::Random,
         task_start_delay: Dist::Fixed(0),
+        task_stop_time: None,
         run_task_default_strategy: default_service_strategy(),
         agent_version: "1.90.0".into(),
         run_task_rate: Some(RunTaskRate::default()),
@@ -86,6 +87,12 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
     if t.has("task_start_delay") {
         match t.opt(cx, "task_start_delay", read_dist) {
             Some(d) => s.task_start_delay = d,
+            None => ok = false,
+        }
+    }
+    if t.has("task_stop_time") {
+        match t.opt(cx, "task_stop_time", read_stop_time) {
+            Some(d) => s.task_stop_time = d,
             None => ok = false,
         }
     }
@@ -153,4 +160,13 @@ pub(super) fn read_fargate(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Fargat
     }
     t.finish(cx);
     ok.then_some(s)
+}
+
+/// `task_stop_time`: `"stop_timeout"` (the whole stop timeout: `None`), or a duration or a
+/// distribution.
+fn read_stop_time(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Option<Dist>> {
+    if matches!(&n.kind, Kind::Str(s) if s == "stop_timeout") {
+        return Some(None);
+    }
+    read_dist(cx, n, p).map(Some)
 }
