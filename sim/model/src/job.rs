@@ -48,6 +48,8 @@ pub(crate) struct Arrived {
 /// Every job's arrival process and task mix.
 pub(crate) struct Jobs {
     jobs: Vec<JobState>,
+    /// Tasks deferred by throttled RunTask calls, over all jobs.
+    deferred: u64,
 }
 
 impl Jobs {
@@ -86,7 +88,12 @@ impl Jobs {
                 deferred: VecDeque::new(),
             });
         }
-        Jobs { jobs }
+        Jobs { jobs, deferred: 0 }
+    }
+
+    /// Tasks waiting for a throttled RunTask call, over all jobs.
+    pub(crate) fn deferred(&self) -> u64 {
+        self.deferred
     }
 
     /// Number of jobs.
@@ -122,10 +129,12 @@ impl Jobs {
     /// Keep an arrived task whose RunTask call was throttled until its retry.
     pub(crate) fn defer(&mut self, j: JobId, a: Arrived) {
         self.jobs[j.index()].deferred.push_back(a);
+        self.deferred += 1;
     }
 
     /// The oldest throttled task of the job, now that its call goes through.
     pub(crate) fn take_deferred(&mut self, j: JobId) -> Arrived {
+        self.deferred -= 1;
         self.jobs[j.index()]
             .deferred
             .pop_front()

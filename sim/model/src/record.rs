@@ -403,7 +403,8 @@ pub struct Summary {
     pub seed: u64,
     /// Simulated time at the end, ms.
     pub sim_end_ms: u64,
-    /// Why the run ended: `duration`, `no_work_left`, `max_events`, `max_time`.
+    /// Why the run ended: `duration`, `no_work_left`, `max_events`, `max_time`,
+    /// `max_waiting_tasks`.
     pub stop_reason: String,
     /// Engine events handled.
     pub events_processed: u64,

@@ -594,3 +594,32 @@ on_no_capacity = "wait"
     assert_eq!(s.run_task_calls_throttled, 0);
     assert!(out.tasks.iter().all(|t| created(t) == 0));
 }
+
+/// Regression (issue 10, resource limits): a job that waits for capacity at a high rate grew
+/// without bound (4.7 GiB in 150 s at 1,000,000 tasks/s). The run now stops with
+/// `stop_reason = "max_waiting_tasks"` once more tasks wait than `simulation.max_waiting_tasks`.
+#[test]
+fn a_run_stops_when_too_many_tasks_wait() {
+    let src = with(
+        r#"
+[[jobs]]
+name = "flood"
+task_definition = "web"
+arrival = { type = "poisson", rate_per_s = 1000000 }
+run_time = "1h"
+on_no_capacity = "wait"
+"#,
+    )
+    .replace(
+        "duration = \"1h\"",
+        "duration = \"1h\"\nmax_waiting_tasks = 5000",
+    );
+    let (s, _) = run(&load(&src), 1);
+    assert_eq!(s.stop_reason, "max_waiting_tasks");
+    assert!(s.tasks_created <= 5_100, "{}", s.tasks_created);
+    assert!(
+        s.sim_end_ms < 1_000,
+        "stopped within a simulated second: {}",
+        s.sim_end_ms
+    );
+}

@@ -15,6 +15,9 @@ pub struct SimulationSettings {
     pub max_events: u64,
     /// Guard: stop at this simulated time.
     pub max_time_ms: u64,
+    /// Guard: stop when more tasks than this wait at once (for capacity, or for a throttled
+    /// RunTask call): their records grow without bound otherwise.
+    pub max_waiting_tasks: u64,
     /// CloudWatch datapoint resolution: 60 s (standard) or 20 s.
     pub metrics_resolution_ms: u64,
     /// How long after a period ends its datapoint can be seen by alarms.

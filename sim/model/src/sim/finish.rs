@@ -33,6 +33,7 @@ impl<S: Sink> Simulation<'_, S> {
             EngineStop::ModelStopped => match self.stop_reason {
                 StopReason::Duration => "duration",
                 StopReason::NoWorkLeft => "no_work_left",
+                StopReason::MaxWaitingTasks => "max_waiting_tasks",
             },
         };
         let never_placed = self.core.write_task_rows(end);

@@ -69,6 +69,8 @@ pub struct RunOptions {
 enum StopReason {
     Duration,
     NoWorkLeft,
+    /// More tasks waited at once than `simulation.max_waiting_tasks`.
+    MaxWaitingTasks,
 }
 
 /// One run of a scenario, pushing its records into a sink.
@@ -101,6 +103,11 @@ impl<S: Sink> Simulation<'_, S> {
                 (t.serving(), t.desired)
             });
         }
+    }
+
+    /// Tasks waiting at once: PROVISIONING, and deferred by throttled RunTask calls.
+    fn waiting_tasks(&self) -> u64 {
+        self.core.task_counts()[0] + self.jobs.deferred()
     }
 
     fn write_metrics(&mut self, t: SimTime) {
@@ -136,6 +143,10 @@ impl<S: Sink> Model for Simulation<'_, S> {
         }
         if self.check {
             self.check_invariants();
+        }
+        if self.waiting_tasks() > self.core.sc.simulation.max_waiting_tasks {
+            self.stop_reason = StopReason::MaxWaitingTasks;
+            return Control::Stop;
         }
         if self.core.sc.simulation.duration_ms.is_none() && self.core.idle() {
             return Control::Stop;

@@ -9,6 +9,7 @@ pub(super) fn read_simulation(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Sim
         metrics_period_ms: 60_000,
         max_events: 2_000_000_000,
         max_time_ms: 366 * 86_400_000,
+        max_waiting_tasks: 1_000_000,
         metrics_resolution_ms: 60_000,
         metrics_publish_delay_ms: 0,
     };
@@ -36,6 +37,11 @@ pub(super) fn read_simulation(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Sim
     }
     if let Some(m) = t.opt(cx, "max_events", |cx, n, p| cx.int(n, p, 1, i64::MAX)) {
         s.max_events = m as u64;
+    }
+    if let Some(m) = t.opt(cx, "max_waiting_tasks", |cx, n, p| {
+        cx.int(n, p, 1, i64::MAX)
+    }) {
+        s.max_waiting_tasks = m as u64;
     }
     if let Some(m) = t.opt(cx, "max_time", |cx, n, p| cx.duration(n, p)) {
         s.max_time_ms = m;
