@@ -510,60 +510,6 @@ pub fn stats(xs: &[f64]) -> Stats {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A known answer: the sample 1..=5 has mean 3, s = 1.5811, and t(4, 0.975) = 2.776, so the
-    /// 95 % interval is 3 +- 1.963.
-    #[test]
-    fn confidence_interval_known_answer() {
-        let s = stats(&[1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(s.mean, 3.0);
-        assert!((s.std - 1.581_138_8).abs() < 1e-6);
-        assert!(
-            (s.ci_low - (3.0 - 1.962_9)).abs() < 1e-3 && (s.ci_high - 4.962_9).abs() < 1e-3,
-            "{s:?}"
-        );
-        let one = stats(&[7.0]);
-        assert_eq!((one.ci_low, one.ci_high, one.std), (7.0, 7.0, 0.0));
-        assert_eq!(t95(1_000), 1.96);
-    }
-
-    #[test]
-    fn grid_seeds_and_overrides() {
-        let src = r#"schema_version = 1
-name = "s"
-scenario = "x.toml"
-seeds = 3
-[[parameters]]
-name = "a"
-paths = ["clusters[0].count"]
-range = { from = 2, to = 6, step = 2 }
-[[parameters]]
-paths = ["services[0].placement_strategy", "jobs[0].placement_strategy"]
-values = [[{ type = "random" }], [{ type = "binpack", field = "cpu" }]]
-labels = ["random", "binpack"]
-"#;
-        let sw = load("s.toml", src).unwrap();
-        assert_eq!(sw.points(), 6);
-        assert_eq!(sw.labels(0), vec!["2", "random"]);
-        assert_eq!(sw.labels(5), vec!["6", "binpack"]);
-        assert_eq!(sw.overrides(3).len(), 3);
-        let runs = sw.runs();
-        assert_eq!(runs.len(), 18);
-        // Common random numbers: replicate r has the same seed at every point.
-        assert!(
-            runs.iter()
-                .all(|r| r.seed == runs[r.replicate as usize].seed)
-        );
-        assert_ne!(runs[0].seed, runs[1].seed);
-        let errs = load("s.toml", "schema_version = 1\nname = \"s\"\nscenario = \"x\"\n[[parameters]]\npaths = [\"a[\"]\nvalues = [1]\nlabels = [\"a\", \"b\"]\n").unwrap_err();
-        let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
-        assert!(text.iter().any(|e| e.contains("missing ']'")), "{text:?}");
-    }
-}
-
 /// Every summary field a run of `sc` can have, with `N` standing for any index (a load change,
 /// a failure) and `ID` for a deployment id: the names a sweep's `metrics` may use.
 fn metric_templates(sc: &Scenario) -> Vec<String> {
@@ -608,6 +554,7 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
         "unserved_request_minutes_during_failures",
         "failure.N.at_ms",
         "failure.N.recovered_after_ms",
+        "capacity_provider.ID.cost_usd", // also pseudo providers: tasks launched without one
     ];
     const CLUSTER: &[&str] = &[
         "mean_instances_in_use",
@@ -711,4 +658,91 @@ pub fn looks_like_sweep(src: &str) -> bool {
     };
     let has = |key: &str| entries.iter().any(|(k, _, _)| k == key);
     has("scenario") && has("parameters")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A known answer: the sample 1..=5 has mean 3, s = 1.5811, and t(4, 0.975) = 2.776, so the
+    /// 95 % interval is 3 +- 1.963.
+    #[test]
+    fn confidence_interval_known_answer() {
+        let s = stats(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(s.mean, 3.0);
+        assert!((s.std - 1.581_138_8).abs() < 1e-6);
+        assert!(
+            (s.ci_low - (3.0 - 1.962_9)).abs() < 1e-3 && (s.ci_high - 4.962_9).abs() < 1e-3,
+            "{s:?}"
+        );
+        let one = stats(&[7.0]);
+        assert_eq!((one.ci_low, one.ci_high, one.std), (7.0, 7.0, 0.0));
+        assert_eq!(t95(1_000), 1.96);
+    }
+
+    #[test]
+    fn grid_seeds_and_overrides() {
+        let src = r#"schema_version = 1
+name = "s"
+scenario = "x.toml"
+seeds = 3
+[[parameters]]
+name = "a"
+paths = ["clusters[0].count"]
+range = { from = 2, to = 6, step = 2 }
+[[parameters]]
+paths = ["services[0].placement_strategy", "jobs[0].placement_strategy"]
+values = [[{ type = "random" }], [{ type = "binpack", field = "cpu" }]]
+labels = ["random", "binpack"]
+"#;
+        let sw = load("s.toml", src).unwrap();
+        assert_eq!(sw.points(), 6);
+        assert_eq!(sw.labels(0), vec!["2", "random"]);
+        assert_eq!(sw.labels(5), vec!["6", "binpack"]);
+        assert_eq!(sw.overrides(3).len(), 3);
+        let runs = sw.runs();
+        assert_eq!(runs.len(), 18);
+        // Common random numbers: replicate r has the same seed at every point.
+        assert!(
+            runs.iter()
+                .all(|r| r.seed == runs[r.replicate as usize].seed)
+        );
+        assert_ne!(runs[0].seed, runs[1].seed);
+        let errs = load("s.toml", "schema_version = 1\nname = \"s\"\nscenario = \"x\"\n[[parameters]]\npaths = [\"a[\"]\nvalues = [1]\nlabels = [\"a\", \"b\"]\n").unwrap_err();
+        let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
+        assert!(text.iter().any(|e| e.contains("missing ']'")), "{text:?}");
+    }
+
+    /// Every numeric field of real runs (failures, deployments, load changes, capacity
+    /// providers) is a metric a sweep may name: the templates keep up with `Summary::fields`.
+    #[test]
+    fn metric_templates_cover_every_summary_field() {
+        struct Null;
+        impl crate::record::Sink for Null {}
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        for f in [
+            "az-outage.toml",
+            "deploy-full-cluster.toml",
+            "diurnal-web.toml",
+            "spot-mix.toml",
+        ] {
+            let src = std::fs::read_to_string(dir.join(f)).unwrap();
+            let sc = crate::scenario::load(f, &src, &[]).unwrap();
+            let opts = crate::sim::RunOptions {
+                seed: sc.seed,
+                check_invariants: false,
+            };
+            let (summary, _) = crate::sim::run(&sc, opts, Null);
+            let templates = metric_templates(&sc);
+            for (k, v) in summary.fields() {
+                if matches!(v, crate::record::SummaryValue::Str(_)) || k == "wall_ms" {
+                    continue;
+                }
+                assert!(
+                    templates.iter().any(|t| matches_template(&k, t)),
+                    "{f}: summary field {k} is not a known sweep metric"
+                );
+            }
+        }
+    }
 }
