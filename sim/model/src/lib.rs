@@ -20,6 +20,7 @@ pub(crate) mod core;
 pub mod dist;
 pub(crate) mod failures;
 pub mod ids;
+pub mod input;
 pub(crate) mod job;
 pub(crate) mod launch;
 pub mod load;

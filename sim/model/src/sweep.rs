@@ -24,8 +24,16 @@
 //! seeds at every point (common random numbers, so differences between points are not noise from
 //! different workloads), and adding a grid point or more seeds leaves every other run unchanged.
 
-use crate::scenario::read::{Cx, Diagnostic, Tbl, entries, read_document, string_array};
+use crate::scenario::Scenario;
+use crate::scenario::read::{
+    Cx, Diagnostic, NameRule, Tbl, entries, quote_list, read_document, shown, string_array,
+};
 use crate::scenario::tree::{self, Kind, Node, Step};
+
+/// The most runs (grid points x seeds) a sweep may have unless the user allows more
+/// (`ecsim sweep --max-runs`): enough for any study on one machine, and a guard against a
+/// typo that would ask for 10^10 runs.
+pub const DEFAULT_MAX_RUNS: u64 = 1_000_000;
 
 /// One parameter of a sweep.
 #[derive(Debug, Clone)]
@@ -67,9 +75,12 @@ pub struct RunSpec {
 }
 
 impl Sweep {
-    /// Number of grid points.
+    /// Number of grid points (saturating; a loaded sweep has at most its `max_runs`).
     pub fn points(&self) -> usize {
-        self.parameters.iter().map(|p| p.values.len()).product()
+        self.parameters
+            .iter()
+            .try_fold(1usize, |acc, p| acc.checked_mul(p.values.len()))
+            .unwrap_or(usize::MAX)
     }
 
     /// The value index of each parameter at a grid point.
@@ -92,7 +103,10 @@ impl Sweep {
             .collect()
     }
 
-    /// The grid point as a scenario variant (its overrides applied before validation).
+    /// The grid point as a scenario variant (its overrides applied before validation). Its
+    /// values keep their positions in the sweep file: load it with
+    /// [`LoadOptions::variant_file`](crate::scenario::LoadOptions::variant_file) naming the
+    /// sweep file, so that a bad value is reported at the sweep file's line.
     pub fn variant(&self, point: usize) -> crate::scenario::Variant {
         crate::scenario::Variant {
             name: self.labels(point).join(","),
@@ -149,30 +163,96 @@ fn toml_text(n: &Node) -> String {
     }
 }
 
-/// Read a sweep file, reporting every problem with its position.
+/// Read a sweep file, reporting every problem with its position; at most
+/// [`DEFAULT_MAX_RUNS`] runs.
 pub fn load(file: &str, src: &str) -> Result<Sweep, Vec<Diagnostic>> {
-    read_document(file, src, read)
+    load_with(file, src, DEFAULT_MAX_RUNS)
 }
 
-fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {
+/// [`load`] with another limit on the number of runs (grid points x seeds).
+pub fn load_with(file: &str, src: &str, max_runs: u64) -> Result<Sweep, Vec<Diagnostic>> {
+    read_document(file, src, |cx, root| read(cx, root, max_runs))
+}
+
+/// The file name stem of a metric's chart in `charts/`, as `ecsim report` draws it: every
+/// character but letters, digits, '-' and '_' becomes '_'.
+pub fn chart_stem(metric: &str) -> String {
+    metric
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Chart stems a sweep report always writes.
+const RESERVED_STEMS: &[&str] = &["cost-vs-utilisation"];
+
+/// `metrics`: names, no two of which chart to the same file.
+fn read_metrics(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<String>> {
+    let items = cx.array(n, p)?;
+    let mut out: Vec<String> = Vec::new();
+    let mut ok = true;
+    for (i, x) in items.iter().enumerate() {
+        let path = format!("{p}[{i}]");
+        let Some(m) = cx.name(x, &path, NameRule::Printable) else {
+            ok = false;
+            continue;
+        };
+        let stem = chart_stem(&m);
+        if let Some(j) = out.iter().position(|o| chart_stem(o) == stem) {
+            let msg = if out[j] == m {
+                format!("\"{m}\" is listed twice (also {p}[{j}])")
+            } else {
+                format!(
+                    "\"{m}\" and {p}[{j}] \"{}\" would both be charted as charts/{stem}.svg",
+                    out[j]
+                )
+            };
+            cx.error(&x.origin, &path, msg);
+            ok = false;
+        } else if RESERVED_STEMS.contains(&stem.as_str()) {
+            cx.error(&x.origin, &path, format!("\"{m}\" would be charted as charts/{stem}.svg, which the sweep report draws itself"));
+            ok = false;
+        }
+        out.push(m);
+    }
+    ok.then_some(out)
+}
+
+/// Check the number of runs: grid points x seeds, at most `max_runs` (checked arithmetic).
+fn check_size(cx: &mut Cx<'_>, root: &Node, params: &[Parameter], seeds: u32, max_runs: u64) {
+    let points = params
+        .iter()
+        .try_fold(1u64, |acc, p| acc.checked_mul(p.values.len() as u64));
+    let runs = points.and_then(|g| g.checked_mul(u64::from(seeds)));
+    let counts: Vec<String> = params.iter().map(|p| p.values.len().to_string()).collect();
+    let too_many = match runs {
+        Some(r) if r <= max_runs && usize::try_from(r).is_ok() => return,
+        Some(r) => format!("{r} runs"),
+        None => "more than 2^64 runs".to_string(),
+    };
+    cx.error(
+        &root.origin,
+        "parameters",
+        format!(
+            "the grid is {} values x {seeds} seeds = {too_many}, more than the limit of {max_runs} (raise it with --max-runs, or sweep fewer values)",
+            counts.join(" x ")
+        ),
+    );
+}
+
+fn read(cx: &mut Cx<'_>, root: &Node, max_runs: u64) -> Option<Sweep> {
     let mut t = cx.table(root, "")?;
     t.req(cx, "schema_version", "schema_version = 1", |cx, n, p| {
         cx.int(n, p, 1, 1)
     });
     let name = t.req(cx, "name", "a sweep name", |cx, n, p| {
-        let s = cx.string(n, p)?;
-        if s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
-            Some(s)
-        } else {
-            cx.error(
-                &n.origin,
-                p,
-                "a name uses letters, digits, '-', '_' and '.' (it names the output folder)",
-            );
-            None
-        }
+        cx.name(n, p, NameRule::Folder)
     });
     let scenario = t.req(
         cx,
@@ -186,8 +266,14 @@ fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {
     let seeds = t
         .opt(cx, "seeds", |cx, n, p| cx.u32(n, p, 1, 100_000))
         .unwrap_or(10);
-    let metrics = t.opt(cx, "metrics", string_array).unwrap_or_default();
     let mut ok = true;
+    let metrics = match t.opt(cx, "metrics", read_metrics) {
+        Some(m) => m,
+        None => {
+            ok &= !t.has("metrics");
+            Vec::new()
+        }
+    };
     let params = t.tables(cx, "parameters", |cx, pt, _| read_parameter(cx, pt));
     let params = entries(params, &mut ok);
     t.finish(cx);
@@ -212,6 +298,7 @@ fn read(cx: &mut Cx<'_>, root: &Node) -> Option<Sweep> {
         names.push(&p.name);
     }
     ok.then_some(())?;
+    check_size(cx, root, &params, seeds, max_runs);
     Some(Sweep {
         name: name?,
         scenario: scenario?,
@@ -230,11 +317,13 @@ fn read_parameter(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Parameter> {
         "scenario paths such as [\"clusters[0].count\"]",
         read_paths,
     );
-    let name = t.opt(cx, "name", |cx, n, p| cx.string(n, p)).or_else(|| {
-        paths
-            .as_ref()
-            .map(|p: &Vec<(String, Vec<Step>)>| p[0].0.clone())
-    });
+    let name = t
+        .opt(cx, "name", |cx, n, p| cx.name(n, p, NameRule::Printable))
+        .or_else(|| {
+            paths
+                .as_ref()
+                .map(|p: &Vec<(String, Vec<Step>)>| p[0].0.clone())
+        });
     let values = read_values(cx, &mut t);
     let labels = t.opt(cx, "labels", |cx, n, p| {
         string_array(cx, n, p).map(|v| (v, n.origin.clone()))
@@ -255,6 +344,18 @@ fn read_parameter(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Parameter> {
         }
         None => values.iter().map(toml_text).collect(),
     };
+    // Labels become CSV cells and chart text: the name rule for printable names.
+    let mut bad = false;
+    for (i, (l, v)) in labels.iter().zip(&values).enumerate() {
+        if let Err(why) = NameRule::Printable.check(l) {
+            let p = format!("{path}.values[{i}]");
+            cx.error(&v.origin, &p, format!("its label is {}; {why}", shown(l)));
+            bad = true;
+        }
+    }
+    if bad {
+        return None;
+    }
     Some(Parameter {
         name: name?,
         paths: paths?,
@@ -409,6 +510,156 @@ pub fn stats(xs: &[f64]) -> Stats {
     }
 }
 
+/// Every summary field a run of `sc` can have, with `N` standing for any index (a load change,
+/// a failure) and `ID` for a deployment id: the names a sweep's `metrics` may use.
+fn metric_templates(sc: &Scenario) -> Vec<String> {
+    const RUN: &[&str] = &[
+        "seed",
+        "sim_end_ms",
+        "events_processed",
+        "state_changes",
+        "tasks_created",
+        "tasks_started",
+        "tasks_completed",
+        "tasks_failed_to_place",
+        "tasks_never_placed",
+        "tasks_stopped_by_scheduler",
+        "service_placement_failures",
+        "mean_wait_ms",
+        "max_wait_ms",
+        "mean_cpu_reserved_pct",
+        "mean_memory_reserved_pct",
+        "peak_instances",
+        "instance_hours",
+        "cost_total_usd",
+        "cost_ec2_usd",
+        "cost_ec2_idle_usd",
+        "cost_ec2_spot_usd",
+        "cost_fargate_usd",
+        "cost_fargate_spot_usd",
+        "cost_fargate_vcpu_usd",
+        "cost_fargate_memory_usd",
+        "cost_fargate_storage_usd",
+        "cost_fargate_os_license_usd",
+        "task_hours",
+        "cost_per_task_hour_usd",
+        "tasks_waited_for_capacity",
+        "unserved_request_minutes",
+        "idle_instance_hours",
+        "idle_instance_hours_after_load_drop",
+        "scaling_actions",
+        "instances_launched",
+        "instances_terminated",
+        "tasks_lost",
+        "unserved_request_minutes_during_failures",
+        "failure.N.at_ms",
+        "failure.N.recovered_after_ms",
+        "capacity_provider.ID.cost_usd", // also pseudo providers: tasks launched without one
+    ];
+    const CLUSTER: &[&str] = &[
+        "mean_instances_in_use",
+        "peak_instances_in_use",
+        "mean_cpu_reserved_pct",
+        "mean_memory_reserved_pct",
+        "cpu_fragmentation_pct",
+        "memory_fragmentation_pct",
+    ];
+    const SERVICE: &[&str] = &[
+        "cost_usd",
+        "unserved_request_minutes",
+        "scaling_actions",
+        "availability_pct",
+        "min_healthy_availability_pct",
+        "tasks_lost",
+        "task_minutes_below_desired",
+        "load_change.N.at_ms",
+        "load_change.N.first_scaling_after_ms",
+        "load_change.N.tasks_running_after_ms",
+        "deployment.ID.duration_ms",
+    ];
+    let mut out: Vec<String> = RUN.iter().map(|s| s.to_string()).collect();
+    for c in &sc.clusters {
+        out.extend(CLUSTER.iter().map(|f| format!("cluster.{}.{f}", c.name)));
+        for p in &c.capacity_providers {
+            out.push(format!("capacity_provider.{}.cost_usd", p.name));
+        }
+    }
+    for s in &sc.services {
+        out.extend(SERVICE.iter().map(|f| format!("service.{}.{f}", s.name)));
+    }
+    for j in &sc.jobs {
+        out.push(format!("job.{}.cost_usd", j.name));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `metric` matches `template` (`N` matches a number, `ID` any name).
+fn matches_template(metric: &str, template: &str) -> bool {
+    let (m, t): (Vec<&str>, Vec<&str>) =
+        (metric.split('.').collect(), template.split('.').collect());
+    m.len() == t.len()
+        && m.iter().zip(&t).all(|(m, t)| match *t {
+            "N" => !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()),
+            "ID" => !m.is_empty(),
+            t => *m == t,
+        })
+}
+
+/// Check a sweep's `metrics` against the fields a run of its base scenario `sc` has (numeric
+/// ones): each unknown metric is reported at its line in the sweep file, with the closest known
+/// name.
+pub fn check_metrics(file: &str, src: &str, sc: &Scenario) -> Result<(), Vec<Diagnostic>> {
+    let templates = metric_templates(sc);
+    let shown_names: Vec<&str> = templates.iter().map(String::as_str).collect();
+    read_document(file, src, |cx, root| {
+        let Kind::Table(entries) = &root.kind else {
+            return Some(());
+        };
+        let Some((_, _, node)) = entries.iter().find(|(k, _, _)| k == "metrics") else {
+            return Some(());
+        };
+        let Kind::Array(items) = &node.kind else {
+            return Some(());
+        };
+        for (i, x) in items.iter().enumerate() {
+            let Kind::Str(m) = &x.kind else { continue };
+            if templates.iter().any(|t| matches_template(m, t)) {
+                continue;
+            }
+            let hint = match crate::scenario::read::closest_name(m, &shown_names) {
+                Some(s) => format!(" (did you mean \"{s}\"?)"),
+                None => String::new(),
+            };
+            let some: Vec<&str> = shown_names.iter().take(12).copied().collect();
+            cx.error(
+                &x.origin,
+                &format!("metrics[{i}]"),
+                format!(
+                    "unknown metric {}{hint}; a metric is a numeric field of summary.json, such as {}, ...",
+                    shown(m),
+                    quote_list(&some)
+                ),
+            );
+        }
+        Some(())
+    })
+}
+
+/// Whether a TOML text is a sweep file rather than a scenario: it has a top-level `scenario`
+/// (the base scenario) and `[[parameters]]`, which no scenario has.
+pub fn looks_like_sweep(src: &str) -> bool {
+    let Ok(root) = tree::parse(src) else {
+        return false;
+    };
+    let Kind::Table(entries) = &root.kind else {
+        return false;
+    };
+    let has = |key: &str| entries.iter().any(|(k, _, _)| k == key);
+    has("scenario") && has("parameters")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -460,5 +711,38 @@ labels = ["random", "binpack"]
         let errs = load("s.toml", "schema_version = 1\nname = \"s\"\nscenario = \"x\"\n[[parameters]]\npaths = [\"a[\"]\nvalues = [1]\nlabels = [\"a\", \"b\"]\n").unwrap_err();
         let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
         assert!(text.iter().any(|e| e.contains("missing ']'")), "{text:?}");
+    }
+
+    /// Every numeric field of real runs (failures, deployments, load changes, capacity
+    /// providers) is a metric a sweep may name: the templates keep up with `Summary::fields`.
+    #[test]
+    fn metric_templates_cover_every_summary_field() {
+        struct Null;
+        impl crate::record::Sink for Null {}
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        for f in [
+            "az-outage.toml",
+            "deploy-full-cluster.toml",
+            "diurnal-web.toml",
+            "spot-mix.toml",
+        ] {
+            let src = std::fs::read_to_string(dir.join(f)).unwrap();
+            let sc = crate::scenario::load(f, &src, &[]).unwrap();
+            let opts = crate::sim::RunOptions {
+                seed: sc.seed,
+                check_invariants: false,
+            };
+            let (summary, _) = crate::sim::run(&sc, opts, Null);
+            let templates = metric_templates(&sc);
+            for (k, v) in summary.fields() {
+                if matches!(v, crate::record::SummaryValue::Str(_)) || k == "wall_ms" {
+                    continue;
+                }
+                assert!(
+                    templates.iter().any(|t| matches_template(&k, t)),
+                    "{f}: summary field {k} is not a known sweep metric"
+                );
+            }
+        }
     }
 }

@@ -98,6 +98,7 @@ fn golden_text(path: &Path, rel: &str) -> String {
             sets: &sets,
             variant,
             read_file: Some(&reader),
+            ..LoadOptions::default()
         };
         scenario::load_with(rel, &src, &opts).unwrap_or_else(|e| panic!("{e}"))
     };

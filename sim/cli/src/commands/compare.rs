@@ -40,6 +40,8 @@ pub struct Args {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    input: super::InputArgs,
 }
 
 /// The variants, from `--variants FILE` or the scenario itself.
@@ -47,13 +49,11 @@ fn read_variants(args: &Args) -> Result<Vec<Variant>, CliError> {
     let (vfile, vsrc) = match &args.variants {
         Some(f) => (
             f,
-            std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read variants file {}", f.display()))?,
+            super::read_input(f, args.input.max_input_bytes, "variants file")?,
         ),
         None => (
             &args.scenario,
-            std::fs::read_to_string(&args.scenario)
-                .with_context(|| format!("cannot read scenario {}", args.scenario.display()))?,
+            super::read_input(&args.scenario, args.input.max_input_bytes, "scenario")?,
         ),
     };
     let variants = match scenario::variants(&vfile.display().to_string(), &vsrc) {
@@ -78,7 +78,7 @@ fn load_variants(args: &Args, variants: &[Variant]) -> Result<Vec<Scenario>, Cli
     let mut loaded = Vec::new();
     let mut failed = false;
     for v in variants {
-        match super::load_variant(&args.scenario, &args.sets, Some(v))? {
+        match super::load_variant(&args.scenario, &args.sets, Some(v), &args.input)? {
             Ok(sc) => loaded.push(sc),
             Err(msg) => {
                 eprintln!("variant {}:\n{msg}", v.name);

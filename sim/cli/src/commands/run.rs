@@ -44,6 +44,8 @@ pub struct Args {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    input: super::InputArgs,
 }
 
 /// A sink writing every table the arguments ask for into `dir`.
@@ -89,7 +91,7 @@ fn written_files(args: &Args) -> Vec<&'static str> {
 
 /// Run the scenario into a staging folder, then move it into place and print the summary.
 pub fn exec(args: Args) -> CliResult {
-    let sc = match super::load(&args.scenario, &args.sets)? {
+    let sc = match super::load(&args.scenario, &args.sets, &args.input)? {
         Ok(sc) => sc,
         Err(msg) => {
             eprintln!("{msg}");

@@ -99,6 +99,11 @@ pub struct Args {
     /// No progress bar, no summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Refuse a sweep of more runs (grid points x seeds) than this.
+    #[arg(long, value_name = "N", default_value_t = sweep::DEFAULT_MAX_RUNS)]
+    max_runs: u64,
+    #[command(flatten)]
+    input: super::InputArgs,
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -108,24 +113,36 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot move {} into place", path.display()))
 }
 
-/// Read the sweep file; its problems are printed.
-fn load_sweep(file: &Path) -> Result<Sweep, CliError> {
-    let src = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read sweep {}", file.display()))?;
-    sweep::load(&file.display().to_string(), &src).map_err(|diags| {
-        for d in &diags {
-            eprintln!("error: {d}");
+/// Read the sweep file (at most `max_runs` runs); its problems are printed. Also its text.
+pub(super) fn load_sweep(
+    file: &Path,
+    max_runs: u64,
+    input: &super::InputArgs,
+) -> Result<(Sweep, String), CliError> {
+    let src = super::read_input(file, input.max_input_bytes, "sweep")?;
+    match sweep::load_with(&file.display().to_string(), &src, max_runs) {
+        Ok(sw) => Ok((sw, src)),
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("error: {d}");
+            }
+            Err(CliError::code(FAILURE))
         }
-        CliError::code(FAILURE)
-    })
+    }
 }
 
-/// Every grid point's scenario, all validated before anything runs; problems are printed.
-fn load_grid(file: &Path, sw: &Sweep) -> Result<Vec<Scenario>, CliError> {
+/// Every grid point's scenario, all validated before anything runs, and the sweep's `metrics`
+/// checked against them; problems are printed (a bad value at its line in the sweep file).
+pub(super) fn load_grid(
+    file: &Path,
+    sw: &Sweep,
+    sweep_src: &str,
+    input: &super::InputArgs,
+) -> Result<Vec<Scenario>, CliError> {
     let base = file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
-    let base_src = std::fs::read_to_string(&base)
-        .with_context(|| format!("cannot read the sweep's scenario {}", base.display()))?;
-    let reader = super::relative_reader(&base);
+    let base_src = super::read_input(&base, input.max_input_bytes, "the sweep's scenario")?;
+    let reader = super::relative_reader(&base, input);
+    let sweep_name = file.display().to_string();
     let mut scenarios = Vec::new();
     let mut failed = false;
     for p in 0..sw.points() {
@@ -134,6 +151,7 @@ fn load_grid(file: &Path, sw: &Sweep) -> Result<Vec<Scenario>, CliError> {
             sets: &[],
             variant: Some(&v),
             read_file: Some(&reader),
+            variant_file: Some((&sweep_name, sweep_src)),
         };
         match scenario::load_with(&base.display().to_string(), &base_src, &opts) {
             Ok(sc) => scenarios.push(sc),
@@ -144,6 +162,14 @@ fn load_grid(file: &Path, sw: &Sweep) -> Result<Vec<Scenario>, CliError> {
         }
     }
     if failed {
+        return Err(CliError::code(FAILURE));
+    }
+    if let Some(first) = scenarios.first()
+        && let Err(diags) = sweep::check_metrics(&sweep_name, sweep_src, first)
+    {
+        for d in &diags {
+            eprintln!("error: {d}");
+        }
         return Err(CliError::code(FAILURE));
     }
     Ok(scenarios)
@@ -236,8 +262,8 @@ pub fn exec(args: Args) -> CliResult {
         .as_deref()
         .map(|s| parse_shard(s, &|k| std::env::var(k).ok()))
         .transpose()?;
-    let sw = load_sweep(&args.file)?;
-    let scenarios = load_grid(&args.file, &sw)?;
+    let (sw, sweep_src) = load_sweep(&args.file, args.max_runs, &args.input)?;
+    let scenarios = load_grid(&args.file, &sw, &sweep_src, &args.input)?;
     let dir = args
         .out
         .clone()

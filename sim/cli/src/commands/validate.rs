@@ -1,40 +1,49 @@
-//! `ecsim validate`: check scenario files and report every problem with its line and column.
+//! `ecsim validate`: check scenario and sweep files and report every problem with its line and
+//! column: a scenario with each of its `[[variants]]`, a sweep with its base scenario at every
+//! grid point.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use ecsim_model::scenario;
+use ecsim_model::sweep;
 
 use crate::error::{CliError, CliResult, FAILURE};
 
 #[derive(clap::Args)]
-/// Check scenario files and report every problem with its line and column.
+/// Check scenario and sweep files and report every problem with its line and column.
 pub struct Args {
-    /// Scenario files.
+    /// Scenario or sweep files.
     #[arg(required = true)]
     scenarios: Vec<PathBuf>,
-    /// Override a field before validating (as with `run`).
+    /// Override a field before validating (as with `run`; scenarios only).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
+    /// Refuse a sweep of more runs (grid points x seeds) than this (as with `sweep`).
+    #[arg(long, value_name = "N", default_value_t = sweep::DEFAULT_MAX_RUNS)]
+    max_runs: u64,
+    #[command(flatten)]
+    input: super::InputArgs,
 }
 
 /// Validate every file, print each one's verdict, fail if any has a problem.
 pub fn exec(args: Args) -> CliResult {
     let mut failed = 0;
     for p in &args.scenarios {
-        match super::load(p, &args.sets) {
-            Ok(Ok(sc)) => println!(
-                "{}: ok ({} cluster(s), {} service(s), {} job(s))",
-                p.display(),
-                sc.clusters.len(),
-                sc.services.len(),
-                sc.jobs.len()
-            ),
-            Ok(Err(msg)) => {
-                eprintln!("{msg}");
-                failed += 1;
-            }
+        let src = match super::read_input(p, args.input.max_input_bytes, "scenario") {
+            Ok(src) => src,
             Err(e) => {
                 eprintln!("error: {e:#}");
                 failed += 1;
+                continue;
             }
+        };
+        let ok = if sweep::looks_like_sweep(&src) {
+            validate_sweep(p, &args)
+        } else {
+            validate_scenario(p, &src, &args)
+        };
+        if !ok {
+            failed += 1;
         }
     }
     if failed == 0 {
@@ -42,4 +51,78 @@ pub fn exec(args: Args) -> CliResult {
     } else {
         Err(CliError::code(FAILURE))
     }
+}
+
+/// A scenario, then each of its `[[variants]]` (as `ecsim compare` loads them).
+fn validate_scenario(p: &Path, src: &str, args: &Args) -> bool {
+    let sc = match super::load(p, &args.sets, &args.input) {
+        Ok(Ok(sc)) => sc,
+        Ok(Err(msg)) => {
+            eprintln!("{msg}");
+            return false;
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return false;
+        }
+    };
+    let variants = match scenario::variants(&p.display().to_string(), src) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return false;
+        }
+    };
+    let mut ok = true;
+    for v in &variants {
+        match super::load_variant(p, &args.sets, Some(v), &args.input) {
+            Ok(Ok(_)) => {}
+            Ok(Err(msg)) => {
+                eprintln!("variant {}:\n{msg}", v.name);
+                ok = false;
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        let variants = if variants.is_empty() {
+            String::new()
+        } else {
+            format!(", {} variant(s)", variants.len())
+        };
+        println!(
+            "{}: ok ({} cluster(s), {} service(s), {} job(s){variants})",
+            p.display(),
+            sc.clusters.len(),
+            sc.services.len(),
+            sc.jobs.len()
+        );
+    }
+    ok
+}
+
+/// A sweep file: itself, its base scenario at every grid point, and its metrics.
+fn validate_sweep(p: &Path, args: &Args) -> bool {
+    let loaded = super::sweep::load_sweep(p, args.max_runs, &args.input)
+        .and_then(|(sw, src)| super::sweep::load_grid(p, &sw, &src, &args.input).map(|_| sw));
+    let sw = match loaded {
+        Ok(sw) => sw,
+        Err(e) => {
+            if let Some(e) = &e.error {
+                eprintln!("error: {e:#}");
+            }
+            return false;
+        }
+    };
+    println!(
+        "{}: ok (sweep of {}: {} grid point(s) x {} seed(s))",
+        p.display(),
+        sw.scenario,
+        sw.points(),
+        sw.seeds
+    );
+    true
 }

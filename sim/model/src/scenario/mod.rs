@@ -162,6 +162,10 @@ pub struct LoadOptions<'a> {
     pub variant: Option<&'a Variant>,
     /// Reads a file named in the scenario (`pricing.file`), relative to the scenario.
     pub read_file: Option<FileReader<'a>>,
+    /// The file the variant's values were written in (its name and text), when it is not the
+    /// scenario: a sweep file. Problems with those values are then reported at their line
+    /// there, instead of as overrides.
+    pub variant_file: Option<(&'a str, &'a str)>,
 }
 
 /// Load a scenario with a variant, overrides and access to the files it names.
@@ -176,13 +180,20 @@ pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenar
     let first_set = labels.len();
     labels.extend(opts.sets.iter().cloned());
     let mut cx = Cx::new(file, src, &labels);
+    if let Some((vfile, vsrc)) = opts.variant_file {
+        cx = cx.with_other(vfile, vsrc);
+    }
     let mut root = cx
         .parse_source()
         .map_err(|diagnostics| LoadError { diagnostics })?;
     if let Some(v) = opts.variant {
         for (i, (path, steps, value)) in v.overrides.iter().enumerate() {
             let mut value = value.clone();
-            tree::relabel(&mut value, i);
+            if opts.variant_file.is_some() {
+                tree::mark_other(&mut value);
+            } else {
+                tree::relabel(&mut value, i);
+            }
             if let Err(e) = tree::apply_set(&mut root, steps, value) {
                 cx.error(&Origin::Set(i), path, e);
             }

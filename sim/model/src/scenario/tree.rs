@@ -12,6 +12,9 @@ pub enum Origin {
     File(Range<usize>),
     /// The n-th `--set` override (0-based).
     Set(usize),
+    /// Byte range in another file that the values were brought in from: a sweep file's
+    /// parameter values applied to its base scenario.
+    Other(Range<usize>),
     /// Nowhere in particular (a table that the file only implies).
     Unknown,
 }
@@ -48,7 +51,7 @@ impl Kind {
     /// A short description for error messages: `a string ("abc")`, `an integer (-1)`, ...
     pub fn describe(&self) -> String {
         match self {
-            Kind::Str(s) => format!("the string \"{s}\""),
+            Kind::Str(s) => format!("the string {}", crate::scenario::read::shown(s)),
             Kind::Int(i) => format!("the integer {i}"),
             Kind::Float(f) => format!("the number {f}"),
             Kind::Bool(b) => format!("the boolean {b}"),
@@ -127,12 +130,35 @@ pub struct SyntaxError {
 /// Parse TOML text into a tree.
 pub fn parse(src: &str) -> Result<Node, SyntaxError> {
     let doc = toml_edit::Document::parse(src).map_err(|e| SyntaxError {
-        span: e.span(),
+        // The parser gives no position when a key nests too deep: point at the deepest key.
+        span: e.span().or_else(|| deepest_key(src)),
         message: e.message().trim().to_string(),
     })?;
     let mut root = from_table(doc.as_table());
     root.origin = Origin::File(0..0);
     Ok(root)
+}
+
+/// Where the most deeply dotted key of a document starts (a table header or a `key = value`
+/// line), if any key is dotted: the parser's recursion limit names no position.
+fn deepest_key(src: &str) -> Option<Range<usize>> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let body = line.trim_start();
+        let start = offset + (line.len() - body.len());
+        offset += line.len();
+        let key = if body.starts_with('[') {
+            body.split(']').next().unwrap_or("")
+        } else {
+            body.split('=').next().unwrap_or("")
+        };
+        let depth = key.matches('.').count();
+        if depth > 0 && best.is_none_or(|(d, _)| depth > d) {
+            best = Some((depth, start));
+        }
+    }
+    best.map(|(_, at)| at..at)
 }
 
 /// One step of a `--set` path.
@@ -204,6 +230,24 @@ pub fn parse_set_value(text: &str, set_index: usize) -> Node {
 /// Mark a value (and everything in it) as coming from override number `i`.
 pub fn relabel(n: &mut Node, i: usize) {
     set_origin(n, i)
+}
+
+/// Mark every value of `n` that comes from a file as coming from another file
+/// ([`Origin::Other`]): values of a sweep file applied to its base scenario.
+pub fn mark_other(n: &mut Node) {
+    if let Origin::File(r) = &n.origin {
+        n.origin = Origin::Other(r.clone());
+    }
+    match &mut n.kind {
+        Kind::Array(a) => a.iter_mut().for_each(mark_other),
+        Kind::Table(t) => t.iter_mut().for_each(|(_, o, c)| {
+            if let Origin::File(r) = o {
+                *o = Origin::Other(r.clone());
+            }
+            mark_other(c)
+        }),
+        _ => {}
+    }
 }
 
 fn set_origin(n: &mut Node, i: usize) {

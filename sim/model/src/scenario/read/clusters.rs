@@ -8,7 +8,7 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Inst
         cx,
         "name",
         "a type name such as \"bench.4c16g\"",
-        |cx, n, p| cx.string(n, p),
+        |cx, n, p| cx.name(n, p, NameRule::InstanceType),
     );
     let cpu_units = match (t.has("vcpu"), t.has("cpu_units")) {
         (true, true) => {
@@ -164,7 +164,9 @@ pub(super) fn read_group(
     let max_size = t.opt(cx, "max_size", |cx, n, p| cx.u32(n, p, 0, 1_000_000));
     let group_name = match name {
         Some(n) => n,
-        None => t.req(cx, "name", "a group name", |cx, n, p| cx.string(n, p))?,
+        None => t.req(cx, "name", "a group name", |cx, n, p| {
+            cx.name(n, p, NameRule::Ecs)
+        })?,
     };
     let count = count?;
     let has_provider = capacity_provider.is_some();
@@ -228,7 +230,7 @@ fn read_group_types(
 
 /// `capacity_provider` of a group: any name but the Fargate ones.
 fn read_provider_name(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<String> {
-    let s = cx.string(n, p)?;
+    let s = cx.name(n, p, NameRule::Ecs)?;
     if s == "FARGATE" || s == "FARGATE_SPOT" {
         cx.error(
             &n.origin,
@@ -236,6 +238,19 @@ fn read_provider_name(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<String> {
             format!(
                 "\"{s}\" is reserved for Fargate; name the Auto Scaling group's provider otherwise"
             ),
+        );
+        return None;
+    }
+    // ECS-API CreateCapacityProvider: the name cannot be prefixed with "aws", "ecs" or "fargate".
+    let lower = s.to_ascii_lowercase();
+    if let Some(prefix) = ["aws", "ecs", "fargate"]
+        .into_iter()
+        .find(|x| lower.starts_with(x))
+    {
+        cx.error(
+            &n.origin,
+            p,
+            format!("got \"{s}\"; a capacity provider name cannot start with \"{prefix}\" (reserved by ECS)"),
         );
         return None;
     }
@@ -284,7 +299,9 @@ pub(super) fn read_cluster(
     types: &[InstanceType],
 ) -> Option<ClusterDef> {
     let path = t.path.clone();
-    let name = t.req(cx, "name", "a cluster name", |cx, n, p| cx.string(n, p));
+    let name = t.req(cx, "name", "a cluster name", |cx, n, p| {
+        cx.name(n, p, NameRule::Ecs)
+    });
     let mut ok = true;
     let groups = read_groups(cx, &mut t, name.clone(), types, &mut ok);
     // Capacity providers: Auto Scaling group providers come from groups that name one; FARGATE

@@ -48,6 +48,9 @@ pub struct Cx<'a> {
     src: &'a str,
     sets: &'a [String],
     line_starts: Vec<usize>,
+    /// The other file that values with [`Origin::Other`] come from (a sweep file), with its
+    /// source and line starts.
+    other: Option<(&'a str, &'a str, Vec<usize>)>,
     /// Everything found wrong so far.
     pub diags: Vec<Diagnostic>,
 }
@@ -55,15 +58,20 @@ pub struct Cx<'a> {
 impl<'a> Cx<'a> {
     /// A context for one file and its overrides.
     pub fn new(file: &'a str, src: &'a str, sets: &'a [String]) -> Cx<'a> {
-        let mut line_starts = vec![0];
-        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
         Cx {
             file,
             src,
             sets,
-            line_starts,
+            line_starts: line_starts(src),
+            other: None,
             diags: Vec::new(),
         }
+    }
+
+    /// Name the file (and its text) that values with [`Origin::Other`] come from.
+    pub fn with_other(mut self, file: &'a str, src: &'a str) -> Cx<'a> {
+        self.other = Some((file, src, line_starts(src)));
+        self
     }
 
     /// Parse the source into the spanned tree. On a TOML syntax error, the error (with its
@@ -78,13 +86,7 @@ impl<'a> Cx<'a> {
 
     /// Line and column (1-based) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let line = self.line_starts.partition_point(|&s| s <= offset);
-        let start = self.line_starts[line - 1];
-        let col = self
-            .src
-            .get(start..offset.min(self.src.len()))
-            .map_or(1, |s| s.chars().count() + 1);
-        (line, col)
+        position_in(self.src, &self.line_starts, offset)
     }
 
     /// Record a problem at an origin.
@@ -100,22 +102,51 @@ impl<'a> Cx<'a> {
         path: &str,
         message: impl Into<String>,
     ) {
+        let mut file = self.file;
         let (line, column, from_set) = match origin {
             Origin::File(r) => {
                 let (l, c) = self.position(r.start);
                 (l, c + extra, None)
             }
-            Origin::Set(i) => (0, 0, self.sets.get(*i).cloned()),
+            Origin::Other(r) => match &self.other {
+                Some((f, src, starts)) => {
+                    file = f;
+                    let (l, c) = position_in(src, starts, r.start);
+                    (l, c + extra, None)
+                }
+                None => (0, 0, None),
+            },
+            Origin::Set(i) => (0, 0, self.sets.get(*i).map(|s| escape_controls(s))),
             Origin::Unknown => (0, 0, None),
         };
+        // Paths and messages quote what the file says: never let it reach a terminal raw (a
+        // message may have several lines, as the TOML parser's do).
         self.diags.push(Diagnostic {
-            file: self.file.to_string(),
+            file: file.to_string(),
             line,
             column,
-            path: path.to_string(),
-            message: message.into(),
+            path: escape_controls(path),
+            message: message
+                .into()
+                .split('\n')
+                .map(escape_controls)
+                .collect::<Vec<_>>()
+                .join("\n"),
             from_set,
         });
+    }
+
+    /// A name that reaches file names, CSV cells, charts and the terminal, checked against
+    /// `rule` (see [`NameRule`]); the error says the rule and shows the value escaped.
+    pub fn name(&mut self, n: &Node, path: &str, rule: NameRule) -> Option<String> {
+        let s = self.string(n, path)?;
+        match rule.check(&s) {
+            Ok(()) => Some(s),
+            Err(why) => {
+                self.error(&n.origin, path, format!("got {}; {why}", shown(&s)));
+                None
+            }
+        }
     }
 
     fn wrong(&mut self, n: &Node, path: &str, expected: &str) {
@@ -268,6 +299,122 @@ impl<'a> Cx<'a> {
         self.wrong(n, path, &format!("one of {}", quote_list(allowed)));
         None
     }
+}
+
+/// The rule a user-given name follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameRule {
+    /// ECS's own rule for cluster, service, task definition family, container and capacity
+    /// provider names: up to 255 letters, digits, hyphens and underscores (ECS-API
+    /// CreateCluster, CreateService, RegisterTaskDefinition, CreateCapacityProvider). Jobs and
+    /// variants, which have no ECS counterpart, follow it too.
+    Ecs,
+    /// An EC2 instance type such as `m5.large`: letters, digits, hyphens, underscores and dots,
+    /// up to 255, not starting with a dot.
+    InstanceType,
+    /// A scenario or sweep name, which names the output folder: as [`NameRule::InstanceType`].
+    Folder,
+    /// CloudWatch alarm and Application Auto Scaling policy names, and sweep labels: AWS allows
+    /// any printable characters here (up to 255); printable ASCII only, and not starting with
+    /// `=`, `+` or `@`, which a spreadsheet would read as a formula.
+    Printable,
+}
+
+/// The longest name any rule allows.
+pub const MAX_NAME_CHARS: usize = 255;
+
+impl NameRule {
+    /// `Ok` if `s` follows the rule, else the rule in words.
+    pub fn check(self, s: &str) -> Result<(), String> {
+        let count = s.chars().count();
+        let ok = count <= MAX_NAME_CHARS
+            && match self {
+                NameRule::Ecs => s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                NameRule::InstanceType | NameRule::Folder => {
+                    !s.starts_with('.')
+                        && s.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                }
+                NameRule::Printable => {
+                    !s.starts_with(['=', '+', '@'])
+                        && s.chars().all(|c| c == ' ' || c.is_ascii_graphic())
+                }
+            };
+        if ok {
+            return Ok(());
+        }
+        let too_long = if count > MAX_NAME_CHARS {
+            format!(" (this one has {count})")
+        } else {
+            String::new()
+        };
+        Err(match self {
+            NameRule::Ecs => format!(
+                "a name uses only letters, digits, hyphens (-) and underscores (_), at most 255 characters{too_long}, as ECS requires"
+            ),
+            NameRule::InstanceType => format!(
+                "an instance type name uses only letters, digits, '-', '_' and '.', does not start with '.', at most 255 characters{too_long}"
+            ),
+            NameRule::Folder => format!(
+                "a name uses letters, digits, '-', '_' and '.', does not start with '.', at most 255 characters{too_long} (it names the output folder)"
+            ),
+            NameRule::Printable => format!(
+                "a name uses printable ASCII characters (letters, digits, spaces, punctuation), does not start with '=', '+' or '@', at most 255 characters{too_long}"
+            ),
+        })
+    }
+}
+
+/// A user's string for a message: quoted, control and invisible characters escaped, cut after
+/// 80 characters.
+pub fn shown(s: &str) -> String {
+    const MAX: usize = 80;
+    let count = s.chars().count();
+    let cut: String = s.chars().take(MAX).collect();
+    let mut out = format!("\"{}\"", escape_controls(&cut));
+    if count > MAX {
+        out.push_str(&format!("... ({count} characters)"));
+    }
+    out
+}
+
+/// `s` with control and invisible characters (ESC, NUL, newlines, bidirectional overrides, ...)
+/// written as Rust escapes, so that a message cannot move the cursor or hide text.
+pub fn escape_controls(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+fn line_starts(src: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+    starts
+}
+
+fn position_in(src: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
+    let line = line_starts.partition_point(|&s| s <= offset).max(1);
+    let start = line_starts[line - 1];
+    let col = src
+        .get(start..offset.min(src.len()))
+        .map_or(1, |s| s.chars().count() + 1);
+    (line, col)
 }
 
 /// Read a whole TOML document (a sweep, a pricing table, a variants file) with `read`: the parse
@@ -424,6 +571,11 @@ impl<'n> Tbl<'n> {
             }
         }
     }
+}
+
+/// The allowed name closest to a misspelt one, if any is close (for "did you mean").
+pub fn closest_name<'s>(given: &str, allowed: &[&'s str]) -> Option<&'s str> {
+    closest(given, allowed)
 }
 
 /// The allowed name closest to a misspelt one, if any is close.

@@ -29,6 +29,7 @@ pub(super) fn read_failures(
     cx: &mut Cx<'_>,
     root: &mut Tbl<'_>,
     clusters: &[ClusterDef],
+    zones: &[&str],
 ) -> Option<FailureSettings> {
     let mut s = FailureSettings::default();
     let Some(node) = root.get("failures") else {
@@ -49,7 +50,9 @@ pub(super) fn read_failures(
     if let Some(th) = t.get("service_throttle") {
         ok &= read_throttle(cx, th, &mut s);
     }
-    if let Some(items) = t.tables(cx, "scripted", |cx, f, _| read_scripted(cx, f, clusters)) {
+    if let Some(items) = t.tables(cx, "scripted", |cx, f, _| {
+        read_scripted(cx, f, clusters, zones)
+    }) {
         s.scripted = entries(Some(items), &mut ok);
         s.scripted.sort_by_key(|f| f.at_ms);
     }
@@ -83,6 +86,7 @@ fn read_scripted(
     cx: &mut Cx<'_>,
     mut f: Tbl<'_>,
     clusters: &[ClusterDef],
+    zones: &[&str],
 ) -> Option<ScriptedFailure> {
     let at = f.req(cx, "at", "a time", |cx, n, p| cx.duration(n, p));
     let kind = f.req(cx, "type", &quoted(FAILURE), |cx, n, p| {
@@ -113,7 +117,22 @@ fn read_scripted(
             }
         }
         Some(FailureType::AzOutage) => {
-            let az = f.req(cx, "az", "an Availability Zone", |cx, n, p| cx.string(n, p));
+            let az = f.req(cx, "az", "an Availability Zone", |cx, n, p| {
+                let az = cx.string(n, p)?;
+                if zones.contains(&az.as_str()) {
+                    return Some(az);
+                }
+                cx.error(
+                    &n.origin,
+                    p,
+                    format!(
+                        "no Availability Zone {} in the scenario; its instance groups, services and jobs use {}",
+                        shown(&az),
+                        quote_list(zones)
+                    ),
+                );
+                None
+            });
             let d = f.req(cx, "duration", "how long the AZ is lost", |cx, n, p| {
                 cx.duration(n, p)
             });

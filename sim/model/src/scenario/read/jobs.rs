@@ -92,7 +92,9 @@ pub(super) fn read_job(
     defs: &[&str],
     default_strategy: &[Strategy],
 ) -> Option<JobDef> {
-    let name = t.req(cx, "name", "a job name", |cx, n, p| cx.string(n, p));
+    let name = t.req(cx, "name", "a job name", |cx, n, p| {
+        cx.name(n, p, NameRule::Ecs)
+    });
     let cluster = read_cluster_ref(cx, &mut t, cluster_defs);
     let launch = read_launch(cx, &mut t, cluster.map(|c| &cluster_defs[c]));
     let mix = read_mix(cx, &mut t, defs);

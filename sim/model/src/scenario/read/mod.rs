@@ -24,7 +24,10 @@ mod task_definitions;
 mod values;
 mod variants;
 
-pub use cx::{Cx, Diagnostic, Tbl, quote_list, read_document};
+pub use cx::{
+    Cx, Diagnostic, MAX_NAME_CHARS, NameRule, Tbl, closest_name, escape_controls, quote_list,
+    read_document, shown,
+};
 pub(crate) use cx::{entries, string_array};
 pub(in crate::scenario) use scenario::read_scenario;
 pub use variants::variants;
@@ -36,7 +39,7 @@ mod prelude {
         Strategy, TieBreak, host_port,
     };
 
-    pub(super) use super::cx::{Cx, Tbl, entries, quote_list, read_document};
+    pub(super) use super::cx::{Cx, NameRule, Tbl, entries, quote_list, read_document, shown};
     pub(super) use super::{
         actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, names::*,
         prices::*, pricing::*, scaling::*, scenario::*, services::*, simulation::*,

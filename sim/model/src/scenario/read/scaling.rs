@@ -180,7 +180,7 @@ fn read_target_tracking(
     resolution_ms: u64,
 ) -> Option<TargetTracking> {
     let name = pt
-        .opt(cx, "name", |cx, n, p| cx.string(n, p))
+        .opt(cx, "name", |cx, n, p| cx.name(n, p, NameRule::Printable))
         .unwrap_or_else(|| format!("target-tracking-{i}"));
     let metric = pt.req(cx, "metric", "ECSServiceAverageCPUUtilization, ECSServiceAverageMemoryUtilization or ALBRequestCountPerTarget", |cx, n, p| metric_name(cx, n, p, true));
     let target = pt.req(cx, "target", "the target value", |cx, n, p| {
@@ -262,7 +262,7 @@ fn read_step_scaling(
     resolution_ms: u64,
 ) -> Option<StepScaling> {
     let name = st
-        .opt(cx, "name", |cx, n, p| cx.string(n, p))
+        .opt(cx, "name", |cx, n, p| cx.name(n, p, NameRule::Printable))
         .unwrap_or_else(|| format!("step-scaling-{i}"));
     let alarm = st.req(
         cx,

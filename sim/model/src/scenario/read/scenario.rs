@@ -108,13 +108,7 @@ fn read_header(cx: &mut Cx<'_>, t: &mut Tbl<'_>) -> (Option<i64>, Option<String>
         |cx, n, p| cx.int(n, p, SCHEMA_VERSION, SCHEMA_VERSION),
     );
     let name = t.req(cx, "name", "a scenario name", |cx, n, p| {
-        let s = cx.string(n, p)?;
-        if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            Some(s)
-        } else {
-            cx.error(&n.origin, p, format!("got \"{s}\"; a name uses letters, digits, '-', '_' and '.' (it names the output folder)"));
-            None
-        }
+        cx.name(n, p, NameRule::Folder)
     });
     let seed = t
         .opt(cx, "seed", |cx, n, p| cx.int(n, p, 0, i64::MAX))
@@ -159,13 +153,22 @@ fn read_sections(
 ) -> Sections {
     let task_definitions = read_list(cx, t, "task_definitions", read_task_definition);
     let clusters = read_list(cx, t, "clusters", |cx, c| read_cluster(cx, c, types));
-    if clusters.as_ref().is_some_and(|c| c.is_empty()) && !t.has("clusters") {
-        let origin = t.origin.clone();
-        cx.error(
-            &origin,
-            "clusters",
-            "missing; a scenario needs at least one [[clusters]] entry",
-        );
+    if clusters.as_ref().is_some_and(|c| c.is_empty()) {
+        match t.get("clusters") {
+            None => {
+                let origin = t.origin.clone();
+                cx.error(
+                    &origin,
+                    "clusters",
+                    "missing; a scenario needs at least one [[clusters]] entry",
+                );
+            }
+            Some(n) => cx.error(
+                &n.origin,
+                "clusters",
+                "got an empty array; a scenario needs at least one [[clusters]] entry (every service and job runs in one)",
+            ),
+        }
     }
     let clusters = clusters.unwrap_or_default();
     let defs = task_definitions.unwrap_or_default();
@@ -178,7 +181,21 @@ fn read_sections(
         read_job(cx, j, &clusters, &def_names, default_rt)
     })
     .unwrap_or_default();
-    let failures = read_failures(cx, t, &clusters);
+    let mut zones: Vec<&str> = Vec::new();
+    let group_zones = clusters
+        .iter()
+        .flat_map(|c| &c.groups)
+        .flat_map(|g| &g.availability_zones);
+    let task_zones = services
+        .iter()
+        .flat_map(|s| &s.availability_zones)
+        .chain(jobs.iter().flat_map(|j| &j.availability_zones));
+    for z in group_zones.chain(task_zones) {
+        if !zones.contains(&z.as_str()) {
+            zones.push(z);
+        }
+    }
+    let failures = read_failures(cx, t, &clusters, &zones);
     let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     let actions = read_list(cx, t, "actions", |cx, a| {
         read_action(cx, a, &service_names, &def_names)

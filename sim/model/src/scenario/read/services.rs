@@ -17,7 +17,9 @@ pub(super) fn read_service(
         read_service_scaling(cx, n, p, resolution_ms)
     });
     let scaling_failed = t.has("auto_scaling") && auto_scaling.is_none();
-    let name = t.req(cx, "name", "a service name", |cx, n, p| cx.string(n, p));
+    let name = t.req(cx, "name", "a service name", |cx, n, p| {
+        cx.name(n, p, NameRule::Ecs)
+    });
     let cluster = read_cluster_ref(cx, &mut t, cluster_defs);
     let explicit_launch = t.has("launch_type") || t.has("capacity_provider_strategy");
     let launch = read_launch(cx, &mut t, cluster.map(|c| &cluster_defs[c]));

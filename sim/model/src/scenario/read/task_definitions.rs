@@ -15,7 +15,9 @@ struct Containers {
 
 pub(super) fn read_task_definition(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<TaskDefinition> {
     let (origin, path) = (t.origin.clone(), t.path.clone());
-    let family = t.req(cx, "family", "a family name", |cx, n, p| cx.string(n, p));
+    let family = t.req(cx, "family", "a family name", |cx, n, p| {
+        cx.name(n, p, NameRule::Ecs)
+    });
     let task_cpu = t.opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 128, 196_608));
     let task_mem = t.opt(cx, "memory", |cx, n, p| cx.u32(n, p, 6, 4_000_000));
     let mode = t
@@ -203,7 +205,9 @@ fn read_containers(cx: &mut Cx<'_>, t: &mut Tbl<'_>, mode: NetworkMode) -> Conta
 
 fn read_container(cx: &mut Cx<'_>, mut ct: Tbl<'_>, mode: NetworkMode, sums: &mut Containers) {
     let cp = ct.path.clone();
-    let _name = ct.req(cx, "name", "a container name", |cx, n, p| cx.string(n, p));
+    let _name = ct.req(cx, "name", "a container name", |cx, n, p| {
+        cx.name(n, p, NameRule::Ecs)
+    });
     sums.cpu += ct
         .opt(cx, "cpu", |cx, n, p| cx.u32(n, p, 0, 196_608))
         .unwrap_or(0);

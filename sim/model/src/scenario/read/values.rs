@@ -180,15 +180,10 @@ pub(super) fn read_every<T>(
     ok.then_some(out)
 }
 
-/// An array of non-empty strings, every bad one reported.
-pub(super) fn read_string_list(cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<String>> {
-    let items = cx.array(n, path)?;
-    read_every(cx, items, path, |cx, x, p| cx.string(x, p))
-}
-
 /// `availability_zones`: a non-empty list of zone names.
 pub(super) fn read_zones(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Vec<String>> {
-    let v = read_string_list(cx, n, p)?;
+    let items = cx.array(n, p)?;
+    let v = read_every(cx, items, p, |cx, x, p| cx.name(x, p, NameRule::Ecs))?;
     if v.is_empty() {
         cx.error(&n.origin, p, "expected at least one Availability Zone");
         return None;

@@ -35,7 +35,9 @@ fn check_variant_names(cx: &mut Cx<'_>, node: &Node, out: &[Variant]) {
 }
 
 fn read_variant(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Variant> {
-    let name = t.req(cx, "name", "a variant name", |cx, n, p| cx.string(n, p));
+    let name = t.req(cx, "name", "a variant name", |cx, n, p| {
+        cx.name(n, p, NameRule::Ecs)
+    });
     let description = t
         .opt(cx, "description", |cx, n, p| cx.string(n, p))
         .unwrap_or_default();
