@@ -544,6 +544,8 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
         "task_hours",
         "cost_per_task_hour_usd",
         "tasks_waited_for_capacity",
+        "tasks_waited_for_capacity.ID", // per reason: RESOURCE:CPU, ...
+        "run_task_calls_throttled",
         "unserved_request_minutes",
         "idle_instance_hours",
         "idle_instance_hours_after_load_drop",
