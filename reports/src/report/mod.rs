@@ -44,6 +44,49 @@ pub struct RunFiles {
     pub problems: Vec<Problem>,
 }
 
+/// The files `ecsim report` reads, by name.
+pub const INPUT_FILES: [&str; 7] = [
+    "summary.json",
+    "metrics.csv",
+    "cost.csv",
+    "scaling.csv",
+    "failures.csv",
+    "deployments.csv",
+    "aggregate.csv",
+];
+
+/// What `ecsim report` does with a folder's files, given as bytes by name (missing ones absent):
+/// each decoded ([`decode`]; bytes past [`MAX_FILE_BYTES`] ignored), then a sweep report when
+/// there is an `aggregate.csv` and no `summary.json`, else a run report. For tests and fuzzing.
+pub fn render_folder(files: &[(&str, &[u8])]) -> Result<Rendered, Unusable> {
+    let mut problems = Vec::new();
+    let mut text = |name: &str| {
+        files
+            .iter()
+            .find(|f| f.0 == name)
+            .map_or(String::new(), |f| {
+                let cap = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+                let b = &f.1[..f.1.len().min(cap)];
+                decode(name, b, f.1.len() > cap, &mut problems)
+            })
+    };
+    let has = |name: &str| files.iter().any(|f| f.0 == name);
+    if has("aggregate.csv") && !has("summary.json") {
+        let agg = text("aggregate.csv");
+        return sweep::render_sweep_with("sweep", &agg, &[], problems);
+    }
+    let f = RunFiles {
+        summary_json: text("summary.json"),
+        metrics_csv: text("metrics.csv"),
+        cost_csv: text("cost.csv"),
+        scaling_csv: text("scaling.csv"),
+        failures_csv: text("failures.csv"),
+        deployments_csv: text("deployments.csv"),
+        problems: Vec::new(),
+    };
+    render_run(&RunFiles { problems, ..f })
+}
+
 /// A chart in both formats.
 pub struct RenderedChart {
     /// File stem, e.g. `tasks`.
