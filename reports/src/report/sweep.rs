@@ -323,7 +323,7 @@ fn sweep_body(
 /// Render a sweep's charts and page: per metric, bars with 95 % error bars per grid point, or
 /// the metric against a numeric parameter with a confidence band (one line per value of the
 /// other parameters); and cost against utilisation, one point per grid point. Chart file names
-/// are unique (see [`Stems`]). Problems in `aggregate.csv` are listed as for a run
+/// are unique (a repeated stem gets `-2`, `-3`, ...). Problems in `aggregate.csv` are listed as for a run
 /// ([`super::render_run`]); an error ([`Unusable`]) only when it is empty.
 pub fn render_sweep(
     name: &str,
