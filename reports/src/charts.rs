@@ -1,5 +1,11 @@
 //! Charts as SVG text and PNG bytes, with a bundled font (DejaVu Sans, `assets/`), so they render
 //! the same on any machine without system font libraries.
+//!
+//! Safe on any input: every text (title, labels, legend) is shown through
+//! [`crate::escape::visible`] and cut to [`MAX_TEXT`] characters, because plotters' SVG backend
+//! escapes `< > & " '` but writes control characters as they are, which XML forbids; values that
+//! are not finite are left out and the rest clamped to +-[`LIMIT`], so every axis range is finite,
+//! holds every point drawn, and is never empty (an infinite range made plotters loop forever).
 
 use std::sync::Once;
 
@@ -93,6 +99,39 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(127, 127, 127),
 ];
 
+/// The largest magnitude drawn; larger values are clamped to it.
+pub const LIMIT: f64 = 1e300;
+
+/// The most characters of a text drawn on a chart.
+pub const MAX_TEXT: usize = 120;
+
+/// A text as drawn: control characters visible, at most [`MAX_TEXT`] characters.
+fn text(s: &str) -> String {
+    crate::escape::excerpt(s, MAX_TEXT)
+}
+
+/// A finite value clamped to +-[`LIMIT`]; `None` for NaN and infinities.
+fn fin(v: f64) -> Option<f64> {
+    v.is_finite().then(|| v.clamp(-LIMIT, LIMIT))
+}
+
+/// An axis range from the lowest and highest value: finite, non-empty, padded by `pad` (a
+/// fraction of the span), from 0 when every value is positive.
+fn axis(lo: f64, hi: f64, pad: f64) -> (f64, f64) {
+    if !(lo.is_finite() && hi.is_finite()) || lo > hi {
+        return (0.0, 1.0);
+    }
+    let lo = lo.min(0.0);
+    let span = hi - lo;
+    if span <= 1e-9 * hi.abs().max(lo.abs()).max(1.0) {
+        return (lo, lo + lo.abs().max(1.0));
+    }
+    (
+        if lo < 0.0 { lo - span * pad } else { 0.0 },
+        hi + span * pad,
+    )
+}
+
 fn marker_color(kind: &str) -> RGBColor {
     match kind {
         "scaling" => RGBColor(44, 160, 44),
@@ -113,27 +152,43 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let xs = c.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let x_max = xs.clone().fold(0.0f64, f64::max).max(1.0 / 60.0);
-    let y_max = c
+    let series: Vec<Vec<(f64, f64)>> = c
         .series
         .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max);
-    let y_max = if y_max <= 0.0 { 1.0 } else { y_max * 1.08 };
+        .map(|s| {
+            s.points
+                .iter()
+                .filter_map(|p| Some((fin(p.0)?, fin(p.1)?)))
+                .collect()
+        })
+        .collect();
+    let xs = || series.iter().flatten().map(|p| p.0);
+    let ys = || series.iter().flatten().map(|p| p.1);
+    let x_min = xs().fold(0.0f64, f64::min);
+    let x_max = xs().fold(0.0f64, f64::max).max(1.0 / 60.0);
+    let (x_min, x_max) = if x_min < 0.0 {
+        axis(x_min, x_max, 0.0)
+    } else {
+        (0.0, x_max)
+    };
+    let (y_min, y_max) = axis(
+        ys().fold(0.0f64, f64::min),
+        ys().fold(0.0f64, f64::max),
+        0.08,
+    );
+    let y_max = if y_max <= 0.0 { 1.0 } else { y_max };
     let mut chart = ChartBuilder::on(&root)
-        .caption(&c.title, ("sans-serif", 20))
+        .caption(text(&c.title), ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+        .build_cartesian_2d(x_min..x_max, y_min..y_max)
         .map_err(|e| e.to_string())?;
     let money = c.money;
     chart
         .configure_mesh()
         .x_desc("simulated time (h:mm)")
-        .y_desc(&c.y_label)
+        .y_desc(text(&c.y_label))
         .x_label_formatter(&hours_label)
         .y_label_formatter(&move |y: &f64| {
             if money {
@@ -151,10 +206,13 @@ where
         .map_err(|e| e.to_string())?;
     let mut legend_kinds: Vec<&str> = Vec::new();
     for &(x, kind) in &c.markers {
+        let Some(x) = fin(x).filter(|x| (x_min..=x_max).contains(x)) else {
+            continue;
+        };
         let color = marker_color(kind);
         let s = chart
             .draw_series(LineSeries::new(
-                vec![(x, 0.0), (x, y_max)],
+                vec![(x, y_min.max(0.0)), (x, y_max)],
                 color.mix(0.35).stroke_width(1),
             ))
             .map_err(|e| e.to_string())?;
@@ -165,14 +223,8 @@ where
             });
         }
     }
-    for (k, s) in c.series.iter().enumerate() {
+    for (k, (s, pts)) in c.series.iter().zip(series).enumerate() {
         let color = PALETTE[k % PALETTE.len()];
-        let pts: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .copied()
-            .filter(|p| p.1.is_finite())
-            .collect();
         let style = color.stroke_width(if s.dashed { 1 } else { 2 });
         let drawn = if s.dashed {
             chart
@@ -183,7 +235,7 @@ where
                 .draw_series(LineSeries::new(pts, style))
                 .map_err(|e| e.to_string())?
         };
-        drawn.label(&s.name).legend(move |(x, y)| {
+        drawn.label(text(&s.name)).legend(move |(x, y)| {
             PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
         });
     }
@@ -204,20 +256,24 @@ where
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let n = c.bars.len().max(1);
-    let top = c
+    let bars: Vec<(f64, f64, f64)> = c
         .bars
         .iter()
-        .map(|b| b.3.max(b.1))
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max);
-    let top = if top <= 0.0 { 1.0 } else { top * 1.12 };
-    let labels: Vec<String> = c.bars.iter().map(|b| b.0.clone()).collect();
+        .map(|b| {
+            let m = fin(b.1).unwrap_or(0.0);
+            (m, fin(b.2).unwrap_or(m), fin(b.3).unwrap_or(m))
+        })
+        .collect();
+    let lo = bars.iter().map(|b| b.0.min(b.1)).fold(0.0f64, f64::min);
+    let hi = bars.iter().map(|b| b.0.max(b.2)).fold(0.0f64, f64::max);
+    let (bottom, top) = axis(lo, hi, 0.12);
+    let labels: Vec<String> = c.bars.iter().map(|b| text(&b.0)).collect();
     let mut chart = ChartBuilder::on(&root)
-        .caption(&c.title, ("sans-serif", 20))
+        .caption(text(&c.title), ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), bottom..top)
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
@@ -231,26 +287,26 @@ where
                 String::new()
             }
         })
-        .y_desc(&c.y_label)
+        .y_desc(text(&c.y_label))
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .draw()
         .map_err(|e| e.to_string())?;
-    for (k, b) in c.bars.iter().enumerate() {
+    for (k, b) in bars.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         let x = k as f64;
         chart
             .draw_series(std::iter::once(Rectangle::new(
-                [(x - 0.3, 0.0), (x + 0.3, b.1)],
+                [(x - 0.3, 0.0), (x + 0.3, b.0)],
                 color.mix(0.75).filled(),
             )))
             .map_err(|e| e.to_string())?;
         chart
             .draw_series(std::iter::once(ErrorBar::new_vertical(
                 x,
-                b.2,
                 b.1,
-                b.3,
+                b.0,
+                b.2,
                 BLACK.stroke_width(2),
                 14,
             )))
@@ -266,7 +322,7 @@ fn xy_ranges(c: &XyChart) -> ((f64, f64), (f64, f64)) {
         c.bands
             .iter()
             .flat_map(|b| b.points.iter())
-            .filter(|p| p.0.is_finite())
+            .filter_map(clamped)
     };
     let (mut x0, mut x1) = all().fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
         (a.0.min(p.0), a.1.max(p.0))
@@ -274,16 +330,12 @@ fn xy_ranges(c: &XyChart) -> ((f64, f64), (f64, f64)) {
     if !x0.is_finite() {
         (x0, x1) = (0.0, 1.0);
     }
-    let pad = if x1 > x0 {
+    let pad = if x1 - x0 > 1e-9 * x0.abs().max(x1.abs()).max(1.0) {
         (x1 - x0) * 0.06
     } else {
         x0.abs().max(1.0) * 0.1
     };
-    let ys = || {
-        all()
-            .flat_map(|p| [p.1, p.2, p.3])
-            .filter(|v| v.is_finite())
-    };
+    let ys = || all().flat_map(|p| [p.1, p.2, p.3]);
     let y_lo = ys().fold(f64::INFINITY, f64::min);
     let y_hi = ys().fold(f64::NEG_INFINITY, f64::max);
     let y = if !y_lo.is_finite() {
@@ -291,9 +343,20 @@ fn xy_ranges(c: &XyChart) -> ((f64, f64), (f64, f64)) {
     } else {
         let y0 = if y_lo >= 0.0 { 0.0 } else { y_lo * 1.1 };
         let y1 = if y_hi > y0 { y_hi * 1.1 } else { y0 + 1.0 };
-        (y0, y1)
+        if y1 - y0 > 1e-9 * y0.abs().max(y1.abs()).max(1.0) {
+            (y0, y1)
+        } else {
+            (y0, y0 + y0.abs().max(1.0))
+        }
     };
     ((x0 - pad, x1 + pad), y)
+}
+
+/// A point of an x/y chart with x and mean finite (clamped), and its interval clamped (the mean
+/// where not finite).
+fn clamped(p: &(f64, f64, f64, f64)) -> Option<(f64, f64, f64, f64)> {
+    let (x, m) = (fin(p.0)?, fin(p.1)?);
+    Some((x, m, fin(p.2).unwrap_or(m), fin(p.3).unwrap_or(m)))
 }
 
 type XyContext<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -308,12 +371,7 @@ fn draw_band<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let pts: Vec<(f64, f64, f64, f64)> = b
-        .points
-        .iter()
-        .copied()
-        .filter(|p| p.0.is_finite() && p.1.is_finite())
-        .collect();
+    let pts: Vec<(f64, f64, f64, f64)> = b.points.iter().filter_map(clamped).collect();
     if line {
         let mut poly: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
         poly.extend(pts.iter().rev().map(|p| (p.0, p.2)));
@@ -343,7 +401,7 @@ where
                 .map(|p| Circle::new((p.0, p.1), 4, color.filled())),
         )
         .map_err(|e| e.to_string())?
-        .label(&b.name)
+        .label(text(&b.name))
         .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
     Ok(())
 }
@@ -355,7 +413,7 @@ where
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let ((x0, x1), (y0, y1)) = xy_ranges(c);
     let mut chart = ChartBuilder::on(&root)
-        .caption(&c.title, ("sans-serif", 20))
+        .caption(text(&c.title), ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -363,8 +421,8 @@ where
         .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
-        .x_desc(&c.x_label)
-        .y_desc(&c.y_label)
+        .x_desc(text(&c.x_label))
+        .y_desc(text(&c.y_label))
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .light_line_style(RGBColor(235, 235, 235))

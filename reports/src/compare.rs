@@ -83,7 +83,11 @@ pub fn compare_csv(rows: &[VariantResult<'_>]) -> Result<Vec<u8>, csv::Error> {
     for r in rows {
         let cells = row(r);
         debug_assert!(cells.iter().map(|c| c.0).eq(SCHEMA.columns.iter().copied()));
-        w.write_record(cells.iter().map(|c| &c.1))?;
+        w.write_record(
+            cells
+                .iter()
+                .map(|c| crate::escape::csv_cell(&c.1).into_owned()),
+        )?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

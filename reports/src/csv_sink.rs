@@ -96,9 +96,10 @@ impl<W: Write> Row<'_, W> {
         self.at += 1;
     }
 
+    /// A text cell (a name, a reason): escaped by [`crate::escape::csv_cell`].
     fn text(&mut self, column: &str, v: &str) -> csv::Result<()> {
         self.check(column);
-        self.w.write_field(v)
+        self.w.write_field(crate::escape::csv_cell(v).as_bytes())
     }
 
     fn num(&mut self, column: &str, v: impl std::fmt::Display) -> csv::Result<()> {
@@ -230,7 +231,8 @@ impl<W: Write> CsvSink<W> {
     fn write_headers(&mut self, h: &RunHeader<'_>) -> Result<(), SinkError> {
         if let Some(t) = self.metrics.as_mut() {
             let cols = schema::metrics::columns(h);
-            t.w.write_record(&cols).map_err(|e| t.error(e))?;
+            t.w.write_record(cols.iter().map(|c| crate::escape::csv_cell(c).into_owned()))
+                .map_err(|e| t.error(e))?;
         }
         for t in [
             &mut self.events,

@@ -2,6 +2,7 @@
 //! sweep tables, charts and HTML reports. This crate opens no files: the CLI hands it writers
 //! and file contents.
 //!
+//! - [`escape`]: escaping of names for CSV, HTML/SVG and the terminal;
 //! - [`schema`]: the columns of every output table, shared by its writer and its readers;
 //! - [`csv_sink`]: [`CsvSink`], the [`ecsim_model::record::Sink`] that writes a run's tables;
 //! - [`summary`]: `summary.json` (serde_json) and the text `ecsim run` prints;
@@ -12,6 +13,7 @@
 pub mod charts;
 pub mod compare;
 pub mod csv_sink;
+pub mod escape;
 pub mod report;
 pub mod schema;
 pub mod summary;

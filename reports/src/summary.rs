@@ -127,17 +127,31 @@ impl<'de: 'a, 'a> Deserialize<'de> for Ordered<'a> {
 /// summary.json's fields in file order: strings unquoted, numbers (and `null`) as written.
 /// An empty file has no fields; anything but one JSON object is an error.
 pub fn read_summary(json: &str) -> Result<Vec<(String, String)>, String> {
+    read_summary_at(json).map_err(|(_, _, e)| e)
+}
+
+/// [`read_summary`], with the error's line and column (1-based; 0 when unknown).
+pub fn read_summary_at(json: &str) -> Result<Vec<(String, String)>, (u64, u64, String)> {
     if json.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let Ordered(members) =
-        serde_json::from_str(json).map_err(|e| format!("{FILE}: not a JSON object: {e}"))?;
+    let at = |e: &serde_json::Error| (e.line() as u64, e.column() as u64);
+    let Ordered(members) = serde_json::from_str(json).map_err(|e: serde_json::Error| {
+        let (l, c) = at(&e);
+        (l, c, format!("{FILE}: not a JSON object: {e}"))
+    })?;
     members
         .into_iter()
         .map(|(k, raw)| {
             let text = raw.get();
             let value = if text.starts_with('"') {
-                serde_json::from_str::<String>(text).map_err(|e| format!("{FILE}: {k}: {e}"))?
+                serde_json::from_str::<String>(text).map_err(|e| {
+                    (
+                        0,
+                        0,
+                        format!("{FILE}: {}: {e}", crate::escape::excerpt(&k, 60)),
+                    )
+                })?
             } else {
                 text.to_string()
             };

@@ -4,6 +4,7 @@
 
 use ecsim_model::record::{Summary, SummaryValue};
 
+use crate::escape::csv_cell;
 use crate::schema::{aggregate, runs as cols};
 
 /// One finished sweep run, as read back from its file: column names and values, in order.
@@ -61,8 +62,8 @@ pub fn sweep_run_csv(
         });
     }
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&names)?;
-    w.write_record(&vals)?;
+    w.write_record(names.iter().map(|c| csv_cell(c).into_owned()))?;
+    w.write_record(vals.iter().map(|c| csv_cell(c).into_owned()))?;
     into_bytes(w)
 }
 
@@ -129,9 +130,13 @@ fn union_of_columns(runs: &[&SweepRun]) -> Vec<String> {
 /// `runs.csv`: one row per run, empty where a run lacks a column.
 fn runs_table(runs: &[&SweepRun], columns: &[String]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(columns)?;
+    w.write_record(columns.iter().map(|c| csv_cell(c).into_owned()))?;
     for r in runs {
-        w.write_record(columns.iter().map(|c| r.get(c).unwrap_or_default()))?;
+        w.write_record(
+            columns
+                .iter()
+                .map(|c| csv_cell(r.get(c).unwrap_or_default()).into_owned()),
+        )?;
     }
     into_bytes(w)
 }
@@ -166,7 +171,7 @@ fn aggregate_table(runs: &[&SweepRun], columns: &[String]) -> Result<Vec<u8>, cs
         header.extend(aggregate::STATS.map(|k| aggregate::stat_column(m, k)));
     }
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&header)?;
+    w.write_record(header.iter().map(|c| csv_cell(c).into_owned()))?;
     for group in runs.chunk_by(|a, b| a.point == b.point) {
         let mut row: Vec<String> = vec![group[0].point.to_string()];
         row.extend(
@@ -178,7 +183,7 @@ fn aggregate_table(runs: &[&SweepRun], columns: &[String]) -> Result<Vec<u8>, cs
         for m in &numeric {
             row.extend(statistics(group, m));
         }
-        w.write_record(&row)?;
+        w.write_record(row.iter().map(|c| csv_cell(c).into_owned()))?;
     }
     into_bytes(w)
 }

@@ -34,6 +34,7 @@ fn run(name: &str) -> (RunFiles, Vec<(String, SummaryValue)>) {
         scaling_csv: text(w.scaling),
         failures_csv: text(w.failures),
         deployments_csv: text(w.deployments),
+        problems: Vec::new(),
     };
     (files, summary.fields())
 }

@@ -13,11 +13,16 @@ use std::fmt::Write as _;
 
 use crate::charts::{self, Chart};
 
+pub mod input;
 pub mod run;
 pub mod sweep;
 
+pub use input::{MAX_FILE_BYTES, Problem, decode};
 pub use run::{render_run, run_charts};
 pub use sweep::render_sweep;
+
+/// The most rows of an input table shown on a page (the rest are counted).
+pub const MAX_TABLE_ROWS: usize = 1000;
 
 /// The files of a run's output folder, as text (missing ones empty).
 #[derive(Debug, Clone, Default)]
@@ -34,6 +39,52 @@ pub struct RunFiles {
     pub failures_csv: String,
     /// deployments.csv
     pub deployments_csv: String,
+    /// Problems found while reading the files (missing, too large, not UTF-8: see
+    /// [`input::decode`]); listed with those the report finds.
+    pub problems: Vec<Problem>,
+}
+
+/// The files `ecsim report` reads, by name.
+pub const INPUT_FILES: [&str; 7] = [
+    "summary.json",
+    "metrics.csv",
+    "cost.csv",
+    "scaling.csv",
+    "failures.csv",
+    "deployments.csv",
+    "aggregate.csv",
+];
+
+/// What `ecsim report` does with a folder's files, given as bytes by name (missing ones absent):
+/// each decoded ([`decode`]; bytes past [`MAX_FILE_BYTES`] ignored), then a sweep report when
+/// there is an `aggregate.csv` and no `summary.json`, else a run report. For tests and fuzzing.
+pub fn render_folder(files: &[(&str, &[u8])]) -> Result<Rendered, Unusable> {
+    let mut problems = Vec::new();
+    let mut text = |name: &str| {
+        files
+            .iter()
+            .find(|f| f.0 == name)
+            .map_or(String::new(), |f| {
+                let cap = usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX);
+                let b = &f.1[..f.1.len().min(cap)];
+                decode(name, b, f.1.len() > cap, &mut problems)
+            })
+    };
+    let has = |name: &str| files.iter().any(|f| f.0 == name);
+    if has("aggregate.csv") && !has("summary.json") {
+        let agg = text("aggregate.csv");
+        return sweep::render_sweep_with("sweep", &agg, &[], problems);
+    }
+    let f = RunFiles {
+        summary_json: text("summary.json"),
+        metrics_csv: text("metrics.csv"),
+        cost_csv: text("cost.csv"),
+        scaling_csv: text("scaling.csv"),
+        failures_csv: text("failures.csv"),
+        deployments_csv: text("deployments.csv"),
+        problems: Vec::new(),
+    };
+    render_run(&RunFiles { problems, ..f })
 }
 
 /// A chart in both formats.
@@ -49,15 +100,49 @@ pub struct RenderedChart {
 }
 
 impl RenderedChart {
-    /// Draw `chart` as SVG and PNG.
-    fn new(name: String, title: &str, chart: &impl Chart) -> Result<Self, String> {
-        Ok(RenderedChart {
-            name,
-            title: title.to_string(),
-            svg: charts::svg(chart)?,
-            png: charts::png(chart)?,
-        })
+    /// Draw `chart` as SVG and PNG; a failure is a problem, and no chart.
+    fn new(
+        name: String,
+        title: &str,
+        chart: &impl Chart,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Self> {
+        match (|| -> Result<Self, String> {
+            Ok(RenderedChart {
+                title: title.to_string(),
+                svg: charts::svg(chart)?,
+                png: charts::png(chart)?,
+                name: name.clone(),
+            })
+        })() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                problems.push(Problem {
+                    file: format!("charts/{name}"),
+                    line: 0,
+                    column: 0,
+                    message: format!("could not draw: {}", crate::escape::excerpt(&e, 200)),
+                });
+                None
+            }
+        }
     }
+}
+
+/// The problems as a section of the page, if any.
+fn problems_section(o: &mut String, problems: &[Problem]) {
+    if problems.is_empty() {
+        return;
+    }
+    let _ = write!(
+        o,
+        "<h2>Problems in the input</h2><p>{} problems; what they concern was left out of the charts and tables.</p><ul class=\"problems\">",
+        problems.len()
+    );
+    for p in problems {
+        let _ = write!(o, "<li><code>{}</code></li>", escape(&p.to_string()));
+    }
+    o.push_str("</ul>");
 }
 
 /// A rendered report.
@@ -66,22 +151,35 @@ pub struct Rendered {
     pub charts: Vec<RenderedChart>,
     /// The HTML page.
     pub html: String,
+    /// Every problem found in the input, in file order; also listed on the page.
+    pub problems: Vec<Problem>,
 }
 
-/// Escape text for HTML.
-pub fn escape(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
+/// Why no report was made: nothing in the folder was usable. Holds every problem found.
+#[derive(Debug, Clone)]
+pub struct Unusable {
+    /// What made the report impossible, then every problem found.
+    pub reason: String,
+    /// Every problem found in the input.
+    pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
         }
+        Ok(())
     }
-    o
+}
+
+impl std::error::Error for Unusable {}
+
+/// Escape text for HTML: [`crate::escape::html`] (control characters shown as `\u{..}`, then
+/// `& < > " '` as entities).
+pub fn escape(s: &str) -> String {
+    crate::escape::html(s)
 }
 
 fn base64(data: &[u8]) -> String {
@@ -101,45 +199,6 @@ fn base64(data: &[u8]) -> String {
     o
 }
 
-/// A CSV file read back as text: its header and rows. Rows may be shorter than the header; a
-/// missing cell reads as empty.
-struct Csv {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Csv {
-    fn parse(text: &str) -> Csv {
-        let mut r = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let header: Vec<String> = r
-            .headers()
-            .map(|h| h.iter().map(String::from).collect())
-            .unwrap_or_default();
-        let rows = r
-            .records()
-            .filter_map(|x| x.ok())
-            .map(|x| x.iter().map(String::from).collect())
-            .collect();
-        Csv { header, rows }
-    }
-
-    /// Index of a column.
-    fn col(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == name)
-    }
-}
-
-/// A row's cell, empty if the row is shorter.
-fn cell(row: &[String], i: usize) -> &str {
-    row.get(i).map_or("", String::as_str)
-}
-
-fn num(s: &str) -> f64 {
-    s.parse().unwrap_or(f64::NAN)
-}
-
 const STYLE: &str = "body{font-family:DejaVu Sans,Verdana,sans-serif;margin:24px auto;max-width:1040px;color:#222}\
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}\
@@ -154,14 +213,15 @@ var el=document.getElementById('selfcheck');\
 el.textContent=(bad.length===0&&window.__errors.length===0)?('page check: ok: '+imgs.length+' images'):('page check: problems: '+bad.length+' images without size; errors: '+window.__errors.join('; '));});\
 </script>";
 
-/// A table of text cells; numbers right-aligned.
-fn html_table(o: &mut String, header: &[String], rows: &[Vec<String>]) {
+/// A table of text cells; numbers right-aligned; at most [`MAX_TABLE_ROWS`] rows.
+fn html_table<R: AsRef<[String]>>(o: &mut String, header: &[String], rows: &[R]) {
     o.push_str("<table><tr>");
     for h in header {
         let _ = write!(o, "<th>{}</th>", escape(h));
     }
     o.push_str("</tr>");
-    for r in rows {
+    for r in rows.iter().take(MAX_TABLE_ROWS) {
+        let r = r.as_ref();
         o.push_str("<tr>");
         for v in r {
             let cls = if v.parse::<f64>().is_ok() {
@@ -174,6 +234,13 @@ fn html_table(o: &mut String, header: &[String], rows: &[Vec<String>]) {
         o.push_str("</tr>");
     }
     o.push_str("</table>");
+    if rows.len() > MAX_TABLE_ROWS {
+        let _ = write!(
+            o,
+            "<p>{} more rows not shown.</p>",
+            rows.len() - MAX_TABLE_ROWS
+        );
+    }
 }
 
 /// A chart embedded as an SVG `data:` image, with its caption.

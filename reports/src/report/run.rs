@@ -4,31 +4,48 @@
 
 use std::fmt::Write as _;
 
-use super::{Csv, Rendered, RenderedChart, RunFiles, cell, escape, figure, html_table, num, page};
+use std::collections::HashMap;
+
+use super::input::{Csv, Problem, finite};
+use super::{
+    Rendered, RenderedChart, RunFiles, Unusable, escape, figure, html_table, page, problems_section,
+};
 use crate::charts::{LineChart, Series};
 use crate::schema::{cost, deployments, failures, metrics, scaling};
 
 const MS_PER_HOUR: f64 = 3_600_000.0;
 
-/// `metrics.csv` with its time axis in hours.
+/// `metrics.csv` with its time axis in hours (none for a row whose time is not a number).
 struct Metrics {
     csv: Csv,
-    hours: Vec<f64>,
+    hours: Vec<Option<f64>>,
 }
 
 impl Metrics {
-    fn parse(text: &str) -> Option<Metrics> {
-        let csv = Csv::parse(text);
-        let t = csv.col(metrics::TIME_MS)?;
-        let hours = csv
-            .rows
-            .iter()
-            .map(|r| num(cell(r, t)) / MS_PER_HOUR)
+    /// Every cell must be a finite number (empty allowed but for the time).
+    fn parse(text: &str, problems: &mut Vec<Problem>) -> Option<Metrics> {
+        let mut csv = Csv::parse("metrics.csv", text, problems);
+        let Some(t) = csv.col(metrics::TIME_MS) else {
+            if !text.trim().is_empty() {
+                problems.push(Problem {
+                    file: "metrics.csv".into(),
+                    line: 1,
+                    column: 0,
+                    message: format!("no {} column: no charts drawn", metrics::TIME_MS),
+                });
+            }
+            return None;
+        };
+        csv.check_numbers(&[t], false, problems);
+        let others: Vec<usize> = (0..csv.header.len()).filter(|&c| c != t).collect();
+        csv.check_numbers(&others, true, problems);
+        let hours = (0..csv.rows.len())
+            .map(|r| csv.num(r, t).map(|v| v / MS_PER_HOUR))
             .collect();
         Some(Metrics { csv, hours })
     }
 
-    /// A column over time, if the file has it.
+    /// A column over time, if the file has it; rows without a number left out.
     fn series(&self, column: &str, label: String, dashed: bool) -> Option<Series> {
         let c = self.csv.col(column)?;
         Some(Series {
@@ -36,8 +53,8 @@ impl Metrics {
             points: self
                 .hours
                 .iter()
-                .zip(&self.csv.rows)
-                .map(|(&x, r)| (x, num(cell(r, c))))
+                .enumerate()
+                .filter_map(|(r, &x)| Some((x?, self.csv.num(r, c)?)))
                 .collect(),
             dashed,
         })
@@ -53,30 +70,55 @@ impl Metrics {
     }
 }
 
+/// A column's times in hours, rows whose time is not a finite number reported and left out.
+fn times(
+    c: &mut Csv,
+    column: &str,
+    keep: impl Fn(&Csv, usize) -> bool,
+    problems: &mut Vec<Problem>,
+) -> Vec<f64> {
+    let Some(tc) = c.col(column) else {
+        return Vec::new();
+    };
+    c.check_numbers(&[tc], false, problems);
+    (0..c.rows.len())
+        .filter(|&r| keep(c, r))
+        .filter_map(|r| c.num(r, tc))
+        .map(|v| v / MS_PER_HOUR)
+        .collect()
+}
+
 /// Vertical markers: scaling actions (not alarm changes), failures and deployment starts.
-fn markers(f: &RunFiles) -> Vec<(f64, &'static str)> {
+fn markers(f: &RunFiles, problems: &mut Vec<Problem>) -> Vec<(f64, &'static str)> {
     let mut markers: Vec<(f64, &'static str)> = Vec::new();
-    let s = Csv::parse(&f.scaling_csv);
-    if let (Some(tc), Some(kc)) = (s.col(scaling::TIME_MS), s.col(scaling::KIND)) {
-        markers.extend(
-            s.rows
-                .iter()
-                .filter(|r| cell(r, kc) != "alarm")
-                .map(|r| (num(cell(r, tc)) / MS_PER_HOUR, "scaling")),
-        );
-    }
-    for (text, column, kind) in [
-        (&f.failures_csv, failures::TIME_MS, "failure"),
-        (&f.deployments_csv, deployments::STARTED_MS, "deployment"),
+    let mut s = Csv::parse("scaling.csv", &f.scaling_csv, problems);
+    let kc = s.col(scaling::KIND);
+    let not_alarm = |c: &Csv, r: usize| kc.is_none_or(|k| c.text(r, k) != "alarm");
+    markers.extend(
+        times(&mut s, scaling::TIME_MS, not_alarm, problems)
+            .into_iter()
+            .map(|x| (x, "scaling")),
+    );
+    for (file, text, column, kind) in [
+        (
+            "failures.csv",
+            &f.failures_csv,
+            failures::TIME_MS,
+            "failure",
+        ),
+        (
+            "deployments.csv",
+            &f.deployments_csv,
+            deployments::STARTED_MS,
+            "deployment",
+        ),
     ] {
-        let t = Csv::parse(text);
-        if let Some(tc) = t.col(column) {
-            markers.extend(
-                t.rows
-                    .iter()
-                    .map(|r| (num(cell(r, tc)) / MS_PER_HOUR, kind)),
-            );
-        }
+        let mut t = Csv::parse(file, text, &mut Vec::new());
+        markers.extend(
+            times(&mut t, column, |_, _| true, problems)
+                .into_iter()
+                .map(|x| (x, kind)),
+        );
     }
     markers
 }
@@ -182,29 +224,35 @@ fn load_chart(m: &Metrics, markers: &[(f64, &'static str)]) -> Option<LineChart>
 }
 
 /// Cumulative cost by capacity provider, if any provider cost anything.
-fn cost_chart(text: &str, markers: Vec<(f64, &'static str)>) -> Option<LineChart> {
-    let c = Csv::parse(text);
+fn cost_chart(
+    text: &str,
+    markers: Vec<(f64, &'static str)>,
+    problems: &mut Vec<Problem>,
+) -> Option<LineChart> {
+    let mut c = Csv::parse("cost.csv", text, problems);
     let (tc, sc, nc, vc) = (
         c.col(cost::HOUR_START_MS)?,
         c.col(cost::SCOPE)?,
         c.col(cost::NAME)?,
         c.col(cost::COST_USD)?,
     );
+    c.check_numbers(&[tc, vc], false, problems);
     // (provider, running total, cumulative points), in order of first appearance.
     type Acc = (String, f64, Vec<(f64, f64)>);
     let mut acc: Vec<Acc> = Vec::new();
-    for r in c.rows.iter().filter(|r| cell(r, sc) == "capacity_provider") {
-        let name = cell(r, nc);
-        let at = match acc.iter().position(|a| a.0 == name) {
-            Some(at) => at,
-            None => {
-                acc.push((name.to_string(), 0.0, vec![(0.0, 0.0)]));
-                acc.len() - 1
-            }
+    let mut at_of: HashMap<&str, usize> = HashMap::new();
+    for r in (0..c.rows.len()).filter(|&r| c.text(r, sc) == "capacity_provider") {
+        let (Some(t), Some(v)) = (c.num(r, tc), c.num(r, vc)) else {
+            continue;
         };
+        let name = c.text(r, nc);
+        let at = *at_of.entry(name).or_insert_with(|| {
+            acc.push((name.to_string(), 0.0, vec![(0.0, 0.0)]));
+            acc.len() - 1
+        });
         let e = &mut acc[at];
-        e.1 += num(cell(r, vc));
-        e.2.push((num(cell(r, tc)) / MS_PER_HOUR + 1.0, e.1));
+        e.1 += v;
+        e.2.push((t / MS_PER_HOUR + 1.0, e.1));
     }
     let series: Vec<Series> = acc
         .into_iter()
@@ -229,26 +277,39 @@ fn cost_chart(text: &str, markers: Vec<(f64, &'static str)>) -> Option<LineChart
 
 /// The run charts: tasks per service, instances, reservation and utilisation, load, cost.
 pub fn run_charts(f: &RunFiles) -> Vec<(String, LineChart)> {
-    let Some(m) = Metrics::parse(&f.metrics_csv) else {
+    run_charts_checked(f, &mut Vec::new())
+}
+
+/// [`run_charts`], reporting every problem of the files it reads.
+fn run_charts_checked(f: &RunFiles, problems: &mut Vec<Problem>) -> Vec<(String, LineChart)> {
+    let Some(m) = Metrics::parse(&f.metrics_csv, problems) else {
         return Vec::new();
     };
-    let markers = markers(f);
+    let markers = markers(f, problems);
     let mut out = vec![
         ("tasks".to_string(), tasks_chart(&m, &markers)),
         ("instances".to_string(), instances_chart(&m, &markers)),
         ("utilisation".to_string(), utilisation_chart(&m, &markers)),
     ];
     out.extend(load_chart(&m, &markers).map(|c| ("load".to_string(), c)));
-    out.extend(cost_chart(&f.cost_csv, markers).map(|c| ("cost".to_string(), c)));
+    out.extend(cost_chart(&f.cost_csv, markers, problems).map(|c| ("cost".to_string(), c)));
     out
 }
 
-/// summary.json's fields, looked up by key.
-struct Fields(Vec<(String, String)>);
+/// summary.json's fields in file order, looked up by key (the first of a repeated key).
+struct Fields(Vec<(String, String)>, HashMap<String, usize>);
 
 impl Fields {
+    fn new(fields: Vec<(String, String)>) -> Fields {
+        let mut index = HashMap::with_capacity(fields.len());
+        for (i, (k, _)) in fields.iter().enumerate() {
+            index.entry(k.clone()).or_insert(i);
+        }
+        Fields(fields, index)
+    }
+
     fn get(&self, k: &str) -> Option<String> {
-        self.0.iter().find(|x| x.0 == k).map(|x| x.1.clone())
+        self.1.get(k).map(|&i| self.0[i].1.clone())
     }
 }
 
@@ -287,7 +348,9 @@ fn head(b: &mut String, fields: &Fields) {
         b,
         "<p>Seed {}, simulated {} h (stop: {}), events hash <code>{}</code>.</p>",
         escape(&get("seed")),
-        escape(&format!("{:.2}", num(&get("sim_end_ms")) / MS_PER_HOUR)),
+        escape(
+            &finite(&get("sim_end_ms")).map_or("?".into(), |v| format!("{:.2}", v / MS_PER_HOUR))
+        ),
         escape(&get("stop_reason")),
         escape(&get("events_hash"))
     );
@@ -303,16 +366,18 @@ fn head(b: &mut String, fields: &Fields) {
 fn services_table(b: &mut String, fields: &Fields) {
     let mut names: Vec<&str> = Vec::new();
     let mut measures: Vec<&str> = Vec::new();
+    let mut seen: std::collections::HashSet<(bool, &str)> = Default::default();
     for (k, _) in &fields.0 {
         if let Some((n, m)) = k
             .strip_prefix("service.")
             .and_then(|rest| rest.split_once('.'))
             .filter(|(_, m)| !m.contains('.'))
         {
-            if !names.contains(&n) {
+            if seen.insert((true, n)) {
                 names.push(n);
             }
-            if !measures.contains(&m) {
+            // Columns: a hostile file could name thousands; the table shows the first 40.
+            if measures.len() < 40 && seen.insert((false, m)) {
                 measures.push(m);
             }
         }
@@ -355,35 +420,87 @@ fn provider_costs(b: &mut String, fields: &Fields) {
     }
 }
 
-/// Render a run's charts and report page.
-pub fn render_run(f: &RunFiles) -> Result<Rendered, String> {
-    let fields = Fields(crate::summary::read_summary(&f.summary_json)?);
-    let charts_out = run_charts(f)
+/// summary.json's fields; a file that is not one JSON object is a problem, and no fields.
+fn summary_fields(json: &str, problems: &mut Vec<Problem>) -> Fields {
+    match crate::summary::read_summary_at(json) {
+        Ok(f) => Fields::new(f),
+        Err((line, column, e)) => {
+            let message = e
+                .strip_prefix("summary.json: ")
+                .map_or(e.clone(), String::from);
+            problems.push(Problem {
+                file: crate::summary::FILE.into(),
+                line,
+                column,
+                message: format!(
+                    "{}; no summary fields shown",
+                    crate::escape::visible(&message)
+                ),
+            });
+            Fields::new(Vec::new())
+        }
+    }
+}
+
+/// Render a run's charts and report page from its files, every one of which may be hostile:
+/// rows of the wrong width, cells that are not finite numbers and a summary.json that is not a
+/// JSON object are problems (file, line, column) and left out; the rest is drawn, and the
+/// problems are listed on the page and in [`Rendered::problems`]. An error ([`Unusable`]) only
+/// when nothing is usable: no summary field and no chart with data.
+pub fn render_run(f: &RunFiles) -> Result<Rendered, Unusable> {
+    let mut problems = f.problems.clone();
+    let fields = summary_fields(&f.summary_json, &mut problems);
+    if f.metrics_csv.trim().is_empty() {
+        problems.push(Problem {
+            file: "metrics.csv".into(),
+            line: 0,
+            column: 0,
+            message: "missing or empty: no charts drawn".into(),
+        });
+    }
+    let charts = run_charts_checked(f, &mut problems);
+    let has_data = charts
+        .iter()
+        .any(|(_, c)| c.series.iter().any(|s| !s.points.is_empty()));
+    if fields.0.is_empty() && !has_data {
+        return Err(Unusable {
+            reason: "nothing to report: no summary field and no chart data".into(),
+            problems,
+        });
+    }
+    let charts_out: Vec<RenderedChart> = charts
         .into_iter()
-        .map(|(name, c)| RenderedChart::new(name, &c.title, &c))
-        .collect::<Result<Vec<_>, String>>()?;
+        .filter_map(|(name, c)| RenderedChart::new(name, &c.title, &c, &mut problems))
+        .collect();
+    let mut tables = Vec::new();
+    for (title, file, text) in [
+        ("Failures", "failures.csv", &f.failures_csv),
+        ("Deployments", "deployments.csv", &f.deployments_csv),
+    ] {
+        let t = Csv::parse(file, text, &mut problems);
+        if !t.rows.is_empty() {
+            tables.push((title, t));
+        }
+    }
     let mut b = String::new();
     head(&mut b, &fields);
+    problems_section(&mut b, &problems);
     b.push_str("<h2>Charts</h2><p>Vertical lines mark alarms entering ALARM (orange), scaling actions (green), failures (red) and deployments (purple). Reserved is what tasks asked for; used is what the load made them use.</p>");
     for c in &charts_out {
         figure(&mut b, c);
     }
     services_table(&mut b, &fields);
     provider_costs(&mut b, &fields);
-    for (title, text) in [
-        ("Failures", &f.failures_csv),
-        ("Deployments", &f.deployments_csv),
-    ] {
-        let t = Csv::parse(text);
-        if !t.rows.is_empty() {
-            let _ = write!(b, "<h2>{title}</h2>");
-            html_table(&mut b, &t.header, &t.rows);
-        }
+    for (title, t) in &tables {
+        let _ = write!(b, "<h2>{title}</h2>");
+        let rows: Vec<&[String]> = t.rows.iter().map(|r| r.cells.as_slice()).collect();
+        html_table(&mut b, &t.header, &rows);
     }
     b.push_str("<h2>All summary fields</h2><details><summary>show</summary>");
     let all: Vec<Vec<String>> = fields
         .0
         .iter()
+        .take(super::MAX_TABLE_ROWS + 1)
         .map(|(k, v)| vec![k.clone(), v.clone()])
         .collect();
     html_table(&mut b, &["field".into(), "value".into()], &all);
@@ -392,5 +509,6 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, String> {
     Ok(Rendered {
         charts: charts_out,
         html: page(&format!("ecsim: {scenario}"), &b),
+        problems,
     })
 }

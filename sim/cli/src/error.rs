@@ -40,7 +40,10 @@ impl CliError {
     /// Print the error, if any, and give the exit code.
     pub fn report(self) -> ExitCode {
         if let Some(e) = &self.error {
-            eprintln!("error: {e:#}");
+            eprintln!(
+                "error: {}",
+                ecsim_reports::escape::terminal(&format!("{e:#}"))
+            );
         }
         ExitCode::from(self.exit_code)
     }

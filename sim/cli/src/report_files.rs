@@ -2,55 +2,108 @@
 //!
 //! A report is staged in a hidden folder inside the output folder and moved into place when
 //! complete: `charts/` (every chart as `<name>.svg` and `<name>.png`) and `report.html`.
+//!
+//! Every file read is untrusted ([`ecsim_reports::report::input`]): at most
+//! [`MAX_FILE_BYTES`] of it is read, only regular files are opened (a FIFO or a device would
+//! block or never end), and bad UTF-8, wrong row widths and values that are not finite numbers
+//! are problems with file, line and column, printed as warnings, listed on the page, and left
+//! out of what is drawn. Only when nothing is usable does the report fail (exit 1).
 
+use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use ecsim_reports::report::{self, Rendered, RunFiles};
+use ecsim_reports::escape;
+use ecsim_reports::report::{self, MAX_FILE_BYTES, Problem, Rendered, RunFiles};
+
+/// Read `dir/name` as text, at most `cap` bytes, with its problems; a missing file reads as
+/// empty (no problem: older runs lack some files).
+pub fn read_capped(dir: &Path, name: &str, cap: u64, problems: &mut Vec<Problem>) -> String {
+    let p = dir.join(name);
+    let mut problem = |message: String| {
+        problems.push(Problem {
+            file: name.into(),
+            line: 0,
+            column: 0,
+            message,
+        })
+    };
+    let meta = match std::fs::metadata(&p) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return String::new(),
+        Err(e) => {
+            problem(format!("cannot read: {e}; left out"));
+            return String::new();
+        }
+    };
+    if !meta.is_file() {
+        problem("not a regular file; left out".into());
+        return String::new();
+    }
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(&p).and_then(|f| f.take(cap + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
+        problem(format!("cannot read: {e}; left out"));
+        return String::new();
+    }
+    let truncated = bytes.len() as u64 > cap;
+    bytes.truncate(cap as usize);
+    report::decode(name, &bytes, truncated, problems)
+}
 
 /// Read a run's output folder.
 pub fn read_run(dir: &Path) -> Result<RunFiles> {
-    let summary = dir.join("summary.json");
-    if !summary.is_file() {
+    if !dir.join("summary.json").exists() {
         anyhow::bail!(
             "{} is not an ecsim run output folder: it has no summary.json (make one with `ecsim run SCENARIO --out {}`)",
             dir.display(),
             dir.display()
         );
     }
-    let read = |name: &str| -> Result<String> {
-        let p = dir.join(name);
-        if !p.exists() {
-            return Ok(String::new());
-        }
-        std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))
-    };
-    let summary_json = read("summary.json")?;
-    ecsim_reports::read_summary(&summary_json)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let mut problems = Vec::new();
+    let mut read = |name: &str| read_capped(dir, name, MAX_FILE_BYTES, &mut problems);
     Ok(RunFiles {
-        summary_json,
-        metrics_csv: read("metrics.csv")?,
-        cost_csv: read("cost.csv")?,
-        scaling_csv: read("scaling.csv")?,
-        failures_csv: read("failures.csv")?,
-        deployments_csv: read("deployments.csv")?,
+        summary_json: read("summary.json"),
+        metrics_csv: read("metrics.csv"),
+        cost_csv: read("cost.csv"),
+        scaling_csv: read("scaling.csv"),
+        failures_csv: read("failures.csv"),
+        deployments_csv: read("deployments.csv"),
+        problems,
     })
+}
+
+/// The problems of a report on `dir`, one a line, escaped for a terminal.
+pub fn problem_lines(dir: &Path, problems: &[Problem]) -> String {
+    let mut o = String::new();
+    for p in problems {
+        o.push_str(&format!(
+            "warning: {}\n",
+            escape::terminal(&format!("{}/{p}", dir.display()))
+        ));
+    }
+    o
+}
+
+fn unusable(dir: &Path, e: report::Unusable) -> anyhow::Error {
+    let mut msg = format!("{}: {}", dir.display(), e.reason);
+    for p in &e.problems {
+        msg.push_str(&format!("\n  {}/{p}", dir.display()));
+    }
+    anyhow::anyhow!(escape::terminal(&msg).into_owned())
 }
 
 /// Render a run folder's report.
 pub fn render_run(dir: &Path) -> Result<Rendered> {
     let files = read_run(dir)?;
-    report::render_run(&files).map_err(|e| anyhow::anyhow!("drawing the charts: {e}"))
+    report::render_run(&files).map_err(|e| unusable(dir, e))
 }
 
 /// Render a sweep folder's report from its aggregate.csv.
 pub fn render_sweep(dir: &Path, name: &str, metrics: &[String]) -> Result<Rendered> {
-    let p = dir.join("aggregate.csv");
-    let text =
-        std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
-    report::render_sweep(name, &text, metrics)
-        .map_err(|e| anyhow::anyhow!("drawing the charts: {e}"))
+    let mut problems = Vec::new();
+    let text = read_capped(dir, "aggregate.csv", MAX_FILE_BYTES, &mut problems);
+    report::sweep::render_sweep_with(name, &text, metrics, problems).map_err(|e| unusable(dir, e))
 }
 
 /// Write `charts/` and `report.html` into `dir`, replacing older ones only when all are written.
@@ -79,4 +132,33 @@ pub fn write(dir: &Path, r: &Rendered) -> Result<()> {
     })();
     let _ = std::fs::remove_dir_all(&stage);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An enormous file is read only up to the cap, and says so; a FIFO-like non-file is refused.
+    #[test]
+    fn reading_is_capped_and_only_regular_files() {
+        let dir = std::env::temp_dir().join(format!("ecsim-read-capped-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("big.csv"), "a\n".repeat(100)).unwrap();
+        let mut p = Vec::new();
+        let t = read_capped(&dir, "big.csv", 10, &mut p);
+        assert_eq!(t, "a\na\na\na\na\n");
+        assert_eq!(p.len(), 1);
+        assert!(
+            p[0].to_string().starts_with("big.csv: larger than"),
+            "{p:?}"
+        );
+        let mut p = Vec::new();
+        assert_eq!(read_capped(&dir, "sub", 10, &mut p), "");
+        assert_eq!(p[0].to_string(), "sub: not a regular file; left out");
+        let mut p = Vec::new();
+        assert_eq!(read_capped(&dir, "missing.csv", 10, &mut p), "");
+        assert!(p.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

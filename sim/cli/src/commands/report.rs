@@ -28,15 +28,23 @@ pub fn exec(args: Args) -> CliResult {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("sweep");
         report_files::render_sweep(dir, name, &[])?
     };
+    eprint!("{}", report_files::problem_lines(dir, &rendered.problems));
     output::remove_on_interrupt(&dir.join(format!(".report.partial-{}", std::process::id())));
     report_files::write(dir, &rendered)?;
     output::forget();
     if !args.quiet {
+        let problems = match rendered.problems.len() {
+            0 => String::new(),
+            n => format!(" ({n} problems in the input, listed above and on the page)"),
+        };
         println!(
-            "ecsim report: {}/report.html and {} charts in {}/charts/ (SVG and PNG)",
-            dir.display(),
-            rendered.charts.len(),
-            dir.display()
+            "{}",
+            ecsim_reports::escape::terminal(&format!(
+                "ecsim report: {}/report.html and {} charts in {}/charts/ (SVG and PNG){problems}",
+                dir.display(),
+                rendered.charts.len(),
+                dir.display()
+            ))
         );
     }
     Ok(())
