@@ -240,10 +240,12 @@ pub enum Pending {
         /// The output folder.
         dir: PathBuf,
     },
-    /// An output folder that is complete.
+    /// An output folder that is complete, and what is left to remove (the old output).
     Done {
         /// The folder.
         target: PathBuf,
+        /// Paths to remove.
+        leftovers: Vec<PathBuf>,
     },
     /// A sweep working in its output folder: finished runs stay, files in flight go.
     Sweep {
@@ -268,31 +270,42 @@ pub fn on_signal_clean(p: Pending) -> u64 {
     id
 }
 
-/// Undo [`on_signal_clean`].
+/// Undo [`on_signal_clean`] (a completed output stays known as complete, without leftovers).
 pub fn forget(id: u64) {
-    pending().retain(|(i, _)| *i != id);
+    let mut list = pending();
+    list.retain(|(i, p)| *i != id || matches!(p, Pending::Done { .. }));
+    for (i, p) in list.iter_mut() {
+        if let (true, Pending::Done { leftovers, .. }) = (*i == id, p) {
+            leftovers.clear();
+        }
+    }
 }
 
-/// Run the commit `f` of the unfinished thing registered as `id` while signals wait; if it
-/// succeeds, or `f` says both the old and the new output are kept ([`Stranded`]), `id` is done:
-/// a signal then reports `done` as complete (if given) instead of cleaning up.
-pub fn commit_locked<T>(id: u64, done: Option<&Path>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+/// Run the commit `f` of the unfinished thing registered as `id` while signals wait. If it
+/// succeeds, `id` becomes [`Pending::Done`] for `done`, with `leftovers` (where the old output
+/// may be) still removed by a signal until [`forget`]; if `f` says both the old and the new
+/// output are kept ([`Stranded`]), `id` is dropped (nothing is removed).
+pub fn commit_locked<T>(
+    id: u64,
+    done: &Path,
+    leftovers: Vec<PathBuf>,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     let mut list = pending();
     let r = f();
-    let finished = match &r {
-        Ok(_) => true,
-        Err(e) => e.downcast_ref::<Stranded>().is_some(),
-    };
-    if finished {
-        list.retain(|(i, _)| *i != id);
-        if let (Ok(_), Some(t)) = (&r, done) {
-            list.push((
-                0,
-                Pending::Done {
-                    target: t.to_path_buf(),
-                },
-            ));
+    match &r {
+        Ok(_) => {
+            for (i, p) in list.iter_mut() {
+                if *i == id {
+                    *p = Pending::Done {
+                        target: done.to_path_buf(),
+                        leftovers: leftovers.clone(),
+                    };
+                }
+            }
         }
+        Err(e) if e.downcast_ref::<Stranded>().is_some() => list.retain(|(i, _)| *i != id),
+        Err(_) => {}
     }
     r
 }
@@ -346,7 +359,10 @@ fn clean_up(signal: &str, code: i32) -> i32 {
                     dir.display()
                 );
             }
-            Pending::Done { target } => {
+            Pending::Done { target, leftovers } => {
+                for l in leftovers {
+                    remove_retrying(l);
+                }
                 eprintln!(
                     "interrupted ({signal}) after {} was complete",
                     target.display()
@@ -680,7 +696,8 @@ impl Staging {
             std::process::id()
         ));
         let (staging, target) = (self.staging.clone(), self.target.clone());
-        let result = commit_locked(self.id, Some(&target), || {
+        let leftovers = vec![staging.clone(), aside.clone()];
+        let result = commit_locked(self.id, &target, leftovers, || {
             swap_in(&staging, &target, &aside, use_exchange, rename)
         });
         match &result {
@@ -689,6 +706,7 @@ impl Staging {
             Err(_) => {}
         }
         remove_old(result?);
+        forget(self.id);
         Ok(())
     }
 }

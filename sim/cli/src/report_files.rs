@@ -104,7 +104,7 @@ pub fn write(dir: &Path, r: &Rendered) -> Result<()> {
         let html = stage.join("report.html");
         std::fs::write(&html, &r.html)
             .with_context(|| format!("cannot write {}", html.display()))?;
-        output::commit_locked(id, None, || {
+        output::commit_locked(id, dir, vec![stage.clone()], || {
             let old = output::swap_in(
                 &charts,
                 &dir.join("charts"),
@@ -122,7 +122,7 @@ pub fn write(dir: &Path, r: &Rendered) -> Result<()> {
             Ok(())
         })
     })();
-    output::forget(id);
     let _ = std::fs::remove_dir_all(&stage);
+    output::forget(id);
     result
 }

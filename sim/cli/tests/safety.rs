@@ -391,7 +391,8 @@ fn stale_staging_folders_of_dead_processes_are_removed() {
     let _ = std::fs::remove_dir_all(base);
 }
 
-/// `ecsim report`, interrupted at any moment, leaves a complete charts/ and report.html.
+/// `ecsim report`, interrupted while it writes, leaves the old complete charts/ and
+/// report.html, and no staging folder.
 #[test]
 fn report_keeps_the_old_charts_until_the_new_are_in_place() {
     let base = tmp("report");
@@ -400,17 +401,35 @@ fn report_keeps_the_old_charts_until_the_new_are_in_place() {
     assert!(o.status.success(), "{}", text(&o));
     let charts = names(&out.join("charts"));
     assert!(charts.len() >= 6, "{charts:?}");
-    for k in 0..12u64 {
-        let child = cmd(&["report", s(&out), "-q"])
+    let html = std::fs::read(out.join("report.html")).unwrap();
+    let mut caught = 0;
+    for k in 0..20 {
+        let mut child = cmd(&["report", s(&out), "-q"])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(k * 15));
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        // (A signal before ecsim installs its handler ends it at once: nothing written yet.)
+        // Signal the moment the report's staging folder appears (it lives a few milliseconds).
+        let seen = loop {
+            if names(&out).iter().any(|n| n.starts_with(".report")) {
+                break true;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+        };
+        if seen {
+            signal(&child, "TERM");
+        }
         let o = child.wait_with_output().unwrap();
+        if seen && o.status.code() == Some(143) {
+            caught += 1;
+            let t = text(&o);
+            assert!(
+                t.contains("are as they were") || t.contains("was complete"),
+                "{t}"
+            );
+            assert_eq!(std::fs::read(out.join("report.html")).unwrap(), html);
+        }
         assert_eq!(
             names(&out.join("charts")),
             charts,
@@ -420,10 +439,12 @@ fn report_keeps_the_old_charts_until_the_new_are_in_place() {
         assert!(out.join("report.html").is_file());
         assert!(
             !names(&out).iter().any(|n| n.starts_with(".report")),
-            "attempt {k}: {:?}",
-            names(&out)
+            "attempt {k}: {:?} {}",
+            names(&out),
+            text(&o)
         );
     }
+    eprintln!("report interrupted while writing in {caught} of 20 attempts");
     let _ = std::fs::remove_dir_all(base);
 }
 
