@@ -480,9 +480,10 @@ fn sweep_rerun_keeps_the_previous_runs_until_complete() {
         .unwrap();
     wait_for("a staged run file", || {
         staging_of(&base).iter().any(|st| {
-            names(&base.join(st).join("runs"))
-                .iter()
-                .any(|n| n.ends_with(".csv"))
+            std::fs::read_dir(base.join(st).join("runs")).is_ok_and(|rd| {
+                rd.flatten()
+                    .any(|e| e.file_name().to_string_lossy().ends_with(".csv"))
+            })
         })
     });
     signal(&child, "TERM");
