@@ -325,6 +325,18 @@ pub mod runs {
     pub fn param_name(column: &str) -> Option<&str> {
         column.strip_prefix(PARAM_PREFIX)
     }
+
+    /// Summary fields whose values are text (every other summary field is a number).
+    pub const TEXT: [&str; 3] = ["scenario", "stop_reason", "events_hash"];
+
+    /// Whether a column holds text rather than a number: parameters (their labels), the fields
+    /// in [`TEXT`], and failures' `.kind` and deployments' `.state`.
+    pub fn is_text(column: &str) -> bool {
+        param_name(column).is_some()
+            || TEXT.contains(&column)
+            || column.ends_with(".kind")
+            || column.ends_with(".state")
+    }
 }
 
 /// `aggregate.csv`: `point`, the parameter columns of [`runs`], `runs`, then per measured column

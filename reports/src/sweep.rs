@@ -58,6 +58,8 @@ pub fn sweep_run_csv(
         vals.push(match v {
             SummaryValue::Str(x) => x,
             SummaryValue::Int(i) => i.to_string(),
+            // No value (an empty cell) rather than NaN or infinity, which readers reject.
+            SummaryValue::Float(f) if !f.is_finite() => String::new(),
             SummaryValue::Float(f) => format!("{f:.6}"),
         });
     }
@@ -67,10 +69,14 @@ pub fn sweep_run_csv(
     into_bytes(w)
 }
 
-/// Read a run file back.
+/// Read a run file back, checking it: one header and one row of the same width, starting with
+/// `point`, `replicate` and `seed` (whole numbers); every column not holding text
+/// ([`cols::is_text`]) a finite number or empty. A corrupt file is an error naming its line and
+/// column, never a value averaged in.
 pub fn read_sweep_run(bytes: &[u8]) -> Result<SweepRun, String> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
+        .flexible(true)
         .from_reader(bytes);
     let mut rows = r.records();
     let mut next = |missing: &str| -> Result<Vec<String>, String> {
@@ -83,16 +89,47 @@ pub fn read_sweep_run(bytes: &[u8]) -> Result<SweepRun, String> {
             .collect())
     };
     let columns = next("empty run file")?;
-    let values = next("run file without a row")?;
-    if columns.len() != values.len()
-        || columns.len() < 3
+    let values = next("line 2: run file without a row")?;
+    if next("").is_ok() {
+        return Err("line 3: a run file has one header and one row, this one has more".into());
+    }
+    if columns.len() < 3
         || columns[0] != cols::POINT
         || columns[1] != cols::REPLICATE
+        || columns[2] != cols::SEED
     {
-        return Err("not a sweep run file".into());
+        return Err(format!(
+            "line 1: not a sweep run file (its header starts with {}, {}, {})",
+            cols::POINT,
+            cols::REPLICATE,
+            cols::SEED
+        ));
     }
-    let point = values[0].parse().map_err(|_| "bad point")?;
-    let replicate = values[1].parse().map_err(|_| "bad replicate")?;
+    if columns.len() != values.len() {
+        return Err(format!(
+            "line 2: {} values for {} columns",
+            values.len(),
+            columns.len()
+        ));
+    }
+    let bad = |c: &str, v: &str, what: &str| format!("line 2, column {c}: {v:?} is not {what}");
+    let point = values[0]
+        .parse()
+        .map_err(|_| bad(cols::POINT, &values[0], "a grid point number"))?;
+    let replicate = values[1]
+        .parse()
+        .map_err(|_| bad(cols::REPLICATE, &values[1], "a replicate number"))?;
+    values[2]
+        .parse::<u64>()
+        .map_err(|_| bad(cols::SEED, &values[2], "a seed"))?;
+    for (c, v) in columns.iter().zip(&values).skip(3) {
+        if cols::is_text(c) || v.is_empty() {
+            continue;
+        }
+        if !v.parse::<f64>().is_ok_and(f64::is_finite) {
+            return Err(bad(c, v, "a finite number"));
+        }
+    }
     Ok(SweepRun {
         point,
         replicate,
@@ -146,12 +183,14 @@ fn runs_table(runs: &[&SweepRun], columns: &[String]) -> Result<Vec<u8>, csv::Er
 fn measured<'a>(runs: &[&SweepRun], columns: &'a [String]) -> Vec<&'a String> {
     columns
         .iter()
-        .filter(|c| !cols::NOT_MEASURED.contains(&c.as_str()) && cols::param_name(c).is_none())
+        .filter(|c| !cols::NOT_MEASURED.contains(&c.as_str()) && !cols::is_text(c))
         .filter(|c| {
-            runs.iter()
+            let mut values = runs
+                .iter()
                 .filter_map(|r| r.get(c))
-                .all(|v| v.parse::<f64>().is_ok())
-                && runs.iter().any(|r| r.get(c).is_some())
+                .filter(|v| !v.is_empty());
+            let any = values.clone().next().is_some();
+            any && values.all(|v| v.parse::<f64>().is_ok_and(f64::is_finite))
         })
         .collect()
 }
@@ -201,4 +240,43 @@ fn statistics(group: &[&SweepRun], column: &str) -> [String; 4] {
     }
     let st = ecsim_model::sweep::stats(&xs);
     [st.mean, st.std, st.ci_low, st.ci_high].map(|v| format!("{v:.6}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_file(header: &str, row: &str) -> Vec<u8> {
+        format!("{header}\n{row}\n").into_bytes()
+    }
+
+    /// Corrupt run files are rejected naming the line and column; good ones are read.
+    #[test]
+    fn corrupt_run_files_are_rejected() {
+        let h = "point,replicate,seed,param.x,scenario,mean_cpu_reserved_pct";
+        let ok = read_sweep_run(&run_file(h, "1,2,3,a,s,12.5")).unwrap();
+        assert_eq!((ok.point, ok.replicate), (1, 2));
+        assert!(
+            read_sweep_run(&run_file(h, "1,2,3,a,s,")).is_ok(),
+            "empty: no value"
+        );
+        for (row, want) in [
+            (
+                "1,2,3,a,s,NaN",
+                "line 2, column mean_cpu_reserved_pct: \"NaN\" is not a finite number",
+            ),
+            ("1,2,3,a,s,inf", "\"inf\" is not a finite number"),
+            ("1,2,3,a,s,twelve", "\"twelve\" is not a finite number"),
+            ("x,2,3,a,s,1", "column point"),
+            ("1,2,3,a,s", "line 2"),
+            ("1,2,3,a,s,1,9", "line 2"),
+        ] {
+            let e = read_sweep_run(&run_file(h, row)).unwrap_err();
+            assert!(e.contains(want), "{row}: {e}");
+        }
+        let e = read_sweep_run(b"point,replicate,seed,a\n1,2,3,4\n1,2,3,5\n").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+        let e = read_sweep_run(b"a,b,c\n1,2,3\n").unwrap_err();
+        assert!(e.contains("not a sweep run file"), "{e}");
+    }
 }

@@ -49,6 +49,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    output::handle_signals();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::exec(args),

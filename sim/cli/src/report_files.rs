@@ -51,6 +51,8 @@ pub fn read_capped(dir: &Path, name: &str, cap: u64, problems: &mut Vec<Problem>
     report::decode(name, &bytes, truncated, problems)
 }
 
+use crate::output;
+
 /// Read a run's output folder.
 pub fn read_run(dir: &Path) -> Result<RunFiles> {
     if !dir.join("summary.json").exists() {
@@ -106,31 +108,75 @@ pub fn render_sweep(dir: &Path, name: &str, metrics: &[String]) -> Result<Render
     report::sweep::render_sweep_with(name, &text, metrics, problems).map_err(|e| unusable(dir, e))
 }
 
-/// Write `charts/` and `report.html` into `dir`, replacing older ones only when all are written.
+/// Whether `dir` may get a new report: a folder ecsim wrote (it has the marker), or one
+/// without `charts/` and `report.html` yet, or `force`.
+pub fn check_report_target(dir: &Path, force: bool) -> Result<()> {
+    if force || output::Marker::read(dir).is_some() {
+        return Ok(());
+    }
+    for name in ["charts", "report.html"] {
+        let p = dir.join(name);
+        let empty_dir = std::fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none());
+        if std::fs::symlink_metadata(&p).is_ok() && !empty_dir {
+            anyhow::bail!(
+                "{} exists and {} was not written by ecsim (it has no .ecsim file): not replacing it; pass --force to replace charts/ and report.html",
+                p.display(),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Write `charts/` and `report.html` into `dir`, replacing older ones only when all are
+/// written: the new `charts/` takes the old one's place in one step (see [`output::swap_in`]),
+/// then `report.html` is renamed over the old one; a signal waits for both.
 pub fn write(dir: &Path, r: &Rendered) -> Result<()> {
-    let stage = dir.join(format!(".report.partial-{}", std::process::id()));
+    output::clean_stale(dir, ".report.");
+    let stage = dir.join(format!(".report.{}", output::partial_suffix()));
     let _ = std::fs::remove_dir_all(&stage);
+    let id = output::on_signal_clean(output::Pending::Report {
+        stage: stage.clone(),
+        dir: dir.to_path_buf(),
+    });
     let result = (|| -> Result<()> {
+        std::fs::create_dir(&stage)
+            .with_context(|| format!("cannot create {}", stage.display()))?;
+        output::Marker::new("report", None).write(&stage)?;
         let charts = stage.join("charts");
         std::fs::create_dir_all(&charts)
             .with_context(|| format!("cannot create {}", charts.display()))?;
         for c in &r.charts {
-            std::fs::write(charts.join(format!("{}.svg", c.name)), &c.svg)?;
-            std::fs::write(charts.join(format!("{}.png", c.name)), &c.png)?;
+            output::check_folder_name("chart", &c.name)?;
+            for (ext, bytes) in [("svg", c.svg.as_bytes()), ("png", c.png.as_slice())] {
+                let p = charts.join(format!("{}.{ext}", c.name));
+                std::fs::write(&p, bytes)
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+            }
         }
-        std::fs::write(stage.join("report.html"), &r.html)?;
-        let old = dir.join("charts");
-        if old.exists() {
-            std::fs::remove_dir_all(&old)
-                .with_context(|| format!("cannot replace {}", old.display()))?;
-        }
-        std::fs::rename(&charts, &old)
-            .with_context(|| format!("cannot move charts into {}", dir.display()))?;
-        std::fs::rename(stage.join("report.html"), dir.join("report.html"))
-            .with_context(|| format!("cannot move report.html into {}", dir.display()))?;
-        Ok(())
+        let html = stage.join("report.html");
+        std::fs::write(&html, &r.html)
+            .with_context(|| format!("cannot write {}", html.display()))?;
+        output::commit_locked(id, dir, vec![stage.clone()], || {
+            let old = output::swap_in(
+                &charts,
+                &dir.join("charts"),
+                &stage.join("charts.old"),
+                true,
+                &|a, b| std::fs::rename(a, b),
+            )?;
+            std::fs::rename(&html, dir.join("report.html")).with_context(|| {
+                format!(
+                    "the new charts/ is in place, but report.html could not be moved into {} (the old one, if any, is kept)",
+                    dir.display()
+                )
+            })?;
+            output::remove_old(old);
+            Ok(())
+        })
     })();
     let _ = std::fs::remove_dir_all(&stage);
+    output::forget(id);
     result
 }
 

@@ -75,12 +75,50 @@ pub struct RunSpec {
 }
 
 impl Sweep {
-    /// Number of grid points (saturating; a loaded sweep has at most its `max_runs`).
+    /// Number of grid points. Valid once [`Sweep::grid_size`] is `Some`; saturates otherwise.
     pub fn points(&self) -> usize {
         self.parameters
             .iter()
-            .try_fold(1usize, |acc, p| acc.checked_mul(p.values.len()))
+            .try_fold(1usize, |n, p| n.checked_mul(p.values.len()))
             .unwrap_or(usize::MAX)
+    }
+
+    /// Number of grid points (the product of the parameters' value counts) and of runs (times
+    /// `seeds`), or `None` if either does not fit in a `usize`.
+    pub fn grid_size(&self) -> Option<(usize, usize)> {
+        let points = self
+            .parameters
+            .iter()
+            .try_fold(1usize, |n, p| n.checked_mul(p.values.len()))?;
+        let runs = points.checked_mul(usize::try_from(self.seeds).ok()?)?;
+        Some((points, runs))
+    }
+
+    /// The sweep's fingerprint: a stable 128-bit hash (FNV-1a, written out here so that it never
+    /// changes with a library) of everything that decides its runs: the sweep seed, the number
+    /// of seeds, every parameter (name, paths, values and labels) and the base scenario's text
+    /// `base_src`. Not the name nor the charted metrics. Runs of sweeps with different
+    /// fingerprints are never mixed (resume, merge).
+    pub fn fingerprint(&self, base_src: &str) -> String {
+        let mut h = Fnv128::new();
+        h.field("ecsim sweep fingerprint 1");
+        h.field(&self.seed.to_string());
+        h.field(&self.seeds.to_string());
+        h.field(&self.parameters.len().to_string());
+        for p in &self.parameters {
+            h.field(&p.name);
+            h.field(&p.paths.len().to_string());
+            for (path, _) in &p.paths {
+                h.field(path);
+            }
+            h.field(&p.values.len().to_string());
+            for (label, node) in &p.values {
+                h.field(label);
+                h.field(&toml_text(node));
+            }
+        }
+        h.field(base_src);
+        format!("{:032x}", h.0)
     }
 
     /// The value index of each parameter at a grid point.
@@ -139,6 +177,28 @@ impl Sweep {
             }
         }
         v
+    }
+}
+
+/// FNV-1a, 128 bits, over length-prefixed fields (so that no two field lists hash alike by
+/// concatenation).
+struct Fnv128(u128);
+
+impl Fnv128 {
+    fn new() -> Fnv128 {
+        Fnv128(0x6c62_272e_07bb_0142_62b8_2175_6295_c58d)
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= u128::from(x);
+            self.0 = self
+                .0
+                .wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+        }
+    }
+    fn field(&mut self, s: &str) {
+        self.bytes(&(s.len() as u64).to_le_bytes());
+        self.bytes(s.as_bytes());
     }
 }
 
@@ -682,6 +742,23 @@ mod tests {
         assert_eq!(t95(1_000), 1.96);
     }
 
+    /// The product of the value counts does not wrap: 4 parameters of 100,000 values each.
+    #[test]
+    fn grid_size_overflow_is_detected() {
+        let mut src = String::from("schema_version = 1\nname = \"big\"\nscenario = \"x.toml\"\n");
+        for k in 0..4 {
+            src.push_str(&format!(
+                "[[parameters]]\nname = \"p{k}\"\npaths = [\"clusters[0].count\"]\nrange = {{ from = 1, to = 100000, step = 1 }}\n"
+            ));
+        }
+        let errs = load_with("big.toml", &src, u64::MAX).unwrap_err();
+        assert!(
+            errs.iter()
+                .any(|d| d.to_string().contains("more than 2^64 runs")),
+            "{errs:?}"
+        );
+    }
+
     #[test]
     fn grid_seeds_and_overrides() {
         let src = r#"schema_version = 1
@@ -710,6 +787,20 @@ labels = ["random", "binpack"]
                 .all(|r| r.seed == runs[r.replicate as usize].seed)
         );
         assert_ne!(runs[0].seed, runs[1].seed);
+        let fp = sw.fingerprint("base");
+        assert_eq!(fp.len(), 32);
+        assert_eq!(fp, load("s.toml", src).unwrap().fingerprint("base"));
+        assert_ne!(fp, sw.fingerprint("base "));
+        let other = load("s.toml", &src.replace("to = 6", "to = 8")).unwrap();
+        assert_ne!(fp, other.fingerprint("base"));
+        let more = load("s.toml", &src.replace("seeds = 3", "seeds = 4")).unwrap();
+        assert_ne!(fp, more.fingerprint("base"));
+        let renamed = load("s.toml", &src.replace("name = \"s\"", "name = \"t\"")).unwrap();
+        assert_eq!(
+            fp,
+            renamed.fingerprint("base"),
+            "the name does not decide the runs"
+        );
         let errs = load("s.toml", "schema_version = 1\nname = \"s\"\nscenario = \"x\"\n[[parameters]]\npaths = [\"a[\"]\nvalues = [1]\nlabels = [\"a\", \"b\"]\n").unwrap_err();
         let text: Vec<String> = errs.iter().map(|d| d.to_string()).collect();
         assert!(text.iter().any(|e| e.contains("missing ']'")), "{text:?}");

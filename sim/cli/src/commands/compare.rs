@@ -28,6 +28,11 @@ pub struct Args {
     /// Output folder [default: out/<scenario name>-compare].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Replace DIR even if ecsim did not write it (no .ecsim file in it): a folder with
+    /// everything in it, a file or a symbolic link. Never `/`, the home or current folder, the
+    /// folder of an input file or a parent of one, nor a device.
+    #[arg(long)]
+    force: bool,
     /// Run seed, the same for every variant [default: the scenario's].
     #[arg(long)]
     seed: Option<u64>,
@@ -63,6 +68,23 @@ fn read_variants(args: &Args) -> Result<Vec<Variant>, CliError> {
             return Err(CliError::code(FAILURE));
         }
     };
+    // Each variant's files go into `variants/<name>/`: a name must be one folder name, or it
+    // could point outside the output folder.
+    for v in &variants {
+        output::check_folder_name("variant name", &v.name)
+            .with_context(|| format!("{}", vfile.display()))?;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for v in &variants {
+        if !seen.insert(v.name.to_lowercase()) {
+            return Err(anyhow!(
+                "{}: two variants are named {:?} (names must differ, also in case: each names a folder)",
+                vfile.display(),
+                v.name
+            )
+            .into());
+        }
+    }
     if variants.is_empty() {
         return Err(anyhow!(
             "{} declares no [[variants]]; add some (name, description, set = {{ \"path\" = value }}) or pass --variants FILE",
@@ -140,11 +162,21 @@ pub fn exec(args: Args) -> CliResult {
     let loaded = load_variants(&args, &variants)?;
     let seed = args.seed.unwrap_or(loaded[0].seed);
     let name = format!("{}-compare", loaded[0].name);
-    let final_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(&name));
-    let staging = output::Staging::new(&final_dir)?;
+    let final_dir = match &args.out {
+        Some(d) => d.clone(),
+        None => {
+            output::check_folder_name("the scenario's name", &loaded[0].name)?;
+            Path::new("out").join(&name)
+        }
+    };
+    let mut inputs: Vec<&Path> = vec![&args.scenario];
+    inputs.extend(args.variants.as_deref());
+    let staging = output::Staging::new(
+        &final_dir,
+        &output::Marker::new("compare", None),
+        args.force,
+        &inputs,
+    )?;
     let results = run_variants(&loaded, seed, args.threads)?;
     write_variants(staging.path(), &variants, &results)?;
     let rows: Vec<VariantResult<'_>> = variants

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::error::CliResult;
-use crate::{output, report_files};
+use crate::report_files;
 
 #[derive(clap::Args)]
 /// Draw the charts (charts/*.svg, *.png) and the self-contained report.html of a run's output folder.
@@ -14,6 +14,9 @@ use crate::{output, report_files};
 pub struct Args {
     /// A folder written by `ecsim run` (or a sweep folder, with aggregate.csv).
     dir: PathBuf,
+    /// Replace charts/ and report.html even in a folder ecsim did not write (no .ecsim file).
+    #[arg(long)]
+    force: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -22,6 +25,9 @@ pub struct Args {
 /// Render the folder's report and write it into the folder.
 pub fn exec(args: Args) -> CliResult {
     let dir = &args.dir;
+    if !dir.is_dir() {
+        return Err(anyhow::anyhow!("{} is not a folder", dir.display()).into());
+    }
     let rendered = if dir.join("summary.json").is_file() || !dir.join("aggregate.csv").is_file() {
         report_files::render_run(dir)?
     } else {
@@ -29,9 +35,8 @@ pub fn exec(args: Args) -> CliResult {
         report_files::render_sweep(dir, name, &[])?
     };
     eprint!("{}", report_files::problem_lines(dir, &rendered.problems));
-    output::remove_on_interrupt(&dir.join(format!(".report.partial-{}", std::process::id())));
+    report_files::check_report_target(dir, args.force)?;
     report_files::write(dir, &rendered)?;
-    output::forget();
     if !args.quiet {
         let problems = match rendered.problems.len() {
             0 => String::new(),

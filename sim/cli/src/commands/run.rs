@@ -23,6 +23,11 @@ pub struct Args {
     /// Output folder [default: out/<scenario name>].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Replace DIR even if ecsim did not write it (no .ecsim file in it): a folder with
+    /// everything in it, a file or a symbolic link. Never `/`, the home or current folder, the
+    /// folder of an input file or a parent of one, nor a device.
+    #[arg(long)]
+    force: bool,
     /// Run seed [default: the scenario's `seed`, else 1].
     #[arg(long)]
     seed: Option<u64>,
@@ -99,11 +104,19 @@ pub fn exec(args: Args) -> CliResult {
         }
     };
     let seed = args.seed.unwrap_or(sc.seed);
-    let final_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(&sc.name));
-    let staging = output::Staging::new(&final_dir)?;
+    let final_dir = match &args.out {
+        Some(d) => d.clone(),
+        None => {
+            output::check_folder_name("the scenario's name", &sc.name)?;
+            Path::new("out").join(&sc.name)
+        }
+    };
+    let staging = output::Staging::new(
+        &final_dir,
+        &output::Marker::new("run", None),
+        args.force,
+        &[&args.scenario],
+    )?;
     let started = Instant::now();
     let sink = open_sink(staging.path(), &args)?;
     let opts = RunOptions {

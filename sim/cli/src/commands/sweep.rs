@@ -7,7 +7,8 @@
 //! run files of several folders: the same code makes the same bytes.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
@@ -17,7 +18,7 @@ use ecsim_model::sim::{self, RunOptions};
 use ecsim_model::sweep::{self, Sweep};
 
 use crate::error::{CliError, CliResult, FAILURE};
-use crate::report_files;
+use crate::{output, report_files};
 use ecsim_reports::schema;
 
 /// Which share of the runs this process does: run k belongs to shard `k mod count`.
@@ -48,7 +49,14 @@ pub fn parse_shard(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shar
             num("AWS_BATCH_JOB_ARRAY_INDEX")?,
             num("JOB_COMPLETION_INDEX")?,
         ) {
-            (Some(i), _, _) => i - num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0),
+            (Some(i), _, _) => {
+                let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+                i.checked_sub(min).with_context(|| {
+                    format!(
+                        "--shard auto: SLURM_ARRAY_TASK_ID={i} is below SLURM_ARRAY_TASK_MIN={min}"
+                    )
+                })?
+            }
             (None, Some(i), _) | (None, None, Some(i)) => i,
             _ => bail!(
                 "--shard auto: none of SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX, JOB_COMPLETION_INDEX is set"
@@ -96,6 +104,11 @@ pub struct Args {
     /// Only every N-th run from the I-th (0-based): I/N, or auto (Slurm, AWS Batch, Kubernetes).
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
+    /// Replace DIR even if ecsim did not write it (no .ecsim file in it): a folder with
+    /// everything in it, a file or a symbolic link. Never `/`, the home or current folder, the
+    /// folder of an input file or a parent of one, nor a device.
+    #[arg(long)]
+    force: bool,
     /// No progress bar, no summary.
     #[arg(long, short)]
     quiet: bool,
@@ -106,11 +119,31 @@ pub struct Args {
     input: super::InputArgs,
 }
 
+/// Write `path` through a temporary file `*.partial-PID` renamed into place; on any error the
+/// temporary file is removed (no empty or partial file is left, e.g. on a full disk).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("partial-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} into place", path.display()))
+    write_atomic_with(path, bytes, &|p, b| std::fs::write(p, b))
+}
+
+/// [`write_atomic`] with the write itself given (tests inject failures).
+fn write_atomic_with(
+    path: &Path,
+    bytes: &[u8],
+    write: &dyn Fn(&Path, &[u8]) -> std::io::Result<()>,
+) -> Result<()> {
+    let tmp = path.with_extension(output::partial_suffix());
+    if let Err(e) = write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(anyhow::anyhow!("cannot write {}: {e}", path.display()));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(anyhow::anyhow!(
+            "cannot move {} into place: {e}",
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Read the sweep file (at most `max_runs` runs); its problems are printed. Also its text.
@@ -131,6 +164,17 @@ pub(super) fn load_sweep(
     }
 }
 
+/// The base scenario of a sweep file: its path and text.
+fn base_scenario(
+    file: &Path,
+    sw: &Sweep,
+    input: &super::InputArgs,
+) -> Result<(PathBuf, String), CliError> {
+    let base = file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
+    let src = super::read_input(&base, input.max_input_bytes, "the sweep's scenario")?;
+    Ok((base, src))
+}
+
 /// Every grid point's scenario, all validated before anything runs, and the sweep's `metrics`
 /// checked against them; problems are printed (a bad value at its line in the sweep file).
 pub(super) fn load_grid(
@@ -139,8 +183,7 @@ pub(super) fn load_grid(
     sweep_src: &str,
     input: &super::InputArgs,
 ) -> Result<Vec<Scenario>, CliError> {
-    let base = file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
-    let base_src = super::read_input(&base, input.max_input_bytes, "the sweep's scenario")?;
+    let (base, base_src) = base_scenario(file, sw, input)?;
     let reader = super::relative_reader(&base, input);
     let sweep_name = file.display().to_string();
     let mut scenarios = Vec::new();
@@ -175,16 +218,102 @@ pub(super) fn load_grid(
     Ok(scenarios)
 }
 
-/// `DIR/runs/`, emptied first unless resuming.
-fn runs_dir(dir: &Path, resume: bool) -> Result<PathBuf> {
-    let runs_dir = dir.join("runs");
-    if !resume && runs_dir.exists() {
-        std::fs::remove_dir_all(&runs_dir)
-            .with_context(|| format!("cannot clear {}", runs_dir.display()))?;
+/// Where a sweep writes: in its output folder (new, or resumed: an interrupted sweep keeps its
+/// finished runs there), or, when it replaces an earlier output, in a staging folder that takes
+/// the old one's place only when the whole sweep is complete.
+enum Work {
+    InPlace { dir: PathBuf, id: u64 },
+    Staged(output::Staging),
+}
+
+impl Work {
+    /// Check `dir` and choose where to write (see [`Work`]).
+    fn open(dir: &Path, args: &Args, fingerprint: &str, inputs: &[&Path]) -> Result<Work> {
+        let marker = output::Marker::new("sweep", Some(fingerprint.to_string()));
+        let exists = std::fs::symlink_metadata(dir).is_ok();
+        let empty = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
+        if args.resume && exists && !empty {
+            output::check_target(dir, false, inputs)?;
+            match output::Marker::read(dir) {
+                Some(m) if m.command == "sweep" => {
+                    if m.fingerprint.as_deref() != Some(fingerprint) {
+                        bail!(
+                            "--resume: {} holds the runs of a different sweep (fingerprint {}; this sweep's is {fingerprint}): the sweep file or its base scenario changed since; run without --resume to replace them (the old runs stay until the new sweep is complete), or choose another --out",
+                            dir.display(),
+                            m.fingerprint.as_deref().unwrap_or("none")
+                        );
+                    }
+                }
+                Some(m) => bail!(
+                    "--resume: {} was written by `ecsim {}`, not by a sweep: nothing to resume",
+                    dir.display(),
+                    m.command
+                ),
+                None => bail!(
+                    "--resume: {} was not written by ecsim's sweep (it has no .ecsim file with a fingerprint): nothing to resume",
+                    dir.display()
+                ),
+            }
+        } else if !exists || empty {
+            output::check_target(dir, args.force, inputs)?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            marker.write(dir)?;
+        } else {
+            return Ok(Work::Staged(output::Staging::new(
+                dir, &marker, args.force, inputs,
+            )?));
+        }
+        let runs = dir.join("runs");
+        std::fs::create_dir_all(&runs)
+            .with_context(|| format!("cannot create {}", runs.display()))?;
+        output::clean_stale_files(&runs);
+        let id = output::on_signal_clean(output::Pending::Sweep {
+            runs,
+            resume: format!(
+                "ecsim sweep {} --resume --out {}",
+                args.file.display(),
+                dir.display()
+            ),
+        });
+        Ok(Work::InPlace {
+            dir: dir.to_path_buf(),
+            id,
+        })
     }
-    std::fs::create_dir_all(&runs_dir)
-        .with_context(|| format!("cannot create {}", runs_dir.display()))?;
-    Ok(runs_dir)
+
+    /// The folder to write into.
+    fn path(&self) -> &Path {
+        match self {
+            Work::InPlace { dir, .. } => dir,
+            Work::Staged(s) => s.path(),
+        }
+    }
+
+    /// What an error leaves behind, for its message.
+    fn on_error(&self, dir: &Path) -> String {
+        match self {
+            Work::InPlace { .. } => format!(
+                "the finished runs are kept in {}/runs/ (--resume does the rest)",
+                dir.display()
+            ),
+            Work::Staged(_) => format!(
+                "the unfinished sweep was removed; {} is as it was",
+                dir.display()
+            ),
+        }
+    }
+
+    /// Put the complete output in place.
+    fn finish(self) -> Result<()> {
+        match self {
+            Work::InPlace { id, .. } => {
+                output::forget(id);
+                Ok(())
+            }
+            Work::Staged(s) => s.commit(),
+        }
+    }
 }
 
 /// A run's file in `runs/`.
@@ -240,18 +369,33 @@ fn run_all(
         .context("starting worker threads")?;
     let bar = progress_bar(o.quiet, todo.len(), &sw.name);
     let done = AtomicUsize::new(0);
-    let results: Vec<Result<()>> = pool.install(|| {
-        todo.par_iter()
-            .map(|r| {
-                run_one(sw, &scenarios[r.point], r, &run_file(runs_dir, r))?;
-                done.fetch_add(1, Ordering::Relaxed);
-                bar.inc(1);
-                Ok(())
-            })
-            .collect()
+    let stop = AtomicBool::new(false);
+    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    pool.install(|| {
+        todo.par_iter().for_each(|r| {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            match run_one(sw, &scenarios[r.point], r, &run_file(runs_dir, r)) {
+                Ok(()) => {
+                    done.fetch_add(1, Ordering::Relaxed);
+                    bar.inc(1);
+                }
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    let mut first = first_error.lock().unwrap_or_else(|p| p.into_inner());
+                    first.get_or_insert(e);
+                }
+            }
+        })
     });
     bar.finish_and_clear();
-    results.into_iter().collect::<Result<()>>()?;
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e.context(format!(
+            "stopped at the first error, after {} runs",
+            done.load(Ordering::Relaxed)
+        )));
+    }
     Ok(done.load(Ordering::Relaxed))
 }
 
@@ -263,37 +407,72 @@ pub fn exec(args: Args) -> CliResult {
         .map(|s| parse_shard(s, &|k| std::env::var(k).ok()))
         .transpose()?;
     let (sw, sweep_src) = load_sweep(&args.file, args.max_runs, &args.input)?;
+    let Some((points, _)) = sw.grid_size() else {
+        let counts: Vec<String> = sw
+            .parameters
+            .iter()
+            .map(|p| p.values.len().to_string())
+            .collect();
+        return Err(anyhow::anyhow!(
+            "{}: the grid is too large to count: {} values x {} seeds does not fit in {} bits",
+            args.file.display(),
+            counts.join(" x "),
+            sw.seeds,
+            usize::BITS
+        )
+        .into());
+    };
+    let (base, base_src) = base_scenario(&args.file, &sw, &args.input)?;
     let scenarios = load_grid(&args.file, &sw, &sweep_src, &args.input)?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(&sw.name));
-    let runs_dir = runs_dir(&dir, args.resume)?;
-    let all = sw.runs();
-    let mine: Vec<&sweep::RunSpec> = all
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| shard.is_none_or(|s| k % s.count == s.index))
-        .map(|(_, r)| r)
-        .collect();
-    let todo: Vec<&sweep::RunSpec> = mine
-        .iter()
-        .copied()
-        .filter(|r| !run_file(&runs_dir, r).exists())
-        .collect();
-    let skipped = mine.len() - todo.len();
-    let done = run_all(&args, &sw, &scenarios, &todo, &runs_dir)?;
-    let written = build_tables(std::slice::from_ref(&dir), &dir)?;
-    let rendered = report_files::render_sweep(&dir, &sw.name, &sw.metrics)?;
-    report_files::write(&dir, &rendered)?;
+    let fingerprint = sw.fingerprint(&base_src);
+    let dir = match &args.out {
+        Some(d) => d.clone(),
+        None => {
+            output::check_folder_name("the sweep's name", &sw.name)?;
+            Path::new("out").join(&sw.name)
+        }
+    };
+    let work = Work::open(&dir, &args, &fingerprint, &[&args.file, &base])?;
+    let result = (|| -> Result<(usize, usize, usize)> {
+        let runs_dir = work.path().join("runs");
+        std::fs::create_dir_all(&runs_dir)
+            .with_context(|| format!("cannot create {}", runs_dir.display()))?;
+        let all = sw.runs();
+        let mine: Vec<&sweep::RunSpec> = all
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| shard.is_none_or(|s| k % s.count == s.index))
+            .map(|(_, r)| r)
+            .collect();
+        let todo: Vec<&sweep::RunSpec> = mine
+            .iter()
+            .copied()
+            .filter(|r| !run_file(&runs_dir, r).exists())
+            .collect();
+        let skipped = mine.len() - todo.len();
+        let done = run_all(&args, &sw, &scenarios, &todo, &runs_dir)?;
+        let runs = collect_runs(&[work.path().to_path_buf()])?;
+        write_tables(&runs, work.path())?;
+        let rendered = report_files::render_sweep(work.path(), &sw.name, &sw.metrics)?;
+        report_files::write(work.path(), &rendered)?;
+        Ok((done, skipped, runs.len()))
+    })();
+    let (done, skipped, written) = match result {
+        Ok(x) => x,
+        Err(e) => {
+            let left = work.on_error(&dir);
+            drop(work);
+            return Err(anyhow::anyhow!("{e:#}; {left}").into());
+        }
+    };
+    work.finish()?;
     if !args.quiet {
         let shard = shard
             .map(|s| format!(" (shard {}/{})", s.index, s.count))
             .unwrap_or_default();
         println!(
-            "ecsim sweep: {}{shard}: {} grid points x {} seeds; ran {done}, kept {skipped} finished; {written} runs in {}/runs.csv and aggregate.csv",
+            "ecsim sweep: {}{shard}: {points} grid points x {} seeds; ran {done}, kept {skipped} finished; {written} runs in {}/runs.csv and aggregate.csv",
             sw.name,
-            sw.points(),
             sw.seeds,
             dir.display()
         );
@@ -307,9 +486,9 @@ pub fn exec(args: Args) -> CliResult {
     Ok(())
 }
 
-/// Read every run file under `dirs/runs/` and write `runs.csv` and `aggregate.csv` into `out`.
-/// Returns the number of runs.
-pub fn build_tables(dirs: &[PathBuf], out: &Path) -> Result<usize> {
+/// Every run file under `dirs/runs/`, each checked (a corrupt one is an error naming the file
+/// and line), sorted by (point, replicate), duplicates (the same run in two shards) once.
+pub fn collect_runs(dirs: &[PathBuf]) -> Result<Vec<ecsim_reports::SweepRun>> {
     let mut runs = Vec::new();
     for d in dirs {
         let rd = d.join("runs");
@@ -323,17 +502,21 @@ pub fn build_tables(dirs: &[PathBuf], out: &Path) -> Result<usize> {
             let bytes =
                 std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
             let run = ecsim_reports::read_sweep_run(&bytes)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                .map_err(|e| anyhow::anyhow!("corrupt run file {}: {e}", p.display()))?;
             runs.push(run);
         }
     }
     runs.sort_by_key(|r| (r.point, r.replicate));
     runs.dedup_by_key(|r| (r.point, r.replicate));
-    let (runs_csv, agg) = ecsim_reports::sweep_tables(&runs).context("building the tables")?;
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    Ok(runs)
+}
+
+/// Write `runs.csv` and `aggregate.csv` of `runs` into `out`, each atomically.
+pub fn write_tables(runs: &[ecsim_reports::SweepRun], out: &Path) -> Result<()> {
+    let (runs_csv, agg) = ecsim_reports::sweep_tables(runs).context("building the tables")?;
     write_atomic(&out.join(schema::runs::FILE), &runs_csv)?;
     write_atomic(&out.join(schema::aggregate::FILE), &agg)?;
-    Ok(runs.len())
+    Ok(())
 }
 
 /// Print, for the sweep's first metric, each grid point's mean and 95 % interval.
@@ -407,6 +590,17 @@ mod tests {
             parse_shard("auto", &batch).unwrap(),
             Shard { index: 0, count: 2 }
         );
+        let below_min = |k: &str| match k {
+            "SLURM_ARRAY_TASK_ID" => Some("0".into()),
+            "SLURM_ARRAY_TASK_MIN" => Some("1".into()),
+            "SLURM_ARRAY_TASK_COUNT" => Some("4".into()),
+            _ => None,
+        };
+        let e = parse_shard("auto", &below_min).unwrap_err().to_string();
+        assert!(
+            e.contains("SLURM_ARRAY_TASK_ID=0 is below SLURM_ARRAY_TASK_MIN=1"),
+            "{e}"
+        );
         let k8s = |k: &str| match k {
             "JOB_COMPLETION_INDEX" => Some("1".into()),
             "ECSIM_SHARD_COUNT" => Some("3".into()),
@@ -416,5 +610,27 @@ mod tests {
             parse_shard("auto", &k8s).unwrap(),
             Shard { index: 1, count: 3 }
         );
+    }
+
+    /// A failing write (a full disk) leaves no temporary file behind.
+    #[test]
+    fn failed_write_leaves_no_partial_file() {
+        let d = std::env::temp_dir().join(format!("ecsim-sweep-write-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let full = |p: &Path, b: &[u8]| {
+            std::fs::write(p, &b[..b.len() / 2])?;
+            Err(std::io::Error::from_raw_os_error(28))
+        };
+        let e = write_atomic_with(&d.join("p00000-r00000.csv"), b"point,replicate\n", &full)
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("p00000-r00000.csv"), "{e:#}");
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0, "nothing left");
+        // /dev/full: the kernel's own full disk.
+        if Path::new("/dev/full").exists() {
+            let e = std::fs::write("/dev/full", b"x").unwrap_err();
+            assert_eq!(e.raw_os_error(), Some(28));
+        }
+        let _ = std::fs::remove_dir_all(d);
     }
 }
