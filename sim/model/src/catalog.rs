@@ -23,6 +23,9 @@ pub struct InstanceType {
     pub price_per_hour_usd: Option<f64>,
     /// Spot price, USD per hour, for a custom type the pricing table has no Spot price for.
     pub spot_price_per_hour_usd: Option<f64>,
+    /// awsvpc tasks with ENI trunking (`awsvpcTrunking`, ECS-DG `container-instance-eni.html`);
+    /// `None`: the type does not support trunking and keeps [`InstanceType::eni_tasks`].
+    pub trunk_eni_tasks: Option<u32>,
 }
 
 /// Registered memory AWS documents, (type, Linux MiB, Windows MiB) before `ECS_RESERVED_MEMORY`
@@ -87,6 +90,36 @@ impl InstanceType {
     pub fn eni_tasks(&self) -> u32 {
         self.max_enis.saturating_sub(1)
     }
+
+    /// The awsvpc task limit of an instance of this type launched at `launched_ms`, and whether
+    /// it has a trunk ENI. `trunking_since_ms` is when `awsvpcTrunking` was switched on for the
+    /// instance's cluster (`None`: off). ECS-DG `container-instance-eni.html` (ecs-semantics
+    /// 2.5): the setting applies to instances launched after it is switched on, and only on
+    /// types that support trunking; every other instance holds `max_enis - 1` awsvpc tasks.
+    pub fn awsvpc_task_limit(
+        &self,
+        trunking_since_ms: Option<u64>,
+        launched_ms: u64,
+    ) -> AwsvpcLimit {
+        match (trunking_since_ms, self.trunk_eni_tasks) {
+            (Some(since), Some(tasks)) if launched_ms >= since => {
+                AwsvpcLimit { tasks, trunk: true }
+            }
+            _ => AwsvpcLimit {
+                tasks: self.eni_tasks(),
+                trunk: false,
+            },
+        }
+    }
+}
+
+/// An instance's awsvpc task limit ([`InstanceType::awsvpc_task_limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsvpcLimit {
+    /// awsvpc tasks it can hold at once.
+    pub tasks: u32,
+    /// It has a trunk ENI (and registers only once the trunk ENI exists).
+    pub trunk: bool,
 }
 
 /// The catalog's date (`catalog_date` in the data file).
@@ -102,7 +135,7 @@ pub fn builtin() -> Vec<InstanceType> {
     let header = lines.next().expect("catalog header");
     assert_eq!(
         header,
-        "instance_type,vcpu,memory_gib,architecture,max_enis,price_per_hour_usd"
+        "instance_type,vcpu,memory_gib,architecture,max_enis,price_per_hour_usd,trunk_eni_tasks"
     );
     lines
         .map(|l| {
@@ -117,6 +150,10 @@ pub fn builtin() -> Vec<InstanceType> {
                 max_enis: f[4].parse().expect("max_enis"),
                 price_per_hour_usd: Some(f[5].parse().expect("price")),
                 spot_price_per_hour_usd: None,
+                trunk_eni_tasks: match f[6] {
+                    "" => None,
+                    n => Some(n.parse().expect("trunk_eni_tasks")),
+                },
             }
         })
         .collect()
@@ -189,6 +226,104 @@ mod tests {
         assert_eq!(get("m5.xlarge").eni_tasks(), 3);
         assert_eq!(get("m5.4xlarge").eni_tasks(), 7);
         assert_eq!(get("t3.medium").eni_tasks(), 2);
+    }
+
+    /// ecs-semantics 2.5 (ECS-DG `container-instance-eni.html`, the trunking table): with
+    /// `awsvpcTrunking`, .large types of the listed families hold 10 awsvpc tasks (2 without),
+    /// .xlarge 20 (3), .2xlarge 40 (3), .4xlarge 60 (7); t3, m4, c4 and r7g are not in the list
+    /// and keep `max_enis - 1`.
+    #[test]
+    fn trunking_limits_per_type() {
+        let limit = |name: &str, on: bool| get(name).awsvpc_task_limit(on.then_some(0), 0);
+        for (name, without, with) in [
+            ("m5.large", 2, 10),
+            ("c5.large", 2, 10),
+            ("r5.large", 2, 10),
+            ("m6i.large", 2, 10),
+            ("c6i.large", 2, 10),
+            ("r6i.large", 2, 10),
+            ("m6g.large", 2, 10),
+            ("c6g.large", 2, 10),
+            ("r6g.large", 2, 10),
+            ("m7g.large", 2, 10),
+            ("c7g.large", 2, 10),
+            ("m5.xlarge", 3, 20),
+            ("c6g.xlarge", 3, 20),
+            ("m5.2xlarge", 3, 40),
+            ("r6g.2xlarge", 3, 40),
+            ("m5.4xlarge", 7, 60),
+            ("c7g.4xlarge", 7, 60),
+        ] {
+            assert_eq!(
+                limit(name, false),
+                AwsvpcLimit {
+                    tasks: without,
+                    trunk: false
+                },
+                "{name} without trunking"
+            );
+            assert_eq!(
+                limit(name, true),
+                AwsvpcLimit {
+                    tasks: with,
+                    trunk: true
+                },
+                "{name} with trunking"
+            );
+        }
+        for name in [
+            "t3.medium",
+            "t3.large",
+            "t3.xlarge",
+            "m4.large",
+            "c4.large",
+            "r7g.large",
+        ] {
+            let ty = get(name);
+            assert_eq!(ty.trunk_eni_tasks, None, "{name}: not supported");
+            assert_eq!(limit(name, true), limit(name, false), "{name}");
+            assert!(!limit(name, true).trunk);
+        }
+        // Every type of a listed family supports it, at the table's figure for its size.
+        for t in builtin() {
+            let (family, size) = t.name.split_once('.').unwrap();
+            let listed = [
+                "c5", "m5", "r5", "m6i", "c6i", "r6i", "m6g", "c6g", "r6g", "m7g", "c7g",
+            ]
+            .contains(&family);
+            let want = match size {
+                "large" => 10,
+                "xlarge" => 20,
+                "2xlarge" => 40,
+                "4xlarge" => 60,
+                _ => 4,
+            };
+            assert_eq!(t.trunk_eni_tasks, listed.then_some(want), "{}", t.name);
+        }
+    }
+
+    /// ECS-DG `container-instance-eni.html` (ecs-semantics 2.5): `awsvpcTrunking` applies to
+    /// instances launched after it is switched on; an instance launched before keeps
+    /// `max_enis - 1` awsvpc tasks and has no trunk ENI.
+    #[test]
+    fn trunking_applies_to_instances_launched_after_it_is_on() {
+        let m5 = get("m5.large");
+        let before = m5.awsvpc_task_limit(Some(60_000), 59_999);
+        assert_eq!(
+            before,
+            AwsvpcLimit {
+                tasks: 2,
+                trunk: false
+            }
+        );
+        let after = m5.awsvpc_task_limit(Some(60_000), 60_000);
+        assert_eq!(
+            after,
+            AwsvpcLimit {
+                tasks: 10,
+                trunk: true
+            }
+        );
     }
 
     #[test]

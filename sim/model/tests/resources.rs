@@ -312,3 +312,198 @@ placement_strategy = [{ type = "spread", field = "instanceId" }]
         "{e:?}"
     );
 }
+
+/// One `ty` instance (launched at 0 unless `launch_delay` says otherwise), a service of
+/// `desired` small awsvpc tasks, and extra `[settings]` and cluster lines.
+fn awsvpc_service(
+    ty: &str,
+    desired: u32,
+    settings: &str,
+    cluster: &str,
+    constraint: &str,
+) -> String {
+    format!(
+        r#"
+schema_version = 1
+name = "t"
+[simulation]
+duration = "10m"
+[settings]
+{settings}
+[[clusters]]
+name = "c"
+instance_type = "{ty}"
+count = 1
+{cluster}
+[[task_definitions]]
+family = "web"
+cpu = 128
+memory = 256
+network_mode = "awsvpc"
+placement_constraints = [{constraint}]
+[[task_definitions.containers]]
+name = "web"
+port_mappings = [{{ container_port = 80 }}]
+[[services]]
+name = "web"
+task_definition = "web"
+desired_count = {desired}
+"#
+    )
+}
+
+/// Issue 11 / ecs-semantics 2.5 (ECS-DG `container-instance-eni.html`): with `awsvpcTrunking`
+/// an m5.large holds 10 awsvpc tasks instead of 2, and has the `ecs.awsvpc-trunk-id` attribute;
+/// without it (the default) the third task fails with `RESOURCE:ENI`. The cluster's
+/// `awsvpc_trunking` overrides the account setting either way; a t3.large does not support
+/// trunking and keeps 2.
+#[test]
+fn trunking_fits_many_more_awsvpc_tasks_per_instance() {
+    let trunk_id = r#"{ type = "memberOf", expression = "attribute:ecs.awsvpc-trunk-id exists" }"#;
+    let started = |ty: &str, settings: &str, cluster: &str, constraint: &str| {
+        let (s, out) = run(&load(&awsvpc_service(
+            ty, 10, settings, cluster, constraint,
+        )));
+        let eni = out
+            .events
+            .iter()
+            .any(|e| e.contains("UNABLE_TO_PLACE") && e.contains("RESOURCE:ENI"));
+        (s.tasks_started, eni)
+    };
+    // Off by default, as for an account that never opted in.
+    assert_eq!(started("m5.large", "", "", ""), (2, true));
+    let on = "awsvpc_trunking = true";
+    assert_eq!(started("m5.large", on, "", ""), (10, false));
+    assert_eq!(started("m5.large", on, "", trunk_id), (10, false));
+    assert_eq!(started("c6g.large", on, "", ""), (10, false));
+    // The cluster overrides the account setting.
+    assert_eq!(
+        started("m5.large", "", "awsvpc_trunking = true", trunk_id),
+        (10, false)
+    );
+    assert_eq!(
+        started("m5.large", on, "awsvpc_trunking = false", ""),
+        (2, true)
+    );
+    // Not a supported type: no trunk, max_enis - 1 tasks.
+    assert_eq!(started("t3.large", on, "", ""), (2, true));
+    let (s, _) = run(&load(&awsvpc_service("t3.large", 1, on, "", trunk_id)));
+    assert_eq!(s.tasks_started, 0, "a t3.large has no trunk ENI");
+    // A custom type gives its own trunking limit (`trunk_eni_tasks`).
+    let custom = "awsvpc_trunking = true\n[[instance_types]]\nname = \"x.large\"\nvcpu = 2\nmemory_gib = 8\nmax_enis = 3\ntrunk_eni_tasks = 5\nprice_per_hour_usd = 0.1";
+    assert_eq!(started("x.large", custom, "", ""), (5, true));
+}
+
+/// Issue 11 / ecs-semantics 2.5 (ECS-DG `container-instance-eni.html`): `awsvpcTrunking` applies
+/// only to instances launched after it is switched on. The m5.large launched at 0 keeps 2 awsvpc
+/// tasks though trunking is on from 2 min; when it fails at 5 min, its replacement (launched when
+/// ECS notices, at 6 min) has a trunk ENI and runs all 8.
+#[test]
+fn an_instance_launched_before_trunking_keeps_the_old_limit() {
+    let mut src = awsvpc_service(
+        "m5.large",
+        8,
+        "awsvpc_trunking = true\nawsvpc_trunking_at = \"2m\"",
+        "",
+        "",
+    );
+    src.push_str(
+        r#"
+[failures]
+scripted = [{ at = "5m", type = "instance_failure", cluster = "c", group = "c", count = 1 }]
+"#,
+    );
+    let (_, out) = run(&load(&src));
+    let running_by = |t_ms: u64| {
+        let mut n = 0i64;
+        for e in &out.events {
+            let time: u64 = e.split(' ').next().unwrap().parse().unwrap();
+            if time <= t_ms && e.contains(" task ") {
+                if e.contains("->RUNNING") {
+                    n += 1;
+                }
+                if e.contains("RUNNING->") {
+                    n -= 1;
+                }
+            }
+        }
+        n
+    };
+    assert_eq!(running_by(4 * 60_000), 2, "{:#?}", out.events);
+    assert_eq!(running_by(9 * 60_000), 8, "{:#?}", out.events);
+    // Switched on before the launch: all 8 from the start.
+    let (_, out) = run(&load(&src.replace("awsvpc_trunking_at = \"2m\"", "")));
+    let running = out
+        .events
+        .iter()
+        .filter(|e| e.contains("->RUNNING"))
+        .count();
+    assert_eq!(
+        running,
+        8 + 8,
+        "8 before the failure, 8 replacements: {:#?}",
+        out.events
+    );
+}
+
+/// Issue 11 / ecs-semantics 2.5 (ECS-DG `container-instance-eni.html`): a trunking instance is
+/// REGISTERING until its trunk ENI exists, so it becomes ACTIVE `trunk_eni_delay` after its launch
+/// delay. The delay has its own random stream: switching trunking on changes no launch delay, and
+/// a type without trunking registers as before.
+#[test]
+fn registration_waits_for_the_trunk_eni() {
+    let src = |settings: &str| {
+        format!(
+            r#"
+schema_version = 1
+name = "t"
+[simulation]
+duration = "10m"
+[settings]
+{settings}
+[[clusters]]
+name = "c"
+[[clusters.instance_groups]]
+name = "m5"
+instance_type = "m5.large"
+count = 3
+launch_delay = {{ dist = "exponential", mean = "60s" }}
+[[clusters.instance_groups]]
+name = "t3"
+instance_type = "t3.large"
+count = 1
+launch_delay = "30s"
+[[task_definitions]]
+family = "j"
+cpu = 128
+memory = 256
+[[jobs]]
+name = "j"
+task_definition = "j"
+arrival = {{ type = "list", at = ["0s"] }}
+run_time = "1m"
+"#
+        )
+    };
+    let active = |settings: &str| -> Vec<(String, u64)> {
+        let (_, out) = run(&load(&src(settings)));
+        out.events
+            .iter()
+            .filter(|e| e.contains("LAUNCHING->ACTIVE"))
+            .map(|e| {
+                let f: Vec<&str> = e.split(' ').collect();
+                (f[5].to_string(), f[0].parse().unwrap())
+            })
+            .collect()
+    };
+    let off = active("");
+    let on = active("awsvpc_trunking = true\ntrunk_eni_delay = \"10s\"");
+    assert_eq!(off.len(), 4, "{off:?}");
+    let at = |v: &[(String, u64)], id: &str| v.iter().find(|x| x.0 == id).unwrap().1;
+    // The t3.large (fixed 30 s, no trunking) is the one instance registered at 30 s.
+    assert_eq!(off.iter().filter(|x| x.1 == 30_000).count(), 1, "{off:?}");
+    for (id, t) in &off {
+        let trunk = if *t == 30_000 { 0 } else { 10_000 };
+        assert_eq!(at(&on, id), t + trunk, "{id}: {off:?} {on:?}");
+    }
+}

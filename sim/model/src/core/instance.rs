@@ -160,7 +160,8 @@ impl<S: Sink> Core<'_, S> {
     }
 
     /// Launch one instance of a group: it is LAUNCHING, billed from now, and registers after the
-    /// group's launch delay. Instance k of a group goes to AZ `k mod n` and type `k mod m`,
+    /// group's launch delay (plus `settings.trunk_eni_delay` when it gets a trunk ENI: ENI
+    /// trunking on for its cluster since before now, on a type that supports it). Instance k of a group goes to AZ `k mod n` and type `k mod m`,
     /// skipping AZs in `az_down` (an Auto Scaling group launches into its AZs in turn).
     pub(crate) fn launch_instance(
         &mut self,
@@ -202,12 +203,20 @@ impl<S: Sink> Core<'_, S> {
             ("ecs.cpu-architecture".to_string(), ty.architecture.clone()),
             ("ecs.ami-id".to_string(), "ami-ecsim".to_string()),
         ];
+        let awsvpc = ty.awsvpc_task_limit(sc.settings.awsvpc_trunking_since(cdef), now.ms());
+        if awsvpc.trunk {
+            // The agent reports the trunk ENI's id (ECS-DG container-instance-eni.html).
+            attributes.push((
+                "ecs.awsvpc-trunk-id".to_string(),
+                format!("eni-{:017x}", self.next_instance),
+            ));
+        }
         attributes.extend(gdef.attributes.iter().cloned());
         let id = self.clusters[c.index()].pc.add_instance(InstanceSpec {
             ec2_instance_id: ec2_id.clone(),
             cpu_units: ty.cpu_units,
             memory_mib: sc.registered_memory_mib(gdef, ty),
-            eni_tasks: ty.eni_tasks(),
+            eni_tasks: awsvpc.tasks,
             attributes,
             agent_version: sc.settings.agent_version.clone(),
             pool,
@@ -231,7 +240,12 @@ impl<S: Sink> Core<'_, S> {
             owners: Vec::new(),
         });
         self.inst_counts[InstanceState::Launching.index()] += 1;
-        let delay = gdef.launch_delay.sample(&mut self.launch_delays);
+        let mut delay = gdef.launch_delay.sample(&mut self.launch_delays);
+        if awsvpc.trunk {
+            // REGISTERING until the trunk ENI exists (ECS-DG container-instance-eni.html); how
+            // long that takes AWS does not document (`settings.trunk_eni_delay`).
+            delay += sc.settings.trunk_eni_delay.sample(&mut self.trunk_delays);
+        }
         let live = u64::from(
             self.instances_in(InstanceState::Launching) + self.instances_in(InstanceState::Active),
         );

@@ -63,6 +63,9 @@ pub(crate) struct Core<'s, S: Sink> {
     pub(crate) billing: billing::Billing,
     start_delays: Stream,
     launch_delays: Stream,
+    /// Trunk ENI creation times: a stream of their own, so that switching trunking on changes
+    /// no other draw.
+    trunk_delays: Stream,
     stop_times: Stream,
     next_instance: u64,
     /// Scheduled events that stand for work left (ends a run without a duration at zero).
@@ -183,6 +186,7 @@ impl<'s, S: Sink> Core<'s, S> {
             billing: billing::Billing::new(sc),
             start_delays: streams.stream("start-delay"),
             launch_delays: streams.stream("launch-delay"),
+            trunk_delays: streams.stream("trunk-eni-delay"),
             stop_times: streams.stream("stop-time"),
             next_instance: 0,
             open_work: 0,

@@ -15,6 +15,9 @@ pub struct ClusterDef {
     pub capacity_providers: Vec<ProviderDef>,
     /// `default_capacity_provider_strategy`.
     pub default_strategy: Option<Vec<CpItem>>,
+    /// `awsvpc_trunking`: ENI trunking for this cluster's instances, overriding
+    /// [`Settings::awsvpc_trunking`](super::Settings::awsvpc_trunking); `None`: the setting's.
+    pub awsvpc_trunking: Option<bool>,
 }
 
 /// Identical container instances spread round-robin over AZs.

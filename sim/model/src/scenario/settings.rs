@@ -44,6 +44,27 @@ pub struct Settings {
     pub agent_version: String,
     /// The RunTask API's rate limit for standalone tasks (one call per task), if applied.
     pub run_task_rate: Option<RunTaskRate>,
+    /// The `awsvpcTrunking` account setting (ECS-DG `container-instance-eni.html`); off by
+    /// default, as for an account that never opted in. A cluster's `awsvpc_trunking` overrides it.
+    pub awsvpc_trunking: bool,
+    /// When trunking was switched on (`awsvpc_trunking_at`, default 0): instances launched
+    /// earlier keep `max_enis - 1` awsvpc tasks.
+    pub awsvpc_trunking_at_ms: u64,
+    /// How long a trunking instance creates and attaches its trunk ENI before it registers,
+    /// added to its launch delay. AWS documents no figure: ecsim's convention is 5 s (AWS says
+    /// ENI provisioning takes "several seconds", ecs-semantics 3.3).
+    pub trunk_eni_delay: Dist,
+}
+
+impl Settings {
+    /// When ENI trunking was switched on for a cluster's instances (`None`: off): the cluster's
+    /// `awsvpc_trunking` if it gives one, else the account setting, from `awsvpc_trunking_at`.
+    pub fn awsvpc_trunking_since(&self, cluster: &super::ClusterDef) -> Option<u64> {
+        cluster
+            .awsvpc_trunking
+            .unwrap_or(self.awsvpc_trunking)
+            .then_some(self.awsvpc_trunking_at_ms)
+    }
 }
 
 /// The RunTask API's request rate limit (ecs-semantics 3.3, ECS-DG throttling.html: 20 calls per

@@ -178,7 +178,10 @@ impl Fits<'_> {
                         self.settings.os_memory_overhead_pct,
                         g.reserved_memory_mib,
                     ) >= d.memory_mib
-                    && (d.network_mode != NetworkMode::Awsvpc || ty.eni_tasks() > 0)
+                    && (d.network_mode != NetworkMode::Awsvpc
+                        || ty.eni_tasks() > 0
+                        || (self.settings.awsvpc_trunking_since(c).is_some()
+                            && ty.trunk_eni_tasks.is_some_and(|n| n > 0)))
                     && d.architecture
                         .as_ref()
                         .is_none_or(|a| *a == ty.architecture)

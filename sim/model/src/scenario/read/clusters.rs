@@ -65,6 +65,7 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Inst
     let spot_price = t.opt(cx, "spot_price_per_hour_usd", |cx, n, p| {
         cx.number(n, p, 0.0, 1000.0)
     });
+    let trunk = t.opt(cx, "trunk_eni_tasks", |cx, n, p| cx.u32(n, p, 1, 1000));
     t.finish(cx);
     let memory_mib = memory_mib?;
     if let Some(r) = registered
@@ -86,6 +87,7 @@ pub(super) fn read_instance_type(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Inst
         max_enis,
         price_per_hour_usd: price,
         spot_price_per_hour_usd: spot_price,
+        trunk_eni_tasks: trunk,
     })
 }
 
@@ -304,6 +306,7 @@ pub(super) fn read_cluster(
     });
     let mut ok = true;
     let groups = read_groups(cx, &mut t, name.clone(), types, &mut ok);
+    let awsvpc_trunking = t.opt(cx, "awsvpc_trunking", |cx, n, p| cx.boolean(n, p));
     // Capacity providers: Auto Scaling group providers come from groups that name one; FARGATE
     // and FARGATE_SPOT must be associated by listing them (ECS-DG fargate-capacity-providers.html).
     let mut providers = group_providers(cx, &t, &groups, &mut ok);
@@ -335,6 +338,7 @@ pub(super) fn read_cluster(
         groups,
         capacity_providers: providers,
         default_strategy,
+        awsvpc_trunking,
     })
 }
 

@@ -76,6 +76,9 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
         run_task_default_strategy: default_service_strategy(),
         agent_version: "1.90.0".into(),
         run_task_rate: Some(RunTaskRate::default()),
+        awsvpc_trunking: false,
+        awsvpc_trunking_at_ms: 0,
+        trunk_eni_delay: Dist::Fixed(5_000),
     };
     let Some(node) = root.get("settings") else {
         return Some(s);
@@ -112,6 +115,18 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
     }
     if let Some(v) = t.opt(cx, "agent_version", |cx, n, p| cx.string(n, p)) {
         s.agent_version = v;
+    }
+    if let Some(v) = t.opt(cx, "awsvpc_trunking", |cx, n, p| cx.boolean(n, p)) {
+        s.awsvpc_trunking = v;
+    }
+    if let Some(v) = t.opt(cx, "awsvpc_trunking_at", |cx, n, p| cx.duration(n, p)) {
+        s.awsvpc_trunking_at_ms = v;
+    }
+    if t.has("trunk_eni_delay") {
+        match t.opt(cx, "trunk_eni_delay", read_dist) {
+            Some(d) => s.trunk_eni_delay = d,
+            None => ok = false,
+        }
     }
     read_run_task_rate(cx, &mut t, &mut s);
     t.finish(cx);
