@@ -41,6 +41,9 @@ pub struct Settings {
     pub agent_version: String,
     /// The RunTask API's rate limit for standalone tasks (one call per task), if applied.
     pub run_task_rate: Option<RunTaskRate>,
+    /// Availability Zone rebalancing checks a service at most this often (AWS documents no
+    /// pacing; default 1 minute).
+    pub az_rebalancing_interval_ms: u64,
 }
 
 /// The RunTask API's request rate limit (ecs-semantics 3.3, ECS-DG throttling.html: 20 calls per

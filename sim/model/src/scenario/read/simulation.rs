@@ -70,6 +70,7 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
         run_task_default_strategy: default_service_strategy(),
         agent_version: "1.90.0".into(),
         run_task_rate: Some(RunTaskRate::default()),
+        az_rebalancing_interval_ms: 60_000,
     };
     let Some(node) = root.get("settings") else {
         return Some(s);
@@ -106,6 +107,9 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
     }
     if let Some(v) = t.opt(cx, "agent_version", |cx, n, p| cx.string(n, p)) {
         s.agent_version = v;
+    }
+    if let Some(v) = t.opt(cx, "az_rebalancing_interval", |cx, n, p| cx.duration(n, p)) {
+        s.az_rebalancing_interval_ms = v.max(1);
     }
     read_run_task_rate(cx, &mut t, &mut s);
     t.finish(cx);
