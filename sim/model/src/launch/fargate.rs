@@ -49,10 +49,19 @@ impl TokenBucket {
     }
 }
 
-/// The AZs with the fewest live tasks (indexes, in order): the candidates for a new task.
-pub(crate) fn least_loaded_azs(counts: &[u32]) -> Vec<usize> {
-    let min = counts.iter().copied().min().expect("at least one AZ");
-    (0..counts.len()).filter(|&k| counts[k] == min).collect()
+/// Of the AZs that are `open` (all of them if none is), those with the fewest live tasks
+/// (indexes, in order): the candidates for a new task. An AZ that is down takes no task.
+pub(crate) fn least_loaded_azs(counts: &[u32], open: &[bool]) -> Vec<usize> {
+    let any_open = open.iter().any(|&o| o);
+    let ok = |k: usize| !any_open || open[k];
+    let min = (0..counts.len())
+        .filter(|&k| ok(k))
+        .map(|k| counts[k])
+        .min()
+        .expect("at least one AZ");
+    (0..counts.len())
+        .filter(|&k| ok(k) && counts[k] == min)
+        .collect()
 }
 
 #[cfg(test)]
@@ -94,7 +103,11 @@ mod tests {
 
     #[test]
     fn new_tasks_go_to_the_least_loaded_azs() {
-        assert_eq!(least_loaded_azs(&[2, 1, 1]), vec![1, 2]);
-        assert_eq!(least_loaded_azs(&[0, 3, 1]), vec![0]);
+        let all = [true; 3];
+        assert_eq!(least_loaded_azs(&[2, 1, 1], &all), vec![1, 2]);
+        assert_eq!(least_loaded_azs(&[0, 3, 1], &all), vec![0]);
+        // An AZ that is down takes no task, however empty (ecs-semantics 7: AZ outage).
+        assert_eq!(least_loaded_azs(&[0, 3, 1], &[false, true, true]), vec![2]);
+        assert_eq!(least_loaded_azs(&[0, 3, 1], &[false; 3]), vec![0]);
     }
 }

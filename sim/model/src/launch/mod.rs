@@ -40,6 +40,18 @@ use crate::sim::event::*;
 use fargate::TokenBucket;
 use provider_strategy::{Share, choose_item, shrink_item};
 
+/// The constraints plus `memberOf(attribute:ecs.availability-zone == AZ)`.
+fn az_constraint(constraints: &[Constraint], az: &str) -> Vec<Constraint> {
+    let expr = ecsim_placement::Expr::parse(&format!(
+        "attribute:{} == {az}",
+        ecsim_placement::AZ_ATTRIBUTE
+    ))
+    .expect("an AZ name is a valid value");
+    let mut v = constraints.to_vec();
+    v.push(Constraint::MemberOf(expr));
+    v
+}
+
 /// Tasks one RunTask call may launch (ECS-API RunTask `count`: at most 10).
 const TASKS_PER_RUN_TASK_CALL: u32 = 10;
 
@@ -81,6 +93,12 @@ pub(crate) struct Request<'a> {
     pub(crate) constraints: &'a [Constraint],
     pub(crate) strategy: &'a [Strategy],
     pub(crate) run_ms: u64,
+    /// Only in this Availability Zone (Availability Zone rebalancing): on EC2 an extra
+    /// `memberOf(attribute:ecs.availability-zone == AZ)` constraint, and the task never waits
+    /// for capacity; on Fargate the task's AZ.
+    pub(crate) az: Option<&'a str>,
+    /// AZs that are down (an outage): Fargate launches no task there.
+    pub(crate) azs_down: &'a [String],
 }
 
 /// What a launch did.
@@ -207,21 +225,23 @@ impl Launcher {
         };
         match target {
             Target::Pool(pool) => {
-                let preq = task_request(
-                    core.sc,
-                    req.def,
-                    req.group,
-                    req.constraints,
-                    req.strategy,
-                    pool,
-                );
+                let in_az: Vec<Constraint>;
+                let constraints = match req.az {
+                    None => req.constraints,
+                    Some(az) => {
+                        in_az = az_constraint(req.constraints, az);
+                        &in_az
+                    }
+                };
+                let preq =
+                    task_request(core.sc, req.def, req.group, constraints, req.strategy, pool);
                 let cl = &core.cluster(req.cluster).pc;
                 match cl.find(&preq) {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         Ok(Launched::Placed(tid, inst))
                     }
-                    None if pool.is_none() => Err(cl.diagnose(&preq)),
+                    None if pool.is_none() || req.az.is_some() => Err(cl.diagnose(&preq)),
                     None => {
                         // A capacity provider accepts the task; it waits in PROVISIONING, with
                         // the reason the closest instance gave (ecs-semantics 1.7).
@@ -243,7 +263,20 @@ impl Launcher {
                 }
             }
             Target::Fargate { spot } => {
-                let ties = fargate::least_loaded_azs(&core.owner_counts(req.owner).fargate_az);
+                let sc = core.sc;
+                let azs = match req.owner {
+                    Owner::Service(s) => &sc.services[s.index()].availability_zones,
+                    Owner::Job(j, _) => &sc.jobs[j.index()].availability_zones,
+                };
+                let open: Vec<bool> = azs
+                    .iter()
+                    .map(|a| match req.az {
+                        Some(only) => a == only,
+                        None => !req.azs_down.contains(a),
+                    })
+                    .collect();
+                let ties =
+                    fargate::least_loaded_azs(&core.owner_counts(req.owner).fargate_az, &open);
                 let az = if ties.len() == 1 {
                     ties[0]
                 } else {

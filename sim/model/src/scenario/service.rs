@@ -54,4 +54,7 @@ pub struct ServiceDef {
     /// With a load balancer, the target group's deregistration delay: a task the scheduler
     /// stops is deregistered and waits this long before SIGTERM (0 without one).
     pub deregistration_delay_ms: u64,
+    /// `availabilityZoneRebalancing`: whether ECS evens the service's tasks over its
+    /// Availability Zones (ecs-semantics 4.8; default on unless the strategy uses binpack).
+    pub az_rebalancing: bool,
 }

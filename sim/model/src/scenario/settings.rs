@@ -54,6 +54,9 @@ pub struct Settings {
     /// added to its launch delay. AWS documents no figure: ecsim's convention is 5 s (AWS says
     /// ENI provisioning takes "several seconds", ecs-semantics 3.3).
     pub trunk_eni_delay: Dist,
+    /// Availability Zone rebalancing checks a service at most this often (AWS documents no
+    /// pacing; default 1 minute).
+    pub az_rebalancing_interval_ms: u64,
 }
 
 impl Settings {

@@ -18,6 +18,7 @@
 //! task. Deployments and the throttle are in [`deployment`].
 
 pub(crate) mod deployment;
+pub(crate) mod rebalance;
 pub(crate) mod reconcile;
 pub(crate) mod scale_in;
 

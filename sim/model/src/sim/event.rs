@@ -56,6 +56,8 @@ pub enum ServiceEv {
     TaskHealthy(TaskId),
     /// A throttled service may launch again.
     Wake(ServiceId),
+    /// Check a service's spread over Availability Zones (rebalancing).
+    Rebalance(ServiceId),
     /// A scripted action (desired count, deployment): index into the scenario's actions.
     Action(u32),
 }

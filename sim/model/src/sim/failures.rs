@@ -56,6 +56,9 @@ impl<S: Sink> Simulation<'_, S> {
                     &sc.failures.scripted[k as usize].kind
                 {
                     self.failures.az_restored(az);
+                    for s in 0..sc.services.len() {
+                        self.rebalance_arm(ServiceId::new(s), now, sched);
+                    }
                 }
             }
         }

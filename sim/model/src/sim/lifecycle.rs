@@ -237,6 +237,8 @@ impl<S: Sink> Simulation<'_, S> {
             constraints: self.jobs.constraints(j, a.entry),
             strategy: &job.strategy,
             run_ms: a.run_ms,
+            az: None,
+            azs_down: self.failures.azs_down(),
         };
         match self.launcher.launch(&mut self.core, &req, now, sched) {
             Ok(Launched::Placed(tid, inst)) => self.start_task(tid, inst, now, sched),
@@ -321,6 +323,12 @@ impl<S: Sink> Simulation<'_, S> {
             self.place_daemon(r.cluster, s, r.id, now, sched, true);
         }
         self.request_retry(r.cluster, sched);
+        for s in 0..self.core.sc.services.len() {
+            let s = crate::ids::ServiceId::new(s);
+            if self.core.sc.services[s.index()].cluster == r.cluster.index() {
+                self.rebalance_arm(s, now, sched);
+            }
+        }
     }
 
     /// Launch an instance of a group (skipping AZs that are down) and arm its failures.

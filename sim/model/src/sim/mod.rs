@@ -26,7 +26,12 @@
 //!   failure timers (crash, Fargate Spot);
 //! * **instance launched**: its failure timers; **instance ACTIVE**: daemons first, then a retry;
 //! * **desired count changed** (actions, auto scaling): the service event, then the scheduler
-//!   reconciles.
+//!   reconciles;
+//! * **Availability Zone rebalancing** (`rebalance.rs`): after every reconcile of a service, when
+//!   one of its tasks becomes healthy, when an instance of its cluster becomes ACTIVE and when an
+//!   AZ outage ends, a service with rebalancing on that is at steady state and unbalanced (or
+//!   still rebalancing) gets a check, at most one per `settings.az_rebalancing_interval`; a
+//!   check moves one task; the task it started being healthy stops one in the fullest AZ.
 //!
 //! See [`event`] for the events and the same-instant rules.
 
@@ -35,6 +40,7 @@ mod failures;
 mod finish;
 mod invariants;
 mod lifecycle;
+mod rebalance;
 mod scaling;
 mod services;
 mod setup;
@@ -54,6 +60,7 @@ use crate::record::{Sink, Summary};
 use crate::scenario::Scenario;
 use crate::service::ServiceScheduler;
 use crate::service::deployment::Deployments;
+use crate::service::rebalance::Rebalancer;
 
 /// Options of one run that are not part of the scenario.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +87,7 @@ pub struct Simulation<'s, S: Sink> {
     jobs: Jobs,
     scheduler: ServiceScheduler,
     deployments: Deployments,
+    rebalancer: Rebalancer,
     autoscaling: ServiceAutoScaling,
     cluster_autoscaling: ClusterAutoScaling,
     failures: Failures,

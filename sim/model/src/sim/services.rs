@@ -34,9 +34,22 @@ impl<S: Sink> Simulation<'_, S> {
                     if busy {
                         self.reconcile(s, now, sched);
                     }
+                    if self
+                        .rebalancer
+                        .moving(s.index())
+                        .is_some_and(|m| m.0 == tid)
+                    {
+                        self.finish_move(s, tid, now, sched);
+                    } else {
+                        self.rebalance_arm(s, now, sched);
+                    }
                 }
             }
             ServiceEv::Wake(s) => self.reconcile(s, now, sched),
+            ServiceEv::Rebalance(s) => {
+                self.rebalancer.checked(s.index(), now);
+                self.rebalance_check(s, now, sched);
+            }
             ServiceEv::Action(a) => {
                 self.core.work_done();
                 self.action(a, now, sched);
@@ -141,6 +154,7 @@ impl<S: Sink> Simulation<'_, S> {
         let c = ClusterId::new(self.core.sc.services[s.index()].cluster);
         self.scheduler.set_deficit(c, s, good < d || retiring > 0);
         self.deployment_progress(s, now, changed, unable.is_some());
+        self.rebalance_arm(s, now, sched);
     }
 
     /// Complete or stall the deployment in progress, if any.
@@ -225,7 +239,7 @@ impl<S: Sink> Simulation<'_, S> {
         // 1. Start good tasks.
         for _ in 0..plan.starts {
             match self.launch_service_task(s, now, sched) {
-                Ok(()) => changed = true,
+                Ok(_) => changed = true,
                 Err(why) => {
                     unable = Some(why);
                     break;
@@ -249,8 +263,10 @@ impl<S: Sink> Simulation<'_, S> {
                 sched,
             );
         }
-        // 3. Scale in from good tasks above the desired count.
-        while self.good_tasks(s) > d {
+        // 3. Scale in from good tasks above the desired count (and the one task an AZ
+        // rebalancing move started, until it is healthy).
+        let keep = d + self.rebalance_extra(s);
+        while self.good_tasks(s) > keep {
             let tid = self.choose_stop(s);
             self.core.counters.tasks_scaled_in += 1;
             changed = true;
@@ -273,17 +289,26 @@ impl<S: Sink> Simulation<'_, S> {
     }
 
     fn choose_stop(&self, s: ServiceId) -> TaskId {
+        self.choose_stop_among(s, &self.core.service(s).live, true)
+    }
+
+    /// The task to stop among some of a service's live tasks (`by_item`: from the capacity
+    /// provider furthest above its share first).
+    pub(super) fn choose_stop_among(&self, s: ServiceId, live: &[TaskId], by_item: bool) -> TaskId {
         let sc = self.core.sc;
         let def = &sc.services[s.index()];
         let owner = Owner::Service(s);
         let counts = self.core.owner_counts(owner);
         choose_stop(&ScaleInView {
             sc,
-            live: &self.core.service(s).live,
+            live,
             tasks: self.core.tasks(),
-            item: self
-                .launcher
-                .shrink_item(owner.index(sc.services.len()), &counts.items),
+            item: if by_item {
+                self.launcher
+                    .shrink_item(owner.index(sc.services.len()), &counts.items)
+            } else {
+                None
+            },
             fargate_az: &counts.fargate_az,
             cluster: self.core.cluster(ClusterId::new(def.cluster)),
             group: self.scheduler.group(s),
@@ -291,13 +316,31 @@ impl<S: Sink> Simulation<'_, S> {
         })
     }
 
-    /// Launch one task of a service's primary task definition.
+    /// Launch one task of a service's primary task definition; the AZ a stop-first
+    /// rebalancing move chose is tried first (then anywhere, so the service is never kept short).
     fn launch_service_task(
         &mut self,
         s: ServiceId,
         now: SimTime,
         sched: &mut Scheduler<Ev>,
-    ) -> Result<(), PlacementFailure> {
+    ) -> Result<TaskId, PlacementFailure> {
+        if let Some(az) = self.rebalancer.take_target(s.index())
+            && let Ok(tid) = self.launch_service_task_in(s, Some(&az), now, sched)
+        {
+            self.rebalance_started(s, tid, &az, now);
+            return Ok(tid);
+        }
+        self.launch_service_task_in(s, None, now, sched)
+    }
+
+    /// Launch one task of a service's primary task definition, in `az` if given.
+    pub(super) fn launch_service_task_in(
+        &mut self,
+        s: ServiceId,
+        az: Option<&str>,
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) -> Result<TaskId, PlacementFailure> {
         let sc = self.core.sc;
         let def = &sc.services[s.index()];
         let req = Request {
@@ -308,13 +351,18 @@ impl<S: Sink> Simulation<'_, S> {
             constraints: &def.constraints,
             strategy: &def.strategy,
             run_ms: 0,
+            az,
+            azs_down: self.failures.azs_down(),
         };
-        if let Launched::Placed(tid, inst) =
-            self.launcher.launch(&mut self.core, &req, now, sched)?
-        {
-            self.start_task(tid, inst, now, sched);
-        }
-        Ok(())
+        Ok(
+            match self.launcher.launch(&mut self.core, &req, now, sched)? {
+                Launched::Placed(tid, inst) => {
+                    self.start_task(tid, inst, now, sched);
+                    tid
+                }
+                Launched::Queued(tid) | Launched::Fargate(tid) => tid,
+            },
+        )
     }
 
     /// Place a daemon's task on an instance, or note it missing. `first_time`: the instance has

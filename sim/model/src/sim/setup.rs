@@ -70,6 +70,10 @@ impl<'s, S: Sink> Simulation<'s, S> {
             jobs,
             scheduler,
             deployments: Deployments::new(sc),
+            rebalancer: crate::service::rebalance::Rebalancer::new(
+                sc.services.len(),
+                sc.settings.az_rebalancing_interval_ms,
+            ),
             autoscaling: ServiceAutoScaling::new(sc, &streams),
             cluster_autoscaling: ClusterAutoScaling::new(sc),
             failures: Failures::new(sc, &streams),

@@ -56,6 +56,9 @@ pub(super) const SCHEDULING: Names<SchedulingStrategy> = &[
     ("DAEMON", SchedulingStrategy::Daemon),
 ];
 
+/// `availability_zone_rebalancing` of a service: whether it is enabled.
+pub(super) const AZ_REBALANCING: Names<bool> = &[("ENABLED", true), ("DISABLED", false)];
+
 /// `launch_type` of a service or job.
 pub(super) const LAUNCH_TYPE: Names<LaunchType> =
     &[("EC2", LaunchType::Ec2), ("FARGATE", LaunchType::Fargate)];

@@ -47,6 +47,7 @@ pub(super) fn read_service(
         .unwrap_or(0);
     let lb = t.opt(cx, "load_balancer", read_load_balancer);
     let deployment = read_deployment(cx, &mut t, daemon);
+    let az_rebalancing = read_az_rebalancing(cx, &mut t, daemon, strategy.as_deref());
     t.finish(cx);
     if load_failed
         || scaling_failed
@@ -90,7 +91,39 @@ pub(super) fn read_service(
         health_check_grace_ms: grace,
         load_balancer_check_ms: lb.map(|l| l.0),
         deregistration_delay_ms: lb.map_or(0, |l| l.1),
+        az_rebalancing,
     })
+}
+
+/// `availability_zone_rebalancing`: `"ENABLED"` or `"DISABLED"`. Unset, it is enabled for a
+/// compatible service: ECS enables it by default for new services created from 30 June 2025,
+/// except those using `binpack`, which are incompatible (ecs-semantics 4.8). A DAEMON service
+/// runs one task per instance and has nothing to rebalance.
+fn read_az_rebalancing(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    daemon: bool,
+    strategy: Option<&[Strategy]>,
+) -> bool {
+    let binpack = strategy.is_some_and(|s| s.iter().any(|x| matches!(x, Strategy::Binpack(_))));
+    let compatible = !daemon && !binpack;
+    let Some(node) = t.get("availability_zone_rebalancing") else {
+        return compatible;
+    };
+    let path = t.child("availability_zone_rebalancing");
+    let Some(on) = cx.choice(node, &path, AZ_REBALANCING) else {
+        return false;
+    };
+    if on && !compatible {
+        let why = if daemon {
+            "got \"ENABLED\"; expected \"DISABLED\" for a DAEMON service: it runs one task on every instance and has no task count to even out over Availability Zones (leave the field out for the default)"
+        } else {
+            "got \"ENABLED\"; expected \"DISABLED\" with this placement_strategy: Availability Zone rebalancing is incompatible with binpack, which packs tasks on as few instances as possible whatever their zone (ecs-semantics 4.8); leave the field out (binpack services default to DISABLED) or use a spread strategy"
+        };
+        cx.error(&node.origin, &path, why);
+        return false;
+    }
+    on
 }
 
 /// `cluster` of a service or job: a cluster name, by default the first cluster.
