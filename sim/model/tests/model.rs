@@ -626,3 +626,36 @@ on_no_capacity = "wait"
         s.sim_end_ms
     );
 }
+
+/// ecs-semantics 1.7 (ECS-DG service-event-messages.html): a service that cannot place a task
+/// keeps retrying on its own, not only when capacity changes; identical events stay suppressed.
+/// Regression (issue 11): ecsim retried only when capacity changed. The cadence is not
+/// documented: `settings.service_placement_retry`, default 1 minute.
+#[test]
+fn a_service_keeps_retrying_on_its_own_cadence() {
+    let src = with(
+        r#"
+[[services]]
+name = "big"
+task_definition = "huge"
+desired_count = 5
+[[task_definitions]]
+family = "huge"
+cpu = 2048
+memory = 1024
+"#,
+    )
+    .replace("duration = \"1h\"", "duration = \"10m\"");
+    let (s, out) = run(&load(&src), 1);
+    // One failed attempt at t = 0, then one a minute: at 1, 2, ..., 9 min (the end stops the 10th).
+    assert_eq!(s.service_placement_failures, 10);
+    let unable = out
+        .events
+        .iter()
+        .filter(|e| e.contains("UNABLE_TO_PLACE"))
+        .count();
+    assert_eq!(unable, 1, "the identical event is recorded once");
+    let off = src.replace("[settings]", "[settings]\nservice_placement_retry = \"0s\"");
+    let (s, _) = run(&load(&off), 1);
+    assert_eq!(s.service_placement_failures, 1);
+}

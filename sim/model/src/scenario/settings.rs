@@ -54,6 +54,10 @@ pub struct Settings {
     /// added to its launch delay. AWS documents no figure: ecsim's convention is 5 s (AWS says
     /// ENI provisioning takes "several seconds", ecs-semantics 3.3).
     pub trunk_eni_delay: Dist,
+    /// A service that cannot place a task tries again this often even when no capacity
+    /// changes (ECS-DG service-event-messages.html: the service keeps retrying; AWS documents
+    /// no cadence; default 1 minute; 0: only when capacity changes).
+    pub service_placement_retry_ms: u64,
     /// Availability Zone rebalancing checks a service at most this often (AWS documents no
     /// pacing; default 1 minute).
     pub az_rebalancing_interval_ms: u64,

@@ -49,6 +49,8 @@ pub(crate) struct ServiceScheduler {
     groups: Vec<GroupId>,
     /// The reason of the last UNABLE_TO_PLACE event and when it was recorded, while it lasts.
     failing: Vec<Option<(PlacementFailure, SimTime)>>,
+    /// When a service that could not place a task tries again (one pending retry each).
+    retry_at: Vec<Option<SimTime>>,
     clusters: Vec<ClusterWork>,
 }
 
@@ -80,6 +82,7 @@ impl ServiceScheduler {
         ServiceScheduler {
             groups,
             failing: vec![None; sc.services.len()],
+            retry_at: vec![None; sc.services.len()],
             clusters,
         }
     }
@@ -156,6 +159,23 @@ impl ServiceScheduler {
         true
     }
 
+    /// A service could not place a task at `now`: when it should try again on its own (`None`
+    /// if a retry is already pending, or retries are off), ecs-semantics 1.7.
+    pub(crate) fn retry_needed(
+        &mut self,
+        s: ServiceId,
+        now: SimTime,
+        every_ms: u64,
+    ) -> Option<SimTime> {
+        let r = &mut self.retry_at[s.index()];
+        if every_ms == 0 || r.is_some_and(|t| t > now) {
+            return None;
+        }
+        let at = now.plus_ms(every_ms);
+        *r = Some(at);
+        Some(at)
+    }
+
     /// The service could place what it wanted: returns whether it had been failing.
     pub(crate) fn steady(&mut self, s: ServiceId) -> bool {
         self.failing[s.index()].take().is_some()
@@ -173,6 +193,7 @@ mod tests {
         let mut sched = ServiceScheduler {
             groups: vec![GroupId(0)],
             failing: vec![None],
+            retry_at: vec![None],
             clusters: Vec::new(),
         };
         let s = ServiceId(0);

@@ -133,6 +133,11 @@ impl<S: Sink> Simulation<'_, S> {
                     self.core
                         .service_event(s, now, "", "UNABLE_TO_PLACE", why.code());
                 }
+                // The service keeps retrying on its own, not only when capacity changes.
+                let every = self.core.sc.settings.service_placement_retry_ms;
+                if let Some(at) = self.scheduler.retry_needed(s, now, every) {
+                    sched.schedule_at(at, Ev::Service(ServiceEv::Wake(s)));
+                }
             }
             None => {
                 if self.scheduler.steady(s) {

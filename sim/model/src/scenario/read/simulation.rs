@@ -80,6 +80,7 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
         awsvpc_trunking_at_ms: 0,
         trunk_eni_delay: Dist::Fixed(5_000),
         az_rebalancing_interval_ms: 60_000,
+        service_placement_retry_ms: 60_000,
     };
     let Some(node) = root.get("settings") else {
         return Some(s);
@@ -128,6 +129,9 @@ pub(super) fn read_settings(cx: &mut Cx<'_>, root: &mut Tbl<'_>) -> Option<Setti
             Some(d) => s.trunk_eni_delay = d,
             None => ok = false,
         }
+    }
+    if let Some(v) = t.opt(cx, "service_placement_retry", |cx, n, p| cx.duration(n, p)) {
+        s.service_placement_retry_ms = v;
     }
     if let Some(v) = t.opt(cx, "az_rebalancing_interval", |cx, n, p| cx.duration(n, p)) {
         s.az_rebalancing_interval_ms = v.max(1);
