@@ -27,6 +27,11 @@
 //! * **instance launched**: its failure timers; **instance ACTIVE**: daemons first, then a retry;
 //! * **desired count changed** (actions, auto scaling): the service event, then the scheduler
 //!   reconciles;
+//! * **a service could not place a task**: a `Wake` of that service after
+//!   `settings.service_placement_retry` (one pending at a time), besides the retries capacity
+//!   changes bring;
+//! * **a job's task arrives**: its RunTask call goes through now or, throttled, at a
+//!   `RunTaskRetry` event when the API's rate limit allows (calls in order);
 //! * **Availability Zone rebalancing** (`rebalance.rs`): after every reconcile of a service, when
 //!   one of its tasks becomes healthy, when an instance of its cluster becomes ACTIVE and when an
 //!   AZ outage ends, a service with rebalancing on that is at steady state and unbalanced (or
