@@ -263,25 +263,7 @@ impl Launcher {
                 }
             }
             Target::Fargate { spot } => {
-                let sc = core.sc;
-                let azs = match req.owner {
-                    Owner::Service(s) => &sc.services[s.index()].availability_zones,
-                    Owner::Job(j, _) => &sc.jobs[j.index()].availability_zones,
-                };
-                let open: Vec<bool> = azs
-                    .iter()
-                    .map(|a| match req.az {
-                        Some(only) => a == only,
-                        None => !req.azs_down.contains(a),
-                    })
-                    .collect();
-                let ties =
-                    fargate::least_loaded_azs(&core.owner_counts(req.owner).fargate_az, &open);
-                let az = if ties.len() == 1 {
-                    ties[0]
-                } else {
-                    ties[self.fargate_az.random_range(0..ties.len())]
-                } as u16;
+                let az = self.fargate_az(core, req);
                 let tid = core.new_task(new(Runs::Fargate { spot, az }), now);
                 core.provision(tid, now, None);
                 let wait = self.bucket.take(now.ms());
@@ -319,6 +301,29 @@ impl Launcher {
         let wait = bucket.take(now.ms());
         self.last_call = Some((j, now, 1, wait));
         (wait, true)
+    }
+
+    /// The AZ of a new Fargate task: the least loaded of the owner's AZs that are up (or the one
+    /// the request names), ties drawn at random.
+    fn fargate_az<S: Sink>(&mut self, core: &Core<'_, S>, req: &Request<'_>) -> u16 {
+        let sc = core.sc;
+        let azs = match req.owner {
+            Owner::Service(s) => &sc.services[s.index()].availability_zones,
+            Owner::Job(j, _) => &sc.jobs[j.index()].availability_zones,
+        };
+        let open: Vec<bool> = azs
+            .iter()
+            .map(|a| match req.az {
+                Some(only) => a == only,
+                None => !req.azs_down.contains(a),
+            })
+            .collect();
+        let ties = fargate::least_loaded_azs(&core.owner_counts(req.owner).fargate_az, &open);
+        (if ties.len() == 1 {
+            ties[0]
+        } else {
+            ties[self.fargate_az.random_range(0..ties.len())]
+        }) as u16
     }
 
     /// Queue a PROVISIONING EC2 task for capacity; `why` nothing can hold it now.
