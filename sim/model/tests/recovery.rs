@@ -637,3 +637,41 @@ fn load_balanced_tasks_are_healthy_at_their_first_target_check() {
     assert!(!stops.is_empty());
     assert!(stops.iter().all(|&t| t == 1_800_000 + 40_000), "{stops:?}");
 }
+
+/// Regression (review of issue 11): an AZ outage that hits Fargate tasks still starting, which
+/// then reach RUNNING before ECS notices, made the service's lost count underflow (a panic in
+/// release builds, which check overflow). The count now follows the task states (invariant
+/// checked after every event).
+#[test]
+fn fargate_tasks_lost_while_starting_keep_the_counts_right() {
+    let src = r#"schema_version = 1
+name = "f1"
+[simulation]
+duration = "1h"
+[fargate]
+image_pull_delay = "30s"
+[failures]
+scripted = [{ at = "10m10s", type = "az_outage", az = "us-east-1a", duration = "20m" }]
+[[clusters]]
+name = "c"
+capacity_providers = ["FARGATE"]
+[[task_definitions]]
+family = "t"
+cpu = 256
+memory = 512
+network_mode = "awsvpc"
+[[services]]
+name = "s"
+task_definition = "t"
+launch_type = "FARGATE"
+desired_count = 3
+availability_zones = ["us-east-1a", "us-east-1b"]
+[[actions]]
+at = "10m"
+type = "set_desired_count"
+service = "s"
+desired_count = 9
+"#;
+    let (s, _) = run(&load(src));
+    assert!(float(&s, "service.s.tasks_lost") > 0.0);
+}

@@ -282,6 +282,19 @@ impl<S: Sink> Core<'_, S> {
                 self.services[s.index()].counts[k] += 1;
             }
         }
+        // A service's lost count is its RUNNING tasks that are lost: kept here, with the state.
+        if let Some(s) = owner.service()
+            && self.tasks[tid.index()].lost
+            && from != to
+        {
+            let svc = &mut self.services[s.index()];
+            if from == TaskState::Running && !new {
+                svc.lost -= 1;
+            }
+            if to == TaskState::Running {
+                svc.lost += 1;
+            }
+        }
         self.task_event(tid, now, from, to, reason);
     }
 
@@ -416,13 +429,9 @@ impl<S: Sink> Core<'_, S> {
         let t = &mut self.tasks[tid.index()];
         t.stopped = Stamp::at(now);
         t.outcome = outcome;
-        let (never_ran, was_lost) = (t.running().is_none(), t.lost && state == TaskState::Running);
+        let never_ran = t.running().is_none();
         if let Owner::Service(s) = owner {
-            let svc = &mut self.services[s.index()];
-            svc.live.retain(|&x| x != tid);
-            if was_lost {
-                svc.lost -= 1;
-            }
+            self.services[s.index()].live.retain(|&x| x != tid);
         }
         self.set_state(tid, TaskState::Stopped, now, reason, false);
         Stopped {

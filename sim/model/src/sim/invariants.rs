@@ -161,6 +161,15 @@ impl<S: Sink> Simulation<'_, S> {
         let sc = self.core.sc;
         for (s, def) in sc.services.iter().enumerate() {
             let rt = self.core.service(ServiceId::new(s));
+            let lost = rt
+                .live
+                .iter()
+                .filter(|&&t| {
+                    let x = self.core.task(t);
+                    x.lost && x.state == TaskState::Running
+                })
+                .count() as u32;
+            assert_eq!(rt.lost, lost, "service {}: lost RUNNING tasks", def.name);
             let max = max_total(rt.desired, def.maximum_percent);
             // STOPPING tasks count towards maximumPercent when tasks start (ecs-semantics
             // 4.4; `service::reconcile::plan`), but a lower desired count can leave more of
