@@ -675,3 +675,51 @@ desired_count = 9
     let (s, _) = run(&load(src));
     assert!(float(&s, "service.s.tasks_lost") > 0.0);
 }
+
+/// Regression (review of issue 11): when an instance failed, its daemon task's loss sent the
+/// DAEMON service through the replica scheduler, which started a second daemon task on another
+/// instance, and the dead instance stayed in the daemon's desired count. ecs-semantics 4.7: one
+/// task on every eligible instance. A crashed daemon task is replaced on its own instance.
+#[test]
+fn a_daemon_keeps_one_task_per_instance_through_failures() {
+    let src = |extra: &str| {
+        format!(
+            r#"schema_version = 1
+name = "d1"
+[simulation]
+duration = "1h"
+[failures]
+scripted = [{{ at = "20m", type = "instance_failure", cluster = "c", count = 1 }}]
+[[clusters]]
+name = "c"
+instance_type = "m5.xlarge"
+count = 3
+[[task_definitions]]
+family = "agent"
+cpu = 128
+memory = 128
+{extra}
+[[services]]
+name = "logs"
+task_definition = "agent"
+scheduling_strategy = "DAEMON"
+"#
+        )
+    };
+    // Invariants (one daemon task per instance) are checked after every event.
+    let (s, e) = run(&load(&src("")));
+    assert_eq!(s.recovery.tasks_lost, 1);
+    let starts =
+        e.0.iter()
+            .filter(|r| r.1 == "task" && r.3 == ">PENDING")
+            .count();
+    assert_eq!(
+        starts, 4,
+        "three at the start, one on the replacement instance"
+    );
+    // Crashes: each crashed daemon task is replaced on its own instance.
+    let (s, _) = run(&load(&src(
+        "time_to_failure = { dist = \"exponential\", mean = \"10m\" }",
+    )));
+    assert!(s.recovery.tasks_lost > 3, "{}", s.recovery.tasks_lost);
+}

@@ -170,6 +170,25 @@ impl<S: Sink> Simulation<'_, S> {
                 })
                 .count() as u32;
             assert_eq!(rt.lost, lost, "service {}: lost RUNNING tasks", def.name);
+            if def.scheduling == crate::scenario::SchedulingStrategy::Daemon {
+                // One task per instance (ecs-semantics 4.7); a STOPPING one may overlap.
+                let mut on: Vec<_> = rt
+                    .live
+                    .iter()
+                    .map(|&t| self.core.task(t))
+                    .filter(|x| x.state != TaskState::Stopping)
+                    .filter_map(|x| x.instance_ref())
+                    .collect();
+                let n = on.len();
+                on.sort_unstable();
+                on.dedup();
+                assert_eq!(
+                    n,
+                    on.len(),
+                    "daemon {} runs two tasks on one instance",
+                    def.name
+                );
+            }
             let max = max_total(rt.desired, def.maximum_percent);
             // STOPPING tasks count towards maximumPercent when tasks start (ecs-semantics
             // 4.4; `service::reconcile::plan`), but a lower desired count can leave more of

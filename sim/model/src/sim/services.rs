@@ -10,7 +10,7 @@ use crate::core::{NewTask, Outcome, Runs, TaskState, task_request};
 use crate::ids::{ClusterId, DefId, Owner, ServiceId, TaskId};
 use crate::launch::{Launched, Request};
 use crate::record::Sink;
-use crate::scenario::ActionKind;
+use crate::scenario::{ActionKind, SchedulingStrategy};
 use crate::service::deployment::{Breaker, DeploymentState, max_total, min_healthy};
 use crate::service::reconcile::{self, DeploymentView, Progress, Role, ServiceView};
 use crate::service::scale_in::{ScaleInView, choose_stop};
@@ -514,7 +514,21 @@ impl<S: Sink> Simulation<'_, S> {
             }
         }
         let c = ClusterId::new(def.cluster);
-        self.scheduler.set_deficit(c, s, true);
+        if def.scheduling == SchedulingStrategy::Daemon {
+            // A daemon replaces its task on the same instance, if that instance lives on;
+            // otherwise the instance no longer counts towards its desired count.
+            match self.core.task(tid).instance_ref() {
+                Some(r) if self.core.instance(r).usable() => {
+                    self.scheduler.set_daemon_missing(c, s, r.id, true);
+                }
+                _ => {
+                    let d = self.core.service(s).desired;
+                    self.core.set_desired(s, d.saturating_sub(1));
+                }
+            }
+        } else {
+            self.scheduler.set_deficit(c, s, true);
+        }
         self.request_retry(c, sched);
     }
 }
