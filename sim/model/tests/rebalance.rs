@@ -317,3 +317,45 @@ fn rebalancing_runs_are_deterministic() {
     assert_eq!(a.events_hash, b.events_hash);
     assert_eq!(oa, ob);
 }
+
+/// Regression (review of issue 11): with `maximum_percent = 100` a move stops a task first;
+/// when the emptiest AZ cannot hold the replacement (here its only instance is too small), it
+/// landed back in the full AZ and the move repeated every interval, stopping a task every 70 s
+/// for ever. A stop-first move now checks that the target AZ can take the task (§4.8: ECS
+/// starts tasks in the AZ with the fewest; it does not churn tasks it cannot move).
+#[test]
+fn a_move_that_cannot_land_in_its_target_az_does_not_churn() {
+    let src = r#"schema_version = 1
+name = "r1"
+[simulation]
+duration = "2h"
+[[clusters]]
+name = "c"
+  [[clusters.instance_groups]]
+  name = "big"
+  instance_type = "m5.xlarge"
+  count = 2
+  availability_zones = ["us-east-1a"]
+  [[clusters.instance_groups]]
+  name = "small"
+  instance_type = "t3.medium"
+  count = 1
+  availability_zones = ["us-east-1b"]
+[[task_definitions]]
+family = "t"
+cpu = 1024
+memory = 4096
+[[services]]
+name = "s"
+task_definition = "t"
+desired_count = 4
+deployment_configuration = { minimum_healthy_percent = 50, maximum_percent = 100 }
+"#;
+    let (s, o) = run(&load(src), 1);
+    assert_eq!(s.tasks_created, 4, "no task is stopped and replaced");
+    assert!(
+        !o.service_events.iter().any(|e| e.2 == "TASKS_STOPPED"),
+        "{:?}",
+        o.service_events
+    );
+}

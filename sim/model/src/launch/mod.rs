@@ -195,6 +195,30 @@ impl Launcher {
         }
     }
 
+    /// Whether a task of this request would be placed (or sent to Fargate) now, without
+    /// launching it: the provider the strategy would choose, then placement's answer.
+    pub(crate) fn would_place<S: Sink>(&self, core: &Core<'_, S>, req: &Request<'_>) -> bool {
+        let counts = &core.owner_counts(req.owner).items;
+        let target = match &self.kinds[req.owner.index(core.sc.services.len())] {
+            LaunchKind::Ec2 => Target::Pool(None),
+            LaunchKind::Fargate => return true,
+            LaunchKind::Strategy(items, shares) => items[choose_item(shares, counts)].target,
+        };
+        let Target::Pool(pool) = target else {
+            return true;
+        };
+        let in_az: Vec<Constraint>;
+        let constraints = match req.az {
+            None => req.constraints,
+            Some(az) => {
+                in_az = az_constraint(req.constraints, az);
+                &in_az
+            }
+        };
+        let preq = task_request(core.sc, req.def, req.group, constraints, req.strategy, pool);
+        core.cluster(req.cluster).pc.find(&preq).is_some()
+    }
+
     /// Launch one task: choose the provider, then place it, send it to Fargate, or queue it.
     /// `Err` only for launch type EC2 when nothing fits (the caller decides what follows).
     pub(crate) fn launch<S: Sink>(

@@ -209,6 +209,9 @@ impl<S: Sink> Simulation<'_, S> {
                 self.rebalancer.set_moving(s.index(), t, from);
             }
             Order::StopFirst => {
+                if !self.service_task_fits_in(s, &to) {
+                    return; // the AZ cannot take the replacement now: a later check tries again
+                }
                 if self.rebalancer.start(s.index()) {
                     self.core.service_event(
                         s,

@@ -339,6 +339,25 @@ impl<S: Sink> Simulation<'_, S> {
     }
 
     /// Launch one task of a service's primary task definition, in `az` if given.
+    /// Whether a task of the service would be placed in `az` now (a stop-first rebalancing move
+    /// must not stop a task whose replacement cannot go where it should).
+    pub(super) fn service_task_fits_in(&self, s: ServiceId, az: &str) -> bool {
+        let sc = self.core.sc;
+        let def = &sc.services[s.index()];
+        let req = Request {
+            owner: Owner::Service(s),
+            cluster: ClusterId::new(def.cluster),
+            def: self.deployments.primary_def(s),
+            group: self.scheduler.group(s),
+            constraints: &def.constraints,
+            strategy: &def.strategy,
+            run_ms: 0,
+            az: Some(az),
+            azs_down: self.failures.azs_down(),
+        };
+        self.launcher.would_place(&self.core, &req)
+    }
+
     pub(super) fn launch_service_task_in(
         &mut self,
         s: ServiceId,
