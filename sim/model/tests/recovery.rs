@@ -723,3 +723,51 @@ scheduling_strategy = "DAEMON"
     )));
     assert!(s.recovery.tasks_lost > 3, "{}", s.recovery.tasks_lost);
 }
+
+/// ecs-semantics 4.5 (the circuit breaker counts tasks that fail to reach RUNNING and failed
+/// health checks) and 4.2 (the throttle counts failed starts): tasks lost to a Fargate Spot
+/// interruption count for neither. Regression (review of issue 11): interruptions during a
+/// deployment tripped the circuit breaker.
+#[test]
+fn spot_interruptions_do_not_trip_the_circuit_breaker() {
+    let src = r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "1h"
+[fargate]
+image_pull_delay = "5s"
+[failures]
+scripted = [{ at = "10m30s", type = "fargate_spot_interruption", fraction = 1.0 }]
+[[clusters]]
+name = "c"
+capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+[[task_definitions]]
+family = "v1"
+cpu = 512
+memory = 1024
+network_mode = "awsvpc"
+[[task_definitions]]
+family = "v2"
+cpu = 512
+memory = 1024
+network_mode = "awsvpc"
+[[services]]
+name = "s"
+task_definition = "v1"
+desired_count = 4
+capacity_provider_strategy = [{ capacity_provider = "FARGATE_SPOT", weight = 1 }]
+deployment_configuration = { minimum_healthy_percent = 100, maximum_percent = 200, circuit_breaker = { rollback = true } }
+[[actions]]
+at = "10m"
+type = "deploy"
+service = "s"
+task_definition = "v2"
+"#;
+    let (s, _) = run(&load(src));
+    assert!(s.recovery.tasks_lost >= 4, "{}", s.recovery.tasks_lost);
+    assert_eq!(
+        s.recovery.deployments[0].2, "COMPLETED",
+        "{:?}",
+        s.recovery.deployments
+    );
+}

@@ -500,7 +500,14 @@ impl<S: Sink> Simulation<'_, S> {
         let def = &sc.services[s.index()];
         let t = self.core.task(tid);
         let (t_def, t_running) = (t.def, t.running());
-        if never_ran && self.deployments.failed_start(s, &sc.failures, now) {
+        // Tasks lost with their host, their AZ or a Spot interruption did not fail to start nor
+        // fail a health check: neither the throttle nor the circuit breaker counts them
+        // (ecs-semantics 4.2, 4.5).
+        let infrastructure = matches!(
+            t.outcome,
+            Outcome::Failed("HostInstanceFailed" | "SpotInterruption" | "AvailabilityZoneOutage")
+        );
+        if never_ran && !infrastructure && self.deployments.failed_start(s, &sc.failures, now) {
             let text = format!(
                 "(service {}) is unable to consistently start tasks successfully.",
                 def.name
@@ -510,8 +517,9 @@ impl<S: Sink> Simulation<'_, S> {
         // Circuit breaker: new tasks that fail to start, or fail after RUNNING once the grace
         // period is over.
         let grace_over = t_running.is_some_and(|r| now >= r.plus_ms(def.health_check_grace_ms));
+        let counts = !infrastructure && (never_ran || grace_over);
         if let Some(cb) = def.circuit_breaker
-            && (never_ran || grace_over)
+            && counts
         {
             let desired = self.core.service(s).desired;
             if let Breaker::Trips {
