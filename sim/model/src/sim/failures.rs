@@ -131,9 +131,8 @@ impl<S: Sink> Simulation<'_, S> {
         self.core.fail_instance(r);
         let tasks = self.tasks_on(r);
         for &t in &tasks {
-            if self.core.task(t).state == TaskState::Running {
-                self.core.mark_lost(t);
-            }
+            // Also a PENDING task: it may still reach RUNNING on the dead host, serving nothing.
+            self.core.mark_lost(t);
         }
         let f = self.failures.record(FailureRecord {
             at: now,
