@@ -71,6 +71,10 @@ impl Marker {
             return None;
         }
         let text = std::fs::read_to_string(&p).ok()?;
+        // Only ecsim's own file: its first line, a known command and a version.
+        if !text.starts_with("# written by ecsim") {
+            return None;
+        }
         let mut m = Marker {
             command: String::new(),
             version: String::new(),
@@ -87,7 +91,8 @@ impl Marker {
                 _ => {}
             }
         }
-        (!m.command.is_empty()).then_some(m)
+        const COMMANDS: [&str; 5] = ["run", "compare", "sweep", "merge", "report"];
+        (COMMANDS.contains(&m.command.as_str()) && !m.version.is_empty()).then_some(m)
     }
 }
 
@@ -162,6 +167,19 @@ fn protected(inputs: &[&Path]) -> Vec<(PathBuf, String)> {
 pub fn check_target(target: &Path, force: bool, inputs: &[&Path]) -> Result<()> {
     let resolved = resolve(target)?;
     let followed = resolved.canonicalize().unwrap_or_else(|_| resolved.clone());
+    for i in inputs {
+        let Ok(c) = i.canonicalize() else { continue };
+        for r in [&resolved, &followed] {
+            // The input itself, or anything inside an input folder (merge reads folders).
+            if *r == c || (c.is_dir() && r.starts_with(&c)) {
+                bail!(
+                    "--out {}: refusing to replace it: it is {} or inside it, an input of this command; choose another output folder (--force does not change this)",
+                    target.display(),
+                    i.display()
+                );
+            }
+        }
+    }
     for (dir, what) in protected(inputs) {
         for r in [&resolved, &followed] {
             if dir.starts_with(r) {
@@ -638,6 +656,53 @@ pub struct Staging {
     target: PathBuf,
     id: u64,
     keep: bool,
+    /// What `target` was when it was checked, to check again just before the commit.
+    seen: Seen,
+    force: bool,
+}
+
+/// The output folder as checked before the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Absent,
+    /// It existed: its device and inode (the same folder is still there at the commit).
+    Present(u64, u64),
+}
+
+#[cfg(unix)]
+fn seen(target: &Path) -> Seen {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::symlink_metadata(target) {
+        Ok(m) => Seen::Present(m.dev(), m.ino()),
+        Err(_) => Seen::Absent,
+    }
+}
+
+#[cfg(not(unix))]
+fn seen(target: &Path) -> Seen {
+    match std::fs::symlink_metadata(target) {
+        Ok(_) => Seen::Present(0, 0),
+        Err(_) => Seen::Absent,
+    }
+}
+
+/// A free staging name beside the target: `base`, or `base-N` if a folder ecsim did not mark
+/// already has that name (never removed: it may be a user's old output left aside).
+fn free_staging(base: PathBuf) -> PathBuf {
+    let mut p = base.clone();
+    for k in 1..1000 {
+        match std::fs::symlink_metadata(&p) {
+            Err(_) => return p,
+            Ok(m) if m.is_dir() && Marker::read(&p).is_some() => {
+                if remove_any(&p).is_ok() {
+                    return p;
+                }
+            }
+            Ok(_) => {}
+        }
+        p = PathBuf::from(format!("{}-{k}", base.display()));
+    }
+    p
 }
 
 impl Staging {
@@ -655,8 +720,8 @@ impl Staging {
             .context("the output folder needs a name in UTF-8")?;
         let prefix = format!(".{base}.");
         clean_stale(parent, &prefix);
-        let staging = parent.join(format!("{prefix}{}", partial_suffix()));
-        let _ = remove_any(&staging);
+        let staging = free_staging(parent.join(format!("{prefix}{}", partial_suffix())));
+        let seen = seen(target);
         // Registered first: a signal between the two finds nothing or an empty folder to remove.
         let id = on_signal_clean(Pending::Staging {
             staging: staging.clone(),
@@ -671,6 +736,8 @@ impl Staging {
             target: target.to_path_buf(),
             id,
             keep: false,
+            seen,
+            force,
         };
         marker.write(&s.staging)?;
         Ok(s)
@@ -697,18 +764,60 @@ impl Staging {
         ));
         let (staging, target) = (self.staging.clone(), self.target.clone());
         let leftovers = vec![staging.clone(), aside.clone()];
+        let (was, force) = (self.seen, self.force);
         let result = commit_locked(self.id, &target, leftovers, || {
+            still_replaceable(&target, was, force, &staging)?;
             swap_in(&staging, &target, &aside, use_exchange, rename)
         });
         match &result {
             Ok(_) => self.keep = true,
             Err(e) if e.downcast_ref::<Stranded>().is_some() => self.keep = true,
+            Err(e) if e.downcast_ref::<Changed>().is_some() => self.keep = true,
             Err(_) => {}
         }
         remove_old(result?);
         forget(self.id);
         Ok(())
     }
+}
+
+/// The output folder changed while ecsim ran: the new output stays in its staging folder.
+#[derive(Debug)]
+struct Changed(String);
+
+impl std::fmt::Display for Changed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Changed {}
+
+/// Check the output folder again just before the commit: something may have appeared there, or
+/// been put there, while ecsim ran. Without `force` it must still be absent, marked by ecsim or
+/// empty; with `force`, the same thing that was checked.
+fn still_replaceable(target: &Path, was: Seen, force: bool, staging: &Path) -> Result<()> {
+    let now = seen(target);
+    let ok = if force {
+        now == was || now == Seen::Absent
+    } else {
+        match std::fs::symlink_metadata(target) {
+            Err(_) => true,
+            Ok(m) if m.is_dir() => {
+                Marker::read(target).is_some()
+                    || std::fs::read_dir(target).is_ok_and(|mut d| d.next().is_none())
+            }
+            Ok(_) => false,
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(anyhow::Error::new(Changed(format!(
+        "{} changed while ecsim ran (something ecsim did not write is there now): not replacing it; the new output is in {}",
+        target.display(),
+        staging.display()
+    ))))
 }
 
 impl Drop for Staging {
@@ -817,5 +926,43 @@ mod tests {
             Err(_) => assert_eq!(std::fs::read_to_string(target.join("f")).unwrap(), "old"),
         }
         let _ = std::fs::remove_dir_all(d);
+    }
+
+    #[test]
+    fn a_folder_that_appears_during_the_run_is_not_replaced() {
+        // Regression (review of issue 10): the target was checked only before the run.
+        let d = tmp("appears");
+        let target = d.join("out");
+        let staging = d.join(".out.partial-1");
+        std::fs::create_dir_all(&staging).unwrap();
+        let was = seen(&target);
+        assert!(still_replaceable(&target, was, false, &staging).is_ok());
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(target.join("notes.txt"), "mine").unwrap();
+        let e = still_replaceable(&target, was, false, &staging).unwrap_err();
+        assert!(e.to_string().contains("changed while ecsim ran"), "{e}");
+        assert!(e.to_string().contains(".out.partial-1"), "{e}");
+        // With --force, only the folder that was checked may be replaced.
+        let e = still_replaceable(&target, was, true, &staging).unwrap_err();
+        assert!(e.to_string().contains("changed while ecsim ran"), "{e}");
+        let was = seen(&target);
+        assert!(still_replaceable(&target, was, true, &staging).is_ok());
+    }
+
+    #[test]
+    fn only_ecsims_own_marker_counts_and_unmarked_staging_names_are_kept() {
+        // Regression (review of issue 10): any `.ecsim` file with a `command = ` line counted,
+        // and a folder with this process's staging name was removed unchecked.
+        let d = tmp("marker");
+        std::fs::write(d.join(".ecsim"), "command = make test\n").unwrap();
+        assert!(Marker::read(&d).is_none());
+        Marker::new("run", None).write(&d).unwrap();
+        assert!(Marker::read(&d).is_some());
+        let taken = d.join(".o.partial-7");
+        std::fs::create_dir_all(&taken).unwrap();
+        std::fs::write(taken.join("data.txt"), "precious").unwrap();
+        let free = free_staging(taken.clone());
+        assert_ne!(free, taken);
+        assert!(taken.join("data.txt").exists());
     }
 }

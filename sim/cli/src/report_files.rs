@@ -134,7 +134,12 @@ pub fn check_report_target(dir: &Path, force: bool) -> Result<()> {
 pub fn write(dir: &Path, r: &Rendered) -> Result<()> {
     output::clean_stale(dir, ".report.");
     let stage = dir.join(format!(".report.{}", output::partial_suffix()));
-    let _ = std::fs::remove_dir_all(&stage);
+    if std::fs::symlink_metadata(&stage).is_ok() {
+        anyhow::bail!(
+            "{} already exists and is not ecsim's to remove: not writing the report (move it away and try again)",
+            stage.display()
+        );
+    }
     let id = output::on_signal_clean(output::Pending::Report {
         stage: stage.clone(),
         dir: dir.to_path_buf(),

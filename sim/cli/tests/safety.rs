@@ -373,13 +373,21 @@ fn stale_staging_folders_of_dead_processes_are_removed() {
     let pid = dead_pid();
     let stale = base.join(format!(".o.partial-{pid}"));
     std::fs::create_dir_all(&stale).unwrap();
-    std::fs::write(stale.join(".ecsim"), "command = run\nversion = 0.1.0\n").unwrap();
+    std::fs::write(
+        stale.join(".ecsim"),
+        "# written by ecsim\ncommand = run\nversion = 0.1.0\n",
+    )
+    .unwrap();
     std::fs::write(stale.join("events.csv"), "half").unwrap();
     let unmarked = base.join(format!(".o.partial-{}", dead_pid()));
     std::fs::create_dir_all(&unmarked).unwrap();
     let alive = base.join(format!(".o.partial-{}", std::process::id()));
     std::fs::create_dir_all(&alive).unwrap();
-    std::fs::write(alive.join(".ecsim"), "command = run\n").unwrap();
+    std::fs::write(
+        alive.join(".ecsim"),
+        "# written by ecsim\ncommand = run\nversion = 0.1.0\n",
+    )
+    .unwrap();
     let o = ecsim(&["run", &quickstart(), "--out", s(&out), "-q"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(!stale.exists(), "stale staging removed: {}", text(&o));
@@ -722,6 +730,31 @@ fn shard_auto_below_the_array_minimum_is_an_error() {
         text(&o).contains("SLURM_ARRAY_TASK_ID=0 is below SLURM_ARRAY_TASK_MIN=1"),
         "{}",
         text(&o)
+    );
+    let _ = std::fs::remove_dir_all(base);
+}
+
+/// Regression (review of issue 10): with `--force`, the scenario file itself could be replaced
+/// by an output folder (the check refused only its folder and the folder's parents).
+#[test]
+fn force_never_replaces_an_input_file() {
+    let base = tmp("input-file");
+    let scen = base.join("scen");
+    std::fs::create_dir_all(&scen).unwrap();
+    let f = scen.join("q.toml");
+    std::fs::copy(quickstart(), &f).unwrap();
+    let before = std::fs::read(&f).unwrap();
+    let o = ecsim(&["run", s(&f), "--out", s(&f), "--force", "-q"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("an input of this command"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read(&f).unwrap(),
+        before,
+        "the scenario is untouched"
     );
     let _ = std::fs::remove_dir_all(base);
 }
