@@ -758,3 +758,32 @@ fn force_never_replaces_an_input_file() {
     );
     let _ = std::fs::remove_dir_all(base);
 }
+
+/// Regression (review of issue 10): files a scenario reads (here its pricing table) were not
+/// protected inputs, so `--out` naming their folder with `--force` deleted them.
+#[test]
+fn force_never_replaces_the_folder_of_a_file_the_scenario_reads() {
+    let base = tmp("read-file");
+    let proj = base.join("proj");
+    std::fs::create_dir_all(proj.join("prices")).unwrap();
+    std::fs::copy(
+        repo().join("scenarios/pricing/aws-us-east-1.toml"),
+        proj.join("prices/my-prices.toml"),
+    )
+    .unwrap();
+    let src = std::fs::read_to_string(quickstart()).unwrap();
+    let src = format!("{src}\n[pricing]\nfile = \"prices/my-prices.toml\"\n");
+    std::fs::write(proj.join("s.toml"), src).unwrap();
+    let o = ecsim(&[
+        "run",
+        s(&proj.join("s.toml")),
+        "--out",
+        s(&proj.join("prices")),
+        "--force",
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("refusing to replace it"), "{}", text(&o));
+    assert!(proj.join("prices/my-prices.toml").exists(), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(base);
+}

@@ -169,8 +169,10 @@ pub fn exec(args: Args) -> CliResult {
             Path::new("out").join(&name)
         }
     };
-    let mut inputs: Vec<&Path> = vec![&args.scenario];
-    inputs.extend(args.variants.as_deref());
+    let mut own: Vec<&Path> = vec![&args.scenario];
+    own.extend(args.variants.as_deref());
+    let all = super::all_inputs(&own);
+    let inputs: Vec<&Path> = all.iter().map(|p| p.as_path()).collect();
     let staging = output::Staging::new(
         &final_dir,
         &output::Marker::new("compare", None),

@@ -107,12 +107,36 @@ pub fn relative_reader<'a>(
         if !canonical.is_file() {
             return Err(format!("{}: not a regular file", p.display()));
         }
+        files_read_by_scenarios()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(canonical.clone());
         let shown = p.display().to_string();
         let bytes = read_bounded(&canonical, input.max_input_bytes)
             .map_err(|e| format!("{shown}: {e}"))?
             .ok_or_else(|| input::too_large(&shown, input.max_input_bytes).to_string())?;
         input::decode(&shown, bytes).map_err(|d| d.to_string())
     }
+}
+
+/// Every file a scenario named and this process read (pricing tables, load CSV files): inputs
+/// that an output folder must never replace, even with `--force`.
+pub fn files_read_by_scenarios() -> &'static std::sync::Mutex<Vec<std::path::PathBuf>> {
+    static FILES: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+    &FILES
+}
+
+/// The command's own inputs plus the files its scenarios read.
+pub fn all_inputs(own: &[&Path]) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<std::path::PathBuf> = own.iter().map(|p| p.to_path_buf()).collect();
+    v.extend(
+        files_read_by_scenarios()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned(),
+    );
+    v
 }
 
 /// Read and validate a scenario with a variant's overrides.

@@ -111,11 +111,13 @@ pub fn exec(args: Args) -> CliResult {
             Path::new("out").join(&sc.name)
         }
     };
+    let inputs = super::all_inputs(&[&args.scenario]);
+    let inputs: Vec<&Path> = inputs.iter().map(|p| p.as_path()).collect();
     let staging = output::Staging::new(
         &final_dir,
         &output::Marker::new("run", None),
         args.force,
-        &[&args.scenario],
+        &inputs,
     )?;
     let started = Instant::now();
     let sink = open_sink(staging.path(), &args)?;

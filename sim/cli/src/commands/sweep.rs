@@ -432,7 +432,9 @@ pub fn exec(args: Args) -> CliResult {
             Path::new("out").join(&sw.name)
         }
     };
-    let work = Work::open(&dir, &args, &fingerprint, &[&args.file, &base])?;
+    let all = super::all_inputs(&[&args.file, &base]);
+    let inputs: Vec<&Path> = all.iter().map(|p| p.as_path()).collect();
+    let work = Work::open(&dir, &args, &fingerprint, &inputs)?;
     let result = (|| -> Result<(usize, usize, usize)> {
         let runs_dir = work.path().join("runs");
         std::fs::create_dir_all(&runs_dir)
