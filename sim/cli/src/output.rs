@@ -953,7 +953,7 @@ mod tests {
     fn only_ecsims_own_marker_counts_and_unmarked_staging_names_are_kept() {
         // Regression (review of issue 10): any `.ecsim` file with a `command = ` line counted,
         // and a folder with this process's staging name was removed unchecked.
-        let d = tmp("marker");
+        let d = tmp("marker-strict");
         std::fs::write(d.join(".ecsim"), "command = make test\n").unwrap();
         assert!(Marker::read(&d).is_none());
         Marker::new("run", None).write(&d).unwrap();
