@@ -116,7 +116,9 @@ pub fn check_report_target(dir: &Path, force: bool) -> Result<()> {
     }
     for name in ["charts", "report.html"] {
         let p = dir.join(name);
-        let empty_dir = std::fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none());
+        // A symbolic link counts as something to keep, never as an empty folder.
+        let empty_dir = std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir())
+            && std::fs::read_dir(&p).is_ok_and(|mut d| d.next().is_none());
         if std::fs::symlink_metadata(&p).is_ok() && !empty_dir {
             anyhow::bail!(
                 "{} exists and {} was not written by ecsim (it has no .ecsim file): not replacing it; pass --force to replace charts/ and report.html",

@@ -230,8 +230,11 @@ impl Work {
     /// Check `dir` and choose where to write (see [`Work`]).
     fn open(dir: &Path, args: &Args, fingerprint: &str, inputs: &[&Path]) -> Result<Work> {
         let marker = output::Marker::new("sweep", Some(fingerprint.to_string()));
-        let exists = std::fs::symlink_metadata(dir).is_ok();
-        let empty = std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
+        let meta = std::fs::symlink_metadata(dir);
+        let exists = meta.is_ok();
+        // A symbolic link is never written through: it is replaced (with --force) like a file.
+        let empty = meta.is_ok_and(|m| m.is_dir())
+            && std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
         if args.resume && exists && !empty {
             output::check_target(dir, false, inputs)?;
             match output::Marker::read(dir) {
