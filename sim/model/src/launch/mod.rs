@@ -52,6 +52,14 @@ fn az_constraint(constraints: &[Constraint], az: &str) -> Vec<Constraint> {
     v
 }
 
+/// The request's constraints, plus one keeping it in `req.az` when it names an AZ.
+fn constraints_in<'a>(req: &Request<'a>) -> std::borrow::Cow<'a, [Constraint]> {
+    match req.az {
+        None => std::borrow::Cow::Borrowed(req.constraints),
+        Some(az) => std::borrow::Cow::Owned(az_constraint(req.constraints, az)),
+    }
+}
+
 /// Tasks one RunTask call may launch (ECS-API RunTask `count`: at most 10).
 const TASKS_PER_RUN_TASK_CALL: u32 = 10;
 
@@ -198,25 +206,33 @@ impl Launcher {
     /// Whether a task of this request would be placed (or sent to Fargate) now, without
     /// launching it: the provider the strategy would choose, then placement's answer.
     pub(crate) fn would_place<S: Sink>(&self, core: &Core<'_, S>, req: &Request<'_>) -> bool {
-        let counts = &core.owner_counts(req.owner).items;
-        let target = match &self.kinds[req.owner.index(core.sc.services.len())] {
-            LaunchKind::Ec2 => Target::Pool(None),
-            LaunchKind::Fargate => return true,
-            LaunchKind::Strategy(items, shares) => items[choose_item(shares, counts)].target,
-        };
-        let Target::Pool(pool) = target else {
+        let Target::Pool(pool) = self.choose(core, req.owner).0 else {
             return true;
         };
-        let in_az: Vec<Constraint>;
-        let constraints = match req.az {
-            None => req.constraints,
-            Some(az) => {
-                in_az = az_constraint(req.constraints, az);
-                &in_az
-            }
-        };
-        let preq = task_request(core.sc, req.def, req.group, constraints, req.strategy, pool);
+        let constraints = constraints_in(req);
+        let preq = task_request(
+            core.sc,
+            req.def,
+            req.group,
+            &constraints,
+            req.strategy,
+            pool,
+        );
         core.cluster(req.cluster).pc.find(&preq).is_some()
+    }
+
+    /// The strategy item a new task of `owner` goes to: its target, global provider index and
+    /// item index.
+    fn choose<S: Sink>(&self, core: &Core<'_, S>, owner: Owner) -> (Target, u16, Option<u8>) {
+        let counts = &core.owner_counts(owner).items;
+        match &self.kinds[owner.index(core.sc.services.len())] {
+            LaunchKind::Ec2 => (Target::Pool(None), 0, None),
+            LaunchKind::Fargate => (Target::Fargate { spot: false }, 0, None),
+            LaunchKind::Strategy(items, shares) => {
+                let k = choose_item(shares, counts);
+                (items[k].target, items[k].provider, Some(k as u8))
+            }
+        }
     }
 
     /// Launch one task: choose the provider, then place it, send it to Fargate, or queue it.
@@ -228,15 +244,7 @@ impl Launcher {
         now: SimTime,
         sched: &mut Scheduler<Ev>,
     ) -> Result<Launched, PlacementFailure> {
-        let counts = &core.owner_counts(req.owner).items;
-        let (target, provider, item) = match &self.kinds[req.owner.index(core.sc.services.len())] {
-            LaunchKind::Ec2 => (Target::Pool(None), 0u16, None),
-            LaunchKind::Fargate => (Target::Fargate { spot: false }, 0, None),
-            LaunchKind::Strategy(items, shares) => {
-                let k = choose_item(shares, counts);
-                (items[k].target, items[k].provider, Some(k as u8))
-            }
-        };
+        let (target, provider, item) = self.choose(core, req.owner);
         let new = |runs| NewTask {
             def: req.def,
             owner: req.owner,
@@ -249,16 +257,15 @@ impl Launcher {
         };
         match target {
             Target::Pool(pool) => {
-                let in_az: Vec<Constraint>;
-                let constraints = match req.az {
-                    None => req.constraints,
-                    Some(az) => {
-                        in_az = az_constraint(req.constraints, az);
-                        &in_az
-                    }
-                };
-                let preq =
-                    task_request(core.sc, req.def, req.group, constraints, req.strategy, pool);
+                let constraints = constraints_in(req);
+                let preq = task_request(
+                    core.sc,
+                    req.def,
+                    req.group,
+                    &constraints,
+                    req.strategy,
+                    pool,
+                );
                 let cl = &core.cluster(req.cluster).pc;
                 match cl.find(&preq) {
                     Some(inst) => {

@@ -338,26 +338,16 @@ impl<S: Sink> Simulation<'_, S> {
         self.launch_service_task_in(s, None, now, sched)
     }
 
-    /// Launch one task of a service's primary task definition, in `az` if given.
     /// Whether a task of the service would be placed in `az` now (a stop-first rebalancing move
     /// must not stop a task whose replacement cannot go where it should).
     pub(super) fn service_task_fits_in(&self, s: ServiceId, az: &str) -> bool {
         let sc = self.core.sc;
-        let def = &sc.services[s.index()];
-        let req = Request {
-            owner: Owner::Service(s),
-            cluster: ClusterId::new(def.cluster),
-            def: self.deployments.primary_def(s),
-            group: self.scheduler.group(s),
-            constraints: &def.constraints,
-            strategy: &def.strategy,
-            run_ms: 0,
-            az: Some(az),
-            azs_down: self.failures.azs_down(),
-        };
+        let (def, group) = (self.deployments.primary_def(s), self.scheduler.group(s));
+        let req = service_request(sc, s, def, group, Some(az), self.failures.azs_down());
         self.launcher.would_place(&self.core, &req)
     }
 
+    /// Launch one task of a service's primary task definition, in `az` if given.
     pub(super) fn launch_service_task_in(
         &mut self,
         s: ServiceId,
@@ -366,18 +356,8 @@ impl<S: Sink> Simulation<'_, S> {
         sched: &mut Scheduler<Ev>,
     ) -> Result<TaskId, PlacementFailure> {
         let sc = self.core.sc;
-        let def = &sc.services[s.index()];
-        let req = Request {
-            owner: Owner::Service(s),
-            cluster: ClusterId::new(def.cluster),
-            def: self.deployments.primary_def(s),
-            group: self.scheduler.group(s),
-            constraints: &def.constraints,
-            strategy: &def.strategy,
-            run_ms: 0,
-            az,
-            azs_down: self.failures.azs_down(),
-        };
+        let (def, group) = (self.deployments.primary_def(s), self.scheduler.group(s));
+        let req = service_request(sc, s, def, group, az, self.failures.azs_down());
         Ok(
             match self.launcher.launch(&mut self.core, &req, now, sched)? {
                 Launched::Placed(tid, inst) => {
@@ -557,5 +537,29 @@ impl<S: Sink> Simulation<'_, S> {
             self.scheduler.set_deficit(c, s, true);
         }
         self.request_retry(c, sched);
+    }
+}
+
+/// A launch request for a task of service `s` (definition `def`, task group `group`), in `az`
+/// if given.
+fn service_request<'a>(
+    sc: &'a crate::scenario::Scenario,
+    s: ServiceId,
+    def: DefId,
+    group: ecsim_placement::GroupId,
+    az: Option<&'a str>,
+    azs_down: &'a [String],
+) -> Request<'a> {
+    let d = &sc.services[s.index()];
+    Request {
+        owner: Owner::Service(s),
+        cluster: ClusterId::new(d.cluster),
+        def,
+        group,
+        constraints: &d.constraints,
+        strategy: &d.strategy,
+        run_ms: 0,
+        az,
+        azs_down,
     }
 }
