@@ -4,9 +4,9 @@
 //! For each provider with managed scaling: `CapacityProviderReservation`
 //! ([`capacity_provider_reservation`]); above `target_capacity` for `scale_out_datapoints`
 //! minutes (default 1) and with no launch inside `instance_warmup_period`, launch
-//! `max(estimate, ceil(N x CPR / target) - N)` instances clamped to the step sizes and
-//! `max_size`; below it for `scale_in_datapoints` (15) fresh minutes, remove down to
-//! `ceil(N x CPR / target)`, at most `max_scale_in_pct` (50 %) of the group per step, never below
+//! `max(estimate, K - N)` instances clamped to the step sizes and `max_size`, where
+//! `K = ceil(M x 100 / target)` ([`instances_wanted`], M the instances needed); below it for
+//! `scale_in_datapoints` (15) fresh minutes, remove down to `K`, at most `max_scale_in_pct` (50 %) of the group per step, never below
 //! `min_size`, and only instances without service or job tasks (managed termination protection;
 //! daemon-only counts as empty): from the AZ with the most instances, oldest first. After a
 //! scale-in the low alarm needs 15 new datapoints before the next step (ecsim's convention).
@@ -15,7 +15,9 @@
 use ecsim_engine::SimTime;
 
 use crate::autoscaling::service::record;
-use crate::autoscaling::{AlarmState, capacity_provider_reservation, instances_needed};
+use crate::autoscaling::{
+    AlarmState, capacity_provider_reservation, instances_needed, instances_wanted,
+};
 use crate::core::{Core, InstanceState, Runs};
 use crate::ids::{ClusterId, InstanceRef, TaskId};
 use crate::record::{ProviderRow, Sink};
@@ -41,6 +43,8 @@ struct Group<'a> {
     g: usize,
     /// Instances in the group (not stopped).
     n: u32,
+    /// Instances the target wants (`K`).
+    wanted: u32,
     cpr: f64,
     name: &'a str,
 }
@@ -88,25 +92,24 @@ pub(crate) fn window(
     }
 }
 
-/// Instances to launch on scale-out: `max(estimate, ceil(N x CPR / target) - N)`, clamped to
-/// the step sizes and to the room below `max_size`.
+/// Instances to launch on scale-out: `max(estimate, wanted - N)`, clamped to the step sizes and
+/// to the room below `max_size`.
 pub(crate) fn scale_out_by(
     n: u32,
-    cpr: f64,
+    wanted: u32,
     needed: u32,
     ms: &ManagedScaling,
     max_size: u32,
 ) -> u32 {
-    let proportional = ((f64::from(n) * cpr / ms.target_capacity) - 1e-9).ceil() as u32;
-    let want = needed.max(proportional.saturating_sub(n));
+    let want = needed.max(wanted.saturating_sub(n));
     want.clamp(ms.minimum_scaling_step_size, ms.maximum_scaling_step_size)
         .min(max_size.saturating_sub(n))
 }
 
-/// Instances to remove on scale-in: down to `ceil(N x CPR / target)` (not below `min_size`), at
-/// most `max_scale_in_pct` of the group (at least one).
-pub(crate) fn scale_in_by(n: u32, cpr: f64, ms: &ManagedScaling, min_size: u32) -> u32 {
-    let keep = (((f64::from(n) * cpr / ms.target_capacity) - 1e-9).ceil() as u32).max(min_size);
+/// Instances to remove on scale-in: down to the instances the target wants (not below
+/// `min_size`), at most `max_scale_in_pct` of the group (at least one).
+pub(crate) fn scale_in_by(n: u32, wanted: u32, ms: &ManagedScaling, min_size: u32) -> u32 {
+    let keep = wanted.max(min_size);
     let cap = (n * ms.max_scale_in_pct / 100).max(1);
     n.saturating_sub(keep).min(cap)
 }
@@ -185,8 +188,9 @@ impl ClusterAutoScaling {
             .filter(|&&r| core.instance(r).busy_tasks > 0)
             .count() as u32;
         let needed = needed_for_waiting(sc, core, waiting, pool, g, c);
-        let cpr = capacity_provider_reservation(n, non_empty, needed);
         let target = ms.target_capacity;
+        let cpr = capacity_provider_reservation(n, non_empty, needed, target);
+        let wanted = instances_wanted(non_empty + needed, target);
         let st = &mut self.providers[p];
         st.cpr.push(Some(cpr));
         st.last_cpr = Some(cpr);
@@ -221,11 +225,12 @@ impl ClusterAutoScaling {
             c,
             g,
             n,
+            wanted,
             cpr,
             name: &name,
         };
         if h == AlarmState::Alarm && warm && n < gdef.max_size {
-            let add = scale_out_by(n, cpr, needed, ms, gdef.max_size);
+            let add = scale_out_by(n, wanted, needed, ms, gdef.max_size);
             if add == 0 {
                 return None;
             }
@@ -269,7 +274,7 @@ impl ClusterAutoScaling {
         let gdef = &core.sc.clusters[group.c.index()].groups[group.g];
         let ms = gdef.managed_scaling.as_ref().expect("managed");
         let (n, cpr, name) = (group.n, group.cpr, group.name);
-        let remove = scale_in_by(n, cpr, ms, gdef.min_size);
+        let remove = scale_in_by(n, group.wanted, ms, gdef.min_size);
         let chosen = choose_scale_in(core, members, remove as usize);
         if chosen.is_empty() {
             return None;
@@ -409,24 +414,27 @@ mod tests {
     fn scale_out_takes_the_larger_of_the_estimate_and_the_proportional_step() {
         // ECS-DG cluster-auto-scaling.html: with no instances and tasks waiting, CPR is 200 and
         // the estimate of instances needed decides.
-        assert_eq!(scale_out_by(0, 200.0, 3, &ms(), 10), 3);
-        // 4 instances at CPR 150 against target 100: ceil(6) - 4 = 2 beats an estimate of 1.
-        assert_eq!(scale_out_by(4, 150.0, 1, &ms(), 10), 2);
+        assert_eq!(scale_out_by(0, 3, 3, &ms(), 10), 3);
+        // 4 instances wanting 6 (e.g. target 50 % with 3 needed): 6 - 4 = 2 beats an estimate
+        // of 1.
+        assert_eq!(scale_out_by(4, instances_wanted(3, 50.0), 1, &ms(), 10), 2);
         // Never past max_size.
-        assert_eq!(scale_out_by(9, 300.0, 5, &ms(), 10), 1);
+        assert_eq!(scale_out_by(9, 27, 5, &ms(), 10), 1);
         // The minimum step size applies.
         let mut m = ms();
         m.minimum_scaling_step_size = 2;
-        assert_eq!(scale_out_by(4, 110.0, 0, &m, 10), 2);
+        assert_eq!(scale_out_by(4, 5, 0, &m, 10), 2);
     }
 
     #[test]
     fn scale_in_removes_at_most_half_the_group_and_keeps_min_size() {
-        // 10 instances at CPR 20: keep ceil(2); remove 8 but at most 50 % = 5.
-        assert_eq!(scale_in_by(10, 20.0, &ms(), 0), 5);
-        assert_eq!(scale_in_by(10, 20.0, &ms(), 8), 2);
-        // One instance at CPR 0: it may go (at least one per step).
-        assert_eq!(scale_in_by(1, 0.0, &ms(), 0), 1);
+        // 10 instances, 2 wanted: remove 8 but at most 50 % = 5.
+        assert_eq!(scale_in_by(10, 2, &ms(), 0), 5);
+        assert_eq!(scale_in_by(10, 2, &ms(), 8), 2);
+        // One empty instance: it may go (at least one per step).
+        assert_eq!(scale_in_by(1, 0, &ms(), 0), 1);
+        // As many as wanted: nothing to remove, whatever the metric says.
+        assert_eq!(scale_in_by(10, 10, &ms(), 0), 0);
     }
 
     #[test]

@@ -456,3 +456,63 @@ memory = {memory}
     .expect_err("both forms");
     assert!(e.to_string().contains("not both"), "{e}");
 }
+
+/// ../shared/ecs-semantics.md 6.3 (ECS-DG cluster-auto-scaling.html): empty instances reduce
+/// CapacityProviderReservation to `100 - empty` (2 empty of 10 -> 98, where `M / N` would say
+/// 80); after 15 minutes below the target the two empty instances, and only they, are removed.
+#[test]
+fn empty_instances_reduce_the_reservation_to_100_minus_their_count() {
+    #[derive(Default)]
+    struct Why(Vec<(u64, String, String, String, String)>);
+    impl Sink for Why {
+        fn scaling(&mut self, r: &ScalingRecord<'_>) {
+            self.0.push((
+                r.time_ms,
+                r.kind.to_string(),
+                r.from.to_string(),
+                r.to.to_string(),
+                r.reason.to_string(),
+            ));
+        }
+    }
+    let src = r#"schema_version = 1
+name = "t"
+[simulation]
+duration = "40m"
+[[clusters]]
+name = "c"
+default_capacity_provider_strategy = [{ capacity_provider = "asg", weight = 1 }]
+  [[clusters.instance_groups]]
+  name = "asg"
+  capacity_provider = "asg"
+  instance_type = "m5.large"
+  count = 10
+  max_size = 20
+  managed_scaling = { target_capacity = 100 }
+[[task_definitions]]
+family = "t"
+cpu = 1536
+memory = 1024
+[[services]]
+name = "s"
+task_definition = "t"
+desired_count = 8
+"#;
+    let (s, why) = sim::run(
+        &load(src),
+        RunOptions {
+            seed: 1,
+            check_invariants: true,
+        },
+        Why::default(),
+    );
+    let scaling: Vec<_> = why.0.iter().filter(|r| r.1 == "cluster_scaling").collect();
+    assert_eq!(scaling.len(), 1, "{:?}", why.0);
+    let (t, _, from, to, reason) = scaling[0];
+    assert_eq!((*t, from.as_str(), to.as_str()), (15 * 60_000, "10", "8"));
+    assert!(
+        reason.contains("CapacityProviderReservation 98.0"),
+        "{reason}"
+    );
+    assert_eq!(s.tasks_never_placed, 0);
+}

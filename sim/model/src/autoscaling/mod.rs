@@ -218,14 +218,32 @@ pub fn target_tracking_capacity(current: u32, metric: f64, target: f64) -> u32 {
     (v - 1e-9).ceil().max(0.0) as u32
 }
 
-/// `CapacityProviderReservation` = M / N x 100 (ECS-DG cluster-auto-scaling.html): N instances in
-/// the group, M instances needed. Needed = the non-empty instances (daemon-only counts as empty)
-/// plus the instances the PROVISIONING tasks would need; with no instances and tasks waiting,
-/// 200 (AWS: "scales out to 200 %"); with no instances and nothing waiting, 100 (nothing to do).
+/// The instances a managed group should have for `needed` instances in use at `target_capacity`:
+/// `ceil(M x 100 / target)` (ECS-DG cluster-auto-scaling.html: a target of 90 keeps about 10 %
+/// spare instances).
+pub fn instances_wanted(needed: u32, target_capacity: f64) -> u32 {
+    let v = f64::from(needed) * 100.0 / target_capacity.max(1.0);
+    // A hair over an integer from floating point should not keep an extra instance.
+    (v - 1e-9).ceil().max(0.0) as u32
+}
+
+/// `CapacityProviderReservation` (ECS-DG cluster-auto-scaling.html; ../shared/ecs-semantics.md
+/// 6.3). N instances in the group; M instances needed = the non-empty instances (daemon-only
+/// counts as empty) plus the instances the PROVISIONING tasks would need.
+///
+/// * Tasks waiting, or no more instances than the target wants: `M / N x 100` (above 100 when
+///   tasks wait for capacity).
+/// * More instances than the target wants (`K = ceil(M x 100 / target)` below N): the documented
+///   treatment of empty instances, `100 - empty` (2 empty of 10 -> 98). ecsim generalises it to any
+///   target as `target - (N - K)`, which is `100 - empty` at target 100 and falls below a lower
+///   target only when there are more empty instances than the spare the target keeps (ecsim's
+///   convention: AWS documents the rule for the default target only). Never below 0.
+/// * No instances: 200 with tasks waiting (AWS: "scales out to 200 %"), else 100 (nothing to do).
 pub fn capacity_provider_reservation(
     instances: u32,
     non_empty: u32,
     needed_for_provisioning: u32,
+    target_capacity: f64,
 ) -> f64 {
     if instances == 0 {
         return if needed_for_provisioning > 0 {
@@ -234,7 +252,12 @@ pub fn capacity_provider_reservation(
             100.0
         };
     }
-    100.0 * f64::from(non_empty + needed_for_provisioning) / f64::from(instances)
+    let needed = non_empty + needed_for_provisioning;
+    let wanted = instances_wanted(needed, target_capacity);
+    if needed_for_provisioning == 0 && wanted < instances {
+        return (target_capacity - f64::from(instances - wanted)).max(0.0);
+    }
+    100.0 * f64::from(needed) / f64::from(instances)
 }
 
 /// Instances needed for tasks waiting for a provider: tasks grouped by identical needs, each
@@ -434,23 +457,42 @@ mod tests {
         assert_eq!(target_tracking_capacity(3, 50.0, 50.0), 3);
     }
 
-    /// ECS-DG cluster-auto-scaling.html: 100 = exactly right; above 100 tasks wait for capacity;
-    /// below, instances are idle; with no instance and tasks waiting, 200.
+    /// ECS-DG cluster-auto-scaling.html (../shared/ecs-semantics.md 6.3): 100 = exactly right;
+    /// above 100 tasks wait for capacity; empty instances reduce the metric to `100 - empty`
+    /// (2 empty -> 98); with no instance and tasks waiting, 200.
     #[test]
     fn capacity_provider_reservation_cases() {
-        assert_eq!(capacity_provider_reservation(10, 10, 0), 100.0);
+        assert_eq!(capacity_provider_reservation(10, 10, 0, 100.0), 100.0);
         assert_eq!(
-            capacity_provider_reservation(10, 8, 0),
-            80.0,
-            "2 empty of 10"
+            capacity_provider_reservation(10, 8, 0, 100.0),
+            98.0,
+            "2 empty of 10: 100 - 2"
+        );
+        assert_eq!(capacity_provider_reservation(10, 1, 0, 100.0), 91.0);
+        assert_eq!(
+            capacity_provider_reservation(200, 0, 0, 100.0),
+            0.0,
+            "floor"
         );
         assert_eq!(
-            capacity_provider_reservation(10, 10, 3),
+            capacity_provider_reservation(10, 10, 3, 100.0),
             130.0,
             "3 more needed"
         );
-        assert_eq!(capacity_provider_reservation(0, 0, 2), 200.0);
-        assert_eq!(capacity_provider_reservation(0, 0, 0), 100.0);
+        assert_eq!(
+            capacity_provider_reservation(10, 8, 1, 100.0),
+            90.0,
+            "tasks waiting: M / N, no empty-instance treatment"
+        );
+        assert_eq!(capacity_provider_reservation(0, 0, 2, 100.0), 200.0);
+        assert_eq!(capacity_provider_reservation(0, 0, 0, 100.0), 100.0);
+        // targetCapacity 90 keeps about 10 % spare: 9 busy of 10 is on target, 8 busy is one
+        // instance too many (wanted ceil(8 / 0.9) = 9).
+        assert_eq!(capacity_provider_reservation(10, 9, 0, 90.0), 90.0);
+        assert_eq!(capacity_provider_reservation(10, 8, 0, 90.0), 89.0);
+        assert_eq!(instances_wanted(9, 90.0), 10);
+        assert_eq!(instances_wanted(8, 90.0), 9);
+        assert_eq!(instances_wanted(8, 100.0), 8);
         // 7 tasks of 1 vCPU/2 GiB on 4 vCPU/16 GiB instances: 4 per instance -> 2 instances; a task
         // bigger than the instance is ignored.
         assert_eq!(
