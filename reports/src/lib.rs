@@ -10,6 +10,7 @@
 //! - [`sweep`]: sweep run files, `runs.csv` and `aggregate.csv`;
 //! - [`charts`] and [`report`]: charts (SVG, PNG) and the HTML pages, from output files as text.
 
+pub mod audit;
 pub mod charts;
 pub mod compare;
 pub mod csv_sink;
@@ -20,6 +21,7 @@ pub mod summary;
 pub mod sweep;
 mod units;
 
+pub use audit::{AuditResult, audit_text};
 pub use compare::{VariantResult, compare_csv, compare_text, paid_utilisation_pct};
 pub use csv_sink::{CsvSink, SinkError, Writers};
 pub use summary::{read_summary, summary_json, summary_text};

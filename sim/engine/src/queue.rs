@@ -1,4 +1,5 @@
-//! The event queue: a binary heap ordered by `(time, sequence)`.
+//! The event queue: a binary heap ordered by `(time, key)`, where the key is a rank and the
+//! sequence number (insertion order) or, in an ordering audit, a seeded permutation of it.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -29,10 +30,17 @@ impl<E> Ord for Entry<E> {
     }
 }
 
-/// Pending events ordered by `(time, sequence)`; equal times come out in insertion order.
+/// Pending events ordered by `(time, rank, sequence)`: at one time, events come out by rank,
+/// and within a rank in insertion order. Rank [`NORMAL`] is the default; the model gives a
+/// lower or higher rank to events that a same-instant rule puts first or last.
+///
+/// A queue made with [`EventQueue::shuffled`] orders the events of rank [`NORMAL`] at one time by
+/// a seeded permutation of their sequence numbers instead (an ordering audit); other ranks keep
+/// insertion order.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
+    shuffle: Option<u64>,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -40,16 +48,45 @@ impl<E> Default for EventQueue<E> {
         EventQueue {
             heap: BinaryHeap::new(),
             next_seq: 0,
+            shuffle: None,
         }
     }
 }
 
+/// The rank of events that no same-instant rule orders.
+pub const NORMAL: u8 = 1;
+/// The highest rank.
+pub const MAX_RANK: u8 = 3;
+
 impl<E> EventQueue<E> {
-    /// Add an event.
+    /// A queue that orders events of rank [`NORMAL`] at the same time in a random order drawn from
+    /// `salt` (the same salt gives the same order).
+    pub fn shuffled(salt: u64) -> Self {
+        EventQueue {
+            shuffle: Some(salt),
+            ..Self::default()
+        }
+    }
+    /// Add an event of rank [`NORMAL`].
     pub fn push(&mut self, time: SimTime, event: E) {
+        self.push_ranked(time, NORMAL, event);
+    }
+    /// Add an event with a rank (0 to [`MAX_RANK`]; larger is clamped): at its time it comes
+    /// after every event of a lower rank and before every event of a higher one.
+    pub fn push_ranked(&mut self, time: SimTime, rank: u8, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        // The rank in the top two bits, the order within the rank below.
+        let within = match self.shuffle {
+            Some(salt) if rank == NORMAL => crate::mix64(salt ^ seq) >> 2,
+            _ => seq,
+        };
+        let key = (u64::from(rank.min(MAX_RANK)) << 62) | within;
+        self.heap.push(Entry {
+            time,
+            seq: key,
+            event,
+        });
     }
     /// Remove the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
@@ -89,6 +126,14 @@ impl<E> Scheduler<E> {
     pub fn new() -> Self {
         Self::default()
     }
+    /// A scheduler whose events of rank [`NORMAL`] at the same time come out in a seeded random
+    /// order (see [`EventQueue::shuffled`]): for auditing whether results depend on that order.
+    pub fn shuffled(salt: u64) -> Self {
+        Scheduler {
+            now: SimTime::ZERO,
+            queue: EventQueue::shuffled(salt),
+        }
+    }
     /// The current simulated time.
     pub fn now(&self) -> SimTime {
         self.now
@@ -102,6 +147,17 @@ impl<E> Scheduler<E> {
             self.now.ms()
         );
         self.queue.push(at, event);
+    }
+    /// Schedule an event at an absolute time with a rank (see [`EventQueue`]): for same-instant
+    /// rules that put an event before or after the others of its instant, in every order.
+    pub fn schedule_ranked_at(&mut self, at: SimTime, rank: u8, event: E) {
+        assert!(
+            at >= self.now,
+            "event scheduled in the past: {} < {}",
+            at.ms(),
+            self.now.ms()
+        );
+        self.queue.push_ranked(at, rank, event);
     }
     /// Schedule an event `delay_ms` after now.
     pub fn schedule_in(&mut self, delay_ms: u64, event: E) {

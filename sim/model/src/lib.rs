@@ -12,6 +12,7 @@
 //! Nothing here reads files, prints or exits: the CLI does that. A run is a pure function of the
 //! scenario, the seed and the code version.
 
+pub mod audit;
 pub mod autoscaling;
 pub mod billing;
 pub mod catalog;

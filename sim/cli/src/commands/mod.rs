@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its clap arguments (`Args`) and its `exec`, in the
 //! manner of cargo's `src/bin/cargo/commands/`; and the scenario loading they share.
 
+pub mod audit;
 pub mod compare;
 pub mod merge;
 pub mod report;

@@ -43,6 +43,10 @@ pub struct Args {
     /// Check whole-run invariants after every event (slow; for debugging).
     #[arg(long)]
     check_invariants: bool,
+    /// Process same-instant events in the order of `ecsim audit`'s shuffle K (to look at what
+    /// an audit found; the run is as reproducible as a plain one).
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    shuffle: Option<u32>,
     /// Also draw charts/ (SVG and PNG) and report.html (as `ecsim report` does).
     #[arg(long)]
     report: bool,
@@ -125,7 +129,10 @@ pub fn exec(args: Args) -> CliResult {
         seed,
         check_invariants: args.check_invariants,
     };
-    let (mut summary, sink) = sim::run(&sc, opts, sink);
+    let (mut summary, sink) = match args.shuffle {
+        None => sim::run(&sc, opts, sink),
+        Some(k) => sim::run_shuffled(&sc, opts, ecsim_model::audit::salt(seed, k - 1), sink),
+    };
     sink.finish().context("writing the CSV files")?;
     summary.wall_ms = started.elapsed().as_millis() as u64;
     let json = ecsim_reports::summary_json(&summary);

@@ -1,14 +1,31 @@
 //! The simulation's events, grouped by the subsystem that owns them.
 //!
 //! # Same-instant rules
-//! At one instant the engine processes events in the order they were scheduled; the simulation
-//! relies on that for three rules:
+//! At one instant the engine processes events by rank ([`rank`]), and within a rank in the order
+//! they were scheduled. The rules (each holds in every order `ecsim audit` tries):
+//! * `End` comes first ([`rank::END`]), so nothing at the end instant is processed;
 //! * instances that become ACTIVE at an instant get their daemon tasks at once, before any other
 //!   task is retried on them (daemon tasks start first, ECS-DG `ecs_services.html`);
-//! * work that waits for capacity is retried by one `Retry` event per cluster and instant,
-//!   scheduled after the event that freed or added capacity: daemons first, then services in
-//!   scenario order, then waiting tasks first come first served;
-//! * `End` is scheduled before anything else, so nothing at the end instant is processed.
+//! * work that waits for capacity is retried by one `Retry` event per cluster and instant, after
+//!   every other event of the instant ([`rank::RETRY`]), so it sees all the capacity the instant
+//!   freed or added (say, a whole fleet registering at time zero): daemons first, then services
+//!   in scenario order, then waiting tasks first come first served; a service's own retry
+//!   cadence and the end of its deployment throttle (`Wake`) have the same rank;
+//! * the auto scaling sample comes last ([`rank::SAMPLE`]): load, served requests and alarms see
+//!   the state the instant ends with.
+//!
+//! Everything else at one instant ([`ecsim_engine::NORMAL`]) is in scheduling order, an order that
+//! results should not depend on; `ecsim audit` checks that by shuffling it.
+
+/// Ranks of the same-instant rules (lower first).
+pub mod rank {
+    /// The end of the run.
+    pub const END: u8 = 0;
+    /// The retry of waiting work.
+    pub const RETRY: u8 = 2;
+    /// The auto scaling sample.
+    pub const SAMPLE: u8 = 3;
+}
 
 use crate::failures::FailureId;
 use crate::ids::{ClusterId, InstanceRef, JobId, ServiceId, TaskId};

@@ -5,7 +5,7 @@ use ecsim_engine::{Scheduler, SimTime};
 use ecsim_placement::{Constraint, InstanceId, Strategy};
 
 use super::Simulation;
-use super::event::{Ev, LifecycleEv, ServiceEv};
+use super::event::{Ev, LifecycleEv, ServiceEv, rank};
 use crate::core::{InstanceState, NewTask, Outcome, Runs, TaskState, task_request};
 use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
 use crate::job::Arrived;
@@ -202,7 +202,11 @@ impl<S: Sink> Simulation<'_, S> {
         }
         self.retry_scheduled[c.index()] = true;
         self.core.work_added();
-        sched.schedule_at(sched.now(), Ev::Lifecycle(LifecycleEv::Retry(c)));
+        sched.schedule_ranked_at(
+            sched.now(),
+            rank::RETRY,
+            Ev::Lifecycle(LifecycleEv::Retry(c)),
+        );
     }
 
     /// A task of a job arrives: its RunTask call goes through now, or when the API's rate limit

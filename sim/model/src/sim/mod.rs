@@ -170,7 +170,22 @@ impl<S: Sink> Model for Simulation<'_, S> {
 
 /// Run a scenario to the end and return its summary (with `wall_ms` left at 0) and the sink.
 pub fn run<S: Sink>(sc: &Scenario, opts: RunOptions, sink: S) -> (Summary, S) {
-    let mut sched = Scheduler::new();
+    run_on(Scheduler::new(), sc, opts, sink)
+}
+
+/// Run a scenario with the events of each instant in a seeded random order (`salt`), except
+/// those the same-instant rules fix (see [`event`]): an ordering audit. With the same salt the
+/// run is as reproducible as [`run`].
+pub fn run_shuffled<S: Sink>(sc: &Scenario, opts: RunOptions, salt: u64, sink: S) -> (Summary, S) {
+    run_on(Scheduler::shuffled(salt), sc, opts, sink)
+}
+
+fn run_on<S: Sink>(
+    mut sched: Scheduler<Ev>,
+    sc: &Scenario,
+    opts: RunOptions,
+    sink: S,
+) -> (Summary, S) {
     let mut sim = Simulation::new(sc, opts, sink, &mut sched);
     let limits = Limits {
         max_events: sc.simulation.max_events,

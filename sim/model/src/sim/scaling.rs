@@ -4,7 +4,7 @@
 use ecsim_engine::{Scheduler, SimTime};
 
 use super::Simulation;
-use super::event::{Ev, ScalingEv};
+use super::event::{Ev, ScalingEv, rank};
 use crate::autoscaling::service::SetDesired;
 use crate::cluster_autoscaling::Scale;
 use crate::record::Sink;
@@ -48,7 +48,11 @@ impl<S: Sink> Simulation<'_, S> {
             self.evaluate_services(now, sched);
             self.evaluate_clusters(now, sched);
         }
-        sched.schedule_in(self.autoscaling.sample_ms(), Ev::Scaling(ScalingEv::Sample));
+        sched.schedule_ranked_at(
+            now.plus_ms(self.autoscaling.sample_ms()),
+            rank::SAMPLE,
+            Ev::Scaling(ScalingEv::Sample),
+        );
     }
 
     fn evaluate_services(&mut self, now: SimTime, sched: &mut Scheduler<Ev>) {

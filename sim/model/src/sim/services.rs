@@ -5,7 +5,7 @@ use ecsim_engine::{Scheduler, SimTime};
 use ecsim_placement::{InstanceId, PlacementFailure};
 
 use super::Simulation;
-use super::event::{Ev, ServiceEv};
+use super::event::{Ev, ServiceEv, rank};
 use crate::core::{NewTask, Outcome, Runs, TaskState, task_request};
 use crate::ids::{ClusterId, DefId, Owner, ServiceId, TaskId};
 use crate::launch::{Launched, Request};
@@ -136,7 +136,7 @@ impl<S: Sink> Simulation<'_, S> {
                 // The service keeps retrying on its own, not only when capacity changes.
                 let every = self.core.sc.settings.service_placement_retry_ms;
                 if let Some(at) = self.scheduler.retry_needed(s, now, every) {
-                    sched.schedule_at(at, Ev::Service(ServiceEv::Wake(s)));
+                    sched.schedule_ranked_at(at, rank::RETRY, Ev::Service(ServiceEv::Wake(s)));
                 }
             }
             None => {
@@ -230,7 +230,7 @@ impl<S: Sink> Simulation<'_, S> {
             && good < d
             && let Some(until) = self.deployments.wake_needed(s, now)
         {
-            sched.schedule_at(until, Ev::Service(ServiceEv::Wake(s)));
+            sched.schedule_ranked_at(until, rank::RETRY, Ev::Service(ServiceEv::Wake(s)));
         }
         let plan = reconcile::plan(&ServiceView {
             desired: d,

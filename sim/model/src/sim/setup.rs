@@ -3,7 +3,7 @@
 
 use ecsim_engine::{Scheduler, SimTime, Streams};
 
-use super::event::{Ev, FailureEv, ScalingEv, ServiceEv};
+use super::event::{Ev, FailureEv, ScalingEv, ServiceEv, rank};
 use super::{RunOptions, Simulation, StopReason};
 use crate::autoscaling::service::ServiceAutoScaling;
 use crate::cluster_autoscaling::ClusterAutoScaling;
@@ -58,7 +58,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let streams = Streams::new(opts.seed);
         begin(sc, &mut sink);
         if let Some(d) = sc.simulation.duration_ms {
-            sched.schedule_at(SimTime::from_ms(d), Ev::End);
+            sched.schedule_ranked_at(SimTime::from_ms(d), rank::END, Ev::End);
         }
         let mut core = Core::new(sc, sink, &streams);
         // Task groups are interned services first, then jobs.
@@ -115,7 +115,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         self.autoscaling.schedule_actions(sc, sched);
         if !self.autoscaling.is_empty() || !self.cluster_autoscaling.is_empty() {
             let first = SimTime::from_ms(self.autoscaling.sample_ms());
-            sched.schedule_at(first, Ev::Scaling(ScalingEv::Sample));
+            sched.schedule_ranked_at(first, rank::SAMPLE, Ev::Scaling(ScalingEv::Sample));
         }
         for (k, f) in sc.failures.scripted.iter().enumerate() {
             sched.schedule_at(
