@@ -43,12 +43,14 @@
 //! answer ([`Cluster::find_by_scan`] is the oracle the tests compare with).
 
 mod cluster;
+mod explain;
 pub mod query;
 mod scale_in;
 mod select;
 mod types;
 
 pub use cluster::{Cluster, IndexConfig, InstanceSpec, InstanceStatus, TieBreak};
+pub use explain::{Explanation, STAGES};
 pub use query::{Expr, QueryError};
 pub use scale_in::StopCandidate;
 pub use types::*;

@@ -13,7 +13,7 @@ use crate::types::*;
 
 /// A strategy chain cut just after its first `random`: a uniform choice among the group left so
 /// far, after which nothing can matter.
-fn effective(chain: &[Strategy]) -> &[Strategy] {
+pub(crate) fn effective(chain: &[Strategy]) -> &[Strategy] {
     let end = chain
         .iter()
         .position(|s| *s == Strategy::Random)
@@ -222,7 +222,7 @@ impl Cluster {
         best.map(|b| b.2)
     }
 
-    fn score(
+    pub(crate) fn score(
         &self,
         s: &Strategy,
         local: Option<&BTreeMap<u32, u32>>,

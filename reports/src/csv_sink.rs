@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use ecsim_model::record::{
-    CostRow, DeploymentRow, EventRecord, FailureRow, MetricsRow, RunHeader, ScalingRecord, Sink,
-    TaskRow,
+    CostRow, DeploymentRow, EventRecord, FailureRow, MetricsRow, PlacementRecord, RunHeader,
+    ScalingRecord, Sink, TaskRow,
 };
 
 use crate::schema::{self, Schema};
@@ -52,6 +52,8 @@ pub struct Writers<W> {
     pub failures: Option<W>,
     /// `deployments.csv`.
     pub deployments: Option<W>,
+    /// `placements.csv`.
+    pub placements: Option<W>,
 }
 
 struct Table<W: Write> {
@@ -168,6 +170,7 @@ pub struct CsvSink<W: Write> {
     scaling: Option<Table<W>>,
     failures: Option<Table<W>>,
     deployments: Option<Table<W>>,
+    placements: Option<Table<W>>,
     error: Option<SinkError>,
 }
 
@@ -182,6 +185,7 @@ impl<W: Write> CsvSink<W> {
             scaling: None,
             failures: None,
             deployments: None,
+            placements: None,
             error: None,
         }
     }
@@ -190,6 +194,12 @@ impl<W: Write> CsvSink<W> {
     pub fn with_recovery(mut self, failures: W, deployments: W) -> Self {
         self.failures = Some(Table::new(failures, &schema::failures::SCHEMA));
         self.deployments = Some(Table::new(deployments, &schema::deployments::SCHEMA));
+        self
+    }
+
+    /// Also explain every placement attempt into `placements.csv` (`--explain`).
+    pub fn with_placements(mut self, w: W) -> Self {
+        self.placements = Some(Table::new(w, &schema::placements::SCHEMA));
         self
     }
 
@@ -225,6 +235,7 @@ impl<W: Write> CsvSink<W> {
             scaling: take(self.scaling)?,
             failures: take(self.failures)?,
             deployments: take(self.deployments)?,
+            placements: take(self.placements)?,
         })
     }
 
@@ -241,6 +252,7 @@ impl<W: Write> CsvSink<W> {
             &mut self.scaling,
             &mut self.failures,
             &mut self.deployments,
+            &mut self.placements,
         ]
         .into_iter()
         .flatten()
@@ -395,6 +407,43 @@ impl<W: Write> Sink for CsvSink<W> {
             r.text(STATE, d.state)?;
             r.num(FAILED_TASKS, d.failed_tasks)?;
             r.text(REASON, d.reason)
+        });
+    }
+
+    fn explains(&self) -> bool {
+        self.placements.is_some()
+    }
+
+    fn placement(&mut self, p: &PlacementRecord<'_>) {
+        use schema::placements::*;
+        let e = p.explanation;
+        write_row(&mut self.error, &mut self.placements, |r| {
+            r.num(TIME_MS, p.time_ms)?;
+            r.opt_num(TASK, p.task)?;
+            r.text(SERVICE, p.service)?;
+            r.text(JOB, p.job)?;
+            r.text(CLUSTER, p.cluster)?;
+            r.num(CANDIDATES, e.candidates)?;
+            r.num(NOT_ACTIVE, e.not_active)?;
+            let removed = [
+                REMOVED_AGENT,
+                REMOVED_CPU,
+                REMOVED_MEMORY,
+                REMOVED_PORTS,
+                REMOVED_ENI,
+                REMOVED_DISTINCT_INSTANCE,
+                REMOVED_MEMBER_OF,
+            ];
+            for (col, n) in removed.into_iter().zip(e.removed) {
+                r.num(col, n)?;
+            }
+            r.num(FEASIBLE, e.feasible)?;
+            r.text(STRATEGY, p.strategy)?;
+            let tiers: Vec<String> = e.tiers.iter().map(|t| t.to_string()).collect();
+            r.text(TIERS, &tiers.join(">"))?;
+            r.num(TIE, e.tie)?;
+            r.text(CHOSEN, p.chosen)?;
+            r.text(FAILURE, p.failure)
         });
     }
 }

@@ -131,6 +131,35 @@ table!(
 );
 
 table!(
+    /// `placements.csv` (`ecsim run --explain`): one row per placement attempt. The counts add
+    /// up: `candidates = not_active + removed_* + feasible`; `tiers` gives how many instances
+    /// share the best score after each strategy of the chain (`>`-separated), `tie` how many the
+    /// final choice is made among.
+    placements, "placements.csv", [
+        TIME_MS = "time_ms",
+        TASK = "task",
+        SERVICE = "service",
+        JOB = "job",
+        CLUSTER = "cluster",
+        CANDIDATES = "candidates",
+        NOT_ACTIVE = "not_active",
+        REMOVED_AGENT = "removed_agent",
+        REMOVED_CPU = "removed_cpu",
+        REMOVED_MEMORY = "removed_memory",
+        REMOVED_PORTS = "removed_ports",
+        REMOVED_ENI = "removed_eni",
+        REMOVED_DISTINCT_INSTANCE = "removed_distinct_instance",
+        REMOVED_MEMBER_OF = "removed_member_of",
+        FEASIBLE = "feasible",
+        STRATEGY = "strategy",
+        TIERS = "tiers",
+        TIE = "tie",
+        CHOSEN = "chosen",
+        FAILURE = "failure",
+    ]
+);
+
+table!(
     /// `compare.csv` (`ecsim compare`): one row per variant.
     compare, "compare.csv", [
         VARIANT = "variant",

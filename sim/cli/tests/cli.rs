@@ -773,3 +773,66 @@ fn run_with_a_shuffle_is_reproducible_and_differs_where_the_audit_says() {
     assert_eq!(read(&a, "events.csv"), read(&b, "events.csv"));
     assert_ne!(read(&a, "events.csv"), read(&c, "events.csv"));
 }
+
+/// `run --explain` (issue 15): placements.csv has a row per placement attempt whose counts add
+/// up to the candidates, strategy tiers that only narrow, a chosen instance or a failure reason;
+/// and explaining changes nothing else (same events, same summary).
+#[test]
+fn explain_writes_placements_that_add_up_and_changes_nothing_else() {
+    let (plain, explained) = (tmp("explain-off"), tmp("explain-on"));
+    for (dir, on) in [(&plain, false), (&explained, true)] {
+        let d = dir.to_str().unwrap();
+        let mut args = vec![
+            "run",
+            "scenarios/placement-memberof.toml",
+            "--out",
+            d,
+            "--force",
+        ];
+        if on {
+            args.push("--explain");
+        }
+        let o = ecsim(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(text(&o).contains("placements.csv"), on);
+    }
+    assert_eq!(read(&plain, "events.csv"), read(&explained, "events.csv"));
+    assert_eq!(
+        summary_without_wall(&plain),
+        summary_without_wall(&explained)
+    );
+    assert!(!plain.join("placements.csv").exists());
+    let csv = String::from_utf8(read(&explained, "placements.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut rows = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let n = |name: &str| f[col(name)].parse::<u32>().unwrap();
+        let removed: u32 = header
+            .iter()
+            .filter(|h| h.starts_with("removed_"))
+            .map(|h| n(h))
+            .sum();
+        assert_eq!(
+            n("candidates"),
+            n("not_active") + removed + n("feasible"),
+            "{line}"
+        );
+        let tiers: Vec<u32> = f[col("tiers")]
+            .split('>')
+            .filter(|t| !t.is_empty())
+            .map(|t| t.parse().unwrap())
+            .collect();
+        assert!(tiers.windows(2).all(|w| w[1] <= w[0]), "{line}");
+        assert!(n("tie") <= n("feasible"), "{line}");
+        let chosen = !f[col("chosen")].is_empty();
+        assert_eq!(chosen, n("feasible") > 0, "{line}");
+        assert_eq!(chosen, f[col("failure")].is_empty(), "{line}");
+        rows += 1;
+    }
+    // Every service and job task that was placed or waited went through the pipeline.
+    assert!(rows >= 50, "{rows} rows");
+    assert!(csv.contains("removed_member_of"));
+}

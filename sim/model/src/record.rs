@@ -257,6 +257,30 @@ pub struct RunHeader<'a> {
     pub providers: &'a [&'a str],
 }
 
+/// One placement attempt, explained stage by stage (`placements.csv`, written with `--explain`).
+#[derive(Debug, Clone, Copy)]
+pub struct PlacementRecord<'a> {
+    /// When.
+    pub time_ms: u64,
+    /// The task placed or queued; `None` when a service's launch failed and created no task.
+    pub task: Option<u64>,
+    /// Service name, if a service task.
+    pub service: &'a str,
+    /// Job name, if a job task.
+    pub job: &'a str,
+    /// Cluster name.
+    pub cluster: &'a str,
+    /// The pipeline's counts.
+    pub explanation: &'a ecsim_placement::Explanation,
+    /// The strategy chain as the scenario gives it (`spread(attribute:ecs.availability-zone) >
+    /// binpack(cpu)`), empty for none.
+    pub strategy: &'a str,
+    /// The chosen container instance; empty when none.
+    pub chosen: &'a str,
+    /// The failure reason (the closest instance's failing check) when none was chosen.
+    pub failure: &'a str,
+}
+
 /// Receives a run's records. Every method has an empty default, so a sink takes only what it
 /// needs. A sink that fails (a full disk) keeps its error and reports it when asked; the run
 /// itself goes on.
@@ -277,6 +301,13 @@ pub trait Sink {
     fn failure(&mut self, _f: &FailureRow<'_>) {}
     /// A deployment, at the end of the run.
     fn deployment(&mut self, _d: &DeploymentRow<'_>) {}
+    /// Whether the sink wants placement explanations ([`Sink::placement`]); computing one scans
+    /// the cluster, so the model asks first. False by default: explaining costs nothing when off.
+    fn explains(&self) -> bool {
+        false
+    }
+    /// A placement attempt, explained.
+    fn placement(&mut self, _p: &PlacementRecord<'_>) {}
 }
 
 /// A sink that keeps nothing.

@@ -43,6 +43,11 @@ pub struct Args {
     /// Check whole-run invariants after every event (slow; for debugging).
     #[arg(long)]
     check_invariants: bool,
+    /// Also write placements.csv: every placement attempt explained (instances entering each
+    /// stage of the pipeline, how many each removed and why, the strategy tiers, the choice).
+    /// Scans the cluster per attempt: slower on large clusters.
+    #[arg(long)]
+    explain: bool,
     /// Process same-instant events in the order of `ecsim audit`'s shuffle K (to look at what
     /// an audit found; the run is as reproducible as a plain one).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -65,14 +70,19 @@ fn open_sink(dir: &Path, args: &Args) -> Result<CsvSink<BufWriter<File>>> {
         Ok(BufWriter::with_capacity(1 << 20, f))
     };
     let open = |name: &str, on: bool| on.then(|| create(name)).transpose();
-    Ok(CsvSink::new(
+    let sink = CsvSink::new(
         open("events.csv", !args.no_events)?,
         open("metrics.csv", true)?,
         open("tasks.csv", !args.no_tasks)?,
         open("cost.csv", true)?,
     )
     .with_scaling(create("scaling.csv")?)
-    .with_recovery(create("failures.csv")?, create("deployments.csv")?))
+    .with_recovery(create("failures.csv")?, create("deployments.csv")?);
+    Ok(if args.explain {
+        sink.with_placements(create("placements.csv")?)
+    } else {
+        sink
+    })
 }
 
 /// The files the run wrote, for the summary's last line.
@@ -92,6 +102,9 @@ fn written_files(args: &Args) -> Vec<&'static str> {
         "deployments.csv",
         "summary.json",
     ]);
+    if args.explain {
+        files.push("placements.csv");
+    }
     if args.report {
         files.extend(["charts/", "report.html"]);
     }

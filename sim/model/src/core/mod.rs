@@ -13,6 +13,7 @@
 
 mod billing;
 mod counters;
+mod explain;
 mod instance;
 mod out;
 mod rows;
@@ -25,6 +26,7 @@ use ecsim_placement::{
 };
 
 pub(crate) use counters::Counters;
+pub(crate) use explain::Attempt;
 pub(crate) use instance::{ClusterState, Instance, InstanceState};
 pub(crate) use out::Out;
 pub(crate) use task::{NewTask, Outcome, Runs, ServiceTasks, Task, TaskState};

@@ -32,7 +32,7 @@ use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use ecsim_placement::{Constraint, GroupId, InstanceId, PlacementFailure, Strategy};
 use rand::RngExt;
 
-use crate::core::{Core, NewTask, Runs, task_request};
+use crate::core::{Attempt, Core, NewTask, Runs, task_request};
 use crate::ids::{ClusterId, DefId, JobId, Owner, TaskId};
 use crate::record::Sink;
 use crate::scenario::{LaunchSpec, ProviderKind, Scenario};
@@ -270,9 +270,16 @@ impl Launcher {
                 match cl.find(&preq) {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
+                        let why = Attempt::Placed(inst);
+                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, why);
                         Ok(Launched::Placed(tid, inst))
                     }
-                    None if pool.is_none() || req.az.is_some() => Err(cl.diagnose(&preq)),
+                    None if pool.is_none() || req.az.is_some() => {
+                        let why = cl.diagnose(&preq);
+                        let a = Attempt::Failed(why);
+                        core.explain_placement(now, req.cluster, req.owner, None, &preq, a);
+                        Err(why)
+                    }
                     None => {
                         // A capacity provider accepts the task; it waits in PROVISIONING, with
                         // the reason the closest instance gave (ecs-semantics 1.7).
@@ -287,6 +294,8 @@ impl Launcher {
                             _ => cl.diagnose(&preq),
                         };
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
+                        let a = Attempt::Failed(why);
+                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, a);
                         core.provision(tid, now, Some(why));
                         self.enqueue(core, tid, why);
                         Ok(Launched::Queued(tid))

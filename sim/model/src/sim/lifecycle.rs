@@ -6,12 +6,12 @@ use ecsim_placement::{Constraint, InstanceId, Strategy};
 
 use super::Simulation;
 use super::event::{Ev, LifecycleEv, ServiceEv, rank};
-use crate::core::{InstanceState, NewTask, Outcome, Runs, TaskState, task_request};
+use crate::core::{Attempt, InstanceState, NewTask, Outcome, Runs, TaskState, task_request};
 use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
-use crate::job::Arrived;
+use crate::job::{Arrived, Jobs};
 use crate::launch::{Launched, Request};
 use crate::record::Sink;
-use crate::scenario::OnNoCapacity;
+use crate::scenario::{OnNoCapacity, Scenario};
 
 impl<S: Sink> Simulation<'_, S> {
     pub(super) fn on_lifecycle(&mut self, e: LifecycleEv, now: SimTime, sched: &mut Scheduler<Ev>) {
@@ -271,10 +271,13 @@ impl<S: Sink> Simulation<'_, S> {
     }
 
     /// The constraints and strategy a task of an owner is placed with.
-    fn placement_rules(&self, owner: Owner) -> (&[Constraint], &[Strategy]) {
-        let sc = self.core.sc;
+    fn placement_rules<'a>(
+        jobs: &'a Jobs,
+        sc: &'a Scenario,
+        owner: Owner,
+    ) -> (&'a [Constraint], &'a [Strategy]) {
         match owner {
-            Owner::Job(j, k) => (self.jobs.constraints(j, k), &sc.jobs[j.index()].strategy),
+            Owner::Job(j, k) => (jobs.constraints(j, k), &sc.jobs[j.index()].strategy),
             Owner::Service(s) => {
                 let d = &sc.services[s.index()];
                 (&d.constraints, &d.strategy)
@@ -305,9 +308,19 @@ impl<S: Sink> Simulation<'_, S> {
             };
             let sig = (t.owner, pool);
             if !failed.contains(&sig) {
-                let (cons, strategy) = self.placement_rules(t.owner);
+                let (cons, strategy) = Self::placement_rules(&self.jobs, self.core.sc, t.owner);
                 let req = task_request(self.core.sc, t.def, t.group, cons, strategy, pool);
-                if let Some(inst) = self.core.cluster(c).pc.find(&req) {
+                let found = self.core.cluster(c).pc.find(&req);
+                if self.core.out.sink.explains() {
+                    let attempt = match found {
+                        Some(inst) => Attempt::Placed(inst),
+                        None => Attempt::Failed(self.core.cluster(c).pc.diagnose(&req)),
+                    };
+                    let owner = self.core.task(tid).owner;
+                    self.core
+                        .explain_placement(now, c, owner, Some(tid), &req, attempt);
+                }
+                if let Some(inst) = found {
                     self.start_task(tid, inst, now, sched);
                     continue;
                 }
