@@ -46,13 +46,15 @@ impl StableHasher {
     /// Fold bytes in: whole little-endian words, then the last 1 to 7 bytes zero-padded.
     #[inline]
     pub fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        let n = bytes.len();
+        let mut at = 0;
+        while n - at >= 8 {
+            let w = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+            self.write_u64(w);
+            at += 8;
         }
-        let r = chunks.remainder().len();
-        if r > 0 {
-            self.write_u64(tail_word(bytes, r));
+        if at < n {
+            self.write_u64(tail_word(bytes, n - at));
         }
     }
     /// Fold a number in.
