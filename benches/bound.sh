@@ -9,14 +9,14 @@
 # Wall times on a shared machine wander; the minimum of interleaved runs is the fairest figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${CARGO_TARGET_DIR:-target}
+# benches/ is a workspace of its own: without CARGO_TARGET_DIR its builds go to benches/target.
 if [ -z "${ECSIM:-}" ]; then
   cargo build --release --quiet
-  ECSIM=$target/release/ecsim
+  ECSIM=${CARGO_TARGET_DIR:-target}/release/ecsim
 fi
 if [ -z "${BOUND:-}" ]; then
   cargo build --release --quiet --manifest-path benches/Cargo.toml --bin bound
-  BOUND=$target/release/bound
+  BOUND=${CARGO_TARGET_DIR:-benches/target}/release/bound
 fi
 ROUNDS=${ROUNDS:-3}
 SIZES=${SIZES:-"1000x100000 10000x1000000 100000x1000000"}
