@@ -132,7 +132,35 @@ impl Inst {
 
 /// ACTIVE instances bucketed by free amount of one resource; each bucket ordered by the free
 /// amount of the other resource, then token. Empty buckets are kept (values recur).
-pub(crate) type Buckets = BTreeMap<u32, BTreeSet<(u32, u64, u32)>>;
+pub(crate) type Buckets = BTreeMap<u32, BTreeSet<Entry>>;
+
+/// A bucket entry: (free amount of the other resource, token, instance) packed into one 128-bit
+/// number whose order is the tuple's, so that the ordered set compares one number, not three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Entry(u128);
+
+impl Entry {
+    pub(crate) fn new(other: u32, token: u64, inst: u32) -> Entry {
+        Entry((u128::from(other) << 96) | (u128::from(token) << 32) | u128::from(inst))
+    }
+    /// The first entry with at least `other` free of the other resource.
+    pub(crate) fn at_least(other: u32) -> Entry {
+        Entry::new(other, 0, 0)
+    }
+    /// The last entry with exactly `other` free of the other resource.
+    pub(crate) fn last_of(other: u32) -> Entry {
+        Entry::new(other, u64::MAX, u32::MAX)
+    }
+    pub(crate) fn other(self) -> u32 {
+        (self.0 >> 96) as u32
+    }
+    pub(crate) fn token(self) -> u64 {
+        (self.0 >> 32) as u64
+    }
+    pub(crate) fn inst(self) -> u32 {
+        self.0 as u32
+    }
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct Part {
@@ -291,12 +319,12 @@ impl Cluster {
         let inst = &self.insts[i as usize];
         let part = &mut self.parts[inst.part as usize];
         if let Some(b) = part.by_cpu.get_mut(&inst.cpu_avail) {
-            b.remove(&(inst.mem_avail, inst.token, i));
+            b.remove(&Entry::new(inst.mem_avail, inst.token, i));
         }
         if self.cfg.by_memory
             && let Some(b) = part.by_mem.get_mut(&inst.mem_avail)
         {
-            b.remove(&(inst.cpu_avail, inst.token, i));
+            b.remove(&Entry::new(inst.cpu_avail, inst.token, i));
         }
     }
 
@@ -311,12 +339,12 @@ impl Cluster {
         part.by_cpu
             .entry(inst.cpu_avail)
             .or_default()
-            .insert((inst.mem_avail, token, i));
+            .insert(Entry::new(inst.mem_avail, token, i));
         if self.cfg.by_memory {
             part.by_mem
                 .entry(inst.mem_avail)
                 .or_default()
-                .insert((inst.cpu_avail, token, i));
+                .insert(Entry::new(inst.cpu_avail, token, i));
         }
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use rand::RngExt;
 
-use crate::cluster::{Buckets, Cluster, InstanceStatus, NO_VALUE, TieBreak};
+use crate::cluster::{Buckets, Cluster, Entry, InstanceStatus, NO_VALUE, TieBreak};
 use crate::types::*;
 
 /// A strategy chain cut just after its first `random`: a uniform choice among the group left so
@@ -148,7 +148,10 @@ impl Cluster {
         for p in parts.iter() {
             let first = buckets(p)
                 .range(need..)
-                .flat_map(|(&f, b)| b.range((other, 0, 0)..).map(move |&(o, t, i)| (f, o, t, i)))
+                .flat_map(|(&f, b)| {
+                    b.range(Entry::at_least(other)..)
+                        .map(move |e| (f, e.other(), e.token(), e.inst()))
+                })
                 .find(|&(_, _, _, i)| self.feasible(i, req).is_ok());
             if let Some(e) = first
                 && best.is_none_or(|b| e < b)
@@ -165,8 +168,8 @@ impl Cluster {
         for p in parts.iter() {
             if let Some(b) = buckets(p).get(&bf) {
                 group.extend(
-                    b.range((bo, 0, 0)..=(bo, u64::MAX, u32::MAX))
-                        .map(|e| e.2)
+                    b.range(Entry::at_least(bo)..=Entry::last_of(bo))
+                        .map(|e| e.inst())
                         .filter(|&i| self.feasible(i, req).is_ok()),
                 );
             }
@@ -383,7 +386,7 @@ impl Cluster {
 /// Entries with at least `need` of the bucketed resource and `other` of the second one.
 fn walk(b: &Buckets, need: u32, other: u32) -> impl Iterator<Item = u32> + '_ {
     b.range(need..)
-        .flat_map(move |(_, set)| set.range((other, 0, 0)..).map(|e| e.2))
+        .flat_map(move |(_, set)| set.range(Entry::at_least(other)..).map(|e| e.inst()))
 }
 
 /// A set of partitions: all of them (no allocation), or a list.

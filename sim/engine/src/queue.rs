@@ -6,15 +6,22 @@ use std::collections::BinaryHeap;
 
 use crate::SimTime;
 
+/// An event with its `(time, rank, sequence)` packed into one 128-bit key (time in the high half), so
+/// that the heap's many comparisons compare one number whose order is the pair's.
 struct Entry<E> {
-    time: SimTime,
-    seq: u64,
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    fn time(&self) -> SimTime {
+        SimTime::from_ms((self.key >> 64) as u64)
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, o: &Self) -> bool {
-        (self.time, self.seq) == (o.time, o.seq)
+        self.key == o.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -26,7 +33,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     fn cmp(&self, o: &Self) -> Ordering {
         // Reversed: BinaryHeap is a max-heap and we want the earliest (time, seq) first.
-        (o.time, o.seq).cmp(&(self.time, self.seq))
+        o.key.cmp(&self.key)
     }
 }
 
@@ -81,20 +88,17 @@ impl<E> EventQueue<E> {
             Some(salt) if rank == NORMAL => crate::mix64(salt ^ seq) >> 2,
             _ => seq,
         };
-        let key = (u64::from(rank.min(MAX_RANK)) << 62) | within;
-        self.heap.push(Entry {
-            time,
-            seq: key,
-            event,
-        });
+        let order = (u64::from(rank.min(MAX_RANK)) << 62) | within;
+        let key = (u128::from(time.ms()) << 64) | u128::from(order);
+        self.heap.push(Entry { key, event });
     }
     /// Remove the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time, e.event))
+        self.heap.pop().map(|e| (e.time(), e.event))
     }
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.heap.peek().map(Entry::time)
     }
     /// Number of pending events.
     pub fn len(&self) -> usize {

@@ -28,7 +28,10 @@ struct Provider {
     group: usize,
     pool: u32,
     name: String,
+    /// The newest CPR datapoints, as many as the two alarms read (older ones are dropped).
     cpr: Vec<Option<f64>>,
+    /// Datapoints dropped from the front of `cpr`.
+    cpr_first: usize,
     high: AlarmState,
     low: AlarmState,
     low_since: usize,
@@ -134,6 +137,7 @@ impl ClusterAutoScaling {
                     pool: k as u32 + 1,
                     name: cdef.capacity_providers[k].name.clone(),
                     cpr: Vec::new(),
+                    cpr_first: 0,
                     high: AlarmState::InsufficientData,
                     low: AlarmState::InsufficientData,
                     low_since: 0,
@@ -193,10 +197,20 @@ impl ClusterAutoScaling {
         let wanted = instances_wanted(non_empty + needed, target);
         let st = &mut self.providers[p];
         st.cpr.push(Some(cpr));
+        // Keep only what the alarms read, dropping in batches (amortised constant work).
+        let keep = ms.scale_out_datapoints.max(ms.scale_in_datapoints).max(1);
+        if st.cpr.len() >= 2 * keep {
+            let drop = st.cpr.len() - keep;
+            st.cpr.drain(..drop);
+            st.cpr_first += drop;
+        }
         st.last_cpr = Some(cpr);
         st.instances = n;
         let h = window(&st.cpr, 0, ms.scale_out_datapoints, target, true);
-        let l = window(&st.cpr, st.low_since, ms.scale_in_datapoints, target, false);
+        // `low_since` counts every datapoint; the window sees only the kept ones (when it is
+        // older than them, it no longer restricts the window).
+        let since = st.low_since.saturating_sub(st.cpr_first);
+        let l = window(&st.cpr, since, ms.scale_in_datapoints, target, false);
         let (h0, l0) = (st.high, st.low);
         st.high = h;
         st.low = l;
@@ -298,7 +312,7 @@ impl ClusterAutoScaling {
         );
         self.terminated += u64::from(k);
         let st = &mut self.providers[p];
-        st.low_since = st.cpr.len();
+        st.low_since = st.cpr_first + st.cpr.len();
         st.low = AlarmState::InsufficientData;
         Some(Scale::In(chosen))
     }

@@ -21,7 +21,7 @@ use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use rand_distr::{Distribution, StandardNormal};
 
 use super::AlarmState;
-use super::datapoints::{Series, eval};
+use super::datapoints::{Series, alarm_reach, eval};
 use super::policy::{self, Cooldown, Decision, PolicyRef, Proposal, Situation};
 use crate::ids::ServiceId;
 use crate::load::LoadSample;
@@ -196,6 +196,19 @@ impl Scaled {
     }
 }
 
+/// How many datapoints a service's alarms can look back from the newest closed one: the
+/// longest alarm range, plus the periods closed but not yet published, plus one for the minute
+/// boundary. Older datapoints are dropped.
+fn series_reach(sc: &Scenario, a: Option<&crate::scenario::ServiceScaling>) -> usize {
+    let res = sc.simulation.metrics_resolution_ms;
+    let alarms = a.into_iter().flat_map(|a| {
+        let tt = a.target_tracking.iter().flat_map(|t| [&t.high, &t.low]);
+        tt.chain(a.step_scaling.iter().map(|s| &s.alarm))
+    });
+    let longest = alarms.map(|d| alarm_reach(d, res)).max().unwrap_or(0);
+    longest + sc.simulation.metrics_publish_delay_ms.div_ceil(res) as usize + 2
+}
+
 impl ServiceAutoScaling {
     /// Every service with load or auto scaling, with its noise stream and load changes.
     pub(crate) fn new(sc: &Scenario, streams: &Streams) -> Self {
@@ -220,7 +233,7 @@ impl ServiceAutoScaling {
             services.push(Scaled {
                 service: ServiceId::new(si),
                 noise: streams.stream(&format!("load-noise/{}", s.load_stream)),
-                series: Series::default(),
+                series: Series::new(series_reach(sc, s.auto_scaling.as_ref())),
                 last: LoadSample::default(),
                 unserved_request_minutes: 0.0,
                 min: a.map_or(0, |a| a.min_capacity),
