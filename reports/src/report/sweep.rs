@@ -192,9 +192,13 @@ fn band_chart(a: &Aggregate, m: &str, x: usize, stats: &[(usize, Stat)]) -> XyCh
         b.points.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
     XyChart {
-        title: format!("{m} against {} (mean, 95 % band)", a.param(x)),
+        title: format!(
+            "{} against {} (mean, 95 % band)",
+            crate::human::label(m),
+            a.param(x)
+        ),
         x_label: a.param(x).to_string(),
-        y_label: m.to_string(),
+        y_label: crate::human::label(m),
         bands,
         line: true,
     }
@@ -203,8 +207,11 @@ fn band_chart(a: &Aggregate, m: &str, x: usize, stats: &[(usize, Stat)]) -> XyCh
 /// A measure per grid point, as bars with error bars.
 fn bar_chart(a: &Aggregate, m: &str, stats: &[(usize, Stat)]) -> BarChart {
     BarChart {
-        title: format!("{m}: mean and 95 % confidence interval"),
-        y_label: m.to_string(),
+        title: format!(
+            "{}: mean and 95 % confidence interval",
+            crate::human::label(m)
+        ),
+        y_label: crate::human::Unit::of(m).axis().to_string(),
         bars: stats
             .iter()
             .map(|&(ri, st)| (a.label(ri, None), st.0, st.1, st.2))
@@ -255,9 +262,9 @@ fn cost_vs_utilisation(a: &Aggregate, chosen: &[String]) -> Option<XyChart> {
         return None;
     }
     Some(XyChart {
-        title: format!("{cost} against utilisation"),
+        title: format!("{} against utilisation", crate::human::label(cost)),
         x_label,
-        y_label: cost.to_string(),
+        y_label: crate::human::label(cost),
         bands,
         line: false,
     })

@@ -108,6 +108,17 @@ pub fn render_sweep(dir: &Path, name: &str, metrics: &[String]) -> Result<Render
     report::sweep::render_sweep_with(name, &text, metrics, problems).map_err(|e| unusable(dir, e))
 }
 
+/// Render a comparison folder's report from its compare.csv.
+pub fn render_compare(dir: &Path) -> Result<Rendered> {
+    let mut problems = Vec::new();
+    let text = read_capped(dir, "compare.csv", MAX_FILE_BYTES, &mut problems);
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("compare");
+    report::compare::render_compare(name, &text, problems).map_err(|e| unusable(dir, e))
+}
+
 /// Whether `dir` may get a new report: a folder ecsim wrote (it has the marker), or one
 /// without `charts/` and `report.html` yet, or `force`.
 pub fn check_report_target(dir: &Path, force: bool) -> Result<()> {

@@ -15,8 +15,10 @@ use crate::error::{CliError, CliResult, FAILURE};
 use crate::{output, report_files};
 
 #[derive(clap::Args)]
-/// Run a scenario and write events.csv, tasks.csv, metrics.csv and summary.json.
-#[command(after_help = crate::EXAMPLES)]
+/// Run a scenario and write its output folder: events.csv, tasks.csv, metrics.csv, cost.csv,
+/// scaling.csv, failures.csv, deployments.csv and summary.json (with --report also charts/ and
+/// report.html).
+#[command(after_help = crate::RUN_EXAMPLES)]
 pub struct Args {
     /// The scenario file (TOML).
     scenario: PathBuf,

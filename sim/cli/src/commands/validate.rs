@@ -11,6 +11,9 @@ use crate::error::{CliError, CliResult, FAILURE};
 
 #[derive(clap::Args)]
 /// Check scenario and sweep files and report every problem with its line and column.
+#[command(
+    after_help = "Examples:\n  ecsim validate scenarios/quickstart.toml\n  ecsim validate scenarios/*.toml scenarios/sweeps/*.toml\n  ecsim validate scenarios/quickstart.toml --set clusters[0].count=200"
+)]
 pub struct Args {
     /// Scenario or sweep files.
     #[arg(required = true)]
