@@ -656,8 +656,19 @@ fn xy_ranges(c: &XyChart) -> ((f64, f64), (f64, f64)) {
     let y = if !y_lo.is_finite() {
         (0.0, 1.0)
     } else {
-        let y0 = if y_lo >= 0.0 { 0.0 } else { y_lo * 1.1 };
-        let y1 = if y_hi > y0 { y_hi * 1.1 } else { y0 + 1.0 };
+        // From 0 when that keeps the differences visible; else around the data, so intervals
+        // of a few percent are not squashed flat.
+        let span = (y_hi - y_lo).max(y_hi.abs() * 0.02);
+        let y0 = if y_lo >= 0.0 && y_lo < 0.5 * y_hi {
+            0.0
+        } else {
+            y_lo - span * 0.15
+        };
+        let y1 = if y_hi > y0 {
+            y_hi + span * 0.15
+        } else {
+            y0 + 1.0
+        };
         if y1 - y0 > 1e-9 * y0.abs().max(y1.abs()).max(1.0) {
             (y0, y1)
         } else {
@@ -707,7 +718,7 @@ where
     chart
         .draw_series(
             pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 5, color.stroke_width(2))),
+                .map(|p| Circle::new((p.0, p.1), 4, color.stroke_width(2))),
         )
         .map_err(|e| e.to_string())?;
     if !line {

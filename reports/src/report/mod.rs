@@ -221,6 +221,7 @@ window.addEventListener('load',function(){setTimeout(function(){var imgs=Array.p
 var bad=imgs.filter(function(i){var r=i.getBoundingClientRect();return !(i.complete&&i.naturalWidth>0&&r.width>0&&r.height>0);});\
 var want=window.__ecsim?window.__ecsim.want:0;var got=window.__ecsimDrawn?window.__ecsimDrawn():0;\
 var el=document.getElementById('selfcheck');\
+el.setAttribute('data-charts',Array.prototype.map.call(document.querySelectorAll('.tchart canvas'),function(c){var r=c.getBoundingClientRect();return [r.left+scrollX,r.top+scrollY,r.width,r.height].map(Math.round).join(',');}).join(';'));\
 el.textContent=(bad.length===0&&window.__errors.length===0&&got===want)?('page check: ok: '+got+' charts drawn, '+imgs.length+' images'):('page check: problems: '+(want-got)+' of '+want+' charts not drawn; '+bad.length+' images without size; errors: '+window.__errors.join('; '));},0);});\
 </script>";
 

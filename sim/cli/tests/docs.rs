@@ -96,13 +96,24 @@ fn words(line: &str) -> Vec<String> {
 fn ecsim_args(line: &str) -> Option<Vec<String>> {
     let line = line.split(" #").next().unwrap();
     let line = line.trim().trim_start_matches("$ ");
+    // A command starts the line or follows `&& `, `| ` or a quote (`--wrap 'ecsim ...'`).
+    let starts_command = |at: usize| {
+        at == 0
+            || ["&& ", "| ", "'", "\""]
+                .iter()
+                .any(|p| line[..at].ends_with(p))
+    };
     let rest = [
         "ecsim ",
         "cargo run --release -- ",
         "./target/release/ecsim ",
     ]
     .iter()
-    .find_map(|p| line.find(p).map(|at| &line[at + p.len()..]))?;
+    .find_map(|p| {
+        line.match_indices(p)
+            .find(|(at, _)| starts_command(*at))
+            .map(|(at, _)| &line[at + p.len()..])
+    })?;
     let mut args = Vec::new();
     for w in words(rest) {
         if ["&&", "||", "|", ";", ">", "2>"].contains(&w.as_str()) {
@@ -238,8 +249,9 @@ fn every_command_line_in_the_docs_is_valid() {
                     }
                 }
             }
+            let transcript = b.lines.first().is_some_and(|l| l.starts_with("$ "));
             for (line, l) in joined {
-                if l.trim_start().starts_with('#') {
+                if l.trim_start().starts_with('#') || (transcript && !l.starts_with("$ ")) {
                     continue;
                 }
                 let Some(args) = ecsim_args(&l) else { continue };
