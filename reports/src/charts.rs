@@ -576,7 +576,8 @@ where
         .y_label_area_size(78)
         .build_cartesian_2d(-0.5..(n as f64 - 0.5), bottom..top)
         .map_err(|e| e.to_string())?;
-    let num = |v: &f64| crate::human::number(*v);
+    let yd = crate::human::decimals_for_step((top - bottom) / 10.0);
+    let num = move |v: &f64| crate::human::fixed(*v, yd);
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -608,15 +609,14 @@ where
             .map_err(|e| e.to_string())?;
         // The interval, drawn over the bar in black (none for a single value).
         if b.1 < b.2 {
+            let ink = RGBColor(30, 30, 30).stroke_width(2);
             chart
-                .draw_series(std::iter::once(ErrorBar::new_vertical(
-                    x,
-                    b.1,
-                    b.0,
-                    b.2,
-                    BLACK.stroke_width(2),
-                    14,
-                )))
+                .draw_series([
+                    PathElement::new(vec![(x - 0.3, b.0), (x + 0.3, b.0)], color.stroke_width(3)),
+                    PathElement::new(vec![(x, b.1), (x, b.2)], ink),
+                    PathElement::new(vec![(x - 0.08, b.1), (x + 0.08, b.1)], ink),
+                    PathElement::new(vec![(x - 0.08, b.2), (x + 0.08, b.2)], ink),
+                ])
                 .map_err(|e| e.to_string())?;
         }
         legend.push((
@@ -750,13 +750,18 @@ where
         .y_label_area_size(78)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| e.to_string())?;
-    let num = |v: &f64| crate::human::number(*v);
+    let (xd, yd) = (
+        crate::human::decimals_for_step((x1 - x0) / 10.0),
+        crate::human::decimals_for_step((y1 - y0) / 10.0),
+    );
+    let x_fmt = move |v: &f64| crate::human::fixed(*v, xd);
+    let y_fmt = move |v: &f64| crate::human::fixed(*v, yd);
     chart
         .configure_mesh()
         .x_desc(text(&c.x_label))
         .y_desc(text(&c.y_label))
-        .x_label_formatter(&num)
-        .y_label_formatter(&num)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
         .light_line_style(WHITE)

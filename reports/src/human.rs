@@ -83,6 +83,20 @@ fn grouped(v: f64, decimals: usize) -> String {
     out
 }
 
+/// A number with `decimals` decimals and thousands separators.
+pub fn fixed(v: f64, decimals: usize) -> String {
+    grouped(v, decimals)
+}
+
+/// The decimals that tell ticks `step` apart (0 for a step of 1 or more).
+pub fn decimals_for_step(step: f64) -> usize {
+    if !(step.is_finite() && step > 0.0) || step >= 1.0 {
+        0
+    } else {
+        ((-step.log10()).ceil() as usize).min(9)
+    }
+}
+
 /// A number: integers with thousands separators, others with up to 3 significant decimals.
 pub fn number(v: f64) -> String {
     if !v.is_finite() {

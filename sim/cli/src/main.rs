@@ -12,6 +12,7 @@
 mod commands;
 mod error;
 mod output;
+mod progress;
 mod report_files;
 
 use std::process::ExitCode;

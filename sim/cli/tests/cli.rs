@@ -818,3 +818,26 @@ fn report_renders_in_headless_chromium() {
         );
     }
 }
+
+/// Progress goes to stderr only when it is a terminal: through a pipe (as here) `run` and
+/// `compare` write nothing to stderr, and with `-q` nothing at all.
+#[test]
+fn no_progress_in_pipes() {
+    let out = tmp("progress");
+    let o = ecsim(&[
+        "run",
+        "scenarios/quickstart.toml",
+        "--out",
+        out.join("run").to_str().unwrap(),
+    ]);
+    assert!(o.status.success() && o.stderr.is_empty(), "{}", text(&o));
+    let o = ecsim(&[
+        "compare",
+        "scenarios/spot-mix.toml",
+        "-q",
+        "--out",
+        out.join("cmp").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{}", text(&o));
+}

@@ -134,8 +134,8 @@ fn ecsim_in(dir: &Path, args: &[String]) -> std::process::Output {
 }
 
 /// A scratch folder with the repository's `scenarios/` and `docs/examples/`.
-fn scratch() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ecsim-docs-{}", std::process::id()));
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ecsim-docs-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     fn copy(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
@@ -175,7 +175,7 @@ fn mask(s: &str) -> String {
 /// Every transcript (`$ ecsim ...` then its output) prints what the document shows.
 #[test]
 fn transcripts_print_what_the_docs_show() {
-    let dir = scratch();
+    let dir = scratch("transcripts");
     let mut checked = 0;
     let mut failures = Vec::new();
     for doc in documents() {
@@ -328,4 +328,57 @@ fn links_resolve_inside_the_repository() {
         "links that do not resolve:\n{}",
         failures.join("\n")
     );
+}
+
+/// The pictures in the README are what ecsim draws today: `docs/images/flash-sale-load.png` is
+/// `charts/load.png` of `ecsim run scenarios/flash-sale.toml --report`, and
+/// `docs/images/placement-strategies-fragmentation.png` the CPU fragmentation chart of
+/// `ecsim sweep scenarios/sweeps/placement-strategies.toml`, byte for byte (charts are
+/// deterministic, drawn with the bundled font). After a change to the charts, copy the new
+/// files over the old ones.
+#[test]
+fn readme_images_are_current() {
+    let dir = scratch("images");
+    let run = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let o = ecsim_in(&dir, &args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&[
+        "run",
+        "scenarios/flash-sale.toml",
+        "--report",
+        "-q",
+        "--out",
+        "fs",
+    ]);
+    run(&[
+        "sweep",
+        "scenarios/sweeps/placement-strategies.toml",
+        "-q",
+        "--out",
+        "ps",
+    ]);
+    let mut stale = Vec::new();
+    for (made, shown) in [
+        ("fs/charts/load.png", "docs/images/flash-sale-load.png"),
+        (
+            "ps/charts/cluster_mixed_cpu_fragmentation_pct.png",
+            "docs/images/placement-strategies-fragmentation.png",
+        ),
+    ] {
+        let new = std::fs::read(dir.join(made)).unwrap();
+        if std::fs::read(repo().join(shown)).ok() != Some(new) {
+            stale.push(format!(
+                "{shown} differs from {made} (in {})",
+                dir.display()
+            ));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "README pictures out of date:\n{}",
+        stale.join("\n")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -48,7 +48,7 @@ pub struct Args {
     /// Also draw charts/ (SVG and PNG) and report.html (as `ecsim report` does).
     #[arg(long)]
     report: bool,
-    /// Print nothing but errors.
+    /// Print nothing but errors (no summary, no progress line).
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
@@ -127,7 +127,9 @@ pub fn exec(args: Args) -> CliResult {
         seed,
         check_invariants: args.check_invariants,
     };
-    let (mut summary, sink) = sim::run(&sc, opts, sink);
+    let line = crate::progress::Line::new(crate::progress::wanted(args.quiet), 1);
+    let (mut summary, sink) = sim::run_with_progress(&sc, opts, sink, &mut line.run(0));
+    line.finish();
     sink.finish().context("writing the CSV files")?;
     summary.wall_ms = started.elapsed().as_millis() as u64;
     let json = ecsim_reports::summary_json(&summary);
