@@ -841,3 +841,70 @@ fn no_progress_in_pipes() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{}", text(&o));
 }
+
+/// A `--set` mistake is reported once, naming the `--set` argument and the path meant; no
+/// second error about something that merely refers to the broken entry.
+#[test]
+fn set_errors_name_the_argument_and_come_once() {
+    let o = ecsim(&[
+        "validate",
+        "scenarios/spot-mix.toml",
+        "--set",
+        "clusters[0].instance_type=c5.xlarge",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("(--set clusters[0].instance_type=c5.xlarge): clusters[0].instance_type:")
+            && t.contains("set clusters[0].instance_groups[N].instance_type")
+            && t.contains("1 problem found")
+            && !t.contains("count: missing"),
+        "{t}"
+    );
+    // A bad cluster does not make the service that runs in it, nor the actions naming the
+    // service, errors of their own.
+    let o = ecsim(&[
+        "validate",
+        "scenarios/quickstart.toml",
+        "--set",
+        "clusters[0].count=abc",
+    ]);
+    let t = text(&o);
+    assert!(
+        t.contains("(--set clusters[0].count=abc): clusters[0].count: got the string \"abc\"")
+            && t.contains("1 problem found")
+            && !t.contains("no service named"),
+        "{t}"
+    );
+}
+
+/// A likely modelling mistake is a warning, not an error: the run goes ahead and says what
+/// looks wrong (a tenfold typo in requests_per_task overloads the service fivefold at its peak).
+#[test]
+fn overload_is_a_warning_and_the_run_goes_ahead() {
+    let out = tmp("overload");
+    let o = ecsim(&[
+        "run",
+        "scenarios/flash-sale.toml",
+        "--set",
+        "services[0].load.requests_per_task=10",
+        "--no-events",
+        "--no-tasks",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: scenarios/flash-sale.toml: services[0] (shop-tt): demand peaks at 2000 requests/s (at 2:00), 5.0x the most it can serve"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Shipped scenarios are modelled as meant: no warning.
+    let o = ecsim(&[
+        "validate",
+        "scenarios/flash-sale.toml",
+        "scenarios/diurnal-web.toml",
+    ]);
+    assert!(o.status.success() && o.stderr.is_empty(), "{}", text(&o));
+}

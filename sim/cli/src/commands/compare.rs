@@ -101,7 +101,10 @@ fn load_variants(args: &Args, variants: &[Variant]) -> Result<Vec<Scenario>, Cli
     let mut failed = false;
     for v in variants {
         match super::load_variant(&args.scenario, &args.sets, Some(v), &args.input)? {
-            Ok(sc) => loaded.push(sc),
+            Ok(sc) => {
+                super::print_warnings(&args.scenario, Some(&v.name), &sc, args.quiet);
+                loaded.push(sc)
+            }
             Err(msg) => {
                 eprintln!("variant {}:\n{msg}", v.name);
                 failed = true;

@@ -105,6 +105,7 @@ pub fn exec(args: Args) -> CliResult {
             return Err(CliError::code(FAILURE));
         }
     };
+    super::print_warnings(&args.scenario, None, &sc, args.quiet);
     let seed = args.seed.unwrap_or(sc.seed);
     let final_dir = match &args.out {
         Some(d) => d.clone(),

@@ -76,10 +76,11 @@ fn validate_scenario(p: &Path, src: &str, args: &Args) -> bool {
             return false;
         }
     };
+    super::print_warnings(p, None, &sc, false);
     let mut ok = true;
     for v in &variants {
         match super::load_variant(p, &args.sets, Some(v), &args.input) {
-            Ok(Ok(_)) => {}
+            Ok(Ok(vs)) => super::print_warnings(p, Some(&v.name), &vs, false),
             Ok(Err(msg)) => {
                 eprintln!("variant {}:\n{msg}", v.name);
                 ok = false;
