@@ -187,6 +187,18 @@ fn words(s: &str) -> String {
         .join(" ")
 }
 
+/// A field name for people without its unit (for table headers over formatted values):
+/// `cost_total_usd` gives "cost total", `cluster.web.mean_instances_in_use` "cluster web: mean
+/// instances in use".
+pub fn short_label(field: &str) -> String {
+    let parts: Vec<&str> = field.split('.').collect();
+    match parts.as_slice() {
+        [] => String::new(),
+        [one] => words(one),
+        [head @ .., last] => format!("{}: {}", head.join(" "), words(last)),
+    }
+}
+
 /// A field name for people: `cluster.mixed.cpu_fragmentation_pct` gives
 /// "cluster mixed: CPU fragmentation (percent)"; `cost_total_usd` "cost total (US dollars)".
 pub fn label(field: &str) -> String {

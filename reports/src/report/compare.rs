@@ -113,7 +113,7 @@ pub fn render_compare(
         .iter()
         .map(|h| match h.as_str() {
             col::VARIANT | col::DESCRIPTION => h.clone(),
-            _ => human::label(h),
+            _ => human::short_label(h),
         })
         .collect();
     let rows: Vec<Vec<String>> = c
@@ -127,8 +127,9 @@ pub fn render_compare(
                 .collect()
         })
         .collect();
+    b.push_str("<div class=\"wide\">");
     html_table(&mut b, &header, &rows);
-    b.push_str("<h2>Charts</h2>");
+    b.push_str("</div><h2>Charts</h2>");
     for ch in &charts {
         figure(&mut b, ch);
     }

@@ -213,7 +213,7 @@ th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}fi
 #selfcheck{color:#888;font-size:11px}\
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:130px}\
 .card b{display:block;font-size:20px;font-variant-numeric:tabular-nums}.card span{font-size:12px;color:#555}\
-.note{color:#555;font-size:13px}";
+.note{color:#555;font-size:13px}.wide{overflow-x:auto}";
 
 const SELFCHECK: &str = "<script>\
 window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));});\

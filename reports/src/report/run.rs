@@ -479,9 +479,9 @@ fn services_table(b: &mut String, fields: &Fields) {
     if names.is_empty() {
         return;
     }
-    b.push_str("<h2>Services</h2>");
+    b.push_str("<h2>Services</h2><div class=\"wide\">");
     let mut header = vec!["service".to_string()];
-    header.extend(measures.iter().map(|m| human::label(m)));
+    header.extend(measures.iter().map(|m| human::short_label(m)));
     let rows: Vec<Vec<String>> = names
         .iter()
         .map(|n| {
@@ -496,6 +496,7 @@ fn services_table(b: &mut String, fields: &Fields) {
         })
         .collect();
     html_table(b, &header, &rows);
+    b.push_str("</div>");
 }
 
 /// Cost per capacity provider, from the `capacity_provider.NAME.cost_usd` fields.
