@@ -176,7 +176,7 @@ fn tasks_chart(m: &Metrics, markers: &[(f64, &'static str)]) -> LineChart {
         tasks.extend(m.series(
             metrics::TASKS_PROVISIONING,
             "waiting for capacity".into(),
-            5,
+            3,
         ));
         return line_chart("Tasks", "tasks", YUnit::Count, tasks, markers);
     }
@@ -288,7 +288,7 @@ fn load_chart(m: &Metrics, markers: &[(f64, &'static str)]) -> Option<LineChart>
     Some(c)
 }
 
-/// Cumulative cost by capacity provider, if any provider cost anything.
+/// Cumulative cost by capacity provider (the eight costliest), if any provider cost anything.
 fn cost_chart(
     text: &str,
     markers: Vec<(f64, &'static str)>,
@@ -319,9 +319,18 @@ fn cost_chart(
         e.1 += v;
         e.2.push((t / MS_PER_HOUR + 1.0, e.1));
     }
+    // The eight costliest providers (a hostile file could name thousands), in file order.
+    let mut totals: Vec<f64> = acc.iter().map(|a| a.1).collect();
+    totals.sort_by(|a, b| b.total_cmp(a));
+    let floor = totals.get(7).copied().unwrap_or(0.0);
+    let mut kept = 0;
     let series: Vec<Series> = acc
         .into_iter()
-        .filter(|a| a.1 > 0.0)
+        .filter(|a| a.1 > 0.0 && a.1 >= floor)
+        .take_while(|_| {
+            kept += 1;
+            kept <= 8
+        })
         .enumerate()
         .map(|(g, (n, _, p))| Series::new(if n == "none" { "no provider".into() } else { n }, p, g))
         .collect();
