@@ -288,6 +288,70 @@ fn every_command_line_in_the_docs_is_valid() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every example in `ecsim --help` and in each command's `--help` names a real command, its
+/// flags and files that exist; every command has examples.
+#[test]
+fn help_examples_are_valid() {
+    let mut cache = Vec::new();
+    let top = ecsim_in(&repo(), &["--help".to_string()]);
+    let top = String::from_utf8_lossy(&top.stdout).into_owned();
+    let commands: Vec<String> = top
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 6, "{commands:?}");
+    let mut failures = Vec::new();
+    let mut texts = vec![("ecsim --help".to_string(), top.clone())];
+    for c in &commands {
+        let h = help_of(c, &mut cache).unwrap();
+        texts.push((format!("ecsim {c} --help"), h));
+    }
+    for (what, help) in &texts {
+        let Some(examples) = help.split("Examples").nth(1) else {
+            failures.push(format!("{what}: no examples"));
+            continue;
+        };
+        let mut joined = String::new();
+        for l in examples.lines().skip(1) {
+            match l.trim_end().strip_suffix('\\') {
+                Some(head) => joined.push_str(head),
+                None => {
+                    joined.push_str(l);
+                    let line = std::mem::take(&mut joined);
+                    let Some(args) = ecsim_args(line.trim()) else {
+                        continue;
+                    };
+                    let cmd = &args[0];
+                    let Some(h) = help_of(cmd, &mut cache) else {
+                        failures.push(format!("{what}: `ecsim {cmd}` is not a command"));
+                        continue;
+                    };
+                    for a in &args[1..] {
+                        if a.starts_with("--")
+                            && !h.contains(&format!("{} ", a.split('=').next().unwrap()))
+                        {
+                            failures.push(format!("{what}: `ecsim {cmd}` has no {a}"));
+                        }
+                        if a.starts_with("scenarios/")
+                            && !a.contains(['*', '$'])
+                            && !repo().join(a).exists()
+                        {
+                            failures.push(format!("{what}: {a} does not exist"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// Every relative link in the documents leads to a file or folder of the repository (a clone
 /// has nothing outside it).
 #[test]
