@@ -41,8 +41,10 @@ Examples:
       --set jobs[0].arrival.count=100000 --set jobs[0].arrival.rate_per_s=0.82963
   ecsim run scenarios/placement-spread-vs-binpack.toml --seed 7 --out /tmp/run7";
 
+/// A deterministic discrete-event simulator of Amazon ECS clusters: run scenarios, compare
+/// set-ups, sweep parameters over many seeds, and draw reports.
 #[derive(Parser)]
-#[command(name = "ecsim", version, about, after_help = EXAMPLES)]
+#[command(name = "ecsim", version, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
