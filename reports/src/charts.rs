@@ -414,6 +414,35 @@ where
         mesh.x_desc("simulated time (h:mm)");
     }
     mesh.draw().map_err(|e| e.to_string())?;
+    let mut legend = draw_lines(&mut chart, c, series)?;
+    if !lanes.is_empty() {
+        draw_lanes(&lane_area, &lanes, (x_min, x_max), &mut legend)?;
+    }
+    let (_, lane_top) = lane_area.get_base_pixel();
+    let (_, body_top) = body.get_base_pixel();
+    let lane_top = lane_top - body_top;
+    draw_legend(
+        &legend_area,
+        &legend,
+        10,
+        if lanes.is_empty() {
+            body_h as i32
+        } else {
+            lane_top
+        },
+    )?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// A line chart's shaded areas and lines, with their legend entries.
+fn draw_lines<DB: DrawingBackend>(
+    chart: &mut XyContext<'_, DB>,
+    c: &LineChart,
+    series: Vec<Vec<(f64, f64)>>,
+) -> Result<Vec<(Swatch, String)>, String>
+where
+    DB::ErrorType: 'static,
+{
     let mut legend: Vec<(Swatch, String)> = Vec::new();
     for (upper, lower, name) in &c.shade {
         let (Some(u), Some(l)) = (series.get(*upper), series.get(*lower)) else {
@@ -451,23 +480,7 @@ where
             text(&s.name),
         ));
     }
-    if !lanes.is_empty() {
-        draw_lanes(&lane_area, &lanes, (x_min, x_max), &mut legend)?;
-    }
-    let (_, lane_top) = lane_area.get_base_pixel();
-    let (_, body_top) = body.get_base_pixel();
-    let lane_top = lane_top - body_top;
-    draw_legend(
-        &legend_area,
-        &legend,
-        10,
-        if lanes.is_empty() {
-            body_h as i32
-        } else {
-            lane_top
-        },
-    )?;
-    root.present().map_err(|e| e.to_string())
+    Ok(legend)
 }
 
 /// The event lane under a time chart: one row per marker kind, a tick per event (thinned to
@@ -597,6 +610,22 @@ where
         .light_line_style(WHITE)
         .draw()
         .map_err(|e| e.to_string())?;
+    let legend = draw_bar_marks(&mut chart, &bars, c)?;
+    if numbered {
+        draw_legend(&legend_area, &legend, 10, body_h as i32)?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+/// The bars (mean) and their intervals, with their legend entries (`N: name`).
+fn draw_bar_marks<DB: DrawingBackend>(
+    chart: &mut XyContext<'_, DB>,
+    bars: &[(f64, f64, f64)],
+    c: &BarChart,
+) -> Result<Vec<(Swatch, String)>, String>
+where
+    DB::ErrorType: 'static,
+{
     let mut legend = Vec::new();
     for (k, b) in bars.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
@@ -624,10 +653,7 @@ where
             format!("{}: {}", k + 1, text(&c.bars[k].0)),
         ));
     }
-    if numbered {
-        draw_legend(&legend_area, &legend, 10, body_h as i32)?;
-    }
-    root.present().map_err(|e| e.to_string())
+    Ok(legend)
 }
 
 /// The x and y ranges of an x/y chart: x padded on both sides, y from 0 (or below the lowest

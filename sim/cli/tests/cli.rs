@@ -702,6 +702,13 @@ fn report_renders_in_headless_chromium() {
     let Some(browser) = browser("report_renders_in_headless_chromium") else {
         return;
     };
+    for dir in report_folders() {
+        check_in_browser(browser, &dir);
+    }
+}
+
+/// A run (flash-sale, with --report), a sweep and a comparison (then `ecsim report` on it).
+fn report_folders() -> [PathBuf; 3] {
     let out = tmp("chromium-report");
     let o = ecsim(&[
         "run",
@@ -740,83 +747,87 @@ fn report_renders_in_headless_chromium() {
     assert!(o.status.success(), "{}", text(&o));
     let o = ecsim(&["report", cmp.to_str().unwrap(), "-q"]);
     assert!(o.status.success(), "{}", text(&o));
+    [out, sweep, cmp]
+}
+
+/// The page in `dir` passes its own check in Chromium (every chart drew, every image has a
+/// size, no script error), and a screenshot shows ink of several colours in every chart area.
+fn check_in_browser(browser: &str, dir: &Path) {
     const HEIGHT: u32 = 4200;
-    for dir in [&out, &sweep, &cmp] {
-        let page = dir.join("report.html").canonicalize().unwrap();
-        let html = String::from_utf8(read(dir, "report.html")).unwrap();
-        let want_images = html.matches("<img ").count();
-        let want_charts = html.matches("<div class=\"tchart\">").count();
-        assert!(want_images + want_charts >= 2, "{}", dir.display());
-        let o = chromium(browser, &page, None, HEIGHT);
-        let dom = String::from_utf8_lossy(&o.stdout);
-        let verdict = format!("page check: ok: {want_charts} charts drawn, {want_images} images");
-        assert!(
-            dom.contains(&verdict),
-            "{}: the browser's verdict: {}\nstderr: {}",
-            dir.display(),
-            dom.lines()
-                .find(|l| l.contains("page check"))
-                .unwrap_or("(no page check in the DOM)"),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        if want_charts == 0 {
+    let page = dir.join("report.html").canonicalize().unwrap();
+    let html = String::from_utf8(read(dir, "report.html")).unwrap();
+    let want_images = html.matches("<img ").count();
+    let want_charts = html.matches("<div class=\"tchart\">").count();
+    assert!(want_images + want_charts >= 2, "{}", dir.display());
+    let o = chromium(browser, &page, None, HEIGHT);
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let verdict = format!("page check: ok: {want_charts} charts drawn, {want_images} images");
+    assert!(
+        dom.contains(&verdict),
+        "{}: the browser's verdict: {}\nstderr: {}",
+        dir.display(),
+        dom.lines()
+            .find(|l| l.contains("page check"))
+            .unwrap_or("(no page check in the DOM)"),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    if want_charts == 0 {
+        return;
+    }
+    // Where the charts are, as the page measured them: "x,y,w,h;...".
+    let rects: Vec<[u32; 4]> = dom
+        .split("data-charts=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("")
+        .split(';')
+        .filter_map(|r| {
+            let v: Vec<u32> = r.split(',').filter_map(|n| n.parse().ok()).collect();
+            (v.len() == 4).then(|| [v[0], v[1], v[2], v[3]])
+        })
+        .collect();
+    assert_eq!(
+        rects.len(),
+        want_charts,
+        "{}: chart areas {rects:?}",
+        dir.display()
+    );
+    let shot = dir.join("screenshot.png");
+    let o = chromium(browser, &page, Some(&shot), HEIGHT);
+    let img = image::open(&shot)
+        .unwrap_or_else(|e| panic!("screenshot: {e}; {}", String::from_utf8_lossy(&o.stderr)))
+        .to_rgb8();
+    let mut seen = 0;
+    for [x, y, w, h] in rects {
+        if y + h > img.height() {
             continue;
         }
-        // Where the charts are, as the page measured them: "x,y,w,h;...".
-        let rects: Vec<[u32; 4]> = dom
-            .split("data-charts=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap_or("")
-            .split(';')
-            .filter_map(|r| {
-                let v: Vec<u32> = r.split(',').filter_map(|n| n.parse().ok()).collect();
-                (v.len() == 4).then(|| [v[0], v[1], v[2], v[3]])
-            })
-            .collect();
-        assert_eq!(
-            rects.len(),
-            want_charts,
-            "{}: chart areas {rects:?}",
-            dir.display()
-        );
-        let shot = dir.join("screenshot.png");
-        let o = chromium(browser, &page, Some(&shot), HEIGHT);
-        let img = image::open(&shot)
-            .unwrap_or_else(|e| panic!("screenshot: {e}; {}", String::from_utf8_lossy(&o.stderr)))
-            .to_rgb8();
-        let mut seen = 0;
-        for [x, y, w, h] in rects {
-            if y + h > img.height() {
-                continue;
-            }
-            let mut colours = std::collections::BTreeSet::new();
-            let mut inked = 0u32;
-            for py in y..y + h {
-                for px in x..(x + w).min(img.width()) {
-                    let p = img.get_pixel(px, py).0;
-                    if p != [255, 255, 255] {
-                        inked += 1;
-                        colours.insert(p.map(|c| c / 32));
-                    }
+        let mut colours = std::collections::BTreeSet::new();
+        let mut inked = 0u32;
+        for py in y..y + h {
+            for px in x..(x + w).min(img.width()) {
+                let p = img.get_pixel(px, py).0;
+                if p != [255, 255, 255] {
+                    inked += 1;
+                    colours.insert(p.map(|c| c / 32));
                 }
             }
-            let share = f64::from(inked) / f64::from(w * h);
-            assert!(
-                share > 0.01 && colours.len() >= 4,
-                "{}: chart at {x},{y} ({w}x{h}) looks blank: {:.2} % inked, {} colours",
-                dir.display(),
-                share * 100.0,
-                colours.len()
-            );
-            seen += 1;
         }
+        let share = f64::from(inked) / f64::from(w * h);
         assert!(
-            seen >= 2,
-            "{}: only {seen} charts in the screenshot",
-            dir.display()
+            share > 0.01 && colours.len() >= 4,
+            "{}: chart at {x},{y} ({w}x{h}) looks blank: {:.2} % inked, {} colours",
+            dir.display(),
+            share * 100.0,
+            colours.len()
         );
+        seen += 1;
     }
+    assert!(
+        seen >= 2,
+        "{}: only {seen} charts in the screenshot",
+        dir.display()
+    );
 }
 
 /// Progress goes to stderr only when it is a terminal: through a pipe (as here) `run` and
