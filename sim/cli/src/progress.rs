@@ -38,6 +38,17 @@ fn hms(ms: u64) -> String {
     }
 }
 
+/// Wall time left, for people: `<1 s`, `12 s`, `3m 05s`.
+fn eta(secs: f64) -> String {
+    if secs < 1.0 {
+        "<1 s".into()
+    } else if secs < 60.0 {
+        format!("{secs:.0} s")
+    } else {
+        hms((secs * 1000.0) as u64)
+    }
+}
+
 impl Line {
     /// A progress line for `runs` runs; drawn only if `shown`.
     pub fn new(shown: bool, runs: usize) -> Line {
@@ -123,10 +134,14 @@ fn describe(runs: &[(u64, Option<u64>, u64)], wall: Duration) -> String {
                 hms(slowest),
                 hms(end),
                 f * 100.0,
-                hms((left * 1000.0) as u64).replace("0h 00m", "<1m")
+                eta(left)
             )
         }
-        _ => format!("  {what} {}, {events} events, {rate}", hms(slowest)),
+        _ => format!(
+            "  {what} {}, {} events, {rate}",
+            hms(slowest),
+            ecsim_reports::human::number(events as f64)
+        ),
     }
 }
 
@@ -154,9 +169,9 @@ mod tests {
         );
         assert_eq!(
             t,
-            "  simulated 1h 00m of 2h 00m (50 %), 500 k events/s, about 0m 02s left"
+            "  simulated 1h 00m of 2h 00m (50 %), 500 k events/s, about 2 s left"
         );
         let t = describe(&[(60_000, None, 2_000_000)], Duration::from_secs(1));
-        assert_eq!(t, "  simulated 1m 00s, 2000000 events, 2.0 M events/s");
+        assert_eq!(t, "  simulated 1m 00s, 2,000,000 events, 2.0 M events/s");
     }
 }
