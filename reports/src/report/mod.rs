@@ -299,6 +299,24 @@ mod tests {
         assert_eq!(base64(b"M"), "TQ==");
     }
 
+    /// Reactions to load changes are a table in people's units; a first scaling at the change
+    /// itself is flagged as no reaction.
+    #[test]
+    fn load_change_reactions_are_tabled() {
+        let f = RunFiles {
+            summary_json: "{\"scenario\": \"s\", \"service.web.load_change.0.at_ms\": 7200000, \"service.web.load_change.0.first_scaling_after_ms\": 0, \"service.web.load_change.0.tasks_running_after_ms\": 200000}\n".into(),
+            ..RunFiles::default()
+        };
+        let r = render_run(&f).unwrap();
+        assert!(r.html.contains("<h2>Reactions to load changes</h2>"));
+        assert!(r.html.contains("2 h 00 m") && r.html.contains("3 m 20 s"));
+        assert!(
+            r.html.contains("0 ms (too soon to be a reaction)"),
+            "{}",
+            r.html
+        );
+    }
+
     /// A hostile service name from a scenario never reaches the page unescaped.
     #[test]
     fn hostile_names_are_escaped() {

@@ -508,6 +508,55 @@ fn services_table(b: &mut String, fields: &Fields) {
     b.push_str("</div>");
 }
 
+/// How each service reacted to each abrupt load change, from the
+/// `service.NAME.load_change.K.{at_ms,first_scaling_after_ms,tasks_running_after_ms}` fields;
+/// a first scaling too soon to be a reaction is flagged.
+fn load_changes_table(b: &mut String, fields: &Fields) {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (k, v) in &fields.0 {
+        let Some((service, rest)) = k
+            .strip_prefix("service.")
+            .and_then(|r| r.split_once(".load_change."))
+        else {
+            continue;
+        };
+        let Some(n) = rest.strip_suffix(".at_ms") else {
+            continue;
+        };
+        let get = |m: &str| fields.get(&format!("service.{service}.load_change.{n}.{m}"));
+        let first = get("first_scaling_after_ms");
+        let soon = first
+            .as_deref()
+            .and_then(finite)
+            .is_some_and(|f| f < crate::summary::REACTION_MIN_MS as f64);
+        let dur = |x: Option<String>| x.map_or("none".to_string(), |x| human::value("_ms", &x));
+        let mut first_text = dur(first);
+        if soon {
+            first_text.push_str(" (too soon to be a reaction)");
+        }
+        rows.push(vec![
+            service.to_string(),
+            human::value("_ms", v),
+            first_text,
+            dur(get("tasks_running_after_ms")),
+        ]);
+    }
+    if rows.is_empty() {
+        return;
+    }
+    b.push_str("<h2>Reactions to load changes</h2>");
+    html_table(
+        b,
+        &[
+            "service".into(),
+            "load change at".into(),
+            "first scaling after".into(),
+            "tasks running after".into(),
+        ],
+        &rows,
+    );
+}
+
 /// Cost per capacity provider, from the `capacity_provider.NAME.cost_usd` fields.
 fn provider_costs(b: &mut String, fields: &Fields) {
     let costs: Vec<Vec<String>> = fields
@@ -594,6 +643,7 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, Unusable> {
     let line_charts: Vec<&LineChart> = charts.iter().map(|(_, c)| c).collect();
     b.push_str(&interactive::body(&line_charts));
     services_table(&mut b, &fields);
+    load_changes_table(&mut b, &fields);
     provider_costs(&mut b, &fields);
     for (title, t) in &tables {
         let _ = write!(b, "<h2>{title}</h2>");
