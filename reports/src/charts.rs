@@ -32,6 +32,36 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Drawn dashed (e.g. a desired count).
     pub dashed: bool,
+    /// Colour group: series of one service share a colour and differ by line style.
+    pub group: usize,
+    /// Drawn thin (a secondary measure of its group, e.g. pending tasks).
+    pub thin: bool,
+}
+
+impl Series {
+    /// A solid line of its own colour group.
+    pub fn new(name: String, points: Vec<(f64, f64)>, group: usize) -> Series {
+        Series {
+            name,
+            points,
+            dashed: false,
+            group,
+            thin: false,
+        }
+    }
+}
+
+/// What a line chart's y axis measures: it sets tick labels and hover values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YUnit {
+    /// Whole things (tasks, instances): integer ticks only.
+    Count,
+    /// Percent.
+    Percent,
+    /// US dollars.
+    Usd,
+    /// Any other quantity (requests per second).
+    Number,
 }
 
 /// A line chart over simulated time (hours), with event markers.
@@ -43,10 +73,14 @@ pub struct LineChart {
     pub y_label: String,
     /// Lines.
     pub series: Vec<Series>,
-    /// Vertical markers: (hours, kind) for scaling actions, failures, deployments, alarms.
+    /// Event markers: (hours, kind) for scaling actions, failures, deployments, alarms; drawn
+    /// as ticks in a lane under the plot, at most one per pixel and kind.
     pub markers: Vec<(f64, &'static str)>,
-    /// Y axis in dollars.
-    pub money: bool,
+    /// What the y axis measures.
+    pub unit: YUnit,
+    /// Areas shaded between two series (upper, lower), e.g. demand above served requests:
+    /// (index of the upper series, index of the lower, legend name).
+    pub shade: Vec<(usize, usize, String)>,
 }
 
 /// Bars with 95 % error bars (one per grid point or variant).
@@ -88,16 +122,31 @@ pub struct XyChart {
 const W: u32 = 960;
 const H: u32 = 420;
 
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
+/// Okabe and Ito's colour-blind-safe palette (black left out), then Tableau's darker tones:
+/// neighbouring groups never share a hue.
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(0, 114, 178),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+    RGBColor(213, 94, 0),
     RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(148, 103, 189),
 ];
+
+/// Width of the legend column right of the plot.
+const LEGEND_W: u32 = 230;
+/// Height of the event lane under a time chart (when it has events).
+const LANE_H: u32 = 62;
+
+/// The palette colour of a group, as a CSS hex colour (for the HTML charts).
+pub fn palette_hex(group: usize) -> String {
+    let c = PALETTE[group % PALETTE.len()];
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
 
 /// The largest magnitude drawn; larger values are clamped to it.
 pub const LIMIT: f64 = 1e300;
@@ -134,17 +183,167 @@ fn axis(lo: f64, hi: f64, pad: f64) -> (f64, f64) {
 
 fn marker_color(kind: &str) -> RGBColor {
     match kind {
-        "scaling" => RGBColor(44, 160, 44),
+        "scaling" => RGBColor(0, 158, 115),
         "failure" => RGBColor(214, 39, 40),
         "deployment" => RGBColor(148, 103, 189),
-        "alarm" => RGBColor(255, 127, 14),
+        "alarm" => RGBColor(230, 159, 0),
         _ => RGBColor(127, 127, 127),
+    }
+}
+
+/// How a marker kind is named in a legend.
+pub fn marker_label(kind: &str) -> &str {
+    match kind {
+        "scaling" => "scaling actions",
+        "failure" => "failures",
+        "deployment" => "deployments",
+        "alarm" => "alarms",
+        other => other,
     }
 }
 
 fn hours_label(x: &f64) -> String {
     let total_min = (x * 60.0).round() as i64;
     format!("{}:{:02}", total_min / 60, total_min % 60)
+}
+
+/// A y tick label in the chart's unit; `None` for a tick that should have no label (a
+/// fractional tick on a count axis).
+fn y_tick(unit: YUnit, y: f64) -> String {
+    match unit {
+        YUnit::Count if (y - y.round()).abs() > 1e-9 => String::new(),
+        YUnit::Count => crate::human::number(y.round()),
+        YUnit::Percent => format!("{} %", crate::human::number((y * 10.0).round() / 10.0)),
+        YUnit::Usd if y.abs() >= 10.0 => format!("${}", crate::human::number(y.round())),
+        YUnit::Usd => format!("${y:.2}"),
+        YUnit::Number => crate::human::number(y),
+    }
+}
+
+/// Each marker kind in first-seen order with its x positions, thinned to one per pixel column
+/// (`columns` across `x0..x1`), and how many markers it had before thinning.
+fn thin_markers(
+    markers: &[(f64, &'static str)],
+    (x0, x1): (f64, f64),
+    columns: f64,
+) -> Vec<(&'static str, Vec<f64>, usize)> {
+    let mut kinds: Vec<(&'static str, Vec<f64>, usize)> = Vec::new();
+    let mut last: Vec<i64> = Vec::new();
+    for &(x, kind) in markers {
+        let Some(x) = fin(x).filter(|x| (x0..=x1).contains(x)) else {
+            continue;
+        };
+        let k = match kinds.iter().position(|k| k.0 == kind) {
+            Some(k) => k,
+            None => {
+                kinds.push((kind, Vec::new(), 0));
+                last.push(i64::MIN);
+                kinds.len() - 1
+            }
+        };
+        kinds[k].2 += 1;
+        let col = ((x - x0) / (x1 - x0).max(1e-12) * columns) as i64;
+        if col != last[k] {
+            last[k] = col;
+            kinds[k].1.push(x);
+        }
+    }
+    for k in &mut kinds {
+        k.1.sort_by(f64::total_cmp);
+        k.1.dedup_by(|a, b| {
+            ((*a - x0) / (x1 - x0) * columns) as i64 == ((*b - x0) / (x1 - x0) * columns) as i64
+        });
+    }
+    kinds
+}
+
+/// One legend entry: a sample line (solid, dashed, thin or a filled box) and its text.
+enum Swatch {
+    Line {
+        color: RGBColor,
+        dashed: bool,
+        width: u32,
+    },
+    Fill(RGBColor),
+}
+
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Swatch, String)],
+    top: i32,
+    bottom: i32,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let row = 18;
+    let fits = usize::try_from((bottom - top) / row).unwrap_or(0).max(1);
+    let shown = if entries.len() > fits {
+        fits - 1
+    } else {
+        entries.len()
+    };
+    let font = ("sans-serif", 12).into_font().color(&RGBColor(40, 40, 40));
+    for (i, (sw, name)) in entries.iter().take(shown).enumerate() {
+        let y = top + row * i as i32 + row / 2;
+        match *sw {
+            Swatch::Line {
+                color,
+                dashed,
+                width,
+            } => {
+                if dashed {
+                    for k in 0..3 {
+                        area.draw(&PathElement::new(
+                            vec![(8 + k * 9, y), (13 + k * 9, y)],
+                            color.stroke_width(width),
+                        ))
+                        .map_err(|e| e.to_string())?;
+                    }
+                } else {
+                    area.draw(&PathElement::new(
+                        vec![(8, y), (30, y)],
+                        color.stroke_width(width),
+                    ))
+                    .map_err(|e| e.to_string())?;
+                }
+            }
+            Swatch::Fill(color) => {
+                area.draw(&Rectangle::new([(8, y - 5), (30, y + 5)], color.filled()))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        area.draw(&Text::new(
+            crate::escape::excerpt(name, 30),
+            (36, y - 7),
+            font.clone(),
+        ))
+        .map_err(|e| e.to_string())?;
+    }
+    if shown < entries.len() {
+        let y = top + row * shown as i32 + 2;
+        area.draw(&Text::new(
+            format!("+ {} more (see report.html)", entries.len() - shown),
+            (8, y),
+            font,
+        ))
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// `c` mixed with white: `f` = 0 is white, 1 is `c`.
+fn lighten(c: RGBColor, f: f64) -> RGBColor {
+    let m = |v: u8| (255.0 - (255.0 - f64::from(v)) * f).round() as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
+}
+
+/// The colour and stroke of a series.
+fn series_style(s: &Series) -> (RGBColor, u32) {
+    (
+        PALETTE[s.group % PALETTE.len()],
+        if s.thin || s.dashed { 1 } else { 2 },
+    )
 }
 
 fn draw_line<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &LineChart) -> Result<(), String>
@@ -177,77 +376,164 @@ where
         0.08,
     );
     let y_max = if y_max <= 0.0 { 1.0 } else { y_max };
-    let mut chart = ChartBuilder::on(&root)
-        .caption(text(&c.title), ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
+    let body = root
+        .titled(&text(&c.title), ("sans-serif", 20))
+        .map_err(|e| e.to_string())?;
+    let (body_w, body_h) = body.dim_in_pixel();
+    let (plot_area, legend_area) = body.split_horizontally(body_w.saturating_sub(LEGEND_W));
+    let plot_columns = f64::from(body_w.saturating_sub(LEGEND_W + 100).max(50));
+    let lanes = thin_markers(&c.markers, (x_min, x_max), plot_columns);
+    let lane_h = if lanes.is_empty() {
+        0
+    } else {
+        LANE_H.min(body_h / 3)
+    };
+    let (main_area, lane_area) = plot_area.split_vertically(body_h - lane_h);
+    let y_labels = match c.unit {
+        YUnit::Count => ((y_max - y_min).min(100.0).ceil() as usize + 1).clamp(2, 10),
+        _ => 10,
+    };
+    let mut chart = ChartBuilder::on(&main_area)
+        .margin(8)
+        .margin_right(16)
+        .x_label_area_size(if lanes.is_empty() { 40 } else { 22 })
+        .y_label_area_size(78)
         .build_cartesian_2d(x_min..x_max, y_min..y_max)
         .map_err(|e| e.to_string())?;
-    let money = c.money;
-    chart
-        .configure_mesh()
-        .x_desc("simulated time (h:mm)")
-        .y_desc(text(&c.y_label))
+    let unit = c.unit;
+    let y_fmt = move |y: &f64| y_tick(unit, *y);
+    let mut mesh = chart.configure_mesh();
+    mesh.y_desc(text(&c.y_label))
+        .y_labels(y_labels)
         .x_label_formatter(&hours_label)
-        .y_label_formatter(&move |y: &f64| {
-            if money {
-                format!("${y:.2}")
-            } else if *y >= 100.0 {
-                format!("{y:.0}")
-            } else {
-                format!("{y:.1}")
-            }
-        })
+        .y_label_formatter(&y_fmt)
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
-        .light_line_style(RGBColor(235, 235, 235))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    let mut legend_kinds: Vec<&str> = Vec::new();
-    for &(x, kind) in &c.markers {
-        let Some(x) = fin(x).filter(|x| (x_min..=x_max).contains(x)) else {
+        .light_line_style(WHITE);
+    if lanes.is_empty() {
+        mesh.x_desc("simulated time (h:mm)");
+    }
+    mesh.draw().map_err(|e| e.to_string())?;
+    let mut legend = draw_lines(&mut chart, c, series)?;
+    if !lanes.is_empty() {
+        draw_lanes(&lane_area, &lanes, (x_min, x_max), &mut legend)?;
+    }
+    let (_, lane_top) = lane_area.get_base_pixel();
+    let (_, body_top) = body.get_base_pixel();
+    let lane_top = lane_top - body_top;
+    draw_legend(
+        &legend_area,
+        &legend,
+        10,
+        if lanes.is_empty() {
+            body_h as i32
+        } else {
+            lane_top
+        },
+    )?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// A line chart's shaded areas and lines, with their legend entries.
+fn draw_lines<DB: DrawingBackend>(
+    chart: &mut XyContext<'_, DB>,
+    c: &LineChart,
+    series: Vec<Vec<(f64, f64)>>,
+) -> Result<Vec<(Swatch, String)>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let mut legend: Vec<(Swatch, String)> = Vec::new();
+    for (upper, lower, name) in &c.shade {
+        let (Some(u), Some(l)) = (series.get(*upper), series.get(*lower)) else {
             continue;
         };
-        let color = marker_color(kind);
-        let s = chart
-            .draw_series(LineSeries::new(
-                vec![(x, y_min.max(0.0)), (x, y_max)],
-                color.mix(0.35).stroke_width(1),
-            ))
+        let color = RGBColor(214, 39, 40);
+        let mut poly: Vec<(f64, f64)> = u.clone();
+        poly.extend(l.iter().rev());
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                poly,
+                color.mix(0.22).filled(),
+            )))
             .map_err(|e| e.to_string())?;
-        if !legend_kinds.contains(&kind) {
-            legend_kinds.push(kind);
-            s.label(kind).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.mix(0.6).stroke_width(2))
-            });
-        }
+        legend.push((Swatch::Fill(RGBColor(242, 180, 180)), text(name)));
     }
-    for (k, (s, pts)) in c.series.iter().zip(series).enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        let style = color.stroke_width(if s.dashed { 1 } else { 2 });
-        let drawn = if s.dashed {
+    for (s, pts) in c.series.iter().zip(series) {
+        let (color, width) = series_style(s);
+        let style = color.stroke_width(width);
+        if s.dashed {
             chart
                 .draw_series(DashedLineSeries::new(pts, 6, 4, style))
-                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         } else {
             chart
                 .draw_series(LineSeries::new(pts, style))
-                .map_err(|e| e.to_string())?
-        };
-        drawn.label(text(&s.name)).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-        });
+                .map_err(|e| e.to_string())?;
+        }
+        legend.push((
+            Swatch::Line {
+                color,
+                dashed: s.dashed,
+                width: if s.thin { 1 } else { 2 },
+            },
+            text(&s.name),
+        ));
     }
+    Ok(legend)
+}
+
+/// The event lane under a time chart: one row per marker kind, a tick per event (thinned to
+/// one per pixel), the kind's name and count in the legend column beside it.
+fn draw_lanes<DB: DrawingBackend>(
+    lane: &DrawingArea<DB, Shift>,
+    lanes: &[(&'static str, Vec<f64>, usize)],
+    (x_min, x_max): (f64, f64),
+    legend: &mut Vec<(Swatch, String)>,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let n = lanes.len() as f64;
+    let mut chart = ChartBuilder::on(lane)
+        .margin(8)
+        .margin_top(0)
+        .margin_right(16)
+        .x_label_area_size(22)
+        .y_label_area_size(78)
+        .build_cartesian_2d(x_min..x_max, 0.0..n)
+        .map_err(|e| e.to_string())?;
     chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 12))
-        .position(SeriesLabelPosition::UpperRight)
+        .configure_mesh()
+        .disable_y_mesh()
+        .disable_x_mesh()
+        .y_labels(0)
+        .x_desc("simulated time (h:mm); the ticks above mark events")
+        .x_label_formatter(&|_: &f64| String::new())
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 13))
         .draw()
         .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    for (row, (kind, xs, count)) in lanes.iter().enumerate() {
+        let color = marker_color(kind);
+        let y0 = n - row as f64 - 0.85;
+        let y1 = n - row as f64 - 0.15;
+        chart
+            .draw_series(
+                xs.iter()
+                    .map(|&x| PathElement::new(vec![(x, y0), (x, y1)], color.stroke_width(1))),
+            )
+            .map_err(|e| e.to_string())?;
+        legend.push((
+            Swatch::Line {
+                color,
+                dashed: false,
+                width: 2,
+            },
+            format!("{}: {count}", marker_label(kind)),
+        ));
+    }
+    Ok(())
 }
 
 fn draw_bars<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &BarChart) -> Result<(), String>
@@ -267,14 +553,44 @@ where
     let lo = bars.iter().map(|b| b.0.min(b.1)).fold(0.0f64, f64::min);
     let hi = bars.iter().map(|b| b.0.max(b.2)).fold(0.0f64, f64::max);
     let (bottom, top) = axis(lo, hi, 0.12);
-    let labels: Vec<String> = c.bars.iter().map(|b| text(&b.0)).collect();
-    let mut chart = ChartBuilder::on(&root)
-        .caption(text(&c.title), ("sans-serif", 20))
+    let body = root
+        .titled(&text(&c.title), ("sans-serif", 20))
+        .map_err(|e| e.to_string())?;
+    let (body_w, body_h) = body.dim_in_pixel();
+    // Names that do not fit under their bar are numbered, and listed beside the chart.
+    let per_bar = f64::from(body_w.saturating_sub(LEGEND_W + 100)) / n as f64;
+    let longest = c
+        .bars
+        .iter()
+        .map(|b| b.0.chars().count())
+        .max()
+        .unwrap_or(0);
+    let numbered = longest as f64 * 7.5 > per_bar;
+    let (plot, legend_area) = if numbered {
+        body.split_horizontally(body_w.saturating_sub(LEGEND_W))
+    } else {
+        body.split_horizontally(body_w)
+    };
+    let labels: Vec<String> = c
+        .bars
+        .iter()
+        .enumerate()
+        .map(|(k, b)| {
+            if numbered {
+                (k + 1).to_string()
+            } else {
+                text(&b.0)
+            }
+        })
+        .collect();
+    let mut chart = ChartBuilder::on(&plot)
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(70)
+        .x_label_area_size(36)
+        .y_label_area_size(78)
         .build_cartesian_2d(-0.5..(n as f64 - 0.5), bottom..top)
         .map_err(|e| e.to_string())?;
+    let yd = crate::human::decimals_for_step((top - bottom) / 10.0);
+    let num = move |v: &f64| crate::human::fixed(*v, yd);
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -287,32 +603,57 @@ where
                 String::new()
             }
         })
+        .y_label_formatter(&num)
         .y_desc(text(&c.y_label))
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
+        .light_line_style(WHITE)
         .draw()
         .map_err(|e| e.to_string())?;
+    let legend = draw_bar_marks(&mut chart, &bars, c)?;
+    if numbered {
+        draw_legend(&legend_area, &legend, 10, body_h as i32)?;
+    }
+    root.present().map_err(|e| e.to_string())
+}
+
+/// The bars (mean) and their intervals, with their legend entries (`N: name`).
+fn draw_bar_marks<DB: DrawingBackend>(
+    chart: &mut XyContext<'_, DB>,
+    bars: &[(f64, f64, f64)],
+    c: &BarChart,
+) -> Result<Vec<(Swatch, String)>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let mut legend = Vec::new();
     for (k, b) in bars.iter().enumerate() {
         let color = PALETTE[k % PALETTE.len()];
         let x = k as f64;
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(x - 0.3, 0.0), (x + 0.3, b.0)],
-                color.mix(0.75).filled(),
+                lighten(color, 0.4).filled(),
             )))
             .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(std::iter::once(ErrorBar::new_vertical(
-                x,
-                b.1,
-                b.0,
-                b.2,
-                BLACK.stroke_width(2),
-                14,
-            )))
-            .map_err(|e| e.to_string())?;
+        // The interval, drawn over the bar in black (none for a single value).
+        if b.1 < b.2 {
+            let ink = RGBColor(30, 30, 30).stroke_width(2);
+            chart
+                .draw_series([
+                    PathElement::new(vec![(x - 0.3, b.0), (x + 0.3, b.0)], color.stroke_width(3)),
+                    PathElement::new(vec![(x, b.1), (x, b.2)], ink),
+                    PathElement::new(vec![(x - 0.08, b.1), (x + 0.08, b.1)], ink),
+                    PathElement::new(vec![(x - 0.08, b.2), (x + 0.08, b.2)], ink),
+                ])
+                .map_err(|e| e.to_string())?;
+        }
+        legend.push((
+            Swatch::Fill(lighten(color, 0.4)),
+            format!("{}: {}", k + 1, text(&c.bars[k].0)),
+        ));
     }
-    root.present().map_err(|e| e.to_string())
+    Ok(legend)
 }
 
 /// The x and y ranges of an x/y chart: x padded on both sides, y from 0 (or below the lowest
@@ -341,8 +682,19 @@ fn xy_ranges(c: &XyChart) -> ((f64, f64), (f64, f64)) {
     let y = if !y_lo.is_finite() {
         (0.0, 1.0)
     } else {
-        let y0 = if y_lo >= 0.0 { 0.0 } else { y_lo * 1.1 };
-        let y1 = if y_hi > y0 { y_hi * 1.1 } else { y0 + 1.0 };
+        // From 0 when that keeps the differences visible; else around the data, so intervals
+        // of a few percent are not squashed flat.
+        let span = (y_hi - y_lo).max(y_hi.abs() * 0.02);
+        let y0 = if y_lo >= 0.0 && y_lo < 0.5 * y_hi {
+            0.0
+        } else {
+            y_lo - span * 0.15
+        };
+        let y1 = if y_hi > y0 {
+            y_hi + span * 0.15
+        } else {
+            y0 + 1.0
+        };
         if y1 - y0 > 1e-9 * y0.abs().max(y1.abs()).max(1.0) {
             (y0, y1)
         } else {
@@ -387,22 +739,22 @@ where
                 color.stroke_width(2),
             ))
             .map_err(|e| e.to_string())?;
-    } else {
-        chart
-            .draw_series(
-                pts.iter()
-                    .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, color.stroke_width(2), 10)),
-            )
-            .map_err(|e| e.to_string())?;
     }
+    // Hollow points first, then the error bars over them, so a short interval stays visible.
     chart
         .draw_series(
             pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 4, color.filled())),
+                .map(|p| Circle::new((p.0, p.1), 4, color.stroke_width(2))),
         )
-        .map_err(|e| e.to_string())?
-        .label(text(&b.name))
-        .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+        .map_err(|e| e.to_string())?;
+    if !line {
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|p| ErrorBar::new_vertical(p.0, p.2, p.1, p.3, color.stroke_width(2), 14)),
+            )
+            .map_err(|e| e.to_string())?;
+    }
     Ok(())
 }
 
@@ -412,33 +764,49 @@ where
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let ((x0, x1), (y0, y1)) = xy_ranges(c);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(text(&c.title), ("sans-serif", 20))
-        .margin(12)
+    let body = root
+        .titled(&text(&c.title), ("sans-serif", 20))
+        .map_err(|e| e.to_string())?;
+    let (body_w, body_h) = body.dim_in_pixel();
+    let (plot, legend_area) = body.split_horizontally(body_w.saturating_sub(LEGEND_W));
+    let mut chart = ChartBuilder::on(&plot)
+        .margin(8)
+        .margin_right(16)
         .x_label_area_size(40)
-        .y_label_area_size(70)
+        .y_label_area_size(78)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(|e| e.to_string())?;
+    let (xd, yd) = (
+        crate::human::decimals_for_step((x1 - x0) / 10.0),
+        crate::human::decimals_for_step((y1 - y0) / 10.0),
+    );
+    let x_fmt = move |v: &f64| crate::human::fixed(*v, xd);
+    let y_fmt = move |v: &f64| crate::human::fixed(*v, yd);
     chart
         .configure_mesh()
         .x_desc(text(&c.x_label))
         .y_desc(text(&c.y_label))
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 14))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(WHITE)
         .draw()
         .map_err(|e| e.to_string())?;
+    let mut legend = Vec::new();
     for (k, b) in c.bands.iter().enumerate() {
-        draw_band(&mut chart, b, PALETTE[k % PALETTE.len()], c.line)?;
+        let color = PALETTE[k % PALETTE.len()];
+        draw_band(&mut chart, b, color, c.line)?;
+        legend.push((
+            Swatch::Line {
+                color,
+                dashed: false,
+                width: 3,
+            },
+            text(&b.name),
+        ));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", 12))
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    draw_legend(&legend_area, &legend, 10, body_h as i32)?;
     root.present().map_err(|e| e.to_string())
 }
 

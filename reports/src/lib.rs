@@ -15,6 +15,7 @@ pub mod charts;
 pub mod compare;
 pub mod csv_sink;
 pub mod escape;
+pub mod human;
 pub mod report;
 pub mod schema;
 pub mod summary;

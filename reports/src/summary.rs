@@ -247,18 +247,35 @@ fn scaling_lines(o: &mut String, s: &Summary) {
     );
     for svc in &sc.services {
         for (at, first, running) in &svc.load_changes {
-            let f = |v: &Option<u64>| v.map_or("none".to_string(), duration);
-            let _ = writeln!(
-                o,
-                "  {:<12} load change at {}: first scaling after {}, tasks running after {}",
-                svc.name,
-                duration(*at),
-                f(first),
-                f(running)
-            );
+            load_change_line(o, &svc.name, *at, *first, *running);
         }
     }
 }
+
+/// A service's reaction to a load change at `at`: its first scaling action and when the tasks
+/// it asked for ran; flagged when the action came too soon to be a reaction.
+fn load_change_line(o: &mut String, name: &str, at: u64, first: Option<u64>, running: Option<u64>) {
+    let f = |v: Option<u64>| v.map_or("none".to_string(), duration);
+    // Within [`REACTION_MIN_MS`] of the change no datapoint could have shown it: the action was
+    // decided on data from before (a scheduled action, or an alarm already in ALARM).
+    let note = if first.is_some_and(|f| f < REACTION_MIN_MS) {
+        " (warning: too soon to be a reaction to this change; decided on data from before it)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        o,
+        "  {name:<12} load change at {}: first scaling after {}, tasks running after {}{note}",
+        duration(at),
+        f(first),
+        f(running)
+    );
+}
+
+/// A scaling action sooner than this after a load change cannot have been decided on a
+/// datapoint that includes the change: a datapoint spans 1 minute, or 20 s at high
+/// resolution, and has to close after the change.
+pub const REACTION_MIN_MS: u64 = 20_000;
 
 /// Failures, availability and deployments, when the run has any.
 fn recovery_lines(o: &mut String, s: &Summary) {
@@ -362,6 +379,24 @@ mod tests {
                 ("nan".into(), "null".into()),
                 ("service.x\": 0, \"y.cost_usd".into(), "0.333333".into()),
             ]
+        );
+    }
+
+    /// Issue 16: a scaling at the instant of a load change (a daily ramp had already put the
+    /// alarm in ALARM) is flagged, not presented as a zero-second reaction.
+    #[test]
+    fn a_reaction_too_soon_is_flagged() {
+        let mut o = String::new();
+        load_change_line(&mut o, "web", 7_200_000, Some(0), Some(40_000));
+        assert!(
+            o.contains("first scaling after 0.000s") && o.contains("too soon"),
+            "{o}"
+        );
+        let mut o = String::new();
+        load_change_line(&mut o, "web", 7_200_000, Some(180_000), None);
+        assert!(
+            !o.contains("too soon") && o.contains("tasks running after none"),
+            "{o}"
         );
     }
 

@@ -199,3 +199,54 @@ fn html_escape_hides_control_characters() {
     let e = report::escape("a\u{1b}[31m\0b<");
     assert!(!e.contains(['\u{1b}', '\0', '<']), "{e:?}");
 }
+
+/// report.html stays small for any run length (issue 16: 1.37 MB for 48 simulated hours): 20
+/// simulated days of one-minute rows for eight services give a page under 3 MB, because the
+/// charts' data is downsampled (peaks kept) and the static images are not embedded.
+#[test]
+fn long_runs_give_small_pages() {
+    use std::fmt::Write as _;
+    let services = 8;
+    let mut m = String::from("time_ms,tasks_running,cpu_reserved_pct");
+    for s in 0..services {
+        for c in ["desired", "running", "pending", "demand_rps", "served_rps"] {
+            let _ = write!(m, ",svc{s}.{c}");
+        }
+    }
+    m.push('\n');
+    let rows: u64 = 20 * 24 * 60;
+    for r in 0..rows {
+        let _ = write!(
+            m,
+            "{},{},{:.3}",
+            r * 60_000,
+            r % 97,
+            (r % 1000) as f64 / 10.0
+        );
+        for s in 0..services {
+            let d = if r == 12_345 && s == 0 {
+                99_999.0
+            } else {
+                100.0 + ((r + s * 7) % 500) as f64
+            };
+            let _ = write!(
+                m,
+                ",{},{},{},{d:.3},{:.3}",
+                5 + s,
+                4 + r % 3,
+                r % 2,
+                d * 0.9
+            );
+        }
+        m.push('\n');
+    }
+    let f = RunFiles {
+        summary_json: "{\"scenario\": \"long\", \"sim_end_ms\": 5184000000}\n".into(),
+        metrics_csv: m,
+        ..RunFiles::default()
+    };
+    let r = report::render_run(&f).unwrap();
+    assert!(r.html.len() < 3_000_000, "{} bytes", r.html.len());
+    // A one-minute spike survives the downsampling.
+    assert!(r.html.contains(",99999,"), "the spike was lost");
+}

@@ -13,7 +13,9 @@ use std::fmt::Write as _;
 
 use crate::charts::{self, Chart};
 
+pub mod compare;
 pub mod input;
+pub mod interactive;
 pub mod run;
 pub mod sweep;
 
@@ -45,7 +47,7 @@ pub struct RunFiles {
 }
 
 /// The files `ecsim report` reads, by name.
-pub const INPUT_FILES: [&str; 7] = [
+pub const INPUT_FILES: [&str; 8] = [
     "summary.json",
     "metrics.csv",
     "cost.csv",
@@ -53,6 +55,7 @@ pub const INPUT_FILES: [&str; 7] = [
     "failures.csv",
     "deployments.csv",
     "aggregate.csv",
+    "compare.csv",
 ];
 
 /// What `ecsim report` does with a folder's files, given as bytes by name (missing ones absent):
@@ -71,6 +74,10 @@ pub fn render_folder(files: &[(&str, &[u8])]) -> Result<Rendered, Unusable> {
             })
     };
     let has = |name: &str| files.iter().any(|f| f.0 == name);
+    if has("compare.csv") && !has("summary.json") {
+        let c = text("compare.csv");
+        return compare::render_compare("compare", &c, problems);
+    }
     if has("aggregate.csv") && !has("summary.json") {
         let agg = text("aggregate.csv");
         return sweep::render_sweep_with("sweep", &agg, &[], problems);
@@ -203,15 +210,29 @@ const STYLE: &str = "body{font-family:DejaVu Sans,Verdana,sans-serif;margin:24px
 h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}\
 th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:12px 0}img{max-width:100%;height:auto;border:1px solid #eee}\
-#selfcheck{color:#888;font-size:11px}";
+#selfcheck{color:#888;font-size:11px}\
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:130px}\
+.card b{display:block;font-size:20px;font-variant-numeric:tabular-nums}.card span{font-size:12px;color:#555}\
+.note{color:#555;font-size:13px}.wide{overflow-x:auto}";
 
 const SELFCHECK: &str = "<script>\
 window.__errors=[];window.addEventListener('error',function(e){window.__errors.push(String(e.message));});\
-window.addEventListener('load',function(){var imgs=Array.prototype.slice.call(document.images);\
+window.addEventListener('load',function(){setTimeout(function(){var imgs=Array.prototype.slice.call(document.images);\
 var bad=imgs.filter(function(i){var r=i.getBoundingClientRect();return !(i.complete&&i.naturalWidth>0&&r.width>0&&r.height>0);});\
+var want=window.__ecsim?window.__ecsim.want:0;var got=window.__ecsimDrawn?window.__ecsimDrawn():0;\
 var el=document.getElementById('selfcheck');\
-el.textContent=(bad.length===0&&window.__errors.length===0)?('page check: ok: '+imgs.length+' images'):('page check: problems: '+bad.length+' images without size; errors: '+window.__errors.join('; '));});\
+el.setAttribute('data-charts',Array.prototype.map.call(document.querySelectorAll('.tchart canvas'),function(c){var r=c.getBoundingClientRect();return [r.left+scrollX,r.top+scrollY,r.width,r.height].map(Math.round).join(',');}).join(';'));\
+el.textContent=(bad.length===0&&window.__errors.length===0&&got===want)?('page check: ok: '+got+' charts drawn, '+imgs.length+' images'):('page check: problems: '+(want-got)+' of '+want+' charts not drawn; '+bad.length+' images without size; errors: '+window.__errors.join('; '));},0);});\
 </script>";
+
+/// Whether a table cell holds a number (possibly formatted: `$1,234.56`, `12.5 %`, `3 m 20 s`):
+/// such cells are right-aligned.
+fn numeric_cell(v: &str) -> bool {
+    let t = v.trim_start_matches(['-', '$']);
+    t.starts_with(|c: char| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || " .,%$hmsdreq/-".contains(c))
+}
 
 /// A table of text cells; numbers right-aligned; at most [`MAX_TABLE_ROWS`] rows.
 fn html_table<R: AsRef<[String]>>(o: &mut String, header: &[String], rows: &[R]) {
@@ -224,11 +245,7 @@ fn html_table<R: AsRef<[String]>>(o: &mut String, header: &[String], rows: &[R])
         let r = r.as_ref();
         o.push_str("<tr>");
         for v in r {
-            let cls = if v.parse::<f64>().is_ok() {
-                " class=\"n\""
-            } else {
-                ""
-            };
+            let cls = if numeric_cell(v) { " class=\"n\"" } else { "" };
             let _ = write!(o, "<td{cls}>{}</td>", escape(v));
         }
         o.push_str("</tr>");
@@ -256,8 +273,13 @@ fn figure(o: &mut String, c: &RenderedChart) {
 
 /// The whole page around `body`.
 fn page(title: &str, body: &str) -> String {
+    page_with(title, "", body)
+}
+
+/// The whole page around `body`, with `head` (scripts, styles) added to its `<head>`.
+fn page_with(title: &str, head: &str, body: &str) -> String {
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style>{SELFCHECK}</head><body>{body}<p id=\"selfcheck\">page check: not run</p></body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{STYLE}</style>{SELFCHECK}{head}</head><body>{body}<p id=\"selfcheck\">page check: not run</p></body></html>\n",
         escape(title)
     )
 }
@@ -275,6 +297,24 @@ mod tests {
         assert_eq!(base64(b"Man"), "TWFu");
         assert_eq!(base64(b"Ma"), "TWE=");
         assert_eq!(base64(b"M"), "TQ==");
+    }
+
+    /// Reactions to load changes are a table in people's units; a first scaling at the change
+    /// itself is flagged as no reaction.
+    #[test]
+    fn load_change_reactions_are_tabled() {
+        let f = RunFiles {
+            summary_json: "{\"scenario\": \"s\", \"service.web.load_change.0.at_ms\": 7200000, \"service.web.load_change.0.first_scaling_after_ms\": 0, \"service.web.load_change.0.tasks_running_after_ms\": 200000}\n".into(),
+            ..RunFiles::default()
+        };
+        let r = render_run(&f).unwrap();
+        assert!(r.html.contains("<h2>Reactions to load changes</h2>"));
+        assert!(r.html.contains("2 h 00 m") && r.html.contains("3 m 20 s"));
+        assert!(
+            r.html.contains("0 ms (too soon to be a reaction)"),
+            "{}",
+            r.html
+        );
     }
 
     /// A hostile service name from a scenario never reaches the page unescaped.

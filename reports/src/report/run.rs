@@ -8,9 +8,11 @@ use std::collections::HashMap;
 
 use super::input::{Csv, Problem, finite};
 use super::{
-    Rendered, RenderedChart, RunFiles, Unusable, escape, figure, html_table, page, problems_section,
+    Rendered, RenderedChart, RunFiles, Unusable, escape, html_table, interactive, page_with,
+    problems_section,
 };
-use crate::charts::{LineChart, Series};
+use crate::charts::{LineChart, Series, YUnit};
+use crate::human;
 use crate::schema::{cost, deployments, failures, metrics, scaling};
 
 const MS_PER_HOUR: f64 = 3_600_000.0;
@@ -46,18 +48,17 @@ impl Metrics {
     }
 
     /// A column over time, if the file has it; rows without a number left out.
-    fn series(&self, column: &str, label: String, dashed: bool) -> Option<Series> {
+    fn series(&self, column: &str, label: String, group: usize) -> Option<Series> {
         let c = self.csv.col(column)?;
-        Some(Series {
-            name: label,
-            points: self
-                .hours
+        Some(Series::new(
+            label,
+            self.hours
                 .iter()
                 .enumerate()
                 .filter_map(|(r, &x)| Some((x?, self.csv.num(r, c)?)))
                 .collect(),
-            dashed,
-        })
+            group,
+        ))
     }
 
     /// The entities with a column ending in `.suffix`, in file order.
@@ -126,6 +127,7 @@ fn markers(f: &RunFiles, problems: &mut Vec<Problem>) -> Vec<(f64, &'static str)
 fn line_chart(
     title: &str,
     y_label: &str,
+    unit: YUnit,
     series: Vec<Series>,
     markers: &[(f64, &'static str)],
 ) -> LineChart {
@@ -134,72 +136,130 @@ fn line_chart(
         y_label: y_label.into(),
         series,
         markers: markers.to_vec(),
-        money: false,
+        unit,
+        shade: Vec::new(),
     }
 }
 
-/// Running, desired and pending tasks of the first six services (or of all tasks).
+/// A series drawn dashed.
+fn dashed(mut s: Series) -> Series {
+    s.dashed = true;
+    s
+}
+
+/// A series drawn thin.
+fn thin(mut s: Series) -> Series {
+    s.thin = true;
+    s
+}
+
+/// Running, desired and pending tasks of the first eight services, one colour per service;
+/// without services (a run of jobs only), all tasks running, pending and waiting.
 fn tasks_chart(m: &Metrics, markers: &[(f64, &'static str)]) -> LineChart {
     use metrics::service::{DESIRED, PENDING, RUNNING};
     let services = m.entities(DESIRED);
     let mut tasks = Vec::new();
-    for s in services.iter().take(6) {
-        for (suffix, dashed) in [(RUNNING, false), (DESIRED, true), (PENDING, false)] {
-            tasks.extend(m.series(&metrics::column(s, suffix), format!("{s} {suffix}"), dashed));
-        }
+    for (g, s) in services.iter().take(8).enumerate() {
+        tasks.extend(m.series(&metrics::column(s, RUNNING), format!("{s} running"), g));
+        tasks.extend(
+            m.series(&metrics::column(s, DESIRED), format!("{s} desired"), g)
+                .map(dashed),
+        );
+        tasks.extend(
+            m.series(&metrics::column(s, PENDING), format!("{s} pending"), g)
+                .map(thin),
+        );
     }
     if services.is_empty() {
-        tasks.extend(m.series(metrics::TASKS_RUNNING, "tasks running".into(), false));
-        tasks.extend(m.series(metrics::TASKS_PENDING, "tasks pending".into(), false));
-        tasks.extend(m.series(metrics::TASKS_PROVISIONING, "tasks waiting".into(), false));
+        tasks.extend(m.series(metrics::TASKS_RUNNING, "running".into(), 0));
+        tasks.extend(m.series(metrics::TASKS_PENDING, "pending".into(), 1));
+        tasks.extend(m.series(
+            metrics::TASKS_PROVISIONING,
+            "waiting for capacity".into(),
+            3,
+        ));
+        return line_chart("Tasks", "tasks", YUnit::Count, tasks, markers);
     }
-    line_chart("Tasks per service", "tasks", tasks, markers)
+    line_chart(
+        "Tasks per service: running, desired (dashed), pending (thin)",
+        "tasks",
+        YUnit::Count,
+        tasks,
+        markers,
+    )
 }
 
-/// Instances by state, and those in use in the first four clusters.
+/// Instances by state (stopped ones are not drawn: that count only grows), and those in use
+/// in the first six clusters.
 fn instances_chart(m: &Metrics, markers: &[(f64, &'static str)]) -> LineChart {
     use metrics::cluster::INSTANCES_IN_USE;
     let states = [
-        (metrics::INSTANCES_LAUNCHING, "launching"),
-        (metrics::INSTANCES_ACTIVE, "active"),
-        (metrics::INSTANCES_DRAINING, "draining"),
-        (metrics::INSTANCES_STOPPED, "stopped"),
+        (metrics::INSTANCES_ACTIVE, "active", 0),
+        (metrics::INSTANCES_LAUNCHING, "launching", 1),
+        (metrics::INSTANCES_DRAINING, "draining", 3),
     ];
     let mut inst: Vec<Series> = states
         .iter()
-        .filter_map(|(col, k)| m.series(col, format!("instances {k}"), false))
+        .filter_map(|(col, k, g)| m.series(col, format!("instances {k}"), *g))
         .collect();
-    inst.extend(m.entities(INSTANCES_IN_USE).iter().take(4).filter_map(|c| {
-        m.series(
-            &metrics::column(c, INSTANCES_IN_USE),
-            format!("{c} in use"),
-            true,
-        )
-    }));
-    line_chart("Container instances", "instances", inst, markers)
+    inst.extend(
+        m.entities(INSTANCES_IN_USE)
+            .iter()
+            .take(6)
+            .enumerate()
+            .filter_map(|(i, c)| {
+                m.series(
+                    &metrics::column(c, INSTANCES_IN_USE),
+                    format!("cluster {c}: in use"),
+                    2 + i,
+                )
+                .map(dashed)
+            }),
+    );
+    line_chart(
+        "Container instances",
+        "instances",
+        YUnit::Count,
+        inst,
+        markers,
+    )
 }
 
-/// CPU and memory reserved, and the CPU the first four loaded services use.
+/// CPU and memory reserved, and the CPU the first six loaded services use.
 fn utilisation_chart(m: &Metrics, markers: &[(f64, &'static str)]) -> LineChart {
     use metrics::load::CPU_UTILIZATION_PCT;
     let mut res: Vec<Series> = vec![];
-    res.extend(m.series(metrics::CPU_RESERVED_PCT, "CPU reserved".into(), false));
-    res.extend(m.series(
-        metrics::MEMORY_RESERVED_PCT,
-        "memory reserved".into(),
-        false,
-    ));
-    for c in m.entities(CPU_UTILIZATION_PCT).iter().take(4) {
-        res.extend(m.series(
-            &metrics::column(c, CPU_UTILIZATION_PCT),
-            format!("{c} CPU used"),
-            true,
-        ));
+    // Without container instances (Fargate only) nothing is reserved on a cluster: no line.
+    let some = |s: &Series| s.points.iter().any(|p| p.1 != 0.0);
+    res.extend(
+        m.series(metrics::CPU_RESERVED_PCT, "CPU reserved".into(), 0)
+            .filter(some),
+    );
+    res.extend(
+        m.series(metrics::MEMORY_RESERVED_PCT, "memory reserved".into(), 1)
+            .filter(some),
+    );
+    for (i, c) in m.entities(CPU_UTILIZATION_PCT).iter().take(6).enumerate() {
+        res.extend(
+            m.series(
+                &metrics::column(c, CPU_UTILIZATION_PCT),
+                format!("{c}: CPU used"),
+                2 + i,
+            )
+            .map(dashed),
+        );
     }
-    line_chart("Reserved versus used", "percent", res, markers)
+    line_chart(
+        "Capacity reserved (cluster) and CPU used (per service)",
+        "percent",
+        YUnit::Percent,
+        res,
+        markers,
+    )
 }
 
-/// Demand and served requests of the first four loaded services, if any.
+/// Demand and served requests of the first six loaded services, if any, with the unserved
+/// demand between them shaded.
 fn load_chart(m: &Metrics, markers: &[(f64, &'static str)]) -> Option<LineChart> {
     use metrics::load::{DEMAND_RPS, SERVED_RPS};
     let loads = m.entities(DEMAND_RPS);
@@ -207,23 +267,28 @@ fn load_chart(m: &Metrics, markers: &[(f64, &'static str)]) -> Option<LineChart>
         return None;
     }
     let mut l = Vec::new();
-    for s in loads.iter().take(4) {
-        l.extend(m.series(&metrics::column(s, DEMAND_RPS), format!("{s} demand"), true));
-        l.extend(m.series(
-            &metrics::column(s, SERVED_RPS),
-            format!("{s} served"),
-            false,
-        ));
+    let mut shade = Vec::new();
+    for (g, s) in loads.iter().take(6).enumerate() {
+        let d = m.series(&metrics::column(s, DEMAND_RPS), format!("{s}: demand"), g);
+        let v = m.series(&metrics::column(s, SERVED_RPS), format!("{s}: served"), g);
+        if let (Some(d), Some(v)) = (d, v) {
+            shade.push((l.len(), l.len() + 1, format!("{s}: unserved")));
+            l.push(thin(dashed(d)));
+            l.push(v);
+        }
     }
-    Some(line_chart(
-        "Load versus serving capacity",
+    let mut c = line_chart(
+        "Requests: demand (dashed) and served; unserved shaded",
         "requests per second",
+        YUnit::Number,
         l,
         markers,
-    ))
+    );
+    c.shade = shade;
+    Some(c)
 }
 
-/// Cumulative cost by capacity provider, if any provider cost anything.
+/// Cumulative cost by capacity provider (the eight costliest), if any provider cost anything.
 fn cost_chart(
     text: &str,
     markers: Vec<(f64, &'static str)>,
@@ -254,24 +319,31 @@ fn cost_chart(
         e.1 += v;
         e.2.push((t / MS_PER_HOUR + 1.0, e.1));
     }
+    // The eight costliest providers (a hostile file could name thousands), in file order.
+    let mut totals: Vec<f64> = acc.iter().map(|a| a.1).collect();
+    totals.sort_by(|a, b| b.total_cmp(a));
+    let floor = totals.get(7).copied().unwrap_or(0.0);
+    let mut kept = 0;
     let series: Vec<Series> = acc
         .into_iter()
-        .filter(|a| a.1 > 0.0)
-        .map(|(n, _, p)| Series {
-            name: if n == "none" { "no provider".into() } else { n },
-            points: p,
-            dashed: false,
+        .filter(|a| a.1 > 0.0 && a.1 >= floor)
+        .take_while(|_| {
+            kept += 1;
+            kept <= 8
         })
+        .enumerate()
+        .map(|(g, (n, _, p))| Series::new(if n == "none" { "no provider".into() } else { n }, p, g))
         .collect();
     if series.is_empty() {
         return None;
     }
     Some(LineChart {
-        title: "Cumulative cost by capacity provider".into(),
-        y_label: "USD".into(),
+        title: "Cost so far, by capacity provider".into(),
+        y_label: "US dollars (cumulative)".into(),
         series,
         markers,
-        money: true,
+        unit: YUnit::Usd,
+        shade: Vec::new(),
     })
 }
 
@@ -293,6 +365,12 @@ fn run_charts_checked(f: &RunFiles, problems: &mut Vec<Problem>) -> Vec<(String,
     ];
     out.extend(load_chart(&m, &markers).map(|c| ("load".to_string(), c)));
     out.extend(cost_chart(&f.cost_csv, markers, problems).map(|c| ("cost".to_string(), c)));
+    // Only charts with something to show: a Fargate-only run has no instances to draw.
+    out.retain(|(_, c)| {
+        c.series
+            .iter()
+            .any(|s| s.points.iter().any(|p| p.1.is_finite() && p.1 != 0.0))
+    });
     out
 }
 
@@ -314,7 +392,7 @@ impl Fields {
 }
 
 /// The summary fields shown as key numbers, with their labels.
-pub const KEY_NUMBERS: [(&str, &str); 17] = [
+pub const KEY_NUMBERS: [(&str, &str); 18] = [
     ("tasks_created", "tasks created"),
     ("tasks_started", "tasks started"),
     ("tasks_failed_to_place", "tasks failed to place"),
@@ -323,41 +401,66 @@ pub const KEY_NUMBERS: [(&str, &str); 17] = [
         "tasks_waited_for_capacity",
         "tasks that waited for capacity",
     ),
-    ("mean_cpu_reserved_pct", "CPU reserved, time-weighted %"),
+    ("mean_wait_ms", "mean wait, creation to placement"),
+    ("mean_cpu_reserved_pct", "CPU reserved (time-weighted)"),
     (
         "mean_memory_reserved_pct",
-        "memory reserved, time-weighted %",
+        "memory reserved (time-weighted)",
     ),
     ("peak_instances", "peak instances"),
     ("instance_hours", "instance-hours"),
-    ("cost_total_usd", "total cost, USD"),
-    ("cost_ec2_usd", "EC2, USD"),
-    ("cost_ec2_idle_usd", "of which idle, USD"),
-    ("cost_fargate_usd", "Fargate, USD"),
-    ("cost_per_task_hour_usd", "cost per task-hour, USD"),
+    ("cost_total_usd", "total cost"),
+    ("cost_ec2_usd", "EC2"),
+    ("cost_ec2_idle_usd", "of which idle"),
+    ("cost_fargate_usd", "Fargate"),
+    ("cost_per_task_hour_usd", "cost per task-hour"),
     ("unserved_request_minutes", "unserved request-minutes"),
     ("idle_instance_hours", "idle instance-hours"),
     ("tasks_lost", "tasks lost to failures"),
 ];
 
-/// Title, run line and key numbers.
+/// The headline numbers, as cards at the top of the page.
+const CARDS: [(&str, &str); 6] = [
+    ("cost_total_usd", "total cost"),
+    ("tasks_started", "tasks started"),
+    ("peak_instances", "peak instances"),
+    ("mean_wait_ms", "mean wait for placement"),
+    ("mean_cpu_reserved_pct", "CPU reserved"),
+    ("unserved_request_minutes", "unserved request-minutes"),
+];
+
+/// Title, run line, headline cards and key numbers.
 fn head(b: &mut String, fields: &Fields) {
     let get = |k: &str| fields.get(k).unwrap_or_default();
     let _ = write!(b, "<h1>ecsim report: {}</h1>", escape(&get("scenario")));
     let _ = write!(
         b,
-        "<p>Seed {}, simulated {} h (stop: {}), events hash <code>{}</code>.</p>",
+        "<p>Seed {}, simulated {} (stop: {}), {} events; events hash <code>{}</code>.</p>",
         escape(&get("seed")),
-        escape(
-            &finite(&get("sim_end_ms")).map_or("?".into(), |v| format!("{:.2}", v / MS_PER_HOUR))
-        ),
+        escape(&finite(&get("sim_end_ms")).map_or("?".into(), human::duration_ms)),
         escape(&get("stop_reason")),
+        escape(&human::value("events_processed", &get("events_processed"))),
         escape(&get("events_hash"))
     );
-    b.push_str("<h2>Key numbers</h2>");
+    b.push_str("<div class=\"cards\">");
+    for (k, label) in CARDS {
+        if let Some(v) = fields.get(k) {
+            let _ = write!(
+                b,
+                "<div class=\"card\"><b>{}</b><span>{}</span></div>",
+                escape(&human::value(k, &v)),
+                escape(label)
+            );
+        }
+    }
+    b.push_str("</div><h2>Key numbers</h2>");
     let rows: Vec<Vec<String>> = KEY_NUMBERS
         .iter()
-        .filter_map(|(k, label)| fields.get(k).map(|v| vec![label.to_string(), v]))
+        .filter_map(|(k, label)| {
+            fields
+                .get(k)
+                .map(|v| vec![label.to_string(), human::value(k, &v)])
+        })
         .collect();
     html_table(b, &["measure".into(), "value".into()], &rows);
 }
@@ -385,22 +488,73 @@ fn services_table(b: &mut String, fields: &Fields) {
     if names.is_empty() {
         return;
     }
-    b.push_str("<h2>Services</h2>");
+    b.push_str("<h2>Services</h2><div class=\"wide\">");
     let mut header = vec!["service".to_string()];
-    header.extend(measures.iter().map(|m| m.to_string()));
+    header.extend(measures.iter().map(|m| human::short_label(m)));
     let rows: Vec<Vec<String>> = names
         .iter()
         .map(|n| {
             let mut r = vec![n.to_string()];
-            r.extend(
-                measures
-                    .iter()
-                    .map(|m| fields.get(&format!("service.{n}.{m}")).unwrap_or_default()),
-            );
+            r.extend(measures.iter().map(|m| {
+                human::value(
+                    m,
+                    &fields.get(&format!("service.{n}.{m}")).unwrap_or_default(),
+                )
+            }));
             r
         })
         .collect();
     html_table(b, &header, &rows);
+    b.push_str("</div>");
+}
+
+/// How each service reacted to each abrupt load change, from the
+/// `service.NAME.load_change.K.{at_ms,first_scaling_after_ms,tasks_running_after_ms}` fields;
+/// a first scaling too soon to be a reaction is flagged.
+fn load_changes_table(b: &mut String, fields: &Fields) {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (k, v) in &fields.0 {
+        let Some((service, rest)) = k
+            .strip_prefix("service.")
+            .and_then(|r| r.split_once(".load_change."))
+        else {
+            continue;
+        };
+        let Some(n) = rest.strip_suffix(".at_ms") else {
+            continue;
+        };
+        let get = |m: &str| fields.get(&format!("service.{service}.load_change.{n}.{m}"));
+        let first = get("first_scaling_after_ms");
+        let soon = first
+            .as_deref()
+            .and_then(finite)
+            .is_some_and(|f| f < crate::summary::REACTION_MIN_MS as f64);
+        let dur = |x: Option<String>| x.map_or("none".to_string(), |x| human::value("_ms", &x));
+        let mut first_text = dur(first);
+        if soon {
+            first_text.push_str(" (too soon to be a reaction)");
+        }
+        rows.push(vec![
+            service.to_string(),
+            human::value("_ms", v),
+            first_text,
+            dur(get("tasks_running_after_ms")),
+        ]);
+    }
+    if rows.is_empty() {
+        return;
+    }
+    b.push_str("<h2>Reactions to load changes</h2>");
+    html_table(
+        b,
+        &[
+            "service".into(),
+            "load change at".into(),
+            "first scaling after".into(),
+            "tasks running after".into(),
+        ],
+        &rows,
+    );
 }
 
 /// Cost per capacity provider, from the `capacity_provider.NAME.cost_usd` fields.
@@ -411,12 +565,12 @@ fn provider_costs(b: &mut String, fields: &Fields) {
         .filter_map(|(k, v)| {
             k.strip_prefix("capacity_provider.")
                 .and_then(|r| r.strip_suffix(".cost_usd"))
-                .map(|n| vec![n.to_string(), v.clone()])
+                .map(|n| vec![n.to_string(), human::value("cost_usd", v)])
         })
         .collect();
     if !costs.is_empty() {
         b.push_str("<h2>Cost by capacity provider</h2>");
-        html_table(b, &["capacity provider".into(), "USD".into()], &costs);
+        html_table(b, &["capacity provider".into(), "cost".into()], &costs);
     }
 }
 
@@ -469,8 +623,8 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, Unusable> {
         });
     }
     let charts_out: Vec<RenderedChart> = charts
-        .into_iter()
-        .filter_map(|(name, c)| RenderedChart::new(name, &c.title, &c, &mut problems))
+        .iter()
+        .filter_map(|(name, c)| RenderedChart::new(name.clone(), &c.title, c, &mut problems))
         .collect();
     let mut tables = Vec::new();
     for (title, file, text) in [
@@ -485,15 +639,25 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, Unusable> {
     let mut b = String::new();
     head(&mut b, &fields);
     problems_section(&mut b, &problems);
-    b.push_str("<h2>Charts</h2><p>Vertical lines mark alarms entering ALARM (orange), scaling actions (green), failures (red) and deployments (purple). Reserved is what tasks asked for; used is what the load made them use.</p>");
-    for c in &charts_out {
-        figure(&mut b, c);
-    }
+    b.push_str("<h2>Charts</h2><p class=\"note\">Drag across a chart to zoom into a window of time, double-click to zoom out; hover for values (the legend under each chart). Ticks above a plot mark scaling actions (green), failures (red) and deployments (purple). Reserved is what tasks asked for; used is what the load made them use. Long runs are shown downsampled, keeping each interval\u{2019}s lowest and highest value. The same charts are in <code>charts/</code> as SVG and PNG.</p>");
+    let line_charts: Vec<&LineChart> = charts.iter().map(|(_, c)| c).collect();
+    b.push_str(&interactive::body(&line_charts));
     services_table(&mut b, &fields);
+    load_changes_table(&mut b, &fields);
     provider_costs(&mut b, &fields);
     for (title, t) in &tables {
         let _ = write!(b, "<h2>{title}</h2>");
-        let rows: Vec<&[String]> = t.rows.iter().map(|r| r.cells.as_slice()).collect();
+        let rows: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|r| {
+                r.cells
+                    .iter()
+                    .zip(&t.header)
+                    .map(|(v, h)| human::value(h, v))
+                    .collect()
+            })
+            .collect();
         html_table(&mut b, &t.header, &rows);
     }
     b.push_str("<h2>All summary fields</h2><details><summary>show</summary>");
@@ -501,14 +665,18 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, Unusable> {
         .0
         .iter()
         .take(super::MAX_TABLE_ROWS + 1)
-        .map(|(k, v)| vec![k.clone(), v.clone()])
+        .map(|(k, v)| vec![k.clone(), human::value(k, v), v.clone()])
         .collect();
-    html_table(&mut b, &["field".into(), "value".into()], &all);
+    html_table(
+        &mut b,
+        &["field".into(), "value".into(), "as written".into()],
+        &all,
+    );
     b.push_str("</details>");
     let scenario = fields.get("scenario").unwrap_or_default();
     Ok(Rendered {
         charts: charts_out,
-        html: page(&format!("ecsim: {scenario}"), &b),
+        html: page_with(&format!("ecsim: {scenario}"), &interactive::head(), &b),
         problems,
     })
 }

@@ -192,9 +192,13 @@ fn band_chart(a: &Aggregate, m: &str, x: usize, stats: &[(usize, Stat)]) -> XyCh
         b.points.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
     XyChart {
-        title: format!("{m} against {} (mean, 95 % band)", a.param(x)),
+        title: format!(
+            "{} against {} (mean, 95 % band)",
+            crate::human::label(m),
+            a.param(x)
+        ),
         x_label: a.param(x).to_string(),
-        y_label: m.to_string(),
+        y_label: crate::human::label(m),
         bands,
         line: true,
     }
@@ -203,8 +207,11 @@ fn band_chart(a: &Aggregate, m: &str, x: usize, stats: &[(usize, Stat)]) -> XyCh
 /// A measure per grid point, as bars with error bars.
 fn bar_chart(a: &Aggregate, m: &str, stats: &[(usize, Stat)]) -> BarChart {
     BarChart {
-        title: format!("{m}: mean and 95 % confidence interval"),
-        y_label: m.to_string(),
+        title: format!(
+            "{}: mean and 95 % confidence interval",
+            crate::human::label(m)
+        ),
+        y_label: crate::human::Unit::of(m).axis().to_string(),
         bars: stats
             .iter()
             .map(|&(ri, st)| (a.label(ri, None), st.0, st.1, st.2))
@@ -255,12 +262,24 @@ fn cost_vs_utilisation(a: &Aggregate, chosen: &[String]) -> Option<XyChart> {
         return None;
     }
     Some(XyChart {
-        title: format!("{cost} against utilisation"),
+        title: format!("{} against utilisation", crate::human::label(cost)),
         x_label,
-        y_label: cost.to_string(),
+        y_label: crate::human::label(cost),
         bands,
         line: false,
     })
+}
+
+/// A mean or interval bound of measure `m` for people: its unit (`$0.0940`, `19.2 %`,
+/// `6 m 39 s`), else four significant figures.
+fn stat_text(m: &str, v: f64) -> String {
+    match crate::human::Unit::of(m) {
+        crate::human::Unit::Plain => {
+            let d = crate::human::decimals_for_step(v.abs() / 1000.0).min(4);
+            crate::human::fixed(v, d)
+        }
+        _ => crate::human::value(m, &v.to_string()),
+    }
 }
 
 /// The page: heading, the lowest value of the first measure, the table, the charts.
@@ -296,12 +315,12 @@ fn sweep_body(
     if let Some((m, best)) = best {
         let _ = write!(
             b,
-            "<p><strong>Lowest {}: {}</strong> ({:.4}, 95 % interval [{:.4}, {:.4}]).</p>",
-            escape(m),
+            "<div class=\"cards\"><div class=\"card\"><b>{}</b><span>lowest {}: {} (95 % interval [{}, {}])</span></div></div>",
             escape(&a.label(best.0, None)),
-            best.1.0,
-            best.1.1,
-            best.1.2
+            escape(&crate::human::short_label(m)),
+            escape(&stat_text(m, best.1.0)),
+            escape(&stat_text(m, best.1.1)),
+            escape(&stat_text(m, best.1.2))
         );
     }
     html_table(
@@ -386,10 +405,10 @@ pub fn render_sweep_with(
         }
         for &(ri, st) in &stats {
             summary_rows.push(vec![
-                m.clone(),
+                crate::human::short_label(m),
                 a.label(ri, None),
-                format!("{:.4}", st.0),
-                format!("[{:.4}, {:.4}]", st.1, st.2),
+                stat_text(m, st.0),
+                format!("[{}, {}]", stat_text(m, st.1), stat_text(m, st.2)),
             ]);
         }
         let file = stems.unique(m);

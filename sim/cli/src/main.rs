@@ -12,6 +12,7 @@
 mod commands;
 mod error;
 mod output;
+mod progress;
 mod report_files;
 
 use std::process::ExitCode;
@@ -21,17 +22,29 @@ use clap::{Parser, Subcommand};
 use commands::{audit, compare, merge, report, run, sweep, validate};
 
 const EXAMPLES: &str = "\
+Examples (one per command; `ecsim help COMMAND` shows more):
+  ecsim run scenarios/quickstart.toml                  # writes out/quickstart/
+  ecsim run scenarios/flash-sale.toml --report         # also charts/ and report.html
+  ecsim compare scenarios/fargate-vs-ec2.toml          # one workload, several set-ups
+  ecsim sweep scenarios/sweeps/placement-strategies.toml
+  ecsim merge shards/* --out merged                    # sweep shards into one
+  ecsim report out/flash-sale                          # charts and report.html of a folder
+  ecsim validate scenarios/*.toml";
+
+/// Examples of `ecsim run`.
+pub const RUN_EXAMPLES: &str = "\
 Examples:
   ecsim run scenarios/quickstart.toml
+  ecsim run scenarios/flash-sale.toml --report -q
   ecsim run scenarios/bench/steady-binpack.toml --no-events --no-tasks
   ecsim run scenarios/bench/steady-binpack.toml --set clusters[0].count=1000 \\
       --set jobs[0].arrival.count=100000 --set jobs[0].arrival.rate_per_s=0.82963
-  ecsim run scenarios/placement-spread-vs-binpack.toml --seed 7 --out /tmp/run7
-  ecsim validate scenarios/*.toml scenarios/bench/*.toml";
+  ecsim run scenarios/placement-spread-vs-binpack.toml --seed 7 --out /tmp/run7";
 
-/// A deterministic discrete-event simulator of Amazon ECS clusters.
+/// A deterministic discrete-event simulator of Amazon ECS clusters: run scenarios, compare
+/// set-ups, sweep parameters over many seeds, and draw reports.
 #[derive(Parser)]
-#[command(name = "ecsim", version, about, after_help = EXAMPLES)]
+#[command(name = "ecsim", version, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

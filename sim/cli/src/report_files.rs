@@ -108,6 +108,25 @@ pub fn render_sweep(dir: &Path, name: &str, metrics: &[String]) -> Result<Render
     report::sweep::render_sweep_with(name, &text, metrics, problems).map_err(|e| unusable(dir, e))
 }
 
+/// Render a comparison folder's report from its compare.csv.
+pub fn render_compare(dir: &Path) -> Result<Rendered> {
+    let mut problems = Vec::new();
+    let text = read_capped(dir, "compare.csv", MAX_FILE_BYTES, &mut problems);
+    // The scenario's name, from compare.txt's first line ("ecsim compare: NAME (seed ...").
+    let txt = read_capped(dir, "compare.txt", 64 * 1024, &mut Vec::new());
+    let folder = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("compare");
+    let name = txt
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("ecsim compare: "))
+        .and_then(|l| l.rsplit_once(" (seed ").map(|(n, _)| n))
+        .unwrap_or(folder);
+    report::compare::render_compare(name, &text, problems).map_err(|e| unusable(dir, e))
+}
+
 /// Whether `dir` may get a new report: a folder ecsim wrote (it has the marker), or one
 /// without `charts/` and `report.html` yet, or `force`.
 pub fn check_report_target(dir: &Path, force: bool) -> Result<()> {

@@ -162,7 +162,13 @@ pub fn shuffled_run(
         seed,
         check_invariants: false,
     };
-    let (s, cmp) = sim::run_shuffled(sc, opts, salt(seed, k), Comparer::new(plain));
+    let (s, cmp) = sim::run_shuffled(
+        sc,
+        opts,
+        salt(seed, k),
+        Comparer::new(plain),
+        &mut sim::NoProgress,
+    );
     (s, cmp.finish())
 }
 

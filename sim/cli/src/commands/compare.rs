@@ -101,7 +101,10 @@ fn load_variants(args: &Args, variants: &[Variant]) -> Result<Vec<Scenario>, Cli
     let mut failed = false;
     for v in variants {
         match super::load_variant(&args.scenario, &args.sets, Some(v), &args.input)? {
-            Ok(sc) => loaded.push(sc),
+            Ok(sc) => {
+                super::print_warnings(&args.scenario, Some(&v.name), &sc, args.quiet);
+                loaded.push(sc)
+            }
             Err(msg) => {
                 eprintln!("variant {}:\n{msg}", v.name);
                 failed = true;
@@ -119,6 +122,7 @@ fn run_variants(
     loaded: &[Scenario],
     seed: u64,
     threads: Option<usize>,
+    progress: &crate::progress::Line,
 ) -> Result<Vec<(Summary, Vec<u8>)>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
@@ -127,13 +131,14 @@ fn run_variants(
     pool.install(|| {
         loaded
             .par_iter()
-            .map(|sc| {
+            .enumerate()
+            .map(|(k, sc)| {
                 let sink = ecsim_reports::CsvSink::new(None, None, None, Some(Vec::new()));
                 let opts = RunOptions {
                     seed,
                     check_invariants: false,
                 };
-                let (summary, sink) = sim::run(sc, opts, sink);
+                let (summary, sink) = sim::run_with_progress(sc, opts, sink, &mut progress.run(k));
                 let cost = sink.into_writers().context("writing cost.csv")?.cost;
                 Ok((summary, cost.unwrap_or_default()))
             })
@@ -179,7 +184,10 @@ pub fn exec(args: Args) -> CliResult {
         args.force,
         &inputs,
     )?;
-    let results = run_variants(&loaded, seed, args.threads)?;
+    let line = crate::progress::Line::new(crate::progress::wanted(args.quiet), loaded.len());
+    let results = run_variants(&loaded, seed, args.threads, &line);
+    line.finish();
+    let results = results?;
     write_variants(staging.path(), &variants, &results)?;
     let rows: Vec<VariantResult<'_>> = variants
         .iter()

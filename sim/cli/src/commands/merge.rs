@@ -10,6 +10,9 @@ use crate::output;
 
 #[derive(clap::Args)]
 /// Combine sweep output folders (shards) into one runs.csv and aggregate.csv.
+#[command(
+    after_help = "Examples:\n  ecsim sweep my-sweep.toml --shard 0/2 --out shards/0\n  ecsim sweep my-sweep.toml --shard 1/2 --out shards/1\n  ecsim merge shards/* --out merged && ecsim report merged"
+)]
 pub struct Args {
     /// Sweep output folders.
     #[arg(required = true)]

@@ -157,3 +157,21 @@ pub fn load_variant(
     };
     Ok(scenario::load_with(&path.display().to_string(), &src, &opts).map_err(|e| e.to_string()))
 }
+
+/// Print the scenario's likely modelling mistakes ([`scenario::warnings::warnings`]) on stderr,
+/// `warning: FILE: ...`, prefixed with `label` (a variant) if given; nothing with `quiet`.
+pub fn print_warnings(path: &Path, label: Option<&str>, sc: &Scenario, quiet: bool) {
+    if quiet {
+        return;
+    }
+    for w in scenario::warnings::warnings(sc) {
+        let at = match label {
+            Some(l) => format!("{} (variant {l})", path.display()),
+            None => path.display().to_string(),
+        };
+        eprintln!(
+            "{}",
+            ecsim_reports::escape::terminal(&format!("warning: {at}: {w}"))
+        );
+    }
+}

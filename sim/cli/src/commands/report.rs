@@ -7,12 +7,14 @@ use crate::error::CliResult;
 use crate::report_files;
 
 #[derive(clap::Args)]
-/// Draw the charts (charts/*.svg, *.png) and the self-contained report.html of a run's output folder.
+/// Draw the charts (charts/*.svg, *.png) and the self-contained report.html of a folder that
+/// `ecsim run`, `compare`, `sweep` or `merge` wrote.
 #[command(
-    after_help = "Examples:\n  ecsim run scenarios/flash-sale.toml --out out/flash-sale\n  ecsim report out/flash-sale          # then open out/flash-sale/report.html\n  ecsim run scenarios/az-outage.toml --report   # the same in one step"
+    after_help = "Examples:\n  ecsim run scenarios/flash-sale.toml --out out/flash-sale\n  ecsim report out/flash-sale          # then open out/flash-sale/report.html\n  ecsim run scenarios/az-outage.toml --report   # the same in one step\n  ecsim compare scenarios/fargate-vs-ec2.toml && ecsim report out/fargate-vs-ec2-compare\n  ecsim merge shards/* --out merged && ecsim report merged"
 )]
 pub struct Args {
-    /// A folder written by `ecsim run` (or a sweep folder, with aggregate.csv).
+    /// A folder written by `ecsim run` (summary.json), `ecsim compare` (compare.csv) or
+    /// `ecsim sweep`/`merge` (aggregate.csv).
     dir: PathBuf,
     /// Replace charts/ and report.html even in a folder ecsim did not write (no .ecsim file).
     #[arg(long)]
@@ -28,7 +30,10 @@ pub fn exec(args: Args) -> CliResult {
     if !dir.is_dir() {
         return Err(anyhow::anyhow!("{} is not a folder", dir.display()).into());
     }
-    let rendered = if dir.join("summary.json").is_file() || !dir.join("aggregate.csv").is_file() {
+    let is_run = dir.join("summary.json").is_file();
+    let rendered = if !is_run && dir.join("compare.csv").is_file() {
+        report_files::render_compare(dir)?
+    } else if is_run || !dir.join("aggregate.csv").is_file() {
         report_files::render_run(dir)?
     } else {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("sweep");

@@ -15,8 +15,10 @@ use crate::error::{CliError, CliResult, FAILURE};
 use crate::{output, report_files};
 
 #[derive(clap::Args)]
-/// Run a scenario and write events.csv, tasks.csv, metrics.csv and summary.json.
-#[command(after_help = crate::EXAMPLES)]
+/// Run a scenario and write its output folder: events.csv, tasks.csv, metrics.csv, cost.csv,
+/// scaling.csv, failures.csv, deployments.csv and summary.json (with --report also charts/ and
+/// report.html).
+#[command(after_help = crate::RUN_EXAMPLES)]
 pub struct Args {
     /// The scenario file (TOML).
     scenario: PathBuf,
@@ -55,7 +57,7 @@ pub struct Args {
     /// Also draw charts/ (SVG and PNG) and report.html (as `ecsim report` does).
     #[arg(long)]
     report: bool,
-    /// Print nothing but errors.
+    /// Print nothing but errors (no summary, no progress line).
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
@@ -120,6 +122,7 @@ pub fn exec(args: Args) -> CliResult {
             return Err(CliError::code(FAILURE));
         }
     };
+    super::print_warnings(&args.scenario, None, &sc, args.quiet);
     let seed = args.seed.unwrap_or(sc.seed);
     let final_dir = match &args.out {
         Some(d) => d.clone(),
@@ -142,10 +145,15 @@ pub fn exec(args: Args) -> CliResult {
         seed,
         check_invariants: args.check_invariants,
     };
+    let line = crate::progress::Line::new(crate::progress::wanted(args.quiet), 1);
     let (mut summary, sink) = match args.shuffle {
-        None => sim::run(&sc, opts, sink),
-        Some(k) => sim::run_shuffled(&sc, opts, ecsim_model::audit::salt(seed, k - 1), sink),
+        None => sim::run_with_progress(&sc, opts, sink, &mut line.run(0)),
+        Some(k) => {
+            let salt = ecsim_model::audit::salt(seed, k - 1);
+            sim::run_shuffled(&sc, opts, salt, sink, &mut line.run(0))
+        }
     };
+    line.finish();
     sink.finish().context("writing the CSV files")?;
     summary.wall_ms = started.elapsed().as_millis() as u64;
     let json = ecsim_reports::summary_json(&summary);

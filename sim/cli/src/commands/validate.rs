@@ -11,6 +11,9 @@ use crate::error::{CliError, CliResult, FAILURE};
 
 #[derive(clap::Args)]
 /// Check scenario and sweep files and report every problem with its line and column.
+#[command(
+    after_help = "Examples:\n  ecsim validate scenarios/quickstart.toml\n  ecsim validate scenarios/*.toml scenarios/sweeps/*.toml\n  ecsim validate scenarios/quickstart.toml --set clusters[0].count=200"
+)]
 pub struct Args {
     /// Scenario or sweep files.
     #[arg(required = true)]
@@ -73,10 +76,11 @@ fn validate_scenario(p: &Path, src: &str, args: &Args) -> bool {
             return false;
         }
     };
+    super::print_warnings(p, None, &sc, false);
     let mut ok = true;
     for v in &variants {
         match super::load_variant(p, &args.sets, Some(v), &args.input) {
-            Ok(Ok(_)) => {}
+            Ok(Ok(vs)) => super::print_warnings(p, Some(&v.name), &vs, false),
             Ok(Err(msg)) => {
                 eprintln!("variant {}:\n{msg}", v.name);
                 ok = false;

@@ -18,6 +18,7 @@ mod service;
 mod settings;
 mod task_definition;
 pub mod tree;
+pub mod warnings;
 
 pub use failures::{CircuitBreaker, FailureKind, FailureSettings, ScriptedFailure};
 pub use scaling::{

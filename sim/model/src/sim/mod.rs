@@ -45,12 +45,14 @@ mod failures;
 mod finish;
 mod invariants;
 mod lifecycle;
+pub mod progress;
 mod rebalance;
 mod scaling;
 mod services;
 mod setup;
 
 use ecsim_engine::{Control, Limits, Model, Scheduler, SimTime};
+pub use progress::{NoProgress, Progress};
 
 pub use event::Ev;
 
@@ -170,14 +172,30 @@ impl<S: Sink> Model for Simulation<'_, S> {
 
 /// Run a scenario to the end and return its summary (with `wall_ms` left at 0) and the sink.
 pub fn run<S: Sink>(sc: &Scenario, opts: RunOptions, sink: S) -> (Summary, S) {
-    run_on(Scheduler::new(), sc, opts, sink)
+    run_with_progress(sc, opts, sink, &mut NoProgress)
+}
+
+/// [`run`], telling `progress` how far it has come every [`progress::EVERY`] events.
+pub fn run_with_progress<S: Sink>(
+    sc: &Scenario,
+    opts: RunOptions,
+    sink: S,
+    progress: &mut dyn Progress,
+) -> (Summary, S) {
+    run_on(Scheduler::new(), sc, opts, sink, progress)
 }
 
 /// Run a scenario with the events of each instant in a seeded random order (`salt`), except
 /// those the same-instant rules fix (see [`event`]): an ordering audit. With the same salt the
 /// run is as reproducible as [`run`].
-pub fn run_shuffled<S: Sink>(sc: &Scenario, opts: RunOptions, salt: u64, sink: S) -> (Summary, S) {
-    run_on(Scheduler::shuffled(salt), sc, opts, sink)
+pub fn run_shuffled<S: Sink>(
+    sc: &Scenario,
+    opts: RunOptions,
+    salt: u64,
+    sink: S,
+    progress: &mut dyn Progress,
+) -> (Summary, S) {
+    run_on(Scheduler::shuffled(salt), sc, opts, sink, progress)
 }
 
 fn run_on<S: Sink>(
@@ -185,13 +203,20 @@ fn run_on<S: Sink>(
     sc: &Scenario,
     opts: RunOptions,
     sink: S,
+    progress: &mut dyn Progress,
 ) -> (Summary, S) {
     let mut sim = Simulation::new(sc, opts, sink, &mut sched);
     let limits = Limits {
         max_events: sc.simulation.max_events,
         max_time: SimTime::from_ms(sc.simulation.max_time_ms),
     };
-    let stats = ecsim_engine::run(&mut sim, &mut sched, limits);
+    let mut reporting = progress::Reporting {
+        inner: &mut sim,
+        progress,
+        end_ms: sc.simulation.duration_ms,
+        events: 0,
+    };
+    let stats = ecsim_engine::run(&mut reporting, &mut sched, limits);
     let (mut summary, sink) = sim.finish(stats);
     summary.seed = opts.seed;
     (summary, sink)

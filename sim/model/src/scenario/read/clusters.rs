@@ -352,7 +352,29 @@ fn read_groups(
     ok: &mut bool,
 ) -> Vec<InstanceGroup> {
     let mut groups = Vec::new();
-    if t.has("instance_type") || t.has("instance_types") || t.has("count") {
+    // An instance type on a cluster whose instances are in instance groups, without a count:
+    // most likely meant for the groups (`--set clusters[0].instance_type=...`). Say so, once,
+    // rather than report the count of a group nobody meant to add.
+    let typed = ["instance_type", "instance_types"]
+        .into_iter()
+        .find(|k| t.has(k));
+    if let Some(key) = typed
+        && t.has("instance_groups")
+        && !t.has("count")
+    {
+        let node = t.get(key).expect("present");
+        let path = t.child(key);
+        let groups_path = t.child("instance_groups");
+        cx.error(
+            &node.origin,
+            &path,
+            format!(
+                "this cluster's instances are in instance groups: set {groups_path}[N].{key} to change a group's type (with count, {path} would add a group of its own)"
+            ),
+        );
+        *ok = false;
+        let _ = t.get("count");
+    } else if t.has("instance_type") || t.has("instance_types") || t.has("count") {
         match read_group(cx, t, name, types) {
             Some(g) => groups.push(g),
             None => *ok = false,

@@ -53,6 +53,9 @@ pub struct Cx<'a> {
     other: Option<(&'a str, &'a str, Vec<usize>)>,
     /// Everything found wrong so far.
     pub diags: Vec<Diagnostic>,
+    /// Names declared by entries of a list that could not be read (what, name): a reference
+    /// to one of them is not reported again, since the entry's own problem already was.
+    pub(super) unreadable: Vec<(&'static str, String)>,
 }
 
 impl<'a> Cx<'a> {
@@ -64,6 +67,7 @@ impl<'a> Cx<'a> {
             sets,
             line_starts: line_starts(src),
             other: None,
+            unreadable: Vec::new(),
             diags: Vec::new(),
         }
     }

@@ -152,7 +152,16 @@ fn read_sections(
     read_file: Option<FileReader<'_>>,
 ) -> Sections {
     let task_definitions = read_list(cx, t, "task_definitions", read_task_definition);
+    unreadable(
+        cx,
+        t,
+        &task_definitions,
+        "task_definitions",
+        "family",
+        "task definition",
+    );
     let clusters = read_list(cx, t, "clusters", |cx, c| read_cluster(cx, c, types));
+    unreadable(cx, t, &clusters, "clusters", "name", "cluster");
     if clusters.as_ref().is_some_and(|c| c.is_empty()) {
         match t.get("clusters") {
             None => {
@@ -175,8 +184,9 @@ fn read_sections(
     let def_names: Vec<&str> = defs.iter().map(|d| d.family.as_str()).collect();
     let services = read_list(cx, t, "services", |cx, s| {
         read_service(cx, s, &clusters, &defs, resolution_ms, read_file)
-    })
-    .unwrap_or_default();
+    });
+    unreadable(cx, t, &services, "services", "name", "service");
+    let services = services.unwrap_or_default();
     let jobs = read_list(cx, t, "jobs", |cx, j| {
         read_job(cx, j, &clusters, &def_names, default_rt)
     })
@@ -207,6 +217,43 @@ fn read_sections(
         jobs,
         failures,
         actions,
+    }
+}
+
+/// When the list at `key` could not be read (`read` is `None`), remember the names its entries
+/// declare (`field`, a string), so that references to them are not reported as unknown: one
+/// mistake, one error.
+fn unreadable<T>(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    read: &Option<Vec<T>>,
+    key: &'static str,
+    field: &str,
+    what: &'static str,
+) {
+    if read.is_some() {
+        return;
+    }
+    let Some(Node {
+        kind: Kind::Array(items),
+        ..
+    }) = t.get(key)
+    else {
+        return;
+    };
+    for item in items {
+        if let Kind::Table(fields) = &item.kind
+            && let Some((
+                _,
+                _,
+                Node {
+                    kind: Kind::Str(name),
+                    ..
+                },
+            )) = fields.iter().find(|f| f.0 == field)
+        {
+            cx.unreadable.push((what, name.clone()));
+        }
     }
 }
 

@@ -362,6 +362,8 @@ pub(super) fn resolve(
     let s = cx.string(n, path)?;
     match names.iter().position(|x| *x == s) {
         Some(i) => Some(i),
+        // Declared by an entry that had problems of its own: reported there, not again here.
+        None if cx.unreadable.iter().any(|(w, x)| *w == what && *x == s) => None,
         None => {
             cx.error(
                 &n.origin,

@@ -1,0 +1,43 @@
+//! Progress of a run, for a front end that wants to show it: the model never prints, it calls
+//! a [`Progress`] the caller gives ([`super::run_with_progress`]) every [`EVERY`] events, with
+//! the simulated time and the count so far. Nothing it does changes the run.
+
+use ecsim_engine::{Control, Model, Scheduler};
+
+/// Events between two progress reports.
+pub const EVERY: u64 = 1 << 14;
+
+/// Told how far a run has come.
+pub trait Progress {
+    /// `now_ms` simulated so far, of `end_ms` (the scenario's duration, if it has one), after
+    /// `events` events.
+    fn update(&mut self, now_ms: u64, end_ms: Option<u64>, events: u64);
+}
+
+/// No progress reports.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn update(&mut self, _: u64, _: Option<u64>, _: u64) {}
+}
+
+/// A model that reports progress every [`EVERY`] events, then hands each event on.
+pub(super) struct Reporting<'a, M> {
+    pub(super) inner: &'a mut M,
+    pub(super) progress: &'a mut dyn Progress,
+    pub(super) end_ms: Option<u64>,
+    pub(super) events: u64,
+}
+
+impl<M: Model> Model for Reporting<'_, M> {
+    type Event = M::Event;
+
+    fn handle(&mut self, event: M::Event, sched: &mut Scheduler<M::Event>) -> Control {
+        self.events += 1;
+        if self.events.is_multiple_of(EVERY) {
+            self.progress
+                .update(sched.now().ms(), self.end_ms, self.events);
+        }
+        self.inner.handle(event, sched)
+    }
+}
