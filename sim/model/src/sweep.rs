@@ -617,6 +617,13 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
         "failure.N.at_ms",
         "failure.N.recovered_after_ms",
         "capacity_provider.ID.cost_usd", // also pseudo providers: tasks launched without one
+        "tasks.wait_p50_ms",
+        "tasks.wait_p95_ms",
+        "tasks.wait_p99_ms",
+        "cost_monthly_usd",
+        "unserved_request_pct",
+        "requests_served",
+        "cost_per_million_requests_usd",
     ];
     const CLUSTER: &[&str] = &[
         "mean_instances_in_use",
@@ -638,6 +645,11 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
         "load_change.N.first_scaling_after_ms",
         "load_change.N.tasks_running_after_ms",
         "deployment.ID.duration_ms",
+        "cost_monthly_usd",
+        "unserved_request_pct",
+        "cost_per_million_requests_usd",
+        "load_change.N.served_after_ms",
+        "load_change_served_max_ms",
     ];
     let mut out: Vec<String> = RUN.iter().map(|s| s.to_string()).collect();
     for c in &sc.clusters {
@@ -651,6 +663,7 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
     }
     for j in &sc.jobs {
         out.push(format!("job.{}.cost_usd", j.name));
+        out.push(format!("job.{}.cost_monthly_usd", j.name));
     }
     out.sort();
     out.dedup();
