@@ -14,6 +14,7 @@ pub mod charts;
 pub mod compare;
 pub mod csv_sink;
 pub mod escape;
+mod goals;
 pub mod report;
 pub mod schema;
 pub mod summary;
@@ -22,6 +23,6 @@ mod units;
 
 pub use compare::{VariantResult, compare_csv, compare_text, paid_utilisation_pct};
 pub use csv_sink::{CsvSink, SinkError, Writers};
-pub use summary::{read_summary, summary_json, summary_text};
+pub use summary::{read_summary, summary_json, summary_text, summary_text_with_objectives};
 pub use sweep::{SweepRun, read_sweep_run, sweep_run_csv, sweep_tables};
 pub use units::usd_exact;

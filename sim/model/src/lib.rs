@@ -25,6 +25,7 @@ pub(crate) mod job;
 pub(crate) mod launch;
 pub mod load;
 pub(crate) mod metrics;
+pub mod objectives;
 pub mod pricing;
 pub mod record;
 pub mod scenario;

@@ -574,7 +574,7 @@ pub fn stats(xs: &[f64]) -> Stats {
 
 /// Every summary field a run of `sc` can have, with `N` standing for any index (a load change,
 /// a failure) and `ID` for a deployment id: the names a sweep's `metrics` may use.
-fn metric_templates(sc: &Scenario) -> Vec<String> {
+pub(crate) fn metric_templates(sc: &Scenario) -> Vec<String> {
     const RUN: &[&str] = &[
         "seed",
         "sim_end_ms",
@@ -673,7 +673,7 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
 }
 
 /// Whether `metric` matches `template` (`N` matches a number, `ID` any name).
-fn matches_template(metric: &str, template: &str) -> bool {
+pub(crate) fn matches_template(metric: &str, template: &str) -> bool {
     let (m, t): (Vec<&str>, Vec<&str>) =
         (metric.split('.').collect(), template.split('.').collect());
     m.len() == t.len()
@@ -756,7 +756,13 @@ mod tests {
         assert_eq!((one.ci_low, one.ci_high, one.std), (7.0, 7.0, 0.0));
         // Exact quantiles (NIST/SEMATECH e-Handbook, table 1.3.6.7.2, and R's qt()): no
         // steps between tabulated degrees of freedom.
-        for (df, want) in [(1, 12.706_205), (4, 2.776_445), (30, 2.042_272), (45, 2.014_103), (1_000, 1.962_339)] {
+        for (df, want) in [
+            (1, 12.706_205),
+            (4, 2.776_445),
+            (30, 2.042_272),
+            (45, 2.014_103),
+            (1_000, 1.962_339),
+        ] {
             assert!((t95(df) - want).abs() < 1e-5, "t95({df}) = {}", t95(df));
         }
         assert!((t_quantile(0.95, 4) - 2.131_847).abs() < 1e-5);

@@ -530,7 +530,9 @@ impl ServiceAutoScaling {
 
     /// Per sampled service with a load model: id and request-minutes demanded.
     pub(crate) fn demand(&self) -> impl Iterator<Item = (ServiceId, f64)> {
-        self.services.iter().map(|s| (s.service, s.demand_request_minutes))
+        self.services
+            .iter()
+            .map(|s| (s.service, s.demand_request_minutes))
     }
 
     /// Desired count changes made.

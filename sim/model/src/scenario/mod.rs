@@ -71,6 +71,9 @@ pub struct Scenario {
     pub pricing: PricingSettings,
     /// `[failures]`.
     pub failures: FailureSettings,
+    /// `[[objectives]]`: what a run must achieve (`ecsim compare` and `ecsim size` judge by
+    /// them; `ecsim run` reports them).
+    pub objectives: Vec<crate::objectives::Objective>,
 }
 
 impl Scenario {

@@ -136,13 +136,15 @@ impl<S: Sink> Simulation<'_, S> {
             .demand()
             .zip(a.per_service())
             .filter(|((s, _), _)| sc.services[s.index()].load.is_some())
-            .map(|((s, demand), (_, unserved, _, reactions))| ServiceLoadGoals {
-                name: sc.services[s.index()].name.clone(),
-                demand_request_minutes: demand,
-                unserved_request_minutes: unserved,
-                served_after_ms: reactions.iter().map(|r| r.served).collect(),
-                change_at_ms: reactions.iter().map(|r| r.at).collect(),
-            })
+            .map(
+                |((s, demand), (_, unserved, _, reactions))| ServiceLoadGoals {
+                    name: sc.services[s.index()].name.clone(),
+                    demand_request_minutes: demand,
+                    unserved_request_minutes: unserved,
+                    served_after_ms: reactions.iter().map(|r| r.served).collect(),
+                    change_at_ms: reactions.iter().map(|r| r.at).collect(),
+                },
+            )
             .collect();
         GoalSummary {
             wait_percentiles_ms: [0.50, 0.95, 0.99].map(|q| nearest_rank(&waits, q)),

@@ -14,6 +14,7 @@ mod failures;
 mod jobs;
 mod load;
 mod names;
+mod objectives;
 mod prices;
 mod pricing;
 mod scaling;
@@ -42,7 +43,7 @@ mod prelude {
     pub(super) use super::cx::{Cx, NameRule, Tbl, entries, quote_list, read_document, shown};
     pub(super) use super::{
         actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, names::*,
-        prices::*, pricing::*, scaling::*, scenario::*, services::*, simulation::*,
+        objectives::*, prices::*, pricing::*, scaling::*, scenario::*, services::*, simulation::*,
         task_definitions::*, values::*,
     };
     pub(super) use crate::autoscaling::{AdjustmentType, Comparison, Step, TreatMissing};
