@@ -21,7 +21,7 @@ pub mod summary;
 pub mod sweep;
 mod units;
 
-pub use compare::{VariantResult, compare_csv, compare_text, paid_utilisation_pct};
+pub use compare::{Comparison, VariantResult, compare_csv, compare_text, paid_utilisation_pct};
 pub use csv_sink::{CsvSink, SinkError, Writers};
 pub use summary::{read_summary, summary_json, summary_text, summary_text_with_objectives};
 pub use sweep::{SweepRun, read_sweep_run, sweep_run_csv, sweep_tables};

@@ -129,6 +129,49 @@ pub fn evaluate(objectives: &[Objective], summary: &Summary) -> Vec<Outcome> {
         .collect()
 }
 
+/// One objective judged over several seeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    /// Mean of the metric over the seeds (`None` when a run has no such number).
+    pub mean: Option<f64>,
+    /// The one-sided bound at the confidence level that must meet the limit (the mean itself
+    /// for one seed).
+    pub bound: Option<f64>,
+    /// Whether the bound meets the limit.
+    pub met: bool,
+}
+
+/// Judge every objective over runs on several seeds (each run's summary fields): met when the
+/// one-sided `confidence` bound on the mean meets the limit (for one run, its value does).
+pub fn judge(
+    objectives: &[Objective],
+    runs: &[Vec<(String, SummaryValue)>],
+    confidence: f64,
+) -> Vec<Judged> {
+    objectives
+        .iter()
+        .map(|o| {
+            let xs: Option<Vec<f64>> = runs.iter().map(|f| o.value(f)).collect();
+            match xs {
+                Some(xs) if !xs.is_empty() => {
+                    let mean = crate::sweep::stats(&xs).mean;
+                    let bound = o.bound_on_mean(&xs, confidence);
+                    Judged {
+                        mean: Some(mean),
+                        bound: Some(bound),
+                        met: o.met_by(bound),
+                    }
+                }
+                _ => Judged {
+                    mean: None,
+                    bound: None,
+                    met: false,
+                },
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
