@@ -29,6 +29,7 @@ pub mod objectives;
 pub mod pricing;
 pub mod record;
 pub mod scenario;
+pub mod search;
 pub(crate) mod service;
 pub mod sim;
 pub mod sweep;

@@ -369,7 +369,7 @@ fn read(cx: &mut Cx<'_>, root: &Node, max_runs: u64) -> Option<Sweep> {
     })
 }
 
-fn read_parameter(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Parameter> {
+pub(crate) fn read_parameter(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Parameter> {
     let path = t.path.clone();
     let paths = t.req(
         cx,

@@ -13,6 +13,7 @@ mod cluster;
 pub mod failures;
 mod job;
 pub mod read;
+pub mod rewrite;
 pub mod scaling;
 mod service;
 mod settings;
