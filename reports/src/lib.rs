@@ -7,6 +7,7 @@
 //! - [`csv_sink`]: [`CsvSink`], the [`ecsim_model::record::Sink`] that writes a run's tables;
 //! - [`summary`]: `summary.json` (serde_json) and the text `ecsim run` prints;
 //! - [`compare`]: `compare.csv` and the text `ecsim compare` prints;
+//! - [`size`]: `size.csv`, the frontier chart and the answer `ecsim size` prints;
 //! - [`sweep`]: sweep run files, `runs.csv` and `aggregate.csv`;
 //! - [`charts`] and [`report`]: charts (SVG, PNG) and the HTML pages, from output files as text.
 
@@ -17,6 +18,7 @@ pub mod escape;
 mod goals;
 pub mod report;
 pub mod schema;
+pub mod size;
 pub mod summary;
 pub mod sweep;
 mod units;

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{compare, merge, report, run, sweep, validate};
+use commands::{compare, merge, report, run, size, sweep, validate};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -42,6 +42,7 @@ struct Cli {
 enum Command {
     Run(run::Args),
     Compare(compare::Args),
+    Size(size::Args),
     Sweep(sweep::Args),
     Merge(merge::Args),
     Report(report::Args),
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::exec(args),
         Command::Compare(args) => compare::exec(args),
+        Command::Size(args) => size::exec(args),
         Command::Sweep(args) => sweep::exec(args),
         Command::Merge(args) => merge::exec(args),
         Command::Report(args) => report::exec(args),

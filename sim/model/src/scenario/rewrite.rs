@@ -22,7 +22,9 @@ fn set(item: &mut Item, steps: &[Step], value: Value) -> Result<(), String> {
     };
     match (first, item) {
         (Step::Key(k), Item::Table(t)) => set_in_table(t, k, rest, value),
-        (Step::Key(k), Item::Value(v)) => set_value(v, steps, value).map_err(|e| format!("{k}: {e}")),
+        (Step::Key(k), Item::Value(v)) => {
+            set_value(v, steps, value).map_err(|e| format!("{k}: {e}"))
+        }
         (Step::Index(i), Item::ArrayOfTables(a)) => {
             let len = a.len();
             let t = a
@@ -115,13 +117,22 @@ mod tests {
             &[
                 o("clusters[0].count", "7"),
                 o("clusters[0].instance_type", "\"c6g.xlarge\""),
-                o("services[0].placement_strategy", "[{ type = \"binpack\", field = \"memory\" }]"),
+                o(
+                    "services[0].placement_strategy",
+                    "[{ type = \"binpack\", field = \"memory\" }]",
+                ),
                 o("simulation.duration", "\"1h\""),
             ],
         )
         .unwrap();
-        assert!(out.contains("# my fleet") && out.contains("# the cluster"), "{out}");
-        assert!(out.contains("count = 7") && out.contains("instance_type = \"c6g.xlarge\""), "{out}");
+        assert!(
+            out.contains("# my fleet") && out.contains("# the cluster"),
+            "{out}"
+        );
+        assert!(
+            out.contains("count = 7") && out.contains("instance_type = \"c6g.xlarge\""),
+            "{out}"
+        );
         assert!(out.contains("type = \"binpack\""), "{out}");
         // The result reads back as TOML.
         assert!(crate::scenario::tree::parse(&out).is_ok());

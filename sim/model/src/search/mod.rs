@@ -14,7 +14,13 @@
 //! paths = ["clusters[0].count"]
 //! range = { from = 1, to = 16, step = 1 }
 //! monotone = true         # later values never make an objective harder to meet
+//! [[search.knobs]]
+//! name = "platform"       # values that set several fields: named sets of overrides
+//! options = [{ name = "ec2", set = {} },
+//!            { name = "fargate", set = { "clusters[0].count" = 0, "services[0].launch_type" = "FARGATE" } }]
 //! ```
+//! Overrides apply knob by knob in file order, so a later knob's value wins over an earlier
+//! one's on the same field.
 //!
 //! Candidates are the grid of the knobs' values (the last varies fastest). Knobs that are not
 //! `monotone` are enumerated; along the monotone knob (at most one) each combination of the
@@ -27,20 +33,47 @@
 //! candidate order, so the outcome does not depend on the thread count.
 
 use crate::objectives::Judged;
-use crate::scenario::read::{Cx, Diagnostic, Tbl, read_document};
-use crate::scenario::tree::{Kind, Node};
+use crate::scenario::read::{Cx, Diagnostic, NameRule, Tbl, read_document, read_variant};
+use crate::scenario::tree::{Kind, Node, Step};
 use crate::sweep::{Parameter, read_parameter};
 
 /// The most candidates a search grid may have.
 pub const MAX_CANDIDATES: usize = 100_000;
 
+/// Overrides as `--set` applies them: (path as written, steps, value).
+pub type Overrides = Vec<(String, Vec<Step>, Node)>;
+
 /// One knob of the search.
 #[derive(Debug, Clone)]
 pub struct Knob {
-    /// Its name, paths and values (as a sweep parameter).
-    pub parameter: Parameter,
+    /// Its name (a column of `size.csv`).
+    pub name: String,
+    /// Its values: a label and the overrides that set it.
+    pub values: Vec<(String, Overrides)>,
     /// Later values never make an objective harder to meet (bisected, not enumerated).
     pub monotone: bool,
+}
+
+impl Knob {
+    fn from_parameter(p: Parameter, monotone: bool) -> Knob {
+        let values = p
+            .values
+            .iter()
+            .map(|(label, node)| {
+                let o = p
+                    .paths
+                    .iter()
+                    .map(|(path, steps)| (path.clone(), steps.clone(), node.clone()))
+                    .collect();
+                (label.clone(), o)
+            })
+            .collect();
+        Knob {
+            name: p.name,
+            values,
+            monotone,
+        }
+    }
 }
 
 /// A scenario's `[search]` table.
@@ -102,9 +135,34 @@ fn read_knob(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Knob> {
     let monotone = t
         .opt(cx, "monotone", |cx, n, p| cx.boolean(n, p))
         .unwrap_or(false);
+    if t.has("options") {
+        return read_options(cx, t, monotone);
+    }
     let parameter = read_parameter(cx, t)?;
+    Some(Knob::from_parameter(parameter, monotone))
+}
+
+/// A knob whose values are named sets of overrides:
+/// `options = [{ name = "fargate", set = { "path" = value, ... } }, ...]`.
+fn read_options(cx: &mut Cx<'_>, mut t: Tbl<'_>, monotone: bool) -> Option<Knob> {
+    let name = t.req(cx, "name", "a knob name", |cx, n, p| {
+        cx.name(n, p, NameRule::Printable)
+    });
+    let options = t.tables(cx, "options", |cx, o, _| read_variant(cx, o));
+    let origin = t.origin.clone();
+    let path = t.child("options");
+    t.finish(cx);
+    let (options, all) = options?;
+    if !all {
+        return None;
+    }
+    if options.is_empty() {
+        cx.error(&origin, &path, "expected at least one option");
+        return None;
+    }
     Some(Knob {
-        parameter,
+        name: name?,
+        values: options.into_iter().map(|v| (v.name, v.overrides)).collect(),
         monotone,
     })
 }
@@ -113,14 +171,11 @@ fn read_knob(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Knob> {
 fn check_knobs(cx: &mut Cx<'_>, node: &Node, knobs: &[Knob]) -> Option<()> {
     let mut ok = true;
     for (i, k) in knobs.iter().enumerate() {
-        if knobs[..i]
-            .iter()
-            .any(|o| o.parameter.name == k.parameter.name)
-        {
+        if knobs[..i].iter().any(|o| o.name == k.name) {
             cx.error(
                 &node.origin,
                 &format!("search.knobs[{i}].name"),
-                format!("two knobs are named \"{}\"", k.parameter.name),
+                format!("two knobs are named \"{}\"", k.name),
             );
             ok = false;
         }
@@ -135,7 +190,7 @@ fn check_knobs(cx: &mut Cx<'_>, node: &Node, knobs: &[Knob]) -> Option<()> {
     }
     let size = knobs
         .iter()
-        .try_fold(1usize, |n, k| n.checked_mul(k.parameter.values.len()));
+        .try_fold(1usize, |n, k| n.checked_mul(k.values.len()));
     if size.is_none_or(|s| s > MAX_CANDIDATES) {
         cx.error(
             &node.origin,
@@ -150,10 +205,7 @@ fn check_knobs(cx: &mut Cx<'_>, node: &Node, knobs: &[Knob]) -> Option<()> {
 impl Search {
     /// Number of candidates (the grid size).
     pub fn candidates(&self) -> usize {
-        self.knobs
-            .iter()
-            .map(|k| k.parameter.values.len())
-            .product()
+        self.knobs.iter().map(|k| k.values.len()).product()
     }
 
     /// The value index of each knob at a candidate.
@@ -161,8 +213,8 @@ impl Search {
         let mut rest = candidate;
         let mut out = vec![0; self.knobs.len()];
         for (k, knob) in self.knobs.iter().enumerate().rev() {
-            out[k] = rest % knob.parameter.values.len();
-            rest /= knob.parameter.values.len();
+            out[k] = rest % knob.values.len();
+            rest /= knob.values.len();
         }
         out
     }
@@ -171,7 +223,7 @@ impl Search {
         coords
             .iter()
             .zip(&self.knobs)
-            .fold(0, |acc, (&c, k)| acc * k.parameter.values.len() + c)
+            .fold(0, |acc, (&c, k)| acc * k.values.len() + c)
     }
 
     /// Labels of the knob values at a candidate.
@@ -179,7 +231,7 @@ impl Search {
         self.coordinates(candidate)
             .iter()
             .zip(&self.knobs)
-            .map(|(&i, k)| k.parameter.values[i].0.clone())
+            .map(|(&i, k)| k.values[i].0.clone())
             .collect()
     }
 
@@ -187,9 +239,7 @@ impl Search {
     pub fn variant(&self, candidate: usize) -> crate::scenario::Variant {
         let mut overrides = Vec::new();
         for (&i, k) in self.coordinates(candidate).iter().zip(&self.knobs) {
-            for (path, steps) in &k.parameter.paths {
-                overrides.push((path.clone(), steps.clone(), k.parameter.values[i].1.clone()));
-            }
+            overrides.extend(k.values[i].1.iter().cloned());
         }
         crate::scenario::Variant {
             name: self.labels(candidate).join(","),
@@ -255,7 +305,7 @@ impl Planner {
     /// A planner over the search's grid.
     pub fn new(search: &Search) -> Planner {
         let mono = search.knobs.iter().position(|k| k.monotone);
-        let steps = mono.map_or(1, |m| search.knobs[m].parameter.values.len());
+        let steps = mono.map_or(1, |m| search.knobs[m].values.len());
         let mut combos = Vec::new();
         for c in 0..search.candidates() {
             let coords = search.coordinates(c);
@@ -322,8 +372,12 @@ impl Planner {
                 (_, true) if step == 0 => Combo::Done,
                 (Combo::First, false) if self.steps > 1 => Combo::Last,
                 (Combo::Last, true) if step > 1 => Combo::Bracket { lo: 0, hi: step },
-                (Combo::Bracket { hi, .. }, false) if hi > step + 1 => Combo::Bracket { lo: step, hi },
-                (Combo::Bracket { lo, .. }, true) if step > lo + 1 => Combo::Bracket { lo, hi: step },
+                (Combo::Bracket { hi, .. }, false) if hi > step + 1 => {
+                    Combo::Bracket { lo: step, hi }
+                }
+                (Combo::Bracket { lo, .. }, true) if step > lo + 1 => {
+                    Combo::Bracket { lo, hi: step }
+                }
                 _ => Combo::Done,
             };
             self.evaluated.push((cand, self.round, ev));

@@ -55,6 +55,11 @@ fn reads_the_search_table() {
     assert_eq!(s.labels(21), vec!["b".to_string(), "2".to_string()]);
     assert_eq!(s.variant(21).overrides.len(), 2);
     assert!(read("s.toml", "name = \"x\"\n").unwrap().is_none());
+    let opts = "[search]\n[[search.knobs]]\nname = \"platform\"\noptions = [{ name = \"ec2\" }, { name = \"fargate\", set = { \"clusters[0].count\" = 0, \"services[0].launch_type\" = \"FARGATE\" } }]\n";
+    let s = read("s.toml", opts).unwrap().unwrap();
+    assert_eq!(s.labels(1), vec!["fargate".to_string()]);
+    assert_eq!(s.variant(1).overrides.len(), 2);
+    assert!(s.variant(0).overrides.is_empty());
 }
 
 #[test]
@@ -63,9 +68,15 @@ fn reports_bad_search_tables() {
     let e = read("s.toml", bad).unwrap_err();
     let text: Vec<String> = e.iter().map(|d| d.to_string()).collect();
     let all = text.join("\n");
-    assert!(all.contains("unknown field \"seed\" (did you mean \"seeds\"?)"), "{all}");
+    assert!(
+        all.contains("unknown field \"seed\" (did you mean \"seeds\"?)"),
+        "{all}"
+    );
     assert!(all.contains("two knobs are named \"a\""), "{all}");
-    assert!(all.contains("more than one knob has monotone = true"), "{all}");
+    assert!(
+        all.contains("more than one knob has monotone = true"),
+        "{all}"
+    );
 }
 
 /// Bisection with early discard finds what trying every candidate finds, with far fewer runs.

@@ -31,6 +31,7 @@ pub use cx::{
 };
 pub(crate) use cx::{entries, string_array};
 pub(in crate::scenario) use scenario::read_scenario;
+pub(crate) use variants::read_variant;
 pub use variants::variants;
 
 /// What every reader file uses: the context, the tree, the validated types and the other readers.

@@ -102,6 +102,7 @@ pub(in crate::scenario) fn read_scenario(
         objectives: objectives.iter().map(|(o, _)| o.clone()).collect(),
     };
     check_objectives(cx, &objectives, &sc);
+    check_fargate_prices(cx, root, &sc);
     Some(sc)
 }
 
