@@ -467,7 +467,8 @@ pub const MONTH_DAYS: u64 = 30;
 /// share per service, time to serve a load change, monthly cost and cost per request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GoalSummary {
-    /// Placement wait (creation to placement) of placed tasks: p50, p95, p99, ms (nearest rank).
+    /// Wait of every task (creation to placement, to its stop if it never ran, or to the end if
+    /// it still waits, as `wait_ms` in tasks.csv): p50, p95, p99, ms (nearest rank).
     pub wait_percentiles_ms: [u64; 3],
     /// Per REPLICA service: % of time running >= desired, from the first time it ran its
     /// desired count (0 if it never did).

@@ -106,14 +106,16 @@ impl<S: Sink> Simulation<'_, S> {
         }
     }
 
-    /// Wait percentiles, availability per service, demand and time to serve load changes.
+    /// Wait percentiles (every task, as tasks.csv's `wait_ms`: a task never placed waited until
+    /// the end, so less capacity never makes them look better), availability per service,
+    /// demand and time to serve load changes.
     fn goal_summary(&self, end: SimTime) -> GoalSummary {
         let sc = self.core.sc;
         let mut waits: Vec<u64> = self
             .core
             .tasks()
             .iter()
-            .filter_map(|t| t.placed().map(|p| p.since(t.created)))
+            .map(|t| t.placed().or(t.stopped()).unwrap_or(end).since(t.created))
             .collect();
         waits.sort_unstable();
         let tracking = &self.failures.tracking;
