@@ -207,3 +207,123 @@ fn size_says_what_is_missing() {
     assert!(!out.exists());
     let _ = std::fs::remove_dir_all(base);
 }
+
+/// The README's `ecsim size` example is what the command prints.
+#[test]
+fn readme_size_example_is_true() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find("$ ecsim size scenarios/sizing/web-batch-ec2-spot.toml\n")
+        .expect("the example in README.md");
+    let block: Vec<&str> = readme[start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    assert!(block.len() >= 6);
+    let base = tmp("readme");
+    let o = ecsim(&[
+        "size",
+        "scenarios/sizing/web-batch-ec2-spot.toml",
+        "--out",
+        base.join("out").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let printed = String::from_utf8_lossy(&o.stdout);
+    let printed: Vec<&str> = printed.lines().collect();
+    assert_eq!(
+        &printed[..block.len()],
+        &block[..],
+        "README.md shows another output"
+    );
+    let _ = std::fs::remove_dir_all(base);
+}
+
+/// The TOML after a heading of docs/scenario.md.
+fn doc_block(heading: &str) -> String {
+    let doc = std::fs::read_to_string(repo().join("docs/scenario.md")).unwrap();
+    let at = doc.find(heading).expect("heading in docs/scenario.md");
+    let rest = &doc[at..];
+    let start = rest.find("```toml\n").unwrap() + 8;
+    let end = rest[start..].find("```").unwrap();
+    rest[start..start + end].to_string()
+}
+
+/// docs/scenario.md's [[objectives]] and [search] examples are read as documented.
+#[test]
+fn docs_examples_are_valid() {
+    let base = std::fs::read_to_string(repo().join("scenarios/quickstart.toml")).unwrap();
+    let src = format!(
+        "{base}\n{}\n{}",
+        doc_block("## `[[objectives]]`"),
+        doc_block("## `[search]`")
+    );
+    let sc = scenario::load("docs.toml", &src, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.objectives.len(), 2);
+    let s = search::read("docs.toml", &src).unwrap().unwrap();
+    assert_eq!((s.seeds, s.knobs.len(), s.candidates()), (3, 3, 64));
+    for c in [0, 63] {
+        let v = s.variant(c);
+        let opts = LoadOptions {
+            variant: Some(&v),
+            ..LoadOptions::default()
+        };
+        scenario::load_with("docs.toml", &src, &opts).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// compare judges variants by the scenario's objectives, on paired seeds.
+#[test]
+fn compare_is_goal_aware() {
+    let base = tmp("compare");
+    let out = base.join("c");
+    let o = ecsim(&[
+        "compare",
+        "scenarios/fargate-vs-ec2.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--seeds",
+        "3",
+        "--set",
+        "objectives=[{ metric = \"tasks.wait_p95_ms\", at_most = 300000 }]",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("(3 paired seeds from 2026)"), "{t}");
+    assert!(t.contains("goal 1: tasks.wait_p95_ms <= 300000"), "{t}");
+    assert!(
+        t.contains("verdict: fargate-spot is the cheapest variant that meets every objective"),
+        "{t}"
+    );
+    let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    for col in [
+        "cost_monthly_usd",
+        "availability_pct",
+        "unserved_request_pct",
+        "objective.tasks.wait_p95_ms.met",
+        "meets_objectives",
+        "cost_monthly_diff_usd.ci95_low",
+    ] {
+        assert!(header.split(',').any(|c| c == col), "no {col} in {header}");
+    }
+    // EC2 with its fleet busy at night misses the wait objective.
+    let row = csv.lines().find(|l| l.starts_with("ec2-spot,")).unwrap();
+    assert!(row.contains(",no,no,"), "{row}");
+    // No variant meets an impossible objective: the verdict says so.
+    let o = ecsim(&[
+        "compare",
+        "scenarios/fargate-vs-ec2.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "objectives=[{ metric = \"cost_monthly_usd\", at_most = 1 }]",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("verdict: no variant meets every objective; closest: "),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(base);
+}
