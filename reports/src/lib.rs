@@ -21,6 +21,7 @@ pub mod schema;
 pub mod size;
 pub mod summary;
 pub mod sweep;
+pub mod sweep_long;
 mod units;
 
 pub use compare::{Comparison, VariantResult, compare_csv, compare_text, paid_utilisation_pct};
