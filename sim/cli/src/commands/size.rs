@@ -89,27 +89,34 @@ fn load(args: &Args) -> Result<(Scenario, String, Search), CliError> {
     Ok((sc, src, search))
 }
 
-/// Every candidate's scenario, all validated before anything runs.
-fn load_candidates(args: &Args, src: &str, search: &Search) -> Result<Vec<Scenario>, CliError> {
+/// Load one candidate's scenario (the knob values applied, then `--set`).
+fn load_candidate(
+    args: &Args,
+    src: &str,
+    search: &Search,
+    c: usize,
+) -> std::result::Result<Scenario, String> {
     let reader = super::relative_reader(&args.scenario, &args.input);
-    let file = args.scenario.display().to_string();
-    let mut out = Vec::with_capacity(search.candidates());
+    let v = search.variant(c);
+    let opts = scenario::LoadOptions {
+        sets: &args.sets,
+        variant: Some(&v),
+        read_file: Some(&reader),
+        variant_file: None,
+    };
+    scenario::load_with(&args.scenario.display().to_string(), src, &opts)
+        .map_err(|e| format!("candidate {c} ({}):\n{e}", search.labels(c).join(", ")))
+}
+
+/// Validate every candidate before anything runs (the first few problems printed); none is
+/// kept in memory: a round loads the few it runs.
+fn validate_candidates(args: &Args, src: &str, search: &Search) -> Result<(), CliError> {
     let mut failed = 0;
     for c in 0..search.candidates() {
-        let v = search.variant(c);
-        let opts = scenario::LoadOptions {
-            sets: &args.sets,
-            variant: Some(&v),
-            read_file: Some(&reader),
-            variant_file: None,
-        };
-        match scenario::load_with(&file, src, &opts) {
-            Ok(sc) => out.push(sc),
-            Err(e) => {
-                failed += 1;
-                if failed <= 5 {
-                    eprintln!("candidate {c} ({}):\n{e}", search.labels(c).join(", "));
-                }
+        if let Err(e) = load_candidate(args, src, search, c) {
+            failed += 1;
+            if failed <= 5 {
+                eprintln!("{e}");
             }
         }
     }
@@ -120,18 +127,18 @@ fn load_candidates(args: &Args, src: &str, search: &Search) -> Result<Vec<Scenar
         );
         return Err(CliError::code(FAILURE));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Run the search round by round; each round's runs in parallel, recorded in candidate order.
 fn search_all(
-    candidates: &[Scenario],
+    load: &(dyn Fn(usize) -> Result<Scenario> + Sync),
+    objectives: &[ecsim_model::objectives::Objective],
     search: &Search,
     seeds: &[u64],
     confidence: f64,
     quiet: bool,
-) -> (Planner, Vec<SizeRow>) {
-    let objectives = &candidates[0].objectives;
+) -> Result<(Planner, Vec<SizeRow>)> {
     let mut planner = Planner::new(search);
     let mut rows = Vec::new();
     let bar = progress_bar(quiet);
@@ -145,14 +152,17 @@ fn search_all(
             .flat_map(|&c| seeds.iter().map(move |&s| (c, s)))
             .collect();
         bar.inc_length(jobs.len() as u64);
+        let scenarios: Vec<Scenario> = round.iter().map(|&c| load(c)).collect::<Result<_>>()?;
         let summaries: Vec<Summary> = jobs
             .par_iter()
-            .map(|&(c, seed)| {
+            .enumerate()
+            .map(|(k, &(_, seed))| {
                 let opts = RunOptions {
                     seed,
                     check_invariants: false,
                 };
-                let s = sim::run(&candidates[c], opts, ecsim_model::record::NullSink).0;
+                let sc = &scenarios[k / seeds.len()];
+                let s = sim::run(sc, opts, ecsim_model::record::NullSink).0;
                 bar.inc(1);
                 s
             })
@@ -188,7 +198,7 @@ fn search_all(
     for (row, (_, round, _)) in rows.iter_mut().zip(&planner.evaluated) {
         row.round = *round;
     }
-    (planner, rows)
+    Ok((planner, rows))
 }
 
 fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
@@ -219,7 +229,7 @@ fn answer_text(src: &str, search: &Search, candidate: usize, labels: &str) -> Re
 /// Search, then write the files into a staging folder, move it into place and print the answer.
 pub fn exec(args: Args) -> CliResult {
     let (sc, src, search) = load(&args)?;
-    let candidates = load_candidates(&args, &src, &search)?;
+    validate_candidates(&args, &src, &search)?;
     let seed = args.seed.unwrap_or(sc.seed);
     let n_seeds = args.seeds.unwrap_or(search.seeds);
     let search = Search {
@@ -246,8 +256,17 @@ pub fn exec(args: Args) -> CliResult {
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .context("starting worker threads")?;
-    let (planner, rows) =
-        pool.install(|| search_all(&candidates, &search, &seeds, search.confidence, args.quiet));
+    let load = |c: usize| load_candidate(&args, &src, &search, c).map_err(|e| anyhow!(e));
+    let (planner, rows) = pool.install(|| {
+        search_all(
+            &load,
+            &sc.objectives,
+            &search,
+            &seeds,
+            search.confidence,
+            args.quiet,
+        )
+    })?;
     let best = planner.best().map(|(c, _)| c);
     let knob_names: Vec<&str> = search.knobs.iter().map(|k| k.name.as_str()).collect();
     let result = SizeResult {

@@ -38,7 +38,7 @@ use crate::scenario::tree::{Kind, Node, Step};
 use crate::sweep::{Parameter, read_parameter};
 
 /// The most candidates a search grid may have.
-pub const MAX_CANDIDATES: usize = 100_000;
+pub const MAX_CANDIDATES: usize = 10_000;
 
 /// Overrides as `--set` applies them: (path as written, steps, value).
 pub type Overrides = Vec<(String, Vec<Step>, Node)>;
