@@ -205,6 +205,18 @@ fn size_says_what_is_missing() {
         text(&o)
     );
     assert!(!out.exists());
+    // validate checks the [search] table too.
+    let src = std::fs::read_to_string(repo().join("scenarios/sizing/bursty-fargate.toml"))
+        .unwrap()
+        .replace("monotone = true", "monotone = \"yes\"");
+    std::fs::write(&bad, src).unwrap();
+    let o = ecsim(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("search.knobs[1].monotone: got the string \"yes\""),
+        "{}",
+        text(&o)
+    );
     let _ = std::fs::remove_dir_all(base);
 }
 
