@@ -7,6 +7,7 @@
 //! - [`csv_sink`]: [`CsvSink`], the [`ecsim_model::record::Sink`] that writes a run's tables;
 //! - [`summary`]: `summary.json` (serde_json) and the text `ecsim run` prints;
 //! - [`compare`]: `compare.csv` and the text `ecsim compare` prints;
+//! - [`size`]: `size.csv`, the frontier chart and the answer `ecsim size` prints;
 //! - [`sweep`]: sweep run files, `runs.csv` and `aggregate.csv`;
 //! - [`charts`] and [`report`]: charts (SVG, PNG) and the HTML pages, from output files as text.
 
@@ -15,16 +16,19 @@ pub mod charts;
 pub mod compare;
 pub mod csv_sink;
 pub mod escape;
+mod goals;
 pub mod human;
 pub mod report;
 pub mod schema;
+pub mod size;
 pub mod summary;
 pub mod sweep;
+pub mod sweep_long;
 mod units;
 
 pub use audit::{AuditResult, audit_text};
-pub use compare::{VariantResult, compare_csv, compare_text, paid_utilisation_pct};
+pub use compare::{Comparison, VariantResult, compare_csv, compare_text, paid_utilisation_pct};
 pub use csv_sink::{CsvSink, SinkError, Writers};
-pub use summary::{read_summary, summary_json, summary_text};
+pub use summary::{read_summary, summary_json, summary_text, summary_text_with_objectives};
 pub use sweep::{SweepRun, read_sweep_run, sweep_run_csv, sweep_tables};
 pub use units::usd_exact;

@@ -162,11 +162,22 @@ pub fn read_summary_at(json: &str) -> Result<Vec<(String, String)>, (u64, u64, S
 
 /// The few lines `ecsim run` prints.
 pub fn summary_text(s: &Summary, output: &str) -> String {
+    summary_text_with_objectives(s, &[], output)
+}
+
+/// The lines `ecsim run` prints, with the scenario's objectives met or missed.
+pub fn summary_text_with_objectives(
+    s: &Summary,
+    outcomes: &[ecsim_model::objectives::Outcome],
+    output: &str,
+) -> String {
     let mut o = String::new();
     run_lines(&mut o, s);
     scaling_lines(&mut o, s);
     recovery_lines(&mut o, s);
     cost_line(&mut o, s);
+    crate::goals::goal_lines(&mut o, s);
+    crate::goals::objective_lines(&mut o, outcomes);
     let _ = writeln!(o, "  events hash  {}", s.events_hash);
     let _ = writeln!(o, "  output       {output}");
     o
@@ -202,8 +213,9 @@ fn run_lines(o: &mut String, s: &Summary) {
     }
     let _ = writeln!(
         o,
-        "  wait         mean {}, max {} (creation to placement)",
+        "  wait         mean {}, {}, max {} (creation to placement)",
         duration(s.mean_wait_ms.round() as u64),
+        crate::goals::wait_percentiles(s),
         duration(s.max_wait_ms)
     );
     let _ = writeln!(

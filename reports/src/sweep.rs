@@ -22,7 +22,7 @@ pub struct SweepRun {
 
 impl SweepRun {
     /// The value of a column, if the run has it.
-    fn get(&self, column: &str) -> Option<&str> {
+    pub(crate) fn get(&self, column: &str) -> Option<&str> {
         self.columns
             .iter()
             .position(|x| x == column)

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ecsim_model::scenario;
 use ecsim_model::sim::{self, RunOptions};
 use ecsim_reports::report::{self, RunFiles};
-use ecsim_reports::{CsvSink, VariantResult, compare_csv, sweep_run_csv};
+use ecsim_reports::{Comparison, CsvSink, VariantResult, compare_csv, sweep_run_csv};
 
 /// The names every output format must survive.
 const HOSTILE: [&str; 6] = [
@@ -164,12 +164,24 @@ fn summary() -> ecsim_model::record::Summary {
 fn csv_cells_are_not_formulas() {
     let s = summary();
     for name in HOSTILE {
-        let rows = [VariantResult {
-            name,
-            description: name,
-            summary: &s,
+        let objectives = [ecsim_model::objectives::Objective {
+            metric: name.to_string(),
+            bound: ecsim_model::objectives::Bound::AtMost(1.0),
         }];
-        let compare = compare_csv(&rows).unwrap();
+        let runs = [s.clone()];
+        let c = Comparison {
+            scenario: name,
+            seed: 1,
+            variants: vec![VariantResult {
+                name,
+                description: name,
+                summary: &s,
+                runs: &runs,
+            }],
+            objectives: &objectives,
+            confidence: 0.95,
+        };
+        let compare = compare_csv(&c).unwrap();
         let run = sweep_run_csv(0, 0, 1, &[(name.to_string(), name.to_string())], &s).unwrap();
         for (what, bytes) in [("compare.csv", compare), ("sweep run", run)] {
             let text = String::from_utf8(bytes).unwrap();

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{audit, compare, merge, report, run, sweep, validate};
+use commands::{audit, compare, merge, report, run, size, sweep, validate};
 
 const EXAMPLES: &str = "\
 Examples (one per command; `ecsim help COMMAND` shows more):
@@ -29,7 +29,9 @@ Examples (one per command; `ecsim help COMMAND` shows more):
   ecsim sweep scenarios/sweeps/placement-strategies.toml
   ecsim merge shards/* --out merged                    # sweep shards into one
   ecsim report out/flash-sale                          # charts and report.html of a folder
-  ecsim validate scenarios/*.toml";
+  ecsim validate scenarios/*.toml
+  ecsim size scenarios/sizing/web-batch-ec2-spot.toml  # cheapest set-up meeting the objectives
+  ecsim audit scenarios/spot-storm.toml                # does a result depend on same-instant order?";
 
 /// Examples of `ecsim run`.
 pub const RUN_EXAMPLES: &str = "\
@@ -55,6 +57,7 @@ struct Cli {
 enum Command {
     Run(run::Args),
     Compare(compare::Args),
+    Size(size::Args),
     Sweep(sweep::Args),
     Merge(merge::Args),
     Report(report::Args),
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::exec(args),
         Command::Compare(args) => compare::exec(args),
+        Command::Size(args) => size::exec(args),
         Command::Sweep(args) => sweep::exec(args),
         Command::Merge(args) => merge::exec(args),
         Command::Report(args) => report::exec(args),

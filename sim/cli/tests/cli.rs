@@ -464,13 +464,30 @@ fn sweeps_are_deterministic_shardable_and_resumable() {
         "{}",
         text(&o)
     );
-    for file in ["runs.csv", "aggregate.csv"] {
+    for file in ["runs.csv", "aggregate.csv", "aggregate_long.csv"] {
         assert_eq!(
             read(&dir("one"), file),
             read(&dir("many"), file),
             "{file}: threads changed it"
         );
     }
+    // The long table holds the chosen metric only, with paired differences against point 0.
+    let long = String::from_utf8(read(&dir("one"), "aggregate_long.csv")).unwrap();
+    assert!(long.starts_with("point,metric,statistic,value\n"), "{long}");
+    assert!(
+        long.contains("1,mean_cpu_reserved_pct,diff_ci95_high,"),
+        "{long}"
+    );
+    assert!(
+        long.contains("0,mean_cpu_reserved_pct,diff_mean,0.000000"),
+        "{long}"
+    );
+    assert!(
+        long.lines()
+            .skip(1)
+            .all(|l| l.contains(",mean_cpu_reserved_pct,")),
+        "{long}"
+    );
     let runs = String::from_utf8(read(&dir("one"), "runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 1 + 6);
     assert!(!runs.contains("wall_ms"));

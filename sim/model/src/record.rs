@@ -485,8 +485,43 @@ pub struct Summary {
     pub scaling: ScalingSummary,
     /// Failures, recovery and deployments.
     pub recovery: RecoverySummary,
+    /// The numbers a planner states objectives in.
+    pub goals: GoalSummary,
     /// Wall-clock time of the run, ms (the only field that differs between identical runs).
     pub wall_ms: u64,
+}
+
+/// Simulated days a month of cost is extrapolated to: cost per 30 days.
+pub const MONTH_DAYS: u64 = 30;
+
+/// The numbers a planner states objectives in: wait percentiles, availability and unserved
+/// share per service, time to serve a load change, monthly cost and cost per request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GoalSummary {
+    /// Wait of every task (creation to placement, to its stop if it never ran, or to the end if
+    /// it still waits, as `wait_ms` in tasks.csv): p50, p95, p99, ms (nearest rank).
+    pub wait_percentiles_ms: [u64; 3],
+    /// Per REPLICA service: % of time running >= desired, from the first time it ran its
+    /// desired count (0 if it never did).
+    pub availability: Vec<(String, f64)>,
+    /// Per service with a load model.
+    pub load: Vec<ServiceLoadGoals>,
+}
+
+/// One service's demand and how fast it served its load changes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceLoadGoals {
+    /// Service.
+    pub name: String,
+    /// Request-minutes demanded.
+    pub demand_request_minutes: f64,
+    /// Request-minutes left unserved.
+    pub unserved_request_minutes: f64,
+    /// Per abrupt load change: delay to the first sample with every request served (`None`:
+    /// not by the end).
+    pub served_after_ms: Vec<Option<u64>>,
+    /// Per abrupt load change: when (ms).
+    pub change_at_ms: Vec<u64>,
 }
 
 impl Summary {
@@ -500,6 +535,7 @@ impl Summary {
         self.cost_fields(&mut out);
         self.scaling_fields(&mut out);
         self.recovery_fields(&mut out);
+        self.goal_fields(&mut out);
         out.int("wall_ms", self.wall_ms);
         out.0
     }
@@ -609,9 +645,102 @@ impl Summary {
         }
     }
 
+    /// Whether the recovery fields are written (the run had failures or deployments).
+    fn has_recovery(&self) -> bool {
+        let r = &self.recovery;
+        !(r.failures.is_empty() && r.deployments.is_empty() && r.tasks_lost == 0)
+    }
+
+    /// 30 days over the simulated time: the factor that turns the run's cost into a month's.
+    pub fn month_factor(&self) -> f64 {
+        if self.sim_end_ms == 0 {
+            0.0
+        } else {
+            (MONTH_DAYS * 86_400_000) as f64 / self.sim_end_ms as f64
+        }
+    }
+
+    /// Requests served over the run (request-minutes x 60), if any service has a load model.
+    pub fn requests_served(&self) -> Option<f64> {
+        if self.goals.load.is_empty() {
+            return None;
+        }
+        let g = &self.goals.load;
+        Some(
+            g.iter()
+                .map(|s| (s.demand_request_minutes - s.unserved_request_minutes).max(0.0) * 60.0)
+                .sum(),
+        )
+    }
+
+    /// The planner's fields: wait percentiles, monthly cost, cost per million requests,
+    /// unserved share, availability and time to serve load changes.
+    fn goal_fields(&self, out: &mut Fields) {
+        let g = &self.goals;
+        let [p50, p95, p99] = g.wait_percentiles_ms;
+        out.int("tasks.wait_p50_ms", p50);
+        out.int("tasks.wait_p95_ms", p95);
+        out.int("tasks.wait_p99_ms", p99);
+        let month = self.month_factor();
+        out.float("cost_monthly_usd", self.costs.total.usd() * month);
+        for (n, m) in &self.costs.services {
+            out.float(format!("service.{n}.cost_monthly_usd"), m.usd() * month);
+        }
+        for (n, m) in &self.costs.jobs {
+            out.float(format!("job.{n}.cost_monthly_usd"), m.usd() * month);
+        }
+        if let Some(served) = self.requests_served() {
+            let demand: f64 = g.load.iter().map(|s| s.demand_request_minutes).sum();
+            let unserved: f64 = g.load.iter().map(|s| s.unserved_request_minutes).sum();
+            out.float("unserved_request_pct", pct_of(unserved, demand));
+            out.float("requests_served", served);
+            if served > 0.0 {
+                out.float(
+                    "cost_per_million_requests_usd",
+                    self.costs.total.usd() / served * 1e6,
+                );
+            }
+        }
+        if !self.has_recovery() {
+            for (name, a) in &g.availability {
+                out.float(format!("service.{name}.availability_pct"), *a);
+            }
+        }
+        for s in &g.load {
+            self.service_goal_fields(out, s);
+        }
+    }
+
+    fn service_goal_fields(&self, out: &mut Fields, s: &ServiceLoadGoals) {
+        let k = |f: &str| format!("service.{}.{f}", s.name);
+        out.float(
+            k("unserved_request_pct"),
+            pct_of(s.unserved_request_minutes, s.demand_request_minutes),
+        );
+        let served = (s.demand_request_minutes - s.unserved_request_minutes).max(0.0) * 60.0;
+        let cost = self.costs.services.iter().find(|(n, _)| *n == s.name);
+        if let Some((_, m)) = cost
+            && served > 0.0
+        {
+            out.float(k("cost_per_million_requests_usd"), m.usd() / served * 1e6);
+        }
+        let mut longest = None;
+        for (n, (after, at)) in s.served_after_ms.iter().zip(&s.change_at_ms).enumerate() {
+            if let Some(a) = after {
+                out.int(k(&format!("load_change.{n}.served_after_ms")), *a);
+            }
+            // A change not served by the end counts until the end.
+            let d = after.unwrap_or(self.sim_end_ms.saturating_sub(*at));
+            longest = Some(longest.map_or(d, |l: u64| l.max(d)));
+        }
+        if let Some(l) = longest {
+            out.int(k("load_change_served_max_ms"), l);
+        }
+    }
+
     fn recovery_fields(&self, out: &mut Fields) {
         let r = &self.recovery;
-        if r.failures.is_empty() && r.deployments.is_empty() && r.tasks_lost == 0 {
+        if !self.has_recovery() {
             return;
         }
         out.int("tasks_lost", r.tasks_lost);
@@ -641,6 +770,15 @@ impl Summary {
                 out.int(format!("service.{svc}.deployment.{id}.duration_ms"), *d);
             }
         }
+    }
+}
+
+/// `part` as a percentage of `whole` (0 when `whole` is 0).
+fn pct_of(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        100.0 * part / whole
+    } else {
+        0.0
     }
 }
 

@@ -369,7 +369,7 @@ fn read(cx: &mut Cx<'_>, root: &Node, max_runs: u64) -> Option<Sweep> {
     })
 }
 
-fn read_parameter(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Parameter> {
+pub(crate) fn read_parameter(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Parameter> {
     let path = t.path.clone();
     let paths = t.req(
         cx,
@@ -528,20 +528,22 @@ pub struct Stats {
     pub ci_high: f64,
 }
 
-/// Two-sided 95 % quantile of Student's t with `df` degrees of freedom.
+/// Two-sided 95 % quantile of Student's t with `df` degrees of freedom (the 0.975 quantile);
+/// NaN for `df` = 0.
 pub fn t95(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::NAN,
-        1..=30 => T[df - 1],
-        31..=40 => 2.021,
-        41..=60 => 2.000,
-        61..=120 => 1.980,
-        _ => 1.960,
+    t_quantile(0.975, df)
+}
+
+/// The `p` quantile of Student's t with `df` degrees of freedom, exact (statrs inverts the
+/// regularized incomplete beta function); NaN for `df` = 0 or `p` outside (0, 1).
+pub fn t_quantile(p: f64, df: usize) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    if df == 0 || !(p > 0.0 && p < 1.0) {
+        return f64::NAN;
+    }
+    match StudentsT::new(0.0, 1.0, df as f64) {
+        Ok(t) => t.inverse_cdf(p),
+        Err(_) => f64::NAN,
     }
 }
 
@@ -572,7 +574,7 @@ pub fn stats(xs: &[f64]) -> Stats {
 
 /// Every summary field a run of `sc` can have, with `N` standing for any index (a load change,
 /// a failure) and `ID` for a deployment id: the names a sweep's `metrics` may use.
-fn metric_templates(sc: &Scenario) -> Vec<String> {
+pub(crate) fn metric_templates(sc: &Scenario) -> Vec<String> {
     const RUN: &[&str] = &[
         "seed",
         "sim_end_ms",
@@ -617,6 +619,13 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
         "failure.N.at_ms",
         "failure.N.recovered_after_ms",
         "capacity_provider.ID.cost_usd", // also pseudo providers: tasks launched without one
+        "tasks.wait_p50_ms",
+        "tasks.wait_p95_ms",
+        "tasks.wait_p99_ms",
+        "cost_monthly_usd",
+        "unserved_request_pct",
+        "requests_served",
+        "cost_per_million_requests_usd",
     ];
     const CLUSTER: &[&str] = &[
         "mean_instances_in_use",
@@ -638,6 +647,11 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
         "load_change.N.first_scaling_after_ms",
         "load_change.N.tasks_running_after_ms",
         "deployment.ID.duration_ms",
+        "cost_monthly_usd",
+        "unserved_request_pct",
+        "cost_per_million_requests_usd",
+        "load_change.N.served_after_ms",
+        "load_change_served_max_ms",
     ];
     let mut out: Vec<String> = RUN.iter().map(|s| s.to_string()).collect();
     for c in &sc.clusters {
@@ -651,6 +665,7 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
     }
     for j in &sc.jobs {
         out.push(format!("job.{}.cost_usd", j.name));
+        out.push(format!("job.{}.cost_monthly_usd", j.name));
     }
     out.sort();
     out.dedup();
@@ -658,7 +673,7 @@ fn metric_templates(sc: &Scenario) -> Vec<String> {
 }
 
 /// Whether `metric` matches `template` (`N` matches a number, `ID` any name).
-fn matches_template(metric: &str, template: &str) -> bool {
+pub(crate) fn matches_template(metric: &str, template: &str) -> bool {
     let (m, t): (Vec<&str>, Vec<&str>) =
         (metric.split('.').collect(), template.split('.').collect());
     m.len() == t.len()
@@ -739,7 +754,19 @@ mod tests {
         );
         let one = stats(&[7.0]);
         assert_eq!((one.ci_low, one.ci_high, one.std), (7.0, 7.0, 0.0));
-        assert_eq!(t95(1_000), 1.96);
+        // Exact quantiles (NIST/SEMATECH e-Handbook, table 1.3.6.7.2, and R's qt()): no
+        // steps between tabulated degrees of freedom.
+        for (df, want) in [
+            (1, 12.706_205),
+            (4, 2.776_445),
+            (30, 2.042_272),
+            (45, 2.014_103),
+            (1_000, 1.962_339),
+        ] {
+            assert!((t95(df) - want).abs() < 1e-5, "t95({df}) = {}", t95(df));
+        }
+        assert!((t_quantile(0.95, 4) - 2.131_847).abs() < 1e-5);
+        assert!(t95(0).is_nan() && t_quantile(1.0, 3).is_nan());
     }
 
     /// The product of the value counts does not wrap: 4 parameters of 100,000 values each.

@@ -9,7 +9,10 @@ use rayon::prelude::*;
 use ecsim_model::record::Summary;
 use ecsim_model::scenario::{self, Scenario, Variant};
 use ecsim_model::sim::{self, RunOptions};
-use ecsim_reports::VariantResult;
+use ecsim_reports::{Comparison, VariantResult};
+
+/// Confidence of the one-sided bounds objectives are judged by over several seeds.
+const CONFIDENCE: f64 = 0.95;
 
 use crate::error::{CliError, CliResult, FAILURE};
 use crate::output;
@@ -39,6 +42,10 @@ pub struct Args {
     /// Override a field in every variant (applied after the variant's own overrides).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
+    /// Run each variant on N paired seeds (derived from the seed; seed r is the same for
+    /// every variant) and judge objectives by one-sided 95 % bounds over them.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    seeds: u32,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -117,10 +124,22 @@ fn load_variants(args: &Args, variants: &[Variant]) -> Result<Vec<Scenario>, Cli
     Ok(loaded)
 }
 
-/// Run every variant in parallel; results come back in variant order whatever the thread count.
+/// The run seeds: the seed itself for one, else seeds derived from it (paired across variants).
+pub fn run_seeds(seed: u64, n: u32) -> Vec<u64> {
+    if n == 1 {
+        vec![seed]
+    } else {
+        (0..n)
+            .map(|r| ecsim_engine::seed_for_index(seed, u64::from(r)))
+            .collect()
+    }
+}
+
+/// Run every variant on every seed in parallel; results come back in (variant, seed) order
+/// whatever the thread count.
 fn run_variants(
     loaded: &[Scenario],
-    seed: u64,
+    seeds: &[u64],
     threads: Option<usize>,
     progress: &crate::progress::Line,
 ) -> Result<Vec<(Summary, Vec<u8>)>> {
@@ -128,11 +147,14 @@ fn run_variants(
         .num_threads(threads.unwrap_or(0))
         .build()
         .context("starting worker threads")?;
+    let jobs: Vec<(&Scenario, u64)> = loaded
+        .iter()
+        .flat_map(|sc| seeds.iter().map(move |&s| (sc, s)))
+        .collect();
     pool.install(|| {
-        loaded
-            .par_iter()
+        jobs.par_iter()
             .enumerate()
-            .map(|(k, sc)| {
+            .map(|(k, &(sc, seed))| {
                 let sink = ecsim_reports::CsvSink::new(None, None, None, Some(Vec::new()));
                 let opts = RunOptions {
                     seed,
@@ -146,9 +168,14 @@ fn run_variants(
     })
 }
 
-/// Each variant's `summary.json` and `cost.csv` under `variants/<name>/`.
-fn write_variants(dir: &Path, variants: &[Variant], results: &[(Summary, Vec<u8>)]) -> Result<()> {
-    for (v, (summary, cost)) in variants.iter().zip(results) {
+/// Each variant's `summary.json` and `cost.csv` (of the first seed) under `variants/<name>/`.
+fn write_variants(
+    dir: &Path,
+    variants: &[Variant],
+    results: &[(Summary, Vec<u8>)],
+    seeds: usize,
+) -> Result<()> {
+    for (v, (summary, cost)) in variants.iter().zip(results.iter().step_by(seeds)) {
         let dir = dir.join("variants").join(&v.name);
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -184,26 +211,38 @@ pub fn exec(args: Args) -> CliResult {
         args.force,
         &inputs,
     )?;
-    let line = crate::progress::Line::new(crate::progress::wanted(args.quiet), loaded.len());
-    let results = run_variants(&loaded, seed, args.threads, &line);
+    let seeds = run_seeds(seed, args.seeds);
+    let line = crate::progress::Line::new(
+        crate::progress::wanted(args.quiet),
+        loaded.len() * seeds.len(),
+    );
+    let results = run_variants(&loaded, &seeds, args.threads, &line);
     line.finish();
     let results = results?;
-    write_variants(staging.path(), &variants, &results)?;
-    let rows: Vec<VariantResult<'_>> = variants
-        .iter()
-        .zip(&results)
-        .map(|(v, r)| VariantResult {
-            name: &v.name,
-            description: &v.description,
-            summary: &r.0,
-        })
-        .collect();
+    write_variants(staging.path(), &variants, &results, seeds.len())?;
+    let summaries: Vec<Summary> = results.iter().map(|r| r.0.clone()).collect();
+    let comparison = Comparison {
+        scenario: &loaded[0].name,
+        seed,
+        variants: variants
+            .iter()
+            .zip(summaries.chunks(seeds.len()))
+            .map(|(v, runs)| VariantResult {
+                name: &v.name,
+                description: &v.description,
+                summary: &runs[0],
+                runs,
+            })
+            .collect(),
+        objectives: &loaded[0].objectives,
+        confidence: CONFIDENCE,
+    };
     std::fs::write(
         staging.path().join("compare.csv"),
-        ecsim_reports::compare_csv(&rows).context("writing compare.csv")?,
+        ecsim_reports::compare_csv(&comparison).context("writing compare.csv")?,
     )
     .context("writing compare.csv")?;
-    let text = ecsim_reports::compare_text(&loaded[0].name, seed, &rows);
+    let text = ecsim_reports::compare_text(&comparison);
     std::fs::write(staging.path().join("compare.txt"), &text).context("writing compare.txt")?;
     staging.commit()?;
     if !args.quiet {

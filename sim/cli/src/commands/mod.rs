@@ -6,6 +6,7 @@ pub mod compare;
 pub mod merge;
 pub mod report;
 pub mod run;
+pub mod size;
 pub mod sweep;
 pub mod validate;
 

@@ -168,7 +168,11 @@ pub fn exec(args: Args) -> CliResult {
             final_dir.display(),
             written_files(&args).join(", ")
         );
-        print!("{}", ecsim_reports::summary_text(&summary, &where_));
+        let outcomes = ecsim_model::objectives::evaluate(&sc.objectives, &summary);
+        print!(
+            "{}",
+            ecsim_reports::summary_text_with_objectives(&summary, &outcomes, &where_)
+        );
     }
     Ok(())
 }

@@ -458,6 +458,9 @@ pub fn exec(args: Args) -> CliResult {
         let done = run_all(&args, &sw, &scenarios, &todo, &runs_dir)?;
         let runs = collect_runs(&[work.path().to_path_buf()])?;
         write_tables(&runs, work.path())?;
+        let long = ecsim_reports::sweep_long::aggregate_long(&runs, &sw.metrics)
+            .context("building aggregate_long.csv")?;
+        write_atomic(&work.path().join(ecsim_reports::sweep_long::FILE), &long)?;
         let rendered = report_files::render_sweep(work.path(), &sw.name, &sw.metrics)?;
         report_files::write(work.path(), &rendered)?;
         Ok((done, skipped, runs.len()))

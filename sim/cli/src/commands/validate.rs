@@ -91,6 +91,13 @@ fn validate_scenario(p: &Path, src: &str, args: &Args) -> bool {
             }
         }
     }
+    // The search space of `ecsim size` (the table itself; size validates every candidate).
+    if let Err(diags) = ecsim_model::search::read(&p.display().to_string(), src) {
+        for d in &diags {
+            eprintln!("error: {d}");
+        }
+        ok = false;
+    }
     if ok {
         let variants = if variants.is_empty() {
             String::new()

@@ -35,6 +35,8 @@ pub(crate) struct Reaction {
     pub(crate) at: u64,
     pub(crate) first_scaling: Option<u64>,
     pub(crate) running: Option<u64>,
+    /// Delay from the change to the first sample with every request served.
+    pub(crate) served: Option<u64>,
     target: u32,
     up: bool,
 }
@@ -45,6 +47,7 @@ struct Scaled {
     series: Series,
     last: LoadSample,
     unserved_request_minutes: f64,
+    demand_request_minutes: f64,
     min: u32,
     max: u32,
     tt_state: Vec<(AlarmState, AlarmState)>,
@@ -226,6 +229,7 @@ impl ServiceAutoScaling {
                 at: c,
                 first_scaling: None,
                 running: None,
+                served: None,
                 target: 0,
                 up: false,
             });
@@ -236,6 +240,7 @@ impl ServiceAutoScaling {
                 series: Series::new(series_reach(sc, s.auto_scaling.as_ref())),
                 last: LoadSample::default(),
                 unserved_request_minutes: 0.0,
+                demand_request_minutes: 0.0,
                 min: a.map_or(0, |a| a.min_capacity),
                 max: a.map_or(u32::MAX, |a| a.max_capacity),
                 tt_state: vec![(AlarmState::InsufficientData, AlarmState::InsufficientData); n_tt],
@@ -307,12 +312,16 @@ impl ServiceAutoScaling {
             st.series.add(&smp, running, dt_s);
             let unserved = smp.unserved_rps * dt_s / 60.0;
             st.unserved_request_minutes += unserved;
+            st.demand_request_minutes += smp.demand_rps * dt_s / 60.0;
             self.unserved_request_minutes += unserved;
             if let Some(d) = during_failure.as_deref_mut() {
                 *d += unserved;
             }
-            // Reactions waiting for their tasks to run.
+            // Reactions waiting for their tasks to run, or for every request to be served.
             for r in &mut st.reactions {
+                if r.served.is_none() && now.ms() >= r.at && smp.unserved_rps <= 0.0 {
+                    r.served = Some(now.ms() - r.at);
+                }
                 if r.first_scaling.is_some()
                     && r.running.is_none()
                     && ((r.up && running >= r.target) || (!r.up && running <= r.target))
@@ -530,6 +539,13 @@ impl ServiceAutoScaling {
     /// Request-minutes left unserved over the run.
     pub(crate) fn unserved_request_minutes(&self) -> f64 {
         self.unserved_request_minutes
+    }
+
+    /// Per sampled service with a load model: id and request-minutes demanded.
+    pub(crate) fn demand(&self) -> impl Iterator<Item = (ServiceId, f64)> {
+        self.services
+            .iter()
+            .map(|s| (s.service, s.demand_request_minutes))
     }
 
     /// Desired count changes made.

@@ -13,6 +13,7 @@ mod cluster;
 pub mod failures;
 mod job;
 pub mod read;
+pub mod rewrite;
 pub mod scaling;
 mod service;
 mod settings;
@@ -72,6 +73,9 @@ pub struct Scenario {
     pub pricing: PricingSettings,
     /// `[failures]`.
     pub failures: FailureSettings,
+    /// `[[objectives]]`: what a run must achieve (`ecsim compare` and `ecsim size` judge by
+    /// them; `ecsim run` reports them).
+    pub objectives: Vec<crate::objectives::Objective>,
 }
 
 impl Scenario {

@@ -5,8 +5,8 @@ use ecsim_engine::{RunStats, SimTime, StopReason as EngineStop};
 
 use super::{Simulation, StopReason};
 use crate::record::{
-    DeploymentRow, FailureRow, RecoverySummary, ScalingSummary, ServiceScalingSummary, Sink,
-    Summary,
+    DeploymentRow, FailureRow, GoalSummary, RecoverySummary, ScalingSummary, ServiceLoadGoals,
+    ServiceScalingSummary, Sink, Summary,
 };
 use crate::scenario::SchedulingStrategy;
 
@@ -74,6 +74,7 @@ impl<S: Sink> Simulation<'_, S> {
             costs,
             scaling: self.scaling_summary(),
             recovery: self.recovery_summary(end),
+            goals: self.goal_summary(end),
             wall_ms: 0,
         };
         (summary, self.core.out.sink)
@@ -102,6 +103,55 @@ impl<S: Sink> Simulation<'_, S> {
                         .collect(),
                 })
                 .collect(),
+        }
+    }
+
+    /// Wait percentiles (every task, as tasks.csv's `wait_ms`: a task never placed waited until
+    /// the end, so less capacity never makes them look better), availability per service,
+    /// demand and time to serve load changes.
+    fn goal_summary(&self, end: SimTime) -> GoalSummary {
+        let sc = self.core.sc;
+        let mut waits: Vec<u64> = self
+            .core
+            .tasks()
+            .iter()
+            .map(|t| t.placed().or(t.stopped()).unwrap_or(end).since(t.created))
+            .collect();
+        waits.sort_unstable();
+        let tracking = &self.failures.tracking;
+        let availability = sc
+            .services
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.scheduling == SchedulingStrategy::Replica)
+            .map(|(s, d)| {
+                let h = &tracking.services[s];
+                let pct = match h.steady_since {
+                    Some(t0) if end > t0 => 100.0 * h.avail_ms as f64 / end.since(t0) as f64,
+                    _ => 0.0,
+                };
+                (d.name.clone(), pct)
+            })
+            .collect();
+        let a = &self.autoscaling;
+        let load = a
+            .demand()
+            .zip(a.per_service())
+            .filter(|((s, _), _)| sc.services[s.index()].load.is_some())
+            .map(
+                |((s, demand), (_, unserved, _, reactions))| ServiceLoadGoals {
+                    name: sc.services[s.index()].name.clone(),
+                    demand_request_minutes: demand,
+                    unserved_request_minutes: unserved,
+                    served_after_ms: reactions.iter().map(|r| r.served).collect(),
+                    change_at_ms: reactions.iter().map(|r| r.at).collect(),
+                },
+            )
+            .collect();
+        GoalSummary {
+            wait_percentiles_ms: [0.50, 0.95, 0.99].map(|q| nearest_rank(&waits, q)),
+            availability,
+            load,
         }
     }
 
@@ -182,5 +232,31 @@ impl<S: Sink> Simulation<'_, S> {
                 })
                 .collect(),
         }
+    }
+}
+
+/// The `q` quantile of sorted values by the nearest-rank method (the smallest value with at
+/// least `q` of the values at or below it); 0 for no values.
+fn nearest_rank(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest_rank;
+
+    /// Nearest rank (Hyndman & Fan definition 1): p95 of 1..=20 is the 19th value, p50 the 10th.
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=20).collect();
+        assert_eq!(nearest_rank(&v, 0.95), 19);
+        assert_eq!(nearest_rank(&v, 0.50), 10);
+        assert_eq!(nearest_rank(&v, 0.99), 20);
+        assert_eq!(nearest_rank(&[7], 0.5), 7);
+        assert_eq!(nearest_rank(&[], 0.5), 0);
     }
 }

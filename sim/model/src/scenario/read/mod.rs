@@ -14,6 +14,7 @@ mod failures;
 mod jobs;
 mod load;
 mod names;
+mod objectives;
 mod prices;
 mod pricing;
 mod scaling;
@@ -30,6 +31,7 @@ pub use cx::{
 };
 pub(crate) use cx::{entries, string_array};
 pub(in crate::scenario) use scenario::read_scenario;
+pub(crate) use variants::read_variant;
 pub use variants::variants;
 
 /// What every reader file uses: the context, the tree, the validated types and the other readers.
@@ -42,7 +44,7 @@ mod prelude {
     pub(super) use super::cx::{Cx, NameRule, Tbl, entries, quote_list, read_document, shown};
     pub(super) use super::{
         actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, names::*,
-        prices::*, pricing::*, scaling::*, scenario::*, services::*, simulation::*,
+        objectives::*, prices::*, pricing::*, scaling::*, scenario::*, services::*, simulation::*,
         task_definitions::*, values::*,
     };
     pub(super) use crate::autoscaling::{AdjustmentType, Comparison, Step, TreatMissing};

@@ -127,3 +127,91 @@ pub(super) fn check_prices(
         }
     }
 }
+
+/// Every Fargate platform a service or job can run on (Fargate or Fargate Spot; Linux x86,
+/// Linux ARM or Windows) needs rates in the pricing table: a table without them (the shipped
+/// one has no Fargate Spot Linux/ARM rates) is an error when the scenario is read.
+pub(super) fn check_fargate_prices(cx: &mut Cx<'_>, root: &Node, sc: &Scenario) {
+    let f = &sc.pricing.table.fargate;
+    let fs = &sc.pricing.table.fargate_spot;
+    let owners = sc
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                format!("services[{i}]"),
+                s.cluster,
+                &s.launch,
+                vec![s.task_definition],
+            )
+        })
+        .chain(sc.jobs.iter().enumerate().map(|(i, j)| {
+            let defs = j.mix.iter().map(|d| d.0).collect();
+            (format!("jobs[{i}]"), j.cluster, &j.launch, defs)
+        }));
+    for (path, cluster, launch, defs) in owners {
+        let kinds: Vec<bool> = match launch {
+            LaunchSpec::Ec2 => continue,
+            LaunchSpec::Fargate => vec![false],
+            LaunchSpec::Strategy(items) => items
+                .iter()
+                .filter_map(
+                    |it| match sc.clusters[cluster].capacity_providers[it.provider].kind {
+                        ProviderKind::Fargate => Some(false),
+                        ProviderKind::FargateSpot => Some(true),
+                        ProviderKind::Asg { .. } => None,
+                    },
+                )
+                .collect(),
+        };
+        for spot in kinds {
+            for &d in &defs {
+                let td = &sc.task_definitions[d];
+                let arm = td.architecture.as_deref() == Some("arm64");
+                let windows = td.os.is_windows();
+                let (table, rates) = if spot {
+                    (
+                        "fargate_spot",
+                        if windows {
+                            None
+                        } else if arm {
+                            fs.linux_arm64
+                        } else {
+                            fs.linux_x86_64
+                        },
+                    )
+                } else {
+                    (
+                        "fargate",
+                        if windows {
+                            f.windows_x86_64
+                        } else if arm {
+                            f.linux_arm64
+                        } else {
+                            f.linux_x86_64
+                        },
+                    )
+                };
+                if rates.is_none() && !(spot && windows) {
+                    let platform = if windows {
+                        "windows_x86_64"
+                    } else if arm {
+                        "linux_arm64"
+                    } else {
+                        "linux_x86_64"
+                    };
+                    cx.error(
+                        &root.origin,
+                        &path,
+                        format!(
+                            "task definition \"{}\" would run on {} {platform}, but the pricing table has no [{table}] {platform} rates; add them to the table (pricing.file) or run it elsewhere",
+                            td.family,
+                            if spot { "Fargate Spot" } else { "Fargate" }
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}

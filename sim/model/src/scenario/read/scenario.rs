@@ -23,6 +23,9 @@ pub(in crate::scenario) fn read_scenario(
     let pricing = read_pricing(cx, &mut t, read_file);
     // Variants are for `ecsim compare`; `variants()` reads and checks them.
     let _ = t.get("variants");
+    // The search space is for `ecsim size`; `search::read` reads and checks it.
+    let _ = t.get("search");
+    let objectives = read_objectives(cx, &mut t);
     let types = read_instance_types(cx, &mut t);
     let resolution_ms = simulation
         .as_ref()
@@ -82,7 +85,7 @@ pub(in crate::scenario) fn read_scenario(
     let mut actions = actions.unwrap_or_default();
     actions.sort_by_key(|a| a.at_ms);
     version?;
-    Some(Scenario {
+    let sc = Scenario {
         failures: failures?,
         fargate: fargate?,
         pricing: pricing?,
@@ -96,7 +99,11 @@ pub(in crate::scenario) fn read_scenario(
         services,
         jobs,
         actions,
-    })
+        objectives: objectives.iter().map(|(o, _)| o.clone()).collect(),
+    };
+    check_objectives(cx, &objectives, &sc);
+    check_fargate_prices(cx, root, &sc);
+    Some(sc)
 }
 
 /// `schema_version`, `name`, `seed` and `description`.

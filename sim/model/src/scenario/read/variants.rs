@@ -34,7 +34,8 @@ fn check_variant_names(cx: &mut Cx<'_>, node: &Node, out: &[Variant]) {
     }
 }
 
-fn read_variant(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Variant> {
+/// One variant table: `name`, `description`, `set` (also a search knob's option).
+pub(crate) fn read_variant(cx: &mut Cx<'_>, mut t: Tbl<'_>) -> Option<Variant> {
     let name = t.req(cx, "name", "a variant name", |cx, n, p| {
         cx.name(n, p, NameRule::Ecs)
     });
