@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{compare, merge, report, run, sweep, validate};
+use commands::{compare, import, merge, report, run, sweep, validate};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -46,6 +46,7 @@ enum Command {
     Merge(merge::Args),
     Report(report::Args),
     Validate(validate::Args),
+    Import(import::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => merge::exec(args),
         Command::Report(args) => report::exec(args),
         Command::Validate(args) => validate::exec(args),
+        Command::Import(args) => import::exec(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

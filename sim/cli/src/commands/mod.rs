@@ -2,6 +2,7 @@
 //! manner of cargo's `src/bin/cargo/commands/`; and the scenario loading they share.
 
 pub mod compare;
+pub mod import;
 pub mod merge;
 pub mod report;
 pub mod run;
@@ -147,6 +148,13 @@ pub fn load_variant(
     input: &InputArgs,
 ) -> Result<std::result::Result<Scenario, String>> {
     let src = read_input(path, input.max_input_bytes, "scenario")?;
+    if looks_like_json(path, &src) {
+        return Ok(Err(format!(
+            "error: {}: this is JSON, not a scenario (TOML). If it is ECS JSON (a task definition, service, scaling policy, ...), turn it into a scenario with\n  ecsim import {} -o scenario.toml\nor name it in a scenario with file = \"...\" (see docs/ecs-json.md)",
+            path.display(),
+            path.display()
+        )));
+    }
     let reader = relative_reader(path, input);
     let opts = scenario::LoadOptions {
         sets,
@@ -154,5 +162,25 @@ pub fn load_variant(
         read_file: Some(&reader),
         variant_file: None,
     };
-    Ok(scenario::load_with(&path.display().to_string(), &src, &opts).map_err(|e| e.to_string()))
+    let loaded = scenario::load_with(&path.display().to_string(), &src, &opts);
+    if let (Ok(sc), None) = (&loaded, variant) {
+        for w in &sc.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(loaded.map_err(|e| e.to_string()))
+}
+
+/// Whether an input given as a scenario is JSON: named `*.json`, or starting as a JSON object
+/// or array does (a TOML file starts with a key, a comment or a `[table]` header).
+pub fn looks_like_json(path: &Path, src: &str) -> bool {
+    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        return true;
+    }
+    let t = src.trim_start_matches('\u{feff}').trim_start();
+    t.starts_with('{')
+        || (t.starts_with('[')
+            && t[1..]
+                .trim_start()
+                .starts_with(['{', '"', ']']))
 }

@@ -53,6 +53,8 @@ pub struct Cx<'a> {
     other: Option<(&'a str, &'a str, Vec<usize>)>,
     /// Everything found wrong so far.
     pub diags: Vec<Diagnostic>,
+    /// Warnings so far (ECS JSON fields not modelled, ...): they do not stop a run.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl<'a> Cx<'a> {
@@ -65,6 +67,7 @@ impl<'a> Cx<'a> {
             line_starts: line_starts(src),
             other: None,
             diags: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -102,7 +105,7 @@ impl<'a> Cx<'a> {
         path: &str,
         message: impl Into<String>,
     ) {
-        let mut file = self.file;
+        let mut file: &str = self.file;
         let (line, column, from_set) = match origin {
             Origin::File(r) => {
                 let (l, c) = self.position(r.start);
@@ -117,6 +120,10 @@ impl<'a> Cx<'a> {
                 None => (0, 0, None),
             },
             Origin::Set(i) => (0, 0, self.sets.get(*i).map(|s| escape_controls(s))),
+            Origin::At(f, l, c) => {
+                file = f;
+                (*l as usize, *c as usize + extra, None)
+            }
             Origin::Unknown => (0, 0, None),
         };
         // Paths and messages quote what the file says: never let it reach a terminal raw (a

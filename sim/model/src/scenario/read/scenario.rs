@@ -96,6 +96,7 @@ pub(in crate::scenario) fn read_scenario(
         services,
         jobs,
         actions,
+        warnings: Vec::new(),
     })
 }
 
