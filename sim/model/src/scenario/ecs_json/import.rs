@@ -102,8 +102,8 @@ pub fn import(files: &[(String, String)], name: &str) -> Result<Imported, (Vec<D
         let holds: Vec<&str> = b.held.clone();
         errors.push(Diagnostic {
             file: files.first().map(|f| f.0.clone()).unwrap_or_default(),
-            line: 0,
-            column: 0,
+            line: 1,
+            column: 1,
             path: String::new(),
             message: format!("no task definition or service among the files (they hold {}): a scenario needs something to run; import them together with the task definitions and services they are for", if holds.is_empty() { "nothing ecsim can use".to_string() } else { holds.join(", ") }),
             from_set: None,
@@ -613,7 +613,7 @@ impl Builder {
             .filter(|t| t.architecture == "x86_64")
             .filter(|t| i64::from(t.cpu_units) >= cpu && i64::from(t.registered_memory_mib(false, None, 0)) >= mem)
             .collect();
-        types.sort_by_key(|t| (t.cpu_units, t.memory_mib, t.name != "m5.large"));
+        types.sort_by_key(|t| (t.name != "m5.large", t.cpu_units, t.memory_mib));
         types.first().map_or_else(|| "m5.large".into(), |t| t.name.clone())
     }
 }
