@@ -229,8 +229,15 @@ pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenar
             cx.error(&Origin::Set(i), path.trim(), e);
         }
     }
+    let before = cx.diags.len();
     ecs_json::expand(&mut cx, &mut root, file, opts.read_file);
-    let scenario = read::read_scenario(&mut cx, &root, opts.read_file);
+    // An ECS JSON file that cannot be read leaves its entry incomplete: reading on would only
+    // add problems that follow from it (a missing family, an unknown task definition).
+    let scenario = if cx.diags.len() > before {
+        None
+    } else {
+        read::read_scenario(&mut cx, &root, opts.read_file)
+    };
     let mut diags = cx.diags;
     let warnings = std::mem::take(&mut cx.warnings);
     if diags.is_empty()
