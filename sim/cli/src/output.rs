@@ -988,7 +988,10 @@ pub fn write_owned_file(
     for i in inputs {
         let Ok(c) = i.canonicalize() else { continue };
         if resolved == c || followed == c {
-            bail!("-o {shown}: refusing to replace it: it is {}, an input of this command (--force does not change this)", i.display());
+            bail!(
+                "-o {shown}: refusing to replace it: it is {}, an input of this command (--force does not change this)",
+                i.display()
+            );
         }
     }
     match std::fs::symlink_metadata(target) {
@@ -1002,10 +1005,14 @@ pub fn write_owned_file(
             }
             if ft.is_symlink() {
                 if !force {
-                    bail!("-o {shown} is a symbolic link: not replacing it; {hint} (the link, not what it points to)");
+                    bail!(
+                        "-o {shown} is a symbolic link: not replacing it; {hint} (the link, not what it points to)"
+                    );
                 }
             } else if !ft.is_file() {
-                bail!("-o {shown} is a device or other special file: ecsim never replaces it, even with --force");
+                bail!(
+                    "-o {shown} is a device or other special file: ecsim never replaces it, even with --force"
+                );
             } else if !force {
                 let mut first = String::new();
                 let ours = std::fs::File::open(target)
@@ -1015,16 +1022,24 @@ pub fn write_owned_file(
                     })
                     .is_ok_and(|_| first.starts_with(header));
                 if !ours {
-                    bail!("-o {shown} already exists and was not written by ecsim: not replacing it; {hint}");
+                    bail!(
+                        "-o {shown} already exists and was not written by ecsim: not replacing it; {hint}"
+                    );
                 }
             }
         }
     }
-    let name = resolved.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = resolved
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = resolved.with_file_name(format!(".{name}.{}", partial_suffix()));
     let result = std::fs::write(&tmp, bytes)
         .map_err(|e| anyhow!("cannot write {}: {e}", tmp.display()))
-        .and_then(|()| std::fs::rename(&tmp, &resolved).map_err(|e| anyhow!("cannot move {} into place: {e}", shown)));
+        .and_then(|()| {
+            std::fs::rename(&tmp, &resolved)
+                .map_err(|e| anyhow!("cannot move {} into place: {e}", shown))
+        });
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

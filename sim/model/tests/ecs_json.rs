@@ -10,7 +10,9 @@ use ecsim_model::scenario::{self, LoadOptions, Scenario, ecs_json};
 use ecsim_model::sim::{self, RunOptions};
 
 fn data(name: &str) -> (String, String) {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ecs-json").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/ecs-json")
+        .join(name);
     (name.to_string(), std::fs::read_to_string(&p).unwrap())
 }
 
@@ -25,14 +27,28 @@ fn warnings(d: &ecs_json::Document) -> Vec<String> {
 /// Load a scenario whose `file = "..."` names are looked up in `files`.
 fn load(src: &str, files: &[(String, String)]) -> Result<Scenario, String> {
     let reader = |name: &str| {
-        files.iter().find(|f| f.0 == name).map(|f| f.1.clone()).ok_or_else(|| format!("{name}: no such file"))
+        files
+            .iter()
+            .find(|f| f.0 == name)
+            .map(|f| f.1.clone())
+            .ok_or_else(|| format!("{name}: no such file"))
     };
-    let opts = LoadOptions { read_file: Some(&reader), ..LoadOptions::default() };
+    let opts = LoadOptions {
+        read_file: Some(&reader),
+        ..LoadOptions::default()
+    };
     scenario::load_with("s.toml", src, &opts).map_err(|e| e.to_string())
 }
 
 fn run_hash(sc: &Scenario) -> String {
-    let (summary, _) = sim::run(sc, RunOptions { seed: sc.seed, check_invariants: true }, ecsim_model::record::NullSink);
+    let (summary, _) = sim::run(
+        sc,
+        RunOptions {
+            seed: sc.seed,
+            check_invariants: true,
+        },
+        ecsim_model::record::NullSink,
+    );
     summary.events_hash.clone()
 }
 
@@ -42,8 +58,13 @@ const BASE: &str = "schema_version = 1\nname = \"t\"\n[simulation]\nduration = \
 fn fargate_sizes_as_strings_and_containers_with_only_memory_reservation() {
     // newrelic (firelens examples): "cpu": "1 vcpu", "memory": "2 gb"; cloudwatch-ec2: only
     // memoryReservation on its containers (ECS-DG task_definition_parameters.html).
-    let files = [data("newrelic-fargate-taskdef.json"), data("cloudwatch-ec2-taskdef.json")];
-    let src = format!("{BASE}[[task_definitions]]\nfile = \"newrelic-fargate-taskdef.json\"\n[[task_definitions]]\nfile = \"cloudwatch-ec2-taskdef.json\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"firelens-example-cloudwatch\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n");
+    let files = [
+        data("newrelic-fargate-taskdef.json"),
+        data("cloudwatch-ec2-taskdef.json"),
+    ];
+    let src = format!(
+        "{BASE}[[task_definitions]]\nfile = \"newrelic-fargate-taskdef.json\"\n[[task_definitions]]\nfile = \"cloudwatch-ec2-taskdef.json\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"firelens-example-cloudwatch\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n"
+    );
     let sc = load(&src, &files).unwrap();
     let nr = &sc.task_definitions[0];
     assert_eq!((nr.cpu_units, nr.memory_mib), (1024, 2048));
@@ -54,18 +75,35 @@ fn fargate_sizes_as_strings_and_containers_with_only_memory_reservation() {
 #[test]
 fn wrappers_windows_memberof_and_gpu() {
     let d = doc("d.json", &data("describe-task-definition-output.json").1);
-    assert!(matches!(d.items[..], [ecs_json::Item::TaskDefinition(..)]), "the taskDefinition wrapper");
+    assert!(
+        matches!(d.items[..], [ecs_json::Item::TaskDefinition(..)]),
+        "the taskDefinition wrapper"
+    );
     assert!(d.notes.errors.is_empty(), "{:?}", d.notes.errors);
 
-    let files = [data("webserver-fargate-windows-taskdef.json"), data("vt1-3xlarge-memberOf-taskdef.json"), data("gpu-taskdef.json")];
-    let src = format!("{BASE}[[task_definitions]]\nfile = \"webserver-fargate-windows-taskdef.json\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"windows-simple-iis-2019-core\"\nlaunch_type = \"FARGATE\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n");
+    let files = [
+        data("webserver-fargate-windows-taskdef.json"),
+        data("vt1-3xlarge-memberOf-taskdef.json"),
+        data("gpu-taskdef.json"),
+    ];
+    let src = format!(
+        "{BASE}[[task_definitions]]\nfile = \"webserver-fargate-windows-taskdef.json\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"windows-simple-iis-2019-core\"\nlaunch_type = \"FARGATE\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n"
+    );
     let sc = load(&src, &files).unwrap();
-    assert!(sc.task_definitions[0].os.is_windows(), "runtimePlatform WINDOWS_SERVER_2019_CORE");
+    assert!(
+        sc.task_definitions[0].os.is_windows(),
+        "runtimePlatform WINDOWS_SERVER_2019_CORE"
+    );
 
     let vt1 = doc("vt1.json", &files[1].1);
-    let scenario::ecs_json::Item::TaskDefinition(n, _) = &vt1.items[0] else { panic!() };
+    let scenario::ecs_json::Item::TaskDefinition(n, _) = &vt1.items[0] else {
+        panic!()
+    };
     let text = format!("{n:?}");
-    assert!(text.contains("attribute:ecs.instance-type == vt1.3xlarge"), "memberOf kept: {text}");
+    assert!(
+        text.contains("attribute:ecs.instance-type == vt1.3xlarge"),
+        "memberOf kept: {text}"
+    );
 
     let gpu = doc("gpu-taskdef.json", &files[2].1);
     let w = warnings(&gpu);
@@ -79,11 +117,24 @@ fn network_modes_and_host_ports() {
     let td = r#"{"family": "b", "networkMode": "bridge", "containerDefinitions": [
         {"name": "a", "image": "x", "memory": 128, "portMappings": [{"containerPort": 80, "hostPort": 0}, {"containerPort": 81}, {"containerPort": 82, "hostPort": 8082}]}]}"#;
     let host = r#"{"family": "h", "networkMode": "host", "containerDefinitions": [{"name": "a", "memory": 128, "portMappings": [{"containerPort": 80}]}]}"#;
-    let files = [("b.json".to_string(), td.to_string()), ("h.json".to_string(), host.to_string())];
-    let src = format!("{BASE}[[task_definitions]]\nfile = \"b.json\"\n[[task_definitions]]\nfile = \"h.json\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"b\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n");
+    let files = [
+        ("b.json".to_string(), td.to_string()),
+        ("h.json".to_string(), host.to_string()),
+    ];
+    let src = format!(
+        "{BASE}[[task_definitions]]\nfile = \"b.json\"\n[[task_definitions]]\nfile = \"h.json\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"b\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n"
+    );
     let sc = load(&src, &files).unwrap();
-    assert_eq!(sc.task_definitions[0].host_ports.len(), 1, "only 8082 is static");
-    assert_eq!(sc.task_definitions[1].host_ports.len(), 1, "host mode reserves the container port");
+    assert_eq!(
+        sc.task_definitions[0].host_ports.len(),
+        1,
+        "only 8082 is static"
+    );
+    assert_eq!(
+        sc.task_definitions[1].host_ports.len(),
+        1,
+        "host mode reserves the container port"
+    );
 }
 
 #[test]
@@ -96,17 +147,39 @@ fn templates_placeholders_unknown_fields_and_syntax_errors() {
   "containerDefinitions": [{"name": "app", "image": "{{ env `IMAGE` }}", "cpuShares": 3}]
 }"#;
     let files = [("td.json".to_string(), td.to_string())];
-    let src = format!("{BASE}[[task_definitions]]\nfile = \"td.json\"\nfamily = \"app\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"app\"\nlaunch_type = \"FARGATE\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n");
+    let src = format!(
+        "{BASE}[[task_definitions]]\nfile = \"td.json\"\nfamily = \"app\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"app\"\nlaunch_type = \"FARGATE\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n"
+    );
     let sc = load(&src, &files).unwrap();
     let w: Vec<String> = sc.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(w.len(), 2, "{w:?}");
-    assert!(w[0].starts_with("td.json:2:13: family: \"{{ must_env `FAMILY` }}\" is a template expression"), "{w:?}");
-    assert!(w[1].starts_with("td.json:5:74: containerDefinitions[0].cpuShares: unknown field \"cpuShares\""), "{w:?}");
+    assert!(
+        w[0].starts_with(
+            "td.json:2:13: family: \"{{ must_env `FAMILY` }}\" is a template expression"
+        ),
+        "{w:?}"
+    );
+    assert!(
+        w[1].starts_with(
+            "td.json:5:74: containerDefinitions[0].cpuShares: unknown field \"cpuShares\""
+        ),
+        "{w:?}"
+    );
     // The image (a template too) is ignored silently: it does not affect scheduling.
 
-    let bad = [("td.json".to_string(), "{\n  \"family\": \"x\",\n  \"cpu\": 256\n  \"memory\": 512\n}".to_string())];
-    let err = load(&format!("{BASE}[[task_definitions]]\nfile = \"td.json\"\n"), &bad).unwrap_err();
-    assert!(err.contains("error: td.json:4:3: JSON syntax: expected ',' or '}', found '\"'"), "{err}");
+    let bad = [(
+        "td.json".to_string(),
+        "{\n  \"family\": \"x\",\n  \"cpu\": 256\n  \"memory\": 512\n}".to_string(),
+    )];
+    let err = load(
+        &format!("{BASE}[[task_definitions]]\nfile = \"td.json\"\n"),
+        &bad,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("error: td.json:4:3: JSON syntax: expected ',' or '}', found '\"'"),
+        "{err}"
+    );
 
     // A value the scenario rejects is reported where the JSON has it.
     let big = [("td.json".to_string(), "{\"family\": \"x\",\n \"cpu\": \"999 vcpu\", \"memory\": 512, \"containerDefinitions\": []}".to_string())];
@@ -116,25 +189,57 @@ fn templates_placeholders_unknown_fields_and_syntax_errors() {
 
 #[test]
 fn scaling_policies_capacity_providers_and_container_instances() {
-    let d = doc("p.json", &data("describe-scaling-policies-ecs-output.json").1);
+    let d = doc(
+        "p.json",
+        &data("describe-scaling-policies-ecs-output.json").1,
+    );
     assert_eq!(d.items.len(), 2);
-    assert!(d.notes.errors.is_empty() && d.notes.warnings.is_empty(), "{:?}", d.notes);
-    let sqs = doc("sqs.json", &data("ecs-sqs-backlog-per-task-metric-math-config.json").1);
+    assert!(
+        d.notes.errors.is_empty() && d.notes.warnings.is_empty(),
+        "{:?}",
+        d.notes
+    );
+    let sqs = doc(
+        "sqs.json",
+        &data("ecs-sqs-backlog-per-task-metric-math-config.json").1,
+    );
     assert!(sqs.items.is_empty());
-    assert!(warnings(&sqs)[0].contains("not modelled, policy left out: a customized metric"), "{:?}", warnings(&sqs));
-    let cp = doc("cp.json", &data("describe-capacity-providers-output.json").1);
-    assert_eq!(cp.items.len(), 3, "one Auto Scaling group provider, FARGATE and FARGATE_SPOT");
-    let ci = doc("ci.json", &data("describe-container-instances-output.json").1);
-    let ecs_json::Item::Instances(list, _) = &ci.items[0] else { panic!("{:?}", ci.items) };
+    assert!(
+        warnings(&sqs)[0].contains("not modelled, policy left out: a customized metric"),
+        "{:?}",
+        warnings(&sqs)
+    );
+    let cp = doc(
+        "cp.json",
+        &data("describe-capacity-providers-output.json").1,
+    );
+    assert_eq!(
+        cp.items.len(),
+        3,
+        "one Auto Scaling group provider, FARGATE and FARGATE_SPOT"
+    );
+    let ci = doc(
+        "ci.json",
+        &data("describe-container-instances-output.json").1,
+    );
+    let ecs_json::Item::Instances(list, _) = &ci.items[0] else {
+        panic!("{:?}", ci.items)
+    };
     assert_eq!((list.len(), list[0].cpu, list[0].memory), (1, 2048, 3955));
 
     // A step scaling policy from JSON, its alarm from the TOML (CloudWatch holds it).
     let files = [data("step-scaling-config.json"), ("td.json".to_string(), r#"{"family": "w", "containerDefinitions": [{"name": "a", "cpu": 256, "memory": 512}]}"#.to_string())];
-    let src = format!("{BASE}[[task_definitions]]\nfile = \"td.json\"\n[[services]]\nname = \"w\"\ntask_definition = \"w\"\ndesired_count = 2\nload = {{ components = [{{ type = \"constant\", rps = 300 }}] }}\n[services.auto_scaling]\nmin_capacity = 1\nmax_capacity = 6\n[[services.auto_scaling.step_scaling]]\nfile = \"step-scaling-config.json\"\nname = \"out\"\nalarm = {{ metric = \"CPUUtilization\", comparison = \">=\", threshold = 70 }}\n");
+    let src = format!(
+        "{BASE}[[task_definitions]]\nfile = \"td.json\"\n[[services]]\nname = \"w\"\ntask_definition = \"w\"\ndesired_count = 2\nload = {{ components = [{{ type = \"constant\", rps = 300 }}] }}\n[services.auto_scaling]\nmin_capacity = 1\nmax_capacity = 6\n[[services.auto_scaling.step_scaling]]\nfile = \"step-scaling-config.json\"\nname = \"out\"\nalarm = {{ metric = \"CPUUtilization\", comparison = \">=\", threshold = 70 }}\n"
+    );
     let sc = load(&src, &files).unwrap();
     let a = sc.services[0].auto_scaling.as_ref().unwrap();
     assert_eq!(a.step_scaling.len(), 1);
-    assert_eq!(a.step_scaling[0].steps.len(), 3, "0-15: +1, 15-25: +2, 25-: +3");
+    assert_eq!(
+        a.step_scaling[0].steps.len(),
+        3,
+        "0-15: +1, 15-25: +2, 25-: +3"
+    );
 }
 
 #[test]
@@ -152,7 +257,11 @@ fn cloudformation_and_terraform_shapes() {
     assert!(d.notes.errors.is_empty(), "{:?}", d.notes.errors);
     assert_eq!(d.items.len(), 3);
     let w = warnings(&d);
-    assert!(w.iter().any(|w| w.contains("Svc.Properties.Cluster: a CloudFormation Ref that ecsim does not evaluate")), "{w:?}");
+    assert!(
+        w.iter().any(|w| w
+            .contains("Svc.Properties.Cluster: a CloudFormation Ref that ecsim does not evaluate")),
+        "{w:?}"
+    );
     let im = ecs_json::import(&[("t.json".into(), cfn.into())], "cfn").unwrap();
     let sc = scenario::load("cfn.toml", &im.toml, &[]).unwrap();
     assert_eq!(sc.services[0].desired_count, 3);
@@ -161,18 +270,30 @@ fn cloudformation_and_terraform_shapes() {
     // Terraform's container_definitions: a bare array; the family comes from the scenario.
     let tf = r#"[{"name": "app", "image": "nginx", "cpu": 128, "memoryReservation": 256}]"#;
     let files = [("containers.json".to_string(), tf.to_string())];
-    let src = format!("{BASE}[[task_definitions]]\nfile = \"containers.json\"\nfamily = \"tf\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"tf\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n");
+    let src = format!(
+        "{BASE}[[task_definitions]]\nfile = \"containers.json\"\nfamily = \"tf\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"tf\"\narrival = {{ type = \"list\", at = [\"0s\"] }}\nrun_time = \"1m\"\n"
+    );
     let sc = load(&src, &files).unwrap();
-    assert_eq!((sc.task_definitions[0].cpu_units, sc.task_definitions[0].memory_mib), (128, 256));
+    assert_eq!(
+        (
+            sc.task_definitions[0].cpu_units,
+            sc.task_definitions[0].memory_mib
+        ),
+        (128, 256)
+    );
 }
 
 /// The shipped example's files, and its scenario.
 fn example() -> (PathBuf, Vec<(String, String)>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/ecs-json");
-    let files = ["sample-fargate-taskdef.json", "service.json", "ecs-target-tracking-cpu75-config.json"]
-        .iter()
-        .map(|f| (f.to_string(), std::fs::read_to_string(dir.join(f)).unwrap()))
-        .collect();
+    let files = [
+        "sample-fargate-taskdef.json",
+        "service.json",
+        "ecs-target-tracking-cpu75-config.json",
+    ]
+    .iter()
+    .map(|f| (f.to_string(), std::fs::read_to_string(dir.join(f)).unwrap()))
+    .collect();
     (dir, files)
 }
 
@@ -190,7 +311,12 @@ fn an_import_runs_as_the_json_named_from_a_scenario() {
         [services.auto_scaling]\nmin_capacity = 1\nmax_capacity = 8\n\
         [[services.auto_scaling.target_tracking]]\nfile = \"ecs-target-tracking-cpu75-config.json\"\nname = \"ecs-target-tracking-cpu75-config\"\n";
     let direct = load(by_file, &files).unwrap();
-    assert_eq!(run_hash(&imported), run_hash(&direct), "the written TOML gives the JSON's results\n{}", im.toml);
+    assert_eq!(
+        run_hash(&imported),
+        run_hash(&direct),
+        "the written TOML gives the JSON's results\n{}",
+        im.toml
+    );
     // And the written TOML reads back to itself: importing is stable.
     assert_eq!(ecs_json::import(&files, "imported").unwrap().toml, im.toml);
 }
@@ -200,7 +326,10 @@ fn an_import_runs_as_the_json_named_from_a_scenario() {
 fn every_reference_file_imports_or_is_refused_with_a_reason() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/taskdefs");
     if !dir.is_dir() {
-        eprintln!("skipped: {} is absent (the shared reference data is not part of a clone); the committed excerpts carry the key cases", dir.display());
+        eprintln!(
+            "skipped: {} is absent (the shared reference data is not part of a clone); the committed excerpts carry the key cases",
+            dir.display()
+        );
         return;
     }
     let mut files = Vec::new();

@@ -54,7 +54,14 @@ fn input_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
         }
     }
     if out.is_empty() {
-        return Err(anyhow!("no *.json file in {}", inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")));
+        return Err(anyhow!(
+            "no *.json file in {}",
+            inputs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     Ok(out)
 }
@@ -70,10 +77,15 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
     entries.sort();
     for e in entries {
         // Links are not followed inside folders: a folder could point anywhere.
-        let Ok(m) = std::fs::symlink_metadata(&e) else { continue };
+        let Ok(m) = std::fs::symlink_metadata(&e) else {
+            continue;
+        };
         if m.is_dir() {
             collect(&e, out, depth + 1)?;
-        } else if m.is_file() && e.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")) {
+        } else if m.is_file()
+            && e.extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        {
             out.push(e);
         }
     }
@@ -84,18 +96,37 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
 fn scenario_name(args: &Args) -> Result<String> {
     if let Some(n) = &args.name {
         if !ecs_json::import::valid_name(n) {
-            return Err(anyhow!("--name {}: a name uses letters, digits, '-', '_' and '.', does not start with '.', at most 255 characters (it names the output folder)", scenario::read::shown(n)));
+            return Err(anyhow!(
+                "--name {}: a name uses letters, digits, '-', '_' and '.', does not start with '.', at most 255 characters (it names the output folder)",
+                scenario::read::shown(n)
+            ));
         }
         return Ok(n.clone());
     }
-    let stem = args.output.as_ref().and_then(|o| o.file_stem()).map(|s| s.to_string_lossy().to_string());
+    let stem = args
+        .output
+        .as_ref()
+        .and_then(|o| o.file_stem())
+        .map(|s| s.to_string_lossy().to_string());
     let cleaned: String = stem
         .unwrap_or_default()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     let cleaned = cleaned.trim_start_matches('.').to_string();
-    Ok(if cleaned.is_empty() || !ecs_json::import::valid_name(&cleaned) { "imported".into() } else { cleaned })
+    Ok(
+        if cleaned.is_empty() || !ecs_json::import::valid_name(&cleaned) {
+            "imported".into()
+        } else {
+            cleaned
+        },
+    )
 }
 
 /// Import, check the scenario, write or print it.
@@ -103,7 +134,10 @@ pub fn exec(args: Args) -> CliResult {
     let files = input_files(&args.inputs)?;
     let mut texts = Vec::new();
     for f in &files {
-        texts.push((f.display().to_string(), super::read_input(f, args.max_input_bytes, "ECS JSON file")?));
+        texts.push((
+            f.display().to_string(),
+            super::read_input(f, args.max_input_bytes, "ECS JSON file")?,
+        ));
     }
     let name = scenario_name(&args)?;
     let imported = match ecs_json::import(&texts, &name) {
@@ -115,17 +149,28 @@ pub fn exec(args: Args) -> CliResult {
             for e in &errors {
                 eprintln!("error: {e}");
             }
-            eprintln!("{} problem{} found; nothing written", errors.len(), if errors.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "{} problem{} found; nothing written",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
             return Err(CliError::code(FAILURE));
         }
     };
     for w in &imported.warnings {
         eprintln!("warning: {w}");
     }
-    let shown = args.output.as_ref().map_or("the imported scenario".to_string(), |o| o.display().to_string());
+    let shown = args
+        .output
+        .as_ref()
+        .map_or("the imported scenario".to_string(), |o| {
+            o.display().to_string()
+        });
     if let Err(e) = scenario::load(&shown, &imported.toml, &[]) {
         eprintln!("{e}");
-        eprintln!("the imported values do not make a valid scenario (above); nothing written. Name the JSON from a scenario with file = \"...\" and fix the fields there (see docs/ecs-json.md)");
+        eprintln!(
+            "the imported values do not make a valid scenario (above); nothing written. Name the JSON from a scenario with file = \"...\" and fix the fields there (see docs/ecs-json.md)"
+        );
         return Err(CliError::code(FAILURE));
     }
     let placeholders = imported.toml.matches("# PLACEHOLDER").count();
@@ -133,7 +178,13 @@ pub fn exec(args: Args) -> CliResult {
         None => print!("{}", imported.toml),
         Some(o) => {
             let inputs: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
-            output::write_owned_file(o, imported.toml.as_bytes(), ecs_json::import::HEADER, args.force, &inputs)?;
+            output::write_owned_file(
+                o,
+                imported.toml.as_bytes(),
+                ecs_json::import::HEADER,
+                args.force,
+                &inputs,
+            )?;
             eprintln!(
                 "wrote {} from {} file{}: {placeholders} placeholder{} to check (lines marked PLACEHOLDER); run it with: ecsim run {}",
                 o.display(),

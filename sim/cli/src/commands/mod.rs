@@ -174,13 +174,12 @@ pub fn load_variant(
 /// Whether an input given as a scenario is JSON: named `*.json`, or starting as a JSON object
 /// or array does (a TOML file starts with a key, a comment or a `[table]` header).
 pub fn looks_like_json(path: &Path, src: &str) -> bool {
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         return true;
     }
     let t = src.trim_start_matches('\u{feff}').trim_start();
-    t.starts_with('{')
-        || (t.starts_with('[')
-            && t[1..]
-                .trim_start()
-                .starts_with(['{', '"', ']']))
+    t.starts_with('{') || (t.starts_with('[') && t[1..].trim_start().starts_with(['{', '"', ']']))
 }

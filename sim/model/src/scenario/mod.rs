@@ -193,12 +193,10 @@ pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenar
     if let Some((vfile, vsrc)) = opts.variant_file {
         cx = cx.with_other(vfile, vsrc);
     }
-    let mut root = cx
-        .parse_source()
-        .map_err(|diagnostics| LoadError {
-            diagnostics,
-            warnings: Vec::new(),
-        })?;
+    let mut root = cx.parse_source().map_err(|diagnostics| LoadError {
+        diagnostics,
+        warnings: Vec::new(),
+    })?;
     if let Some(v) = opts.variant {
         for (i, (path, steps, value)) in v.overrides.iter().enumerate() {
             let mut value = value.clone();

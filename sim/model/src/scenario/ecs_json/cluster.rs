@@ -8,9 +8,19 @@ use super::service::provider_strategy;
 use crate::scenario::tree::{Kind, Node};
 
 const CLUSTER_IGNORED: &[&str] = &[
-    "clusterArn", "status", "registeredContainerInstancesCount", "runningTasksCount",
-    "pendingTasksCount", "activeServicesCount", "statistics", "tags", "settings", "attachments",
-    "attachmentsStatus", "configuration", "serviceConnectDefaults",
+    "clusterArn",
+    "status",
+    "registeredContainerInstancesCount",
+    "runningTasksCount",
+    "pendingTasksCount",
+    "activeServicesCount",
+    "statistics",
+    "tags",
+    "settings",
+    "attachments",
+    "attachmentsStatus",
+    "configuration",
+    "serviceConnectDefaults",
 ];
 
 /// A cluster.
@@ -22,7 +32,10 @@ pub fn map_cluster(n: &Node, path: &str, notes: &mut Notes) -> Option<Node> {
         let mut names = Vec::new();
         for (i, it) in items.iter().enumerate() {
             if let Some((s, origin)) = super::obj::string_value(it, &format!("{p}[{i}]"), notes) {
-                names.push(Node { kind: Kind::Str(s), origin });
+                names.push(Node {
+                    kind: Kind::Str(s),
+                    origin,
+                });
             }
         }
         out.put("capacity_providers", array(names, &o.origin));
@@ -30,7 +43,10 @@ pub fn map_cluster(n: &Node, path: &str, notes: &mut Notes) -> Option<Node> {
     if let Some((p, items)) = o.array("defaultCapacityProviderStrategy", notes)
         && !items.is_empty()
     {
-        out.put("default_capacity_provider_strategy", provider_strategy(items, &p, notes, &o.origin));
+        out.put(
+            "default_capacity_provider_strategy",
+            provider_strategy(items, &p, notes, &o.origin),
+        );
     }
     o.ignore(CLUSTER_IGNORED);
     let origin = o.origin.clone();
@@ -44,9 +60,21 @@ pub fn map_cluster(n: &Node, path: &str, notes: &mut Notes) -> Option<Node> {
 pub fn map_provider(n: &Node, path: &str, notes: &mut Notes) -> Option<(Option<Node>, String)> {
     let mut o = Obj::new(n, path, notes)?;
     let (name, name_origin) = o.string("name", notes)?;
-    o.ignore(&["capacityProviderArn", "status", "tags", "updateStatus", "updateStatusReason", "type", "cluster"]);
+    o.ignore(&[
+        "capacityProviderArn",
+        "status",
+        "tags",
+        "updateStatus",
+        "updateStatusReason",
+        "type",
+        "cluster",
+    ]);
     let Some(mut asg) = o.object("autoScalingGroupProvider", notes) else {
-        o.unmodelled("managedInstancesProvider", "ECS Managed Instances capacity providers", notes);
+        o.unmodelled(
+            "managedInstancesProvider",
+            "ECS Managed Instances capacity providers",
+            notes,
+        );
         o.finish(notes);
         return Some((None, name));
     };
@@ -57,9 +85,18 @@ pub fn map_provider(n: &Node, path: &str, notes: &mut Notes) -> Option<(Option<N
         let enabled = ms.string("status", notes).is_none_or(|s| s.0 == "ENABLED");
         let mut m = Out::default();
         m.int("target_capacity", ms.int("targetCapacity", notes));
-        m.int("minimum_scaling_step_size", ms.int("minimumScalingStepSize", notes));
-        m.int("maximum_scaling_step_size", ms.int("maximumScalingStepSize", notes));
-        m.seconds("instance_warmup_period", ms.int("instanceWarmupPeriod", notes));
+        m.int(
+            "minimum_scaling_step_size",
+            ms.int("minimumScalingStepSize", notes),
+        );
+        m.int(
+            "maximum_scaling_step_size",
+            ms.int("maximumScalingStepSize", notes),
+        );
+        m.seconds(
+            "instance_warmup_period",
+            ms.int("instanceWarmupPeriod", notes),
+        );
         let mo = ms.origin.clone();
         ms.finish(notes);
         if enabled {
@@ -110,7 +147,9 @@ pub fn map_instance(n: &Node, path: &str, notes: &mut Notes) -> Option<Instance>
     };
     if let Some((p, res)) = o.array("registeredResources", notes) {
         for (i, r) in res.iter().enumerate() {
-            let Some(mut ro) = Obj::new(r, &format!("{p}[{i}]"), notes) else { continue };
+            let Some(mut ro) = Obj::new(r, &format!("{p}[{i}]"), notes) else {
+                continue;
+            };
             let name = ro.string("name", notes).map(|v| v.0).unwrap_or_default();
             let value = ro.int("integerValue", notes).map_or(0, |v| v.0);
             ro.ignore(&["type", "longValue", "doubleValue", "stringSetValue"]);
@@ -124,7 +163,9 @@ pub fn map_instance(n: &Node, path: &str, notes: &mut Notes) -> Option<Instance>
     }
     if let Some((p, attrs)) = o.array("attributes", notes) {
         for (i, a) in attrs.iter().enumerate() {
-            let Some(mut ao) = Obj::new(a, &format!("{p}[{i}]"), notes) else { continue };
+            let Some(mut ao) = Obj::new(a, &format!("{p}[{i}]"), notes) else {
+                continue;
+            };
             let name = ao.string("name", notes).map(|v| v.0).unwrap_or_default();
             let value = ao.string("value", notes).map(|v| v.0);
             ao.ignore(&["targetType", "targetId"]);
@@ -143,10 +184,22 @@ pub fn map_instance(n: &Node, path: &str, notes: &mut Notes) -> Option<Instance>
     }
     inst.attributes.sort();
     o.ignore(&[
-        "status", "statusReason", "ec2InstanceId", "agentConnected", "containerInstanceArn",
-        "pendingTasksCount", "runningTasksCount", "remainingResources", "versionInfo",
-        "agentUpdateStatus", "registeredAt", "tags", "attachments", "capacityProviderName",
-        "healthStatus", "version",
+        "status",
+        "statusReason",
+        "ec2InstanceId",
+        "agentConnected",
+        "containerInstanceArn",
+        "pendingTasksCount",
+        "runningTasksCount",
+        "remainingResources",
+        "versionInfo",
+        "agentUpdateStatus",
+        "registeredAt",
+        "tags",
+        "attachments",
+        "capacityProviderName",
+        "healthStatus",
+        "version",
     ]);
     o.finish(notes);
     Some(inst)

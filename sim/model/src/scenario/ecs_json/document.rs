@@ -83,7 +83,10 @@ fn keys(n: &Node) -> Vec<String> {
 
 fn field<'n>(n: &'n Node, name: &str) -> Option<&'n Node> {
     match &n.kind {
-        Kind::Table(t) => t.iter().find(|(k, _, _)| super::obj::camel(k) == name).map(|e| &e.2),
+        Kind::Table(t) => t
+            .iter()
+            .find(|(k, _, _)| super::obj::camel(k) == name)
+            .map(|e| &e.2),
         _ => None,
     }
 }
@@ -100,9 +103,15 @@ fn shapes(root: &Node, stem: &str, items: &mut Vec<Item>, notes: &mut Notes) {
     if let Kind::Array(list) = &root.kind {
         // Terraform's container_definitions: a bare array of container definitions.
         let all_containers = !list.is_empty()
-            && list.iter().all(|c| matches!(c.kind, Kind::Table(_)) && (field(c, "image").is_some() || field(c, "name").is_some()));
+            && list.iter().all(|c| {
+                matches!(c.kind, Kind::Table(_))
+                    && (field(c, "image").is_some() || field(c, "name").is_some())
+            });
         if all_containers {
-            items.push(Item::TaskDefinition(task_definition::map_containers(list, &root.origin, notes), false));
+            items.push(Item::TaskDefinition(
+                task_definition::map_containers(list, &root.origin, notes),
+                false,
+            ));
         } else {
             notes.error(&root.origin, "", "an array that is not a list of container definitions (each an object with a name and an image)");
         }
@@ -113,17 +122,35 @@ fn shapes(root: &Node, stem: &str, items: &mut Vec<Item>, notes: &mut Notes) {
     let path = "";
     if has("examples") && has("version") {
         notes.error(&root.origin, path, "a botocore examples file (example requests and responses of many API operations), not a definition ecsim can use; copy the input or output you want into a file of its own");
-    } else if has("resources") && (has("aWSTemplateFormatVersion") || matches!(field(root, "resources").map(|r| &r.kind), Some(Kind::Table(_)))) {
+    } else if has("resources")
+        && (has("aWSTemplateFormatVersion")
+            || matches!(
+                field(root, "resources").map(|r| &r.kind),
+                Some(Kind::Table(_))
+            ))
+    {
         super::cloudformation::read(root, items, notes);
-    } else if let Some(td) = field(root, "taskDefinition").filter(|t| matches!(t.kind, Kind::Table(_))) {
+    } else if let Some(td) =
+        field(root, "taskDefinition").filter(|t| matches!(t.kind, Kind::Table(_)))
+    {
         wrapper_rest(root, &["taskDefinition", "tags"], notes);
-        push(task_definition::map(td, "taskDefinition", notes).map(|(n, f)| Item::TaskDefinition(n, f)), items);
+        push(
+            task_definition::map(td, "taskDefinition", notes)
+                .map(|(n, f)| Item::TaskDefinition(n, f)),
+            items,
+        );
     } else if has("containerDefinitions") || has("family") {
-        push(task_definition::map(root, path, notes).map(|(n, f)| Item::TaskDefinition(n, f)), items);
+        push(
+            task_definition::map(root, path, notes).map(|(n, f)| Item::TaskDefinition(n, f)),
+            items,
+        );
     } else if let Some(list) = field(root, "services") {
         wrapper_rest(root, &["services", "failures"], notes);
         for (i, s) in each(list).iter().enumerate() {
-            push(service::map(s, &format!("services[{i}]"), notes).map(Item::Service), items);
+            push(
+                service::map(s, &format!("services[{i}]"), notes).map(Item::Service),
+                items,
+            );
         }
     } else if let Some(s) = field(root, "service") {
         push(service::map(s, "service", notes).map(Item::Service), items);
@@ -132,27 +159,50 @@ fn shapes(root: &Node, stem: &str, items: &mut Vec<Item>, notes: &mut Notes) {
     } else if let Some(list) = field(root, "clusters") {
         wrapper_rest(root, &["clusters", "failures"], notes);
         for (i, c) in each(list).iter().enumerate() {
-            push(cluster::map_cluster(c, &format!("clusters[{i}]"), notes).map(Item::Cluster), items);
+            push(
+                cluster::map_cluster(c, &format!("clusters[{i}]"), notes).map(Item::Cluster),
+                items,
+            );
         }
     } else if let Some(c) = field(root, "cluster") {
-        push(cluster::map_cluster(c, "cluster", notes).map(Item::Cluster), items);
+        push(
+            cluster::map_cluster(c, "cluster", notes).map(Item::Cluster),
+            items,
+        );
     } else if has("clusterName") {
-        push(cluster::map_cluster(root, path, notes).map(Item::Cluster), items);
-    } else if let Some(list) = field(root, "capacityProviders").filter(|l| each(l).iter().all(|x| matches!(x.kind, Kind::Table(_)))) {
+        push(
+            cluster::map_cluster(root, path, notes).map(Item::Cluster),
+            items,
+        );
+    } else if let Some(list) = field(root, "capacityProviders")
+        .filter(|l| each(l).iter().all(|x| matches!(x.kind, Kind::Table(_))))
+    {
         wrapper_rest(root, &["capacityProviders", "failures", "nextToken"], notes);
         for (i, c) in each(list).iter().enumerate() {
-            push(cluster::map_provider(c, &format!("capacityProviders[{i}]"), notes).map(|(g, n)| Item::Provider(g, n)), items);
+            push(
+                cluster::map_provider(c, &format!("capacityProviders[{i}]"), notes)
+                    .map(|(g, n)| Item::Provider(g, n)),
+                items,
+            );
         }
     } else if let Some(c) = field(root, "capacityProvider") {
-        push(cluster::map_provider(c, "capacityProvider", notes).map(|(g, n)| Item::Provider(g, n)), items);
+        push(
+            cluster::map_provider(c, "capacityProvider", notes).map(|(g, n)| Item::Provider(g, n)),
+            items,
+        );
     } else if has("autoScalingGroupProvider") {
-        push(cluster::map_provider(root, path, notes).map(|(g, n)| Item::Provider(g, n)), items);
+        push(
+            cluster::map_provider(root, path, notes).map(|(g, n)| Item::Provider(g, n)),
+            items,
+        );
     } else if let Some(list) = field(root, "containerInstances") {
         wrapper_rest(root, &["containerInstances", "failures"], notes);
         let found: Vec<Instance> = each(list)
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| cluster::map_instance(c, &format!("containerInstances[{i}]"), notes))
+            .filter_map(|(i, c)| {
+                cluster::map_instance(c, &format!("containerInstances[{i}]"), notes)
+            })
             .collect();
         if !found.is_empty() {
             items.push(Item::Instances(found, list.origin.clone()));
@@ -162,8 +212,16 @@ fn shapes(root: &Node, stem: &str, items: &mut Vec<Item>, notes: &mut Notes) {
     }
 }
 
-fn scaling_shapes(root: &Node, stem: &str, has: &dyn Fn(&str) -> bool, items: &mut Vec<Item>, notes: &mut Notes) {
-    let policy = |n: &Node, p: &str, notes: &mut Notes| scaling::map_policy(n, p, stem, notes).map(|(r, s)| Item::Scaling(r, s));
+fn scaling_shapes(
+    root: &Node,
+    stem: &str,
+    has: &dyn Fn(&str) -> bool,
+    items: &mut Vec<Item>,
+    notes: &mut Notes,
+) {
+    let policy = |n: &Node, p: &str, notes: &mut Notes| {
+        scaling::map_policy(n, p, stem, notes).map(|(r, s)| Item::Scaling(r, s))
+    };
     if let Some(list) = field(root, "scalingPolicies") {
         wrapper_rest(root, &["scalingPolicies", "nextToken"], notes);
         for (i, s) in each(list).iter().enumerate() {
@@ -174,12 +232,23 @@ fn scaling_shapes(root: &Node, stem: &str, has: &dyn Fn(&str) -> bool, items: &m
         wrapper_rest(root, &["scalableTargets", "nextToken"], notes);
         for (i, s) in each(list).iter().enumerate() {
             let p = format!("{}[{i}]", key_as_written(root, "scalableTargets"));
-            push(scaling::map_target(s, &p, notes).map(|(r, s)| Item::Scaling(r, s)), items);
+            push(
+                scaling::map_target(s, &p, notes).map(|(r, s)| Item::Scaling(r, s)),
+                items,
+            );
         }
-    } else if has("targetTrackingScalingPolicyConfiguration") || has("stepScalingPolicyConfiguration") || has("targetValue") || has("stepAdjustments") || has("predictiveScalingPolicyConfiguration") {
+    } else if has("targetTrackingScalingPolicyConfiguration")
+        || has("stepScalingPolicyConfiguration")
+        || has("targetValue")
+        || has("stepAdjustments")
+        || has("predictiveScalingPolicyConfiguration")
+    {
         push(policy(root, "", notes), items);
     } else if has("minCapacity") || has("maxCapacity") {
-        push(scaling::map_target(root, "", notes).map(|(r, s)| Item::Scaling(r, s)), items);
+        push(
+            scaling::map_target(root, "", notes).map(|(r, s)| Item::Scaling(r, s)),
+            items,
+        );
     } else if has("tasks") {
         notes.error(&root.origin, "", "a RunTask or DescribeTasks output: it describes tasks that ran, not a definition ecsim can use; import their task definition (aws ecs describe-task-definition) instead");
     } else {
@@ -194,7 +263,10 @@ fn scaling_shapes(root: &Node, stem: &str, has: &dyn Fn(&str) -> bool, items: &m
 
 fn key_as_written(n: &Node, name: &str) -> String {
     match &n.kind {
-        Kind::Table(t) => t.iter().find(|(k, _, _)| super::obj::camel(k) == name).map_or(name.to_string(), |e| e.0.clone()),
+        Kind::Table(t) => t
+            .iter()
+            .find(|(k, _, _)| super::obj::camel(k) == name)
+            .map_or(name.to_string(), |e| e.0.clone()),
         _ => name.to_string(),
     }
 }

@@ -14,11 +14,23 @@ type Entries = Vec<(String, Origin, Node)>;
 
 /// Expand every `file` key of the scenario tree `root` (see the module doc). `scenario` is the
 /// scenario file as given: JSON files are named relative to its folder in messages.
-pub(crate) fn expand(cx: &mut Cx<'_>, root: &mut Node, scenario: &str, read_file: Option<FileReader<'_>>) {
-    let Kind::Table(top) = &mut root.kind else { return };
-    let x = Expander { scenario, read_file };
+pub(crate) fn expand(
+    cx: &mut Cx<'_>,
+    root: &mut Node,
+    scenario: &str,
+    read_file: Option<FileReader<'_>>,
+) {
+    let Kind::Table(top) = &mut root.kind else {
+        return;
+    };
+    let x = Expander {
+        scenario,
+        read_file,
+    };
     for (key, _, section) in top.iter_mut() {
-        let Kind::Array(list) = &mut section.kind else { continue };
+        let Kind::Array(list) = &mut section.kind else {
+            continue;
+        };
         for (i, entry) in list.iter_mut().enumerate() {
             let path = format!("{key}[{i}]");
             match key.as_str() {
@@ -78,20 +90,29 @@ impl Expander<'_> {
     fn documents(&self, cx: &mut Cx<'_>, n: &Node, path: &str) -> Option<Vec<document::Document>> {
         let names: Vec<(String, Origin)> = match &n.kind {
             Kind::Str(s) if !s.is_empty() => vec![(s.clone(), n.origin.clone())],
-            Kind::Array(a) if !a.is_empty() && a.iter().all(|x| matches!(&x.kind, Kind::Str(s) if !s.is_empty())) => a
-                .iter()
-                .map(|x| match &x.kind {
-                    Kind::Str(s) => (s.clone(), x.origin.clone()),
-                    _ => unreachable!("checked"),
-                })
-                .collect(),
+            Kind::Array(a)
+                if !a.is_empty()
+                    && a.iter()
+                        .all(|x| matches!(&x.kind, Kind::Str(s) if !s.is_empty())) =>
+            {
+                a.iter()
+                    .map(|x| match &x.kind {
+                        Kind::Str(s) => (s.clone(), x.origin.clone()),
+                        _ => unreachable!("checked"),
+                    })
+                    .collect()
+            }
             other => {
                 cx.error(&n.origin, path, format!("got {}; expected an ECS JSON file name relative to the scenario (or an array of them)", other.describe()));
                 return None;
             }
         };
         let Some(read) = self.read_file else {
-            cx.error(&n.origin, path, "ECS JSON files can only be read when the scenario is loaded from a file");
+            cx.error(
+                &n.origin,
+                path,
+                "ECS JSON files can only be read when the scenario is loaded from a file",
+            );
             return None;
         };
         let mut docs = Vec::new();
@@ -119,30 +140,53 @@ impl Expander<'_> {
 
     /// Expand `file` in one entry, for the wanted kind.
     fn entry(&self, cx: &mut Cx<'_>, entry: &mut Node, path: &str, want: Want) {
-        let Kind::Table(entries) = &mut entry.kind else { return };
-        let Some(pos) = entries.iter().position(|e| e.0 == "file") else { return };
+        let Kind::Table(entries) = &mut entry.kind else {
+            return;
+        };
+        let Some(pos) = entries.iter().position(|e| e.0 == "file") else {
+            return;
+        };
         let (_, key_origin, file) = entries.remove(pos);
         let fpath = format!("{path}.file");
-        let Some(docs) = self.documents(cx, &file, &fpath) else { return };
+        let Some(docs) = self.documents(cx, &file, &fpath) else {
+            return;
+        };
         let items: Vec<Item> = docs.into_iter().flat_map(|d| d.items).collect();
         let found: Vec<&'static str> = items.iter().map(Item::what).collect();
-        let candidates: Vec<Node> = items.into_iter().filter_map(|i| candidate(i, want)).collect();
+        let candidates: Vec<Node> = items
+            .into_iter()
+            .filter_map(|i| candidate(i, want))
+            .collect();
         let chosen = choose(cx, candidates, entries, want, &key_origin, &fpath, &found);
-        if let Some(Node { kind: Kind::Table(base), .. }) = chosen {
+        if let Some(Node {
+            kind: Kind::Table(base),
+            ..
+        }) = chosen
+        {
             merge_under(entries, base);
         }
     }
 
     /// `file` in `[services.auto_scaling]` and in its policy entries.
     fn auto_scaling(&self, cx: &mut Cx<'_>, svc: &mut Node, path: &str) {
-        let Kind::Table(entries) = &mut svc.kind else { return };
-        let service_name = entries.iter().find(|e| e.0 == "name").and_then(|e| match &e.2.kind {
-            Kind::Str(s) => Some(s.clone()),
-            _ => None,
-        });
-        let Some((_, _, asn)) = entries.iter_mut().find(|e| e.0 == "auto_scaling") else { return };
+        let Kind::Table(entries) = &mut svc.kind else {
+            return;
+        };
+        let service_name = entries
+            .iter()
+            .find(|e| e.0 == "name")
+            .and_then(|e| match &e.2.kind {
+                Kind::Str(s) => Some(s.clone()),
+                _ => None,
+            });
+        let Some((_, _, asn)) = entries.iter_mut().find(|e| e.0 == "auto_scaling") else {
+            return;
+        };
         let apath = format!("{path}.auto_scaling");
-        for (key, want) in [("target_tracking", Want::TargetTracking), ("step_scaling", Want::StepScaling)] {
+        for (key, want) in [
+            ("target_tracking", Want::TargetTracking),
+            ("step_scaling", Want::StepScaling),
+        ] {
             if let Kind::Table(a) = &mut asn.kind
                 && let Some((_, _, list)) = a.iter_mut().find(|e| e.0 == key)
                 && let Kind::Array(list) = &mut list.kind
@@ -152,11 +196,17 @@ impl Expander<'_> {
                 }
             }
         }
-        let Kind::Table(a) = &mut asn.kind else { return };
-        let Some(pos) = a.iter().position(|e| e.0 == "file") else { return };
+        let Kind::Table(a) = &mut asn.kind else {
+            return;
+        };
+        let Some(pos) = a.iter().position(|e| e.0 == "file") else {
+            return;
+        };
         let (_, key_origin, file) = a.remove(pos);
         let fpath = format!("{apath}.file");
-        let Some(docs) = self.documents(cx, &file, &fpath) else { return };
+        let Some(docs) = self.documents(cx, &file, &fpath) else {
+            return;
+        };
         let mut base: Entries = Vec::new();
         let (mut tt, mut ss) = (Vec::new(), Vec::new());
         let mut others = Vec::new();
@@ -171,7 +221,10 @@ impl Expander<'_> {
                 continue;
             }
             match s {
-                Scaling::Target(Node { kind: Kind::Table(t), .. }) => merge_under(&mut base, t),
+                Scaling::Target(Node {
+                    kind: Kind::Table(t),
+                    ..
+                }) => merge_under(&mut base, t),
                 Scaling::Target(_) => {}
                 Scaling::TargetTracking(n) => tt.push(n),
                 Scaling::StepScaling(n) => ss.push(n),
@@ -183,7 +236,14 @@ impl Expander<'_> {
         }
         for (key, list) in [("target_tracking", tt), ("step_scaling", ss)] {
             if !list.is_empty() {
-                base.push((key.into(), key_origin.clone(), Node { kind: Kind::Array(list), origin: key_origin.clone() }));
+                base.push((
+                    key.into(),
+                    key_origin.clone(),
+                    Node {
+                        kind: Kind::Array(list),
+                        origin: key_origin.clone(),
+                    },
+                ));
             }
         }
         merge_under(a, base);
@@ -191,7 +251,9 @@ impl Expander<'_> {
 
     /// `file` in `[[clusters.instance_groups]]` entries (capacity providers).
     fn groups(&self, cx: &mut Cx<'_>, cluster: &mut Node, path: &str) {
-        let Kind::Table(entries) = &mut cluster.kind else { return };
+        let Kind::Table(entries) = &mut cluster.kind else {
+            return;
+        };
         if let Some((_, _, list)) = entries.iter_mut().find(|e| e.0 == "instance_groups")
             && let Kind::Array(list) = &mut list.kind
         {
@@ -224,13 +286,28 @@ fn groups_of(list: &[Instance], origin: &Origin) -> Node {
         .map(|(i, g)| g.node(&format!("instances-{}", i + 1), origin))
         .collect();
     Node {
-        kind: Kind::Table(vec![("instance_groups".into(), origin.clone(), Node { kind: Kind::Array(groups), origin: origin.clone() })]),
+        kind: Kind::Table(vec![(
+            "instance_groups".into(),
+            origin.clone(),
+            Node {
+                kind: Kind::Array(groups),
+                origin: origin.clone(),
+            },
+        )]),
         origin: origin.clone(),
     }
 }
 
 /// The one candidate, or the one the TOML names; an error otherwise.
-fn choose(cx: &mut Cx<'_>, mut candidates: Vec<Node>, toml: &Entries, want: Want, origin: &Origin, path: &str, found: &[&str]) -> Option<Node> {
+fn choose(
+    cx: &mut Cx<'_>,
+    mut candidates: Vec<Node>,
+    toml: &Entries,
+    want: Want,
+    origin: &Origin,
+    path: &str,
+    found: &[&str],
+) -> Option<Node> {
     let key = want.name_key();
     let named = |n: &Node| match &n.kind {
         Kind::Table(t) => t.iter().find(|e| e.0 == key).and_then(|e| match &e.2.kind {
@@ -239,10 +316,13 @@ fn choose(cx: &mut Cx<'_>, mut candidates: Vec<Node>, toml: &Entries, want: Want
         }),
         _ => None,
     };
-    let wanted = toml.iter().find(|e| e.0 == key).and_then(|e| match &e.2.kind {
-        Kind::Str(s) => Some(s.clone()),
-        _ => None,
-    });
+    let wanted = toml
+        .iter()
+        .find(|e| e.0 == key)
+        .and_then(|e| match &e.2.kind {
+            Kind::Str(s) => Some(s.clone()),
+            _ => None,
+        });
     if candidates.len() > 1 && want == Want::Cluster {
         // A cluster and its container instances, from two files: one entry.
         let mut merged: Entries = Vec::new();
@@ -251,17 +331,32 @@ fn choose(cx: &mut Cx<'_>, mut candidates: Vec<Node>, toml: &Entries, want: Want
                 merge_under(&mut merged, t);
             }
         }
-        return Some(Node { kind: Kind::Table(merged), origin: origin.clone() });
+        return Some(Node {
+            kind: Kind::Table(merged),
+            origin: origin.clone(),
+        });
     }
     match candidates.len() {
         0 => {
-            cx.error(origin, path, format!("no {} in the file (it holds {})", want.what(), list_or_nothing(found)));
+            cx.error(
+                origin,
+                path,
+                format!(
+                    "no {} in the file (it holds {})",
+                    want.what(),
+                    list_or_nothing(found)
+                ),
+            );
             None
         }
         1 => candidates.pop(),
         _ => {
             let names: Vec<String> = candidates.iter().filter_map(named).collect();
-            match wanted.and_then(|w| candidates.into_iter().find(|c| named(c).as_deref() == Some(&w))) {
+            match wanted.and_then(|w| {
+                candidates
+                    .into_iter()
+                    .find(|c| named(c).as_deref() == Some(&w))
+            }) {
                 Some(c) => Some(c),
                 None => {
                     cx.error(origin, path, format!("the file holds {} {}s ({}); choose one with {key} = \"...\" beside file", names.len(), want.what(), names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")));
@@ -273,12 +368,19 @@ fn choose(cx: &mut Cx<'_>, mut candidates: Vec<Node>, toml: &Entries, want: Want
 }
 
 fn list_or_nothing(found: &[&str]) -> String {
-    if found.is_empty() { "nothing ecsim can use".into() } else { found.join(", ") }
+    if found.is_empty() {
+        "nothing ecsim can use".into()
+    } else {
+        found.join(", ")
+    }
 }
 
 /// Put `base`'s keys under `top`: a key `top` has keeps `top`'s value.
 fn merge_under(top: &mut Entries, base: Entries) {
-    let mut out: Entries = base.into_iter().filter(|(k, _, _)| !top.iter().any(|t| &t.0 == k)).collect();
+    let mut out: Entries = base
+        .into_iter()
+        .filter(|(k, _, _)| !top.iter().any(|t| &t.0 == k))
+        .collect();
     out.append(top);
     *top = out;
 }

@@ -41,23 +41,63 @@ impl GroupSpec {
 
     /// The group as a `[[clusters.instance_groups]]` entry.
     pub fn node(&self, name: &str, origin: &Origin) -> Node {
-        let s = |v: &str| Node { kind: Kind::Str(v.into()), origin: origin.clone() };
+        let s = |v: &str| Node {
+            kind: Kind::Str(v.into()),
+            origin: origin.clone(),
+        };
         let mut t = vec![("name".to_string(), origin.clone(), s(name))];
-        let ty = self.kind.instance_type.clone().unwrap_or_else(|| self.custom_type());
+        let ty = self
+            .kind
+            .instance_type
+            .clone()
+            .unwrap_or_else(|| self.custom_type());
         t.push(("instance_type".into(), origin.clone(), s(&ty)));
-        t.push(("count".into(), origin.clone(), Node { kind: Kind::Int(self.count as i64), origin: origin.clone() }));
+        t.push((
+            "count".into(),
+            origin.clone(),
+            Node {
+                kind: Kind::Int(self.count as i64),
+                origin: origin.clone(),
+            },
+        ));
         if !self.zones.is_empty() {
             let z = self.zones.iter().map(|z| s(z)).collect();
-            t.push(("availability_zones".into(), origin.clone(), Node { kind: Kind::Array(z), origin: origin.clone() }));
+            t.push((
+                "availability_zones".into(),
+                origin.clone(),
+                Node {
+                    kind: Kind::Array(z),
+                    origin: origin.clone(),
+                },
+            ));
         }
         if self.kind.windows {
-            t.push(("os_family".into(), origin.clone(), s("WINDOWS_SERVER_2022_FULL")));
+            t.push((
+                "os_family".into(),
+                origin.clone(),
+                s("WINDOWS_SERVER_2022_FULL"),
+            ));
         }
         if !self.kind.attributes.is_empty() {
-            let a = self.kind.attributes.iter().map(|(k, v)| (k.clone(), origin.clone(), s(v))).collect();
-            t.push(("attributes".into(), origin.clone(), Node { kind: Kind::Table(a), origin: origin.clone() }));
+            let a = self
+                .kind
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), origin.clone(), s(v)))
+                .collect();
+            t.push((
+                "attributes".into(),
+                origin.clone(),
+                Node {
+                    kind: Kind::Table(a),
+                    origin: origin.clone(),
+                },
+            ));
         }
-        Node { kind: Kind::Table(t), origin: origin.clone() }
+        Node {
+            kind: Kind::Table(t),
+            origin: origin.clone(),
+        }
     }
 }
 
@@ -70,7 +110,11 @@ pub fn group_instances(list: &[Instance]) -> Vec<GroupSpec> {
         let g = match groups.iter_mut().position(|g| g.kind == kind) {
             Some(p) => &mut groups[p],
             None => {
-                groups.push(GroupSpec { kind, zones: Vec::new(), count: 0 });
+                groups.push(GroupSpec {
+                    kind,
+                    zones: Vec::new(),
+                    count: 0,
+                });
                 groups.last_mut().expect("pushed")
             }
         };
@@ -86,7 +130,10 @@ pub fn group_instances(list: &[Instance]) -> Vec<GroupSpec> {
 
 /// Import ECS JSON files, given as (name, text). `name` is the scenario's name. Every file's
 /// problems are reported (`Err`) before anything is written.
-pub fn import(files: &[(String, String)], name: &str) -> Result<Imported, (Vec<Diagnostic>, Vec<Diagnostic>)> {
+pub fn import(
+    files: &[(String, String)],
+    name: &str,
+) -> Result<Imported, (Vec<Diagnostic>, Vec<Diagnostic>)> {
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
     let mut b = Builder::default();
@@ -112,7 +159,10 @@ pub fn import(files: &[(String, String)], name: &str) -> Result<Imported, (Vec<D
     if !errors.is_empty() {
         return Err((errors, warnings));
     }
-    Ok(Imported { toml: b.write(name, files), warnings })
+    Ok(Imported {
+        toml: b.write(name, files),
+        warnings,
+    })
 }
 
 #[derive(Default)]
@@ -150,7 +200,10 @@ fn get_str(n: &Node, key: &str) -> Option<String> {
 
 fn set(n: &mut Node, key: &str, v: Kind) {
     if let Kind::Table(t) = &mut n.kind {
-        let node = Node { kind: v, origin: n.origin.clone() };
+        let node = Node {
+            kind: v,
+            origin: n.origin.clone(),
+        };
         match t.iter_mut().find(|e| e.0 == key) {
             Some(e) => e.2 = node,
             None => t.push((key.into(), n.origin.clone(), node)),
@@ -160,7 +213,17 @@ fn set(n: &mut Node, key: &str, v: Kind) {
 
 /// A name that follows ECS's rule, made from a file name.
 fn ecs_name(s: &str) -> String {
-    let n: String = s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).take(255).collect();
+    let n: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(255)
+        .collect();
     if n.is_empty() { "imported".into() } else { n }
 }
 
@@ -211,16 +274,26 @@ impl Builder {
         out.push_str("schema_version = 1\n");
         out.push_str(&format!("name = {}\n\n", toml_str(name)));
         out.push_str("[simulation]\n");
-        out.push_str(&format!("# {PLACEHOLDER}how long to simulate\nduration = \"2h\"\n"));
+        out.push_str(&format!(
+            "# {PLACEHOLDER}how long to simulate\nduration = \"2h\"\n"
+        ));
         let has_jobs = self.services.is_empty();
         if !self.dropped.is_empty() {
-            out.push_str(&format!("\n# Left out: scaling for services not among the imported files: {}\n", comment_text(&self.dropped.join(", "))));
+            out.push_str(&format!(
+                "\n# Left out: scaling for services not among the imported files: {}\n",
+                comment_text(&self.dropped.join(", "))
+            ));
         }
         for (name, cpu, mem) in &self.custom_types {
             out.push_str("\n[[instance_types]]\n");
             out.push_str("# The container instances do not say their EC2 type: a type with their registered CPU and memory.\n");
-            out.push_str(&format!("name = {}\ncpu_units = {cpu}\nmemory_mib = {mem}\nregistered_memory_mib = {mem}\n", toml_str(name)));
-            out.push_str(&format!("# {PLACEHOLDER}the On-Demand price, USD per hour\nprice_per_hour_usd = 0\n"));
+            out.push_str(&format!(
+                "name = {}\ncpu_units = {cpu}\nmemory_mib = {mem}\nregistered_memory_mib = {mem}\n",
+                toml_str(name)
+            ));
+            out.push_str(&format!(
+                "# {PLACEHOLDER}the On-Demand price, USD per hour\nprice_per_hour_usd = 0\n"
+            ));
         }
         write_list(&mut out, "clusters", &clusters, &c);
         write_list(&mut out, "task_definitions", &self.task_definitions, &c);
@@ -238,23 +311,49 @@ impl Builder {
             let family = match get_str(s, "task_definition") {
                 Some(f) => f,
                 None => {
-                    let f = self.task_definitions.first().and_then(|t| get_str(t, "family")).unwrap_or_else(|| "app".into());
+                    let f = self
+                        .task_definitions
+                        .first()
+                        .and_then(|t| get_str(t, "family"))
+                        .unwrap_or_else(|| "app".into());
                     set(s, "task_definition", Kind::Str(f.clone()));
-                    c.push((format!("services[{i}].task_definition"), format!("{PLACEHOLDER}the service's JSON names no task definition")));
+                    c.push((
+                        format!("services[{i}].task_definition"),
+                        format!("{PLACEHOLDER}the service's JSON names no task definition"),
+                    ));
                     f
                 }
             };
-            if get(s, "desired_count").is_none() && get_str(s, "scheduling_strategy").as_deref() != Some("DAEMON") {
+            if get(s, "desired_count").is_none()
+                && get_str(s, "scheduling_strategy").as_deref() != Some("DAEMON")
+            {
                 set(s, "desired_count", Kind::Int(1));
-                c.push((format!("services[{i}].desired_count"), format!("{PLACEHOLDER}the service's JSON gives no desired count")));
+                c.push((
+                    format!("services[{i}].desired_count"),
+                    format!("{PLACEHOLDER}the service's JSON gives no desired count"),
+                ));
             }
-            if !self.task_definitions.iter().any(|t| get_str(t, "family").as_deref() == Some(&family)) {
+            if !self
+                .task_definitions
+                .iter()
+                .any(|t| get_str(t, "family").as_deref() == Some(&family))
+            {
                 let k = self.task_definitions.len();
                 let origin = s.origin.clone();
                 let fargate = get_str(s, "launch_type").as_deref() == Some("FARGATE")
                     || matches!(get(s, "capacity_provider_strategy").map(|n| &n.kind), Some(Kind::Array(a)) if a.iter().any(|x| get_str(x, "capacity_provider").is_some_and(|p| p.starts_with("FARGATE"))));
-                let mode = if fargate { "\nnetwork_mode = \"awsvpc\"" } else { "" };
-                let td = toml_node(&format!("family = {}\ncpu = 256\nmemory = 512{mode}\ncontainers = [{{ name = \"app\", memory = 512 }}]", toml_str(&family)), &origin);
+                let mode = if fargate {
+                    "\nnetwork_mode = \"awsvpc\""
+                } else {
+                    ""
+                };
+                let td = toml_node(
+                    &format!(
+                        "family = {}\ncpu = 256\nmemory = 512{mode}\ncontainers = [{{ name = \"app\", memory = 512 }}]",
+                        toml_str(&family)
+                    ),
+                    &origin,
+                );
                 c.push((format!("task_definitions[{k}]"), format!("{PLACEHOLDER}task definition \"{family}\" was not among the imported files: its size is a guess")));
                 self.task_definitions.push(td);
             }
@@ -265,7 +364,9 @@ impl Builder {
         let mut clusters = std::mem::take(&mut self.clusters);
         for s in &self.services {
             if let Some(cl) = get_str(s, "cluster")
-                && !clusters.iter().any(|x| get_str(x, "name").as_deref() == Some(&cl))
+                && !clusters
+                    .iter()
+                    .any(|x| get_str(x, "name").as_deref() == Some(&cl))
             {
                 clusters.push(toml_node(&format!("name = {}", toml_str(&cl)), &s.origin));
             }
@@ -284,14 +385,37 @@ impl Builder {
             .filter(|g| g.kind.instance_type.is_none())
             .map(|g| (g.custom_type(), g.kind.cpu, g.kind.memory))
             .collect();
-        let named: Vec<String> = clusters.iter().flat_map(|cl| match get(cl, "capacity_providers").map(|n| &n.kind) {
-            Some(Kind::Array(a)) => a.iter().filter_map(|x| if let Kind::Str(s) = &x.kind { Some(s.clone()) } else { None }).collect(),
-            _ => Vec::new(),
-        }).collect();
+        let named: Vec<String> = clusters
+            .iter()
+            .flat_map(|cl| match get(cl, "capacity_providers").map(|n| &n.kind) {
+                Some(Kind::Array(a)) => a
+                    .iter()
+                    .filter_map(|x| {
+                        if let Kind::Str(s) = &x.kind {
+                            Some(s.clone())
+                        } else {
+                            None
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         let mut providers = std::mem::take(&mut self.groups);
         for n in &named {
-            if n != "FARGATE" && n != "FARGATE_SPOT" && !providers.iter().any(|g| get_str(g, "capacity_provider").as_deref() == Some(n)) {
-                providers.push(toml_node(&format!("name = {0}\ncapacity_provider = {0}", toml_str(&ecs_name(n))), &Origin::Unknown));
+            if n != "FARGATE"
+                && n != "FARGATE_SPOT"
+                && !providers
+                    .iter()
+                    .any(|g| get_str(g, "capacity_provider").as_deref() == Some(n))
+            {
+                providers.push(toml_node(
+                    &format!(
+                        "name = {0}\ncapacity_provider = {0}",
+                        toml_str(&ecs_name(n))
+                    ),
+                    &Origin::Unknown,
+                ));
             }
         }
         let first_group = groups.len();
@@ -307,14 +431,27 @@ impl Builder {
         }
         for (k, g) in groups.iter().enumerate().skip(first_group) {
             let managed = get(g, "managed_scaling").is_some();
-            c.push((format!("clusters[0].instance_groups[{k}].instance_type"), format!("{PLACEHOLDER}the Auto Scaling group's instance type (not in ECS JSON)")));
-            c.push((format!("clusters[0].instance_groups[{k}].count"), format!("{PLACEHOLDER}the group's desired capacity at the start")));
+            c.push((
+                format!("clusters[0].instance_groups[{k}].instance_type"),
+                format!("{PLACEHOLDER}the Auto Scaling group's instance type (not in ECS JSON)"),
+            ));
+            c.push((
+                format!("clusters[0].instance_groups[{k}].count"),
+                format!("{PLACEHOLDER}the group's desired capacity at the start"),
+            ));
             if managed {
-                c.push((format!("clusters[0].instance_groups[{k}].max_size"), format!("{PLACEHOLDER}the Auto Scaling group's maximum size")));
+                c.push((
+                    format!("clusters[0].instance_groups[{k}].max_size"),
+                    format!("{PLACEHOLDER}the Auto Scaling group's maximum size"),
+                ));
             }
         }
         if groups.is_empty() {
-            let fargate_only = !self.services.is_empty() && self.services.iter().all(|s| get_str(s, "launch_type").as_deref() == Some("FARGATE"));
+            let fargate_only = !self.services.is_empty()
+                && self
+                    .services
+                    .iter()
+                    .all(|s| get_str(s, "launch_type").as_deref() == Some("FARGATE"));
             let count = if fargate_only { 0 } else { 3 };
             groups.push(toml_node(&format!("name = \"default\"\ninstance_type = {}\ncount = {count}\navailability_zones = [\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]", toml_str(&self.placeholder_type())), &Origin::Unknown));
             c.push(("clusters[0].instance_groups[0]".into(), format!("{PLACEHOLDER}no container instances or capacity providers were imported: the cluster's EC2 capacity is a guess")));
@@ -322,7 +459,14 @@ impl Builder {
         for (i, cl) in clusters.iter_mut().enumerate() {
             if i == 0 {
                 if let Kind::Table(t) = &mut cl.kind {
-                    t.push(("instance_groups".into(), Origin::Unknown, Node { kind: Kind::Array(std::mem::take(&mut groups)), origin: Origin::Unknown }));
+                    t.push((
+                        "instance_groups".into(),
+                        Origin::Unknown,
+                        Node {
+                            kind: Kind::Array(std::mem::take(&mut groups)),
+                            origin: Origin::Unknown,
+                        },
+                    ));
                 }
                 let mut listed: Vec<String> = named.clone();
                 for f in &self.fargate_providers {
@@ -331,12 +475,27 @@ impl Builder {
                     }
                 }
                 if !listed.is_empty() {
-                    set(cl, "capacity_providers", Kind::Array(listed.iter().map(|s| Node { kind: Kind::Str(s.clone()), origin: Origin::Unknown }).collect()));
+                    set(
+                        cl,
+                        "capacity_providers",
+                        Kind::Array(
+                            listed
+                                .iter()
+                                .map(|s| Node {
+                                    kind: Kind::Str(s.clone()),
+                                    origin: Origin::Unknown,
+                                })
+                                .collect(),
+                        ),
+                    );
                 }
             } else if get(cl, "instance_groups").is_none() {
                 set(cl, "instance_type", Kind::Str(self.placeholder_type()));
                 set(cl, "count", Kind::Int(3));
-                c.push((format!("clusters[{i}].instance_type"), format!("{PLACEHOLDER}this cluster's instances were not imported")));
+                c.push((
+                    format!("clusters[{i}].instance_type"),
+                    format!("{PLACEHOLDER}this cluster's instances were not imported"),
+                ));
             }
         }
         self.custom_types = custom;
@@ -368,7 +527,10 @@ impl Builder {
             let (mut tt, mut ss) = (Vec::new(), Vec::new());
             for s in list {
                 match s {
-                    Scaling::Target(Node { kind: Kind::Table(t), .. }) => a.extend(t),
+                    Scaling::Target(Node {
+                        kind: Kind::Table(t),
+                        ..
+                    }) => a.extend(t),
                     Scaling::Target(_) => {}
                     Scaling::TargetTracking(n) => tt.push(n),
                     Scaling::StepScaling(n) => ss.push(n),
@@ -379,12 +541,32 @@ impl Builder {
                 _ => 1,
             };
             if !a.iter().any(|e| e.0 == "min_capacity") {
-                a.push(("min_capacity".into(), origin.clone(), Node { kind: Kind::Int(desired.min(1)), origin: origin.clone() }));
-                c.push((format!("{p}.auto_scaling.min_capacity"), format!("{PLACEHOLDER}no scalable target was imported")));
+                a.push((
+                    "min_capacity".into(),
+                    origin.clone(),
+                    Node {
+                        kind: Kind::Int(desired.min(1)),
+                        origin: origin.clone(),
+                    },
+                ));
+                c.push((
+                    format!("{p}.auto_scaling.min_capacity"),
+                    format!("{PLACEHOLDER}no scalable target was imported"),
+                ));
             }
             if !a.iter().any(|e| e.0 == "max_capacity") {
-                a.push(("max_capacity".into(), origin.clone(), Node { kind: Kind::Int((desired * 4).max(4)), origin: origin.clone() }));
-                c.push((format!("{p}.auto_scaling.max_capacity"), format!("{PLACEHOLDER}no scalable target was imported")));
+                a.push((
+                    "max_capacity".into(),
+                    origin.clone(),
+                    Node {
+                        kind: Kind::Int((desired * 4).max(4)),
+                        origin: origin.clone(),
+                    },
+                ));
+                c.push((
+                    format!("{p}.auto_scaling.max_capacity"),
+                    format!("{PLACEHOLDER}no scalable target was imported"),
+                ));
             }
             for (j, s) in ss.iter_mut().enumerate() {
                 let up = step_direction_up(s);
@@ -402,14 +584,31 @@ impl Builder {
                 c.push((format!("{p}.auto_scaling.step_scaling[{j}].alarm"), format!("{PLACEHOLDER}the CloudWatch alarm that triggers this policy is not in Application Auto Scaling's JSON: give its metric, comparison and threshold")));
             }
             if !tt.is_empty() {
-                a.push(("target_tracking".into(), origin.clone(), Node { kind: Kind::Array(tt), origin: origin.clone() }));
+                a.push((
+                    "target_tracking".into(),
+                    origin.clone(),
+                    Node {
+                        kind: Kind::Array(tt),
+                        origin: origin.clone(),
+                    },
+                ));
             }
             if !ss.is_empty() {
-                a.push(("step_scaling".into(), origin.clone(), Node { kind: Kind::Array(ss), origin: origin.clone() }));
+                a.push((
+                    "step_scaling".into(),
+                    origin.clone(),
+                    Node {
+                        kind: Kind::Array(ss),
+                        origin: origin.clone(),
+                    },
+                ));
             }
             set(&mut self.services[i], "auto_scaling", Kind::Table(a));
             if get(&self.services[i], "load").is_none() {
-                let l = toml_node("load = { components = [{ type = \"constant\", rps = 500 }], requests_per_task = 100 }", &origin);
+                let l = toml_node(
+                    "load = { components = [{ type = \"constant\", rps = 500 }], requests_per_task = 100 }",
+                    &origin,
+                );
                 if let (Kind::Table(t), Kind::Table(mut x)) = (&mut self.services[i].kind, l.kind) {
                     t.append(&mut x);
                 }
@@ -422,7 +621,9 @@ impl Builder {
 /// Whether a step scaling policy scales out (its steps add capacity).
 fn step_direction_up(s: &Node) -> bool {
     match get(s, "steps").map(|n| &n.kind) {
-        Some(Kind::Array(steps)) => steps.iter().any(|st| matches!(get(st, "adjustment").map(|n| &n.kind), Some(Kind::Int(a)) if *a > 0)),
+        Some(Kind::Array(steps)) => steps.iter().any(
+            |st| matches!(get(st, "adjustment").map(|n| &n.kind), Some(Kind::Int(a)) if *a > 0),
+        ),
         _ => true,
     }
 }
@@ -489,7 +690,10 @@ pub fn toml_str(s: &str) -> String {
 
 /// A key as TOML writes it: bare when it can be, else quoted.
 fn toml_key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         k.to_string()
     } else {
         toml_str(k)
@@ -506,7 +710,13 @@ fn inline(n: &Node) -> String {
         Kind::Datetime(d) => d.clone(),
         Kind::Array(a) => format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", ")),
         Kind::Table(t) if t.is_empty() => "{}".into(),
-        Kind::Table(t) => format!("{{ {} }}", t.iter().map(|(k, _, v)| format!("{} = {}", toml_key(k), inline(v))).collect::<Vec<_>>().join(", ")),
+        Kind::Table(t) => format!(
+            "{{ {} }}",
+            t.iter()
+                .map(|(k, _, v)| format!("{} = {}", toml_key(k), inline(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -537,7 +747,10 @@ fn write_list(out: &mut String, key: &str, list: &[Node], c: &Comments) {
 fn write_table(out: &mut String, header: &str, path: &str, n: &Node, c: &Comments) {
     let Kind::Table(t) = &n.kind else { return };
     let sub = |k: &str, v: &Node| {
-        matches!(k, "instance_groups" | "target_tracking" | "step_scaling" | "auto_scaling") && (is_section_array(v) || matches!(v.kind, Kind::Table(_)))
+        matches!(
+            k,
+            "instance_groups" | "target_tracking" | "step_scaling" | "auto_scaling"
+        ) && (is_section_array(v) || matches!(v.kind, Kind::Table(_)))
     };
     for (k, _, v) in t {
         if sub(k, v) {
@@ -601,9 +814,13 @@ impl Builder {
                 Some(Kind::Array(a)) => a,
                 _ => &[],
             };
-            let c = int_of(td, "cpu").unwrap_or_else(|| containers.iter().filter_map(|c| int_of(c, "cpu")).sum());
+            let c = int_of(td, "cpu")
+                .unwrap_or_else(|| containers.iter().filter_map(|c| int_of(c, "cpu")).sum());
             let m = int_of(td, "memory").unwrap_or_else(|| {
-                containers.iter().filter_map(|c| int_of(c, "memory_reservation").or_else(|| int_of(c, "memory"))).sum()
+                containers
+                    .iter()
+                    .filter_map(|c| int_of(c, "memory_reservation").or_else(|| int_of(c, "memory")))
+                    .sum()
             });
             cpu = cpu.max(c);
             mem = mem.max(m);
@@ -611,9 +828,14 @@ impl Builder {
         let mut types: Vec<_> = crate::catalog::builtin()
             .into_iter()
             .filter(|t| t.architecture == "x86_64")
-            .filter(|t| i64::from(t.cpu_units) >= cpu && i64::from(t.registered_memory_mib(false, None, 0)) >= mem)
+            .filter(|t| {
+                i64::from(t.cpu_units) >= cpu
+                    && i64::from(t.registered_memory_mib(false, None, 0)) >= mem
+            })
             .collect();
         types.sort_by_key(|t| (t.name != "m5.large", t.cpu_units, t.memory_mib));
-        types.first().map_or_else(|| "m5.large".into(), |t| t.name.clone())
+        types
+            .first()
+            .map_or_else(|| "m5.large".into(), |t| t.name.clone())
     }
 }

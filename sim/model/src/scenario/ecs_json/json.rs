@@ -70,7 +70,10 @@ impl Parser<'_> {
 
     fn error(&self, message: impl Into<String>) -> Diagnostic {
         let at = self.at.min(self.src.len());
-        let column = self.text.get(self.line_start..at).map_or(1, |s| s.chars().count() + 1);
+        let column = self
+            .text
+            .get(self.line_start..at)
+            .map_or(1, |s| s.chars().count() + 1);
         Diagnostic {
             file: self.file.to_string(),
             line: self.line,
@@ -162,7 +165,10 @@ impl Parser<'_> {
         loop {
             self.skip_ws();
             if self.peek() != Some(b'"') {
-                return Err(self.error(format!("expected a key in double quotes, found {}", self.found())));
+                return Err(self.error(format!(
+                    "expected a key in double quotes, found {}",
+                    self.found()
+                )));
             }
             let key_origin = self.origin();
             let key = self.string()?;
@@ -179,7 +185,9 @@ impl Parser<'_> {
                     self.at += 1;
                     return Ok(Kind::Table(entries));
                 }
-                _ => return Err(self.error(format!("expected ',' or '}}', found {}", self.found()))),
+                _ => {
+                    return Err(self.error(format!("expected ',' or '}}', found {}", self.found())));
+                }
             }
         }
     }
@@ -211,7 +219,10 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, Diagnostic> {
-        let digits = self.text.get(self.at..self.at + 4).filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
+        let digits = self
+            .text
+            .get(self.at..self.at + 4)
+            .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()));
         let Some(d) = digits else {
             return Err(self.error("expected 4 hexadecimal digits after \\u"));
         };
@@ -267,7 +278,9 @@ impl Parser<'_> {
         let hi = self.hex4()?;
         let code = if (0xD800..0xDC00).contains(&hi) {
             if !self.src[self.at..].starts_with(b"\\u") {
-                return Err(self.error("a \\u escape of a high surrogate must be followed by its low surrogate"));
+                return Err(self.error(
+                    "a \\u escape of a high surrogate must be followed by its low surrogate",
+                ));
             }
             self.at += 2;
             let lo = self.hex4()?;
@@ -278,7 +291,8 @@ impl Parser<'_> {
         } else {
             hi
         };
-        char::from_u32(code).ok_or_else(|| self.error("a \\u escape that is not a character (a lone surrogate)"))
+        char::from_u32(code)
+            .ok_or_else(|| self.error("a \\u escape that is not a character (a lone surrogate)"))
     }
 
     fn number(&mut self) -> Result<Kind, Diagnostic> {
@@ -341,12 +355,18 @@ mod tests {
 
     #[test]
     fn values_keep_their_line_and_column() {
-        let n = parse("t.json", "{\n  \"a\": [1, 2.5, \"x\\u00e9\\ud83d\\ude00\"],\n  \"b\": null, \"c\": true\n}").unwrap();
+        let n = parse(
+            "t.json",
+            "{\n  \"a\": [1, 2.5, \"x\\u00e9\\ud83d\\ude00\"],\n  \"b\": null, \"c\": true\n}",
+        )
+        .unwrap();
         let Kind::Table(t) = &n.kind else { panic!() };
         assert_eq!(t.len(), 2, "null is absent");
         assert_eq!(t[0].0, "a");
         assert_eq!(t[0].1, Origin::At("t.json".into(), 2, 3));
-        let Kind::Array(a) = &t[0].2.kind else { panic!() };
+        let Kind::Array(a) = &t[0].2.kind else {
+            panic!()
+        };
         assert!(matches!(a[0].kind, Kind::Int(1)));
         assert!(matches!(a[1].kind, Kind::Float(f) if f == 2.5));
         assert!(matches!(&a[2].kind, Kind::Str(s) if s == "xé😀"));
@@ -356,12 +376,30 @@ mod tests {
 
     #[test]
     fn malformed_json_names_file_line_and_column() {
-        assert_eq!(err("{\n  \"a\": 1,\n  \"b\" 2\n}"), "f.json:3:7: JSON syntax: expected ':' after the key, found '2'");
-        assert_eq!(err("{\"a\": [1, 2}"), "f.json:1:12: JSON syntax: expected ',' or ']', found '}'");
-        assert_eq!(err("{\"a\": \"x"), "f.json:1:9: JSON syntax: a string is not closed (missing '\"')");
-        assert_eq!(err("{\"a\": 01}"), "f.json:1:7: JSON syntax: a number needs digits and no leading zero");
-        assert_eq!(err("{} x"), "f.json:1:4: JSON syntax: unexpected text after the JSON value");
-        assert_eq!(err(""), "f.json:1:1: JSON syntax: expected a value, found the end of the file");
+        assert_eq!(
+            err("{\n  \"a\": 1,\n  \"b\" 2\n}"),
+            "f.json:3:7: JSON syntax: expected ':' after the key, found '2'"
+        );
+        assert_eq!(
+            err("{\"a\": [1, 2}"),
+            "f.json:1:12: JSON syntax: expected ',' or ']', found '}'"
+        );
+        assert_eq!(
+            err("{\"a\": \"x"),
+            "f.json:1:9: JSON syntax: a string is not closed (missing '\"')"
+        );
+        assert_eq!(
+            err("{\"a\": 01}"),
+            "f.json:1:7: JSON syntax: a number needs digits and no leading zero"
+        );
+        assert_eq!(
+            err("{} x"),
+            "f.json:1:4: JSON syntax: unexpected text after the JSON value"
+        );
+        assert_eq!(
+            err(""),
+            "f.json:1:1: JSON syntax: expected a value, found the end of the file"
+        );
         assert!(err("{\"a\": 1e999}").contains("too large"));
         assert!(err("\"\\ud800\"").contains("low surrogate"));
         assert!(err("{'a': 1}").contains("expected a key in double quotes"));

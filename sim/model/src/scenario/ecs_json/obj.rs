@@ -72,7 +72,11 @@ impl<'n> Obj<'n> {
                 seen: Vec::new(),
             }),
             other => {
-                notes.error(&n.origin, path, format!("got {}; expected an object", other.describe()));
+                notes.error(
+                    &n.origin,
+                    path,
+                    format!("got {}; expected an object", other.describe()),
+                );
                 None
             }
         }
@@ -88,7 +92,9 @@ impl<'n> Obj<'n> {
     }
 
     fn find(&self, name: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _, _)| k == name || camel(k) == name)
+        self.entries
+            .iter()
+            .position(|(k, _, _)| k == name || camel(k) == name)
     }
 
     /// Whether `name` (camelCase) is present.
@@ -114,7 +120,11 @@ impl<'n> Obj<'n> {
     /// Warn about `name` if present: it would change the simulation but is not modelled.
     pub fn unmodelled(&mut self, name: &str, why: &str, notes: &mut Notes) {
         if let Some((k, n)) = self.get(name) {
-            notes.warn(&n.origin, &self.child(k), format!("not modelled, ignored: {why}"));
+            notes.warn(
+                &n.origin,
+                &self.child(k),
+                format!("not modelled, ignored: {why}"),
+            );
         }
     }
 
@@ -157,7 +167,11 @@ impl<'n> Obj<'n> {
                 Some((s.trim().parse().expect("checked"), n.origin.clone()))
             }
             other => {
-                notes.error(&n.origin, &path, format!("got {}; expected a number", other.describe()));
+                notes.error(
+                    &n.origin,
+                    &path,
+                    format!("got {}; expected a number", other.describe()),
+                );
                 None
             }
         }
@@ -173,7 +187,11 @@ impl<'n> Obj<'n> {
             }
             other => {
                 let path = self.child(k);
-                notes.error(&n.origin, &path, format!("got {}; expected true or false", other.describe()));
+                notes.error(
+                    &n.origin,
+                    &path,
+                    format!("got {}; expected true or false", other.describe()),
+                );
                 None
             }
         }
@@ -186,7 +204,11 @@ impl<'n> Obj<'n> {
         match &n.kind {
             Kind::Array(items) => Some((path, items)),
             other => {
-                notes.error(&n.origin, &path, format!("got {}; expected an array", other.describe()));
+                notes.error(
+                    &n.origin,
+                    &path,
+                    format!("got {}; expected an array", other.describe()),
+                );
                 None
             }
         }
@@ -214,7 +236,11 @@ pub fn string_value(n: &Node, path: &str, notes: &mut Notes) -> Option<(String, 
         }
         Kind::Str(s) => Some((s.clone(), n.origin.clone())),
         other => {
-            notes.error(&n.origin, path, format!("got {}; expected a string", other.describe()));
+            notes.error(
+                &n.origin,
+                path,
+                format!("got {}; expected a string", other.describe()),
+            );
             None
         }
     }
@@ -230,9 +256,15 @@ pub fn int_value(n: &Node, path: &str, notes: &mut Notes) -> Option<(i64, Origin
             string_value(n, path, notes);
             None
         }
-        Kind::Str(s) if s.trim().parse::<i64>().is_ok() => Some((s.trim().parse().expect("checked"), n.origin.clone())),
+        Kind::Str(s) if s.trim().parse::<i64>().is_ok() => {
+            Some((s.trim().parse().expect("checked"), n.origin.clone()))
+        }
         other => {
-            notes.error(&n.origin, path, format!("got {}; expected an integer", other.describe()));
+            notes.error(
+                &n.origin,
+                path,
+                format!("got {}; expected an integer", other.describe()),
+            );
             None
         }
     }
@@ -248,12 +280,20 @@ impl Out {
     /// Set `key` to `kind` (from `origin`).
     pub fn set(&mut self, key: &str, kind: Kind, origin: &Origin) {
         self.entries.retain(|(k, _, _)| k != key);
-        self.entries.push((key.to_string(), origin.clone(), Node { kind, origin: origin.clone() }));
+        self.entries.push((
+            key.to_string(),
+            origin.clone(),
+            Node {
+                kind,
+                origin: origin.clone(),
+            },
+        ));
     }
     /// Set `key` to a node.
     pub fn put(&mut self, key: &str, node: Node) {
         self.entries.retain(|(k, _, _)| k != key);
-        self.entries.push((key.to_string(), node.origin.clone(), node));
+        self.entries
+            .push((key.to_string(), node.origin.clone(), node));
     }
     /// A string.
     pub fn str(&mut self, key: &str, v: Option<(String, Origin)>) {
@@ -279,13 +319,19 @@ impl Out {
     }
     /// The table.
     pub fn node(self, origin: &Origin) -> Node {
-        Node { kind: Kind::Table(self.entries), origin: origin.clone() }
+        Node {
+            kind: Kind::Table(self.entries),
+            origin: origin.clone(),
+        }
     }
 }
 
 /// An array node.
 pub fn array(items: Vec<Node>, origin: &Origin) -> Node {
-    Node { kind: Kind::Array(items), origin: origin.clone() }
+    Node {
+        kind: Kind::Array(items),
+        origin: origin.clone(),
+    }
 }
 
 /// The last part of an ARN or a name (`arn:aws:ecs:...:cluster/web` and `web` both give `web`);
@@ -297,7 +343,10 @@ pub fn short_name(s: &str, strip_revision: bool) -> String {
     } else {
         last
     };
-    if strip_revision && let Some((f, rev)) = last.rsplit_once(':') && rev.chars().all(|c| c.is_ascii_digit()) {
+    if strip_revision
+        && let Some((f, rev)) = last.rsplit_once(':')
+        && rev.chars().all(|c| c.is_ascii_digit())
+    {
         return f.to_string();
     }
     last.to_string()

@@ -29,8 +29,15 @@ pub enum Scaling {
 }
 
 const COMMON_IGNORED: &[&str] = &[
-    "serviceNamespace", "scalableDimension", "creationTime", "policyARN", "alarms", "roleARN",
-    "suspendedState", "scalableTargetARN", "tags",
+    "serviceNamespace",
+    "scalableDimension",
+    "creationTime",
+    "policyARN",
+    "alarms",
+    "roleARN",
+    "suspendedState",
+    "scalableTargetARN",
+    "tags",
 ];
 
 fn resource(o: &mut Obj<'_>, notes: &mut Notes) -> Resource {
@@ -87,7 +94,11 @@ pub fn map_policy(
         let mapped = step_scaling(o, notes);
         return with_name(mapped, name, r, &p, &o2);
     } else {
-        o.unmodelled("predictiveScalingPolicyConfiguration", "predictive scaling", notes);
+        o.unmodelled(
+            "predictiveScalingPolicyConfiguration",
+            "predictive scaling",
+            notes,
+        );
         o.finish(notes);
         return None;
     };
@@ -104,8 +115,21 @@ fn with_name(
 ) -> Option<(Resource, Scaling)> {
     let named = |n: Node| {
         let Kind::Table(mut t) = n.kind else { return n };
-        t.insert(0, ("name".into(), name.1.clone(), Node { kind: Kind::Str(name.0.clone()), origin: name.1.clone() }));
-        Node { kind: Kind::Table(t), origin: n.origin }
+        t.insert(
+            0,
+            (
+                "name".into(),
+                name.1.clone(),
+                Node {
+                    kind: Kind::Str(name.0.clone()),
+                    origin: name.1.clone(),
+                },
+            ),
+        );
+        Node {
+            kind: Kind::Table(t),
+            origin: n.origin,
+        }
     };
     Some((
         r,
@@ -131,7 +155,11 @@ fn target_tracking(mut o: Obj<'_>, notes: &mut Notes) -> Option<Scaling> {
         }
     }
     if let Some((v, origin)) = o.number("targetValue", notes) {
-        let kind = if v.fract() == 0.0 { Kind::Int(v as i64) } else { Kind::Float(v) };
+        let kind = if v.fract() == 0.0 {
+            Kind::Int(v as i64)
+        } else {
+            Kind::Float(v)
+        };
         out.set("target", kind, &origin);
     }
     out.seconds("scale_out_cooldown", o.int("scaleOutCooldown", notes));
@@ -156,8 +184,12 @@ fn customized(mut cm: Obj<'_>, notes: &mut Notes) -> Option<(&'static str, Origi
     cm.ignore(&["dimensions", "unit", "metrics"]);
     cm.finish(notes);
     let known = match (metric.as_deref(), namespace.as_deref(), stat.as_deref()) {
-        (Some("CPUUtilization"), Some("AWS/ECS"), Some("Average")) => Some("ECSServiceAverageCPUUtilization"),
-        (Some("MemoryUtilization"), Some("AWS/ECS"), Some("Average")) => Some("ECSServiceAverageMemoryUtilization"),
+        (Some("CPUUtilization"), Some("AWS/ECS"), Some("Average")) => {
+            Some("ECSServiceAverageCPUUtilization")
+        }
+        (Some("MemoryUtilization"), Some("AWS/ECS"), Some("Average")) => {
+            Some("ECSServiceAverageMemoryUtilization")
+        }
         _ => None,
     };
     if known.is_none() {
@@ -170,16 +202,31 @@ fn step_scaling(mut o: Obj<'_>, notes: &mut Notes) -> Option<Scaling> {
     let mut out = Out::default();
     out.str("adjustment_type", o.string("adjustmentType", notes));
     out.seconds("cooldown", o.int("cooldown", notes));
-    out.int("min_adjustment_magnitude", o.int("minAdjustmentMagnitude", notes));
-    out.str("metric_aggregation", o.string("metricAggregationType", notes));
+    out.int(
+        "min_adjustment_magnitude",
+        o.int("minAdjustmentMagnitude", notes),
+    );
+    out.str(
+        "metric_aggregation",
+        o.string("metricAggregationType", notes),
+    );
     if let Some((p, items)) = o.array("stepAdjustments", notes) {
         let mut steps = Vec::new();
         for (i, s) in items.iter().enumerate() {
-            let Some(mut so) = Obj::new(s, &format!("{p}[{i}]"), notes) else { continue };
+            let Some(mut so) = Obj::new(s, &format!("{p}[{i}]"), notes) else {
+                continue;
+            };
             let mut st = Out::default();
-            for (from, to) in [("metricIntervalLowerBound", "lower"), ("metricIntervalUpperBound", "upper")] {
+            for (from, to) in [
+                ("metricIntervalLowerBound", "lower"),
+                ("metricIntervalUpperBound", "upper"),
+            ] {
                 if let Some((v, origin)) = so.number(from, notes) {
-                    let kind = if v.fract() == 0.0 { Kind::Int(v as i64) } else { Kind::Float(v) };
+                    let kind = if v.fract() == 0.0 {
+                        Kind::Int(v as i64)
+                    } else {
+                        Kind::Float(v)
+                    };
                     st.set(to, kind, &origin);
                 }
             }

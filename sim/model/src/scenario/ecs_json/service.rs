@@ -9,11 +9,33 @@ use crate::scenario::tree::{Kind, Node, Origin};
 /// Fields of a service that do not affect scheduling, or describe its state rather than its
 /// definition (outputs): accepted and ignored.
 const IGNORED: &[&str] = &[
-    "serviceArn", "status", "runningCount", "pendingCount", "deployments", "events", "createdAt",
-    "createdBy", "roleArn", "role", "platformVersion", "platformFamily", "networkConfiguration",
-    "serviceRegistries", "serviceConnectConfiguration", "enableECSManagedTags", "propagateTags",
-    "tags", "enableExecuteCommand", "clientToken", "volumeConfigurations", "vpcLatticeConfigurations",
-    "forceNewDeployment", "taskSets", "service", "currentServiceDeployment", "currentServiceRevisions",
+    "serviceArn",
+    "status",
+    "runningCount",
+    "pendingCount",
+    "deployments",
+    "events",
+    "createdAt",
+    "createdBy",
+    "roleArn",
+    "role",
+    "platformVersion",
+    "platformFamily",
+    "networkConfiguration",
+    "serviceRegistries",
+    "serviceConnectConfiguration",
+    "enableECSManagedTags",
+    "propagateTags",
+    "tags",
+    "enableExecuteCommand",
+    "clientToken",
+    "volumeConfigurations",
+    "vpcLatticeConfigurations",
+    "forceNewDeployment",
+    "taskSets",
+    "service",
+    "currentServiceDeployment",
+    "currentServiceRevisions",
 ];
 
 /// Map a service object.
@@ -38,18 +60,30 @@ pub fn map(svc: &Node, path: &str, notes: &mut Notes) -> Option<Node> {
         }
     }
     if let Some((p, items)) = o.array("capacityProviderStrategy", notes) {
-        out.put("capacity_provider_strategy", provider_strategy(items, &p, notes, &o.origin));
+        out.put(
+            "capacity_provider_strategy",
+            provider_strategy(items, &p, notes, &o.origin),
+        );
     }
     if let Some((p, items)) = o.array("placementStrategy", notes) {
-        out.put("placement_strategy", strategies(items, &p, notes, &o.origin));
+        out.put(
+            "placement_strategy",
+            strategies(items, &p, notes, &o.origin),
+        );
     }
     if let Some((p, items)) = o.array("placementConstraints", notes) {
-        out.put("placement_constraints", constraints(items, &p, notes, &o.origin));
+        out.put(
+            "placement_constraints",
+            constraints(items, &p, notes, &o.origin),
+        );
     }
     if let Some(dc) = o.object("deploymentConfiguration", notes) {
         out.put("deployment_configuration", deployment(dc, notes));
     }
-    out.seconds("health_check_grace_period", o.int("healthCheckGracePeriodSeconds", notes));
+    out.seconds(
+        "health_check_grace_period",
+        o.int("healthCheckGracePeriodSeconds", notes),
+    );
     if let Some((_, lbs)) = o.array("loadBalancers", notes)
         && let Some(first) = lbs.first()
     {
@@ -58,7 +92,10 @@ pub fn map(svc: &Node, path: &str, notes: &mut Notes) -> Option<Node> {
         out.put("load_balancer", Out::default().node(&first.origin));
     }
     out.str("scheduling_strategy", o.string("schedulingStrategy", notes));
-    out.str("availability_zone_rebalancing", o.string("availabilityZoneRebalancing", notes));
+    out.str(
+        "availability_zone_rebalancing",
+        o.string("availabilityZoneRebalancing", notes),
+    );
     if let Some(mut dc) = o.object("deploymentController", notes) {
         if let Some((t, origin)) = dc.string("type", notes)
             && t != "ECS"
@@ -77,7 +114,10 @@ pub fn map(svc: &Node, path: &str, notes: &mut Notes) -> Option<Node> {
 fn deployment(mut dc: Obj<'_>, notes: &mut Notes) -> Node {
     let mut d = Out::default();
     d.int("maximum_percent", dc.int("maximumPercent", notes));
-    d.int("minimum_healthy_percent", dc.int("minimumHealthyPercent", notes));
+    d.int(
+        "minimum_healthy_percent",
+        dc.int("minimumHealthyPercent", notes),
+    );
     if let Some(mut cb) = dc.object("deploymentCircuitBreaker", notes) {
         let mut c = Out::default();
         for (from, to) in [("enable", "enable"), ("rollback", "rollback")] {
@@ -98,8 +138,16 @@ fn deployment(mut dc: Obj<'_>, notes: &mut Notes) -> Node {
             notes.warn(&o, &p, "not modelled, ignored: CloudWatch alarms that fail a deployment (only the circuit breaker is simulated)");
         }
     }
-    dc.unmodelled("strategy", "deployment strategies other than rolling update (BLUE_GREEN)", notes);
-    dc.unmodelled("bakeTimeInMinutes", "bake time belongs to blue/green deployments", notes);
+    dc.unmodelled(
+        "strategy",
+        "deployment strategies other than rolling update (BLUE_GREEN)",
+        notes,
+    );
+    dc.unmodelled(
+        "bakeTimeInMinutes",
+        "bake time belongs to blue/green deployments",
+        notes,
+    );
     dc.ignore(&["lifecycleHooks"]);
     let o = dc.origin.clone();
     dc.finish(notes);
@@ -110,7 +158,9 @@ fn deployment(mut dc: Obj<'_>, notes: &mut Notes) -> Node {
 pub fn provider_strategy(items: &[Node], p: &str, notes: &mut Notes, origin: &Origin) -> Node {
     let mut out = Vec::new();
     for (i, c) in items.iter().enumerate() {
-        let Some(mut co) = Obj::new(c, &format!("{p}[{i}]"), notes) else { continue };
+        let Some(mut co) = Obj::new(c, &format!("{p}[{i}]"), notes) else {
+            continue;
+        };
         let mut t = Out::default();
         t.str("capacity_provider", co.string("capacityProvider", notes));
         t.int("weight", co.int("weight", notes));
@@ -126,7 +176,9 @@ pub fn provider_strategy(items: &[Node], p: &str, notes: &mut Notes, origin: &Or
 pub fn strategies(items: &[Node], p: &str, notes: &mut Notes, origin: &Origin) -> Node {
     let mut out = Vec::new();
     for (i, c) in items.iter().enumerate() {
-        let Some(mut co) = Obj::new(c, &format!("{p}[{i}]"), notes) else { continue };
+        let Some(mut co) = Obj::new(c, &format!("{p}[{i}]"), notes) else {
+            continue;
+        };
         let mut t = Out::default();
         let ty = co.string("type", notes);
         let binpack = ty.as_ref().is_some_and(|t| t.0 == "binpack");

@@ -7,20 +7,61 @@ use crate::scenario::tree::{Kind, Node, Origin};
 
 /// Fields of a task definition that do not affect scheduling: accepted and ignored.
 const IGNORED: &[&str] = &[
-    "taskRoleArn", "executionRoleArn", "volumes", "proxyConfiguration", "tags", "taskDefinitionArn",
-    "revision", "status", "requiresAttributes", "compatibilities", "registeredAt", "registeredBy",
-    "deregisteredAt", "ipcMode", "pidMode", "enableFaultInjection",
+    "taskRoleArn",
+    "executionRoleArn",
+    "volumes",
+    "proxyConfiguration",
+    "tags",
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+    "ipcMode",
+    "pidMode",
+    "enableFaultInjection",
 ];
 
 /// Fields of a container that do not affect scheduling.
 const CONTAINER_IGNORED: &[&str] = &[
-    "image", "essential", "environment", "environmentFiles", "secrets", "logConfiguration",
-    "firelensConfiguration", "command", "entryPoint", "workingDirectory", "mountPoints",
-    "volumesFrom", "links", "dependsOn", "startTimeout", "hostname", "user", "dnsServers",
-    "dnsSearchDomains", "extraHosts", "dockerLabels", "dockerSecurityOptions", "ulimits",
-    "linuxParameters", "privileged", "readonlyRootFilesystem", "disableNetworking", "interactive",
-    "pseudoTerminal", "systemControls", "repositoryCredentials", "credentialSpecs",
-    "restartPolicy", "versionConsistency", "memorySwap",
+    "image",
+    "essential",
+    "environment",
+    "environmentFiles",
+    "secrets",
+    "logConfiguration",
+    "firelensConfiguration",
+    "command",
+    "entryPoint",
+    "workingDirectory",
+    "mountPoints",
+    "volumesFrom",
+    "links",
+    "dependsOn",
+    "startTimeout",
+    "hostname",
+    "user",
+    "dnsServers",
+    "dnsSearchDomains",
+    "extraHosts",
+    "dockerLabels",
+    "dockerSecurityOptions",
+    "ulimits",
+    "linuxParameters",
+    "privileged",
+    "readonlyRootFilesystem",
+    "disableNetworking",
+    "interactive",
+    "pseudoTerminal",
+    "systemControls",
+    "repositoryCredentials",
+    "credentialSpecs",
+    "restartPolicy",
+    "versionConsistency",
+    "memorySwap",
 ];
 
 /// Map a task definition object; `None` if it is unusable (the errors are in `notes`). The
@@ -31,7 +72,10 @@ pub fn map(td: &Node, path: &str, notes: &mut Notes) -> Option<(Node, bool)> {
     let mut out = Out::default();
     let mut fargate_only = false;
     if let Some((_, list)) = o.array("requiresCompatibilities", notes) {
-        fargate_only = !list.is_empty() && list.iter().all(|c| matches!(&c.kind, Kind::Str(s) if s == "FARGATE"));
+        fargate_only = !list.is_empty()
+            && list
+                .iter()
+                .all(|c| matches!(&c.kind, Kind::Str(s) if s == "FARGATE"));
     }
     out.str("family", o.string("family", notes));
     if let Some((k, n)) = o.get("cpu") {
@@ -51,11 +95,17 @@ pub fn map(td: &Node, path: &str, notes: &mut Notes) -> Option<(Node, bool)> {
         }
     }
     if let Some((p, items)) = o.array("placementConstraints", notes) {
-        out.put("placement_constraints", constraints(items, &p, notes, &o.origin));
+        out.put(
+            "placement_constraints",
+            constraints(items, &p, notes, &o.origin),
+        );
     }
     if let Some(mut rt) = o.object("runtimePlatform", notes) {
         let mut r = Out::default();
-        r.str("operating_system_family", rt.string("operatingSystemFamily", notes));
+        r.str(
+            "operating_system_family",
+            rt.string("operatingSystemFamily", notes),
+        );
         r.str("cpu_architecture", rt.string("cpuArchitecture", notes));
         let origin = rt.origin.clone();
         rt.finish(notes);
@@ -70,7 +120,11 @@ pub fn map(td: &Node, path: &str, notes: &mut Notes) -> Option<(Node, bool)> {
         }
         es.finish(notes);
     }
-    o.unmodelled("inferenceAccelerators", "Elastic Inference accelerators are not placed by ecsim", notes);
+    o.unmodelled(
+        "inferenceAccelerators",
+        "Elastic Inference accelerators are not placed by ecsim",
+        notes,
+    );
     o.ignore(IGNORED);
     if let Some((p, items)) = o.array("containerDefinitions", notes) {
         containers(items, &p, notes, &mut out, &o.origin);
@@ -94,7 +148,9 @@ fn containers(items: &[Node], p: &str, notes: &mut Notes, out: &mut Out, origin:
     let mut stop: Option<(i64, Origin)> = None;
     for (i, c) in items.iter().enumerate() {
         let cp = format!("{p}[{i}]");
-        let Some(mut co) = Obj::new(c, &cp, notes) else { continue };
+        let Some(mut co) = Obj::new(c, &cp, notes) else {
+            continue;
+        };
         let mut ct = Out::default();
         ct.str("name", co.string("name", notes));
         ct.int("cpu", co.int("cpu", notes));
@@ -128,7 +184,9 @@ fn containers(items: &[Node], p: &str, notes: &mut Notes, out: &mut Out, origin:
         }
         if let Some((rp, reqs)) = co.array("resourceRequirements", notes) {
             for (j, r) in reqs.iter().enumerate() {
-                let Some(mut ro) = Obj::new(r, &format!("{rp}[{j}]"), notes) else { continue };
+                let Some(mut ro) = Obj::new(r, &format!("{rp}[{j}]"), notes) else {
+                    continue;
+                };
                 let ty = ro.string("type", notes).map(|t| t.0).unwrap_or_default();
                 let value = ro.string("value", notes).map(|v| v.0).unwrap_or_default();
                 let ro_origin = ro.origin.clone();
@@ -160,7 +218,11 @@ fn port_mapping(m: &Node, p: &str, notes: &mut Notes) -> Option<Node> {
     let mut out = Out::default();
     let cport = mo.int("containerPort", notes);
     if cport.is_none() {
-        mo.unmodelled("containerPortRange", "port ranges are not modelled; the mapping is left out", notes);
+        mo.unmodelled(
+            "containerPortRange",
+            "port ranges are not modelled; the mapping is left out",
+            notes,
+        );
     }
     out.int("container_port", cport.clone());
     out.int("host_port", mo.int("hostPort", notes));
@@ -176,7 +238,9 @@ fn port_mapping(m: &Node, p: &str, notes: &mut Notes) -> Option<Node> {
 pub fn constraints(items: &[Node], p: &str, notes: &mut Notes, origin: &Origin) -> Node {
     let mut out = Vec::new();
     for (i, c) in items.iter().enumerate() {
-        let Some(mut co) = Obj::new(c, &format!("{p}[{i}]"), notes) else { continue };
+        let Some(mut co) = Obj::new(c, &format!("{p}[{i}]"), notes) else {
+            continue;
+        };
         let mut t = Out::default();
         t.str("type", co.string("type", notes));
         t.str("expression", co.string("expression", notes));
@@ -201,7 +265,9 @@ fn size(n: &Node, p: &str, notes: &mut Notes, unit: Unit) -> Option<(i64, Origin
     };
     let (s, _) = string_value(n, p, notes)?;
     let lower = s.trim().to_ascii_lowercase();
-    let split = lower.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(lower.len());
+    let split = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(lower.len());
     let (num, unit_text) = (lower[..split].trim(), lower[split..].trim());
     let factor = match (unit, unit_text) {
         (_, "") => Some(1.0),
@@ -212,13 +278,22 @@ fn size(n: &Node, p: &str, notes: &mut Notes, unit: Unit) -> Option<(i64, Origin
     };
     let value = num.parse::<f64>().ok().zip(factor).map(|(v, f)| v * f);
     match value {
-        Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e12 => Some((v as i64, n.origin.clone())),
+        Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e12 => {
+            Some((v as i64, n.origin.clone()))
+        }
         _ => {
             let allowed = match unit {
                 Unit::Cpu => "CPU units (\"1024\" or 1024) or vCPUs (\"1 vcpu\", \"0.25 vCPU\")",
                 Unit::Memory => "MiB (\"2048\" or 2048) or GB (\"2 GB\", \"0.5GB\")",
             };
-            notes.error(&n.origin, p, format!("got {}; expected {allowed}", crate::scenario::read::shown(&s)));
+            notes.error(
+                &n.origin,
+                p,
+                format!(
+                    "got {}; expected {allowed}",
+                    crate::scenario::read::shown(&s)
+                ),
+            );
             None
         }
     }
@@ -229,9 +304,14 @@ mod tests {
     use super::*;
 
     fn sz(s: &str, unit: Unit) -> Result<i64, String> {
-        let n = Node { kind: Kind::Str(s.into()), origin: Origin::Unknown };
+        let n = Node {
+            kind: Kind::Str(s.into()),
+            origin: Origin::Unknown,
+        };
         let mut notes = Notes::default();
-        size(&n, "cpu", &mut notes, unit).map(|v| v.0).ok_or_else(|| notes.errors[0].message.clone())
+        size(&n, "cpu", &mut notes, unit)
+            .map(|v| v.0)
+            .ok_or_else(|| notes.errors[0].message.clone())
     }
 
     #[test]
@@ -244,8 +324,19 @@ mod tests {
         assert_eq!(sz("2gb", Unit::Memory), Ok(2048));
         assert_eq!(sz("0.5 GB", Unit::Memory), Ok(512));
         assert_eq!(sz("3072", Unit::Memory), Ok(3072));
-        assert!(sz("2 GB", Unit::Cpu).unwrap_err().contains("expected CPU units"));
-        assert!(sz("lots", Unit::Memory).unwrap_err().contains("expected MiB"));
-        assert!(sz("0.3 vcpu", Unit::Cpu).is_err(), "not a whole number of units");
+        assert!(
+            sz("2 GB", Unit::Cpu)
+                .unwrap_err()
+                .contains("expected CPU units")
+        );
+        assert!(
+            sz("lots", Unit::Memory)
+                .unwrap_err()
+                .contains("expected MiB")
+        );
+        assert!(
+            sz("0.3 vcpu", Unit::Cpu).is_err(),
+            "not a whole number of units"
+        );
     }
 }
