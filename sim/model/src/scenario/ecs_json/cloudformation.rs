@@ -24,15 +24,15 @@ pub fn read(root: &Node, items: &mut Vec<Item>, notes: &mut Notes) {
         "metadata",
         "transform",
     ]);
-    let Some(res) = t.object("resources", notes) else {
+    let Some((_, res)) = t.get("resources") else {
         return;
     };
     t.finish(notes);
-    let Kind::Table(entries) = &root_entries(root) else {
+    let Kind::Table(entries) = &res.kind else {
+        notes.error(&res.origin, "Resources", "expected an object of resources");
         return;
     };
     let names = resource_names(entries);
-    let _ = res;
     for (id, _, r) in entries {
         let ty = field_str(r, "Type").unwrap_or_default();
         let Some(props) = field(r, "Properties") else {
@@ -40,81 +40,87 @@ pub fn read(root: &Node, items: &mut Vec<Item>, notes: &mut Notes) {
         };
         let path = format!("Resources.{id}.Properties");
         let props = resolve(props, &path, &names, notes).unwrap_or_else(|| props.clone());
-        let item = match ty.as_str() {
-            "AWS::ECS::TaskDefinition" => {
-                let mut td = task_definition::map(&props, &path, notes);
-                // A task definition without Family is named after its logical id by CloudFormation.
-                if let Some((
-                    Node {
-                        kind: Kind::Table(t),
-                        ..
-                    },
-                    _,
-                )) = &mut td
-                    && !t.iter().any(|e| e.0 == "family")
-                {
-                    let name = names
-                        .iter()
-                        .find(|n| n.0 == *id)
-                        .map(|n| n.1.clone())
-                        .unwrap_or_default();
-                    t.insert(
-                        0,
-                        (
-                            "family".into(),
-                            props.origin.clone(),
-                            Node {
-                                kind: Kind::Str(name),
-                                origin: props.origin.clone(),
-                            },
-                        ),
-                    );
-                }
-                td.map(|(n, f)| Item::TaskDefinition(n, f))
-            }
-            "AWS::ECS::Service" => {
-                let mut svc = service::map(&props, &path, notes);
-                if let Some(Node {
-                    kind: Kind::Table(t),
-                    ..
-                }) = &mut svc
-                    && !t.iter().any(|e| e.0 == "name")
-                {
-                    t.insert(
-                        0,
-                        (
-                            "name".into(),
-                            props.origin.clone(),
-                            Node {
-                                kind: Kind::Str(id.clone()),
-                                origin: props.origin.clone(),
-                            },
-                        ),
-                    );
-                }
-                svc.map(Item::Service)
-            }
-            "AWS::ECS::Cluster" => cluster::map_cluster(&props, &path, notes).map(Item::Cluster),
-            "AWS::ECS::CapacityProvider" => {
-                cluster::map_provider(&with_name(&props, id), &path, notes)
-                    .map(|(g, n)| Item::Provider(g, n))
-            }
-            "AWS::ApplicationAutoScaling::ScalableTarget" => {
-                scaling::map_target(&props, &path, notes).map(|(r, s)| Item::Scaling(r, s))
-            }
-            "AWS::ApplicationAutoScaling::ScalingPolicy" => {
-                scaling::map_policy(&props, &path, id, notes).map(|(r, s)| Item::Scaling(r, s))
-            }
-            _ => None,
-        };
+        let item = resource_item(&ty, id, &props, &path, &names, notes);
         if let Some(i) = item {
             items.push(i);
         }
     }
 }
 
-fn root_entries(root: &Node) -> Kind {
-    field(root, "Resources").map_or(Kind::Table(Vec::new()), |r| r.kind.clone())
+/// The item of one resource, by its type.
+fn resource_item(
+    ty: &str,
+    id: &str,
+    props: &Node,
+    path: &str,
+    names: &[(String, String)],
+    notes: &mut Notes,
+) -> Option<Item> {
+    match ty {
+        "AWS::ECS::TaskDefinition" => {
+            let mut td = task_definition::map(&props, &path, notes);
+            // A task definition without Family is named after its logical id by CloudFormation.
+            if let Some((
+                Node {
+                    kind: Kind::Table(t),
+                    ..
+                },
+                _,
+            )) = &mut td
+                && !t.iter().any(|e| e.0 == "family")
+            {
+                let name = names
+                    .iter()
+                    .find(|n| n.0 == *id)
+                    .map(|n| n.1.clone())
+                    .unwrap_or_default();
+                t.insert(
+                    0,
+                    (
+                        "family".into(),
+                        props.origin.clone(),
+                        Node {
+                            kind: Kind::Str(name),
+                            origin: props.origin.clone(),
+                        },
+                    ),
+                );
+            }
+            td.map(|(n, f)| Item::TaskDefinition(n, f))
+        }
+        "AWS::ECS::Service" => {
+            let mut svc = service::map(&props, &path, notes);
+            if let Some(Node {
+                kind: Kind::Table(t),
+                ..
+            }) = &mut svc
+                && !t.iter().any(|e| e.0 == "name")
+            {
+                t.insert(
+                    0,
+                    (
+                        "name".into(),
+                        props.origin.clone(),
+                        Node {
+                            kind: Kind::Str(id.to_string()),
+                            origin: props.origin.clone(),
+                        },
+                    ),
+                );
+            }
+            svc.map(Item::Service)
+        }
+        "AWS::ECS::Cluster" => cluster::map_cluster(&props, &path, notes).map(Item::Cluster),
+        "AWS::ECS::CapacityProvider" => cluster::map_provider(&with_name(&props, id), &path, notes)
+            .map(|(g, n)| Item::Provider(g, n)),
+        "AWS::ApplicationAutoScaling::ScalableTarget" => {
+            scaling::map_target(&props, &path, notes).map(|(r, s)| Item::Scaling(r, s))
+        }
+        "AWS::ApplicationAutoScaling::ScalingPolicy" => {
+            scaling::map_policy(&props, &path, id, notes).map(|(r, s)| Item::Scaling(r, s))
+        }
+        _ => None,
+    }
 }
 
 fn field<'n>(n: &'n Node, name: &str) -> Option<&'n Node> {

@@ -91,7 +91,7 @@ fn field<'n>(n: &'n Node, name: &str) -> Option<&'n Node> {
     }
 }
 
-fn each<'n>(n: &'n Node) -> &'n [Node] {
+fn each(n: &Node) -> &[Node] {
     match &n.kind {
         Kind::Array(a) => a,
         _ => &[],
@@ -156,7 +156,21 @@ fn shapes(root: &Node, stem: &str, items: &mut Vec<Item>, notes: &mut Notes) {
         push(service::map(s, "service", notes).map(Item::Service), items);
     } else if has("serviceName") {
         push(service::map(root, path, notes).map(Item::Service), items);
-    } else if let Some(list) = field(root, "clusters") {
+    } else {
+        cluster_shapes(root, stem, &has, items, notes);
+    }
+}
+
+/// Clusters, capacity providers and container instances; else the scaling shapes.
+fn cluster_shapes(
+    root: &Node,
+    stem: &str,
+    has: &dyn Fn(&str) -> bool,
+    items: &mut Vec<Item>,
+    notes: &mut Notes,
+) {
+    let path = "";
+    if let Some(list) = field(root, "clusters") {
         wrapper_rest(root, &["clusters", "failures"], notes);
         for (i, c) in each(list).iter().enumerate() {
             push(
@@ -208,7 +222,7 @@ fn shapes(root: &Node, stem: &str, items: &mut Vec<Item>, notes: &mut Notes) {
             items.push(Item::Instances(found, list.origin.clone()));
         }
     } else {
-        scaling_shapes(root, stem, &has, items, notes);
+        scaling_shapes(root, stem, has, items, notes);
     }
 }
 

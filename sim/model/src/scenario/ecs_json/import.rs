@@ -360,7 +360,17 @@ impl Builder {
         }
     }
 
+    /// The clusters, with the instance groups of what was imported (on the first).
     fn cluster_nodes(&mut self, c: &mut Comments) -> Vec<Node> {
+        let mut clusters = self.cluster_list();
+        let named = provider_names(&clusters);
+        let groups = self.group_list(&named, c);
+        self.place_groups(&mut clusters, groups, &named, c);
+        clusters
+    }
+
+    /// The imported clusters, and one for each cluster a service names that was not imported.
+    fn cluster_list(&mut self) -> Vec<Node> {
         let mut clusters = std::mem::take(&mut self.clusters);
         for s in &self.services {
             if let Some(cl) = get_str(s, "cluster")
@@ -374,6 +384,12 @@ impl Builder {
         if clusters.is_empty() {
             clusters.push(toml_node("name = \"default\"", &Origin::Unknown));
         }
+        clusters
+    }
+
+    /// Instance groups: container instances, then capacity providers (described or only
+    /// named by a cluster), with placeholders for what ECS JSON does not say.
+    fn group_list(&mut self, named: &[String], c: &mut Comments) -> Vec<Node> {
         // Groups: container instances, then capacity providers, go to the first cluster.
         let mut groups: Vec<Node> = group_instances(&self.instances)
             .iter()
@@ -385,24 +401,8 @@ impl Builder {
             .filter(|g| g.kind.instance_type.is_none())
             .map(|g| (g.custom_type(), g.kind.cpu, g.kind.memory))
             .collect();
-        let named: Vec<String> = clusters
-            .iter()
-            .flat_map(|cl| match get(cl, "capacity_providers").map(|n| &n.kind) {
-                Some(Kind::Array(a)) => a
-                    .iter()
-                    .filter_map(|x| {
-                        if let Kind::Str(s) = &x.kind {
-                            Some(s.clone())
-                        } else {
-                            None
-                        }
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            })
-            .collect();
         let mut providers = std::mem::take(&mut self.groups);
-        for n in &named {
+        for n in named {
             if n != "FARGATE"
                 && n != "FARGATE_SPOT"
                 && !providers
@@ -456,6 +456,19 @@ impl Builder {
             groups.push(toml_node(&format!("name = \"default\"\ninstance_type = {}\ncount = {count}\navailability_zones = [\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]", toml_str(&self.placeholder_type())), &Origin::Unknown));
             c.push(("clusters[0].instance_groups[0]".into(), format!("{PLACEHOLDER}no container instances or capacity providers were imported: the cluster's EC2 capacity is a guess")));
         }
+        self.custom_types = custom;
+        groups
+    }
+
+    /// The groups go to the first cluster, with the providers it lists; other clusters get a
+    /// placeholder group.
+    fn place_groups(
+        &self,
+        clusters: &mut [Node],
+        mut groups: Vec<Node>,
+        named: &[String],
+        c: &mut Comments,
+    ) {
         for (i, cl) in clusters.iter_mut().enumerate() {
             if i == 0 {
                 if let Kind::Table(t) = &mut cl.kind {
@@ -468,7 +481,7 @@ impl Builder {
                         },
                     ));
                 }
-                let mut listed: Vec<String> = named.clone();
+                let mut listed: Vec<String> = named.to_vec();
                 for f in &self.fargate_providers {
                     if !listed.contains(f) {
                         listed.push(f.clone());
@@ -498,8 +511,6 @@ impl Builder {
                 ));
             }
         }
-        self.custom_types = custom;
-        clusters
     }
 
     fn attach_scaling(&mut self, c: &mut Comments) {
@@ -518,102 +529,112 @@ impl Builder {
             }
         }
         for (i, list) in per_service.into_iter().enumerate() {
-            if list.is_empty() {
-                continue;
+            if !list.is_empty() {
+                self.auto_scaling(i, list, c);
             }
-            let p = format!("services[{i}]");
-            let origin = self.services[i].origin.clone();
-            let mut a: Vec<(String, Origin, Node)> = Vec::new();
-            let (mut tt, mut ss) = (Vec::new(), Vec::new());
-            for s in list {
-                match s {
-                    Scaling::Target(Node {
-                        kind: Kind::Table(t),
-                        ..
-                    }) => a.extend(t),
-                    Scaling::Target(_) => {}
-                    Scaling::TargetTracking(n) => tt.push(n),
-                    Scaling::StepScaling(n) => ss.push(n),
-                }
-            }
-            let desired = match get(&self.services[i], "desired_count").map(|n| &n.kind) {
-                Some(Kind::Int(d)) => *d,
-                _ => 1,
-            };
-            if !a.iter().any(|e| e.0 == "min_capacity") {
-                a.push((
-                    "min_capacity".into(),
-                    origin.clone(),
-                    Node {
-                        kind: Kind::Int(desired.min(1)),
-                        origin: origin.clone(),
-                    },
-                ));
-                c.push((
-                    format!("{p}.auto_scaling.min_capacity"),
-                    format!("{PLACEHOLDER}no scalable target was imported"),
-                ));
-            }
-            if !a.iter().any(|e| e.0 == "max_capacity") {
-                a.push((
-                    "max_capacity".into(),
-                    origin.clone(),
-                    Node {
-                        kind: Kind::Int((desired * 4).max(4)),
-                        origin: origin.clone(),
-                    },
-                ));
-                c.push((
-                    format!("{p}.auto_scaling.max_capacity"),
-                    format!("{PLACEHOLDER}no scalable target was imported"),
-                ));
-            }
-            for (j, s) in ss.iter_mut().enumerate() {
-                let up = step_direction_up(s);
-                let alarm = if up {
-                    "{ metric = \"CPUUtilization\", comparison = \">=\", threshold = 75 }"
-                } else {
-                    "{ metric = \"CPUUtilization\", comparison = \"<=\", threshold = 25 }"
-                };
-                if let Kind::Table(t) = &mut s.kind {
-                    let n = toml_node(&format!("alarm = {alarm}"), &origin);
-                    if let Kind::Table(mut x) = n.kind {
-                        t.extend(x.drain(..));
+        }
+    }
+
+    /// Service `i`'s `auto_scaling` from its targets and policies, with placeholders for the
+    /// bounds, step scaling alarms and the load the policies need.
+    fn auto_scaling(&mut self, i: usize, list: Vec<Scaling>, c: &mut Comments) {
+        let p = format!("services[{i}]");
+        let origin = self.services[i].origin.clone();
+        let mut a: Vec<(String, Origin, Node)> = Vec::new();
+        let (mut tt, mut ss) = (Vec::new(), Vec::new());
+        for s in list {
+            match s {
+                Scaling::Target(Node {
+                    kind: Kind::Table(t),
+                    ..
+                }) => {
+                    for e in t {
+                        a.retain(|x| x.0 != e.0);
+                        a.push(e);
                     }
                 }
-                c.push((format!("{p}.auto_scaling.step_scaling[{j}].alarm"), format!("{PLACEHOLDER}the CloudWatch alarm that triggers this policy is not in Application Auto Scaling's JSON: give its metric, comparison and threshold")));
+                Scaling::Target(_) => {}
+                Scaling::TargetTracking(n) => tt.push(n),
+                Scaling::StepScaling(n) => ss.push(n),
             }
-            if !tt.is_empty() {
-                a.push((
-                    "target_tracking".into(),
-                    origin.clone(),
-                    Node {
-                        kind: Kind::Array(tt),
-                        origin: origin.clone(),
-                    },
-                ));
-            }
-            if !ss.is_empty() {
-                a.push((
-                    "step_scaling".into(),
-                    origin.clone(),
-                    Node {
-                        kind: Kind::Array(ss),
-                        origin: origin.clone(),
-                    },
-                ));
-            }
-            set(&mut self.services[i], "auto_scaling", Kind::Table(a));
-            if get(&self.services[i], "load").is_none() {
-                let l = toml_node(
-                    "load = { components = [{ type = \"constant\", rps = 500 }], requests_per_task = 100 }",
-                    &origin,
-                );
-                if let (Kind::Table(t), Kind::Table(mut x)) = (&mut self.services[i].kind, l.kind) {
+        }
+        let desired = match get(&self.services[i], "desired_count").map(|n| &n.kind) {
+            Some(Kind::Int(d)) => *d,
+            _ => 1,
+        };
+        if !a.iter().any(|e| e.0 == "min_capacity") {
+            a.push((
+                "min_capacity".into(),
+                origin.clone(),
+                Node {
+                    kind: Kind::Int(desired.min(1)),
+                    origin: origin.clone(),
+                },
+            ));
+            c.push((
+                format!("{p}.auto_scaling.min_capacity"),
+                format!("{PLACEHOLDER}no scalable target was imported"),
+            ));
+        }
+        if !a.iter().any(|e| e.0 == "max_capacity") {
+            a.push((
+                "max_capacity".into(),
+                origin.clone(),
+                Node {
+                    kind: Kind::Int((desired * 4).max(4)),
+                    origin: origin.clone(),
+                },
+            ));
+            c.push((
+                format!("{p}.auto_scaling.max_capacity"),
+                format!("{PLACEHOLDER}no scalable target was imported"),
+            ));
+        }
+        for (j, s) in ss.iter_mut().enumerate() {
+            let up = step_direction_up(s);
+            let alarm = if up {
+                "{ metric = \"CPUUtilization\", comparison = \">=\", threshold = 75 }"
+            } else {
+                "{ metric = \"CPUUtilization\", comparison = \"<=\", threshold = 25 }"
+            };
+            if let Kind::Table(t) = &mut s.kind {
+                let n = toml_node(&format!("alarm = {alarm}"), &origin);
+                if let Kind::Table(mut x) = n.kind {
                     t.append(&mut x);
                 }
-                c.push((format!("{p}.load"), format!("{PLACEHOLDER}the requests offered to the service (ECS does not know them); scaling policies act on the metrics it drives")));
             }
+            c.push((format!("{p}.auto_scaling.step_scaling[{j}].alarm"), format!("{PLACEHOLDER}the CloudWatch alarm that triggers this policy is not in Application Auto Scaling's JSON: give its metric, comparison and threshold")));
+        }
+        if !tt.is_empty() {
+            a.push((
+                "target_tracking".into(),
+                origin.clone(),
+                Node {
+                    kind: Kind::Array(tt),
+                    origin: origin.clone(),
+                },
+            ));
+        }
+        if !ss.is_empty() {
+            a.push((
+                "step_scaling".into(),
+                origin.clone(),
+                Node {
+                    kind: Kind::Array(ss),
+                    origin: origin.clone(),
+                },
+            ));
+        }
+        set(&mut self.services[i], "auto_scaling", Kind::Table(a));
+        if get(&self.services[i], "load").is_none() {
+            let l = toml_node(
+                "load = { components = [{ type = \"constant\", rps = 500 }], requests_per_task = 100 }",
+                &origin,
+            );
+            if let (Kind::Table(t), Kind::Table(mut x)) = (&mut self.services[i].kind, l.kind) {
+                t.append(&mut x);
+            }
+            c.push((format!("{p}.load"), format!("{PLACEHOLDER}the requests offered to the service (ECS does not know them); scaling policies act on the metrics it drives")));
         }
     }
 }
@@ -838,4 +859,24 @@ impl Builder {
             .first()
             .map_or_else(|| "m5.large".into(), |t| t.name.clone())
     }
+}
+
+/// Capacity providers the clusters list.
+fn provider_names(clusters: &[Node]) -> Vec<String> {
+    clusters
+        .iter()
+        .flat_map(|cl| match get(cl, "capacity_providers").map(|n| &n.kind) {
+            Some(Kind::Array(a)) => a
+                .iter()
+                .filter_map(|x| {
+                    if let Kind::Str(s) = &x.kind {
+                        Some(s.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
 }

@@ -370,7 +370,7 @@ mod tests {
         assert!(matches!(a[0].kind, Kind::Int(1)));
         assert!(matches!(a[1].kind, Kind::Float(f) if f == 2.5));
         assert!(matches!(&a[2].kind, Kind::Str(s) if s == "xé😀"));
-        assert_eq!(a[2].origin, Origin::At("t.json".into(), 2, 18));
+        assert_eq!(a[2].origin, Origin::At("t.json".into(), 2, 17));
         assert!(matches!(t[1].2.kind, Kind::Bool(true)));
     }
 
