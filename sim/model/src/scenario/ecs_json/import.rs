@@ -363,7 +363,22 @@ impl Builder {
     /// The clusters, with the instance groups of what was imported (on the first).
     fn cluster_nodes(&mut self, c: &mut Comments) -> Vec<Node> {
         let mut clusters = self.cluster_list();
-        let named = provider_names(&clusters);
+        let mut named = provider_names(&clusters);
+        // Providers the services' and the clusters' strategies use must be associated too.
+        for n in clusters.iter().chain(&self.services) {
+            for key in [
+                "capacity_provider_strategy",
+                "default_capacity_provider_strategy",
+            ] {
+                if let Some(Kind::Array(items)) = get(n, key).map(|x| &x.kind) {
+                    for p in items.iter().filter_map(|i| get_str(i, "capacity_provider")) {
+                        if !named.contains(&p) {
+                            named.push(p);
+                        }
+                    }
+                }
+            }
+        }
         let groups = self.group_list(&named, c);
         self.place_groups(&mut clusters, groups, &named, c);
         clusters
