@@ -375,3 +375,38 @@ fn every_reference_file_imports_or_is_refused_with_a_reason() {
     eprintln!("{imported} imported, {refused} refused with a reason");
     assert!(imported >= 15, "{imported} imported");
 }
+
+#[test]
+fn clusters_and_capacity_providers_from_files() {
+    // describe-capacity-providers (aws-cli example): MyCapacityProvider with managed scaling at
+    // targetCapacity 100, steps 1 to 1000; the TOML gives the Auto Scaling group's type and size.
+    // describe-container-instances: one instance registering 2048 CPU units and 3955 MiB, which
+    // does not say its type: the scenario defines the type the import would name.
+    let files = [
+        data("describe-capacity-providers-output.json"),
+        data("describe-container-instances-output.json"),
+        ("td.json".to_string(), r#"{"family": "web", "containerDefinitions": [{"name": "a", "cpu": 512, "memory": 1024}]}"#.to_string()),
+    ];
+    let src = "schema_version = 1\nname = \"t\"\n[simulation]\nduration = \"1h\"\n\
+        [[instance_types]]\nname = \"registered-2048cpu-3955mib\"\ncpu_units = 2048\nmemory_mib = 3955\nregistered_memory_mib = 3955\nprice_per_hour_usd = 0.05\n\
+        [[clusters]]\nname = \"main\"\nfile = \"describe-container-instances-output.json\"\n\
+        [[clusters]]\nname = \"asg\"\ncapacity_providers = [\"FARGATE\"]\n\
+        [[clusters.instance_groups]]\nfile = \"describe-capacity-providers-output.json\"\ninstance_type = \"m5.large\"\ncount = 1\nmax_size = 4\n\
+        [[task_definitions]]\nfile = \"td.json\"\n\
+        [[services]]\nname = \"web\"\ncluster = \"asg\"\ntask_definition = \"web\"\ndesired_count = 3\ncapacity_provider_strategy = [{ capacity_provider = \"MyCapacityProvider\", weight = 1 }]\n";
+    let sc = load(src, &files).unwrap();
+    let main = &sc.clusters[0];
+    assert_eq!(main.groups.len(), 1);
+    assert_eq!(main.groups[0].count, 1, "one container instance");
+    let asg = &sc.clusters[1].groups[0];
+    assert_eq!(asg.name, "MyCapacityProvider");
+    let ms = asg
+        .managed_scaling
+        .as_ref()
+        .expect("managedScaling ENABLED");
+    assert_eq!(
+        (ms.target_capacity, ms.maximum_scaling_step_size),
+        (100.0, 1000)
+    );
+    let _ = run_hash(&sc);
+}

@@ -895,3 +895,40 @@ fn provider_names(clusters: &[Node]) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_and_instances_grouped_by_kind() {
+        assert_eq!(toml_str("a\"b\\c\n\u{1b}"), "\"a\\\"b\\\\c\\n\\u001B\"");
+        let parsed =
+            crate::scenario::tree::parse(&format!("k = {}", toml_str("x\"\u{7f}y"))).unwrap();
+        assert!(
+            format!("{parsed:?}").contains("x\\\"\\u{7f}y"),
+            "{parsed:?}"
+        );
+        let i = |ty: &str, zone: &str| Instance {
+            instance_type: Some(ty.into()),
+            zone: Some(zone.into()),
+            windows: false,
+            arm64: false,
+            cpu: 2048,
+            memory: 7680,
+            attributes: Vec::new(),
+        };
+        let g = group_instances(&[
+            i("m5.large", "a"),
+            i("c5.large", "a"),
+            i("m5.large", "b"),
+            i("m5.large", "a"),
+        ]);
+        assert_eq!(g.len(), 2);
+        assert_eq!(
+            (g[0].count, g[0].zones.clone()),
+            (3, vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(g[1].count, 1);
+    }
+}

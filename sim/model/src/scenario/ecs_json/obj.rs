@@ -351,3 +351,29 @@ pub fn short_name(s: &str, strip_revision: bool) -> String {
     }
     last.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_arns_and_keys_from_pascal_case() {
+        assert_eq!(
+            short_name(
+                "arn:aws:ecs:us-east-1:123456789012:task-definition/web:3",
+                true
+            ),
+            "web"
+        );
+        assert_eq!(short_name("web:12", true), "web");
+        assert_eq!(short_name("web", true), "web");
+        assert_eq!(
+            short_name("arn:aws:ecs:us-east-1:123456789012:cluster/prod", false),
+            "prod"
+        );
+        assert_eq!(short_name("default", false), "default");
+        assert_eq!(camel("ContainerDefinitions"), "containerDefinitions");
+        assert_eq!(camel("cpu"), "cpu");
+        assert!(is_template("{{ must_env `X` }}") && !is_template("a {b}"));
+    }
+}
