@@ -58,7 +58,7 @@ fn resource_item(
 ) -> Option<Item> {
     match ty {
         "AWS::ECS::TaskDefinition" => {
-            let mut td = task_definition::map(&props, &path, notes);
+            let mut td = task_definition::map(props, path, notes);
             // A task definition without Family is named after its logical id by CloudFormation.
             if let Some((
                 Node {
@@ -89,7 +89,7 @@ fn resource_item(
             td.map(|(n, f)| Item::TaskDefinition(n, f))
         }
         "AWS::ECS::Service" => {
-            let mut svc = service::map(&props, &path, notes);
+            let mut svc = service::map(props, path, notes);
             if let Some(Node {
                 kind: Kind::Table(t),
                 ..
@@ -110,14 +110,14 @@ fn resource_item(
             }
             svc.map(Item::Service)
         }
-        "AWS::ECS::Cluster" => cluster::map_cluster(&props, &path, notes).map(Item::Cluster),
-        "AWS::ECS::CapacityProvider" => cluster::map_provider(&with_name(&props, id), &path, notes)
+        "AWS::ECS::Cluster" => cluster::map_cluster(props, path, notes).map(Item::Cluster),
+        "AWS::ECS::CapacityProvider" => cluster::map_provider(&with_name(props, id), path, notes)
             .map(|(g, n)| Item::Provider(g, n)),
         "AWS::ApplicationAutoScaling::ScalableTarget" => {
-            scaling::map_target(&props, &path, notes).map(|(r, s)| Item::Scaling(r, s))
+            scaling::map_target(props, path, notes).map(|(r, s)| Item::Scaling(r, s))
         }
         "AWS::ApplicationAutoScaling::ScalingPolicy" => {
-            scaling::map_policy(&props, &path, id, notes).map(|(r, s)| Item::Scaling(r, s))
+            scaling::map_policy(props, path, id, notes).map(|(r, s)| Item::Scaling(r, s))
         }
         _ => None,
     }

@@ -4,9 +4,9 @@
 //! fields. `docs/ecs-json.md` in the repository lists what is read, what is ignored and what is
 //! warned about.
 //!
-//! Two ways in, one mapping: a scenario entry with `file = "td.json"` ([`expand`], run on the
+//! Two ways in, one mapping: a scenario entry with `file = "td.json"` (`expand`, run on the
 //! spanned tree before it is read, so the scenario's own checks see the JSON values with their
-//! JSON positions), and `ecsim import` ([`import`]), which writes the same values as TOML.
+//! JSON positions), and `ecsim import` ([`import()`]), which writes the same values as TOML.
 //! The model does no I/O: the CLI reads the files and hands their text in.
 
 mod cloudformation;
