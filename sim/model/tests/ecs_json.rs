@@ -410,3 +410,22 @@ fn clusters_and_capacity_providers_from_files() {
     );
     let _ = run_hash(&sc);
 }
+
+#[test]
+fn a_describe_clusters_output_with_several_clusters_is_chosen_from_by_name() {
+    let clusters = r#"{"clusters": [
+        {"clusterName": "a", "capacityProviders": ["FARGATE"]},
+        {"clusterName": "b", "capacityProviders": ["FARGATE_SPOT"], "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]}
+    ], "failures": []}"#;
+    let files = [
+        ("c.json".to_string(), clusters.to_string()),
+        ("td.json".to_string(), r#"{"family": "w", "networkMode": "awsvpc", "cpu": "256", "memory": "512", "containerDefinitions": [{"name": "a"}]}"#.to_string()),
+    ];
+    let job = "[[task_definitions]]\nfile = \"td.json\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"w\"\narrival = { type = \"list\", at = [\"0s\"] }\nrun_time = \"1m\"\n";
+    let head = "schema_version = 1\nname = \"t\"\n[[clusters]]\nfile = \"c.json\"\ninstance_type = \"m5.large\"\ncount = 0\n";
+    let err = load(&format!("{head}{job}"), &files).unwrap_err();
+    assert!(err.contains("clusters[0].file: the file holds 2 clusters (\"a\", \"b\"); choose one with name = \"...\" beside file"), "{err}");
+    let sc = load(&format!("{head}name = \"b\"\n{job}"), &files).unwrap();
+    assert_eq!(sc.clusters[0].name, "b");
+    let _ = run_hash(&sc);
+}

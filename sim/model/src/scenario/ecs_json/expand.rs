@@ -153,16 +153,37 @@ impl Expander<'_> {
         };
         let items: Vec<Item> = docs.into_iter().flat_map(|d| d.items).collect();
         let found: Vec<&'static str> = items.iter().map(Item::what).collect();
+        // A cluster's container instances (from any of its files) become its instance groups.
+        let mut instances: Vec<Instance> = Vec::new();
+        let mut instances_origin = key_origin.clone();
+        for i in &items {
+            if let (Item::Instances(list, o), Want::Cluster) = (i, want) {
+                instances.extend(list.iter().cloned());
+                instances_origin = o.clone();
+            }
+        }
         let candidates: Vec<Node> = items
             .into_iter()
             .filter_map(|i| candidate(i, want))
             .collect();
-        let chosen = choose(cx, candidates, entries, want, &key_origin, &fpath, &found);
+        let chosen = if candidates.is_empty() && !instances.is_empty() {
+            Some(Node {
+                kind: Kind::Table(Vec::new()),
+                origin: key_origin.clone(),
+            })
+        } else {
+            choose(cx, candidates, entries, want, &key_origin, &fpath, &found)
+        };
         if let Some(Node {
-            kind: Kind::Table(base),
+            kind: Kind::Table(mut base),
             ..
         }) = chosen
         {
+            if !instances.is_empty()
+                && let Kind::Table(groups) = groups_of(&instances, &instances_origin).kind
+            {
+                merge_under(&mut base, groups);
+            }
             merge_under(entries, base);
         }
     }
@@ -273,7 +294,6 @@ fn candidate(item: Item, want: Want) -> Option<Node> {
         | (Item::Provider(Some(n), _), Want::Group)
         | (Item::Scaling(_, Scaling::TargetTracking(n)), Want::TargetTracking)
         | (Item::Scaling(_, Scaling::StepScaling(n)), Want::StepScaling) => Some(n),
-        (Item::Instances(list, origin), Want::Cluster) => Some(groups_of(&list, &origin)),
         _ => None,
     }
 }
@@ -323,19 +343,6 @@ fn choose(
             Kind::Str(s) => Some(s.clone()),
             _ => None,
         });
-    if candidates.len() > 1 && want == Want::Cluster {
-        // A cluster and its container instances, from two files: one entry.
-        let mut merged: Entries = Vec::new();
-        for c in candidates.drain(..) {
-            if let Kind::Table(t) = c.kind {
-                merge_under(&mut merged, t);
-            }
-        }
-        return Some(Node {
-            kind: Kind::Table(merged),
-            origin: origin.clone(),
-        });
-    }
     match candidates.len() {
         0 => {
             cx.error(
