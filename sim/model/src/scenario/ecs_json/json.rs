@@ -157,6 +157,7 @@ impl Parser<'_> {
         self.deeper(depth)?;
         self.at += 1;
         let mut entries = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
             self.at += 1;
@@ -171,7 +172,15 @@ impl Parser<'_> {
                 )));
             }
             let key_origin = self.origin();
+            let key_at = (self.at, self.line, self.line_start);
             let key = self.string()?;
+            if !seen.insert(key.clone()) {
+                (self.at, self.line, self.line_start) = key_at;
+                return Err(self.error(format!(
+                    "the key {} appears twice in this object; JSON readers differ on which one counts, so ecsim does not guess: keep one",
+                    crate::scenario::read::shown(&key)
+                )));
+            }
             self.skip_ws();
             self.expect(b':', "':' after the key")?;
             self.skip_ws();
@@ -403,6 +412,10 @@ mod tests {
         assert!(err("{\"a\": 1e999}").contains("too large"));
         assert!(err("\"\\ud800\"").contains("low surrogate"));
         assert!(err("{'a': 1}").contains("expected a key in double quotes"));
+        assert_eq!(
+            err("{\"a\": 1,\n \"a\": 2}"),
+            "f.json:2:2: JSON syntax: the key \"a\" appears twice in this object; JSON readers differ on which one counts, so ecsim does not guess: keep one"
+        );
     }
 
     #[test]
