@@ -429,3 +429,46 @@ fn a_describe_clusters_output_with_several_clusters_is_chosen_from_by_name() {
     assert_eq!(sc.clusters[0].name, "b");
     let _ = run_hash(&sc);
 }
+
+#[test]
+fn a_mixed_import_of_every_kind_runs() {
+    let svc = r#"{"serviceName": "web-app", "cluster": "default", "taskDefinition": "arn:aws:ecs:us-west-2:123456789012:task-definition/web:4",
+        "desiredCount": 4, "capacityProviderStrategy": [{"capacityProvider": "MyCapacityProvider", "weight": 1}],
+        "placementStrategy": [{"type": "spread", "field": "attribute:ecs.availability-zone"}, {"type": "binpack", "field": "MEMORY"}],
+        "placementConstraints": [{"type": "distinctInstance"}],
+        "deploymentConfiguration": {"maximumPercent": 150, "minimumHealthyPercent": 50, "deploymentCircuitBreaker": {"enable": true, "rollback": false}},
+        "loadBalancers": [{"targetGroupArn": "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/x/1", "containerName": "a", "containerPort": 80}],
+        "healthCheckGracePeriodSeconds": 30}"#;
+    let files = vec![
+        data("describe-capacity-providers-output.json"),
+        data("describe-container-instances-output.json"),
+        data("describe-scaling-policies-ecs-output.json"),
+        ("svc.json".to_string(), svc.to_string()),
+        ("td.json".to_string(), r#"{"family": "web", "containerDefinitions": [{"name": "a", "cpu": 256, "memoryReservation": 256, "portMappings": [{"containerPort": 80, "hostPort": 0}]}]}"#.to_string()),
+    ];
+    let im = ecs_json::import(&files, "mixed").unwrap();
+    assert_eq!(im.toml.matches("# PLACEHOLDER").count(), 10, "{}", im.toml);
+    let sc =
+        scenario::load("mixed.toml", &im.toml, &[]).unwrap_or_else(|e| panic!("{e}\n{}", im.toml));
+    let c = &sc.clusters[0];
+    assert_eq!(
+        c.groups.len(),
+        2,
+        "the container instance, the capacity provider's group"
+    );
+    assert!(c.groups[1].managed_scaling.is_some());
+    let s = &sc.services[0];
+    assert_eq!(
+        (
+            s.desired_count,
+            s.maximum_percent,
+            s.minimum_healthy_percent
+        ),
+        (4, 150, 50)
+    );
+    assert!(s.circuit_breaker.is_some() && s.load_balancer_check_ms.is_some());
+    assert_eq!(s.health_check_grace_ms, 30_000);
+    let a = s.auto_scaling.as_ref().unwrap();
+    assert_eq!(a.step_scaling.len(), 2, "scale out at +200 %, in at -50 %");
+    let _ = run_hash(&sc);
+}
