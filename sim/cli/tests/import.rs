@@ -273,3 +273,33 @@ fn the_readme_shows_what_the_ecs_json_commands_print() {
     assert!(o.status.success(), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn warnings_name_the_field_and_quiet_runs_print_none() {
+    let d = tmp("warn");
+    std::fs::write(d.join("td.json"), "{\"family\": \"g\", \"containerDefinitions\": [{\"name\": \"a\", \"memory\": 128,\n  \"resourceRequirements\": [{\"type\": \"GPU\", \"value\": \"1\"}]}]}").unwrap();
+    std::fs::write(d.join("s.toml"), "schema_version = 1\nname = \"w\"\n[[clusters]]\nname = \"c\"\ninstance_type = \"m5.large\"\ncount = 1\n[[task_definitions]]\nfile = \"td.json\"\n[[jobs]]\nname = \"j\"\ntask_definition = \"g\"\narrival = { type = \"list\", at = [\"0s\"] }\nrun_time = \"1m\"\n").unwrap();
+    let s = d.join("s.toml");
+    let o = ecsim(&[
+        "run",
+        s.to_str().unwrap(),
+        "--out",
+        d.join("o").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(err.contains("warning: ") && err.contains("td.json:2:28: containerDefinitions[0].resourceRequirements[0]: not modelled, ignored: resource requirement GPU = 1"), "{err}");
+    let o = ecsim(&[
+        "run",
+        s.to_str().unwrap(),
+        "--out",
+        d.join("o").to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        o.status.success() && o.stderr.is_empty() && o.stdout.is_empty(),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -163,13 +163,17 @@ pub fn load_variant(
         variant_file: None,
     };
     let loaded = scenario::load_with(&path.display().to_string(), &src, &opts);
-    if let (Ok(sc), None) = (&loaded, variant) {
+    let quiet = QUIET.load(std::sync::atomic::Ordering::Relaxed);
+    if let (Ok(sc), None, false) = (&loaded, variant, quiet) {
         for w in &sc.warnings {
             eprintln!("warning: {w}");
         }
     }
     Ok(loaded.map_err(|e| e.to_string()))
 }
+
+/// `-q`: the command prints nothing but errors, so no warnings either (set once, at start).
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether an input given as a scenario is JSON: named `*.json`, or starting as a JSON object
 /// or array does (a TOML file starts with a key, a comment or a `[table]` header).
