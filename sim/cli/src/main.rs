@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use commands::{audit, compare, merge, report, run, size, sweep, validate};
+use commands::{audit, compare, import, merge, report, run, size, sweep, validate};
 
 const EXAMPLES: &str = "\
 Examples (one per command; `ecsim help COMMAND` shows more):
@@ -31,7 +31,8 @@ Examples (one per command; `ecsim help COMMAND` shows more):
   ecsim report out/flash-sale                          # charts and report.html of a folder
   ecsim validate scenarios/*.toml
   ecsim size scenarios/sizing/web-batch-ec2-spot.toml  # cheapest set-up meeting the objectives
-  ecsim audit scenarios/spot-storm.toml                # does a result depend on same-instant order?";
+  ecsim audit scenarios/spot-storm.toml                # does a result depend on same-instant order?
+  ecsim import scenarios/ecs-json/ -o my.toml          # a scenario from ECS JSON";
 
 /// Examples of `ecsim run`.
 pub const RUN_EXAMPLES: &str = "\
@@ -63,6 +64,7 @@ enum Command {
     Report(report::Args),
     Validate(validate::Args),
     Audit(audit::Args),
+    Import(import::Args),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::exec(args),
         Command::Validate(args) => validate::exec(args),
         Command::Audit(args) => audit::exec(args),
+        Command::Import(args) => import::exec(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -829,6 +829,85 @@ impl Drop for Staging {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Single files a command writes (`ecsim import -o FILE`).
+
+/// Write `bytes` to the file `target`, replacing it only if ecsim wrote it (its first line
+/// starts with `header`), or with `force`; never an input of the command, a folder, a link
+/// (without `force`) or a special file. The file is written beside the target under a
+/// temporary name `.NAME.partial-PID` and renamed into place, so `target` is at every instant
+/// the old file or the complete new one.
+pub fn write_owned_file(
+    target: &Path,
+    bytes: &[u8],
+    header: &str,
+    force: bool,
+    inputs: &[&Path],
+) -> Result<()> {
+    let shown = target.display();
+    let resolved = resolve(target)?;
+    let followed = resolved.canonicalize().unwrap_or_else(|_| resolved.clone());
+    for i in inputs {
+        let Ok(c) = i.canonicalize() else { continue };
+        if resolved == c || followed == c {
+            bail!(
+                "-o {shown}: refusing to replace it: it is {}, an input of this command (--force does not change this)",
+                i.display()
+            );
+        }
+    }
+    match std::fs::symlink_metadata(target) {
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow!("cannot inspect {shown}: {e}")),
+        Ok(m) => {
+            let ft = m.file_type();
+            let hint = "ecsim replaces only files it wrote; choose another -o, or pass --force to replace it";
+            if ft.is_dir() {
+                bail!("-o {shown} is a folder: give a file name");
+            }
+            if ft.is_symlink() {
+                if !force {
+                    bail!(
+                        "-o {shown} is a symbolic link: not replacing it; {hint} (the link, not what it points to)"
+                    );
+                }
+            } else if !ft.is_file() {
+                bail!(
+                    "-o {shown} is a device or other special file: ecsim never replaces it, even with --force"
+                );
+            } else if !force {
+                let mut first = String::new();
+                let ours = std::fs::File::open(target)
+                    .and_then(|f| {
+                        use std::io::{BufRead, BufReader, Read};
+                        BufReader::new(f.take(4096)).read_line(&mut first)
+                    })
+                    .is_ok_and(|_| first.starts_with(header));
+                if !ours {
+                    bail!(
+                        "-o {shown} already exists and was not written by ecsim: not replacing it; {hint}"
+                    );
+                }
+            }
+        }
+    }
+    let name = resolved
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = resolved.with_file_name(format!(".{name}.{}", partial_suffix()));
+    let result = std::fs::write(&tmp, bytes)
+        .map_err(|e| anyhow!("cannot write {}: {e}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, &resolved)
+                .map_err(|e| anyhow!("cannot move {} into place: {e}", shown))
+        });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

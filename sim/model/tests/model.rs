@@ -128,7 +128,17 @@ fn every_shipped_scenario_validates_and_runs() {
         } else {
             Vec::new()
         };
-        let sc = scenario::load(&p.display().to_string(), &src, &sets)
+        // Files a scenario names (ECS JSON, load CSV) are beside it.
+        let dir = p.parent().unwrap().to_path_buf();
+        let reader = move |name: &str| -> Result<String, String> {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string())
+        };
+        let opts = scenario::LoadOptions {
+            sets: &sets,
+            read_file: Some(&reader),
+            ..scenario::LoadOptions::default()
+        };
+        let sc = scenario::load_with(&p.display().to_string(), &src, &opts)
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         let (summary, out) = run(&sc, sc.seed);
         assert!(summary.tasks_created > 0, "{}: no tasks", p.display());

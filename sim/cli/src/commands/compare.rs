@@ -190,6 +190,7 @@ fn write_variants(
 
 /// Run the variants, write the comparison into a staging folder, move it into place, print it.
 pub fn exec(args: Args) -> CliResult {
+    super::QUIET.store(args.quiet, std::sync::atomic::Ordering::Relaxed);
     let variants = read_variants(&args)?;
     let loaded = load_variants(&args, &variants)?;
     let seed = args.seed.unwrap_or(loaded[0].seed);

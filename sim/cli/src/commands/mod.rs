@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod compare;
+pub mod import;
 pub mod merge;
 pub mod report;
 pub mod run;
@@ -149,6 +150,13 @@ pub fn load_variant(
     input: &InputArgs,
 ) -> Result<std::result::Result<Scenario, String>> {
     let src = read_input(path, input.max_input_bytes, "scenario")?;
+    if looks_like_json(path, &src) {
+        return Ok(Err(format!(
+            "error: {}: this is JSON, not a scenario (TOML). If it is ECS JSON (a task definition, service, scaling policy, ...), turn it into a scenario with\n  ecsim import {} -o scenario.toml\nor name it in a scenario with file = \"...\" (see docs/ecs-json.md)",
+            path.display(),
+            path.display()
+        )));
+    }
     let reader = relative_reader(path, input);
     let opts = scenario::LoadOptions {
         sets,
@@ -156,7 +164,30 @@ pub fn load_variant(
         read_file: Some(&reader),
         variant_file: None,
     };
-    Ok(scenario::load_with(&path.display().to_string(), &src, &opts).map_err(|e| e.to_string()))
+    let loaded = scenario::load_with(&path.display().to_string(), &src, &opts);
+    let quiet = QUIET.load(std::sync::atomic::Ordering::Relaxed);
+    if let (Ok(sc), None, false) = (&loaded, variant, quiet) {
+        for w in &sc.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(loaded.map_err(|e| e.to_string()))
+}
+
+/// `-q`: the command prints nothing but errors, so no warnings either (set once, at start).
+pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether an input given as a scenario is JSON: named `*.json`, or starting as a JSON object
+/// or array does (a TOML file starts with a key, a comment or a `[table]` header).
+pub fn looks_like_json(path: &Path, src: &str) -> bool {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
+        return true;
+    }
+    let t = src.trim_start_matches('\u{feff}').trim_start();
+    t.starts_with('{') || (t.starts_with('[') && t[1..].trim_start().starts_with(['{', '"', ']']))
 }
 
 /// Print the scenario's likely modelling mistakes ([`scenario::warnings::warnings`]) on stderr,

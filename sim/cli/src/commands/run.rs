@@ -115,6 +115,7 @@ fn written_files(args: &Args) -> Vec<&'static str> {
 
 /// Run the scenario into a staging folder, then move it into place and print the summary.
 pub fn exec(args: Args) -> CliResult {
+    super::QUIET.store(args.quiet, std::sync::atomic::Ordering::Relaxed);
     let sc = match super::load(&args.scenario, &args.sets, &args.input)? {
         Ok(sc) => sc,
         Err(msg) => {

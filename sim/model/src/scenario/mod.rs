@@ -10,6 +10,7 @@
 
 pub mod capacity;
 mod cluster;
+pub mod ecs_json;
 pub mod failures;
 mod job;
 pub mod read;
@@ -76,6 +77,9 @@ pub struct Scenario {
     /// `[[objectives]]`: what a run must achieve (`ecsim compare` and `ecsim size` judge by
     /// them; `ecsim run` reports them).
     pub objectives: Vec<crate::objectives::Objective>,
+    /// Warnings about ECS JSON files the scenario names (`file = "..."`): fields that would
+    /// change a simulation but are not modelled, template expressions, unknown fields.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Scenario {
@@ -123,10 +127,16 @@ pub enum ActionKind {
 pub struct LoadError {
     /// Every problem, in file order.
     pub diagnostics: Vec<Diagnostic>,
+    /// Warnings found on the way (ECS JSON fields not modelled, ...): they may explain a
+    /// problem, so they are shown with it.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for d in &self.warnings {
+            writeln!(f, "warning: {d}")?;
+        }
         for d in &self.diagnostics {
             writeln!(f, "error: {d}")?;
         }
@@ -188,9 +198,10 @@ pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenar
     if let Some((vfile, vsrc)) = opts.variant_file {
         cx = cx.with_other(vfile, vsrc);
     }
-    let mut root = cx
-        .parse_source()
-        .map_err(|diagnostics| LoadError { diagnostics })?;
+    let mut root = cx.parse_source().map_err(|diagnostics| LoadError {
+        diagnostics,
+        warnings: Vec::new(),
+    })?;
     if let Some(v) = opts.variant {
         for (i, (path, steps, value)) in v.overrides.iter().enumerate() {
             let mut value = value.clone();
@@ -221,14 +232,27 @@ pub fn load_with(file: &str, src: &str, opts: &LoadOptions<'_>) -> Result<Scenar
             cx.error(&Origin::Set(i), path.trim(), e);
         }
     }
-    let scenario = read::read_scenario(&mut cx, &root, opts.read_file);
+    let before = cx.diags.len();
+    ecs_json::expand(&mut cx, &mut root, file, opts.read_file);
+    // An ECS JSON file that cannot be read leaves its entry incomplete: reading on would only
+    // add problems that follow from it (a missing family, an unknown task definition).
+    let scenario = if cx.diags.len() > before {
+        None
+    } else {
+        read::read_scenario(&mut cx, &root, opts.read_file)
+    };
     let mut diags = cx.diags;
+    let warnings = std::mem::take(&mut cx.warnings);
     if diags.is_empty()
-        && let Some(s) = scenario
+        && let Some(mut s) = scenario
     {
+        s.warnings = warnings;
         return Ok(s);
     }
     diags.sort_by_key(|d| (d.from_set.is_some(), d.file != file, d.line, d.column));
     diags.dedup();
-    Err(LoadError { diagnostics: diags })
+    Err(LoadError {
+        diagnostics: diags,
+        warnings,
+    })
 }

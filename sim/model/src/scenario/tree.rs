@@ -15,6 +15,9 @@ pub enum Origin {
     /// Byte range in another file that the values were brought in from: a sweep file's
     /// parameter values applied to its base scenario.
     Other(Range<usize>),
+    /// A position in a JSON file a scenario entry names with `file = "..."` (ECS JSON), or
+    /// that `ecsim import` reads: the file as given, 1-based line and column.
+    At(std::sync::Arc<str>, u32, u32),
     /// Nowhere in particular (a table that the file only implies).
     Unknown,
 }

@@ -56,6 +56,8 @@ pub struct Cx<'a> {
     /// Names declared by entries of a list that could not be read (what, name): a reference
     /// to one of them is not reported again, since the entry's own problem already was.
     pub(super) unreadable: Vec<(&'static str, String)>,
+    /// Warnings so far (ECS JSON fields not modelled, ...): they do not stop a run.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl<'a> Cx<'a> {
@@ -69,6 +71,7 @@ impl<'a> Cx<'a> {
             other: None,
             unreadable: Vec::new(),
             diags: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -106,7 +109,7 @@ impl<'a> Cx<'a> {
         path: &str,
         message: impl Into<String>,
     ) {
-        let mut file = self.file;
+        let mut file: &str = self.file;
         let (line, column, from_set) = match origin {
             Origin::File(r) => {
                 let (l, c) = self.position(r.start);
@@ -121,6 +124,10 @@ impl<'a> Cx<'a> {
                 None => (0, 0, None),
             },
             Origin::Set(i) => (0, 0, self.sets.get(*i).map(|s| escape_controls(s))),
+            Origin::At(f, l, c) => {
+                file = f;
+                (*l as usize, *c as usize + extra, None)
+            }
             Origin::Unknown => (0, 0, None),
         };
         // Paths and messages quote what the file says: never let it reach a terminal raw (a

@@ -100,6 +100,7 @@ pub(in crate::scenario) fn read_scenario(
         jobs,
         actions,
         objectives: objectives.iter().map(|(o, _)| o.clone()).collect(),
+        warnings: Vec::new(),
     };
     check_objectives(cx, &objectives, &sc);
     check_fargate_prices(cx, root, &sc);

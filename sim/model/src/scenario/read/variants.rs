@@ -17,7 +17,10 @@ pub fn variants(file: &str, src: &str) -> Result<Vec<Variant>, LoadError> {
         check_variant_names(cx, node, &out);
         Some(out)
     })
-    .map_err(|diagnostics| LoadError { diagnostics })
+    .map_err(|diagnostics| LoadError {
+        diagnostics,
+        warnings: Vec::new(),
+    })
 }
 
 fn check_variant_names(cx: &mut Cx<'_>, node: &Node, out: &[Variant]) {
