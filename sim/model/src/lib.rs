@@ -31,3 +31,4 @@ pub mod scenario;
 pub(crate) mod service;
 pub mod sim;
 pub mod sweep;
+pub mod trace;
