@@ -6,7 +6,7 @@ use ecsim_placement::{Constraint, InstanceId, Strategy};
 
 use super::Simulation;
 use super::event::{Ev, LifecycleEv, ServiceEv};
-use crate::core::{InstanceState, NewTask, Outcome, Runs, TaskState, task_request};
+use crate::core::{InstanceState, NewTask, Outcome, Runs, TaskState, task_request_of};
 use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
 use crate::job::Arrived;
 use crate::launch::{Launched, Request};
@@ -209,7 +209,7 @@ impl<S: Sink> Simulation<'_, S> {
     /// allows; then the job's next arrival is scheduled.
     fn arrival(&mut self, j: JobId, now: SimTime, sched: &mut Scheduler<Ev>) {
         let sc = self.core.sc;
-        let a = self.jobs.arrive(sc, j);
+        let a = self.jobs.arrive(sc, &mut self.core, j);
         match self.launcher.run_task_call(j, now) {
             (0, _) => self.run_task(j, a, now, sched),
             (wait, new_call) => {
@@ -237,6 +237,7 @@ impl<S: Sink> Simulation<'_, S> {
             constraints: self.jobs.constraints(j, a.entry),
             strategy: &job.strategy,
             run_ms: a.run_ms,
+            size: a.size,
             az: None,
             azs_down: self.failures.azs_down(),
         };
@@ -250,6 +251,7 @@ impl<S: Sink> Simulation<'_, S> {
                     cluster,
                     group: a.group,
                     run_ms: a.run_ms,
+                    size: a.size,
                     runs: Runs::Ec2 { pool: None },
                     provider: 0,
                     item: None,
@@ -290,7 +292,7 @@ impl<S: Sink> Simulation<'_, S> {
             self.reconcile(s, now, sched);
         }
         let n = self.launcher.waiting(c).len();
-        let mut failed: Vec<(Owner, Option<u32>)> = Vec::new();
+        let mut failed: Vec<(Owner, Option<u32>, u32, u32)> = Vec::new();
         for _ in 0..n {
             let Some(tid) = self.launcher.pop_waiting(c) else {
                 break;
@@ -299,10 +301,11 @@ impl<S: Sink> Simulation<'_, S> {
             let Runs::Ec2 { pool } = t.runs else {
                 unreachable!("only EC2 tasks wait for instances")
             };
-            let sig = (t.owner, pool);
+            // Same owner, pool and size: same needs (a trace job's tasks differ in size).
+            let sig = (t.owner, pool, t.cpu_units, t.memory_mib);
             if !failed.contains(&sig) {
                 let (cons, strategy) = self.placement_rules(t.owner);
-                let req = task_request(self.core.sc, t.def, t.group, cons, strategy, pool);
+                let req = task_request_of(self.core.sc, t, cons, strategy, pool);
                 if let Some(inst) = self.core.cluster(c).pc.find(&req) {
                     self.start_task(tid, inst, now, sched);
                     continue;

@@ -170,8 +170,22 @@ impl<S: Sink> Model for Simulation<'_, S> {
 
 /// Run a scenario to the end and return its summary (with `wall_ms` left at 0) and the sink.
 pub fn run<S: Sink>(sc: &Scenario, opts: RunOptions, sink: S) -> (Summary, S) {
+    run_traced(sc, opts, sink, crate::trace::Traces::none())
+}
+
+/// [`run`] a scenario whose trace jobs read from `traces` (opened with
+/// [`crate::trace::Traces::open`]).
+///
+/// # Panics
+/// If a trace job has no open trace in `traces`.
+pub fn run_traced<S: Sink>(
+    sc: &Scenario,
+    opts: RunOptions,
+    sink: S,
+    traces: crate::trace::Traces,
+) -> (Summary, S) {
     let mut sched = Scheduler::new();
-    let mut sim = Simulation::new(sc, opts, sink, &mut sched);
+    let mut sim = Simulation::new_traced(sc, opts, sink, &mut sched, traces);
     let limits = Limits {
         max_events: sc.simulation.max_events,
         max_time: SimTime::from_ms(sc.simulation.max_time_ms),

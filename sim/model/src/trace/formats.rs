@@ -359,6 +359,15 @@ fn openb(spec: &TraceSpec, line_no: u64, line: &str, key: &mut String) -> Result
             key.push_str(&models.join(", "));
             key.push(']');
         }
+        let expr = key.trim_start_matches('\u{1f}');
+        if ecsim_placement::Expr::parse(expr).is_err() {
+            return Err(Problem::at(
+                f[5].0,
+                "gpu_spec",
+                f[5].1,
+                "GPU model names that make a valid memberOf expression",
+            ));
+        }
     }
     if deleted < scheduled {
         return Ok(Parsed::Skip(SkipReason::NoRunTime));

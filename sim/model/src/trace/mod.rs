@@ -18,6 +18,56 @@ mod reader;
 
 pub use reader::{TraceCheck, TraceReader, TraceTask, check};
 
+use std::io::BufRead;
+
+use crate::scenario::{Arrival, Scenario};
+
+/// The open traces of a run: one reader per trace job.
+#[derive(Default)]
+pub struct Traces {
+    readers: Vec<Option<TraceReader>>,
+}
+
+impl Traces {
+    /// No traces (a scenario without trace jobs).
+    pub fn none() -> Self {
+        Traces::default()
+    }
+
+    /// Open every trace job's trace with `open`, which the CLI gives: it resolves the file
+    /// against the scenario's folder, checks it is allowed, and opens (and decompresses) it.
+    /// `Err` lists every trace that could not be opened as (job index, message).
+    pub fn open(
+        sc: &Scenario,
+        mut open: impl FnMut(&TraceSpec) -> Result<Box<dyn BufRead + Send>, String>,
+    ) -> Result<Traces, Vec<(usize, String)>> {
+        let mut readers = Vec::new();
+        let mut errors = Vec::new();
+        for (j, job) in sc.jobs.iter().enumerate() {
+            readers.push(match &job.arrival {
+                Arrival::Trace(spec) => match open(spec) {
+                    Ok(src) => Some(TraceReader::new(spec, src)),
+                    Err(e) => {
+                        errors.push((j, e));
+                        None
+                    }
+                },
+                _ => None,
+            });
+        }
+        if errors.is_empty() {
+            Ok(Traces { readers })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The reader of job `j`, taken.
+    pub(crate) fn take(&mut self, j: usize) -> Option<TraceReader> {
+        self.readers.get_mut(j).and_then(Option::take)
+    }
+}
+
 /// The formats a trace can be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TraceFormat {

@@ -138,6 +138,7 @@ pub(super) const ARRIVAL: Names<ArrivalKind> = &[
     ("list", ArrivalKind::List),
     ("poisson", ArrivalKind::Poisson),
     ("periodic", ArrivalKind::Periodic),
+    ("trace", ArrivalKind::Trace),
 ];
 
 /// An arrival process, as written.
@@ -146,6 +147,7 @@ pub(super) enum ArrivalKind {
     List,
     Poisson,
     Periodic,
+    Trace,
 }
 
 /// `type` of a scripted action.
