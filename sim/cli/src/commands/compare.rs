@@ -116,10 +116,11 @@ fn load_variants(args: &Args, variants: &[Variant]) -> Result<Vec<Scenario>, Cli
 
 /// Run every variant in parallel; results come back in variant order whatever the thread count.
 fn run_variants(
+    args: &Args,
     loaded: &[Scenario],
     seed: u64,
-    threads: Option<usize>,
 ) -> Result<Vec<(Summary, Vec<u8>)>> {
+    let threads = args.threads;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
@@ -133,7 +134,9 @@ fn run_variants(
                     seed,
                     check_invariants: false,
                 };
-                let (summary, sink) = sim::run(sc, opts, sink);
+                let traces = super::open_traces(&args.scenario, &args.input, sc)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let (summary, sink) = sim::run_traced(sc, opts, sink, traces);
                 let cost = sink.into_writers().context("writing cost.csv")?.cost;
                 Ok((summary, cost.unwrap_or_default()))
             })
@@ -179,7 +182,7 @@ pub fn exec(args: Args) -> CliResult {
         args.force,
         &inputs,
     )?;
-    let results = run_variants(&loaded, seed, args.threads)?;
+    let results = run_variants(&args, &loaded, seed)?;
     write_variants(staging.path(), &variants, &results)?;
     let rows: Vec<VariantResult<'_>> = variants
         .iter()

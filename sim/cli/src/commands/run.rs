@@ -119,13 +119,20 @@ pub fn exec(args: Args) -> CliResult {
         args.force,
         &inputs,
     )?;
+    let traces = match super::open_traces(&args.scenario, &args.input, &sc) {
+        Ok(t) => t,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return Err(CliError::code(FAILURE));
+        }
+    };
     let started = Instant::now();
     let sink = open_sink(staging.path(), &args)?;
     let opts = RunOptions {
         seed,
         check_invariants: args.check_invariants,
     };
-    let (mut summary, sink) = sim::run(&sc, opts, sink);
+    let (mut summary, sink) = sim::run_traced(&sc, opts, sink, traces);
     sink.finish().context("writing the CSV files")?;
     summary.wall_ms = started.elapsed().as_millis() as u64;
     let json = ecsim_reports::summary_json(&summary);
