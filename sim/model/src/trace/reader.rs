@@ -221,7 +221,8 @@ impl TraceReader {
                 Err(e) => {
                     self.eof = true;
                     let line = self.line_no + 1;
-                    self.problem(line, Problem::at(1, "file", &e.to_string(), "a readable file"));
+                    let p = Problem::at(1, "file", "", format!("a readable file, but reading failed: {e}"));
+                    self.problem(line, p);
                     return None;
                 }
             };
