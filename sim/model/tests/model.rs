@@ -128,9 +128,28 @@ fn every_shipped_scenario_validates_and_runs() {
         } else {
             Vec::new()
         };
-        let sc = scenario::load(&p.display().to_string(), &src, &sets)
+        let dir = p.parent().unwrap().to_path_buf();
+        let reader = |name: &str| -> Result<String, String> {
+            std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string())
+        };
+        let opts = scenario::LoadOptions {
+            sets: &sets,
+            read_file: Some(&reader),
+            ..scenario::LoadOptions::default()
+        };
+        let sc = scenario::load_with(&p.display().to_string(), &src, &opts)
             .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        let (summary, out) = run(&sc, sc.seed);
+        // Trace files are opened relative to the scenario (the CLI's job in a real run).
+        let traces = ecsim_model::trace::Traces::open(&sc, |spec| {
+            let f = std::fs::File::open(dir.join(&spec.file)).map_err(|e| e.to_string())?;
+            Ok(Box::new(std::io::BufReader::new(f)))
+        })
+        .unwrap_or_else(|e| panic!("{}: {e:?}", p.display()));
+        let opts = RunOptions {
+            seed: sc.seed,
+            check_invariants: true,
+        };
+        let (summary, out) = sim::run_traced(&sc, opts, Collect::default(), traces);
         assert!(summary.tasks_created > 0, "{}: no tasks", p.display());
         assert!(!out.metrics.is_empty());
         assert_eq!(out.tasks.len() as u64, summary.tasks_created);
