@@ -165,6 +165,35 @@ fn malformed_trace_rows_are_all_reported_before_the_run() {
         }
     }
     assert!(!out.exists());
+    // docs/traces.md shows these messages as validate prints them (the folder left out).
+    let o = ecsim(&["validate", s.to_str().unwrap()]);
+    let docs = std::fs::read_to_string(repo().join("docs/traces.md")).unwrap();
+    let shown = String::from_utf8_lossy(&o.stderr).replace(&format!("{}/", d.display()), "");
+    for line in shown.lines() {
+        assert!(docs.contains(line), "docs/traces.md lacks {line:?}");
+    }
+    let _ = std::fs::remove_dir_all(d);
+}
+
+/// The README's trace example is what ecsim prints.
+#[test]
+fn readme_trace_example_is_what_ecsim_prints() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let d = tmp("readme");
+    let (run, cmp) = (d.join("run"), d.join("cmp"));
+    let s = "scenarios/traces/csv-batch.toml";
+    let o = ecsim(&["run", s, "--out", run.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let trace = out.lines().find(|l| l.starts_with("  trace ")).expect("a trace line");
+    assert!(readme.contains(trace), "README lacks {trace:?}");
+    let o = ecsim(&["compare", s, "--out", cmp.to_str().unwrap(), "--threads", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
+    for line in String::from_utf8_lossy(&o.stdout).lines() {
+        if !line.starts_with("output:") {
+            assert!(readme.contains(line), "README lacks {line:?}");
+        }
+    }
     let _ = std::fs::remove_dir_all(d);
 }
 
@@ -217,8 +246,9 @@ fn shared_data() -> Option<PathBuf> {
     }
 }
 
-/// Run a docs/examples scenario on a real trace file; the summary.json values asked for.
-fn replay(example: &str, file: &Path, keys: &[&str]) -> Vec<String> {
+/// Run a docs/examples scenario on a real trace file; the summary.json values asked for, and
+/// what it printed.
+fn replay(example: &str, file: &Path, keys: &[&str]) -> (Vec<String>, String) {
     let out = tmp(example);
     let set = format!("jobs[0].arrival.file=\"{}\"", file.display());
     let o = ecsim(&[
@@ -236,7 +266,7 @@ fn replay(example: &str, file: &Path, keys: &[&str]) -> Vec<String> {
     assert!(o.status.success(), "{}", text(&o));
     let got = keys.iter().map(|k| summary_field(&out, k)).collect();
     let _ = std::fs::remove_dir_all(out);
-    got
+    (got, String::from_utf8_lossy(&o.stdout).to_string())
 }
 
 /// The whole Alibaba v2017 batch_task (80,553 rows): the rows used and skipped are those a
@@ -247,7 +277,7 @@ fn replay(example: &str, file: &Path, keys: &[&str]) -> Vec<String> {
 fn alibaba_v2017_batch_task_replays_whole() {
     let Some(d) = shared_data() else { return };
     let f = d.join("alibaba-v2017/batch_task.thirdparty-rounded.csv");
-    let got = replay(
+    let (got, printed) = replay(
         "alibaba-v2017-batch",
         &f,
         &[
@@ -260,6 +290,10 @@ fn alibaba_v2017_batch_task_replays_whole() {
         ],
     );
     assert_eq!(got, ["68011", "12414", "11", "117", "0", "68011"]);
+    // docs/traces.md shows this run's trace line.
+    let docs = std::fs::read_to_string(repo().join("docs/traces.md")).unwrap();
+    let line = printed.lines().find(|l| l.starts_with("  trace ")).unwrap();
+    assert!(docs.contains(line), "docs/traces.md lacks {line:?}");
 }
 
 /// The OpenB pod list with GPU-model constraints: 7,255 pods were scheduled in the trace and
@@ -268,7 +302,7 @@ fn alibaba_v2017_batch_task_replays_whole() {
 fn alibaba_gpu_v2023_pods_replay_whole() {
     let Some(d) = shared_data() else { return };
     let f = d.join("alibaba-gpu-v2023/openb_pod_list_gpuspec33.csv");
-    let got = replay(
+    let (got, _) = replay(
         "alibaba-gpu-v2023",
         &f,
         &["job.pods.trace_rows_used", "job.pods.trace_rows_skipped.not_run", "tasks_created"],
@@ -282,7 +316,7 @@ fn alibaba_gpu_v2023_pods_replay_whole() {
 fn swf_log_replays_whole_from_gzip() {
     let Some(d) = shared_data() else { return };
     let f = d.join("pwa-swf/NASA-iPSC-1993-3.1-cln.swf.gz");
-    let got = replay(
+    let (got, _) = replay(
         "swf-nasa-ipsc",
         &f,
         &["job.jobs.trace_rows_used", "job.jobs.trace_tasks", "tasks_completed"],
