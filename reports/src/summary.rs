@@ -253,7 +253,10 @@ fn trace_lines(o: &mut String, s: &Summary) {
         };
         let bad = c.malformed + c.late;
         let bad = if bad > 0 {
-            format!(", {} malformed (the file changed after it was checked?)", thousands(bad))
+            format!(
+                ", {} malformed (the file changed after it was checked?)",
+                thousands(bad)
+            )
         } else {
             String::new()
         };

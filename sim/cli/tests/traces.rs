@@ -103,21 +103,40 @@ fn a_csv_trace_runs_end_to_end() {
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(
-        t.contains("trace batch          3 rows used (5 tasks), 1 skipped (1 no tasks), 0 after the end"),
+        t.contains(
+            "trace batch          3 rows used (5 tasks), 1 skipped (1 no tasks), 0 after the end"
+        ),
         "{t}"
     );
     assert_eq!(summary_field(&out, "job.batch.trace_rows_used"), "3");
     assert_eq!(summary_field(&out, "job.batch.trace_tasks"), "5");
-    assert_eq!(summary_field(&out, "job.batch.trace_rows_skipped.no_tasks"), "1");
+    assert_eq!(
+        summary_field(&out, "job.batch.trace_rows_skipped.no_tasks"),
+        "1"
+    );
     assert_eq!(summary_field(&out, "tasks_completed"), "5");
     // Each task ran for its row's time, in its row's group, submitted in time order.
     let tasks = std::fs::read_to_string(out.join("tasks.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = tasks.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let rows: Vec<Vec<&str>> = tasks
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
     let col = |name: &str| {
-        tasks.lines().next().unwrap().split(',').position(|c| c == name).unwrap()
+        tasks
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|c| c == name)
+            .unwrap()
     };
-    let (group, created, running, stopped) =
-        (col("group"), col("created_ms"), col("running_ms"), col("stopped_ms"));
+    let (group, created, running, stopped) = (
+        col("group"),
+        col("created_ms"),
+        col("running_ms"),
+        col("stopped_ms"),
+    );
     let got: Vec<(&str, &str, u64)> = rows
         .iter()
         .map(|r| {
@@ -151,13 +170,20 @@ fn malformed_trace_rows_are_all_reported_before_the_run() {
     let s = scenario(&d, "tasks.csv", "csv", "");
     let out = d.join("out");
     for cmd in ["run", "validate"] {
-        let o = ecsim(&[cmd, s.to_str().unwrap(), "--out", out.to_str().unwrap()][..if cmd == "run" { 4 } else { 2 }]);
+        let o = ecsim(
+            &[cmd, s.to_str().unwrap(), "--out", out.to_str().unwrap()]
+                [..if cmd == "run" { 4 } else { 2 }],
+        );
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         let t = text(&o);
         let f = d.join("tasks.csv").display().to_string();
         for want in [
-            format!("error: {f}:2:3: jobs[0].arrival: csv trace: field cpu_units: got \"lots\"; expected an integer from 0 to 4294967295"),
-            format!("error: {f}:3:1: jobs[0].arrival: csv trace: field row: got \"2,256,256\"; expected 4 to 6 comma-separated fields"),
+            format!(
+                "error: {f}:2:3: jobs[0].arrival: csv trace: field cpu_units: got \"lots\"; expected an integer from 0 to 4294967295"
+            ),
+            format!(
+                "error: {f}:3:1: jobs[0].arrival: csv trace: field row: got \"2,256,256\"; expected 4 to 6 comma-separated fields"
+            ),
             format!("error: {f}:4:16: jobs[0].arrival: csv trace: field group: got \"a;b\""),
             "3 problems found in traces".to_string(),
         ] {
@@ -185,9 +211,19 @@ fn readme_trace_example_is_what_ecsim_prints() {
     let o = ecsim(&["run", s, "--out", run.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
-    let trace = out.lines().find(|l| l.starts_with("  trace ")).expect("a trace line");
+    let trace = out
+        .lines()
+        .find(|l| l.starts_with("  trace "))
+        .expect("a trace line");
     assert!(readme.contains(trace), "README lacks {trace:?}");
-    let o = ecsim(&["compare", s, "--out", cmp.to_str().unwrap(), "--threads", "1"]);
+    let o = ecsim(&[
+        "compare",
+        s,
+        "--out",
+        cmp.to_str().unwrap(),
+        "--threads",
+        "1",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     for line in String::from_utf8_lossy(&o.stdout).lines() {
         if !line.starts_with("output:") {
@@ -209,8 +245,17 @@ fn trace_files_follow_the_input_rules() {
     let s = scenario(&d, &abs, "csv", "");
     let o = ecsim(&["validate", s.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("an absolute path is not allowed here"), "{}", text(&o));
-    let o = ecsim(&["validate", s.to_str().unwrap(), "--allow-path", elsewhere.to_str().unwrap()]);
+    assert!(
+        text(&o).contains("an absolute path is not allowed here"),
+        "{}",
+        text(&o)
+    );
+    let o = ecsim(&[
+        "validate",
+        s.to_str().unwrap(),
+        "--allow-path",
+        elsewhere.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     // gzip, streamed.
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -218,19 +263,40 @@ fn trace_files_follow_the_input_rules() {
     std::fs::write(d.join("t.csv.gz"), gz.finish().unwrap()).unwrap();
     let s = scenario(&d, "t.csv.gz", "csv", "");
     let out = d.join("out");
-    let o = ecsim(&["run", s.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]);
+    let o = ecsim(&[
+        "run",
+        s.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(summary_field(&out, "job.batch.trace_tasks"), "2");
     // --max-trace-bytes stops a trace longer than allowed.
     let o = ecsim(&["validate", s.to_str().unwrap(), "--max-trace-bytes", "10"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).contains("longer than the trace limit of --max-trace-bytes"), "{}", text(&o));
+    assert!(
+        text(&o).contains("longer than the trace limit of --max-trace-bytes"),
+        "{}",
+        text(&o)
+    );
     // Scenario-level problems.
-    let s = scenario(&d, "t.csv", "alibaba-v2017-batch-task", ", cpu_units_per_processor = 2");
+    let s = scenario(
+        &d,
+        "t.csv",
+        "alibaba-v2017-batch-task",
+        ", cpu_units_per_processor = 2",
+    );
     let o = ecsim(&["validate", s.to_str().unwrap()]);
     let t = text(&o);
-    assert!(t.contains("jobs[0].arrival.memory_mib_per_unit: missing;"), "{t}");
-    assert!(t.contains("jobs[0].arrival.cpu_units_per_processor: applies only to format = \"swf\""), "{t}");
+    assert!(
+        t.contains("jobs[0].arrival.memory_mib_per_unit: missing;"),
+        "{t}"
+    );
+    assert!(
+        t.contains("jobs[0].arrival.cpu_units_per_processor: applies only to format = \"swf\""),
+        "{t}"
+    );
     let _ = std::fs::remove_dir_all(d);
     let _ = std::fs::remove_dir_all(elsewhere);
 }
@@ -241,7 +307,10 @@ fn shared_data() -> Option<PathBuf> {
     if d.is_dir() {
         Some(d)
     } else {
-        eprintln!("skipped: {} is absent (the real traces are not shipped)", d.display());
+        eprintln!(
+            "skipped: {} is absent (the real traces are not shipped)",
+            d.display()
+        );
         None
     }
 }
@@ -305,7 +374,11 @@ fn alibaba_gpu_v2023_pods_replay_whole() {
     let (got, _) = replay(
         "alibaba-gpu-v2023",
         &f,
-        &["job.pods.trace_rows_used", "job.pods.trace_rows_skipped.not_run", "tasks_created"],
+        &[
+            "job.pods.trace_rows_used",
+            "job.pods.trace_rows_skipped.not_run",
+            "tasks_created",
+        ],
     );
     assert_eq!(got, ["7255", "897", "7255"]);
 }
@@ -319,7 +392,11 @@ fn swf_log_replays_whole_from_gzip() {
     let (got, _) = replay(
         "swf-nasa-ipsc",
         &f,
-        &["job.jobs.trace_rows_used", "job.jobs.trace_tasks", "tasks_completed"],
+        &[
+            "job.jobs.trace_rows_used",
+            "job.jobs.trace_tasks",
+            "tasks_completed",
+        ],
     );
     assert_eq!(got, ["18239", "309953", "309953"]);
 }

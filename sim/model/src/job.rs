@@ -240,7 +240,12 @@ fn next_row(tr: &mut TraceRun) -> Option<u64> {
 }
 
 /// The next task of a trace job's current row, with the mix entry of its group and constraint.
-fn trace_arrival<S: Sink>(sc: &Scenario, core: &mut Core<'_, S>, j: JobId, rt: &mut JobState) -> Arrived {
+fn trace_arrival<S: Sink>(
+    sc: &Scenario,
+    core: &mut Core<'_, S>,
+    j: JobId,
+    rt: &mut JobState,
+) -> Arrived {
     let tr = rt.trace.as_mut().expect("a trace job");
     let (row, left) = tr.row.as_mut().expect("an arrival has its row");
     *left -= 1;
@@ -253,7 +258,13 @@ fn trace_arrival<S: Sink>(sc: &Scenario, core: &mut Core<'_, S>, j: JobId, rt: &
         Some(e) => e,
         None => {
             let e = rt.entries.len() as u32;
-            rt.entries.push(trace_entry(sc, core, j, &rt.entries[0], tr.reader.key(row.key)));
+            rt.entries.push(trace_entry(
+                sc,
+                core,
+                j,
+                &rt.entries[0],
+                tr.reader.key(row.key),
+            ));
             tr.entries[k] = Some(e);
             e
         }

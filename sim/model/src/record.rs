@@ -589,7 +589,10 @@ impl Summary {
             out.int(k("tasks"), c.tasks);
             out.int(k("rows_skipped"), c.skipped_total());
             for r in crate::trace::SkipReason::ALL {
-                out.int(k(&format!("rows_skipped.{}", r.key())), c.skipped[r as usize]);
+                out.int(
+                    k(&format!("rows_skipped.{}", r.key())),
+                    c.skipped[r as usize],
+                );
             }
             out.int(k("rows_after_end"), c.after_end);
             out.int(k("rows_malformed"), c.malformed + c.late);

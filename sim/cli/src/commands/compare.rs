@@ -115,11 +115,7 @@ fn load_variants(args: &Args, variants: &[Variant]) -> Result<Vec<Scenario>, Cli
 }
 
 /// Run every variant in parallel; results come back in variant order whatever the thread count.
-fn run_variants(
-    args: &Args,
-    loaded: &[Scenario],
-    seed: u64,
-) -> Result<Vec<(Summary, Vec<u8>)>> {
+fn run_variants(args: &Args, loaded: &[Scenario], seed: u64) -> Result<Vec<(Summary, Vec<u8>)>> {
     let threads = args.threads;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))

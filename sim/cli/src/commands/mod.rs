@@ -172,7 +172,9 @@ pub fn open_trace(
     let shown = p.display().to_string();
     let f = std::fs::File::open(&canonical).map_err(|e| format!("{shown}: {e}"))?;
     let raw: Box<dyn Read + Send> = if name.ends_with(".gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(f)))
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            f,
+        )))
     } else {
         Box::new(f)
     };
@@ -181,7 +183,10 @@ pub fn open_trace(
         left: input.max_trace_bytes,
         shown: shown.clone(),
     };
-    Ok((shown, Box::new(std::io::BufReader::with_capacity(1 << 16, capped))))
+    Ok((
+        shown,
+        Box::new(std::io::BufReader::with_capacity(1 << 16, capped)),
+    ))
 }
 
 /// Open every trace of a scenario for a run.

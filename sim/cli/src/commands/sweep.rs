@@ -344,20 +344,13 @@ fn progress_bar(quiet: bool, len: usize, name: &str) -> indicatif::ProgressBar {
 }
 
 /// Run one grid point's replicate and write its run file.
-fn run_one(
-    o: &Args,
-    sw: &Sweep,
-    sc: &Scenario,
-    r: &sweep::RunSpec,
-    file: &Path,
-) -> Result<()> {
+fn run_one(o: &Args, sw: &Sweep, sc: &Scenario, r: &sweep::RunSpec, file: &Path) -> Result<()> {
     let opts = RunOptions {
         seed: r.seed,
         check_invariants: false,
     };
     let base = o.file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
-    let traces =
-        super::open_traces(&base, &o.input, sc).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let traces = super::open_traces(&base, &o.input, sc).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (summary, _) = sim::run_traced(sc, opts, ecsim_model::record::NullSink, traces);
     let params: Vec<(String, String)> = sw
         .parameters

@@ -122,6 +122,9 @@ pub(crate) enum Launched {
     Fargate(TaskId),
 }
 
+/// The owner, pool, size (CPU units, MiB) and reason of the last task queued in a cluster.
+type LastQueued = (Owner, Option<u32>, (u32, u32), PlacementFailure);
+
 /// The launcher: launch specs, Fargate's token bucket and delays, and the wait queues.
 pub(crate) struct Launcher {
     /// Per owner: services, then jobs.
@@ -135,9 +138,9 @@ pub(crate) struct Launcher {
     fargate_az: Stream,
     /// Per cluster: tasks waiting in PROVISIONING for an instance, first come first served.
     waiting: Vec<VecDeque<TaskId>>,
-    /// Per cluster: the owner, pool and reason of the last task queued (a task with the same
+    /// Per cluster: the owner, pool, size and reason of the last task queued (a task with the same
     /// needs queued while others still wait gets the same reason, without a new diagnosis).
-    last_queued: Vec<Option<(Owner, Option<u32>, (u32, u32), PlacementFailure)>>,
+    last_queued: Vec<Option<LastQueued>>,
 }
 
 fn resolve(

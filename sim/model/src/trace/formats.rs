@@ -243,8 +243,18 @@ fn v2017(spec: &TraceSpec, line_no: u64, line: &str, key: &mut String) -> Result
             ),
         ));
     }
-    let create = int(f[0], "create_timestamp", -(MAX_TIME_S as i64), MAX_TIME_S as i64)?;
-    let end = int(f[1], "modify_timestamp", -(MAX_TIME_S as i64), MAX_TIME_S as i64)?;
+    let create = int(
+        f[0],
+        "create_timestamp",
+        -(MAX_TIME_S as i64),
+        MAX_TIME_S as i64,
+    )?;
+    let end = int(
+        f[1],
+        "modify_timestamp",
+        -(MAX_TIME_S as i64),
+        MAX_TIME_S as i64,
+    )?;
     let job = int(f[2], "job_id", 0, i64::MAX)?;
     let count = int(f[4], "instance_num", 0, MAX_COUNT)?;
     let ran = match f[5].1 {
@@ -314,7 +324,10 @@ fn openb(spec: &TraceSpec, line_no: u64, line: &str, key: &mut String) -> Result
             1,
             "row",
             line,
-            format!("11 comma-separated fields ({OPENB_HEADER}), not {}", f.len()),
+            format!(
+                "11 comma-separated fields ({OPENB_HEADER}), not {}",
+                f.len()
+            ),
         ));
     }
     let cpu = int(f[1], "cpu_milli", 0, i64::from(u32::MAX))?;
@@ -392,7 +405,10 @@ fn swf(spec: &TraceSpec, line: &str, key: &mut String) -> Result<Parsed, Problem
             1,
             "row",
             line,
-            format!("18 whitespace-separated fields (the Standard Workload Format), not {}", f.len()),
+            format!(
+                "18 whitespace-separated fields (the Standard Workload Format), not {}",
+                f.len()
+            ),
         ));
     }
     let job = int(f[0], "job_number", 0, i64::MAX)?;
@@ -457,17 +473,36 @@ mod tests {
 
     #[test]
     fn generic_csv_rows_header_and_problems() {
-        let (p, k) = one(TraceFormat::Csv, 1, "submit_s,cpu_units,memory_mib,duration_s");
+        let (p, k) = one(
+            TraceFormat::Csv,
+            1,
+            "submit_s,cpu_units,memory_mib,duration_s",
+        );
         assert_eq!((p, k.as_str()), (Parsed::Ignore, ""));
         let (p, k) = one(TraceFormat::Csv, 2, "1.5,512,1024,60,3,etl");
-        let row = Row { submit_ms: 1500, run_ms: 60_000, cpu_units: 512, memory_mib: 1024, count: 3 };
+        let row = Row {
+            submit_ms: 1500,
+            run_ms: 60_000,
+            cpu_units: 512,
+            memory_mib: 1024,
+            count: 3,
+        };
         assert_eq!((p, k.as_str()), (Parsed::Row(row), "etl\u{1f}"));
         let (p, _) = one(TraceFormat::Csv, 3, "10,abc,1024,60");
         let Parsed::Bad(b) = p else { panic!("{p:?}") };
         assert_eq!((b.column, b.field), (4, "cpu_units"));
-        assert_eq!(b.message(), "field cpu_units: got \"abc\"; expected an integer from 0 to 4294967295");
+        assert_eq!(
+            b.message(),
+            "field cpu_units: got \"abc\"; expected an integer from 0 to 4294967295"
+        );
         let (p, _) = one(TraceFormat::Csv, 3, "-1,1,1,1");
-        assert!(matches!(p, Parsed::Bad(Problem { field: "submit_s", .. })));
+        assert!(matches!(
+            p,
+            Parsed::Bad(Problem {
+                field: "submit_s",
+                ..
+            })
+        ));
         let (p, _) = one(TraceFormat::Csv, 3, "1,1,1,1,0");
         assert_eq!(p, Parsed::Skip(SkipReason::NoTasks));
         let (p, _) = one(TraceFormat::Csv, 3, "1,1,1,1,1,a\u{1b}b");
@@ -481,59 +516,162 @@ mod tests {
     fn alibaba_v2017_mapping() {
         // Real rows of batch_task (the third-party header, a Terminated task, a Waiting one).
         let h = "task_create_time, task_end_time, job_id, task_id,number_of_instances, status, number_of_cpus_requested_per_instance_in_the_task,normalized_memory_requested_per_instance_in_the_task";
-        assert_eq!(one(TraceFormat::AlibabaV2017BatchTask, 1, h).0, Parsed::Ignore);
-        let (p, k) = one(TraceFormat::AlibabaV2017BatchTask, 2, "6459,6524,3,4,15740,Terminated,50,0.007956928");
-        let row = Row { submit_ms: 6_459_000, run_ms: 65_000, cpu_units: 512, memory_mib: 8, count: 15740 };
+        assert_eq!(
+            one(TraceFormat::AlibabaV2017BatchTask, 1, h).0,
+            Parsed::Ignore
+        );
+        let (p, k) = one(
+            TraceFormat::AlibabaV2017BatchTask,
+            2,
+            "6459,6524,3,4,15740,Terminated,50,0.007956928",
+        );
+        let row = Row {
+            submit_ms: 6_459_000,
+            run_ms: 65_000,
+            cpu_units: 512,
+            memory_mib: 8,
+            count: 15740,
+        };
         assert_eq!((p, k.as_str()), (Parsed::Row(row), "job-3\u{1f}"));
-        let (p, _) = one(TraceFormat::AlibabaV2017BatchTask, 4, "6036,6046,4,7,393,Waiting,,");
+        let (p, _) = one(
+            TraceFormat::AlibabaV2017BatchTask,
+            4,
+            "6036,6046,4,7,393,Waiting,,",
+        );
         assert_eq!(p, Parsed::Skip(SkipReason::NotRun));
         // Created before the trace began: submitted at 0 with the time left.
-        let (p, _) = one(TraceFormat::AlibabaV2017BatchTask, 5, "-100,50,9,1,1,Terminated,100,0.5");
+        let (p, _) = one(
+            TraceFormat::AlibabaV2017BatchTask,
+            5,
+            "-100,50,9,1,1,Terminated,100,0.5",
+        );
         let Parsed::Row(r) = p else { panic!() };
-        assert_eq!((r.submit_ms, r.run_ms, r.cpu_units, r.memory_mib), (0, 50_000, 1024, 500));
-        let (p, _) = one(TraceFormat::AlibabaV2017BatchTask, 5, "-100,-50,9,1,1,Terminated,100,0.5");
+        assert_eq!(
+            (r.submit_ms, r.run_ms, r.cpu_units, r.memory_mib),
+            (0, 50_000, 1024, 500)
+        );
+        let (p, _) = one(
+            TraceFormat::AlibabaV2017BatchTask,
+            5,
+            "-100,-50,9,1,1,Terminated,100,0.5",
+        );
         assert_eq!(p, Parsed::Skip(SkipReason::BeforeStart));
-        let (p, _) = one(TraceFormat::AlibabaV2017BatchTask, 5, "100,50,9,1,1,Failed,100,0.5");
+        let (p, _) = one(
+            TraceFormat::AlibabaV2017BatchTask,
+            5,
+            "100,50,9,1,1,Failed,100,0.5",
+        );
         assert_eq!(p, Parsed::Skip(SkipReason::NoRunTime));
-        let (p, _) = one(TraceFormat::AlibabaV2017BatchTask, 5, "1,50,9,1,1,Done,100,0.5");
+        let (p, _) = one(
+            TraceFormat::AlibabaV2017BatchTask,
+            5,
+            "1,50,9,1,1,Done,100,0.5",
+        );
         let Parsed::Bad(b) = p else { panic!() };
         assert_eq!((b.column, b.field), (12, "status"));
     }
 
     #[test]
     fn openb_pods_mapping() {
-        assert_eq!(one(TraceFormat::AlibabaGpuV2023Pods, 1, OPENB_HEADER).0, Parsed::Ignore);
-        assert!(matches!(one(TraceFormat::AlibabaGpuV2023Pods, 1, "a,b").0, Parsed::Bad(_)));
+        assert_eq!(
+            one(TraceFormat::AlibabaGpuV2023Pods, 1, OPENB_HEADER).0,
+            Parsed::Ignore
+        );
+        assert!(matches!(
+            one(TraceFormat::AlibabaGpuV2023Pods, 1, "a,b").0,
+            Parsed::Bad(_)
+        ));
         // Real rows of openb_pod_list_gpuspec33.csv.
-        let (p, k) = one(TraceFormat::AlibabaGpuV2023Pods, 2, "openb-pod-0001,6000,12288,1,460,,LS,Running,427061,12902960,427061");
-        let row = Row { submit_ms: 427_061_000, run_ms: 12_475_899_000, cpu_units: 6144, memory_mib: 12288, count: 1 };
-        assert_eq!((p, k.as_str()), (Parsed::Row(row), "\u{1f}attribute:gpu_model exists"));
-        let (_, k) = one(TraceFormat::AlibabaGpuV2023Pods, 2, "p,1000,1,1,1000,V100M16|V100M32,LS,Failed,1,5,2");
+        let (p, k) = one(
+            TraceFormat::AlibabaGpuV2023Pods,
+            2,
+            "openb-pod-0001,6000,12288,1,460,,LS,Running,427061,12902960,427061",
+        );
+        let row = Row {
+            submit_ms: 427_061_000,
+            run_ms: 12_475_899_000,
+            cpu_units: 6144,
+            memory_mib: 12288,
+            count: 1,
+        };
+        assert_eq!(
+            (p, k.as_str()),
+            (Parsed::Row(row), "\u{1f}attribute:gpu_model exists")
+        );
+        let (_, k) = one(
+            TraceFormat::AlibabaGpuV2023Pods,
+            2,
+            "p,1000,1,1,1000,V100M16|V100M32,LS,Failed,1,5,2",
+        );
         assert_eq!(k, "\u{1f}attribute:gpu_model in [V100M16, V100M32]");
-        let (_, k) = one(TraceFormat::AlibabaGpuV2023Pods, 2, "p,1000,1,0,0,,BE,Succeeded,1,5,2");
+        let (_, k) = one(
+            TraceFormat::AlibabaGpuV2023Pods,
+            2,
+            "p,1000,1,0,0,,BE,Succeeded,1,5,2",
+        );
         assert_eq!(k, "");
-        let (p, _) = one(TraceFormat::AlibabaGpuV2023Pods, 2, "p,1000,1,0,0,,BE,Pending,10001278,10001403,");
+        let (p, _) = one(
+            TraceFormat::AlibabaGpuV2023Pods,
+            2,
+            "p,1000,1,0,0,,BE,Pending,10001278,10001403,",
+        );
         assert_eq!(p, Parsed::Skip(SkipReason::NotRun));
-        let (p, _) = one(TraceFormat::AlibabaGpuV2023Pods, 2, "p,1000,1,1,0,T4]x,BE,Running,1,5,2");
-        assert!(matches!(p, Parsed::Bad(Problem { field: "gpu_spec", .. })));
+        let (p, _) = one(
+            TraceFormat::AlibabaGpuV2023Pods,
+            2,
+            "p,1000,1,1,0,T4]x,BE,Running,1,5,2",
+        );
+        assert!(matches!(
+            p,
+            Parsed::Bad(Problem {
+                field: "gpu_spec",
+                ..
+            })
+        ));
     }
 
     #[test]
     fn swf_mapping() {
         assert_eq!(one(TraceFormat::Swf, 1, "; Version: 2.2").0, Parsed::Ignore);
         // Real rows of NASA-iPSC-1993-3.1-cln.swf.
-        let (p, k) = one(TraceFormat::Swf, 35, "    1        0     -1   1451  128     -1    -1   -1     -1    -1 -1   1   1  -1 -1 -1 -1 -1");
-        let row = Row { submit_ms: 0, run_ms: 1_451_000, cpu_units: 1024, memory_mib: 2048, count: 128 };
+        let (p, k) = one(
+            TraceFormat::Swf,
+            35,
+            "    1        0     -1   1451  128     -1    -1   -1     -1    -1 -1   1   1  -1 -1 -1 -1 -1",
+        );
+        let row = Row {
+            submit_ms: 0,
+            run_ms: 1_451_000,
+            cpu_units: 1024,
+            memory_mib: 2048,
+            count: 128,
+        };
         assert_eq!((p, k.as_str()), (Parsed::Row(row), "job-1\u{1f}"));
-        let (p, _) = one(TraceFormat::Swf, 36, "2 10 -1 -1 4 -1 -1 -1 -1 -1 -1 1 1 -1 -1 -1 -1 -1");
+        let (p, _) = one(
+            TraceFormat::Swf,
+            36,
+            "2 10 -1 -1 4 -1 -1 -1 -1 -1 -1 1 1 -1 -1 -1 -1 -1",
+        );
         assert_eq!(p, Parsed::Skip(SkipReason::NoRunTime));
-        let (p, _) = one(TraceFormat::Swf, 36, "2 10 -1 5 -1 -1 -1 -1 -1 -1 -1 1 1 -1 -1 -1 -1 -1");
+        let (p, _) = one(
+            TraceFormat::Swf,
+            36,
+            "2 10 -1 5 -1 -1 -1 -1 -1 -1 -1 1 1 -1 -1 -1 -1 -1",
+        );
         assert_eq!(p, Parsed::Skip(SkipReason::NoTasks));
         // Requested memory (KB per processor) when given.
-        let (p, _) = one(TraceFormat::Swf, 36, "2 10 -1 5 2 -1 -1 -1 -1 4096 -1 1 1 -1 -1 -1 -1 -1");
+        let (p, _) = one(
+            TraceFormat::Swf,
+            36,
+            "2 10 -1 5 2 -1 -1 -1 -1 4096 -1 1 1 -1 -1 -1 -1 -1",
+        );
         let Parsed::Row(r) = p else { panic!() };
         assert_eq!((r.memory_mib, r.count), (4, 2));
-        let (p, _) = one(TraceFormat::Swf, 36, "2 x -1 5 2 -1 -1 -1 -1 4096 -1 1 1 -1 -1 -1 -1 -1");
+        let (p, _) = one(
+            TraceFormat::Swf,
+            36,
+            "2 x -1 5 2 -1 -1 -1 -1 4096 -1 1 1 -1 -1 -1 -1 -1",
+        );
         let Parsed::Bad(b) = p else { panic!() };
         assert_eq!((b.column, b.field), (3, "submit_time"));
     }

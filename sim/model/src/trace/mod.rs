@@ -85,7 +85,10 @@ impl TraceFormat {
     /// Every format with the name a scenario gives it.
     pub const ALL: [(&'static str, TraceFormat); 4] = [
         ("csv", TraceFormat::Csv),
-        ("alibaba-v2017-batch-task", TraceFormat::AlibabaV2017BatchTask),
+        (
+            "alibaba-v2017-batch-task",
+            TraceFormat::AlibabaV2017BatchTask,
+        ),
         ("alibaba-gpu-v2023-pods", TraceFormat::AlibabaGpuV2023Pods),
         ("swf", TraceFormat::Swf),
     ];

@@ -152,7 +152,9 @@ impl TraceReader {
                         1,
                         "group",
                         "",
-                        format!("at most {MAX_KEYS} distinct task groups and constraints in one trace"),
+                        format!(
+                            "at most {MAX_KEYS} distinct task groups and constraints in one trace"
+                        ),
                     );
                     self.problem(line_no, p);
                     return;
@@ -221,7 +223,12 @@ impl TraceReader {
                 Err(e) => {
                     self.eof = true;
                     let line = self.line_no + 1;
-                    let p = Problem::at(1, "file", "", format!("a readable file, but reading failed: {e}"));
+                    let p = Problem::at(
+                        1,
+                        "file",
+                        "",
+                        format!("a readable file, but reading failed: {e}"),
+                    );
                     self.problem(line, p);
                     return None;
                 }
@@ -345,11 +352,18 @@ mod tests {
 
     #[test]
     fn rows_come_in_submit_order_within_the_window() {
-        let mut r = reader(10, "submit_s,cpu_units,memory_mib,duration_s\n5,1,1,1\n1,2,2,2,3,g\n\n3,3,3,3\n1,4,4,4,1,g\n");
-        let got: Vec<(u64, u32, u32)> =
-            std::iter::from_fn(|| r.next_task()).map(|t| (t.submit_ms, t.cpu_units, t.key)).collect();
+        let mut r = reader(
+            10,
+            "submit_s,cpu_units,memory_mib,duration_s\n5,1,1,1\n1,2,2,2,3,g\n\n3,3,3,3\n1,4,4,4,1,g\n",
+        );
+        let got: Vec<(u64, u32, u32)> = std::iter::from_fn(|| r.next_task())
+            .map(|t| (t.submit_ms, t.cpu_units, t.key))
+            .collect();
         // Equal times keep file order; both rows of group g share a key.
-        assert_eq!(got, vec![(1000, 2, 1), (1000, 4, 1), (3000, 3, 0), (5000, 1, 0)]);
+        assert_eq!(
+            got,
+            vec![(1000, 2, 1), (1000, 4, 1), (3000, 3, 0), (5000, 1, 0)]
+        );
         assert_eq!(r.key(1), (Some("g"), None));
         let c = r.finish();
         assert_eq!((c.rows_used, c.tasks, c.malformed, c.late), (4, 6, 0, 0));
@@ -367,7 +381,11 @@ mod tests {
         );
         // With a window as large as the file, the same rows are simply sorted.
         let src: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
-        assert!(check(&spec(DEFAULT_REORDER_ROWS), src, "t.csv", "p").problems.is_empty());
+        assert!(
+            check(&spec(DEFAULT_REORDER_ROWS), src, "t.csv", "p")
+                .problems
+                .is_empty()
+        );
     }
 
     #[test]
@@ -394,7 +412,11 @@ mod tests {
         let src: Box<dyn BufRead + Send> = Box::new(std::io::Cursor::new(bytes));
         let c = check(&spec(10), src, "t.csv", "p");
         assert_eq!(c.counts.malformed, 1);
-        assert!(c.problems[0].message.contains("at most 65536 bytes"), "{:?}", c.problems);
+        assert!(
+            c.problems[0].message.contains("at most 65536 bytes"),
+            "{:?}",
+            c.problems
+        );
     }
 
     #[test]

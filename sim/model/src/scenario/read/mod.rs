@@ -50,7 +50,6 @@ mod prelude {
     pub(super) use crate::dist::Dist;
     pub(super) use crate::load::{Component, LoadModel};
     pub(super) use crate::pricing;
-    pub(super) use crate::trace::{DEFAULT_REORDER_ROWS, TasksPerRow, TraceFormat, TraceSpec};
     pub(super) use crate::scenario::tree::{self, Kind, Node, Origin};
     pub(super) use crate::scenario::{
         Action, ActionKind, AlarmDef, Arrival, CircuitBreaker, ClusterDef, CpItem, FailureKind,
@@ -61,4 +60,5 @@ mod prelude {
         SimulationSettings, Statistic, StepScaling, TargetTracking, TaskDefinition, Variant,
         capacity::fargate_memory_options,
     };
+    pub(super) use crate::trace::{DEFAULT_REORDER_ROWS, TasksPerRow, TraceFormat, TraceSpec};
 }
