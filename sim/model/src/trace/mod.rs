@@ -15,6 +15,7 @@
 
 mod formats;
 mod reader;
+pub mod requests;
 
 pub use reader::{TraceCheck, TraceReader, TraceTask, check};
 

@@ -193,6 +193,7 @@ pub(super) const COMPONENT: Names<ComponentKind> = &[
     ("step", ComponentKind::Step),
     ("spike", ComponentKind::Spike),
     ("csv", ComponentKind::Csv),
+    ("request_log", ComponentKind::RequestLog),
 ];
 
 /// A load component's type, as written.
@@ -204,6 +205,7 @@ pub(super) enum ComponentKind {
     Step,
     Spike,
     Csv,
+    RequestLog,
 }
 
 /// `metric` of a target tracking policy (predefined metrics).
