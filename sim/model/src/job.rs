@@ -80,13 +80,17 @@ impl Jobs {
     ) -> Self {
         let mut jobs = Vec::new();
         for (ji, j) in sc.jobs.iter().enumerate() {
-            let trace = matches!(j.arrival, Arrival::Trace(_)).then(|| TraceRun {
-                reader: traces
-                    .take(ji)
-                    .expect("a trace job runs with its trace open (see sim::run_traced)"),
-                row: None,
-                entries: Vec::new(),
-            });
+            // A trace job whose trace was not given (`sim::run`) reads an empty one.
+            let trace = match &j.arrival {
+                Arrival::Trace(spec) => Some(TraceRun {
+                    reader: traces.take(ji).unwrap_or_else(|| {
+                        TraceReader::new(spec, Box::new(std::io::Cursor::new(Vec::new())))
+                    }),
+                    row: None,
+                    entries: Vec::new(),
+                }),
+                _ => None,
+            };
             let mut entries = Vec::new();
             let mut cumulative = Vec::new();
             let mut acc = 0.0;

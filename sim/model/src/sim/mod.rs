@@ -169,6 +169,8 @@ impl<S: Sink> Model for Simulation<'_, S> {
 }
 
 /// Run a scenario to the end and return its summary (with `wall_ms` left at 0) and the sink.
+/// Trace jobs submit nothing here (their traces are empty): use [`run_traced`] with the traces
+/// open.
 pub fn run<S: Sink>(sc: &Scenario, opts: RunOptions, sink: S) -> (Summary, S) {
     run_traced(sc, opts, sink, crate::trace::Traces::none())
 }
@@ -176,8 +178,7 @@ pub fn run<S: Sink>(sc: &Scenario, opts: RunOptions, sink: S) -> (Summary, S) {
 /// [`run`] a scenario whose trace jobs read from `traces` (opened with
 /// [`crate::trace::Traces::open`]).
 ///
-/// # Panics
-/// If a trace job has no open trace in `traces`.
+/// A trace job missing from `traces` reads an empty trace.
 pub fn run_traced<S: Sink>(
     sc: &Scenario,
     opts: RunOptions,

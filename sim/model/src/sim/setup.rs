@@ -61,8 +61,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
 
     /// Set up a run whose trace jobs read from `traces` (see [`Traces::open`]).
     ///
-    /// # Panics
-    /// If a trace job has no open trace in `traces`.
+    /// A trace job missing from `traces` reads an empty trace.
     pub fn new_traced(
         sc: &'s Scenario,
         opts: RunOptions,
