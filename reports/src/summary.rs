@@ -173,6 +173,7 @@ pub fn summary_text_with_objectives(
 ) -> String {
     let mut o = String::new();
     run_lines(&mut o, s);
+    trace_lines(&mut o, s);
     scaling_lines(&mut o, s);
     recovery_lines(&mut o, s);
     cost_line(&mut o, s);
@@ -238,6 +239,47 @@ fn run_lines(o: &mut String, s: &Summary) {
             c.peak_instances_in_use,
             c.mean_cpu_reserved_pct,
             c.mean_memory_reserved_pct
+        );
+    }
+}
+
+/// What each trace job read: rows used, skipped by reason, never reached.
+fn trace_lines(o: &mut String, s: &Summary) {
+    for t in &s.traces {
+        let c = &t.counts;
+        let reasons: Vec<String> = ecsim_model::trace::SkipReason::ALL
+            .iter()
+            .filter(|r| c.skipped[**r as usize] > 0)
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    thousands(c.skipped[*r as usize]),
+                    r.key().replace('_', " ")
+                )
+            })
+            .collect();
+        let reasons = if reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", reasons.join(", "))
+        };
+        let bad = c.malformed + c.late;
+        let bad = if bad > 0 {
+            format!(
+                ", {} malformed (the file changed after it was checked?)",
+                thousands(bad)
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            o,
+            "  trace {:<14} {} rows used ({} tasks), {} skipped{reasons}, {} after the end{bad}",
+            t.job,
+            thousands(c.rows_used),
+            thousands(c.tasks),
+            thousands(c.skipped_total()),
+            thousands(c.after_end),
         );
     }
 }

@@ -358,13 +358,10 @@ fn needed_for_waiting<S: Sink>(
         if task.runs != (Runs::Ec2 { pool: Some(pool) }) {
             continue;
         }
-        let d = &sc.task_definitions[task.def.index()];
-        match needs
-            .iter_mut()
-            .find(|x| x.0 == d.cpu_units && x.1 == d.memory_mib)
-        {
+        let (cpu, mem) = (task.cpu_units, task.memory_mib);
+        match needs.iter_mut().find(|x| x.0 == cpu && x.1 == mem) {
             Some(x) => x.2 += 1,
-            None => needs.push((d.cpu_units, d.memory_mib, 1)),
+            None => needs.push((cpu, mem, 1)),
         }
     }
     let gdef = &sc.clusters[c.index()].groups[g];

@@ -3,6 +3,11 @@
 //! time from the job's distribution, each from the job's own named stream (`arrivals/<stream>`,
 //! `task-mix/<stream>`, `run-times/<stream>`), so jobs sharing a `stream` name see the same
 //! workload whatever else differs (common random numbers).
+//!
+//! A trace job (`arrival.type = "trace"`) takes its tasks from a [`TraceReader`] instead, one row
+//! at a time as simulated time reaches it: each task has the row's submit time, size and run
+//! time, and its mix entry is interned per (group, constraint) of the rows (entry 0 is the
+//! job's own), so a waiting task keeps its constraints without a copy per task.
 
 use std::collections::VecDeque;
 
@@ -15,6 +20,7 @@ use crate::ids::{ClusterId, DefId, JobId};
 use crate::record::Sink;
 use crate::scenario::{Arrival, Scenario};
 use crate::sim::event::*;
+use crate::trace::{TraceCounts, TraceReader, TraceTask, Traces};
 
 /// One entry of a job's task mix, resolved.
 struct Entry {
@@ -34,6 +40,16 @@ struct JobState {
     cumulative: Vec<f64>,
     /// Arrived tasks whose RunTask call was throttled, in call order.
     deferred: VecDeque<Arrived>,
+    /// A trace job's reader and the row being submitted.
+    trace: Option<TraceRun>,
+}
+
+/// A trace job's state: its reader, the row whose tasks are being submitted (and how many are
+/// left), and the mix entry of each of the reader's interned keys.
+struct TraceRun {
+    reader: TraceReader,
+    row: Option<(TraceTask, u64)>,
+    entries: Vec<Option<u32>>,
 }
 
 /// A task that has just arrived.
@@ -43,6 +59,8 @@ pub(crate) struct Arrived {
     pub(crate) def: DefId,
     pub(crate) group: GroupId,
     pub(crate) run_ms: u64,
+    /// CPU units and MiB when not the definition's (a trace row's).
+    pub(crate) size: Option<(u32, u32)>,
 }
 
 /// Every job's arrival process and task mix.
@@ -54,9 +72,25 @@ pub(crate) struct Jobs {
 
 impl Jobs {
     /// Resolve the mixes (interning task groups in the core's placement) and derive the streams.
-    pub(crate) fn new<S: Sink>(sc: &Scenario, core: &mut Core<'_, S>, streams: &Streams) -> Self {
+    pub(crate) fn new<S: Sink>(
+        sc: &Scenario,
+        core: &mut Core<'_, S>,
+        streams: &Streams,
+        traces: &mut Traces,
+    ) -> Self {
         let mut jobs = Vec::new();
-        for j in &sc.jobs {
+        for (ji, j) in sc.jobs.iter().enumerate() {
+            // A trace job whose trace was not given (`sim::run`) reads an empty one.
+            let trace = match &j.arrival {
+                Arrival::Trace(spec) => Some(TraceRun {
+                    reader: traces.take(ji).unwrap_or_else(|| {
+                        TraceReader::new(spec, Box::new(std::io::Cursor::new(Vec::new())))
+                    }),
+                    row: None,
+                    entries: Vec::new(),
+                }),
+                _ => None,
+            };
             let mut entries = Vec::new();
             let mut cumulative = Vec::new();
             let mut acc = 0.0;
@@ -86,6 +120,7 @@ impl Jobs {
                 entries,
                 cumulative,
                 deferred: VecDeque::new(),
+                trace,
             });
         }
         Jobs { jobs, deferred: 0 }
@@ -115,11 +150,20 @@ impl Jobs {
         sched: &mut Scheduler<Ev>,
     ) {
         let rt = &mut self.jobs[j.index()];
-        let Some(t) = next_arrival(&sc.jobs[j.index()].arrival, rt) else {
+        let next = match &mut rt.trace {
+            Some(tr) => next_row(tr),
+            None => next_arrival(&sc.jobs[j.index()].arrival, rt),
+        };
+        let Some(t) = next else {
             return;
         };
         let t = t.max(sched.now().ms());
         if sc.simulation.duration_ms.is_some_and(|d| t >= d) {
+            if let Some(tr) = &mut rt.trace
+                && let Some((row, left)) = tr.row.take()
+            {
+                tr.reader.not_reached(&row, left);
+            }
             return;
         }
         core.work_added();
@@ -141,10 +185,19 @@ impl Jobs {
             .expect("one deferred task per retry event")
     }
 
-    /// A task of the job arrives: draw its mix entry and run time.
-    pub(crate) fn arrive(&mut self, sc: &Scenario, j: JobId) -> Arrived {
+    /// A task of the job arrives: draw its mix entry and run time (a trace job: the next task
+    /// of its current row).
+    pub(crate) fn arrive<S: Sink>(
+        &mut self,
+        sc: &Scenario,
+        core: &mut Core<'_, S>,
+        j: JobId,
+    ) -> Arrived {
         let rt = &mut self.jobs[j.index()];
         rt.emitted += 1;
+        if rt.trace.is_some() {
+            return trace_arrival(sc, core, j, rt);
+        }
         let k = if rt.entries.len() == 1 {
             0
         } else {
@@ -160,7 +213,99 @@ impl Jobs {
             def: rt.entries[k].def,
             group: rt.entries[k].group,
             run_ms,
+            size: None,
         }
+    }
+
+    /// Every trace job's counts, once the run is over (the rest of each trace is read to count
+    /// the rows never reached): (job index, counts).
+    pub(crate) fn finish_traces(&mut self) -> Vec<(usize, TraceCounts)> {
+        self.jobs
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(j, rt)| {
+                let tr = rt.trace.as_mut()?;
+                if let Some((row, left)) = tr.row.take() {
+                    tr.reader.not_reached(&row, left);
+                }
+                Some((j, tr.reader.finish()))
+            })
+            .collect()
+    }
+}
+
+/// The submit time of a trace job's next task: the current row's while tasks of it are left,
+/// else the next row's.
+fn next_row(tr: &mut TraceRun) -> Option<u64> {
+    if tr.row.is_none_or(|(_, left)| left == 0) {
+        tr.row = tr.reader.next_task().map(|t| (t, t.count));
+    }
+    tr.row.map(|(t, _)| t.submit_ms)
+}
+
+/// The next task of a trace job's current row, with the mix entry of its group and constraint.
+fn trace_arrival<S: Sink>(
+    sc: &Scenario,
+    core: &mut Core<'_, S>,
+    j: JobId,
+    rt: &mut JobState,
+) -> Arrived {
+    let tr = rt.trace.as_mut().expect("a trace job");
+    let (row, left) = tr.row.as_mut().expect("an arrival has its row");
+    *left -= 1;
+    let row = *row;
+    let k = row.key as usize;
+    if tr.entries.len() <= k {
+        tr.entries.resize(tr.reader.keys(), None);
+    }
+    let entry = match tr.entries[k] {
+        Some(e) => e,
+        None => {
+            let e = rt.entries.len() as u32;
+            rt.entries.push(trace_entry(
+                sc,
+                core,
+                j,
+                &rt.entries[0],
+                tr.reader.key(row.key),
+            ));
+            tr.entries[k] = Some(e);
+            e
+        }
+    };
+    let e = &rt.entries[entry as usize];
+    Arrived {
+        entry,
+        def: e.def,
+        group: e.group,
+        run_ms: row.run_ms,
+        size: Some((row.cpu_units, row.memory_mib)),
+    }
+}
+
+/// The mix entry of a trace key: the row's group (unless the job names one) and the job's
+/// constraints plus the row's `memberOf` expression.
+fn trace_entry<S: Sink>(
+    sc: &Scenario,
+    core: &mut Core<'_, S>,
+    j: JobId,
+    base: &Entry,
+    (group, expr): (Option<&str>, Option<&str>),
+) -> Entry {
+    let job = &sc.jobs[j.index()];
+    let group = match (&job.group, group) {
+        (None, Some(g)) => core.group(ClusterId::new(job.cluster), g),
+        _ => base.group,
+    };
+    let mut constraints = base.constraints.clone();
+    if let Some(e) = expr {
+        let e = ecsim_placement::Expr::parse(e).expect("the trace reader checked the expression");
+        constraints.insert(job.constraints.len(), Constraint::MemberOf(e));
+    }
+    Entry {
+        def: base.def,
+        group,
+        constraints,
     }
 }
 
@@ -200,5 +345,6 @@ fn next_arrival(arrival: &Arrival, rt: &mut JobState) -> Option<u64> {
             let t = rt.next_ms.round() as u64;
             (!end_ms.is_some_and(|e| t > e)).then_some(t)
         }
+        Arrival::Trace(_) => unreachable!("trace jobs read their rows (next_row)"),
     }
 }

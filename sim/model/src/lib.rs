@@ -34,3 +34,4 @@ pub mod search;
 pub(crate) mod service;
 pub mod sim;
 pub mod sweep;
+pub mod trace;

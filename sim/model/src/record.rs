@@ -487,6 +487,8 @@ pub struct Summary {
     pub recovery: RecoverySummary,
     /// The numbers a planner states objectives in.
     pub goals: GoalSummary,
+    /// What each trace job read: rows used, skipped (by reason) and never reached.
+    pub traces: Vec<TraceSummary>,
     /// Wall-clock time of the run, ms (the only field that differs between identical runs).
     pub wall_ms: u64,
 }
@@ -536,6 +538,7 @@ impl Summary {
         self.scaling_fields(&mut out);
         self.recovery_fields(&mut out);
         self.goal_fields(&mut out);
+        self.trace_fields(&mut out);
         out.int("wall_ms", self.wall_ms);
         out.0
     }
@@ -738,6 +741,24 @@ impl Summary {
         }
     }
 
+    fn trace_fields(&self, out: &mut Fields) {
+        for t in &self.traces {
+            let k = |f: &str| format!("job.{}.trace_{f}", t.job);
+            let c = &t.counts;
+            out.int(k("rows_used"), c.rows_used);
+            out.int(k("tasks"), c.tasks);
+            out.int(k("rows_skipped"), c.skipped_total());
+            for r in crate::trace::SkipReason::ALL {
+                out.int(
+                    k(&format!("rows_skipped.{}", r.key())),
+                    c.skipped[r as usize],
+                );
+            }
+            out.int(k("rows_after_end"), c.after_end);
+            out.int(k("rows_malformed"), c.malformed + c.late);
+        }
+    }
+
     fn recovery_fields(&self, out: &mut Fields) {
         let r = &self.recovery;
         if !self.has_recovery() {
@@ -780,6 +801,19 @@ fn pct_of(part: f64, whole: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// What one trace job read from its trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSummary {
+    /// The job's name.
+    pub job: String,
+    /// The trace file, as the scenario names it.
+    pub file: String,
+    /// Its format's name.
+    pub format: &'static str,
+    /// Rows used, skipped and never reached.
+    pub counts: crate::trace::TraceCounts,
 }
 
 /// The summary's fields as they are collected.

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use ecsim_model::record::{Sink, SummaryValue};
 use ecsim_model::scenario::{self, LoadOptions, Scenario};
 use ecsim_model::sim::{self, RunOptions};
+use ecsim_model::trace::Traces;
 
 struct Null;
 impl Sink for Null {}
@@ -62,14 +63,24 @@ fn reduced(rel: &str) -> Vec<String> {
     }
 }
 
-fn describe(label: &str, sc: &Scenario) -> String {
-    let (summary, _) = sim::run(
+/// The scenario's traces, opened relative to its folder (the CLI's job in a real run).
+fn traces(dir: &Path, sc: &Scenario) -> Traces {
+    Traces::open(sc, |spec| {
+        let f = std::fs::File::open(dir.join(&spec.file)).map_err(|e| e.to_string())?;
+        Ok(Box::new(std::io::BufReader::new(f)))
+    })
+    .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn describe(label: &str, sc: &Scenario, dir: &Path) -> String {
+    let (summary, _) = sim::run_traced(
         sc,
         RunOptions {
             seed: sc.seed,
             check_invariants: false,
         },
         Null,
+        traces(dir, sc),
     );
     let mut out = format!("## {label}\n");
     for (k, v) in summary.fields() {
@@ -90,7 +101,7 @@ fn golden_text(path: &Path, rel: &str) -> String {
     let src = std::fs::read_to_string(path).unwrap();
     let sets = reduced(rel);
     let dir = path.parent().unwrap().to_path_buf();
-    let reader = move |name: &str| -> Result<String, String> {
+    let reader = |name: &str| -> Result<String, String> {
         std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string())
     };
     let load = |variant: Option<&scenario::Variant>| {
@@ -102,10 +113,11 @@ fn golden_text(path: &Path, rel: &str) -> String {
         };
         scenario::load_with(rel, &src, &opts).unwrap_or_else(|e| panic!("{e}"))
     };
-    let mut text = describe("base", &load(None));
+    let mut text = describe("base", &load(None), &dir);
     for v in scenario::variants(rel, &src).unwrap_or_else(|e| panic!("{e}")) {
         text.push('\n');
-        text.push_str(&describe(&format!("variant {}", v.name), &load(Some(&v))));
+        let sc = load(Some(&v));
+        text.push_str(&describe(&format!("variant {}", v.name), &sc, &dir));
     }
     text
 }

@@ -138,11 +138,12 @@ pub fn run_seeds(seed: u64, n: u32) -> Vec<u64> {
 /// Run every variant on every seed in parallel; results come back in (variant, seed) order
 /// whatever the thread count.
 fn run_variants(
+    args: &Args,
     loaded: &[Scenario],
     seeds: &[u64],
-    threads: Option<usize>,
     progress: &crate::progress::Line,
 ) -> Result<Vec<(Summary, Vec<u8>)>> {
+    let threads = args.threads;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()
@@ -160,7 +161,15 @@ fn run_variants(
                     seed,
                     check_invariants: false,
                 };
-                let (summary, sink) = sim::run_with_progress(sc, opts, sink, &mut progress.run(k));
+                let traces = super::open_traces(&args.scenario, &args.input, sc)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let mut p = progress.run(k);
+                let with = sim::RunWith {
+                    progress: Some(&mut p),
+                    traces: Some(traces),
+                    shuffle: None,
+                };
+                let (summary, sink) = sim::run_with(sc, opts, sink, with);
                 let cost = sink.into_writers().context("writing cost.csv")?.cost;
                 Ok((summary, cost.unwrap_or_default()))
             })
@@ -217,7 +226,7 @@ pub fn exec(args: Args) -> CliResult {
         crate::progress::wanted(args.quiet),
         loaded.len() * seeds.len(),
     );
-    let results = run_variants(&loaded, &seeds, args.threads, &line);
+    let results = run_variants(&args, &loaded, &seeds, &line);
     line.finish();
     let results = results?;
     write_variants(staging.path(), &variants, &results, seeds.len())?;

@@ -30,13 +30,21 @@ pub struct InputArgs {
     /// Refuse input files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_INPUT_BYTES)]
     pub max_input_bytes: u64,
+    /// Stop reading a trace (`arrival.type = "trace"`) after this many bytes (decompressed).
+    /// Traces are streamed, not held in memory, so this bounds time, not memory.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_TRACE_BYTES)]
+    pub max_trace_bytes: u64,
 }
+
+/// Default of `--max-trace-bytes`: 64 GiB, far above any published trace file.
+pub const DEFAULT_MAX_TRACE_BYTES: u64 = 64 << 30;
 
 impl Default for InputArgs {
     fn default() -> Self {
         InputArgs {
             allow_paths: Vec::new(),
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            max_trace_bytes: DEFAULT_MAX_TRACE_BYTES,
         }
     }
 }
@@ -79,47 +87,159 @@ pub fn relative_reader<'a>(
     input: &'a InputArgs,
 ) -> impl Fn(&str) -> std::result::Result<String, String> + 'a {
     move |name: &str| {
-        let folder = match scenario.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let given = Path::new(name);
-        let p = folder.join(given);
-        let canonical = p
-            .canonicalize()
-            .map_err(|e| format!("{}: {e}", p.display()))?;
-        let inside = |dir: &Path| dir.canonicalize().is_ok_and(|d| canonical.starts_with(&d));
-        let allowed_elsewhere = input.allow_paths.iter().any(|d| inside(d));
-        if !allowed_elsewhere {
-            let own = folder.canonicalize().map_or_else(
-                |_| folder.display().to_string(),
-                |d| d.display().to_string(),
-            );
-            if given.is_absolute() {
-                return Err(format!(
-                    "an absolute path is not allowed here; name the file relative to the scenario's folder {own}, or pass --allow-path DIR to allow a folder"
-                ));
-            }
-            if !inside(folder) {
-                return Err(format!(
-                    "{} leads outside the scenario's folder {own} (symbolic links followed); keep the file there, or pass --allow-path DIR to allow a folder",
-                    p.display()
-                ));
-            }
-        }
-        if !canonical.is_file() {
-            return Err(format!("{}: not a regular file", p.display()));
-        }
-        files_read_by_scenarios()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(canonical.clone());
+        let (p, canonical) = resolve_named_file(scenario, input, name)?;
         let shown = p.display().to_string();
         let bytes = read_bounded(&canonical, input.max_input_bytes)
             .map_err(|e| format!("{shown}: {e}"))?
             .ok_or_else(|| input::too_large(&shown, input.max_input_bytes).to_string())?;
         input::decode(&shown, bytes).map_err(|d| d.to_string())
     }
+}
+
+/// A file a scenario names, as shown (relative to the scenario's folder) and canonical: inside
+/// the scenario's folder after following symbolic links, or inside a folder given with
+/// `--allow-path`, and a regular file. It is recorded as an input no output may replace.
+pub fn resolve_named_file(
+    scenario: &Path,
+    input: &InputArgs,
+    name: &str,
+) -> std::result::Result<(PathBuf, PathBuf), String> {
+    let folder = match scenario.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let given = Path::new(name);
+    let p = folder.join(given);
+    let canonical = p
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", p.display()))?;
+    let inside = |dir: &Path| dir.canonicalize().is_ok_and(|d| canonical.starts_with(&d));
+    let allowed_elsewhere = input.allow_paths.iter().any(|d| inside(d));
+    if !allowed_elsewhere {
+        let own = folder.canonicalize().map_or_else(
+            |_| folder.display().to_string(),
+            |d| d.display().to_string(),
+        );
+        if given.is_absolute() {
+            return Err(format!(
+                "an absolute path is not allowed here; name the file relative to the scenario's folder {own}, or pass --allow-path DIR to allow a folder"
+            ));
+        }
+        if !inside(folder) {
+            return Err(format!(
+                "{} leads outside the scenario's folder {own} (symbolic links followed); keep the file there, or pass --allow-path DIR to allow a folder",
+                p.display()
+            ));
+        }
+    }
+    if !canonical.is_file() {
+        return Err(format!("{}: not a regular file", p.display()));
+    }
+    files_read_by_scenarios()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(canonical.clone());
+    Ok((p, canonical))
+}
+
+/// A reader that fails once more than `left` bytes have been read (`--max-trace-bytes`).
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    shown: String,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::other(format!(
+                "{} is longer than the trace limit of --max-trace-bytes bytes (decompressed); raise it if this is really meant",
+                self.shown
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Open a trace a scenario names (same rules as [`resolve_named_file`]), streamed: a `.gz` file
+/// is decompressed as it is read; at most `--max-trace-bytes` bytes are read. The shown name
+/// is returned for messages.
+pub fn open_trace(
+    scenario: &Path,
+    input: &InputArgs,
+    name: &str,
+) -> std::result::Result<(String, Box<dyn std::io::BufRead + Send>), String> {
+    let (p, canonical) = resolve_named_file(scenario, input, name)?;
+    let shown = p.display().to_string();
+    let f = std::fs::File::open(&canonical).map_err(|e| format!("{shown}: {e}"))?;
+    let raw: Box<dyn Read + Send> = if name.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            f,
+        )))
+    } else {
+        Box::new(f)
+    };
+    let capped = Capped {
+        inner: raw,
+        left: input.max_trace_bytes,
+        shown: shown.clone(),
+    };
+    Ok((
+        shown,
+        Box::new(std::io::BufReader::with_capacity(1 << 16, capped)),
+    ))
+}
+
+/// Open every trace of a scenario for a run.
+pub fn open_traces(
+    scenario: &Path,
+    input: &InputArgs,
+    sc: &Scenario,
+) -> std::result::Result<ecsim_model::trace::Traces, String> {
+    ecsim_model::trace::Traces::open(sc, |spec| {
+        open_trace(scenario, input, &spec.file).map(|(_, r)| r)
+    })
+    .map_err(|errors| {
+        errors
+            .iter()
+            .map(|(j, e)| format!("error: {}: jobs[{j}].arrival.file: {e}", scenario.display()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// Read every trace of a scenario through (streamed) and report every malformed row, as
+/// `error: FILE:LINE:COLUMN: ...` lines; `Ok` if there is none.
+pub fn check_traces(
+    scenario: &Path,
+    input: &InputArgs,
+    sc: &Scenario,
+) -> std::result::Result<(), String> {
+    let mut lines = Vec::new();
+    for (j, job) in sc.jobs.iter().enumerate() {
+        let ecsim_model::scenario::Arrival::Trace(spec) = &job.arrival else {
+            continue;
+        };
+        let path = format!("jobs[{j}].arrival");
+        match open_trace(scenario, input, &spec.file) {
+            Err(e) => lines.push(format!("error: {}: {path}.file: {e}", scenario.display())),
+            Ok((shown, src)) => {
+                let c = ecsim_model::trace::check(spec, src, &shown, &path);
+                lines.extend(c.problems.iter().map(|d| format!("error: {d}")));
+            }
+        }
+    }
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let n = lines.len();
+    lines.push(format!(
+        "{n} problem{} found in traces",
+        if n == 1 { "" } else { "s" }
+    ));
+    Err(lines.join("\n"))
 }
 
 /// Every file a scenario named and this process read (pricing tables, load CSV files): inputs
@@ -171,7 +291,10 @@ pub fn load_variant(
             eprintln!("warning: {w}");
         }
     }
-    Ok(loaded.map_err(|e| e.to_string()))
+    Ok(match loaded {
+        Ok(sc) => check_traces(path, input, &sc).map(|()| sc),
+        Err(e) => Err(e.to_string()),
+    })
 }
 
 /// `-q`: the command prints nothing but errors, so no warnings either (set once, at start).

@@ -140,6 +140,13 @@ pub fn exec(args: Args) -> CliResult {
         args.force,
         &inputs,
     )?;
+    let traces = match super::open_traces(&args.scenario, &args.input, &sc) {
+        Ok(t) => t,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return Err(CliError::code(FAILURE));
+        }
+    };
     let started = Instant::now();
     let sink = open_sink(staging.path(), &args)?;
     let opts = RunOptions {
@@ -147,13 +154,14 @@ pub fn exec(args: Args) -> CliResult {
         check_invariants: args.check_invariants,
     };
     let line = crate::progress::Line::new(crate::progress::wanted(args.quiet), 1);
-    let (mut summary, sink) = match args.shuffle {
-        None => sim::run_with_progress(&sc, opts, sink, &mut line.run(0)),
-        Some(k) => {
-            let salt = ecsim_model::audit::salt(seed, k - 1);
-            sim::run_shuffled(&sc, opts, salt, sink, &mut line.run(0))
-        }
+    let mut progress = line.run(0);
+    let with = sim::RunWith {
+        progress: Some(&mut progress),
+        traces: Some(traces),
+        shuffle: args.shuffle.map(|k| ecsim_model::audit::salt(seed, k - 1)),
     };
+    let (mut summary, sink) = sim::run_with(&sc, opts, sink, with);
+    drop(progress);
     line.finish();
     sink.finish().context("writing the CSV files")?;
     summary.wall_ms = started.elapsed().as_millis() as u64;

@@ -196,7 +196,10 @@ pub(super) fn load_grid(
             read_file: Some(&reader),
             variant_file: Some((&sweep_name, sweep_src)),
         };
-        match scenario::load_with(&base.display().to_string(), &base_src, &opts) {
+        let loaded = scenario::load_with(&base.display().to_string(), &base_src, &opts)
+            .map_err(|e| e.to_string())
+            .and_then(|sc| super::check_traces(&base, input, &sc).map(|()| sc));
+        match loaded {
             Ok(sc) => scenarios.push(sc),
             Err(e) => {
                 eprintln!("grid point {p} ({}):\n{e}", sw.labels(p).join(", "));
@@ -341,12 +344,14 @@ fn progress_bar(quiet: bool, len: usize, name: &str) -> indicatif::ProgressBar {
 }
 
 /// Run one grid point's replicate and write its run file.
-fn run_one(sw: &Sweep, sc: &Scenario, r: &sweep::RunSpec, file: &Path) -> Result<()> {
+fn run_one(o: &Args, sw: &Sweep, sc: &Scenario, r: &sweep::RunSpec, file: &Path) -> Result<()> {
     let opts = RunOptions {
         seed: r.seed,
         check_invariants: false,
     };
-    let (summary, _) = sim::run(sc, opts, ecsim_model::record::NullSink);
+    let base = o.file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
+    let traces = super::open_traces(&base, &o.input, sc).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (summary, _) = sim::run_traced(sc, opts, ecsim_model::record::NullSink, traces);
     let params: Vec<(String, String)> = sw
         .parameters
         .iter()
@@ -379,7 +384,7 @@ fn run_all(
             if stop.load(Ordering::Relaxed) {
                 return;
             }
-            match run_one(sw, &scenarios[r.point], r, &run_file(runs_dir, r)) {
+            match run_one(o, sw, &scenarios[r.point], r, &run_file(runs_dir, r)) {
                 Ok(()) => {
                     done.fetch_add(1, Ordering::Relaxed);
                     bar.inc(1);

@@ -96,6 +96,30 @@ pub(crate) fn task_request<'a>(
     }
 }
 
+/// The placement request of a task: its definition's, with the task's own CPU and memory (a
+/// trace row's size).
+pub(crate) fn task_request_of<'a>(
+    sc: &'a Scenario,
+    t: &Task,
+    constraints: &'a [Constraint],
+    strategy: &'a [Strategy],
+    pool: Option<u32>,
+) -> TaskRequest<'a> {
+    sized(
+        task_request(sc, t.def, t.group, constraints, strategy, pool),
+        Some((t.cpu_units, t.memory_mib)),
+    )
+}
+
+/// A request with another CPU and memory, when given.
+pub(crate) fn sized(mut req: TaskRequest<'_>, size: Option<(u32, u32)>) -> TaskRequest<'_> {
+    if let Some((cpu, mem)) = size {
+        req.cpu_units = cpu;
+        req.memory_mib = mem;
+    }
+    req
+}
+
 /// Which indexes a cluster's placement needs, from the strategies used on it.
 fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
     let mut cfg = IndexConfig {

@@ -10,7 +10,7 @@
 use ecsim_engine::SimTime;
 use ecsim_placement::{GroupId, InstanceId, PlacementFailure};
 
-use super::{Core, NO_POOL, task_request};
+use super::{Core, NO_POOL, task_request_of};
 use crate::ids::{ClusterId, DefId, InstanceRef, Owner, ServiceId, TaskId};
 use crate::record::{EventKind, EventRecord, Sink};
 
@@ -76,6 +76,8 @@ pub(crate) struct NewTask {
     pub(crate) cluster: ClusterId,
     pub(crate) group: GroupId,
     pub(crate) run_ms: u64,
+    /// CPU units and MiB of this task when not its definition's (a trace row's).
+    pub(crate) size: Option<(u32, u32)>,
     pub(crate) runs: Runs,
     /// Global capacity provider index (0: none).
     pub(crate) provider: u16,
@@ -94,6 +96,10 @@ pub(crate) struct Task {
     pub(crate) runs: Runs,
     pub(crate) provider: u16,
     pub(crate) item: Option<u8>,
+    /// CPU units it reserves (its definition's, or a trace row's).
+    pub(crate) cpu_units: u32,
+    /// Memory it reserves, MiB.
+    pub(crate) memory_mib: u32,
     pub(crate) state: TaskState,
     pub(crate) created: SimTime,
     /// PENDING on an instance, or Fargate provisioned (billing starts).
@@ -218,7 +224,11 @@ impl<S: Sink> Core<'_, S> {
     /// Create a task (in no state yet: the caller moves it into its first one).
     pub(crate) fn new_task(&mut self, n: NewTask, now: SimTime) -> TaskId {
         let tid = TaskId::new(self.tasks.len());
+        let d = &self.sc.task_definitions[n.def.index()];
+        let (cpu_units, memory_mib) = n.size.unwrap_or((d.cpu_units, d.memory_mib));
         self.tasks.push(Task {
+            cpu_units,
+            memory_mib,
             def: n.def,
             owner: n.owner,
             cluster: n.cluster,
@@ -351,10 +361,10 @@ impl<S: Sink> Core<'_, S> {
     pub(crate) fn place(&mut self, tid: TaskId, inst: InstanceId, now: SimTime) {
         let t = &self.tasks[tid.index()];
         let new = t.placed().is_none() && t.state == TaskState::Stopped && t.stopped().is_none();
-        let (c, def, group, owner, created) = (t.cluster, t.def, t.group, t.owner, t.created);
+        let (c, owner, created) = (t.cluster, t.owner, t.created);
+        let req = task_request_of(self.sc, t, &[], &[], NO_POOL);
         let r = InstanceRef::new(c, inst);
         self.accrue_instance(r, now);
-        let req = task_request(self.sc, def, group, &[], &[], NO_POOL);
         let o = owner.index(self.sc.services.len()) as u32;
         let busy = !self.is_daemon(owner);
         self.reserve(r, &req, o, busy);
@@ -405,12 +415,11 @@ impl<S: Sink> Core<'_, S> {
         now: SimTime,
     ) -> Stopped {
         let t = &self.tasks[tid.index()];
-        let (def, group, owner, item, runs, placed, state) =
-            (t.def, t.group, t.owner, t.item, t.runs, t.placed(), t.state);
+        let (owner, item, runs, placed, state) = (t.owner, t.item, t.runs, t.placed(), t.state);
         let freed = t.instance_ref();
         if let Some(r) = freed {
+            let req = task_request_of(self.sc, t, &[], &[], NO_POOL);
             self.accrue_instance(r, now);
-            let req = task_request(self.sc, def, group, &[], &[], NO_POOL);
             let o = owner.index(self.sc.services.len()) as u32;
             let busy = !self.is_daemon(owner);
             self.release(r, &req, o, busy);

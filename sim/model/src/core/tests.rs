@@ -68,6 +68,7 @@ fn service_task(core: &mut Core<'_, Events>) -> TaskId {
             cluster: ClusterId::new(0),
             group,
             run_ms: 0,
+            size: None,
             runs: Runs::Ec2 { pool: None },
             provider: 0,
             item: None,

@@ -32,7 +32,7 @@ use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use ecsim_placement::{Constraint, GroupId, InstanceId, PlacementFailure, Strategy};
 use rand::RngExt;
 
-use crate::core::{Attempt, Core, NewTask, Runs, task_request};
+use crate::core::{Attempt, Core, NewTask, Runs, sized, task_request};
 use crate::ids::{ClusterId, DefId, JobId, Owner, TaskId};
 use crate::record::Sink;
 use crate::scenario::{LaunchSpec, ProviderKind, Scenario};
@@ -101,6 +101,8 @@ pub(crate) struct Request<'a> {
     pub(crate) constraints: &'a [Constraint],
     pub(crate) strategy: &'a [Strategy],
     pub(crate) run_ms: u64,
+    /// CPU units and MiB when not the definition's (a trace row's size).
+    pub(crate) size: Option<(u32, u32)>,
     /// Only in this Availability Zone (Availability Zone rebalancing): on EC2 an extra
     /// `memberOf(attribute:ecs.availability-zone == AZ)` constraint, and the task never waits
     /// for capacity; on Fargate the task's AZ.
@@ -120,6 +122,9 @@ pub(crate) enum Launched {
     Fargate(TaskId),
 }
 
+/// The owner, pool, size (CPU units, MiB) and reason of the last task queued in a cluster.
+type LastQueued = (Owner, Option<u32>, (u32, u32), PlacementFailure);
+
 /// The launcher: launch specs, Fargate's token bucket and delays, and the wait queues.
 pub(crate) struct Launcher {
     /// Per owner: services, then jobs.
@@ -133,9 +138,9 @@ pub(crate) struct Launcher {
     fargate_az: Stream,
     /// Per cluster: tasks waiting in PROVISIONING for an instance, first come first served.
     waiting: Vec<VecDeque<TaskId>>,
-    /// Per cluster: the owner, pool and reason of the last task queued (a task with the same
+    /// Per cluster: the owner, pool, size and reason of the last task queued (a task with the same
     /// needs queued while others still wait gets the same reason, without a new diagnosis).
-    last_queued: Vec<Option<(Owner, Option<u32>, PlacementFailure)>>,
+    last_queued: Vec<Option<LastQueued>>,
 }
 
 fn resolve(
@@ -210,13 +215,16 @@ impl Launcher {
             return true;
         };
         let constraints = constraints_in(req);
-        let preq = task_request(
-            core.sc,
-            req.def,
-            req.group,
-            &constraints,
-            req.strategy,
-            pool,
+        let preq = sized(
+            task_request(
+                core.sc,
+                req.def,
+                req.group,
+                &constraints,
+                req.strategy,
+                pool,
+            ),
+            req.size,
         );
         core.cluster(req.cluster).pc.find(&preq).is_some()
     }
@@ -251,6 +259,7 @@ impl Launcher {
             cluster: req.cluster,
             group: req.group,
             run_ms: req.run_ms,
+            size: req.size,
             runs,
             provider,
             item,
@@ -258,14 +267,18 @@ impl Launcher {
         match target {
             Target::Pool(pool) => {
                 let constraints = constraints_in(req);
-                let preq = task_request(
-                    core.sc,
-                    req.def,
-                    req.group,
-                    &constraints,
-                    req.strategy,
-                    pool,
+                let preq = sized(
+                    task_request(
+                        core.sc,
+                        req.def,
+                        req.group,
+                        &constraints,
+                        req.strategy,
+                        pool,
+                    ),
+                    req.size,
                 );
+                let size = (preq.cpu_units, preq.memory_mib);
                 let cl = &core.cluster(req.cluster).pc;
                 match cl.find(&preq) {
                     Some(inst) => {
@@ -284,9 +297,10 @@ impl Launcher {
                         // A capacity provider accepts the task; it waits in PROVISIONING, with
                         // the reason the closest instance gave (ecs-semantics 1.7).
                         let why = match self.last_queued[req.cluster.index()] {
-                            Some((o, p, why))
+                            Some((o, p, s, why))
                                 if o == req.owner
                                     && p == pool
+                                    && s == size
                                     && !self.waiting[req.cluster.index()].is_empty() =>
                             {
                                 why
@@ -378,7 +392,7 @@ impl Launcher {
             unreachable!("only EC2 tasks wait for instances")
         };
         let c = t.cluster.index();
-        self.last_queued[c] = Some((t.owner, pool, why));
+        self.last_queued[c] = Some((t.owner, pool, (t.cpu_units, t.memory_mib), why));
         self.waiting[c].push_back(tid);
         core.counters.waited_for_capacity(why);
     }

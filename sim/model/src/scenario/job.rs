@@ -4,6 +4,7 @@ use ecsim_placement::{Constraint, Strategy};
 
 use super::LaunchSpec;
 use crate::dist::Dist;
+use crate::trace::TraceSpec;
 
 /// How standalone tasks arrive.
 #[derive(Debug, Clone)]
@@ -35,6 +36,9 @@ pub enum Arrival {
         /// No arrivals after this time.
         end_ms: Option<u64>,
     },
+    /// One task (or a row's count) per row of a trace file, streamed as the run goes
+    /// ([`crate::trace`]); each task has the row's submit time, CPU, memory and run time.
+    Trace(TraceSpec),
 }
 
 /// What a standalone task does when nothing can take it.
@@ -57,7 +61,7 @@ pub struct JobDef {
     pub mix: Vec<(usize, f64)>,
     /// Arrivals.
     pub arrival: Arrival,
-    /// Run time of each task.
+    /// Run time of each task (a trace gives each task its own; then this is unused, 0).
     pub run_time: Dist,
     /// Fail or wait.
     pub on_no_capacity: OnNoCapacity,

@@ -6,9 +6,9 @@ use ecsim_engine::{RunStats, SimTime, StopReason as EngineStop};
 use super::{Simulation, StopReason};
 use crate::record::{
     DeploymentRow, FailureRow, GoalSummary, RecoverySummary, ScalingSummary, ServiceLoadGoals,
-    ServiceScalingSummary, Sink, Summary,
+    ServiceScalingSummary, Sink, Summary, TraceSummary,
 };
-use crate::scenario::SchedulingStrategy;
+use crate::scenario::{Arrival, SchedulingStrategy};
 
 impl<S: Sink> Simulation<'_, S> {
     /// Write the final rows and tables, and return the summary.
@@ -39,6 +39,23 @@ impl<S: Sink> Simulation<'_, S> {
         let never_placed = self.core.write_task_rows(end);
         let costs = self.core.write_cost_rows();
         let (cpu_pct, mem_pct) = self.metrics.mean_reserved_pct();
+        let traces = self
+            .jobs
+            .finish_traces()
+            .into_iter()
+            .map(|(j, counts)| {
+                let job = &self.core.sc.jobs[j];
+                let Arrival::Trace(spec) = &job.arrival else {
+                    unreachable!("only trace jobs have counts")
+                };
+                TraceSummary {
+                    job: job.name.clone(),
+                    file: spec.file.clone(),
+                    format: spec.format.name(),
+                    counts,
+                }
+            })
+            .collect();
         let c = &self.core.counters;
         let summary = Summary {
             scenario: self.core.sc.name.clone(),
@@ -75,6 +92,7 @@ impl<S: Sink> Simulation<'_, S> {
             scaling: self.scaling_summary(),
             recovery: self.recovery_summary(end),
             goals: self.goal_summary(end),
+            traces,
             wall_ms: 0,
         };
         (summary, self.core.out.sink)

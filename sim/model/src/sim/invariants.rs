@@ -69,8 +69,8 @@ impl<S: Sink> Simulation<'_, S> {
                 let d = &sc.task_definitions[t.def.index()];
                 let i = t.instance.expect("placed");
                 let e = &mut per_inst[t.cluster.index()][i.0 as usize];
-                e.cpu += u64::from(d.cpu_units);
-                e.mem += u64::from(d.memory_mib);
+                e.cpu += u64::from(t.cpu_units);
+                e.mem += u64::from(t.memory_mib);
                 e.eni += u32::from(d.network_mode == NetworkMode::Awsvpc);
                 e.ports.extend(d.instance_ports().iter().copied());
             }

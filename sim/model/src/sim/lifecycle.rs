@@ -6,7 +6,7 @@ use ecsim_placement::{Constraint, InstanceId, Strategy};
 
 use super::Simulation;
 use super::event::{Ev, LifecycleEv, ServiceEv, rank};
-use crate::core::{Attempt, InstanceState, NewTask, Outcome, Runs, TaskState, task_request};
+use crate::core::{Attempt, InstanceState, NewTask, Outcome, Runs, TaskState, task_request_of};
 use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
 use crate::job::{Arrived, Jobs};
 use crate::launch::{Launched, Request};
@@ -213,7 +213,7 @@ impl<S: Sink> Simulation<'_, S> {
     /// allows; then the job's next arrival is scheduled.
     fn arrival(&mut self, j: JobId, now: SimTime, sched: &mut Scheduler<Ev>) {
         let sc = self.core.sc;
-        let a = self.jobs.arrive(sc, j);
+        let a = self.jobs.arrive(sc, &mut self.core, j);
         match self.launcher.run_task_call(j, now) {
             (0, _) => self.run_task(j, a, now, sched),
             (wait, new_call) => {
@@ -241,6 +241,7 @@ impl<S: Sink> Simulation<'_, S> {
             constraints: self.jobs.constraints(j, a.entry),
             strategy: &job.strategy,
             run_ms: a.run_ms,
+            size: a.size,
             az: None,
             azs_down: self.failures.azs_down(),
         };
@@ -254,6 +255,7 @@ impl<S: Sink> Simulation<'_, S> {
                     cluster,
                     group: a.group,
                     run_ms: a.run_ms,
+                    size: a.size,
                     runs: Runs::Ec2 { pool: None },
                     provider: 0,
                     item: None,
@@ -297,7 +299,7 @@ impl<S: Sink> Simulation<'_, S> {
             self.reconcile(s, now, sched);
         }
         let n = self.launcher.waiting(c).len();
-        let mut failed: Vec<(Owner, Option<u32>)> = Vec::new();
+        let mut failed: Vec<(Owner, Option<u32>, u32, u32)> = Vec::new();
         for _ in 0..n {
             let Some(tid) = self.launcher.pop_waiting(c) else {
                 break;
@@ -306,10 +308,11 @@ impl<S: Sink> Simulation<'_, S> {
             let Runs::Ec2 { pool } = t.runs else {
                 unreachable!("only EC2 tasks wait for instances")
             };
-            let sig = (t.owner, pool);
+            // Same owner, pool and size: same needs (a trace job's tasks differ in size).
+            let sig = (t.owner, pool, t.cpu_units, t.memory_mib);
             if !failed.contains(&sig) {
                 let (cons, strategy) = Self::placement_rules(&self.jobs, self.core.sc, t.owner);
-                let req = task_request(self.core.sc, t.def, t.group, cons, strategy, pool);
+                let req = task_request_of(self.core.sc, t, cons, strategy, pool);
                 let found = self.core.cluster(c).pc.find(&req);
                 if self.core.out.sink.explains() {
                     let attempt = match found {

@@ -171,8 +171,10 @@ impl<S: Sink> Model for Simulation<'_, S> {
 }
 
 /// Run a scenario to the end and return its summary (with `wall_ms` left at 0) and the sink.
+/// Trace jobs submit nothing here (their traces are empty): use [`run_traced`] with the traces
+/// open.
 pub fn run<S: Sink>(sc: &Scenario, opts: RunOptions, sink: S) -> (Summary, S) {
-    run_with_progress(sc, opts, sink, &mut NoProgress)
+    run_with(sc, opts, sink, RunWith::default())
 }
 
 /// [`run`], telling `progress` how far it has come every [`progress::EVERY`] events.
@@ -182,7 +184,11 @@ pub fn run_with_progress<S: Sink>(
     sink: S,
     progress: &mut dyn Progress,
 ) -> (Summary, S) {
-    run_on(Scheduler::new(), sc, opts, sink, progress)
+    let with = RunWith {
+        progress: Some(progress),
+        ..RunWith::default()
+    };
+    run_with(sc, opts, sink, with)
 }
 
 /// Run a scenario with the events of each instant in a seeded random order (`salt`), except
@@ -195,17 +201,60 @@ pub fn run_shuffled<S: Sink>(
     sink: S,
     progress: &mut dyn Progress,
 ) -> (Summary, S) {
-    run_on(Scheduler::shuffled(salt), sc, opts, sink, progress)
+    let with = RunWith {
+        progress: Some(progress),
+        shuffle: Some(salt),
+        ..RunWith::default()
+    };
+    run_with(sc, opts, sink, with)
 }
 
-fn run_on<S: Sink>(
-    mut sched: Scheduler<Ev>,
+/// [`run`] a scenario whose trace jobs read from `traces` (opened with
+/// [`crate::trace::Traces::open`]).
+///
+/// A trace job missing from `traces` reads an empty trace.
+pub fn run_traced<S: Sink>(
     sc: &Scenario,
     opts: RunOptions,
     sink: S,
-    progress: &mut dyn Progress,
+    traces: crate::trace::Traces,
 ) -> (Summary, S) {
-    let mut sim = Simulation::new(sc, opts, sink, &mut sched);
+    let with = RunWith {
+        traces: Some(traces),
+        ..RunWith::default()
+    };
+    run_with(sc, opts, sink, with)
+}
+
+/// What a run may take besides its scenario, options and sink.
+#[derive(Default)]
+pub struct RunWith<'p> {
+    /// Told how far the run has come every [`progress::EVERY`] events.
+    pub progress: Option<&'p mut dyn Progress>,
+    /// The trace jobs' open traces (none: they read empty traces).
+    pub traces: Option<crate::trace::Traces>,
+    /// Same-instant events in the seeded random order of this salt (an ordering audit).
+    pub shuffle: Option<u64>,
+}
+
+/// [`run`] with everything [`RunWith`] offers.
+pub fn run_with<S: Sink>(
+    sc: &Scenario,
+    opts: RunOptions,
+    sink: S,
+    with: RunWith<'_>,
+) -> (Summary, S) {
+    let mut sched = match with.shuffle {
+        None => Scheduler::new(),
+        Some(salt) => Scheduler::shuffled(salt),
+    };
+    let traces = with.traces.unwrap_or_else(crate::trace::Traces::none);
+    let mut none = NoProgress;
+    let progress: &mut dyn Progress = match with.progress {
+        Some(p) => p,
+        None => &mut none,
+    };
+    let mut sim = Simulation::new_traced(sc, opts, sink, &mut sched, traces);
     let limits = Limits {
         max_events: sc.simulation.max_events,
         max_time: SimTime::from_ms(sc.simulation.max_time_ms),

@@ -399,6 +399,7 @@ impl<S: Sink> Simulation<'_, S> {
                     cluster: c,
                     group,
                     run_ms: 0,
+                    size: None,
                     runs: Runs::Ec2 { pool: None },
                     provider: 0,
                     item: None,
@@ -559,6 +560,7 @@ fn service_request<'a>(
         constraints: &d.constraints,
         strategy: &d.strategy,
         run_ms: 0,
+        size: None,
         az,
         azs_down,
     }

@@ -17,6 +17,7 @@ use crate::record::{RunHeader, Sink};
 use crate::scenario::{ProviderKind, Scenario};
 use crate::service::ServiceScheduler;
 use crate::service::deployment::Deployments;
+use crate::trace::Traces;
 
 /// Tell the sink which columns the run has.
 fn begin<S: Sink>(sc: &Scenario, sink: &mut S) {
@@ -54,7 +55,20 @@ fn begin<S: Sink>(sc: &Scenario, sink: &mut S) {
 
 impl<'s, S: Sink> Simulation<'s, S> {
     /// Set up a run: instances, services, jobs and actions, all scheduled on `sched`.
-    pub fn new(sc: &'s Scenario, opts: RunOptions, mut sink: S, sched: &mut Scheduler<Ev>) -> Self {
+    pub fn new(sc: &'s Scenario, opts: RunOptions, sink: S, sched: &mut Scheduler<Ev>) -> Self {
+        Self::new_traced(sc, opts, sink, sched, Traces::none())
+    }
+
+    /// Set up a run whose trace jobs read from `traces` (see [`Traces::open`]).
+    ///
+    /// A trace job missing from `traces` reads an empty trace.
+    pub fn new_traced(
+        sc: &'s Scenario,
+        opts: RunOptions,
+        mut sink: S,
+        sched: &mut Scheduler<Ev>,
+        mut traces: Traces,
+    ) -> Self {
         let streams = Streams::new(opts.seed);
         begin(sc, &mut sink);
         if let Some(d) = sc.simulation.duration_ms {
@@ -63,7 +77,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
         let mut core = Core::new(sc, sink, &streams);
         // Task groups are interned services first, then jobs.
         let scheduler = ServiceScheduler::new(sc, &mut core);
-        let jobs = Jobs::new(sc, &mut core, &streams);
+        let jobs = Jobs::new(sc, &mut core, &streams, &mut traces);
         let launcher = Launcher::new(sc, &core.billing.cluster_provider_ids, &streams);
         let mut sim = Simulation {
             launcher,

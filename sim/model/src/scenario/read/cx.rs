@@ -506,6 +506,14 @@ impl<'n> Tbl<'n> {
             .map(|(_, _, n)| n)
     }
 
+    /// The node at `key`, if present, without marking it read.
+    pub fn peek(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, n)| n)
+    }
+
     /// Whether `key` is present (does not mark it read).
     pub fn has(&self, key: &str) -> bool {
         self.entries.iter().any(|(k, _, _)| k == key)

@@ -74,9 +74,73 @@ pub(super) fn read_component(
         }
         // A bad CSV file ends the component before its unknown fields are checked.
         ComponentKind::Csv => Some(read_csv_component(cx, &mut t, path, read_file)?),
+        ComponentKind::RequestLog => Some(read_request_log(cx, &mut t, path, read_file)?),
     };
     t.finish(cx);
     c
+}
+
+/// A `request_log` component: a per-request log (`format = "azure-llm-inference"`) counted per
+/// `bin` (default 1 minute) into requests per second (`crate::trace::requests`).
+fn read_request_log(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    path: &str,
+    read_file: Option<FileReader<'_>>,
+) -> Option<Component> {
+    let file = t.req(
+        cx,
+        "file",
+        "a request log, relative to the scenario",
+        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
+    );
+    let format = t.req(cx, "format", "\"azure-llm-inference\"", |cx, n, p| {
+        cx.choice(n, p, &[("azure-llm-inference", ())])
+    });
+    let bin = t
+        .opt(cx, "bin", |cx, n, p| {
+            let d = cx.duration(n, p)?;
+            if !(1000..=86_400_000).contains(&d) || d % 1000 != 0 {
+                cx.error(&n.origin, p, "expected whole seconds from 1s to 24h");
+                return None;
+            }
+            Some(d)
+        })
+        .unwrap_or(60_000);
+    let (file, origin) = file?;
+    format?;
+    let Some(read) = read_file else {
+        cx.error(
+            &origin,
+            &format!("{path}.file"),
+            "request logs can only be read when the scenario is loaded from a file",
+        );
+        return None;
+    };
+    let text = match read(&file) {
+        Ok(t) => t,
+        Err(e) => {
+            cx.error(
+                &origin,
+                &format!("{path}.file"),
+                format!("cannot read \"{file}\": {e}"),
+            );
+            return None;
+        }
+    };
+    match crate::trace::requests::azure_llm_rates(&text, bin) {
+        Ok(points) => Some(Component::Series { points }),
+        Err(problems) => {
+            for (line, col, msg) in problems {
+                cx.error(
+                    &origin,
+                    &format!("{path}.file"),
+                    format!("{}:{line}:{col}: {msg}", super::escape_controls(&file)),
+                );
+            }
+            None
+        }
+    }
 }
 
 /// A `csv` component: `time_s,rps` rows from a file named relative to the scenario.

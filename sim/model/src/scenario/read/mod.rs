@@ -62,4 +62,5 @@ mod prelude {
         SimulationSettings, Statistic, StepScaling, TargetTracking, TaskDefinition, Variant,
         capacity::fargate_memory_options,
     };
+    pub(super) use crate::trace::{DEFAULT_REORDER_ROWS, TasksPerRow, TraceFormat, TraceSpec};
 }

@@ -138,6 +138,7 @@ pub(super) const ARRIVAL: Names<ArrivalKind> = &[
     ("list", ArrivalKind::List),
     ("poisson", ArrivalKind::Poisson),
     ("periodic", ArrivalKind::Periodic),
+    ("trace", ArrivalKind::Trace),
 ];
 
 /// An arrival process, as written.
@@ -146,6 +147,7 @@ pub(super) enum ArrivalKind {
     List,
     Poisson,
     Periodic,
+    Trace,
 }
 
 /// `type` of a scripted action.
@@ -191,6 +193,7 @@ pub(super) const COMPONENT: Names<ComponentKind> = &[
     ("step", ComponentKind::Step),
     ("spike", ComponentKind::Spike),
     ("csv", ComponentKind::Csv),
+    ("request_log", ComponentKind::RequestLog),
 ];
 
 /// A load component's type, as written.
@@ -202,6 +205,7 @@ pub(super) enum ComponentKind {
     Step,
     Spike,
     Csv,
+    RequestLog,
 }
 
 /// `metric` of a target tracking policy (predefined metrics).
