@@ -161,7 +161,6 @@ pub fn exec(args: Args) -> CliResult {
         shuffle: args.shuffle.map(|k| ecsim_model::audit::salt(seed, k - 1)),
     };
     let (mut summary, sink) = sim::run_with(&sc, opts, sink, with);
-    drop(progress);
     line.finish();
     sink.finish().context("writing the CSV files")?;
     summary.wall_ms = started.elapsed().as_millis() as u64;
