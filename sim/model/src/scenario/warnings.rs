@@ -58,5 +58,49 @@ pub fn warnings(sc: &Scenario) -> Vec<String> {
             ));
         }
     }
+    for (k, o) in sc.objectives.iter().enumerate() {
+        if let Some(why) = never_met(o) {
+            out.push(format!(
+                "objectives[{k}] ({}): can never be met: {why}",
+                o.metric
+            ));
+        }
+    }
     out
+}
+
+/// Why an objective can never be met, if it cannot: every summary metric is at least 0, and a
+/// percentage (`*_pct`) at most 100.
+fn never_met(o: &crate::objectives::Objective) -> Option<String> {
+    use crate::objectives::Bound;
+    match o.bound {
+        Bound::AtMost(x) if x < 0.0 => {
+            Some(format!("at_most = {x}, but the metric is never below 0"))
+        }
+        Bound::AtLeast(x) if o.metric.ends_with("_pct") && x > 100.0 => Some(format!(
+            "at_least = {x}, but a percentage is never above 100"
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objectives::{Bound, Objective};
+
+    /// Issue 16: an objective no run can meet is a likely mistake, said before anything runs.
+    #[test]
+    fn objectives_that_can_never_be_met_are_flagged() {
+        let o = |metric: &str, bound| Objective {
+            metric: metric.into(),
+            bound,
+        };
+        assert!(never_met(&o("service.web.availability_pct", Bound::AtLeast(99.99))).is_none());
+        assert!(never_met(&o("service.web.availability_pct", Bound::AtLeast(100.0))).is_none());
+        assert!(never_met(&o("service.web.availability_pct", Bound::AtLeast(999.0))).is_some());
+        assert!(never_met(&o("tasks.wait_p95_ms", Bound::AtMost(0.0))).is_none());
+        assert!(never_met(&o("tasks.wait_p95_ms", Bound::AtMost(-1.0))).is_some());
+        assert!(never_met(&o("peak_instances", Bound::AtLeast(1000.0))).is_none());
+    }
 }
