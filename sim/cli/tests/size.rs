@@ -2,44 +2,15 @@
 //! candidate of the same space (brute force, through the model), the files are the same for any
 //! thread count, the answer's scenario runs, and a scenario without a search says what to add.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::*;
 
 use ecsim_model::objectives;
 use ecsim_model::record::{NullSink, Summary};
 use ecsim_model::scenario::{self, LoadOptions};
 use ecsim_model::search;
 use ecsim_model::sim::{self, RunOptions};
-
-fn ecsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ecsim"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("run ecsim")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ecsim-size-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The cheapest candidate meeting every objective, found by running every candidate of the
 /// scenario's search space on the same seeds: its knob labels and mean monthly cost.
