@@ -17,7 +17,7 @@ use crate::{output, report_files};
 #[derive(clap::Args)]
 /// Run a scenario and write its output folder: events.csv, tasks.csv, metrics.csv, cost.csv,
 /// scaling.csv, failures.csv, deployments.csv and summary.json (with --report also charts/ and
-/// report.html).
+/// report.html, with --explain placements.csv).
 #[command(after_help = crate::RUN_EXAMPLES)]
 pub struct Args {
     /// The scenario file (TOML).
