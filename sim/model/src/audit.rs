@@ -185,20 +185,35 @@ pub struct MetricChange {
     pub changed_in: u32,
 }
 
+/// How many of a summary's metrics an audit compares (all but the events hash and wall time).
+pub fn compared_metrics(plain: &Summary) -> usize {
+    plain
+        .fields()
+        .iter()
+        .filter(|(k, _)| !NOT_COMPARED.contains(&k.as_str()))
+        .count()
+}
+
 /// The summary metrics whose value in some shuffled run differs from the plain run's, in the
 /// summary's field order. Floats count as changed beyond a relative 1e-9 (summation order).
 pub fn metric_changes(plain: &Summary, shuffled: &[Summary]) -> Vec<MetricChange> {
     let base = plain.fields();
-    let others: Vec<Vec<(String, SummaryValue)>> = shuffled.iter().map(|s| s.fields()).collect();
+    let fields: Vec<Vec<(String, SummaryValue)>> = shuffled.iter().map(|s| s.fields()).collect();
+    // By name: a run with one field more or less (another failure recorded) must not shift the
+    // rest.
+    let others: Vec<std::collections::BTreeMap<&str, &SummaryValue>> = fields
+        .iter()
+        .map(|f| f.iter().map(|(k, v)| (k.as_str(), v)).collect())
+        .collect();
     let mut out = Vec::new();
-    for (i, (key, v)) in base.iter().enumerate() {
+    for (key, v) in &base {
         if NOT_COMPARED.contains(&key.as_str()) {
             continue;
         }
         let mut changed_in = 0;
         let mut range = number(v).map(|x| (x, x));
         for o in &others {
-            let ov = o.get(i).filter(|(k, _)| k == key).map(|(_, v)| v);
+            let ov = o.get(key.as_str()).copied();
             if ov.is_none_or(|ov| !same(v, ov)) {
                 changed_in += 1;
             }

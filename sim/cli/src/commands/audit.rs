@@ -82,7 +82,7 @@ pub fn exec(args: Args) -> CliResult {
     let summaries: Vec<Summary> = runs.iter().map(|r| r.0.clone()).collect();
     let divergences: Vec<Option<u64>> = runs.iter().map(|r| r.1).collect();
     let changes = audit::metric_changes(&plain, &summaries);
-    let compared = plain.fields().len() - 2;
+    let compared = audit::compared_metrics(&plain);
     if !args.quiet {
         print!(
             "{}",

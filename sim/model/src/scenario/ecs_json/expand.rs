@@ -118,12 +118,9 @@ impl Expander<'_> {
         let mut docs = Vec::new();
         let mut ok = true;
         for (name, origin) in names {
-            match read(&name) {
-                Err(e) => {
-                    cx.error(&origin, path, format!("cannot read \"{name}\": {e}"));
-                    ok = false;
-                }
-                Ok(text) => {
+            match cx.read_named(Some(read), &origin, path, "ECS JSON file", &name) {
+                None => ok = false,
+                Some(text) => {
                     let shown = shown_path(self.scenario, &name);
                     let doc = document::read(&shown, &text);
                     cx.warnings.extend(doc.notes.warnings.iter().cloned());

@@ -61,6 +61,39 @@ pub struct Cx<'a> {
 }
 
 impl<'a> Cx<'a> {
+    /// Read a file the scenario names (`file`, given at `origin` for field `path`) with the
+    /// caller's reader, or record why not. `what` names the kind of file in messages; the file
+    /// name and the reader's error are shown with control characters escaped.
+    pub(crate) fn read_named(
+        &mut self,
+        read_file: Option<crate::scenario::FileReader<'_>>,
+        origin: &Origin,
+        path: &str,
+        what: &str,
+        file: &str,
+    ) -> Option<String> {
+        let Some(read) = read_file else {
+            self.error(
+                origin,
+                path,
+                format!("{what}s can only be read when the scenario is loaded from a file"),
+            );
+            return None;
+        };
+        match read(file) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                let why = format!(
+                    "cannot read {what} {}: {}",
+                    shown(file),
+                    escape_controls(&e)
+                );
+                self.error(origin, path, why);
+                None
+            }
+        }
+    }
+
     /// A context for one file and its overrides.
     pub fn new(file: &'a str, src: &'a str, sets: &'a [String]) -> Cx<'a> {
         Cx {

@@ -109,25 +109,13 @@ fn read_request_log(
         .unwrap_or(60_000);
     let (file, origin) = file?;
     format?;
-    let Some(read) = read_file else {
-        cx.error(
-            &origin,
-            &format!("{path}.file"),
-            "request logs can only be read when the scenario is loaded from a file",
-        );
-        return None;
-    };
-    let text = match read(&file) {
-        Ok(t) => t,
-        Err(e) => {
-            cx.error(
-                &origin,
-                &format!("{path}.file"),
-                format!("cannot read \"{file}\": {e}"),
-            );
-            return None;
-        }
-    };
+    let text = cx.read_named(
+        read_file,
+        &origin,
+        &format!("{path}.file"),
+        "request log",
+        &file,
+    )?;
     match crate::trace::requests::azure_llm_rates(&text, bin) {
         Ok(points) => Some(Component::Series { points }),
         Err(problems) => {
@@ -157,25 +145,13 @@ fn read_csv_component(
         |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
     );
     let (file, origin) = file?;
-    let Some(read) = read_file else {
-        cx.error(
-            &origin,
-            &format!("{path}.file"),
-            "CSV load files can only be read when the scenario is loaded from a file",
-        );
-        return None;
-    };
-    let text = match read(&file) {
-        Ok(t) => t,
-        Err(e) => {
-            cx.error(
-                &origin,
-                &format!("{path}.file"),
-                format!("cannot read \"{file}\": {e}"),
-            );
-            return None;
-        }
-    };
+    let text = cx.read_named(
+        read_file,
+        &origin,
+        &format!("{path}.file"),
+        "CSV load file",
+        &file,
+    )?;
     let mut points = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();

@@ -64,23 +64,14 @@ fn read_table_or_file(
     }) {
         let _ = name;
     } else if let Some((path, origin)) = t.opt(cx, "file", |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone()))) {
-        match read_file {
-            None => {
-                cx.error(&origin, "pricing.file", "pricing files can only be read when the scenario is loaded from a file");
-                ok = false;
-            }
-            Some(read) => match read(&path) {
-                Err(e) => {
-                    cx.error(&origin, "pricing.file", format!("cannot read pricing table \"{path}\": {e}"));
+        match cx.read_named(read_file, &origin, "pricing.file", "pricing table", &path) {
+            None => ok = false,
+            Some(text) => match pricing::load_table(&path, &text) {
+                Ok(table) => s.table = table,
+                Err(diags) => {
+                    cx.diags.extend(diags);
                     ok = false;
                 }
-                Ok(text) => match pricing::load_table(&path, &text) {
-                    Ok(table) => s.table = table,
-                    Err(diags) => {
-                        cx.diags.extend(diags);
-                        ok = false;
-                    }
-                },
             },
         }
     }
