@@ -65,7 +65,7 @@ pub struct InstanceSpec {
     pub pool: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
     names: Vec<String>,
     ids: BTreeMap<String, u32>,
@@ -92,7 +92,7 @@ impl Interner {
 /// Value id used for "attribute not set" in per-value counts.
 pub(crate) const NO_VALUE: u32 = u32::MAX;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Inst {
     pub(crate) ec2_id: String,
     pub(crate) agent_version: String,
@@ -162,7 +162,7 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Part {
     /// Pool of its instances.
     pub(crate) pool: u32,
@@ -177,7 +177,7 @@ pub(crate) struct Part {
 }
 
 /// The container instances of one ECS cluster and their indexes.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Cluster {
     pub(crate) insts: Vec<Inst>,
     pub(crate) keys: Interner,

@@ -204,6 +204,44 @@ mod tests {
         assert_eq!(outcomes.into_iter().collect::<Vec<_>>(), vec![1, 2]);
     }
 
+    /// A fork: a cloned scheduler, run after half the events, processes the rest exactly as
+    /// the original does (events scheduled after the fork included); `retain` drops events
+    /// and keeps the others' order.
+    #[test]
+    fn a_cloned_scheduler_continues_as_the_original() {
+        let mut s = Scheduler::new();
+        for ev in 0..40u32 {
+            s.schedule_at(SimTime::from_ms(u64::from(ev % 7)), ev);
+        }
+        let mut m = Recorder(Vec::new());
+        run(
+            &mut m,
+            &mut s,
+            Limits {
+                max_time: SimTime::from_ms(2),
+                ..Limits::default()
+            },
+        );
+        let prefix = m.0.len();
+        let mut fork = s.clone();
+        run(&mut m, &mut s, Limits::default());
+        let mut f = Recorder(Vec::new());
+        run(&mut f, &mut fork, Limits::default());
+        assert_eq!(&m.0[prefix..], &f.0[..]);
+
+        let mut s = Scheduler::new();
+        for ev in 0..10u32 {
+            s.schedule_at(SimTime::from_ms(u64::from(9 - ev)), ev);
+        }
+        let dropped = s.retain(|ev| ev % 3 != 0);
+        let dropped: Vec<(u64, u32)> = dropped.iter().map(|(t, e)| (t.ms(), *e)).collect();
+        assert_eq!(dropped, vec![(0, 9), (3, 6), (6, 3), (9, 0)]);
+        let mut m = Recorder(Vec::new());
+        run(&mut m, &mut s, Limits::default());
+        let order: Vec<u32> = m.0.iter().map(|&(_, e)| e).collect();
+        assert_eq!(order, vec![8, 7, 5, 4, 2, 1, 99], "event 1 schedules 99");
+    }
+
     /// Ranks order an instant in a plain scheduler too, whatever the insertion order.
     #[test]
     fn ranks_order_an_instant() {

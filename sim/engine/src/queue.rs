@@ -8,6 +8,7 @@ use crate::SimTime;
 
 /// An event with its `(time, rank, sequence)` packed into one 128-bit key (time in the high half), so
 /// that the heap's many comparisons compare one number whose order is the pair's.
+#[derive(Clone)]
 struct Entry<E> {
     key: u128,
     event: E,
@@ -44,6 +45,7 @@ impl<E> Ord for Entry<E> {
 /// A queue made with [`EventQueue::shuffled`] orders the events of rank [`NORMAL`] at one time by
 /// a seeded permutation of their sequence numbers instead (an ordering audit); other ranks keep
 /// insertion order.
+#[derive(Clone)]
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
     next_seq: u64,
@@ -108,9 +110,32 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
+    /// Keep only the pending events for which `keep` is true; the others are dropped and
+    /// returned with their times, earliest first. Kept events keep their places in the order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) -> Vec<(SimTime, E)> {
+        let mut dropped = Vec::new();
+        let mut kept = Vec::with_capacity(self.heap.len());
+        for e in std::mem::take(&mut self.heap)
+            .into_sorted_vec()
+            .into_iter()
+            .rev()
+        {
+            if keep(&e.event) {
+                kept.push(e);
+            } else {
+                dropped.push((e.time(), e.event));
+            }
+        }
+        self.heap = BinaryHeap::from(kept);
+        dropped
+    }
 }
 
 /// The clock and the queue, as a model sees them while handling an event.
+///
+/// A clone continues exactly as the original would: same clock, same pending events, same
+/// order among them, same sequence numbers for what is scheduled next (a fork of a run).
+#[derive(Clone)]
 pub struct Scheduler<E> {
     now: SimTime,
     queue: EventQueue<E>,
@@ -174,6 +199,11 @@ impl<E> Scheduler<E> {
     /// Number of pending events.
     pub fn pending(&self) -> usize {
         self.queue.len()
+    }
+    /// Drop the pending events for which `keep` is false and return them, earliest first (see
+    /// [`EventQueue::retain`]).
+    pub fn retain(&mut self, keep: impl FnMut(&E) -> bool) -> Vec<(SimTime, E)> {
+        self.queue.retain(keep)
     }
     /// Pop the next event and move the clock to its time.
     pub fn advance(&mut self) -> Option<E> {

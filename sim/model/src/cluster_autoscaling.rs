@@ -23,6 +23,7 @@ use crate::ids::{ClusterId, InstanceRef, TaskId};
 use crate::record::{ProviderRow, Sink};
 use crate::scenario::{ManagedScaling, ProviderKind, Scenario};
 
+#[derive(Clone)]
 struct Provider {
     cluster: ClusterId,
     group: usize,
@@ -66,6 +67,7 @@ pub(crate) enum Scale {
 }
 
 /// The state of every managed capacity provider.
+#[derive(Clone)]
 pub(crate) struct ClusterAutoScaling {
     providers: Vec<Provider>,
     launched: u64,

@@ -23,6 +23,7 @@ use crate::sim::event::*;
 use crate::trace::{TraceCounts, TraceReader, TraceTask, Traces};
 
 /// One entry of a job's task mix, resolved.
+#[derive(Clone)]
 struct Entry {
     def: DefId,
     group: GroupId,
@@ -64,6 +65,8 @@ pub(crate) struct Arrived {
 }
 
 /// Every job's arrival process and task mix.
+///
+/// Not `Clone`: a trace job reads an open file. [`Jobs::try_clone`] copies jobs without traces.
 pub(crate) struct Jobs {
     jobs: Vec<JobState>,
     /// Tasks deferred by throttled RunTask calls, over all jobs.
@@ -71,6 +74,35 @@ pub(crate) struct Jobs {
 }
 
 impl Jobs {
+    /// A copy that continues exactly as these jobs would, or `None` when a job replays a trace
+    /// (its reader is an open file, positioned mid-way).
+    pub(crate) fn try_clone(&self) -> Option<Jobs> {
+        let jobs = self
+            .jobs
+            .iter()
+            .map(|j| {
+                if j.trace.is_some() {
+                    return None;
+                }
+                Some(JobState {
+                    arrivals: j.arrivals.clone(),
+                    mix: j.mix.clone(),
+                    run_times: j.run_times.clone(),
+                    emitted: j.emitted,
+                    next_ms: j.next_ms,
+                    entries: j.entries.clone(),
+                    cumulative: j.cumulative.clone(),
+                    deferred: j.deferred.clone(),
+                    trace: None,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Jobs {
+            jobs,
+            deferred: self.deferred,
+        })
+    }
+
     /// Resolve the mixes (interning task groups in the core's placement) and derive the streams.
     pub(crate) fn new<S: Sink>(
         sc: &Scenario,

@@ -27,6 +27,7 @@ struct ClusterAcc {
 }
 
 /// The metrics state of a run.
+#[derive(Clone)]
 pub(crate) struct Metrics {
     period_ms: u64,
     next_row: SimTime,

@@ -41,6 +41,7 @@ pub(crate) struct Reaction {
     up: bool,
 }
 
+#[derive(Clone)]
 struct Scaled {
     service: ServiceId,
     noise: Stream,
@@ -71,6 +72,7 @@ pub(crate) struct SetDesired {
 }
 
 /// Auto scaling of every service with load or policies.
+#[derive(Clone)]
 pub(crate) struct ServiceAutoScaling {
     sample_ms: u64,
     res_ms: u64,
@@ -213,8 +215,9 @@ fn series_reach(sc: &Scenario, a: Option<&crate::scenario::ServiceScaling>) -> u
 }
 
 impl ServiceAutoScaling {
-    /// Every service with load or auto scaling, with its noise stream and load changes.
-    pub(crate) fn new(sc: &Scenario, streams: &Streams) -> Self {
+    /// Every service with load or auto scaling, with its noise stream and load changes; the
+    /// datapoints kept are the longest any of a fork's `branches` reads.
+    pub(crate) fn new(sc: &Scenario, streams: &Streams, branches: &[&Scenario]) -> Self {
         let res = sc.simulation.metrics_resolution_ms;
         let mut services = Vec::new();
         let mut index = vec![None; sc.services.len()];
@@ -237,7 +240,12 @@ impl ServiceAutoScaling {
             services.push(Scaled {
                 service: ServiceId::new(si),
                 noise: streams.stream(&format!("load-noise/{}", s.load_stream)),
-                series: Series::new(series_reach(sc, s.auto_scaling.as_ref())),
+                series: Series::new(
+                    branches
+                        .iter()
+                        .map(|b| series_reach(b, b.services[si].auto_scaling.as_ref()))
+                        .fold(series_reach(sc, s.auto_scaling.as_ref()), usize::max),
+                ),
                 last: LoadSample::default(),
                 unserved_request_minutes: 0.0,
                 demand_request_minutes: 0.0,
@@ -258,6 +266,16 @@ impl ServiceAutoScaling {
             index,
             unserved_request_minutes: 0.0,
             actions: 0,
+        }
+    }
+
+    /// Take a fork's new bounds (the policies themselves are read from the scenario at every
+    /// evaluation).
+    pub(crate) fn reconfigure(&mut self, sc: &Scenario) {
+        for st in &mut self.services {
+            let a = sc.services[st.service.index()].auto_scaling.as_ref();
+            st.min = a.map_or(0, |a| a.min_capacity);
+            st.max = a.map_or(u32::MAX, |a| a.max_capacity);
         }
     }
 

@@ -14,6 +14,7 @@ use crate::record::Sink;
 use crate::scenario::Scenario;
 
 /// The ledger and the rates the core bills with.
+#[derive(Clone)]
 pub(crate) struct Billing {
     pub(crate) ledger: Ledger,
     /// Fargate rates by (spot, os, arch): see [`rate_slot`].

@@ -7,7 +7,7 @@ use ecsim_engine::SimTime;
 use ecsim_placement::PlacementFailure;
 
 /// Run-wide counts and sums for the summary.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Counters {
     /// Tasks that reached RUNNING.
     pub(crate) tasks_started: u64,

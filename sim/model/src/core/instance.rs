@@ -86,6 +86,7 @@ impl Instance {
 }
 
 /// A cluster's instances and placement state.
+#[derive(Clone)]
 pub(crate) struct ClusterState {
     /// Placement's view: free resources, indexes, groups.
     pub(crate) pc: ecsim_placement::Cluster,

@@ -120,14 +120,16 @@ pub(crate) fn sized(mut req: TaskRequest<'_>, size: Option<(u32, u32)>) -> TaskR
     req
 }
 
-/// Which indexes a cluster's placement needs, from the strategies used on it.
-fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
+/// Which indexes a cluster's placement needs, from the strategies used on it in `sc` and in
+/// the scenarios of a fork's `branches` (an index makes placement faster, never different).
+fn index_config(sc: &Scenario, branches: &[&Scenario], cluster: usize) -> IndexConfig {
     let mut cfg = IndexConfig {
         tie_break: sc.settings.tie_break,
         ..IndexConfig::default()
     };
-    let services = sc.services.iter().filter(|s| s.cluster == cluster);
-    let jobs = sc.jobs.iter().filter(|j| j.cluster == cluster);
+    let all = || std::iter::once(sc).chain(branches.iter().copied());
+    let services = all().flat_map(|sc| sc.services.iter().filter(|s| s.cluster == cluster));
+    let jobs = all().flat_map(|sc| sc.jobs.iter().filter(|j| j.cluster == cluster));
     let chains = services
         .map(|s| &s.strategy)
         .chain(jobs.map(|j| &j.strategy));
@@ -155,15 +157,47 @@ fn index_config(sc: &Scenario, cluster: usize) -> IndexConfig {
 }
 
 impl<'s, S: Sink> Core<'s, S> {
+    /// A copy of this state that goes on with `sc` (a scenario the fork checks allowed) and
+    /// writes into `sink`: every arena, count, stream and the events hash so far.
+    pub(crate) fn fork<S2: Sink>(&self, sc: &'s Scenario, sink: S2) -> Core<'s, S2> {
+        Core {
+            sc,
+            out: self.out.fork(sink),
+            tasks: self.tasks.clone(),
+            clusters: self.clusters.clone(),
+            services: self.services.clone(),
+            owners: self.owners.clone(),
+            task_counts: self.task_counts,
+            inst_counts: self.inst_counts,
+            counters: self.counters.clone(),
+            billing: self.billing.clone(),
+            start_delays: self.start_delays.clone(),
+            launch_delays: self.launch_delays.clone(),
+            trunk_delays: self.trunk_delays.clone(),
+            stop_times: self.stop_times.clone(),
+            next_instance: self.next_instance,
+            open_work: self.open_work,
+        }
+    }
+
     /// An empty world: clusters without instances, services without tasks.
-    pub(crate) fn new(sc: &'s Scenario, sink: S, streams: &Streams) -> Self {
+    /// `branches`: the scenarios of a fork's branches, whose placement indexes are kept too.
+    pub(crate) fn new(
+        sc: &'s Scenario,
+        sink: S,
+        streams: &Streams,
+        branches: &[&Scenario],
+    ) -> Self {
         let clusters = sc
             .clusters
             .iter()
             .enumerate()
             .map(|(ci, c)| {
                 let seed = streams.seed_of(&format!("placement/{}", c.name));
-                ClusterState::new(Cluster::new(index_config(sc, ci), seed), c.groups.len())
+                ClusterState::new(
+                    Cluster::new(index_config(sc, branches, ci), seed),
+                    c.groups.len(),
+                )
             })
             .collect();
         let services = sc

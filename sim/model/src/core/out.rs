@@ -21,6 +21,15 @@ impl<S: Sink> Out<S> {
         }
     }
 
+    /// The same hash and count going on into another sink (a fork of the run).
+    pub(crate) fn fork<S2: Sink>(&self, sink: S2) -> Out<S2> {
+        Out {
+            sink,
+            hash: self.hash,
+            state_changes: self.state_changes,
+        }
+    }
+
     /// Record one state change: hash it, count it, and hand it to the sink.
     pub(crate) fn emit(&mut self, e: EventRecord<'_>) {
         self.state_changes += 1;

@@ -51,7 +51,7 @@ fn at(ms: u64) -> SimTime {
 
 /// A core with its one instance launched and registered at t = 0.
 fn world(sc: &Scenario) -> (Core<'_, Events>, InstanceRef) {
-    let mut core = Core::new(sc, Events::default(), &Streams::new(1));
+    let mut core = Core::new(sc, Events::default(), &Streams::new(1), &[]);
     let mut sched: Scheduler<Ev> = Scheduler::new();
     let r = core.launch_instance(ClusterId::new(0), 0, &[], at(0), &mut sched);
     assert_eq!(core.instances_in(InstanceState::Launching), 1);

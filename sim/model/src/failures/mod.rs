@@ -95,6 +95,7 @@ pub(crate) enum Pending {
 }
 
 /// The failure models' streams and records.
+#[derive(Clone)]
 pub(crate) struct Failures {
     instances: Stream,
     spot: Stream,

@@ -22,6 +22,7 @@ pub(crate) struct Availability {
 }
 
 /// Every service's measures, and the requests unserved while a failure was open.
+#[derive(Clone)]
 pub(crate) struct Tracking {
     pub(crate) services: Vec<Availability>,
     pub(crate) unserved_during_failures: f64,

@@ -126,6 +126,7 @@ pub(crate) enum Launched {
 type LastQueued = (Owner, Option<u32>, (u32, u32), PlacementFailure);
 
 /// The launcher: launch specs, Fargate's token bucket and delays, and the wait queues.
+#[derive(Clone)]
 pub(crate) struct Launcher {
     /// Per owner: services, then jobs.
     kinds: Vec<LaunchKind>,
@@ -206,6 +207,12 @@ impl Launcher {
             waiting: vec![VecDeque::new(); sc.clusters.len()],
             last_queued: vec![None; sc.clusters.len()],
         }
+    }
+
+    /// Take a fork's capacity provider strategies (the same providers, other bases and weights).
+    pub(crate) fn reconfigure(&mut self, sc: &Scenario, provider_ids: &[Vec<u16>]) {
+        let fresh = Self::new(sc, provider_ids, &Streams::new(0));
+        self.kinds = fresh.kinds;
     }
 
     /// Whether a task of this request would be placed (or sent to Fargate) now, without

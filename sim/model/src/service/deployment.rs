@@ -111,6 +111,7 @@ pub(crate) enum Breaker {
 }
 
 /// Every service's deployments and throttle state.
+#[derive(Clone)]
 pub(crate) struct Deployments {
     services: Vec<ServiceDeployments>,
     records: Vec<DeployRecord>,

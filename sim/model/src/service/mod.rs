@@ -35,6 +35,7 @@ use crate::scenario::{Scenario, SchedulingStrategy};
 /// How long an identical service event is suppressed (ECS-DG service-event-messages.html).
 pub(crate) const SAME_EVENT_SUPPRESSED_MS: u64 = 6 * 3_600_000;
 
+#[derive(Clone)]
 struct ClusterWork {
     /// REPLICA services with work left (short of good tasks, or retiring tasks to replace).
     deficit: BTreeSet<ServiceId>,
@@ -45,6 +46,7 @@ struct ClusterWork {
 }
 
 /// The service scheduler's state.
+#[derive(Clone)]
 pub(crate) struct ServiceScheduler {
     groups: Vec<GroupId>,
     /// The reason of the last UNABLE_TO_PLACE event and when it was recorded, while it lasts.

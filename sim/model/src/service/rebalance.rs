@@ -91,6 +91,7 @@ struct State {
 }
 
 /// Every service's rebalancing state.
+#[derive(Clone)]
 pub(crate) struct Rebalancer {
     states: Vec<State>,
     interval_ms: u64,

@@ -43,6 +43,7 @@
 pub mod event;
 mod failures;
 mod finish;
+pub mod fork;
 mod invariants;
 mod lifecycle;
 pub mod progress;

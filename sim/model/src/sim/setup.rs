@@ -65,16 +65,39 @@ impl<'s, S: Sink> Simulation<'s, S> {
     pub fn new_traced(
         sc: &'s Scenario,
         opts: RunOptions,
+        sink: S,
+        sched: &mut Scheduler<Ev>,
+        traces: Traces,
+    ) -> Self {
+        Self::setup(sc, opts, sink, sched, traces, &[])
+    }
+
+    /// Set up the shared prefix of a fork whose branches run `branches`: placement keeps the
+    /// indexes and auto scaling the datapoints any branch needs (see `fork.rs`).
+    pub(super) fn new_for_fork(
+        sc: &'s Scenario,
+        opts: RunOptions,
+        sink: S,
+        sched: &mut Scheduler<Ev>,
+        branches: &[&Scenario],
+    ) -> Self {
+        Self::setup(sc, opts, sink, sched, Traces::none(), branches)
+    }
+
+    fn setup(
+        sc: &'s Scenario,
+        opts: RunOptions,
         mut sink: S,
         sched: &mut Scheduler<Ev>,
         mut traces: Traces,
+        branches: &[&Scenario],
     ) -> Self {
         let streams = Streams::new(opts.seed);
         begin(sc, &mut sink);
         if let Some(d) = sc.simulation.duration_ms {
             sched.schedule_ranked_at(SimTime::from_ms(d), rank::END, Ev::End);
         }
-        let mut core = Core::new(sc, sink, &streams);
+        let mut core = Core::new(sc, sink, &streams, branches);
         // Task groups are interned services first, then jobs.
         let scheduler = ServiceScheduler::new(sc, &mut core);
         let jobs = Jobs::new(sc, &mut core, &streams, &mut traces);
@@ -88,7 +111,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 sc.services.len(),
                 sc.settings.az_rebalancing_interval_ms,
             ),
-            autoscaling: ServiceAutoScaling::new(sc, &streams),
+            autoscaling: ServiceAutoScaling::new(sc, &streams, branches),
             cluster_autoscaling: ClusterAutoScaling::new(sc),
             failures: Failures::new(sc, &streams),
             metrics: Metrics::new(sc),
