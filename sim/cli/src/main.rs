@@ -44,7 +44,8 @@ Examples:
       --set jobs[0].arrival.count=100000 --set jobs[0].arrival.rate_per_s=0.82963
   ecsim run scenarios/placement-spread-vs-binpack.toml --seed 7 --out /tmp/run7
   ecsim run scenarios/placement-memberof.toml --explain      # also placements.csv
-  ecsim run scenarios/spot-storm.toml --shuffle 1            # the order of audit shuffle 1";
+  ecsim run scenarios/spot-storm.toml --shuffle 1            # the order of audit shuffle 1
+  ecsim run scenarios/az-outage.toml --fork-at 1h            # the same files, through a fork";
 
 /// A deterministic discrete-event simulator of Amazon ECS clusters: run scenarios, compare
 /// set-ups, sweep parameters over many seeds, and draw reports.

@@ -20,7 +20,7 @@ use crate::output;
 #[derive(clap::Args)]
 /// Run one workload under several set-ups ([[variants]]) and compare cost, utilisation and waiting.
 #[command(
-    after_help = "Examples:\n  ecsim compare scenarios/fargate-vs-ec2.toml\n  ecsim compare scenarios/spot-mix.toml --seed 7 --threads 2\n  ecsim compare my-workload.toml --variants my-variants.toml --out /tmp/cmp"
+    after_help = "Examples:\n  ecsim compare scenarios/fargate-vs-ec2.toml\n  ecsim compare scenarios/spot-mix.toml --seed 7 --threads 2\n  ecsim compare my-workload.toml --variants my-variants.toml --out /tmp/cmp\n  ecsim compare scenarios/what-if-az-outage.toml --fork-at 11h   # the morning once, then each variant"
 )]
 pub struct Args {
     /// The scenario file (TOML).
@@ -46,6 +46,13 @@ pub struct Args {
     /// every variant) and judge objectives by one-sided 95 % bounds over them.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     seeds: u32,
+    /// Run the scenario (without any variant's overrides) up to this simulated time once, then
+    /// each variant from a copy of that state, its overrides applied at that time: only what a
+    /// running cluster can take (desired counts, placement strategies, auto scaling targets and
+    /// bounds, capacity provider weights, actions and failures from then on, larger instance
+    /// groups); anything else is refused, by name.
+    #[arg(long, value_name = "TIME", value_parser = super::fork_time)]
+    fork_at: Option<u64>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -124,6 +131,38 @@ fn load_variants(args: &Args, variants: &[Variant]) -> Result<Vec<Scenario>, Cli
     Ok(loaded)
 }
 
+/// `--fork-at`: the scenario without any variant's overrides, the prefix every variant shares;
+/// every variant's change that a fork cannot take is printed before failing.
+fn base_for_fork(args: &Args, loaded: &[Scenario], at_ms: u64) -> Result<Scenario, CliError> {
+    let base = match super::load_variant(&args.scenario, &args.sets, None, &args.input)? {
+        Ok(sc) => sc,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return Err(CliError::code(FAILURE));
+        }
+    };
+    let variants = read_variants(args)?;
+    let mut failed = false;
+    for (v, sc) in variants.iter().zip(loaded) {
+        for p in sim::fork::problems(&base, sc, at_ms) {
+            eprintln!(
+                "{}",
+                ecsim_reports::escape::terminal(&format!(
+                    "error: {}: variant {}: cannot fork at {}: {p}",
+                    args.scenario.display(),
+                    v.name,
+                    ecsim_engine::format_duration(at_ms)
+                ))
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        return Err(CliError::code(FAILURE));
+    }
+    Ok(base)
+}
+
 /// The run seeds: the seed itself for one, else seeds derived from it (paired across variants).
 pub fn run_seeds(seed: u64, n: u32) -> Vec<u64> {
     if n == 1 {
@@ -177,6 +216,67 @@ fn run_variants(
     })
 }
 
+/// `--fork-at`: per seed, the shared prefix of `base` once, then every variant's branch; results
+/// in (variant, seed) order whatever the thread count.
+fn run_forked(
+    args: &Args,
+    base: &Scenario,
+    loaded: &[Scenario],
+    seeds: &[u64],
+    at_ms: u64,
+    progress: &crate::progress::Line,
+) -> Result<Vec<(Summary, Vec<u8>)>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .context("starting worker threads")?;
+    let per_seed: Vec<Vec<(Summary, Vec<u8>)>> = pool.install(|| {
+        seeds
+            .par_iter()
+            .enumerate()
+            .map(|(r, &seed)| -> Result<Vec<(Summary, Vec<u8>)>> {
+                let opts = RunOptions {
+                    seed,
+                    check_invariants: false,
+                };
+                let branches = loaded
+                    .iter()
+                    .map(|sc| {
+                        (
+                            sc,
+                            ecsim_reports::CsvSink::new(None, None, None, Some(Vec::new())),
+                        )
+                    })
+                    .collect();
+                let branches = sim::fork::fork(base, branches, opts, at_ms).map_err(|e| {
+                    anyhow!(
+                        "cannot fork at {}:\n{e}",
+                        ecsim_engine::format_duration(at_ms)
+                    )
+                })?;
+                branches
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(v, b)| {
+                        let mut p = progress.run(v * seeds.len() + r);
+                        let (summary, sink) = b.run(Some(&mut p));
+                        let cost = sink.into_writers().context("writing cost.csv")?.cost;
+                        Ok((summary, cost.unwrap_or_default()))
+                    })
+                    .collect()
+            })
+            .collect::<Result<_>>()
+    })?;
+    // (seed, variant) -> (variant, seed)
+    let mut out = Vec::with_capacity(loaded.len() * seeds.len());
+    for v in 0..loaded.len() {
+        for runs in &per_seed {
+            out.push(runs[v].clone());
+        }
+    }
+    Ok(out)
+}
+
 /// Each variant's `summary.json` and `cost.csv` (of the first seed) under `variants/<name>/`.
 fn write_variants(
     dir: &Path,
@@ -226,7 +326,17 @@ pub fn exec(args: Args) -> CliResult {
         crate::progress::wanted(args.quiet),
         loaded.len() * seeds.len(),
     );
-    let results = run_variants(&args, &loaded, &seeds, &line);
+    let results = match args.fork_at {
+        None => run_variants(&args, &loaded, &seeds, &line),
+        Some(at) => run_forked(
+            &args,
+            &base_for_fork(&args, &loaded, at)?,
+            &loaded,
+            &seeds,
+            at,
+            &line,
+        ),
+    };
     line.finish();
     let results = results?;
     write_variants(staging.path(), &variants, &results, seeds.len())?;
@@ -252,7 +362,13 @@ pub fn exec(args: Args) -> CliResult {
         ecsim_reports::compare_csv(&comparison).context("writing compare.csv")?,
     )
     .context("writing compare.csv")?;
-    let text = ecsim_reports::compare_text(&comparison);
+    let mut text = ecsim_reports::compare_text(&comparison);
+    if let Some(at) = args.fork_at {
+        text.push_str(&format!(
+            "forked at {}: the scenario without any variant's overrides ran up to then once per seed; each variant's overrides apply from then on\n",
+            ecsim_engine::format_duration(at)
+        ));
+    }
     std::fs::write(staging.path().join("compare.txt"), &text).context("writing compare.txt")?;
     staging.commit()?;
     if !args.quiet {

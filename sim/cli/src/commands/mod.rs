@@ -297,6 +297,15 @@ pub fn load_variant(
     })
 }
 
+/// A `--fork-at` time: a duration after time zero (`11h`, `90m`).
+pub fn fork_time(s: &str) -> std::result::Result<u64, String> {
+    match ecsim_engine::parse_duration_ms(s) {
+        Ok(0) => Err("the fork time must be after time zero".to_string()),
+        Ok(ms) => Ok(ms),
+        Err(e) => Err(e.0),
+    }
+}
+
 /// `-q`: the command prints nothing but errors, so no warnings either (set once, at start).
 pub static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

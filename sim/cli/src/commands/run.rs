@@ -54,6 +54,11 @@ pub struct Args {
     /// an audit found; the run is as reproducible as a plain one).
     #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     shuffle: Option<u32>,
+    /// Run up to this simulated time, copy the whole state there and finish the run from the
+    /// copy (what `compare --fork-at` does per variant): the files are the plain run's, byte
+    /// for byte. A check of the fork machinery; not for trace jobs.
+    #[arg(long, value_name = "TIME", value_parser = super::fork_time, conflicts_with = "shuffle")]
+    fork_at: Option<u64>,
     /// Also draw charts/ (SVG and PNG) and report.html (as `ecsim report` does).
     #[arg(long)]
     report: bool,
@@ -155,12 +160,29 @@ pub fn exec(args: Args) -> CliResult {
     };
     let line = crate::progress::Line::new(crate::progress::wanted(args.quiet), 1);
     let mut progress = line.run(0);
-    let with = sim::RunWith {
-        progress: Some(&mut progress),
-        traces: Some(traces),
-        shuffle: args.shuffle.map(|k| ecsim_model::audit::salt(seed, k - 1)),
+    let (mut summary, sink) = match args.fork_at {
+        None => {
+            let with = sim::RunWith {
+                progress: Some(&mut progress),
+                traces: Some(traces),
+                shuffle: args.shuffle.map(|k| ecsim_model::audit::salt(seed, k - 1)),
+            };
+            sim::run_with(&sc, opts, sink, with)
+        }
+        Some(at) => match sim::fork::fork(&sc, vec![(&sc, sink)], opts, at) {
+            Ok(mut branches) => branches.remove(0).run(Some(&mut progress)),
+            Err(e) => {
+                line.finish();
+                eprintln!(
+                    "error: {}: cannot fork at {}:\n{}",
+                    args.scenario.display(),
+                    ecsim_engine::format_duration(at),
+                    ecsim_reports::escape::terminal(&e.to_string())
+                );
+                return Err(CliError::code(FAILURE));
+            }
+        },
     };
-    let (mut summary, sink) = sim::run_with(&sc, opts, sink, with);
     line.finish();
     sink.finish().context("writing the CSV files")?;
     summary.wall_ms = started.elapsed().as_millis() as u64;

@@ -87,7 +87,7 @@ pub fn parse_shard(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Shar
 #[derive(clap::Args)]
 /// Run a parameter sweep: a grid of scenario variations x seeds, in parallel.
 #[command(
-    after_help = "Examples:\n  ecsim sweep scenarios/sweeps/placement-strategies.toml\n  ecsim sweep scenarios/sweeps/target-value.toml --threads 2 --resume\n  ecsim sweep my-sweep.toml --shard 0/4 --out shard0      # one machine of four\n  ecsim sweep my-sweep.toml --shard auto --out shard-$SLURM_ARRAY_TASK_ID   # inside a Slurm array"
+    after_help = "Examples:\n  ecsim sweep scenarios/sweeps/placement-strategies.toml\n  ecsim sweep scenarios/sweeps/target-value.toml --threads 2 --resume\n  ecsim sweep scenarios/sweeps/target-value.toml --fork-at 40h      # the first 40 h once per seed\n  ecsim sweep my-sweep.toml --shard 0/4 --out shard0      # one machine of four\n  ecsim sweep my-sweep.toml --shard auto --out shard-$SLURM_ARRAY_TASK_ID   # inside a Slurm array"
 )]
 pub struct Args {
     /// The sweep file (TOML).
@@ -112,6 +112,11 @@ pub struct Args {
     /// No progress bar, no summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Per seed, run the base scenario (without the grid's values) up to this simulated time
+    /// once, then every grid point from a copy of that state, its values applied then: only
+    /// values a running cluster can take (see `ecsim compare --help`); others are refused.
+    #[arg(long, value_name = "TIME", value_parser = super::fork_time)]
+    fork_at: Option<u64>,
     /// Refuse a sweep of more runs (grid points x seeds) than this.
     #[arg(long, value_name = "N", default_value_t = sweep::DEFAULT_MAX_RUNS)]
     max_runs: u64,
@@ -352,15 +357,122 @@ fn run_one(o: &Args, sw: &Sweep, sc: &Scenario, r: &sweep::RunSpec, file: &Path)
     let base = o.file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
     let traces = super::open_traces(&base, &o.input, sc).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (summary, _) = sim::run_traced(sc, opts, ecsim_model::record::NullSink, traces);
+    write_run(sw, r, &summary, file)
+}
+
+/// A run's file, from its summary.
+fn write_run(
+    sw: &Sweep,
+    r: &sweep::RunSpec,
+    summary: &ecsim_model::record::Summary,
+    file: &Path,
+) -> Result<()> {
     let params: Vec<(String, String)> = sw
         .parameters
         .iter()
         .map(|p| p.name.clone())
         .zip(sw.labels(r.point))
         .collect();
-    let bytes = ecsim_reports::sweep_run_csv(r.point, r.replicate, r.seed, &params, &summary)
+    let bytes = ecsim_reports::sweep_run_csv(r.point, r.replicate, r.seed, &params, summary)
         .context("formatting a run")?;
     write_atomic(file, &bytes)
+}
+
+/// `--fork-at`: the runs of `todo` grouped by seed; per seed the base's prefix once, then
+/// every grid point of the group as a branch, each writing its run file when it finishes.
+fn run_all_forked(
+    o: &Args,
+    sw: &Sweep,
+    base: &Scenario,
+    scenarios: &[Scenario],
+    todo: &[&sweep::RunSpec],
+    runs_dir: &Path,
+    at_ms: u64,
+) -> Result<usize> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(o.threads)
+        .build()
+        .context("starting worker threads")?;
+    let mut by_seed: std::collections::BTreeMap<u32, Vec<&sweep::RunSpec>> = Default::default();
+    for r in todo {
+        by_seed.entry(r.replicate).or_default().push(r);
+    }
+    let groups: Vec<Vec<&sweep::RunSpec>> = by_seed.into_values().collect();
+    let bar = progress_bar(o.quiet, todo.len(), &sw.name);
+    let done = AtomicUsize::new(0);
+    let result = pool.install(|| {
+        groups.par_iter().try_for_each(|runs| -> Result<()> {
+            let opts = RunOptions {
+                seed: runs[0].seed,
+                check_invariants: false,
+            };
+            let branches = runs
+                .iter()
+                .map(|r| (&scenarios[r.point], ecsim_model::record::NullSink))
+                .collect();
+            let branches = sim::fork::fork(base, branches, opts, at_ms).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot fork at {}:\n{e}",
+                    ecsim_engine::format_duration(at_ms)
+                )
+            })?;
+            branches
+                .into_par_iter()
+                .zip(runs.par_iter())
+                .try_for_each(|(b, r)| -> Result<()> {
+                    let (summary, _) = b.run(None);
+                    write_run(sw, r, &summary, &run_file(runs_dir, r))?;
+                    done.fetch_add(1, Ordering::Relaxed);
+                    bar.inc(1);
+                    Ok(())
+                })
+        })
+    });
+    bar.finish_and_clear();
+    result.map_err(|e| {
+        e.context(format!(
+            "stopped at the first error, after {} runs",
+            done.load(Ordering::Relaxed)
+        ))
+    })?;
+    Ok(done.load(Ordering::Relaxed))
+}
+
+/// The sweep's base scenario, for `--fork-at`; every grid point a fork cannot take is printed
+/// before failing.
+fn fork_base(
+    o: &Args,
+    sw: &Sweep,
+    scenarios: &[Scenario],
+    at_ms: u64,
+) -> Result<Scenario, CliError> {
+    let path = o.file.parent().unwrap_or(Path::new(".")).join(&sw.scenario);
+    let base = match super::load_variant(&path, &[], None, &o.input)? {
+        Ok(sc) => sc,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return Err(CliError::code(FAILURE));
+        }
+    };
+    let mut failed = false;
+    for (p, sc) in scenarios.iter().enumerate() {
+        for problem in sim::fork::problems(&base, sc, at_ms) {
+            eprintln!(
+                "{}",
+                ecsim_reports::escape::terminal(&format!(
+                    "error: {}: grid point {p} ({}): cannot fork at {}: {problem}",
+                    o.file.display(),
+                    sw.labels(p).join(", "),
+                    ecsim_engine::format_duration(at_ms)
+                ))
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        return Err(CliError::code(FAILURE));
+    }
+    Ok(base)
 }
 
 /// Run `todo` on `threads` workers with a progress bar; the number of runs done.
@@ -432,7 +544,15 @@ pub fn exec(args: Args) -> CliResult {
     };
     let (base, base_src) = base_scenario(&args.file, &sw, &args.input)?;
     let scenarios = load_grid(&args.file, &sw, &sweep_src, &args.input)?;
-    let fingerprint = sw.fingerprint(&base_src);
+    let fork_base = match args.fork_at {
+        Some(at) => Some(fork_base(&args, &sw, &scenarios, at)?),
+        None => None,
+    };
+    // Forked runs are other runs: a resumed sweep must not mix them with plain ones.
+    let fingerprint = match args.fork_at {
+        None => sw.fingerprint(&base_src),
+        Some(at) => format!("{}-fork-at-{at}", sw.fingerprint(&base_src)),
+    };
     let dir = match &args.out {
         Some(d) => d.clone(),
         None => {
@@ -460,7 +580,12 @@ pub fn exec(args: Args) -> CliResult {
             .filter(|r| !run_file(&runs_dir, r).exists())
             .collect();
         let skipped = mine.len() - todo.len();
-        let done = run_all(&args, &sw, &scenarios, &todo, &runs_dir)?;
+        let done = match (&fork_base, args.fork_at) {
+            (Some(base), Some(at)) => {
+                run_all_forked(&args, &sw, base, &scenarios, &todo, &runs_dir, at)?
+            }
+            _ => run_all(&args, &sw, &scenarios, &todo, &runs_dir)?,
+        };
         let runs = collect_runs(&[work.path().to_path_buf()])?;
         write_tables(&runs, work.path())?;
         let long = ecsim_reports::sweep_long::aggregate_long(&runs, &sw.metrics)

@@ -80,6 +80,46 @@ fn first_difference(a: &impl std::fmt::Debug, b: &impl std::fmt::Debug) -> Optio
     Some(field)
 }
 
+/// The scenario file's key for a field of the validated types, where the two differ.
+fn key(field: &str) -> &str {
+    match field {
+        "strategy" => "placement_strategy",
+        "launch" => "launch_type/capacity_provider_strategy",
+        "cpu_units" => "cpu",
+        "memory_mib" => "memory",
+        "duration_ms" => "duration",
+        "at_ms" => "at",
+        other => other,
+    }
+}
+
+/// A message for a field of `name` that differs, or for the section itself.
+fn differs(name: &str, field: &str) -> String {
+    let at = if field.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}.{}", key(field))
+    };
+    format!("{at} differs from the base scenario and cannot change at a fork")
+}
+
+/// Element by element: a different length, or the first field that differs in each element.
+fn list_problems<T: std::fmt::Debug>(name: &str, base: &[T], variant: &[T], out: &mut Vec<String>) {
+    if base.len() != variant.len() {
+        out.push(format!(
+            "{name}: {} entries instead of {}; their number cannot change at a fork",
+            variant.len(),
+            base.len()
+        ));
+        return;
+    }
+    for (k, (b, v)) in base.iter().zip(variant).enumerate() {
+        if let Some(field) = first_difference(b, v) {
+            out.push(differs(&format!("{name}[{k}]"), &field));
+        }
+    }
+}
+
 /// Where a branch's scenario differs from the base in a way no running cluster can take: one
 /// message per difference, naming the field, or nothing when the branch can fork at `at_ms`.
 pub fn problems(base: &Scenario, variant: &Scenario, at_ms: u64) -> Vec<String> {
@@ -107,13 +147,22 @@ pub fn problems(base: &Scenario, variant: &Scenario, at_ms: u64) -> Vec<String> 
         "settings",
         first_difference(&base.settings, &variant.settings),
     );
-    whole(
+    whole("fargate", first_difference(&base.fargate, &variant.fargate));
+    whole("pricing", first_difference(&base.pricing, &variant.pricing));
+    let mut fs = variant.failures.clone();
+    fs.scripted = base.failures.scripted.clone();
+    whole("failures", first_difference(&base.failures, &fs));
+    list_problems(
         "instance_types",
-        first_difference(&base.instance_types, &variant.instance_types),
+        &base.instance_types,
+        &variant.instance_types,
+        &mut out,
     );
-    whole(
+    list_problems(
         "task_definitions",
-        first_difference(&base.task_definitions, &variant.task_definitions),
+        &base.task_definitions,
+        &variant.task_definitions,
+        &mut out,
     );
     let mut jobs = variant.jobs.clone();
     if jobs.len() == base.jobs.len() {
@@ -121,12 +170,7 @@ pub fn problems(base: &Scenario, variant: &Scenario, at_ms: u64) -> Vec<String> 
             j.strategy = b.strategy.clone();
         }
     }
-    whole("jobs", first_difference(&base.jobs, &jobs));
-    whole("fargate", first_difference(&base.fargate, &variant.fargate));
-    whole("pricing", first_difference(&base.pricing, &variant.pricing));
-    let mut fs = variant.failures.clone();
-    fs.scripted = base.failures.scripted.clone();
-    whole("failures", first_difference(&base.failures, &fs));
+    list_problems("jobs", &base.jobs, &jobs, &mut out);
     clusters_problems(base, variant, &mut out);
     services_problems(base, variant, &mut out);
     before_fork(
@@ -225,11 +269,13 @@ fn clusters_problems(base: &Scenario, variant: &Scenario, out: &mut Vec<String>)
             mg.managed_scaling = bg.managed_scaling.clone();
             mg.min_size = bg.min_size;
             mg.max_size = bg.max_size;
+            if let Some(field) = first_difference(bg, mg) {
+                out.push(differs(&at, &field));
+            }
         }
+        masked.groups = b.groups.clone();
         if let Some(field) = first_difference(b, &masked) {
-            out.push(format!(
-                "clusters[{ci}].{field} differs from the base scenario and cannot change at a fork"
-            ));
+            out.push(differs(&format!("clusters[{ci}]"), &field));
         }
     }
 }
@@ -258,9 +304,12 @@ fn services_problems(base: &Scenario, variant: &Scenario, out: &mut Vec<String>)
                 m.auto_scaling = b.auto_scaling.clone();
             }
             (None, None) => {}
-            _ => out.push(format!(
-                "{at}.auto_scaling: a fork may change targets, alarms and bounds, not the number of policies, their scheduled actions, or whether the service scales"
-            )),
+            _ => {
+                out.push(format!(
+                    "{at}.auto_scaling: a fork may change targets, alarms and bounds, not the number of policies, their scheduled actions, or whether the service scales"
+                ));
+                m.auto_scaling = b.auto_scaling.clone();
+            }
         }
         match (&b.launch, &v.launch) {
             (LaunchSpec::Strategy(bi), LaunchSpec::Strategy(vi))
@@ -270,14 +319,15 @@ fn services_problems(base: &Scenario, variant: &Scenario, out: &mut Vec<String>)
                 m.launch = b.launch.clone();
             }
             (x, y) if x == y => {}
-            _ => out.push(format!(
-                "{at}.capacity_provider_strategy: a fork may change the base and weight of each item, not the providers, their order or the launch type"
-            )),
+            _ => {
+                out.push(format!(
+                    "{at}.capacity_provider_strategy: a fork may change the base and weight of each item, not the providers, their order or the launch type"
+                ));
+                m.launch = b.launch.clone();
+            }
         }
         if let Some(field) = first_difference(b, &m) {
-            out.push(format!(
-                "{at}.{field} differs from the base scenario and cannot change at a fork"
-            ));
+            out.push(differs(&at, &field));
         }
     }
 }

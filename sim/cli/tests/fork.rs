@@ -1,0 +1,196 @@
+//! `--fork-at` from the command line (issue 15): the same bytes as a plain run, variants that
+//! branch from one shared prefix, refusals that name the field, and thread-count independence.
+
+mod common;
+use common::{ecsim, text, tmp};
+
+use std::path::Path;
+
+/// Every file of a folder, name and bytes, sorted; `summary.json` without its wall time.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let name = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+            let mut bytes = std::fs::read(&p).unwrap();
+            if name.ends_with("summary.json") {
+                let t = String::from_utf8(bytes).unwrap();
+                let t: Vec<&str> = t.lines().filter(|l| !l.contains("\"wall_ms\"")).collect();
+                bytes = t.join("\n").into_bytes();
+            }
+            if name.ends_with("report.html") {
+                // The wall time's row: "<td>wall_ms</td><td ...>16 ms</td><td ...>16</td></tr>".
+                let t = String::from_utf8(bytes).unwrap();
+                let at = t.find("wall_ms</td>").expect("the wall time row");
+                let end = at + t[at..].find("</tr>").unwrap();
+                bytes = format!("{}{}", &t[..at], &t[end..]).into_bytes();
+            }
+            out.push((name, bytes));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `run --fork-at` writes the plain run's files, byte for byte (report included), for
+/// scenarios with failures, auto scaling, deployments and jobs.
+#[test]
+fn run_through_a_fork_writes_the_plain_runs_files() {
+    let d = tmp("fork-run");
+    for (file, at) in [
+        ("scenarios/az-outage.toml", "1h"),
+        ("scenarios/what-if-az-outage.toml", "11h"),
+        ("scenarios/flash-sale.toml", "30m"),
+        ("scenarios/deploy-full-cluster.toml", "10m"),
+    ] {
+        let (a, b) = (d.join("plain"), d.join("forked"));
+        let plain = ecsim(&["run", file, "--out", a.to_str().unwrap(), "-q", "--report"]);
+        assert!(plain.status.success(), "{}", text(&plain));
+        let forked = ecsim(&[
+            "run",
+            file,
+            "--fork-at",
+            at,
+            "--out",
+            b.to_str().unwrap(),
+            "-q",
+            "--report",
+        ]);
+        assert!(forked.status.success(), "{}", text(&forked));
+        let (fa, fb) = (files(&a), files(&b));
+        assert_eq!(fa.len(), fb.len(), "{file}");
+        for ((na, ba), (nb, bb)) in fa.iter().zip(&fb) {
+            assert_eq!(na, nb);
+            assert!(
+                ba == bb,
+                "{file}: {na} differs between the plain and the forked run"
+            );
+        }
+        std::fs::remove_dir_all(&a).unwrap();
+        std::fs::remove_dir_all(&b).unwrap();
+    }
+}
+
+/// `compare --fork-at`: the variant without overrides is the plain run (same summary as in a
+/// plain comparison); the results do not depend on the thread count.
+#[test]
+fn compare_forks_every_variant_from_one_prefix() {
+    let d = tmp("fork-compare");
+    let run = |name: &str, extra: &[&str]| {
+        let out = d.join(name);
+        let mut args = vec![
+            "compare",
+            "scenarios/what-if-az-outage.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let o = ecsim(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        out
+    };
+    let plain = run("plain", &[]);
+    let one = run("one", &["--fork-at", "11h", "--threads", "1"]);
+    let two = run("two", &["--fork-at", "11h", "--threads", "2"]);
+    assert_eq!(files(&one), files(&two), "thread count changed results");
+    let summary = |dir: &Path, v: &str| files(&dir.join("variants").join(v));
+    assert_eq!(summary(&plain, "as-is"), summary(&one, "as-is"));
+    // A branch that changes something is not the plain run of its variant (that one changed
+    // it from time zero) and not the base.
+    assert_ne!(summary(&plain, "target-70"), summary(&one, "target-70"));
+    assert_ne!(summary(&one, "as-is"), summary(&one, "target-70"));
+    let table = std::fs::read_to_string(one.join("compare.txt")).unwrap();
+    assert!(table.contains("forked at 11h"), "{table}");
+}
+
+/// A variant a running cluster cannot take is refused before anything runs, each difference
+/// named; nothing is written.
+#[test]
+fn compare_refuses_what_a_fork_cannot_take_by_name() {
+    let d = tmp("fork-refuse");
+    let out = d.join("out");
+    let o = ecsim(&[
+        "compare",
+        "scenarios/fargate-vs-ec2.toml",
+        "--fork-at",
+        "1h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("variant ec2-savings-plan: cannot fork at 1h: pricing.ec2_discount_pct differs from the base scenario"),
+        "{t}"
+    );
+    assert!(
+        t.contains("variant fargate: cannot fork at 1h: task_definitions[0].network_mode differs"),
+        "{t}"
+    );
+    assert!(!out.exists());
+    let o = ecsim(&[
+        "compare",
+        "scenarios/what-if-az-outage.toml",
+        "--fork-at",
+        "15h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("is not before the end of the run (14h)"),
+        "{}",
+        text(&o)
+    );
+    let o = ecsim(&["run", "scenarios/quickstart.toml", "--fork-at", "0s"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("the fork time must be after time zero"));
+}
+
+/// `sweep --fork-at` runs every grid point from the seed's prefix, the same for any thread
+/// count; grid points a fork cannot take are refused.
+#[test]
+fn sweep_forks_each_seeds_prefix() {
+    let d = tmp("fork-sweep");
+    let run = |name: &str, threads: &str| {
+        let out = d.join(name);
+        let o = ecsim(&[
+            "sweep",
+            "scenarios/sweeps/target-value.toml",
+            "--fork-at",
+            "40h",
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        std::fs::read(out.join("runs.csv")).unwrap()
+    };
+    let one = run("one", "1");
+    assert_eq!(one, run("two", "2"));
+    let o = ecsim(&[
+        "sweep",
+        "scenarios/sweeps/placement-strategies.toml",
+        "--fork-at",
+        "1h",
+        "--out",
+        d.join("refused").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains(
+            "grid point 0 (binpack): cannot fork at 1h: services[0].az_rebalancing differs"
+        ),
+        "{}",
+        text(&o)
+    );
+}
