@@ -179,18 +179,17 @@ fn sweep_forks_each_seeds_prefix() {
     assert_eq!(one, run("two", "2"));
     let o = ecsim(&[
         "sweep",
-        "scenarios/sweeps/placement-strategies.toml",
+        "scenarios/sweeps/target-value.toml",
         "--fork-at",
-        "1h",
+        "50h",
         "--out",
         d.join("refused").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        text(&o).contains(
-            "grid point 0 (binpack): cannot fork at 1h: services[0].az_rebalancing differs"
-        ),
+        text(&o).contains("grid point 0 (40): cannot fork at 2d2h: the fork time (2d2h) is not before the end of the run (2d)"),
         "{}",
         text(&o)
     );
+    assert!(!d.join("refused").exists());
 }

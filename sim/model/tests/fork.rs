@@ -297,3 +297,92 @@ fn a_strategy_change_forks_from_the_shared_prefix() {
     assert!(before(&lb.0) == before(&lv.0), "same prefix");
     assert!(lb.0 != lv.0, "the branch placed differently after the fork");
 }
+
+/// The event lines of a log at one time.
+fn events_at(log: &str, at: u64) -> Vec<&str> {
+    let key = format!("event EventRecord {{ time_ms: {at},");
+    log.lines().filter(|l| l.starts_with(&key)).collect()
+}
+
+/// Each kind of change a fork takes, with the whole-run invariants checked after every event
+/// of every branch (counts per state, per provider and AZ; placement's free resources), so that
+/// applying a change mid-run cannot leave the core inconsistent.
+#[test]
+fn every_kind_of_change_keeps_the_invariants() {
+    let checked = |sc: &Scenario| RunOptions {
+        seed: sc.seed,
+        check_invariants: true,
+    };
+    // Strategy, target, managed scaling, bounds: the shipped what-if variants.
+    let (base, variants) = load_all("what-if-az-outage.toml");
+    let at = 11 * 3_600_000;
+    let branches = variants.iter().map(|v| (v, Log::default())).collect();
+    let summaries: Vec<_> = fork::fork(&base, branches, checked(&base), at)
+        .unwrap()
+        .into_iter()
+        .map(|b| b.run(None).0.fields())
+        .collect();
+    assert_eq!(summaries.len(), 5);
+    for (k, s) in summaries.iter().enumerate().skip(1) {
+        assert!(*s != summaries[0], "variant {k} changed nothing");
+    }
+
+    // Capacity provider weights (and a desired count): at 30 minutes spot-mix's service grows
+    // from 18 to 24 tasks, once with its 1:3 On-Demand : Spot split and once with 3:1. The
+    // On-Demand group's instances are the first three launched.
+    let (base, _) = load_all("spot-mix.toml");
+    let mut same = base.clone();
+    same.services[0].desired_count = 24;
+    let mut flipped = same.clone();
+    if let scenario::LaunchSpec::Strategy(items) = &mut flipped.services[0].launch {
+        items[0].weight = 3;
+        items[1].weight = 1;
+    }
+    let at = 1_800_000;
+    let b = fork::fork(
+        &base,
+        vec![(&same, Log::default()), (&flipped, Log::default())],
+        checked(&base),
+        at,
+    )
+    .unwrap();
+    let logs: Vec<String> = b.into_iter().map(|b| b.run(None).1.0).collect();
+    for log in &logs {
+        assert!(
+            events_at(log, at)
+                .iter()
+                .any(|l| l.contains("from: \"18\", to: \"24\", reason: \"DesiredCountChanged\"")),
+            "the desired count changed at the fork"
+        );
+    }
+    let on_demand = |log: &str| {
+        events_at(log, at)
+            .iter()
+            .filter(|l| l.contains("to: \"PENDING\""))
+            .filter(|l| {
+                ["1\"", "2\"", "3\""]
+                    .iter()
+                    .any(|n| l.contains(&format!("instance: \"i-0000000000000000{n}")))
+            })
+            .count()
+    };
+    assert!(
+        on_demand(&logs[1]) > on_demand(&logs[0]),
+        "3:1 put more of the 6 new tasks on On-Demand ({} against {})",
+        on_demand(&logs[1]),
+        on_demand(&logs[0])
+    );
+
+    // A larger instance group: the extra instances launch at the fork.
+    let (base, _) = load_all("quickstart.toml");
+    let mut v = base.clone();
+    v.clusters[0].groups[0].count += 2;
+    let at = 600_000;
+    let mut b = fork::fork(&base, vec![(&v, Log::default())], checked(&base), at).unwrap();
+    let (_, log) = b.remove(0).run(None);
+    let launched = events_at(&log.0, at)
+        .iter()
+        .filter(|l| l.contains("to: \"LAUNCHING\""))
+        .count();
+    assert_eq!(launched, 2, "two more instances launch at the fork");
+}

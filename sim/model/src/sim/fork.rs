@@ -6,7 +6,8 @@
 //! change at the fork instant ([`problems`] names every other difference):
 //! * a REPLICA service's `desired_count`: set at the fork, as a scripted action would
 //!   (a `DesiredCountChanged` event, then the service reconciles);
-//! * a service's or job's placement `strategy`: used for every placement from the fork on;
+//! * a service's or job's placement `strategy`: used for every placement from the fork on; and a
+//!   service's `az_rebalancing` (which follows the strategy by default): used at its next check;
 //! * a service's auto scaling targets, alarms and bounds (the same number of target tracking and
 //!   step scaling policies; scheduled actions unchanged): used from the next evaluation on, with
 //!   the alarm states, cooldowns and datapoints the prefix left;
@@ -295,6 +296,8 @@ fn services_problems(base: &Scenario, variant: &Scenario, out: &mut Vec<String>)
         }
         m.desired_count = b.desired_count;
         m.strategy = b.strategy.clone();
+        // Follows the strategy by default (on for a spread over AZs); read at every check.
+        m.az_rebalancing = b.az_rebalancing;
         match (&b.auto_scaling, &v.auto_scaling) {
             (Some(ba), Some(va))
                 if ba.target_tracking.len() == va.target_tracking.len()
