@@ -193,3 +193,46 @@ fn sweep_forks_each_seeds_prefix() {
     );
     assert!(!d.join("refused").exists());
 }
+
+/// A fork after the run's end, or of a trace job, fails with the reason and writes nothing.
+#[test]
+fn a_fork_that_cannot_be_made_says_why() {
+    let d = tmp("fork-why");
+    let out = d.join("out");
+    let o = ecsim(&[
+        "run",
+        "scenarios/bench/steady-binpack.toml",
+        "--set",
+        "clusters[0].count=100",
+        "--set",
+        "jobs[0].arrival.count=1000",
+        "--fork-at",
+        "300d",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains(
+            "before the fork time 300d (its work was done, or too many tasks waited); fork earlier"
+        ),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.exists());
+    let o = ecsim(&[
+        "run",
+        "scenarios/traces/csv-batch.toml",
+        "--fork-at",
+        "1h",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("a trace job cannot be forked"),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.exists());
+}

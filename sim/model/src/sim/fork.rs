@@ -437,11 +437,16 @@ pub fn fork<'s, S: Sink>(
         && sched.peek_time().is_some_and(|t| t >= at)
         && at_ms - 1 < base.simulation.max_time_ms;
     if !reached {
+        let why = match stats.reason {
+            EngineStop::ModelStopped => "its work was done, or too many tasks waited",
+            EngineStop::QueueEmpty => "nothing was left to do",
+            EngineStop::EventLimit => "it reached simulation.max_events",
+            EngineStop::TimeLimit => "it reached simulation.max_time",
+        };
         return Err(ForkError(vec![format!(
-            "the run ended at {} before the fork time {} ({:?}); fork earlier",
+            "the run ended at {} before the fork time {} ({why}); fork earlier",
             ecsim_engine::format_duration(sched.now().ms()),
             ecsim_engine::format_duration(at_ms),
-            stats.reason
         )]));
     }
     let sinks = std::mem::take(&mut sim.core.out.sink.sinks);
