@@ -236,3 +236,73 @@ fn a_fork_that_cannot_be_made_says_why() {
     );
     assert!(!out.exists());
 }
+
+/// `size --fork-at`: every candidate from the seed's prefix. The candidate that changes
+/// nothing is judged as in a plain search; one that does is judged on its change from the fork
+/// on, not from time zero; the same for any thread count.
+#[test]
+fn size_judges_candidates_from_the_fork_on() {
+    let d = tmp("fork-size");
+    let src =
+        std::fs::read_to_string(common::repo().join("scenarios/what-if-az-outage.toml")).unwrap();
+    let mut src = src[..src.find("[[variants]]").unwrap()].to_string();
+    src.push_str(
+        r#"
+[[objectives]]
+metric = "service.web.availability_pct"
+at_least = 98.3
+
+[search]
+seeds = 1
+
+[[search.knobs]]
+name = "min"
+paths = ["services[0].auto_scaling.min_capacity"]
+values = [2, 40, 45, 50, 60]
+monotone = true
+"#,
+    );
+    let file = d.join("what-if-size.toml");
+    std::fs::write(&file, src).unwrap();
+    let size = |name: &str, extra: &[&str]| {
+        let out = d.join(name);
+        let mut args = vec![
+            "size",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let o = ecsim(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        out
+    };
+    let rows = |dir: &Path| -> Vec<Vec<String>> {
+        std::fs::read_to_string(dir.join("size.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let plain = rows(&size("plain", &[]));
+    let one = size("one", &["--fork-at", "11h", "--threads", "1"]);
+    let forked = rows(&one);
+    assert_eq!(
+        forked,
+        rows(&size("two", &["--fork-at", "11h", "--threads", "2"]))
+    );
+    // Candidate 0 (min 2) is the scenario itself: the same cost and availability.
+    assert_eq!(plain[0][2], "2");
+    assert_eq!(plain[0][4..9], forked[0][4..9]);
+    // min 60 from 11h on costs less than from time zero, and no minimum set at 11h reaches
+    // the objective over the whole day (the plain search finds one).
+    let at = |rows: &[Vec<String>], min: &str| rows.iter().find(|r| r[2] == min).unwrap().clone();
+    let (p60, f60) = (at(&plain, "60"), at(&forked, "60"));
+    assert!(f60[4].parse::<f64>().unwrap() < p60[4].parse::<f64>().unwrap());
+    assert!(forked.iter().all(|r| r[10] == "no"), "{forked:?}");
+    assert!(plain.iter().any(|r| r[10] == "yes"), "{plain:?}");
+    let txt = std::fs::read_to_string(one.join("size.txt")).unwrap();
+    assert!(txt.contains("forked at 11h"), "{txt}");
+}

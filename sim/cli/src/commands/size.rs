@@ -23,7 +23,7 @@ use crate::output;
 /// [search] table (bisection along a monotone knob, enumeration over the others, each candidate
 /// on the same paired seeds) and write the answer as a runnable scenario.
 #[command(
-    after_help = "Examples:\n  ecsim size scenarios/sizing/web-batch-ec2-spot.toml\n  ecsim size scenarios/sizing/bursty-fargate.toml --seeds 3 --out /tmp/size\n\nThe scenario needs [[objectives]] and a [search] table (see docs/scenario.md)."
+    after_help = "Examples:\n  ecsim size scenarios/sizing/web-batch-ec2-spot.toml\n  ecsim size scenarios/sizing/bursty-fargate.toml --seeds 3 --out /tmp/size\n  ecsim size my-what-if.toml --fork-at 11h      # candidates judged from 11h on\n\nThe scenario needs [[objectives]] and a [search] table (see docs/scenario.md)."
 )]
 pub struct Args {
     /// The scenario file (TOML) with [[objectives]] and [search].
@@ -44,6 +44,11 @@ pub struct Args {
     /// Override a field of the scenario (before the knobs' values).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
+    /// Per seed, run the scenario (without the knobs' values) up to this simulated time once;
+    /// every candidate goes on from a copy of that state with its knob values applied then
+    /// (only values a running cluster can take; see `ecsim compare --help`).
+    #[arg(long, value_name = "TIME", value_parser = super::fork_time)]
+    fork_at: Option<u64>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
@@ -130,9 +135,56 @@ fn validate_candidates(args: &Args, src: &str, search: &Search) -> Result<(), Cl
     Ok(())
 }
 
+/// Run one candidate on seed number `r` (of `seeds`), whose value is `seed`.
+type RunFn<'a> = dyn Fn(&Scenario, usize, u64) -> Result<Summary> + Sync + 'a;
+
+/// `--fork-at`: every candidate's scenario (the prefix keeps what any of them needs), each
+/// checked against the base; every candidate a fork cannot take is printed before failing.
+fn fork_candidates(
+    args: &Args,
+    src: &str,
+    search: &Search,
+    base: &Scenario,
+    at: u64,
+) -> Result<Vec<Scenario>, CliError> {
+    let mut out = Vec::new();
+    let mut failed = 0;
+    for c in 0..search.candidates() {
+        let sc = load_candidate(args, src, search, c).map_err(|e| anyhow!(e))?;
+        let problems = sim::fork::problems(base, &sc, at);
+        if !problems.is_empty() {
+            failed += 1;
+            if failed <= 5 {
+                for p in problems {
+                    eprintln!(
+                        "{}",
+                        ecsim_reports::escape::terminal(&format!(
+                            "error: {}: candidate {c} ({}): cannot fork at {}: {p}",
+                            args.scenario.display(),
+                            search.labels(c).join(", "),
+                            ecsim_engine::format_duration(at)
+                        ))
+                    );
+                }
+            }
+        }
+        out.push(sc);
+    }
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} candidates cannot fork at {}",
+            search.candidates(),
+            ecsim_engine::format_duration(at)
+        );
+        return Err(CliError::code(FAILURE));
+    }
+    Ok(out)
+}
+
 /// Run the search round by round; each round's runs in parallel, recorded in candidate order.
 fn search_all(
     load: &(dyn Fn(usize) -> Result<Scenario> + Sync),
+    run: &RunFn<'_>,
     objectives: &[ecsim_model::objectives::Objective],
     search: &Search,
     seeds: &[u64],
@@ -157,16 +209,11 @@ fn search_all(
             .par_iter()
             .enumerate()
             .map(|(k, &(_, seed))| {
-                let opts = RunOptions {
-                    seed,
-                    check_invariants: false,
-                };
-                let sc = &scenarios[k / seeds.len()];
-                let s = sim::run(sc, opts, ecsim_model::record::NullSink).0;
+                let s = run(&scenarios[k / seeds.len()], k % seeds.len(), seed)?;
                 bar.inc(1);
-                s
+                Ok(s)
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let mut results = Vec::new();
         for (&c, runs) in round.iter().zip(summaries.chunks(seeds.len())) {
             let fields: Vec<_> = runs.iter().map(Summary::fields).collect();
@@ -257,9 +304,55 @@ pub fn exec(args: Args) -> CliResult {
         .build()
         .context("starting worker threads")?;
     let load = |c: usize| load_candidate(&args, &src, &search, c).map_err(|e| anyhow!(e));
+    let plain = |sc: &Scenario, _: usize, seed: u64| -> Result<Summary> {
+        let opts = RunOptions {
+            seed,
+            check_invariants: false,
+        };
+        Ok(sim::run(sc, opts, ecsim_model::record::NullSink).0)
+    };
+    let candidates = match args.fork_at {
+        Some(at) => fork_candidates(&args, &src, &search, &sc, at)?,
+        None => Vec::new(),
+    };
+    let hints: Vec<&Scenario> = candidates.iter().collect();
+    let prefixes = match args.fork_at {
+        Some(at) => pool.install(|| {
+            seeds
+                .par_iter()
+                .map(|&seed| {
+                    let opts = RunOptions {
+                        seed,
+                        check_invariants: false,
+                    };
+                    sim::fork::prefix(&sc, &hints, opts, at, ecsim_model::record::NullSink)
+                        .map(std::sync::Mutex::new)
+                        .map_err(|e| {
+                            anyhow!("cannot fork at {}:\n{e}", ecsim_engine::format_duration(at))
+                        })
+                })
+                .collect::<Result<Vec<_>>>()
+        })?,
+        None => Vec::new(),
+    };
+    let forked = |sc: &Scenario, r: usize, _: u64| -> Result<Summary> {
+        // Placement's tie-break stream is a RefCell: the prefix is copied by one thread at a time.
+        let b = prefixes[r]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .branch(sc)
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok(b.run(None).0)
+    };
+    let run: &RunFn<'_> = if args.fork_at.is_some() {
+        &forked
+    } else {
+        &plain
+    };
     let (planner, rows) = pool.install(|| {
         search_all(
             &load,
+            run,
             &sc.objectives,
             &search,
             &seeds,
@@ -302,7 +395,13 @@ pub fn exec(args: Args) -> CliResult {
         std::fs::write(dir.join("answer.toml"), text).context("writing answer.toml")?;
         files.push("answer.toml");
     }
-    let text = ecsim_reports::size::size_text(&result);
+    let mut text = ecsim_reports::size::size_text(&result);
+    if let Some(at) = args.fork_at {
+        text.push_str(&format!(
+            "forked at {at}: every candidate ran from a copy of the scenario's state at {at}, its knob values applied then; answer.toml sets them from time zero (`ecsim compare --fork-at {at}` compares candidates as they were judged)\n",
+            at = ecsim_engine::format_duration(at)
+        ));
+    }
     std::fs::write(dir.join("size.txt"), &text).context("writing size.txt")?;
     staging.commit()?;
     if !args.quiet {

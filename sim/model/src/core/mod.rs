@@ -159,7 +159,7 @@ fn index_config(sc: &Scenario, branches: &[&Scenario], cluster: usize) -> IndexC
 impl<'s, S: Sink> Core<'s, S> {
     /// A copy of this state that goes on with `sc` (a scenario the fork checks allowed) and
     /// writes into `sink`: every arena, count, stream and the events hash so far.
-    pub(crate) fn fork<S2: Sink>(&self, sc: &'s Scenario, sink: S2) -> Core<'s, S2> {
+    pub(crate) fn fork<'b, S2: Sink>(&self, sc: &'b Scenario, sink: S2) -> Core<'b, S2> {
         Core {
             sc,
             out: self.out.fork(sink),

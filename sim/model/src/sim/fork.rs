@@ -427,28 +427,8 @@ pub fn fork<'s, S: Sink>(
     let (scenarios, sinks): (Vec<&'s Scenario>, Vec<S>) = branches.into_iter().unzip();
     let mut sched = Scheduler::new();
     let mut sim = Simulation::new_for_fork(base, opts, Fanout { sinks }, &mut sched, &scenarios);
+    let events = run_prefix(&mut sim, &mut sched, base, at_ms)?;
     let at = SimTime::from_ms(at_ms);
-    let limits = Limits {
-        max_events: base.simulation.max_events,
-        max_time: SimTime::from_ms((at_ms - 1).min(base.simulation.max_time_ms)),
-    };
-    let stats = ecsim_engine::run(&mut sim, &mut sched, limits);
-    let reached = stats.reason == EngineStop::TimeLimit
-        && sched.peek_time().is_some_and(|t| t >= at)
-        && at_ms - 1 < base.simulation.max_time_ms;
-    if !reached {
-        let why = match stats.reason {
-            EngineStop::ModelStopped => "its work was done, or too many tasks waited",
-            EngineStop::QueueEmpty => "nothing was left to do",
-            EngineStop::EventLimit => "it reached simulation.max_events",
-            EngineStop::TimeLimit => "it reached simulation.max_time",
-        };
-        return Err(ForkError(vec![format!(
-            "the run ended at {} before the fork time {} ({why}); fork earlier",
-            ecsim_engine::format_duration(sched.now().ms()),
-            ecsim_engine::format_duration(at_ms),
-        )]));
-    }
     let sinks = std::mem::take(&mut sim.core.out.sink.sinks);
     let mut out = Vec::new();
     for (sc, sink) in scenarios.into_iter().zip(sinks) {
@@ -462,16 +442,114 @@ pub fn fork<'s, S: Sink>(
         out.push(Branch {
             sim: b,
             sched: bs,
-            prefix_events: stats.events_processed,
+            prefix_events: events,
             seed: opts.seed,
         });
     }
     Ok(out)
 }
 
+/// A run stopped just before a fork instant, from which branches are made one at a time, as
+/// they are needed (`ecsim size --fork-at`: its rounds choose candidates as they go). Each
+/// branch starts with a copy of the prefix's sink (with what the prefix wrote into it).
+pub struct Prefix<'s, S: Sink + Clone> {
+    sim: Simulation<'s, S>,
+    sched: Scheduler<Ev>,
+    events: u64,
+    base: &'s Scenario,
+    at_ms: u64,
+    seed: u64,
+}
+
+/// Run `base` up to (not including) `at_ms` into `sink`, keeping what any of `branches` will
+/// need (placement indexes, datapoints); branches are made later with [`Prefix::branch`].
+pub fn prefix<'s, S: Sink + Clone>(
+    base: &'s Scenario,
+    branches: &[&Scenario],
+    opts: RunOptions,
+    at_ms: u64,
+    sink: S,
+) -> Result<Prefix<'s, S>, ForkError> {
+    let mut sched = Scheduler::new();
+    let mut sim = Simulation::new_for_fork(base, opts, sink, &mut sched, branches);
+    let events = run_prefix(&mut sim, &mut sched, base, at_ms)?;
+    Ok(Prefix {
+        sim,
+        sched,
+        events,
+        base,
+        at_ms,
+        seed: opts.seed,
+    })
+}
+
+impl<'s, S: Sink + Clone> Prefix<'s, S> {
+    /// A branch that goes on with `sc` from the fork instant (its differences from the base
+    /// checked by [`problems`] and applied then).
+    pub fn branch<'b>(&self, sc: &'b Scenario) -> Result<Branch<'b, S>, ForkError>
+    where
+        's: 'b,
+    {
+        let p = problems(self.base, sc, self.at_ms);
+        if !p.is_empty() {
+            return Err(ForkError(p));
+        }
+        let mut sim = self
+            .sim
+            .branch(sc, self.sim.core.out.sink.clone())
+            .ok_or_else(|| {
+                ForkError(vec![
+                    "a trace job cannot be forked (its trace is read from an open file)"
+                        .to_string(),
+                ])
+            })?;
+        let mut sched = self.sched.clone();
+        sim.apply_changes(self.base, SimTime::from_ms(self.at_ms), &mut sched);
+        Ok(Branch {
+            sim,
+            sched,
+            prefix_events: self.events,
+            seed: self.seed,
+        })
+    }
+}
+
+/// Run a fork's prefix: every event before `at_ms`; the events processed, or why the run ended
+/// before the fork time.
+fn run_prefix<S: Sink>(
+    sim: &mut Simulation<'_, S>,
+    sched: &mut Scheduler<Ev>,
+    base: &Scenario,
+    at_ms: u64,
+) -> Result<u64, ForkError> {
+    let at = SimTime::from_ms(at_ms);
+    let limits = Limits {
+        max_events: base.simulation.max_events,
+        max_time: SimTime::from_ms((at_ms - 1).min(base.simulation.max_time_ms)),
+    };
+    let stats = ecsim_engine::run(sim, sched, limits);
+    let reached = stats.reason == EngineStop::TimeLimit
+        && sched.peek_time().is_some_and(|t| t >= at)
+        && at_ms - 1 < base.simulation.max_time_ms;
+    if reached {
+        return Ok(stats.events_processed);
+    }
+    let why = match stats.reason {
+        EngineStop::ModelStopped => "its work was done, or too many tasks waited",
+        EngineStop::QueueEmpty => "nothing was left to do",
+        EngineStop::EventLimit => "it reached simulation.max_events",
+        EngineStop::TimeLimit => "it reached simulation.max_time",
+    };
+    Err(ForkError(vec![format!(
+        "the run ended at {} before the fork time {} ({why}); fork earlier",
+        ecsim_engine::format_duration(sched.now().ms()),
+        ecsim_engine::format_duration(at_ms),
+    )]))
+}
+
 impl<'s, S: Sink> Simulation<'s, S> {
     /// A copy of this run's state going on with `sc` into `sink` (`None`: a job reads a trace).
-    fn branch<S2: Sink>(&self, sc: &'s Scenario, sink: S2) -> Option<Simulation<'s, S2>> {
+    fn branch<'b, S2: Sink>(&self, sc: &'b Scenario, sink: S2) -> Option<Simulation<'b, S2>> {
         Some(Simulation {
             core: self.core.fork(sc, sink),
             launcher: self.launcher.clone(),
