@@ -39,6 +39,9 @@ struct Provider {
     last_launch: Option<SimTime>,
     last_cpr: Option<f64>,
     instances: u32,
+    /// CPR datapoints kept at least: the most any of a fork's branches reads (older ones are
+    /// never read, so keeping more changes nothing).
+    keep_at_least: usize,
 }
 
 /// A managed group as one evaluation sees it.
@@ -120,8 +123,9 @@ pub(crate) fn scale_in_by(n: u32, wanted: u32, ms: &ManagedScaling, min_size: u3
 }
 
 impl ClusterAutoScaling {
-    /// Every group with managed scaling.
-    pub(crate) fn new(sc: &Scenario) -> Self {
+    /// Every group with managed scaling; the datapoints kept are the most any of a fork's
+    /// `branches` reads.
+    pub(crate) fn new(sc: &Scenario, branches: &[&Scenario]) -> Self {
         let mut providers = Vec::new();
         for (c, cdef) in sc.clusters.iter().enumerate() {
             for (g, gdef) in cdef.groups.iter().enumerate() {
@@ -146,6 +150,12 @@ impl ClusterAutoScaling {
                     last_launch: None,
                     last_cpr: None,
                     instances: gdef.count,
+                    keep_at_least: branches
+                        .iter()
+                        .filter_map(|b| b.clusters.get(c)?.groups.get(g)?.managed_scaling.as_ref())
+                        .map(|ms| ms.scale_out_datapoints.max(ms.scale_in_datapoints))
+                        .max()
+                        .unwrap_or(0),
                 });
             }
         }
@@ -200,7 +210,11 @@ impl ClusterAutoScaling {
         let st = &mut self.providers[p];
         st.cpr.push(Some(cpr));
         // Keep only what the alarms read, dropping in batches (amortised constant work).
-        let keep = ms.scale_out_datapoints.max(ms.scale_in_datapoints).max(1);
+        let keep = ms
+            .scale_out_datapoints
+            .max(ms.scale_in_datapoints)
+            .max(st.keep_at_least)
+            .max(1);
         if st.cpr.len() >= 2 * keep {
             let drop = st.cpr.len() - keep;
             st.cpr.drain(..drop);

@@ -24,9 +24,9 @@
 //! subsystem, the event queue (same sequence numbers) and the streams, writing into its own
 //! sink after the prefix's records were written into every branch's sink. A branch without
 //! changes therefore processes exactly the events of the plain run and writes the same bytes.
-//! Placement indexes and the auto scaling datapoints kept are those every branch needs (an
-//! index only makes placement faster; a datapoint kept longer is never read by the base), so
-//! the prefix is the same for every branch.
+//! Placement indexes and the datapoints kept (service and cluster auto scaling) are those every
+//! branch needs (an index only makes placement faster; a datapoint kept longer is never read by
+//! the base), so the prefix is the same for every branch.
 
 use ecsim_engine::{Limits, Scheduler, SimTime, StopReason as EngineStop};
 

@@ -112,7 +112,7 @@ impl<'s, S: Sink> Simulation<'s, S> {
                 sc.settings.az_rebalancing_interval_ms,
             ),
             autoscaling: ServiceAutoScaling::new(sc, &streams, branches),
-            cluster_autoscaling: ClusterAutoScaling::new(sc),
+            cluster_autoscaling: ClusterAutoScaling::new(sc, branches),
             failures: Failures::new(sc, &streams),
             metrics: Metrics::new(sc),
             retry_scheduled: vec![false; sc.clusters.len()],
