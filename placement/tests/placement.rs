@@ -1,4 +1,4 @@
-//! Placement rules of ECS, each tested against the reference (../shared/ecs-semantics.md,
+//! Placement rules of ECS, each tested against the reference (docs/ecs-semantics.md,
 //! sections 1.1 to 1.6, and the AWS pages it cites).
 
 use ecsim_placement::*;

@@ -1,4 +1,4 @@
-//! Cost tests against AWS's published prices and billing rules (../shared/ecs-semantics.md §8),
+//! Cost tests against AWS's published prices and billing rules (docs/ecs-semantics.md §8),
 //! and capacity provider strategies (§6.2).
 
 use ecsim_model::pricing::{Money, UNITS_PER_USD};

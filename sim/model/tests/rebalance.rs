@@ -1,4 +1,4 @@
-//! Availability Zone rebalancing (../shared/ecs-semantics.md §4.8): when enabled, ECS detects an
+//! Availability Zone rebalancing (docs/ecs-semantics.md §4.8): when enabled, ECS detects an
 //! uneven per-AZ task count, starts tasks in the AZ with the fewest and stops tasks in the AZ
 //! with the most; enabled by default for new compatible services, not for binpack ones.
 

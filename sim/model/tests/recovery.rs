@@ -1,4 +1,4 @@
-//! Failures, recovery and deployments (../shared/ecs-semantics.md §4 and §7).
+//! Failures, recovery and deployments (docs/ecs-semantics.md §4 and §7).
 
 use ecsim_model::record::{EventRecord, NullSink, Sink, Summary, SummaryValue};
 use ecsim_model::scenario::{self, CircuitBreaker, Scenario};

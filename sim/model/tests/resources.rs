@@ -1,6 +1,6 @@
 //! Resources on a container instance and what instances cost: awsvpc ports and ENIs, ENI
 //! trunking, Windows instances, registered memory, prices. Each test names its source in
-//! ../shared/ecs-semantics.md (sections 2.3 to 2.5, 8) and the AWS page behind it.
+//! docs/ecs-semantics.md (sections 2.3 to 2.5, 8) and the AWS page behind it.
 
 use ecsim_model::record::{EventRecord, MetricsRow, Sink, Summary, TaskRow};
 use ecsim_model::scenario::{self, Scenario};

@@ -1,4 +1,4 @@
-//! Load, alarms and auto scaling, end to end (../shared/ecs-semantics.md §5 and §6.3).
+//! Load, alarms and auto scaling, end to end (docs/ecs-semantics.md §5 and §6.3).
 
 use ecsim_model::record::{NullSink, ScalingRecord, Sink, Summary, SummaryValue};
 use ecsim_model::scenario::{self, Scenario};
@@ -457,7 +457,7 @@ memory = {memory}
     assert!(e.to_string().contains("not both"), "{e}");
 }
 
-/// ../shared/ecs-semantics.md 6.3 (ECS-DG cluster-auto-scaling.html): empty instances reduce
+/// docs/ecs-semantics.md 6.3 (ECS-DG cluster-auto-scaling.html): empty instances reduce
 /// CapacityProviderReservation to `100 - empty` (2 empty of 10 -> 98, where `M / N` would say
 /// 80); after 15 minutes below the target the two empty instances, and only they, are removed.
 #[test]

@@ -1,4 +1,4 @@
-//! The STOPPING phase (../shared/ecs-semantics.md §3.1, §3.2, §3.3, §4.4): a task the service
+//! The STOPPING phase (docs/ecs-semantics.md §3.1, §3.2, §3.3, §4.4): a task the service
 //! scheduler stops is STOPPING (deregistered behind a load balancer, then SIGTERM, SIGKILL after
 //! `stopTimeout`), holds its resources and counts towards `maximumPercent` until it is STOPPED.
 //! Every test here runs with the whole-run invariants checked after every event.

@@ -227,7 +227,7 @@ pub fn instances_wanted(needed: u32, target_capacity: f64) -> u32 {
     (v - 1e-9).ceil().max(0.0) as u32
 }
 
-/// `CapacityProviderReservation` (ECS-DG cluster-auto-scaling.html; ../shared/ecs-semantics.md
+/// `CapacityProviderReservation` (ECS-DG cluster-auto-scaling.html; docs/ecs-semantics.md
 /// 6.3). N instances in the group; M instances needed = the non-empty instances (daemon-only
 /// counts as empty) plus the instances the PROVISIONING tasks would need.
 ///
@@ -457,7 +457,7 @@ mod tests {
         assert_eq!(target_tracking_capacity(3, 50.0, 50.0), 3);
     }
 
-    /// ECS-DG cluster-auto-scaling.html (../shared/ecs-semantics.md 6.3): 100 = exactly right;
+    /// ECS-DG cluster-auto-scaling.html (docs/ecs-semantics.md 6.3): 100 = exactly right;
     /// above 100 tasks wait for capacity; empty instances reduce the metric to `100 - empty`
     /// (2 empty -> 98); with no instance and tasks waiting, 200.
     #[test]
