@@ -20,8 +20,16 @@ pub(crate) enum Attempt {
     Failed(PlacementFailure),
 }
 
+/// The name of a task's owner: its service or job.
+pub(crate) fn owner_name(sc: &crate::scenario::Scenario, owner: Owner) -> &str {
+    match owner {
+        Owner::Service(s) => &sc.services[s.index()].name,
+        Owner::Job(j, _) => &sc.jobs[j.index()].name,
+    }
+}
+
 /// A strategy chain as ECS writes it: `spread(attribute:ecs.availability-zone) > binpack(cpu)`.
-fn chain_text(chain: &[Strategy]) -> String {
+pub(crate) fn chain_text(chain: &[Strategy]) -> String {
     let mut s = String::new();
     for (k, st) in chain.iter().enumerate() {
         if k > 0 {

@@ -32,9 +32,10 @@ use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use ecsim_placement::{Constraint, GroupId, InstanceId, PlacementFailure, Strategy};
 use rand::RngExt;
 
-use crate::core::{Attempt, Core, NewTask, Runs, sized, task_request};
+use crate::core::{Attempt, Core, NewTask, Runs, owner_name, sized, task_request};
 use crate::ids::{ClusterId, DefId, JobId, Owner, TaskId};
-use crate::record::Sink;
+use crate::record::{DecisionRecord, Sink};
+use std::fmt::Write as _;
 use crate::scenario::{LaunchSpec, ProviderKind, Scenario};
 use crate::sim::event::*;
 use fargate::TokenBucket;
@@ -78,6 +79,8 @@ enum Target {
 struct Item {
     /// Global capacity provider index.
     provider: u16,
+    /// Index in the cluster's capacity providers (for its name).
+    local: u16,
     share: Share,
     target: Target,
 }
@@ -158,6 +161,7 @@ fn resolve(
                 .iter()
                 .map(|it| Item {
                     provider: provider_ids[cluster][it.provider],
+                    local: it.provider as u16,
                     share: Share {
                         base: it.base,
                         weight: it.weight,
@@ -253,6 +257,82 @@ impl Launcher {
         sched: &mut Scheduler<Ev>,
     ) -> Result<Launched, PlacementFailure> {
         let (target, provider, item) = self.choose(core, req.owner);
+        // Explained before the launch: the counts the choice read.
+        let why = match item {
+            Some(k) if core.out.sink.explains() => Some(self.provider_why(core, req, k)),
+            _ => None,
+        };
+        let launched = self.launch_to(core, req, (target, provider, item), now, sched);
+        if let (Some((reason, details)), Some(k)) = (why, item) {
+            let task = match launched {
+                Ok(Launched::Placed(t, _) | Launched::Queued(t) | Launched::Fargate(t)) => {
+                    Some(t.index() as u64)
+                }
+                Err(_) => None,
+            };
+            let sc = core.sc;
+            let LaunchKind::Strategy(items, _) = &self.kinds[req.owner.index(sc.services.len())]
+            else {
+                unreachable!("an item comes from a strategy")
+            };
+            let cdef = &sc.clusters[req.cluster.index()];
+            core.out.sink.decision(&DecisionRecord {
+                time_ms: now.ms(),
+                kind: "capacity_provider",
+                subject: owner_name(sc, req.owner),
+                task,
+                chosen: &cdef.capacity_providers[items[k as usize].local as usize].name,
+                reason,
+                details: &details,
+            });
+        }
+        launched
+    }
+
+    /// Why a new task of the request's owner goes to strategy item `k`: `base` (an item below
+    /// its base, the first listed) or `weight` (the item furthest below its weighted share of
+    /// the tasks beyond the bases), and the counts it read:
+    /// `provider:live/base/weight` per item, `|`-separated.
+    fn provider_why<S: Sink>(
+        &self,
+        core: &Core<'_, S>,
+        req: &Request<'_>,
+        k: u8,
+    ) -> (&'static str, String) {
+        let sc = core.sc;
+        let counts = &core.owner_counts(req.owner).items;
+        let LaunchKind::Strategy(items, shares) = &self.kinds[req.owner.index(sc.services.len())]
+        else {
+            unreachable!("an item comes from a strategy")
+        };
+        let k = k as usize;
+        let reason = if counts[k] < shares[k].base {
+            "base"
+        } else {
+            "weight"
+        };
+        let cdef = &sc.clusters[req.cluster.index()];
+        let mut details = String::from("items=");
+        for (j, it) in items.iter().enumerate() {
+            if j > 0 {
+                details.push('|');
+            }
+            let name = &cdef.capacity_providers[it.local as usize].name;
+            let (base, weight) = (it.share.base, it.share.weight);
+            let _ = write!(details, "{name}:{}/{base}/{weight}", counts[j]);
+        }
+        (reason, details)
+    }
+
+    /// Launch one task on the chosen target (see [`Launcher::launch`]).
+    fn launch_to<S: Sink>(
+        &mut self,
+        core: &mut Core<'_, S>,
+        req: &Request<'_>,
+        (target, provider, item): (Target, u16, Option<u8>),
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) -> Result<Launched, PlacementFailure> {
         let new = |runs| NewTask {
             def: req.def,
             owner: req.owner,
