@@ -364,13 +364,13 @@ impl Launcher {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let why = Attempt::Placed(inst);
-                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, why);
+                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, why, None);
                         Ok(Launched::Placed(tid, inst))
                     }
                     None if pool.is_none() || req.az.is_some() => {
                         let why = cl.diagnose(&preq);
                         let a = Attempt::Failed(why);
-                        core.explain_placement(now, req.cluster, req.owner, None, &preq, a);
+                        core.explain_placement(now, req.cluster, req.owner, None, &preq, a, None);
                         Err(why)
                     }
                     None => {
@@ -389,7 +389,7 @@ impl Launcher {
                         };
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let a = Attempt::Failed(why);
-                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, a);
+                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, a, None);
                         core.provision(tid, now, Some(why));
                         self.enqueue(core, tid, why);
                         Ok(Launched::Queued(tid))

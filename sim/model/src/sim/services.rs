@@ -6,7 +6,7 @@ use ecsim_placement::{InstanceId, PlacementFailure};
 
 use super::Simulation;
 use super::event::{Ev, ServiceEv, rank};
-use crate::core::{NewTask, Outcome, Runs, TaskState, chain_text, task_request};
+use crate::core::{Attempt, NewTask, Outcome, Runs, TaskState, chain_text, task_request};
 use crate::ids::{ClusterId, DefId, Owner, ServiceId, TaskId};
 use crate::launch::{Launched, Request};
 use crate::record::Sink;
@@ -403,6 +403,11 @@ impl<S: Sink> Simulation<'_, S> {
         let tdef = DefId::new(def.task_definition);
         let req = task_request(sc, tdef, group, &def.constraints, &[], None);
         let check = self.core.cluster(c).pc.check(inst, &req);
+        if let Err(why) = check {
+            let (owner, a) = (Owner::Service(s), Attempt::Failed(why));
+            self.core
+                .explain_placement(now, c, owner, None, &req, a, Some(inst));
+        }
         let ineligible = matches!(
             check,
             Err(PlacementFailure::DistinctInstance | PlacementFailure::MemberOf)
@@ -422,6 +427,9 @@ impl<S: Sink> Simulation<'_, S> {
                     item: None,
                 };
                 let tid = self.core.new_task(new, now);
+                let (owner, a) = (Owner::Service(s), Attempt::Placed(inst));
+                self.core
+                    .explain_placement(now, c, owner, Some(tid), &req, a, Some(inst));
                 self.start_task(tid, inst, now, sched);
             }
             Err(_) if ineligible => {
