@@ -193,3 +193,48 @@ pub(super) fn section(b: &mut String, placements_csv: &str, decisions_csv: &str,
         table(b, k, "decision", "placement", if p.is_some() { &p_tasks } else { &none });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P_HEAD: &str = "time_ms,task,service,job,cluster,candidates,not_active,removed_agent,removed_cpu,removed_memory,removed_ports,removed_eni,removed_distinct_instance,removed_member_of,feasible,strategy,tiers,tie,chosen,failure\n";
+
+    /// The page keeps the first rows and later failures only, says how many there were, and
+    /// escapes every name; a task id that is not all digits makes no anchor.
+    #[test]
+    fn explanations_are_bounded_linked_and_escaped() {
+        let mut p = String::from(P_HEAD);
+        for k in 0..1000 {
+            let failure = if k % 100 == 99 { "RESOURCE:CPU" } else { "" };
+            let chosen = if failure.is_empty() { "i-1" } else { "" };
+            let _ = writeln!(p, "{k},{k},\"<b>web\",,c,3,0,0,0,0,0,0,0,0,3,,,3,{chosen},{failure}");
+        }
+        let d = "time_ms,kind,subject,task,chosen,reason,details\n0,scale_in,\"<script>\",5,i-1,strategy,a=1\n0,stop,s,\"1\\\" onclick=\\\"x\",i-1,instance_draining,\n";
+        let mut b = String::new();
+        let mut problems = Vec::new();
+        section(&mut b, &p, d, &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(b.contains("1000 placement attempts; shown: the first 200 and 8 failed attempts"));
+        assert_eq!(b.matches("<tr id=\"placement-").count(), 208);
+        assert!(!b.contains("<b>") && !b.contains("<script>"));
+        assert!(b.contains("&lt;b&gt;web") && b.contains("&lt;script&gt;"));
+        // Task 5 is in both tables: linked both ways.
+        assert!(b.contains("<a href=\"#decision-5\">") && b.contains("<a href=\"#placement-5\">"));
+        assert!(!b.contains("onclick=\""));
+    }
+
+    /// Without the files there is no section; a row of the wrong width is a problem.
+    #[test]
+    fn missing_files_add_nothing_and_bad_rows_are_problems() {
+        let mut b = String::new();
+        let mut problems = Vec::new();
+        section(&mut b, "", "", &mut problems);
+        assert!(b.is_empty() && problems.is_empty());
+        let d = "time_ms,kind,subject,task,chosen,reason,details\n0,stop\n";
+        section(&mut b, "", d, &mut problems);
+        assert_eq!(problems.len(), 1);
+        assert_eq!((problems[0].file.as_str(), problems[0].line), ("decisions.csv", 2));
+        assert!(b.contains("decisions.csv: 0 decisions"));
+    }
+}
