@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use ecsim_model::record::{
-    CostRow, DecisionRecord, DeploymentRow, EventRecord, FailureRow, MetricsRow, PlacementRecord, RunHeader,
-    ScalingRecord, Sink, TaskRow,
+    CostRow, DecisionRecord, DeploymentRow, EventRecord, FailureRow, MetricsRow, PlacementRecord,
+    RunHeader, ScalingRecord, Sink, TaskRow,
 };
 
 use crate::schema::{self, Schema};

@@ -55,7 +55,11 @@ fn read(
         let rec = match rec {
             Ok(rec) => rec,
             Err(e) => {
-                p.add(line, 0, format!("not CSV ({}); left out", escape(&e.to_string())));
+                p.add(
+                    line,
+                    0,
+                    format!("not CSV ({}); left out", escape(&e.to_string())),
+                );
                 continue;
             }
         };
@@ -67,7 +71,11 @@ fn read(
             p.add(
                 line,
                 0,
-                format!("{} fields, the header has {}; left out", rec.len(), header.len()),
+                format!(
+                    "{} fields, the header has {}; left out",
+                    rec.len(),
+                    header.len()
+                ),
             );
             continue;
         }
@@ -139,7 +147,12 @@ fn table(b: &mut String, k: &Kept, anchor: &str, link: &str, linked: &BTreeSet<S
 }
 
 /// The placements and decisions sections, when the folder has the files.
-pub(super) fn section(b: &mut String, placements_csv: &str, decisions_csv: &str, problems: &mut Vec<Problem>) {
+pub(super) fn section(
+    b: &mut String,
+    placements_csv: &str,
+    decisions_csv: &str,
+    problems: &mut Vec<Problem>,
+) {
     let (mut seen, mut failures) = (0usize, 0usize);
     let p = read(placements::SCHEMA.file, placements_csv, problems, |h, r| {
         let failed = col(h, placements::FAILURE).is_some_and(|c| !r[c].is_empty());
@@ -172,8 +185,12 @@ pub(super) fn section(b: &mut String, placements_csv: &str, decisions_csv: &str,
         }
     });
     let none = BTreeSet::new();
-    let p_tasks = p.as_ref().map_or_else(BTreeSet::new, |k| tasks_in(k, placements::TASK));
-    let d_tasks = d.as_ref().map_or_else(BTreeSet::new, |k| tasks_in(k, decisions::TASK));
+    let p_tasks = p
+        .as_ref()
+        .map_or_else(BTreeSet::new, |k| tasks_in(k, placements::TASK));
+    let d_tasks = d
+        .as_ref()
+        .map_or_else(BTreeSet::new, |k| tasks_in(k, decisions::TASK));
     if let Some(k) = &p {
         let _ = write!(
             b,
@@ -181,7 +198,13 @@ pub(super) fn section(b: &mut String, placements_csv: &str, decisions_csv: &str,
             k.total,
             k.total.min(EXPLAIN_ROWS as u64)
         );
-        table(b, k, "placement", "decision", if d.is_some() { &d_tasks } else { &none });
+        table(
+            b,
+            k,
+            "placement",
+            "decision",
+            if d.is_some() { &d_tasks } else { &none },
+        );
     }
     if let Some(k) = &d {
         let _ = write!(
@@ -190,7 +213,13 @@ pub(super) fn section(b: &mut String, placements_csv: &str, decisions_csv: &str,
             k.total,
             escape(&per_kind.keys().cloned().collect::<Vec<_>>().join(", "))
         );
-        table(b, k, "decision", "placement", if p.is_some() { &p_tasks } else { &none });
+        table(
+            b,
+            k,
+            "decision",
+            "placement",
+            if p.is_some() { &p_tasks } else { &none },
+        );
     }
 }
 
@@ -208,7 +237,10 @@ mod tests {
         for k in 0..1000 {
             let failure = if k % 100 == 99 { "RESOURCE:CPU" } else { "" };
             let chosen = if failure.is_empty() { "i-1" } else { "" };
-            let _ = writeln!(p, "{k},{k},\"<b>web\",,c,3,0,0,0,0,0,0,0,0,3,,,3,{chosen},{failure}");
+            let _ = writeln!(
+                p,
+                "{k},{k},\"<b>web\",,c,3,0,0,0,0,0,0,0,0,3,,,3,{chosen},{failure}"
+            );
         }
         let d = "time_ms,kind,subject,task,chosen,reason,details\n0,scale_in,\"<script>\",5,i-1,strategy,a=1\n0,stop,s,\"1\\\" onclick=\\\"x\",i-1,instance_draining,\n";
         let mut b = String::new();
@@ -234,7 +266,10 @@ mod tests {
         let d = "time_ms,kind,subject,task,chosen,reason,details\n0,stop\n";
         section(&mut b, "", d, &mut problems);
         assert_eq!(problems.len(), 1);
-        assert_eq!((problems[0].file.as_str(), problems[0].line), ("decisions.csv", 2));
+        assert_eq!(
+            (problems[0].file.as_str(), problems[0].line),
+            ("decisions.csv", 2)
+        );
         assert!(b.contains("decisions.csv: 0 decisions"));
     }
 }

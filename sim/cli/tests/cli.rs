@@ -1060,7 +1060,15 @@ fn explain_writes_placements_that_add_up_and_changes_nothing_else() {
 fn explain_writes_decisions_and_the_report_links_a_task_to_its_explanations() {
     let dir = tmp("explain-decisions");
     let d = dir.to_str().unwrap();
-    let o = ecsim(&["run", "scenarios/spot-mix.toml", "--explain", "--report", "--out", d, "--force"]);
+    let o = ecsim(&[
+        "run",
+        "scenarios/spot-mix.toml",
+        "--explain",
+        "--report",
+        "--out",
+        d,
+        "--force",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("decisions.csv"));
     let csv = String::from_utf8(read(&dir, "decisions.csv")).unwrap();
@@ -1071,8 +1079,14 @@ fn explain_writes_decisions_and_the_report_links_a_task_to_its_explanations() {
     );
     let rows: Vec<&str> = lines.collect();
     // spot-mix: on-demand has base 2, so the first two tasks go there for their base.
-    assert!(rows[0].starts_with("0,capacity_provider,api,0,on-demand,base,"), "{}", rows[0]);
-    assert!(rows[1].starts_with("0,capacity_provider,api,1,on-demand,base,"), "{}", rows[1]);
+    // The rows README "Explanations" shows.
+    assert_eq!(
+        rows[..2],
+        [
+            "0,capacity_provider,api,0,on-demand,base,items=on-demand:0/2/1|spot:0/0/3",
+            "0,capacity_provider,api,1,on-demand,base,items=on-demand:1/2/1|spot:0/0/3"
+        ]
+    );
     assert!(rows.iter().any(|r| r.contains(",scale_in,")), "{csv}");
     let html = String::from_utf8(read(&dir, "report.html")).unwrap();
     assert!(html.contains("<h2>Placements explained</h2>"));

@@ -21,8 +21,8 @@ use crate::autoscaling::{
 use crate::core::{Core, InstanceState, Runs};
 use crate::ids::{ClusterId, InstanceRef, TaskId};
 use crate::record::{DecisionRecord, ProviderRow, Sink};
-use std::fmt::Write as _;
 use crate::scenario::{ManagedScaling, ProviderKind, Scenario};
+use std::fmt::Write as _;
 
 struct Provider {
     cluster: ClusterId,
@@ -281,7 +281,10 @@ impl ClusterAutoScaling {
             let (why, step) = if warm {
                 ("at_max_size", format!("max_size={}", gdef.max_size))
             } else {
-                ("instance_warmup", format!("warmup_ms={}", ms.instance_warmup_ms))
+                (
+                    "instance_warmup",
+                    format!("warmup_ms={}", ms.instance_warmup_ms),
+                )
             };
             group.explain(sink, now, n, why, &step);
         }
@@ -290,7 +293,10 @@ impl ClusterAutoScaling {
             if sink.explains() {
                 let why = if add == 0 { "no_change" } else { "scale_out" };
                 let (lo, hi) = (ms.minimum_scaling_step_size, ms.maximum_scaling_step_size);
-                let step = format!("step={add};step_sizes={lo}..{hi};max_size={}", gdef.max_size);
+                let step = format!(
+                    "step={add};step_sizes={lo}..{hi};max_size={}",
+                    gdef.max_size
+                );
                 group.explain(sink, now, n + add, why, &step);
             }
             if add == 0 {

@@ -36,8 +36,11 @@ impl Row {
     }
 
     fn num(&self, key: &str) -> u32 {
-        let v = self.detail(key).unwrap_or_else(|| panic!("{key} in {self:?}"));
-        v.parse().unwrap_or_else(|_| panic!("{key}={v} in {self:?}"))
+        let v = self
+            .detail(key)
+            .unwrap_or_else(|| panic!("{key} in {self:?}"));
+        v.parse()
+            .unwrap_or_else(|_| panic!("{key}={v} in {self:?}"))
     }
 }
 
@@ -114,7 +117,10 @@ capacity_provider_strategy = [
     let rows = run(&sc);
     let cp = of(&rows, "capacity_provider");
     assert_eq!(cp.len(), 6, "{cp:?}");
-    assert_eq!((cp[0].chosen.as_str(), cp[0].reason.as_str()), ("FARGATE", "base"));
+    assert_eq!(
+        (cp[0].chosen.as_str(), cp[0].reason.as_str()),
+        ("FARGATE", "base")
+    );
     assert_eq!(cp[0].details, "items=FARGATE:0/1/1|FARGATE_SPOT:0/0/4");
     assert!(cp[1..].iter().all(|r| r.reason == "weight"), "{cp:?}");
     let on = |p: &str| cp.iter().filter(|r| r.chosen == p).count();
@@ -133,7 +139,10 @@ fn scale_in_rows_keep_the_az_spread() {
     let rows = run(&shipped("quickstart.toml"));
     let si = of(&rows, "scale_in");
     assert_eq!(si.len(), 3, "{si:?}");
-    assert!(si.iter().all(|r| r.time_ms == 90 * 60_000 && r.subject == "web"));
+    assert!(
+        si.iter()
+            .all(|r| r.time_ms == 90 * 60_000 && r.subject == "web")
+    );
     assert!(si.iter().all(|r| r.reason == "strategy"), "{si:?}");
     let mut azs: Vec<&str> = si.iter().map(|r| r.detail("az").unwrap()).collect();
     azs.sort_unstable();
@@ -241,10 +250,16 @@ launch_type = "FARGATE"
     assert!(policy.starts_with("out:8:3of3>50:"), "{policy}");
     // The last three datapoints breach the target; the first of the range does not.
     let dps: Vec<&str> = policy.rsplit(':').next().unwrap().split('/').collect();
-    let last3: Vec<f64> = dps[dps.len() - 3..].iter().map(|v| v.parse().unwrap()).collect();
+    let last3: Vec<f64> = dps[dps.len() - 3..]
+        .iter()
+        .map(|v| v.parse().unwrap())
+        .collect();
     assert!(last3.iter().all(|&v| v > 50.0), "{policy}");
     // Before the step nothing was in ALARM: no row. Every row names a documented rule.
-    assert!(ss.iter().all(|r| r.time_ms > 3_600_000 || r.reason != "scale_out"));
+    assert!(
+        ss.iter()
+            .all(|r| r.time_ms > 3_600_000 || r.reason != "scale_out")
+    );
     let rules = [
         "scale_out",
         "scale_in",
@@ -259,7 +274,10 @@ launch_type = "FARGATE"
         "cooldown",
         "no_change",
     ];
-    assert!(ss.iter().all(|r| rules.contains(&r.reason.as_str())), "{ss:?}");
+    assert!(
+        ss.iter().all(|r| rules.contains(&r.reason.as_str())),
+        "{ss:?}"
+    );
 }
 
 /// Cluster auto scaling (ECS-DG cluster-auto-scaling.html): CPR = M / N x 100 (100 - empty

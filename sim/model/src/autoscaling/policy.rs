@@ -341,7 +341,9 @@ pub(crate) fn rule(
         }
     };
     match decision {
-        Some(Decision::Out { capacity, proposal }) => return Some(clamp(*capacity, proposal, true)),
+        Some(Decision::Out { capacity, proposal }) => {
+            return Some(clamp(*capacity, proposal, true));
+        }
         Some(Decision::In {
             capacity, proposal, ..
         }) => return Some(clamp(*capacity, proposal, false)),

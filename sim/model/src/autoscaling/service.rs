@@ -20,15 +20,15 @@
 use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{AlarmState, Comparison};
 use super::datapoints::{Series, alarm_reach, eval};
 use super::policy::{self, Considered, Cooldown, Decision, PolicyRef, Proposal, Situation};
-use std::fmt::Write as _;
+use super::{AlarmState, Comparison};
 use crate::ids::ServiceId;
 use crate::load::LoadSample;
 use crate::record::{DecisionRecord, LoadRow, ScalingRecord, Sink};
 use crate::scenario::{AlarmDef, Scenario, StepScaling, TargetTracking};
 use crate::sim::event::*;
+use std::fmt::Write as _;
 
 /// One load change and how the service reacted.
 #[derive(Debug, Clone, Copy)]
@@ -135,7 +135,13 @@ struct Explained {
 }
 
 impl Explained {
-    fn note(&mut self, name: &str, c: Option<Considered>, alarm: &AlarmDef, values: &[Option<f64>]) {
+    fn note(
+        &mut self,
+        name: &str,
+        c: Option<Considered>,
+        alarm: &AlarmDef,
+        values: &[Option<f64>],
+    ) {
         let Some(c) = c else { return };
         let dir = if c.scales_out { "out" } else { "in" };
         let _ = write!(self.text, ";{name}={dir}:{}", c.proposal.capacity);
@@ -197,14 +203,8 @@ impl Scaled {
                 }
             }
             self.tt_state[k] = (h, l);
-            let (co, ci) = policy::target_tracking_considered(
-                k,
-                tt,
-                (h, &hv),
-                (l, &lv),
-                self.tt_cd[k],
-                cx.x,
-            );
+            let (co, ci) =
+                policy::target_tracking_considered(k, tt, (h, &hv), (l, &lv), self.tt_cd[k], cx.x);
             let go = |c: &Option<Considered>| {
                 c.as_ref()
                     .filter(|c| c.direction(cx.x.desired).is_some())
@@ -457,8 +457,13 @@ impl ServiceAutoScaling {
         } = p;
         let decision = policy::decide(out, inn, tt_agree, deploying, desired, (st.min, st.max));
         if let Some(e) = explain
-            && let Some(reason) =
-                policy::rule(decision.as_ref(), &e.considered, tt_agree, deploying, desired)
+            && let Some(reason) = policy::rule(
+                decision.as_ref(),
+                &e.considered,
+                tt_agree,
+                deploying,
+                desired,
+            )
         {
             let chosen = match &decision {
                 Some(Decision::Out { capacity, .. } | Decision::In { capacity, .. }) => *capacity,

@@ -35,11 +35,11 @@ use rand::RngExt;
 use crate::core::{Attempt, Core, NewTask, Runs, owner_name, sized, task_request};
 use crate::ids::{ClusterId, DefId, JobId, Owner, TaskId};
 use crate::record::{DecisionRecord, Sink};
-use std::fmt::Write as _;
 use crate::scenario::{LaunchSpec, ProviderKind, Scenario};
 use crate::sim::event::*;
 use fargate::TokenBucket;
 use provider_strategy::{Share, choose_item, shrink_item};
+use std::fmt::Write as _;
 
 /// The constraints plus `memberOf(attribute:ecs.availability-zone == AZ)`.
 fn az_constraint(constraints: &[Constraint], az: &str) -> Vec<Constraint> {
@@ -364,7 +364,15 @@ impl Launcher {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let why = Attempt::Placed(inst);
-                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, why, None);
+                        core.explain_placement(
+                            now,
+                            req.cluster,
+                            req.owner,
+                            Some(tid),
+                            &preq,
+                            why,
+                            None,
+                        );
                         Ok(Launched::Placed(tid, inst))
                     }
                     None if pool.is_none() || req.az.is_some() => {
@@ -389,7 +397,15 @@ impl Launcher {
                         };
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let a = Attempt::Failed(why);
-                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, a, None);
+                        core.explain_placement(
+                            now,
+                            req.cluster,
+                            req.owner,
+                            Some(tid),
+                            &preq,
+                            a,
+                            None,
+                        );
                         core.provision(tid, now, Some(why));
                         self.enqueue(core, tid, why);
                         Ok(Launched::Queued(tid))

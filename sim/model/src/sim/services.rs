@@ -262,7 +262,10 @@ impl<S: Sink> Simulation<'_, S> {
             changed = true;
             if self.explains() {
                 let why = ("stop", self.retire_reason(s, t));
-                let args = format_args!("desired={d};min_healthy={}", min_healthy(d, def.minimum_healthy_percent));
+                let args = format_args!(
+                    "desired={d};min_healthy={}",
+                    min_healthy(d, def.minimum_healthy_percent)
+                );
                 self.explain_stop(why, s, t, args, now);
             }
             self.stop_task(
@@ -281,7 +284,8 @@ impl<S: Sink> Simulation<'_, S> {
             if self.explains() {
                 let good = self.good_tasks(s);
                 let strategy = chain_text(&def.strategy);
-                let args = format_args!("desired={keep};good={good};among={among};strategy={strategy}");
+                let args =
+                    format_args!("desired={keep};good={good};among={among};strategy={strategy}");
                 self.explain_stop(("scale_in", rule.as_str()), s, tid, args, now);
             }
             self.core.counters.tasks_scaled_in += 1;
