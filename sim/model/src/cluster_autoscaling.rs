@@ -58,7 +58,8 @@ struct Group<'a> {
 
 impl Group<'_> {
     /// Explain this minute's decision to `decisions.csv` (`--explain`): the group size chosen,
-    /// the rule, and what it read (`M = non_empty + needed`, `K = wanted`).
+    /// the rule, and what it read (`M = non_empty + needed`, `K = wanted`). Callers format
+    /// `step` only when the sink explains.
     fn explain<S: Sink>(&self, sink: &mut S, now: SimTime, chosen: u32, reason: &str, step: &str) {
         if !sink.explains() {
             return;
@@ -277,7 +278,7 @@ impl ClusterAutoScaling {
             cpr,
             name: &name,
         };
-        if h == AlarmState::Alarm && !(warm && n < gdef.max_size) {
+        if h == AlarmState::Alarm && !(warm && n < gdef.max_size) && sink.explains() {
             let (why, step) = if warm {
                 ("at_max_size", format!("max_size={}", gdef.max_size))
             } else {
@@ -328,8 +329,10 @@ impl ClusterAutoScaling {
             return None;
         }
         if n <= gdef.min_size {
-            let step = format!("min_size={}", gdef.min_size);
-            group.explain(&mut core.out.sink, now, n, "at_min_size", &step);
+            if core.out.sink.explains() {
+                let step = format!("min_size={}", gdef.min_size);
+                group.explain(&mut core.out.sink, now, n, "at_min_size", &step);
+            }
             return None;
         }
         self.scale_in(p, core, &group, &members, now)

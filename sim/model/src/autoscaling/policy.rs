@@ -85,21 +85,90 @@ fn latest(v: &[Option<f64>]) -> Option<f64> {
 
 /// What one policy made of its alarm in ALARM: the capacity it computed, which way that
 /// scales, and whether its cooldown blocked it. A proposal goes through when it scales in its
-/// direction past the desired count and is not blocked.
-#[derive(Debug, Clone, PartialEq)]
+/// direction past the desired count and is not blocked. Plain numbers: the reason's text is
+/// written only for a proposal ([`Considered::into_proposal`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Considered {
-    pub(crate) proposal: Proposal,
+    pub(crate) capacity: u32,
+    pub(crate) policy: PolicyRef,
+    pub(crate) why: Why,
     pub(crate) scales_out: bool,
     pub(crate) scales_in: bool,
     /// Its cooldown blocked it.
     pub(crate) cooldown: bool,
 }
 
+/// What a policy read, for its proposal's reason.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Why {
+    /// Target tracking's high alarm: the metric's latest value above the target.
+    TargetHigh {
+        metric: ServiceMetric,
+        value: f64,
+        target: f64,
+        running: u32,
+    },
+    /// Target tracking's low alarm: the latest value below its threshold.
+    TargetLow {
+        metric: ServiceMetric,
+        value: f64,
+        threshold: f64,
+        running: u32,
+    },
+    /// A step policy: the aggregate, the threshold and the matching step's adjustment.
+    Step {
+        metric: ServiceMetric,
+        aggregate: f64,
+        threshold: f64,
+        adjustment: i64,
+        running: u32,
+    },
+}
+
 impl Considered {
+    /// The proposal, with its reason as scaling.csv writes it.
+    pub(crate) fn into_proposal(self) -> Proposal {
+        let reason = match self.why {
+            Why::TargetHigh {
+                metric,
+                value,
+                target,
+                running,
+            } => format!(
+                "target tracking: {} = {value:.2} > target {target} ({running} running)",
+                metric_label(metric)
+            ),
+            Why::TargetLow {
+                metric,
+                value,
+                threshold,
+                running,
+            } => format!(
+                "target tracking: {} = {value:.2} < {threshold:.2} ({running} running)",
+                metric_label(metric)
+            ),
+            Why::Step {
+                metric,
+                aggregate,
+                threshold,
+                adjustment,
+                running,
+            } => format!(
+                "step scaling: {} {aggregate:.2} vs threshold {threshold}: adjustment {adjustment} ({running} running)",
+                metric_label(metric)
+            ),
+        };
+        Proposal {
+            capacity: self.capacity,
+            policy: self.policy,
+            reason,
+        }
+    }
+
     /// `Some(true)`: a scale-out proposal, `Some(false)`: a scale-in one, `None`: neither (no
     /// change, or blocked by the cooldown).
     pub(crate) fn direction(&self, desired: u32) -> Option<bool> {
-        let cap = self.proposal.capacity;
+        let cap = self.capacity;
         if self.cooldown {
             None
         } else if self.scales_out && cap > desired {
@@ -126,7 +195,10 @@ pub(crate) fn target_tracking(
 ) -> (Option<Proposal>, Option<Proposal>) {
     let (out, inn) = target_tracking_considered(k, tt, high, low, cd, x);
     let go = |c: Option<Considered>| c.filter(|c| c.direction(x.desired).is_some());
-    (go(out).map(|c| c.proposal), go(inn).map(|c| c.proposal))
+    (
+        go(out).map(Considered::into_proposal),
+        go(inn).map(Considered::into_proposal),
+    )
 }
 
 /// What a target tracking policy made of each of its alarms in ALARM (see [`Considered`]).
@@ -148,14 +220,13 @@ pub(crate) fn target_tracking_considered(
             .last_out
             .is_some_and(|(t0, c0)| now < t0 + tt.scale_out_cooldown_ms && cap <= c0);
         out = Some(Considered {
-            proposal: Proposal {
-                capacity: cap,
-                policy: PolicyRef::TargetTracking(k),
-                reason: format!(
-                    "target tracking: {} = {m:.2} > target {} ({running} running)",
-                    metric_label(tt.metric),
-                    tt.target
-                ),
+            capacity: cap,
+            policy: PolicyRef::TargetTracking(k),
+            why: Why::TargetHigh {
+                metric: tt.metric,
+                value: m,
+                target: tt.target,
+                running,
             },
             scales_out: true,
             scales_in: false,
@@ -172,14 +243,13 @@ pub(crate) fn target_tracking_considered(
             .last_in
             .is_some_and(|t0| now < t0 + tt.scale_in_cooldown_ms);
         inn = Some(Considered {
-            proposal: Proposal {
-                capacity: cap,
-                policy: PolicyRef::TargetTracking(k),
-                reason: format!(
-                    "target tracking: {} = {m:.2} < {:.2} ({running} running)",
-                    metric_label(tt.metric),
-                    tt.low.threshold
-                ),
+            capacity: cap,
+            policy: PolicyRef::TargetTracking(k),
+            why: Why::TargetLow {
+                metric: tt.metric,
+                value: m,
+                threshold: tt.low.threshold,
+                running,
             },
             scales_out: false,
             scales_in: true,
@@ -201,7 +271,7 @@ pub(crate) fn step(
 ) -> Option<(bool, Proposal)> {
     let c = step_considered(k, step, values, cd, x)?;
     let up = c.direction(x.desired)?;
-    Some((up, c.proposal))
+    Some((up, c.into_proposal()))
 }
 
 /// What a step policy made of its alarm in ALARM (see [`Considered`]); `None` when no
@@ -237,15 +307,12 @@ pub(crate) fn step_considered(
         adj.adjustment,
         step.min_adjustment_magnitude,
     );
-    let proposal = Proposal {
-        capacity: cap,
-        policy: PolicyRef::Step(k),
-        reason: format!(
-            "step scaling: {} {agg:.2} vs threshold {}: adjustment {} ({running} running)",
-            metric_label(step.alarm.metric),
-            step.alarm.threshold,
-            adj.adjustment
-        ),
+    let why = Why::Step {
+        metric: step.alarm.metric,
+        aggregate: agg,
+        threshold: step.alarm.threshold,
+        adjustment: adj.adjustment,
+        running,
     };
     // The step's sign says which way the policy scales (an ExactCapacity step scales towards
     // its capacity). A scale-out never lowers capacity and a scale-in never raises it, also
@@ -268,7 +335,9 @@ pub(crate) fn step_considered(
         scales_in && cap < desired && in_blocked
     };
     Some(Considered {
-        proposal,
+        capacity: cap,
+        policy: PolicyRef::Step(k),
+        why,
         scales_out,
         scales_in,
         cooldown,

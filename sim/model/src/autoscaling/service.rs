@@ -134,17 +134,25 @@ struct Explained {
     text: String,
 }
 
+impl Proposals {
+    /// Take what a policy considered: its proposal if it goes through, and with `--explain`
+    /// the note of it (`note`: the policy's name, its alarm and the datapoints it read).
+    fn take(&mut self, c: Considered, desired: u32, note: (&str, &AlarmDef, &[Option<f64>])) {
+        match c.direction(desired) {
+            Some(true) => self.out.push(c.into_proposal()),
+            Some(false) => self.inn.push(c.into_proposal()),
+            None => {}
+        }
+        if let Some(e) = self.explain.as_mut() {
+            e.note(note.0, c, note.1, note.2);
+        }
+    }
+}
+
 impl Explained {
-    fn note(
-        &mut self,
-        name: &str,
-        c: Option<Considered>,
-        alarm: &AlarmDef,
-        values: &[Option<f64>],
-    ) {
-        let Some(c) = c else { return };
+    fn note(&mut self, name: &str, c: Considered, alarm: &AlarmDef, values: &[Option<f64>]) {
         let dir = if c.scales_out { "out" } else { "in" };
-        let _ = write!(self.text, ";{name}={dir}:{}", c.proposal.capacity);
+        let _ = write!(self.text, ";{name}={dir}:{}", c.capacity);
         if c.cooldown {
             self.text.push_str(":cooldown");
         }
@@ -205,21 +213,14 @@ impl Scaled {
             self.tt_state[k] = (h, l);
             let (co, ci) =
                 policy::target_tracking_considered(k, tt, (h, &hv), (l, &lv), self.tt_cd[k], cx.x);
-            let go = |c: &Option<Considered>| {
-                c.as_ref()
-                    .filter(|c| c.direction(cx.x.desired).is_some())
-                    .map(|c| c.proposal.clone())
-            };
-            let (o, i) = (go(&co), go(&ci));
-            if let Some(e) = p.explain.as_mut() {
-                e.note(&tt.name, co, &tt.high, &hv);
-                e.note(&tt.name, ci, &tt.low, &lv);
-            }
             if !tt.disable_scale_in {
-                p.tt_agree &= i.is_some();
+                p.tt_agree &= ci.is_some_and(|c| c.direction(cx.x.desired).is_some());
             }
-            p.out.extend(o);
-            p.inn.extend(i);
+            for (c, alarm, values) in [(co, &tt.high, &hv), (ci, &tt.low, &lv)] {
+                if let Some(c) = c {
+                    p.take(c, cx.x.desired, (&tt.name, alarm, values));
+                }
+            }
         }
     }
 
@@ -251,14 +252,7 @@ impl Scaled {
             let Some(c) = policy::step_considered(k, step, &vals, self.step_cd[k], cx.x) else {
                 continue;
             };
-            match c.direction(cx.x.desired) {
-                Some(true) => p.out.push(c.proposal.clone()),
-                Some(false) => p.inn.push(c.proposal.clone()),
-                None => {}
-            }
-            if let Some(e) = p.explain.as_mut() {
-                e.note(&step.name, Some(c), &step.alarm, &vals);
-            }
+            p.take(c, cx.x.desired, (&step.name, &step.alarm, &vals));
         }
     }
 }

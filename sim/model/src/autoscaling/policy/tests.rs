@@ -338,7 +338,14 @@ fn the_rule_names_the_clamp_and_what_held_a_decision_back() {
         reason: String::new(),
     };
     let c = |capacity, out: bool, cooldown| Considered {
-        proposal: prop(capacity),
+        capacity,
+        policy: PolicyRef::TargetTracking(0),
+        why: Why::TargetHigh {
+            metric: ServiceMetric::CpuUtilization,
+            value: 0.0,
+            target: 50.0,
+            running: 5,
+        },
         scales_out: out,
         scales_in: !out,
         cooldown,
