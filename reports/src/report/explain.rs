@@ -5,17 +5,18 @@
 //! of `placements.csv` the first [`EXPLAIN_ROWS`] rows and then up to [`EXPLAIN_ROWS`] failed
 //! attempts of the rest; of `decisions.csv` the first [`EXPLAIN_ROWS`] rows of each kind (at
 //! most [`MAX_KINDS`] kinds); each with a note of the total. The files are read as a stream:
-//! only the rows shown are kept. A task's cells link its placement to its decisions and back:
-//! the first row shown of task `N` in each table has the anchor `placement-N` or `decision-N`,
-//! and the task cell of every row links to the other table's anchor when that table shows the
-//! task. Everything from the files is HTML-escaped; an anchor is made only of a task id that is
-//! all digits.
+//! only the rows shown are kept, each cell cut at [`MAX_CELL_CHARS`]. A task's cells link its
+//! placement to its decisions and back: the first row shown of task `N` in each table has the
+//! anchor `placement-N` or `decision-N`, and the task cell of every row links to the other
+//! table's anchor when that table shows the task. Everything from the files is HTML-escaped;
+//! an anchor is made only of a task id that is all digits.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::escape;
 use super::input::{Problem, Problems};
+use crate::escape::excerpt;
 use crate::human;
 use crate::schema::{decisions, placements};
 
@@ -24,6 +25,10 @@ pub const EXPLAIN_ROWS: usize = 200;
 
 /// The most decision kinds shown (a hostile file could have a kind per row).
 pub const MAX_KINDS: usize = 16;
+
+/// The most characters of a cell shown (the rest is cut, marked `...`): bounds the page
+/// whatever the files hold.
+pub const MAX_CELL_CHARS: usize = 2000;
 
 /// The rows of one explanation file kept for the page.
 struct Kept {
@@ -81,7 +86,7 @@ fn read(
         }
         total += 1;
         if keep(&header, &rec) {
-            rows.push(rec.iter().map(str::to_string).collect());
+            rows.push(rec.iter().map(|v| excerpt(v, MAX_CELL_CHARS)).collect());
         }
     }
     Some(Kept {
@@ -254,6 +259,19 @@ mod tests {
         // Task 5 is in both tables: linked both ways.
         assert!(b.contains("<a href=\"#decision-5\">") && b.contains("<a href=\"#placement-5\">"));
         assert!(!b.contains("onclick=\""));
+    }
+
+    /// A cell longer than the bound is cut.
+    #[test]
+    fn long_cells_are_cut() {
+        let d = format!(
+            "time_ms,kind,subject,task,chosen,reason,details\n0,stop,s,1,i,r,{}\n",
+            "x".repeat(100_000)
+        );
+        let (mut b, mut problems) = (String::new(), Vec::new());
+        section(&mut b, "", &d, &mut problems);
+        assert!(b.len() < 10_000, "{}", b.len());
+        assert!(b.contains(&format!("{}...", "x".repeat(MAX_CELL_CHARS))));
     }
 
     /// Without the files there is no section; a row of the wrong width is a problem.
