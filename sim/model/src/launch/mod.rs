@@ -235,6 +235,7 @@ impl Launcher {
 
     /// The strategy item a new task of `owner` goes to: its target, global provider index and
     /// item index.
+    #[inline]
     fn choose<S: Sink>(&self, core: &Core<'_, S>, owner: Owner) -> (Target, u16, Option<u8>) {
         let counts = &core.owner_counts(owner).items;
         match &self.kinds[owner.index(core.sc.services.len())] {
@@ -325,6 +326,7 @@ impl Launcher {
     }
 
     /// Launch one task on the chosen target (see [`Launcher::launch`]).
+    #[inline]
     fn launch_to<S: Sink>(
         &mut self,
         core: &mut Core<'_, S>,
