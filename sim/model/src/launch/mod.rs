@@ -264,25 +264,19 @@ impl Launcher {
             _ => None,
         };
         let launched = self.launch_to(core, req, (target, provider, item), now, sched);
-        if let (Some((reason, details)), Some(k)) = (why, item) {
+        if let Some((reason, chosen, details)) = why {
             let task = match launched {
                 Ok(Launched::Placed(t, _) | Launched::Queued(t) | Launched::Fargate(t)) => {
                     Some(t.index() as u64)
                 }
                 Err(_) => None,
             };
-            let sc = core.sc;
-            let LaunchKind::Strategy(items, _) = &self.kinds[req.owner.index(sc.services.len())]
-            else {
-                unreachable!("an item comes from a strategy")
-            };
-            let cdef = &sc.clusters[req.cluster.index()];
             core.out.sink.decision(&DecisionRecord {
                 time_ms: now.ms(),
                 kind: "capacity_provider",
-                subject: owner_name(sc, req.owner),
+                subject: owner_name(core.sc, req.owner),
                 task,
-                chosen: &cdef.capacity_providers[items[k as usize].local as usize].name,
+                chosen,
                 reason,
                 details: &details,
             });
@@ -292,14 +286,14 @@ impl Launcher {
 
     /// Why a new task of the request's owner goes to strategy item `k`: `base` (an item below
     /// its base, the first listed) or `weight` (the item furthest below its weighted share of
-    /// the tasks beyond the bases), and the counts it read:
+    /// the tasks beyond the bases); the item's provider; and the counts the choice read:
     /// `provider:live/base/weight` per item, `|`-separated.
-    fn provider_why<S: Sink>(
+    fn provider_why<'sc, S: Sink>(
         &self,
-        core: &Core<'_, S>,
+        core: &Core<'sc, S>,
         req: &Request<'_>,
         k: u8,
-    ) -> (&'static str, String) {
+    ) -> (&'static str, &'sc str, String) {
         let sc = core.sc;
         let counts = &core.owner_counts(req.owner).items;
         let LaunchKind::Strategy(items, shares) = &self.kinds[req.owner.index(sc.services.len())]
@@ -322,7 +316,8 @@ impl Launcher {
             let (base, weight) = (it.share.base, it.share.weight);
             let _ = write!(details, "{name}:{}/{base}/{weight}", counts[j]);
         }
-        (reason, details)
+        let chosen = &cdef.capacity_providers[items[k].local as usize].name;
+        (reason, chosen, details)
     }
 
     /// Launch one task on the chosen target (see [`Launcher::launch`]).
