@@ -1,6 +1,7 @@
 //! `ecsim report` over mutated output folders: the input is split on `\0\x01` into the files
 //! `ecsim report` reads, in the order of `INPUT_FILES` (summary.json, metrics.csv, cost.csv,
-//! scaling.csv, failures.csv, deployments.csv, aggregate.csv); an empty part is a missing file.
+//! scaling.csv, failures.csv, deployments.csv, aggregate.csv, compare.csv, placements.csv,
+//! decisions.csv); an empty part is a missing file.
 //! Rendering must not panic or hang, every SVG must be well-formed enough to hold no raw control
 //! character, and every problem must name one of the files.
 //!

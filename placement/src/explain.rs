@@ -49,23 +49,8 @@ impl Cluster {
             if req.pool.is_some_and(|p| p != inst.pool) {
                 continue;
             }
-            e.candidates += 1;
-            if inst.status != InstanceStatus::Active {
-                e.not_active += 1;
-                continue;
-            }
-            let verdict = if inst.agent_connected {
-                self.feasible(i, req)
-            } else {
-                Err(PlacementFailure::Agent)
-            };
-            match verdict {
-                Ok(()) => alive.push(i),
-                Err(f) => {
-                    if let Some(k) = STAGES.iter().position(|&s| s == f) {
-                        e.removed[k] += 1;
-                    }
-                }
+            if self.stage(i, req, &mut e) {
+                alive.push(i);
             }
         }
         e.feasible = alive.len() as u32;
@@ -87,6 +72,42 @@ impl Cluster {
         }
         e.tie = alive.len() as u32;
         e
+    }
+
+    /// Explain the placement of `req` on instance `id` alone, as a daemon's task is placed: one
+    /// candidate, the stage that removed it or one feasible instance; no strategy.
+    pub fn explain_on(&self, id: InstanceId, req: &TaskRequest<'_>) -> Explanation {
+        let mut e = Explanation::default();
+        if self.stage(id.0, req, &mut e) {
+            e.feasible = 1;
+            e.tie = 1;
+        }
+        e
+    }
+
+    /// Count instance `i` as a candidate in `e` and put it through the checks: whether it is
+    /// feasible, else the count of the stage that removed it is raised.
+    fn stage(&self, i: u32, req: &TaskRequest<'_>, e: &mut Explanation) -> bool {
+        let inst = &self.insts[i as usize];
+        e.candidates += 1;
+        if inst.status != InstanceStatus::Active {
+            e.not_active += 1;
+            return false;
+        }
+        let verdict = if inst.agent_connected {
+            self.feasible(i, req)
+        } else {
+            Err(PlacementFailure::Agent)
+        };
+        match verdict {
+            Ok(()) => true,
+            Err(f) => {
+                if let Some(k) = STAGES.iter().position(|&s| s == f) {
+                    e.removed[k] += 1;
+                }
+                false
+            }
+        }
     }
 }
 

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use std::io::Write;
 
 use ecsim_model::record::{
-    CostRow, DeploymentRow, EventRecord, FailureRow, MetricsRow, PlacementRecord, RunHeader,
-    ScalingRecord, Sink, TaskRow,
+    CostRow, DecisionRecord, DeploymentRow, EventRecord, FailureRow, MetricsRow, PlacementRecord,
+    RunHeader, ScalingRecord, Sink, TaskRow,
 };
 
 use crate::schema::{self, Schema};
@@ -54,6 +54,8 @@ pub struct Writers<W> {
     pub deployments: Option<W>,
     /// `placements.csv`.
     pub placements: Option<W>,
+    /// `decisions.csv`.
+    pub decisions: Option<W>,
 }
 
 struct Table<W: Write> {
@@ -171,6 +173,7 @@ pub struct CsvSink<W: Write> {
     failures: Option<Table<W>>,
     deployments: Option<Table<W>>,
     placements: Option<Table<W>>,
+    decisions: Option<Table<W>>,
     error: Option<SinkError>,
 }
 
@@ -186,6 +189,7 @@ impl<W: Write> CsvSink<W> {
             failures: None,
             deployments: None,
             placements: None,
+            decisions: None,
             error: None,
         }
     }
@@ -197,9 +201,11 @@ impl<W: Write> CsvSink<W> {
         self
     }
 
-    /// Also explain every placement attempt into `placements.csv` (`--explain`).
-    pub fn with_placements(mut self, w: W) -> Self {
-        self.placements = Some(Table::new(w, &schema::placements::SCHEMA));
+    /// Also explain every placement attempt into `placements.csv` and every other scheduler
+    /// decision into `decisions.csv` (`--explain`).
+    pub fn with_explanations(mut self, placements: W, decisions: W) -> Self {
+        self.placements = Some(Table::new(placements, &schema::placements::SCHEMA));
+        self.decisions = Some(Table::new(decisions, &schema::decisions::SCHEMA));
         self
     }
 
@@ -236,6 +242,7 @@ impl<W: Write> CsvSink<W> {
             failures: take(self.failures)?,
             deployments: take(self.deployments)?,
             placements: take(self.placements)?,
+            decisions: take(self.decisions)?,
         })
     }
 
@@ -253,6 +260,7 @@ impl<W: Write> CsvSink<W> {
             &mut self.failures,
             &mut self.deployments,
             &mut self.placements,
+            &mut self.decisions,
         ]
         .into_iter()
         .flatten()
@@ -444,6 +452,19 @@ impl<W: Write> Sink for CsvSink<W> {
             r.num(TIE, e.tie)?;
             r.text(CHOSEN, p.chosen)?;
             r.text(FAILURE, p.failure)
+        });
+    }
+
+    fn decision(&mut self, d: &DecisionRecord<'_>) {
+        use schema::decisions::*;
+        write_row(&mut self.error, &mut self.decisions, |r| {
+            r.num(TIME_MS, d.time_ms)?;
+            r.text(KIND, d.kind)?;
+            r.text(SUBJECT, d.subject)?;
+            r.opt_num(TASK, d.task)?;
+            r.text(CHOSEN, d.chosen)?;
+            r.text(REASON, d.reason)?;
+            r.text(DETAILS, d.details)
         });
     }
 }

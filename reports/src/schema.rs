@@ -160,6 +160,22 @@ table!(
 );
 
 table!(
+    /// `decisions.csv` (`ecsim run --explain`): one row per scheduler decision other than a
+    /// placement. `kind` says what was decided, `subject` whose decision it was, `chosen` what
+    /// was chosen, `reason` the rule that decided (a short code) and `details` the numbers it
+    /// read, as `key=value` pairs separated by `;` (README "Outputs" lists them per kind).
+    decisions, "decisions.csv", [
+        TIME_MS = "time_ms",
+        KIND = "kind",
+        SUBJECT = "subject",
+        TASK = "task",
+        CHOSEN = "chosen",
+        REASON = "reason",
+        DETAILS = "details",
+    ]
+);
+
+table!(
     /// `compare.csv` (`ecsim compare`): one row per variant.
     compare, "compare.csv", [
         VARIANT = "variant",

@@ -19,7 +19,8 @@ fn run(name: &str) -> (RunFiles, Vec<(String, SummaryValue)>) {
         Some(Vec::new()),
     )
     .with_scaling(Vec::new())
-    .with_recovery(Vec::new(), Vec::new());
+    .with_recovery(Vec::new(), Vec::new())
+    .with_explanations(Vec::new(), Vec::new());
     let opts = RunOptions {
         seed: sc.seed,
         check_invariants: false,
@@ -34,6 +35,8 @@ fn run(name: &str) -> (RunFiles, Vec<(String, SummaryValue)>) {
         scaling_csv: text(w.scaling),
         failures_csv: text(w.failures),
         deployments_csv: text(w.deployments),
+        placements_csv: text(w.placements),
+        decisions_csv: text(w.decisions),
         problems: Vec::new(),
     };
     (files, summary.fields())
@@ -75,4 +78,18 @@ fn key_numbers_are_summary_fields() {
     for (k, _) in report::run::KEY_NUMBERS {
         assert!(keys.iter().any(|x| x == k), "{k} is not a summary field");
     }
+}
+
+/// The explanation tables the sink writes (`--explain`) are found by the report: both
+/// sections, with a task's placement and decision rows linked (the `task` columns of both
+/// schemas), and no problem reading them.
+#[test]
+fn the_report_finds_the_explanations_the_sink_writes() {
+    let (files, _) = run("spot-mix");
+    let r = report::render_run(&files).unwrap();
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert!(r.html.contains("<h2>Placements explained</h2>"));
+    assert!(r.html.contains("<h2>Decisions explained</h2>"));
+    assert!(r.html.contains("<a href=\"#decision-0\">"));
+    assert!(r.html.contains("<a href=\"#placement-0\">"));
 }

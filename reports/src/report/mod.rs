@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use crate::charts::{self, Chart};
 
 pub mod compare;
+pub mod explain;
 pub mod input;
 pub mod interactive;
 pub mod run;
@@ -41,13 +42,17 @@ pub struct RunFiles {
     pub failures_csv: String,
     /// deployments.csv
     pub deployments_csv: String,
+    /// placements.csv (`run --explain`; empty when absent)
+    pub placements_csv: String,
+    /// decisions.csv (`run --explain`; empty when absent)
+    pub decisions_csv: String,
     /// Problems found while reading the files (missing, too large, not UTF-8: see
     /// [`input::decode`]); listed with those the report finds.
     pub problems: Vec<Problem>,
 }
 
 /// The files `ecsim report` reads, by name.
-pub const INPUT_FILES: [&str; 8] = [
+pub const INPUT_FILES: [&str; 10] = [
     "summary.json",
     "metrics.csv",
     "cost.csv",
@@ -56,6 +61,8 @@ pub const INPUT_FILES: [&str; 8] = [
     "deployments.csv",
     "aggregate.csv",
     "compare.csv",
+    "placements.csv",
+    "decisions.csv",
 ];
 
 /// What `ecsim report` does with a folder's files, given as bytes by name (missing ones absent):
@@ -89,6 +96,8 @@ pub fn render_folder(files: &[(&str, &[u8])]) -> Result<Rendered, Unusable> {
         scaling_csv: text("scaling.csv"),
         failures_csv: text("failures.csv"),
         deployments_csv: text("deployments.csv"),
+        placements_csv: text("placements.csv"),
+        decisions_csv: text("decisions.csv"),
         problems: Vec::new(),
     };
     render_run(&RunFiles { problems, ..f })

@@ -660,6 +660,7 @@ pub fn render_run(f: &RunFiles) -> Result<Rendered, Unusable> {
             .collect();
         html_table(&mut b, &t.header, &rows);
     }
+    super::explain::section(&mut b, &f.placements_csv, &f.decisions_csv, &mut problems);
     b.push_str("<h2>All summary fields</h2><details><summary>show</summary>");
     let all: Vec<Vec<String>> = fields
         .0

@@ -43,7 +43,7 @@ Examples:
   ecsim run scenarios/bench/steady-binpack.toml --set clusters[0].count=1000 \\
       --set jobs[0].arrival.count=100000 --set jobs[0].arrival.rate_per_s=0.82963
   ecsim run scenarios/placement-spread-vs-binpack.toml --seed 7 --out /tmp/run7
-  ecsim run scenarios/placement-memberof.toml --explain      # also placements.csv
+  ecsim run scenarios/placement-memberof.toml --explain      # also placements.csv, decisions.csv
   ecsim run scenarios/spot-storm.toml --shuffle 1            # the order of audit shuffle 1
   ecsim run scenarios/az-outage.toml --fork-at 1h            # the same files, through a fork";
 

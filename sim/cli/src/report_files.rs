@@ -71,6 +71,8 @@ pub fn read_run(dir: &Path) -> Result<RunFiles> {
         scaling_csv: read("scaling.csv"),
         failures_csv: read("failures.csv"),
         deployments_csv: read("deployments.csv"),
+        placements_csv: read("placements.csv"),
+        decisions_csv: read("decisions.csv"),
         problems,
     })
 }

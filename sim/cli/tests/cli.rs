@@ -1047,4 +1047,56 @@ fn explain_writes_placements_that_add_up_and_changes_nothing_else() {
     // Every service and job task that was placed or waited went through the pipeline.
     assert!(rows >= 50, "{rows} rows");
     assert!(csv.contains("removed_member_of"));
+    // Daemon tasks are explained too: one candidate, the instance they were tried on.
+    assert!(csv.lines().any(|l| l.contains(",agent,,mixed,1,")), "{csv}");
+    assert!(!plain.join("decisions.csv").exists());
+    assert!(explained.join("decisions.csv").exists());
+}
+
+/// `run --explain --report` (issue 15): both explanation files are written, decisions.csv has
+/// the scheduler's choices with the columns of its schema, and the report shows both tables with
+/// a task's number linking its placement to its decisions and back.
+#[test]
+fn explain_writes_decisions_and_the_report_links_a_task_to_its_explanations() {
+    let dir = tmp("explain-decisions");
+    let d = dir.to_str().unwrap();
+    let o = ecsim(&[
+        "run",
+        "scenarios/spot-mix.toml",
+        "--explain",
+        "--report",
+        "--out",
+        d,
+        "--force",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("decisions.csv"));
+    let csv = String::from_utf8(read(&dir, "decisions.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "time_ms,kind,subject,task,chosen,reason,details"
+    );
+    let rows: Vec<&str> = lines.collect();
+    // spot-mix: on-demand has base 2, so the first two tasks go there for their base.
+    // The rows README "Explanations" shows.
+    assert_eq!(
+        rows[..2],
+        [
+            "0,capacity_provider,api,0,on-demand,base,items=on-demand:0/2/1|spot:0/0/3",
+            "0,capacity_provider,api,1,on-demand,base,items=on-demand:1/2/1|spot:0/0/3"
+        ]
+    );
+    assert!(rows.iter().any(|r| r.contains(",scale_in,")), "{csv}");
+    let html = String::from_utf8(read(&dir, "report.html")).unwrap();
+    assert!(html.contains("<h2>Placements explained</h2>"));
+    assert!(html.contains("<h2>Decisions explained</h2>"));
+    assert!(html.contains("<tr id=\"placement-0\">"));
+    assert!(html.contains("<tr id=\"decision-0\">"));
+    assert!(html.contains("<a href=\"#placement-0\">"));
+    assert!(html.contains("<a href=\"#decision-0\">"));
+    // Made from the files alone: `ecsim report` on the folder gives the same page.
+    let again = ecsim(&["report", d, "--force"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(String::from_utf8(read(&dir, "report.html")).unwrap(), html);
 }

@@ -20,8 +20,9 @@ use crate::autoscaling::{
 };
 use crate::core::{Core, InstanceState, Runs};
 use crate::ids::{ClusterId, InstanceRef, TaskId};
-use crate::record::{ProviderRow, Sink};
+use crate::record::{DecisionRecord, ProviderRow, Sink};
 use crate::scenario::{ManagedScaling, ProviderKind, Scenario};
+use std::fmt::Write as _;
 
 #[derive(Clone)]
 struct Provider {
@@ -52,8 +53,40 @@ struct Group<'a> {
     n: u32,
     /// Instances the target wants (`K`).
     wanted: u32,
+    /// Instances with service or job tasks, and instances the waiting tasks need.
+    non_empty: u32,
+    needed: u32,
     cpr: f64,
     name: &'a str,
+}
+
+impl Group<'_> {
+    /// Explain this minute's decision to `decisions.csv` (`--explain`): the group size chosen,
+    /// the rule, and what it read (`M = non_empty + needed`, `K = wanted`). Callers format
+    /// `step` only when the sink explains.
+    fn explain<S: Sink>(&self, sink: &mut S, now: SimTime, chosen: u32, reason: &str, step: &str) {
+        if !sink.explains() {
+            return;
+        }
+        let details = format!(
+            "cpr={:.1};n={};m={};non_empty={};needed={};wanted={};{step}",
+            self.cpr,
+            self.n,
+            self.non_empty + self.needed,
+            self.non_empty,
+            self.needed,
+            self.wanted
+        );
+        sink.decision(&DecisionRecord {
+            time_ms: now.ms(),
+            kind: "cluster_scaling",
+            subject: self.name,
+            task: None,
+            chosen: &chosen.to_string(),
+            reason,
+            details: &details,
+        });
+    }
 }
 
 /// What managed scaling does to a group this minute.
@@ -256,11 +289,33 @@ impl ClusterAutoScaling {
             g,
             n,
             wanted,
+            non_empty,
+            needed,
             cpr,
             name: &name,
         };
+        if h == AlarmState::Alarm && !(warm && n < gdef.max_size) && sink.explains() {
+            let (why, step) = if warm {
+                ("at_max_size", format!("max_size={}", gdef.max_size))
+            } else {
+                (
+                    "instance_warmup",
+                    format!("warmup_ms={}", ms.instance_warmup_ms),
+                )
+            };
+            group.explain(sink, now, n, why, &step);
+        }
         if h == AlarmState::Alarm && warm && n < gdef.max_size {
             let add = scale_out_by(n, wanted, needed, ms, gdef.max_size);
+            if sink.explains() {
+                let why = if add == 0 { "no_change" } else { "scale_out" };
+                let (lo, hi) = (ms.minimum_scaling_step_size, ms.maximum_scaling_step_size);
+                let step = format!(
+                    "step={add};step_sizes={lo}..{hi};max_size={}",
+                    gdef.max_size
+                );
+                group.explain(sink, now, n + add, why, &step);
+            }
             if add == 0 {
                 return None;
             }
@@ -286,7 +341,14 @@ impl ClusterAutoScaling {
                 add,
             });
         }
-        if l != AlarmState::Alarm || n <= gdef.min_size {
+        if l != AlarmState::Alarm {
+            return None;
+        }
+        if n <= gdef.min_size {
+            if core.out.sink.explains() {
+                let step = format!("min_size={}", gdef.min_size);
+                group.explain(&mut core.out.sink, now, n, "at_min_size", &step);
+            }
             return None;
         }
         self.scale_in(p, core, &group, &members, now)
@@ -306,6 +368,21 @@ impl ClusterAutoScaling {
         let (n, cpr, name) = (group.n, group.cpr, group.name);
         let remove = scale_in_by(n, group.wanted, ms, gdef.min_size);
         let chosen = choose_scale_in(core, members, remove as usize);
+        if core.out.sink.explains() {
+            // Managed termination protection: only empty instances, from the AZ with the most
+            // instances, oldest first.
+            let mut step = format!("step={remove};min_size={};terminate=", gdef.min_size);
+            for (k, &r) in chosen.iter().enumerate() {
+                let sep = if k > 0 { "|" } else { "" };
+                let _ = write!(step, "{sep}{}", core.instance(r).ec2_id);
+            }
+            let (why, to) = if chosen.is_empty() {
+                ("no_empty_instance", n)
+            } else {
+                ("scale_in", n - chosen.len() as u32)
+            };
+            group.explain(&mut core.out.sink, now, to, why, &step);
+        }
         if chosen.is_empty() {
             return None;
         }

@@ -281,9 +281,33 @@ pub struct PlacementRecord<'a> {
     pub failure: &'a str,
 }
 
+/// One scheduler choice other than a placement, explained (`decisions.csv`, written with
+/// `--explain`): which task a scale-in, a drain or a rebalancing move stopped, which capacity
+/// provider a task went to, what service and cluster auto scaling decided.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionRecord<'a> {
+    /// When.
+    pub time_ms: u64,
+    /// What was decided: `scale_in`, `stop`, `rebalance`, `capacity_provider`,
+    /// `service_scaling` or `cluster_scaling`.
+    pub kind: &'a str,
+    /// Whose decision: the service, job or capacity provider.
+    pub subject: &'a str,
+    /// The task stopped or launched, when the decision is about one.
+    pub task: Option<u64>,
+    /// What was chosen: the instance or AZ a stopped task ran on, the provider, the new
+    /// desired count or group size (the current one when nothing changed).
+    pub chosen: &'a str,
+    /// The rule that decided, a short code documented with the table.
+    pub reason: &'a str,
+    /// The numbers the rule read, as `key=value` pairs separated by `;`.
+    pub details: &'a str,
+}
+
 /// Receives a run's records. Every method has an empty default, so a sink takes only what it
 /// needs. A sink that fails (a full disk) keeps its error and reports it when asked; the run
-/// itself goes on.
+/// itself goes on. A new method must also be forwarded by `sim::fork::Fanout` (which hands a
+/// fork's prefix records to every branch) and logged by `tests/fork.rs`'s sink.
 pub trait Sink {
     /// Before the first record.
     fn begin(&mut self, _header: &RunHeader<'_>) {}
@@ -308,6 +332,8 @@ pub trait Sink {
     }
     /// A placement attempt, explained.
     fn placement(&mut self, _p: &PlacementRecord<'_>) {}
+    /// A scheduler decision, explained (asked for with [`Sink::explains`], like placements).
+    fn decision(&mut self, _d: &DecisionRecord<'_>) {}
 }
 
 /// A sink that keeps nothing.

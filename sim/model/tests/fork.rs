@@ -49,6 +49,9 @@ impl Sink for Log {
     fn placement(&mut self, p: &PlacementRecord<'_>) {
         self.add("placement", p)
     }
+    fn decision(&mut self, d: &DecisionRecord<'_>) {
+        self.add("decision", d)
+    }
 }
 
 fn repo() -> PathBuf {

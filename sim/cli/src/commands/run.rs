@@ -17,7 +17,7 @@ use crate::{output, report_files};
 #[derive(clap::Args)]
 /// Run a scenario and write its output folder: events.csv, tasks.csv, metrics.csv, cost.csv,
 /// scaling.csv, failures.csv, deployments.csv and summary.json (with --report also charts/ and
-/// report.html, with --explain placements.csv).
+/// report.html, with --explain placements.csv and decisions.csv).
 #[command(after_help = crate::RUN_EXAMPLES)]
 pub struct Args {
     /// The scenario file (TOML).
@@ -46,7 +46,9 @@ pub struct Args {
     #[arg(long)]
     check_invariants: bool,
     /// Also write placements.csv: every placement attempt explained (instances entering each
-    /// stage of the pipeline, how many each removed and why, the strategy tiers, the choice).
+    /// stage of the pipeline, how many each removed and why, the strategy tiers, the choice),
+    /// and decisions.csv: every other scheduler decision (scale-in, drain and rebalancing stops,
+    /// capacity provider choices, service and cluster auto scaling) with the rule that decided.
     /// Scans the cluster per attempt: slower on large clusters.
     #[arg(long)]
     explain: bool,
@@ -86,7 +88,7 @@ fn open_sink(dir: &Path, args: &Args) -> Result<CsvSink<BufWriter<File>>> {
     .with_scaling(create("scaling.csv")?)
     .with_recovery(create("failures.csv")?, create("deployments.csv")?);
     Ok(if args.explain {
-        sink.with_placements(create("placements.csv")?)
+        sink.with_explanations(create("placements.csv")?, create("decisions.csv")?)
     } else {
         sink
     })
@@ -110,7 +112,7 @@ fn written_files(args: &Args) -> Vec<&'static str> {
         "summary.json",
     ]);
     if args.explain {
-        files.push("placements.csv");
+        files.extend(["placements.csv", "decisions.csv"]);
     }
     if args.report {
         files.extend(["charts/", "report.html"]);

@@ -83,17 +83,134 @@ fn latest(v: &[Option<f64>]) -> Option<f64> {
     v.iter().rev().flatten().next().copied()
 }
 
+/// What one policy made of its alarm in ALARM: the capacity it computed, which way that
+/// scales, and whether its cooldown blocked it. A proposal goes through when it scales in its
+/// direction past the desired count and is not blocked. Plain numbers: the reason's text is
+/// written only for a proposal ([`Considered::into_proposal`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Considered {
+    pub(crate) capacity: u32,
+    pub(crate) policy: PolicyRef,
+    pub(crate) why: Why,
+    pub(crate) scales_out: bool,
+    pub(crate) scales_in: bool,
+    /// Its cooldown blocked it.
+    pub(crate) cooldown: bool,
+}
+
+/// What a policy read, for its proposal's reason.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Why {
+    /// Target tracking's high alarm: the metric's latest value above the target.
+    TargetHigh {
+        metric: ServiceMetric,
+        value: f64,
+        target: f64,
+        running: u32,
+    },
+    /// Target tracking's low alarm: the latest value below its threshold.
+    TargetLow {
+        metric: ServiceMetric,
+        value: f64,
+        threshold: f64,
+        running: u32,
+    },
+    /// A step policy: the aggregate, the threshold and the matching step's adjustment.
+    Step {
+        metric: ServiceMetric,
+        aggregate: f64,
+        threshold: f64,
+        adjustment: i64,
+        running: u32,
+    },
+}
+
+impl Considered {
+    /// The proposal, with its reason as scaling.csv writes it.
+    pub(crate) fn into_proposal(self) -> Proposal {
+        let reason = match self.why {
+            Why::TargetHigh {
+                metric,
+                value,
+                target,
+                running,
+            } => format!(
+                "target tracking: {} = {value:.2} > target {target} ({running} running)",
+                metric_label(metric)
+            ),
+            Why::TargetLow {
+                metric,
+                value,
+                threshold,
+                running,
+            } => format!(
+                "target tracking: {} = {value:.2} < {threshold:.2} ({running} running)",
+                metric_label(metric)
+            ),
+            Why::Step {
+                metric,
+                aggregate,
+                threshold,
+                adjustment,
+                running,
+            } => format!(
+                "step scaling: {} {aggregate:.2} vs threshold {threshold}: adjustment {adjustment} ({running} running)",
+                metric_label(metric)
+            ),
+        };
+        Proposal {
+            capacity: self.capacity,
+            policy: self.policy,
+            reason,
+        }
+    }
+
+    /// `Some(true)`: a scale-out proposal, `Some(false)`: a scale-in one, `None`: neither (no
+    /// change, or blocked by the cooldown).
+    pub(crate) fn direction(&self, desired: u32) -> Option<bool> {
+        let cap = self.capacity;
+        if self.cooldown {
+            None
+        } else if self.scales_out && cap > desired {
+            Some(true)
+        } else if self.scales_in && cap < desired {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// A target tracking policy's scale-out and scale-in proposals, given its alarms' states and
-/// evaluated values.
+/// evaluated values (the simulation reads [`target_tracking_considered`], which also keeps
+/// what did not go through).
+#[cfg(test)]
 pub(crate) fn target_tracking(
+    k: usize,
+    tt: &TargetTracking,
+    high: (AlarmState, &[Option<f64>]),
+    low: (AlarmState, &[Option<f64>]),
+    cd: Cooldown,
+    x: Situation,
+) -> (Option<Proposal>, Option<Proposal>) {
+    let (out, inn) = target_tracking_considered(k, tt, high, low, cd, x);
+    let go = |c: Option<Considered>| c.filter(|c| c.direction(x.desired).is_some());
+    (
+        go(out).map(Considered::into_proposal),
+        go(inn).map(Considered::into_proposal),
+    )
+}
+
+/// What a target tracking policy made of each of its alarms in ALARM (see [`Considered`]).
+pub(crate) fn target_tracking_considered(
     k: usize,
     tt: &TargetTracking,
     (high, high_values): (AlarmState, &[Option<f64>]),
     (low, low_values): (AlarmState, &[Option<f64>]),
     cd: Cooldown,
     x: Situation,
-) -> (Option<Proposal>, Option<Proposal>) {
-    let (now, running, desired) = (x.now_ms, x.running, x.desired);
+) -> (Option<Considered>, Option<Considered>) {
+    let (now, running) = (x.now_ms, x.running);
     let mut out = None;
     if high == AlarmState::Alarm
         && let Some(m) = latest(high_values)
@@ -102,17 +219,19 @@ pub(crate) fn target_tracking(
         let blocked = cd
             .last_out
             .is_some_and(|(t0, c0)| now < t0 + tt.scale_out_cooldown_ms && cap <= c0);
-        if cap > desired && !blocked {
-            out = Some(Proposal {
-                capacity: cap,
-                policy: PolicyRef::TargetTracking(k),
-                reason: format!(
-                    "target tracking: {} = {m:.2} > target {} ({running} running)",
-                    metric_label(tt.metric),
-                    tt.target
-                ),
-            });
-        }
+        out = Some(Considered {
+            capacity: cap,
+            policy: PolicyRef::TargetTracking(k),
+            why: Why::TargetHigh {
+                metric: tt.metric,
+                value: m,
+                target: tt.target,
+                running,
+            },
+            scales_out: true,
+            scales_in: false,
+            cooldown: blocked && cap > x.desired,
+        });
     }
     let mut inn = None;
     if !tt.disable_scale_in
@@ -123,23 +242,26 @@ pub(crate) fn target_tracking(
         let blocked = cd
             .last_in
             .is_some_and(|t0| now < t0 + tt.scale_in_cooldown_ms);
-        if cap < desired && !blocked {
-            inn = Some(Proposal {
-                capacity: cap,
-                policy: PolicyRef::TargetTracking(k),
-                reason: format!(
-                    "target tracking: {} = {m:.2} < {:.2} ({running} running)",
-                    metric_label(tt.metric),
-                    tt.low.threshold
-                ),
-            });
-        }
+        inn = Some(Considered {
+            capacity: cap,
+            policy: PolicyRef::TargetTracking(k),
+            why: Why::TargetLow {
+                metric: tt.metric,
+                value: m,
+                threshold: tt.low.threshold,
+                running,
+            },
+            scales_out: false,
+            scales_in: true,
+            cooldown: blocked && cap < x.desired,
+        });
     }
     (out, inn)
 }
 
 /// A step policy's proposal (scale-out or scale-in), given its alarm in ALARM and the values
-/// of its evaluation range.
+/// of its evaluation range (the simulation reads [`step_considered`]).
+#[cfg(test)]
 pub(crate) fn step(
     k: usize,
     step: &StepScaling,
@@ -147,6 +269,20 @@ pub(crate) fn step(
     cd: Cooldown,
     x: Situation,
 ) -> Option<(bool, Proposal)> {
+    let c = step_considered(k, step, values, cd, x)?;
+    let up = c.direction(x.desired)?;
+    Some((up, c.into_proposal()))
+}
+
+/// What a step policy made of its alarm in ALARM (see [`Considered`]); `None` when no
+/// datapoint or no step matches.
+pub(crate) fn step_considered(
+    k: usize,
+    step: &StepScaling,
+    values: &[Option<f64>],
+    cd: Cooldown,
+    x: Situation,
+) -> Option<Considered> {
     let (now, running, desired) = (x.now_ms, x.running, x.desired);
     let recent: Vec<f64> = values
         .iter()
@@ -171,15 +307,12 @@ pub(crate) fn step(
         adj.adjustment,
         step.min_adjustment_magnitude,
     );
-    let proposal = Proposal {
-        capacity: cap,
-        policy: PolicyRef::Step(k),
-        reason: format!(
-            "step scaling: {} {agg:.2} vs threshold {}: adjustment {} ({running} running)",
-            metric_label(step.alarm.metric),
-            step.alarm.threshold,
-            adj.adjustment
-        ),
+    let why = Why::Step {
+        metric: step.alarm.metric,
+        aggregate: agg,
+        threshold: step.alarm.threshold,
+        adjustment: adj.adjustment,
+        running,
     };
     // The step's sign says which way the policy scales (an ExactCapacity step scales towards
     // its capacity). A scale-out never lowers capacity and a scale-in never raises it, also
@@ -196,13 +329,19 @@ pub(crate) fn step(
         .last_out
         .is_some_and(|(t0, c0)| now < t0 + step.cooldown_ms && cap <= c0);
     let in_blocked = cd.last_in.is_some_and(|t0| now < t0 + step.cooldown_ms);
-    if scales_out && cap > desired && !out_blocked {
-        Some((true, proposal))
-    } else if scales_in && cap < desired && !in_blocked {
-        Some((false, proposal))
+    let cooldown = if scales_out && cap > desired {
+        out_blocked
     } else {
-        None
-    }
+        scales_in && cap < desired && in_blocked
+    };
+    Some(Considered {
+        capacity: cap,
+        policy: PolicyRef::Step(k),
+        why,
+        scales_out,
+        scales_in,
+        cooldown,
+    })
 }
 
 /// Combine the proposals: any scale-out wins (the largest); otherwise scale in, to the largest
@@ -241,6 +380,62 @@ pub(crate) fn decide(
         capacity,
         proposal: best,
         policies,
+    })
+}
+
+/// The rule that decided a minute's evaluation (`decisions.csv`'s reason), given what the
+/// policies with an alarm in ALARM considered and what [`decide`] returned; `None` when no
+/// policy considered anything. Clamps name the bound: `scale_out_max_capacity` (a scale-out cut
+/// to max), `scale_out_min_capacity` (raised to min), `scale_in_min_capacity`,
+/// `scale_in_max_capacity`; without a change: `at_max_capacity` (a scale-out at or above max),
+/// `deployment_in_progress` and `scale_in_not_unanimous` (scale-in held back),
+/// `at_min_capacity`, `cooldown` (every proposal blocked by its cooldown) and `no_change` (the
+/// capacity computed is the desired count, or a scale-out would lower it).
+pub(crate) fn rule(
+    decision: Option<&Decision>,
+    considered: &[Considered],
+    tt_agree: bool,
+    deploying: bool,
+    desired: u32,
+) -> Option<&'static str> {
+    let clamp = |capacity: u32, p: &Proposal, up: bool| {
+        use std::cmp::Ordering::*;
+        match (capacity.cmp(&p.capacity), up) {
+            (Equal, true) => "scale_out",
+            (Equal, false) => "scale_in",
+            (Less, true) => "scale_out_max_capacity",
+            (Greater, true) => "scale_out_min_capacity",
+            (Greater, false) => "scale_in_min_capacity",
+            (Less, false) => "scale_in_max_capacity",
+        }
+    };
+    match decision {
+        Some(Decision::Out { capacity, proposal }) => {
+            return Some(clamp(*capacity, proposal, true));
+        }
+        Some(Decision::In {
+            capacity, proposal, ..
+        }) => return Some(clamp(*capacity, proposal, false)),
+        None => {}
+    }
+    if considered.is_empty() {
+        return None;
+    }
+    let dirs = || considered.iter().map(|c| c.direction(desired));
+    Some(if dirs().any(|d| d == Some(true)) {
+        "at_max_capacity"
+    } else if dirs().any(|d| d == Some(false)) {
+        if deploying {
+            "deployment_in_progress"
+        } else if !tt_agree {
+            "scale_in_not_unanimous"
+        } else {
+            "at_min_capacity"
+        }
+    } else if considered.iter().any(|c| c.cooldown) {
+        "cooldown"
+    } else {
+        "no_change"
     })
 }
 

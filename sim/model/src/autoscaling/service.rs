@@ -20,14 +20,15 @@
 use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use rand_distr::{Distribution, StandardNormal};
 
-use super::AlarmState;
 use super::datapoints::{Series, alarm_reach, eval};
-use super::policy::{self, Cooldown, Decision, PolicyRef, Proposal, Situation};
+use super::policy::{self, Considered, Cooldown, Decision, PolicyRef, Proposal, Situation};
+use super::{AlarmState, Comparison};
 use crate::ids::ServiceId;
 use crate::load::LoadSample;
-use crate::record::{LoadRow, ScalingRecord, Sink};
-use crate::scenario::{Scenario, StepScaling, TargetTracking};
+use crate::record::{DecisionRecord, LoadRow, ScalingRecord, Sink};
+use crate::scenario::{AlarmDef, Scenario, StepScaling, TargetTracking};
 use crate::sim::event::*;
+use std::fmt::Write as _;
 
 /// One load change and how the service reacted.
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +123,60 @@ struct Proposals {
     inn: Vec<Proposal>,
     /// Every target tracking policy with scale-in enabled proposes scale-in.
     tt_agree: bool,
+    /// What each policy considered, with `--explain` only.
+    explain: Option<Explained>,
+}
+
+/// What the policies with an alarm in ALARM considered, for `decisions.csv`.
+#[derive(Default)]
+struct Explained {
+    considered: Vec<Considered>,
+    /// `;<policy>=<out|in>:<capacity>[:cooldown]:<M>of<N><op><threshold>:<datapoints, /-separated,
+    /// - for none>`.
+    text: String,
+}
+
+impl Proposals {
+    /// Take what a policy considered: its proposal if it goes through, and with `--explain`
+    /// the note of it (`note`: the policy's name, its alarm and the datapoints it read).
+    fn take(&mut self, c: Considered, desired: u32, note: (&str, &AlarmDef, &[Option<f64>])) {
+        match c.direction(desired) {
+            Some(true) => self.out.push(c.into_proposal()),
+            Some(false) => self.inn.push(c.into_proposal()),
+            None => {}
+        }
+        if let Some(e) = self.explain.as_mut() {
+            e.note(note.0, c, note.1, note.2);
+        }
+    }
+}
+
+impl Explained {
+    fn note(&mut self, name: &str, c: Considered, alarm: &AlarmDef, values: &[Option<f64>]) {
+        let dir = if c.scales_out { "out" } else { "in" };
+        let _ = write!(self.text, ";{name}={dir}:{}", c.capacity);
+        if c.cooldown {
+            self.text.push_str(":cooldown");
+        }
+        let op = match alarm.comparison {
+            Comparison::GreaterThan => ">",
+            Comparison::GreaterOrEqual => ">=",
+            Comparison::LessThan => "<",
+            Comparison::LessOrEqual => "<=",
+        };
+        let (m, n) = (alarm.datapoints_to_alarm, alarm.evaluation_periods);
+        let _ = write!(self.text, ":{m}of{n}{op}{}:", alarm.threshold);
+        for (k, v) in values.iter().enumerate() {
+            if k > 0 {
+                self.text.push('/');
+            }
+            let _ = match v {
+                Some(v) => write!(self.text, "{v:.2}"),
+                None => write!(self.text, "-"),
+            };
+        }
+        self.considered.push(c);
+    }
 }
 
 impl Scaled {
@@ -158,12 +213,16 @@ impl Scaled {
                 }
             }
             self.tt_state[k] = (h, l);
-            let (o, i) = policy::target_tracking(k, tt, (h, &hv), (l, &lv), self.tt_cd[k], cx.x);
+            let (co, ci) =
+                policy::target_tracking_considered(k, tt, (h, &hv), (l, &lv), self.tt_cd[k], cx.x);
             if !tt.disable_scale_in {
-                p.tt_agree &= i.is_some();
+                p.tt_agree &= ci.is_some_and(|c| c.direction(cx.x.desired).is_some());
             }
-            p.out.extend(o);
-            p.inn.extend(i);
+            for (c, alarm, values) in [(co, &tt.high, &hv), (ci, &tt.low, &lv)] {
+                if let Some(c) = c {
+                    p.take(c, cx.x.desired, (&tt.name, alarm, values));
+                }
+            }
         }
     }
 
@@ -192,11 +251,10 @@ impl Scaled {
             if state != AlarmState::Alarm {
                 continue;
             }
-            match policy::step(k, step, &vals, self.step_cd[k], cx.x) {
-                Some((true, prop)) => p.out.push(prop),
-                Some((false, prop)) => p.inn.push(prop),
-                None => {}
-            }
+            let Some(c) = policy::step_considered(k, step, &vals, self.step_cd[k], cx.x) else {
+                continue;
+            };
+            p.take(c, cx.x.desired, (&step.name, &step.alarm, &vals));
         }
     }
 }
@@ -399,12 +457,45 @@ impl ServiceAutoScaling {
             out: Vec::new(),
             inn: Vec::new(),
             tt_agree: true,
+            explain: sink.explains().then(Explained::default),
         };
         st.evaluate_target_tracking(&a.target_tracking, &ctx, &mut p, sink);
         st.evaluate_step_scaling(&a.step_scaling, &ctx, &mut p, sink);
-        let (out, inn, tt_agree) = (p.out, p.inn, p.tt_agree);
-        let decision = policy::decide(out, inn, tt_agree, deploying, desired, (st.min, st.max))?;
-        Some(self.start_cooldowns(k, s, sc, decision, x))
+        let Proposals {
+            out,
+            inn,
+            tt_agree,
+            explain,
+        } = p;
+        let decision = policy::decide(out, inn, tt_agree, deploying, desired, (st.min, st.max));
+        if let Some(e) = explain
+            && let Some(reason) = policy::rule(
+                decision.as_ref(),
+                &e.considered,
+                tt_agree,
+                deploying,
+                desired,
+            )
+        {
+            let chosen = match &decision {
+                Some(Decision::Out { capacity, .. } | Decision::In { capacity, .. }) => *capacity,
+                None => desired,
+            };
+            let details = format!(
+                "running={running};desired={desired};min={};max={}{}",
+                st.min, st.max, e.text
+            );
+            sink.decision(&DecisionRecord {
+                time_ms: now.ms(),
+                kind: "service_scaling",
+                subject: sname,
+                task: None,
+                chosen: &chosen.to_string(),
+                reason,
+                details: &details,
+            });
+        }
+        Some(self.start_cooldowns(k, s, sc, decision?, x))
     }
 
     /// Apply a decision's cooldowns and say what to set.

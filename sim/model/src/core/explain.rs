@@ -20,8 +20,16 @@ pub(crate) enum Attempt {
     Failed(PlacementFailure),
 }
 
+/// The name of a task's owner: its service or job.
+pub(crate) fn owner_name(sc: &crate::scenario::Scenario, owner: Owner) -> &str {
+    match owner {
+        Owner::Service(s) => &sc.services[s.index()].name,
+        Owner::Job(j, _) => &sc.jobs[j.index()].name,
+    }
+}
+
 /// A strategy chain as ECS writes it: `spread(attribute:ecs.availability-zone) > binpack(cpu)`.
-fn chain_text(chain: &[Strategy]) -> String {
+pub(crate) fn chain_text(chain: &[Strategy]) -> String {
     let mut s = String::new();
     for (k, st) in chain.iter().enumerate() {
         if k > 0 {
@@ -40,7 +48,9 @@ fn chain_text(chain: &[Strategy]) -> String {
 
 impl<S: Sink> Core<'_, S> {
     /// Explain a placement attempt to the sink, if it wants explanations (`--explain`); costs a
-    /// branch otherwise. Call it with the cluster as it was when the choice was made.
+    /// branch otherwise. Call it with the cluster as it was when the choice was made. `only`:
+    /// the one instance a daemon's task was tried on.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn explain_placement(
         &mut self,
         now: SimTime,
@@ -49,12 +59,17 @@ impl<S: Sink> Core<'_, S> {
         task: Option<TaskId>,
         req: &TaskRequest<'_>,
         attempt: Attempt,
+        only: Option<InstanceId>,
     ) {
         if !self.out.sink.explains() {
             return;
         }
         let sc = self.sc;
-        let e = self.clusters[c.index()].pc.explain(req);
+        let pc = &self.clusters[c.index()].pc;
+        let e = match only {
+            Some(i) => pc.explain_on(i, req),
+            None => pc.explain(req),
+        };
         let (service, job) = match owner {
             Owner::Service(s) => (sc.services[s.index()].name.as_str(), ""),
             Owner::Job(j, _) => ("", sc.jobs[j.index()].name.as_str()),

@@ -26,7 +26,7 @@ use ecsim_placement::{
 };
 
 pub(crate) use counters::Counters;
-pub(crate) use explain::Attempt;
+pub(crate) use explain::{Attempt, chain_text, owner_name};
 pub(crate) use instance::{ClusterState, Instance, InstanceState};
 pub(crate) use out::Out;
 pub(crate) use task::{NewTask, Outcome, Runs, ServiceTasks, Task, TaskState};

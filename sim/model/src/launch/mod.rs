@@ -32,13 +32,14 @@ use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use ecsim_placement::{Constraint, GroupId, InstanceId, PlacementFailure, Strategy};
 use rand::RngExt;
 
-use crate::core::{Attempt, Core, NewTask, Runs, sized, task_request};
+use crate::core::{Attempt, Core, NewTask, Runs, owner_name, sized, task_request};
 use crate::ids::{ClusterId, DefId, JobId, Owner, TaskId};
-use crate::record::Sink;
+use crate::record::{DecisionRecord, Sink};
 use crate::scenario::{LaunchSpec, ProviderKind, Scenario};
 use crate::sim::event::*;
 use fargate::TokenBucket;
 use provider_strategy::{Share, choose_item, shrink_item};
+use std::fmt::Write as _;
 
 /// The constraints plus `memberOf(attribute:ecs.availability-zone == AZ)`.
 fn az_constraint(constraints: &[Constraint], az: &str) -> Vec<Constraint> {
@@ -78,6 +79,8 @@ enum Target {
 struct Item {
     /// Global capacity provider index.
     provider: u16,
+    /// Index in the cluster's capacity providers (for its name).
+    local: u16,
     share: Share,
     target: Target,
 }
@@ -159,6 +162,7 @@ fn resolve(
                 .iter()
                 .map(|it| Item {
                     provider: provider_ids[cluster][it.provider],
+                    local: it.provider as u16,
                     share: Share {
                         base: it.base,
                         weight: it.weight,
@@ -238,6 +242,7 @@ impl Launcher {
 
     /// The strategy item a new task of `owner` goes to: its target, global provider index and
     /// item index.
+    #[inline]
     fn choose<S: Sink>(&self, core: &Core<'_, S>, owner: Owner) -> (Target, u16, Option<u8>) {
         let counts = &core.owner_counts(owner).items;
         match &self.kinds[owner.index(core.sc.services.len())] {
@@ -260,6 +265,78 @@ impl Launcher {
         sched: &mut Scheduler<Ev>,
     ) -> Result<Launched, PlacementFailure> {
         let (target, provider, item) = self.choose(core, req.owner);
+        // Explained before the launch: the counts the choice read.
+        let why = match item {
+            Some(k) if core.out.sink.explains() => Some(self.provider_why(core, req, k)),
+            _ => None,
+        };
+        let launched = self.launch_to(core, req, (target, provider, item), now, sched);
+        if let Some((reason, chosen, details)) = why {
+            let task = match launched {
+                Ok(Launched::Placed(t, _) | Launched::Queued(t) | Launched::Fargate(t)) => {
+                    Some(t.index() as u64)
+                }
+                Err(_) => None,
+            };
+            core.out.sink.decision(&DecisionRecord {
+                time_ms: now.ms(),
+                kind: "capacity_provider",
+                subject: owner_name(core.sc, req.owner),
+                task,
+                chosen,
+                reason,
+                details: &details,
+            });
+        }
+        launched
+    }
+
+    /// Why a new task of the request's owner goes to strategy item `k`: `base` (an item below
+    /// its base, the first listed) or `weight` (the item furthest below its weighted share of
+    /// the tasks beyond the bases); the item's provider; and the counts the choice read:
+    /// `provider:live/base/weight` per item, `|`-separated.
+    fn provider_why<'sc, S: Sink>(
+        &self,
+        core: &Core<'sc, S>,
+        req: &Request<'_>,
+        k: u8,
+    ) -> (&'static str, &'sc str, String) {
+        let sc = core.sc;
+        let counts = &core.owner_counts(req.owner).items;
+        let LaunchKind::Strategy(items, shares) = &self.kinds[req.owner.index(sc.services.len())]
+        else {
+            unreachable!("an item comes from a strategy")
+        };
+        let k = k as usize;
+        let reason = if counts[k] < shares[k].base {
+            "base"
+        } else {
+            "weight"
+        };
+        let cdef = &sc.clusters[req.cluster.index()];
+        let mut details = String::from("items=");
+        for (j, it) in items.iter().enumerate() {
+            if j > 0 {
+                details.push('|');
+            }
+            let name = &cdef.capacity_providers[it.local as usize].name;
+            let (base, weight) = (it.share.base, it.share.weight);
+            let _ = write!(details, "{name}:{}/{base}/{weight}", counts[j]);
+        }
+        let chosen = &cdef.capacity_providers[items[k].local as usize].name;
+        (reason, chosen, details)
+    }
+
+    /// Launch one task on the chosen target (see [`Launcher::launch`]).
+    #[inline]
+    fn launch_to<S: Sink>(
+        &mut self,
+        core: &mut Core<'_, S>,
+        req: &Request<'_>,
+        (target, provider, item): (Target, u16, Option<u8>),
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) -> Result<Launched, PlacementFailure> {
         let new = |runs| NewTask {
             def: req.def,
             owner: req.owner,
@@ -291,13 +368,21 @@ impl Launcher {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let why = Attempt::Placed(inst);
-                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, why);
+                        core.explain_placement(
+                            now,
+                            req.cluster,
+                            req.owner,
+                            Some(tid),
+                            &preq,
+                            why,
+                            None,
+                        );
                         Ok(Launched::Placed(tid, inst))
                     }
                     None if pool.is_none() || req.az.is_some() => {
                         let why = cl.diagnose(&preq);
                         let a = Attempt::Failed(why);
-                        core.explain_placement(now, req.cluster, req.owner, None, &preq, a);
+                        core.explain_placement(now, req.cluster, req.owner, None, &preq, a, None);
                         Err(why)
                     }
                     None => {
@@ -316,7 +401,15 @@ impl Launcher {
                         };
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let a = Attempt::Failed(why);
-                        core.explain_placement(now, req.cluster, req.owner, Some(tid), &preq, a);
+                        core.explain_placement(
+                            now,
+                            req.cluster,
+                            req.owner,
+                            Some(tid),
+                            &preq,
+                            a,
+                            None,
+                        );
                         core.provision(tid, now, Some(why));
                         self.enqueue(core, tid, why);
                         Ok(Launched::Queued(tid))

@@ -28,8 +28,30 @@ pub(crate) struct ScaleInView<'a> {
     pub(crate) strategy: &'a [Strategy],
 }
 
-/// The task to stop.
-pub(crate) fn choose_stop(v: &ScaleInView<'_>) -> TaskId {
+/// The rule that chose the task to stop (`decisions.csv`'s reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StopRule {
+    /// A task still waiting for capacity, the newest.
+    Provisioning,
+    /// On Fargate: the newest task in the AZ with the most tasks.
+    FargateBusiestAz,
+    /// On EC2: the service's placement strategy (placement's `choose_to_stop`).
+    Strategy,
+}
+
+impl StopRule {
+    /// The name in `decisions.csv`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            StopRule::Provisioning => "provisioning_first",
+            StopRule::FargateBusiestAz => "fargate_busiest_az",
+            StopRule::Strategy => "strategy",
+        }
+    }
+}
+
+/// The task to stop, the rule that chose it and how many tasks it chose among.
+pub(crate) fn choose_stop(v: &ScaleInView<'_>) -> (TaskId, StopRule, usize) {
     let task = |t: TaskId| &v.tasks[t.index()];
     if let Some(&t) = v
         .live
@@ -37,7 +59,7 @@ pub(crate) fn choose_stop(v: &ScaleInView<'_>) -> TaskId {
         .rev()
         .find(|&&t| task(t).state == TaskState::Provisioning)
     {
-        return t;
+        return (t, StopRule::Provisioning, 1);
     }
     let stoppable = |t: &TaskId| task(*t).state != TaskState::Stopping;
     let mut cands: Vec<TaskId> = v
@@ -52,11 +74,12 @@ pub(crate) fn choose_stop(v: &ScaleInView<'_>) -> TaskId {
     }
     if let Runs::Fargate { .. } = task(cands[0]).runs {
         let max = *v.fargate_az.iter().max().expect("azs");
-        return *cands
+        let t = *cands
             .iter()
             .rev()
             .find(|&&t| matches!(task(t).runs, Runs::Fargate { az, .. } if v.fargate_az[az as usize] == max))
             .unwrap_or(cands.last().expect("live"));
+        return (t, StopRule::FargateBusiestAz, cands.len());
     }
     let stop: Vec<StopCandidate> = cands
         .iter()
@@ -74,5 +97,5 @@ pub(crate) fn choose_stop(v: &ScaleInView<'_>) -> TaskId {
         .pc
         .choose_to_stop(v.group, v.strategy, &stop)
         .expect("live tasks");
-    cands[pick]
+    (cands[pick], StopRule::Strategy, cands.len())
 }

@@ -376,6 +376,10 @@ impl<S: Sink> Simulation<'_, S> {
             .collect();
         for t in on {
             let d = self.core.service(s).desired;
+            if self.explains() {
+                let args = format_args!("why={reason};desired={d}");
+                self.explain_stop(("stop", "daemon_instance_draining"), s, t, args, now);
+            }
             self.core.set_desired(s, d - 1);
             self.stop_task(t, Outcome::StoppedByScheduler, reason, now, sched);
         }

@@ -34,8 +34,8 @@ use super::event::{Ev, FailureEv, ServiceEv};
 use super::{RunOptions, Simulation};
 use crate::ids::{ClusterId, ServiceId};
 use crate::record::{
-    CostRow, DeploymentRow, EventRecord, FailureRow, MetricsRow, PlacementRecord, RunHeader,
-    ScalingRecord, Sink, Summary, TaskRow,
+    CostRow, DecisionRecord, DeploymentRow, EventRecord, FailureRow, MetricsRow, PlacementRecord,
+    RunHeader, ScalingRecord, Sink, Summary, TaskRow,
 };
 use crate::scenario::{Arrival, LaunchSpec, Scenario, SchedulingStrategy};
 
@@ -370,6 +370,9 @@ impl<S: Sink> Sink for Fanout<S> {
     }
     fn placement(&mut self, p: &PlacementRecord<'_>) {
         self.sinks.iter_mut().for_each(|s| s.placement(p));
+    }
+    fn decision(&mut self, d: &DecisionRecord<'_>) {
+        self.sinks.iter_mut().for_each(|s| s.decision(d));
     }
 }
 

@@ -321,7 +321,7 @@ impl<S: Sink> Simulation<'_, S> {
                     };
                     let owner = self.core.task(tid).owner;
                     self.core
-                        .explain_placement(now, c, owner, Some(tid), &req, attempt);
+                        .explain_placement(now, c, owner, Some(tid), &req, attempt, None);
                 }
                 if let Some(inst) = found {
                     self.start_task(tid, inst, now, sched);

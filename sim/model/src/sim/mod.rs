@@ -41,6 +41,7 @@
 //! See [`event`] for the events and the same-instant rules.
 
 pub mod event;
+mod explain;
 mod failures;
 mod finish;
 pub mod fork;

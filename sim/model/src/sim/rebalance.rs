@@ -254,7 +254,11 @@ impl<S: Sink> Simulation<'_, S> {
             self.rebalancer.take_target(s.index());
             return;
         }
-        let t = self.choose_stop_among(s, &cands, false);
+        let (t, rule, among) = self.choose_stop_among(s, &cands, false);
+        if self.explains() {
+            let args = format_args!("from={from};among={among};rule={}", rule.as_str());
+            self.explain_stop(("rebalance", "fullest_az"), s, t, args, now);
+        }
         let text = format!("stopped 1 task in {from}: task {}", t.0);
         self.core.service_event(s, now, "", "TASKS_STOPPED", &text);
         self.stop_task(t, Outcome::StoppedByScheduler, REASON, now, sched);

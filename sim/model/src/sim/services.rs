@@ -6,14 +6,14 @@ use ecsim_placement::{InstanceId, PlacementFailure};
 
 use super::Simulation;
 use super::event::{Ev, ServiceEv, rank};
-use crate::core::{NewTask, Outcome, Runs, TaskState, task_request};
+use crate::core::{Attempt, NewTask, Outcome, Runs, TaskState, chain_text, task_request};
 use crate::ids::{ClusterId, DefId, Owner, ServiceId, TaskId};
 use crate::launch::{Launched, Request};
 use crate::record::Sink;
 use crate::scenario::{ActionKind, SchedulingStrategy};
 use crate::service::deployment::{Breaker, DeploymentState, max_total, min_healthy};
 use crate::service::reconcile::{self, DeploymentView, Progress, Role, ServiceView};
-use crate::service::scale_in::{ScaleInView, choose_stop};
+use crate::service::scale_in::{ScaleInView, StopRule, choose_stop};
 
 /// At most this many reconcile passes per call (each pass must change something to go on).
 const MAX_PASSES: usize = 64;
@@ -260,6 +260,14 @@ impl<S: Sink> Simulation<'_, S> {
                 continue;
             }
             changed = true;
+            if self.explains() {
+                let why = ("stop", self.retire_reason(s, t));
+                let args = format_args!(
+                    "desired={d};min_healthy={}",
+                    min_healthy(d, def.minimum_healthy_percent)
+                );
+                self.explain_stop(why, s, t, args, now);
+            }
             self.stop_task(
                 t,
                 Outcome::StoppedByScheduler,
@@ -272,7 +280,14 @@ impl<S: Sink> Simulation<'_, S> {
         // rebalancing move started, until it is healthy).
         let keep = d + self.rebalance_extra(s);
         while self.good_tasks(s) > keep {
-            let tid = self.choose_stop(s);
+            let (tid, rule, among) = self.choose_stop(s);
+            if self.explains() {
+                let good = self.good_tasks(s);
+                let strategy = chain_text(&def.strategy);
+                let args =
+                    format_args!("desired={keep};good={good};among={among};strategy={strategy}");
+                self.explain_stop(("scale_in", rule.as_str()), s, tid, args, now);
+            }
             self.core.counters.tasks_scaled_in += 1;
             changed = true;
             self.stop_task(
@@ -293,13 +308,19 @@ impl<S: Sink> Simulation<'_, S> {
             .count() as u32
     }
 
-    fn choose_stop(&self, s: ServiceId) -> TaskId {
+    fn choose_stop(&self, s: ServiceId) -> (TaskId, StopRule, usize) {
         self.choose_stop_among(s, &self.core.service(s).live, true)
     }
 
     /// The task to stop among some of a service's live tasks (`by_item`: from the capacity
     /// provider furthest above its share first).
-    pub(super) fn choose_stop_among(&self, s: ServiceId, live: &[TaskId], by_item: bool) -> TaskId {
+    /// Also the rule that chose it and how many tasks it chose among.
+    pub(super) fn choose_stop_among(
+        &self,
+        s: ServiceId,
+        live: &[TaskId],
+        by_item: bool,
+    ) -> (TaskId, StopRule, usize) {
         let sc = self.core.sc;
         let def = &sc.services[s.index()];
         let owner = Owner::Service(s);
@@ -386,6 +407,11 @@ impl<S: Sink> Simulation<'_, S> {
         let tdef = DefId::new(def.task_definition);
         let req = task_request(sc, tdef, group, &def.constraints, &[], None);
         let check = self.core.cluster(c).pc.check(inst, &req);
+        if let Err(why) = check {
+            let (owner, a) = (Owner::Service(s), Attempt::Failed(why));
+            self.core
+                .explain_placement(now, c, owner, None, &req, a, Some(inst));
+        }
         let ineligible = matches!(
             check,
             Err(PlacementFailure::DistinctInstance | PlacementFailure::MemberOf)
@@ -405,6 +431,9 @@ impl<S: Sink> Simulation<'_, S> {
                     item: None,
                 };
                 let tid = self.core.new_task(new, now);
+                let (owner, a) = (Owner::Service(s), Attempt::Placed(inst));
+                self.core
+                    .explain_placement(now, c, owner, Some(tid), &req, a, Some(inst));
                 self.start_task(tid, inst, now, sched);
             }
             Err(_) if ineligible => {

@@ -327,3 +327,61 @@ fn bounds_never_move_capacity_against_the_policy() {
         Some(Decision::Out { capacity: 2, .. })
     ));
 }
+
+/// `decisions.csv`'s rule names the bound that clamped a decision (AAS-UG: a scale-out above
+/// max goes to max, a scale-in below min goes to min), and why nothing changed.
+#[test]
+fn the_rule_names_the_clamp_and_what_held_a_decision_back() {
+    let prop = |capacity| Proposal {
+        capacity,
+        policy: PolicyRef::TargetTracking(0),
+        reason: String::new(),
+    };
+    let c = |capacity, out: bool, cooldown| Considered {
+        capacity,
+        policy: PolicyRef::TargetTracking(0),
+        why: Why::TargetHigh {
+            metric: ServiceMetric::CpuUtilization,
+            value: 0.0,
+            target: 50.0,
+            running: 5,
+        },
+        scales_out: out,
+        scales_in: !out,
+        cooldown,
+    };
+    let out = Decision::Out {
+        capacity: 10,
+        proposal: prop(15),
+    };
+    assert_eq!(
+        rule(Some(&out), &[c(15, true, false)], true, false, 5),
+        Some("scale_out_max_capacity")
+    );
+    let inn = Decision::In {
+        capacity: 2,
+        proposal: prop(1),
+        policies: vec![PolicyRef::TargetTracking(0)],
+    };
+    assert_eq!(
+        rule(Some(&inn), &[c(1, false, false)], true, false, 5),
+        Some("scale_in_min_capacity")
+    );
+    assert_eq!(rule(None, &[], true, false, 5), None);
+    assert_eq!(
+        rule(None, &[c(3, false, false)], true, true, 5),
+        Some("deployment_in_progress")
+    );
+    assert_eq!(
+        rule(None, &[c(3, false, false)], false, false, 5),
+        Some("scale_in_not_unanimous")
+    );
+    assert_eq!(
+        rule(None, &[c(8, true, true)], true, false, 5),
+        Some("cooldown")
+    );
+    assert_eq!(
+        rule(None, &[c(5, true, false)], true, false, 5),
+        Some("no_change")
+    );
+}
