@@ -176,6 +176,18 @@ pub(crate) struct Part {
     pub(crate) by_mem: Buckets,
 }
 
+/// Take an entry out of its bucket, and the bucket out of the map once it is empty: a walk over
+/// the buckets (binpack, scan) then visits only free amounts some instance has now, not every
+/// amount one ever had (with a trace's per-task sizes those are unbounded in number).
+fn unbucket(buckets: &mut Buckets, key: u32, e: Entry) {
+    if let Some(b) = buckets.get_mut(&key) {
+        b.remove(&e);
+        if b.is_empty() {
+            buckets.remove(&key);
+        }
+    }
+}
+
 /// The container instances of one ECS cluster and their indexes.
 #[derive(Debug)]
 pub struct Cluster {
@@ -318,13 +330,17 @@ impl Cluster {
         }
         let inst = &self.insts[i as usize];
         let part = &mut self.parts[inst.part as usize];
-        if let Some(b) = part.by_cpu.get_mut(&inst.cpu_avail) {
-            b.remove(&Entry::new(inst.mem_avail, inst.token, i));
-        }
-        if self.cfg.by_memory
-            && let Some(b) = part.by_mem.get_mut(&inst.mem_avail)
-        {
-            b.remove(&Entry::new(inst.cpu_avail, inst.token, i));
+        unbucket(
+            &mut part.by_cpu,
+            inst.cpu_avail,
+            Entry::new(inst.mem_avail, inst.token, i),
+        );
+        if self.cfg.by_memory {
+            unbucket(
+                &mut part.by_mem,
+                inst.mem_avail,
+                Entry::new(inst.cpu_avail, inst.token, i),
+            );
         }
     }
 
