@@ -25,8 +25,7 @@
 
 pub(crate) mod fargate;
 pub(crate) mod provider_strategy;
-
-use std::collections::VecDeque;
+pub(crate) mod wait;
 
 use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use ecsim_placement::{Constraint, GroupId, InstanceId, PlacementFailure, Strategy};
@@ -39,6 +38,7 @@ use crate::scenario::{LaunchSpec, ProviderKind, Scenario};
 use crate::sim::event::*;
 use fargate::TokenBucket;
 use provider_strategy::{Share, choose_item, shrink_item};
+use wait::{Needs, WaitQueue};
 
 /// The constraints plus `memberOf(attribute:ecs.availability-zone == AZ)`.
 fn az_constraint(constraints: &[Constraint], az: &str) -> Vec<Constraint> {
@@ -137,7 +137,7 @@ pub(crate) struct Launcher {
     fargate_delays: Stream,
     fargate_az: Stream,
     /// Per cluster: tasks waiting in PROVISIONING for an instance, first come first served.
-    waiting: Vec<VecDeque<TaskId>>,
+    waiting: Vec<WaitQueue>,
     /// Per cluster: the owner, pool, size and reason of the last task queued (a task with the same
     /// needs queued while others still wait gets the same reason, without a new diagnosis).
     last_queued: Vec<Option<LastQueued>>,
@@ -203,7 +203,7 @@ impl Launcher {
             last_call: None,
             fargate_delays: streams.stream("fargate-delays"),
             fargate_az: streams.stream("fargate-az"),
-            waiting: vec![VecDeque::new(); sc.clusters.len()],
+            waiting: vec![WaitQueue::default(); sc.clusters.len()],
             last_queued: vec![None; sc.clusters.len()],
         }
     }
@@ -393,31 +393,29 @@ impl Launcher {
         };
         let c = t.cluster.index();
         self.last_queued[c] = Some((t.owner, pool, (t.cpu_units, t.memory_mib), why));
-        self.waiting[c].push_back(tid);
+        let needs = Needs {
+            owner: t.owner,
+            pool,
+            cpu_units: t.cpu_units,
+            memory_mib: t.memory_mib,
+        };
+        self.waiting[c].push(needs, tid);
         core.counters.waited_for_capacity(why);
     }
 
     /// A queued task stopped: it no longer waits.
     pub(crate) fn forget(&mut self, c: ClusterId, tid: TaskId) {
-        let q = &mut self.waiting[c.index()];
-        if let Some(k) = q.iter().position(|&w| w == tid) {
-            q.remove(k);
-        }
+        self.waiting[c.index()].remove(tid);
     }
 
     /// The tasks waiting in a cluster, first come first served.
-    pub(crate) fn waiting(&self, c: ClusterId) -> &VecDeque<TaskId> {
+    pub(crate) fn waiting(&self, c: ClusterId) -> &WaitQueue {
         &self.waiting[c.index()]
     }
 
-    /// Take the next waiting task of a cluster (to retry it).
-    pub(crate) fn pop_waiting(&mut self, c: ClusterId) -> Option<TaskId> {
-        self.waiting[c.index()].pop_front()
-    }
-
-    /// Put a task that still does not fit back at the end of the queue.
-    pub(crate) fn requeue(&mut self, c: ClusterId, tid: TaskId) {
-        self.waiting[c.index()].push_back(tid);
+    /// The tasks waiting in a cluster, for a retry pass to take the ones it places.
+    pub(crate) fn waiting_mut(&mut self, c: ClusterId) -> &mut WaitQueue {
+        &mut self.waiting[c.index()]
     }
 
     /// The image pull time of a Fargate task that just got its ENI.
