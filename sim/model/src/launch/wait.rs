@@ -8,14 +8,22 @@
 //! at every task stop made the run quadratic. As runs, a pass visits each run once and each task
 //! it places or tries: tasks of a run the pass skips are not touched. The order of attempts, and
 //! so every result, is the same as one task at a time.
+//!
+//! A pass also skips a run that cannot fit because a smaller task could not ([`Frontier`]): for
+//! tasks of the same task definition and pool without constraints, whether an instance can take
+//! one depends only on its CPU and memory, so once a task of (c, m) found no instance, none of
+//! (c' >= c, m' >= m) will while nothing is freed. The caller skips only where the attempt would
+//! have had no effect (no explanation being written, a strategy whose failed search draws no
+//! random number), so results stay the same; it stops the pass from trying, at every task stop,
+//! each of thousands of queued trace rows too large for what is free.
 
 use std::collections::VecDeque;
 
-use crate::ids::{Owner, TaskId};
+use crate::ids::{DefId, Owner, TaskId};
 
 /// What waiting tasks must share to get the same placement answer: the owner (its constraints,
 /// strategy and task definition), the pool and the size (CPU units, MiB).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct Needs {
     pub(crate) owner: Owner,
     pub(crate) pool: Option<u32>,
@@ -126,6 +134,37 @@ impl WaitQueue {
     }
 }
 
+/// Sizes that found no instance in a pass, per task definition and pool, for tasks without
+/// constraints: only the smallest (no failed size at most as large in both resources is kept).
+#[derive(Debug, Default)]
+pub(crate) struct Frontier {
+    failed: Vec<(Option<u32>, DefId, u32, u32)>,
+}
+
+impl Frontier {
+    /// Whether a task of this definition, pool and size cannot fit: one no larger failed.
+    pub(crate) fn covers(&self, pool: Option<u32>, def: DefId, cpu: u32, mem: u32) -> bool {
+        self.failed
+            .iter()
+            .any(|&(p, d, c, m)| p == pool && d == def && cpu >= c && mem >= m)
+    }
+
+    /// A task of this size found no instance.
+    pub(crate) fn add(&mut self, pool: Option<u32>, def: DefId, cpu: u32, mem: u32) {
+        if self.covers(pool, def, cpu, mem) {
+            return;
+        }
+        self.failed
+            .retain(|&(p, d, c, m)| !(p == pool && d == def && c >= cpu && m >= mem));
+        self.failed.push((pool, def, cpu, mem));
+    }
+
+    /// Capacity was freed: what failed may fit now.
+    pub(crate) fn clear(&mut self) {
+        self.failed.clear();
+    }
+}
+
 /// Append `b` to `a` (same needs), moving the shorter of the two.
 fn join(a: &mut Run, mut b: Run) {
     if a.tasks.len() >= b.tasks.len() {
@@ -192,6 +231,27 @@ mod tests {
         q.take_head(1);
         q.compact();
         assert_eq!(order(&q), [0, 1, 2, 4]);
+    }
+
+    #[test]
+    fn a_failed_size_covers_larger_tasks_of_its_definition_and_pool_only() {
+        let (d0, d1) = (DefId::new(0), DefId::new(1));
+        let mut f = Frontier::default();
+        f.add(Some(1), d0, 1024, 2048);
+        assert!(f.covers(Some(1), d0, 1024, 2048));
+        assert!(f.covers(Some(1), d0, 2048, 4096));
+        // Smaller in either resource may still fit; another definition or pool may too.
+        assert!(!f.covers(Some(1), d0, 512, 4096));
+        assert!(!f.covers(Some(1), d0, 4096, 1024));
+        assert!(!f.covers(Some(1), d1, 2048, 4096));
+        assert!(!f.covers(None, d0, 2048, 4096));
+        // A smaller failure replaces the ones it covers.
+        f.add(Some(1), d0, 512, 1024);
+        assert_eq!(f.failed.len(), 1);
+        f.add(Some(1), d0, 256, 8192);
+        assert!(f.covers(Some(1), d0, 300, 9000) && !f.covers(Some(1), d0, 300, 1000));
+        f.clear();
+        assert!(!f.covers(Some(1), d0, 4096, 8192));
     }
 
     #[test]

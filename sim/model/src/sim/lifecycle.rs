@@ -1,6 +1,8 @@
 //! Task and instance lifecycle: placing, running and stopping tasks with their reactions,
 //! launching for jobs, retrying waiting work, and instances becoming ACTIVE.
 
+use std::collections::HashSet;
+
 use ecsim_engine::{Scheduler, SimTime};
 use ecsim_placement::{Constraint, InstanceId, Strategy};
 
@@ -9,7 +11,7 @@ use super::event::{Ev, LifecycleEv, ServiceEv, rank};
 use crate::core::{Attempt, InstanceState, NewTask, Outcome, Runs, TaskState, task_request_of};
 use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
 use crate::job::{Arrived, Jobs};
-use crate::launch::wait::Needs;
+use crate::launch::wait::{Frontier, Needs};
 use crate::launch::{Launched, Request};
 use crate::record::Sink;
 use crate::scenario::{OnNoCapacity, Scenario};
@@ -303,15 +305,16 @@ impl<S: Sink> Simulation<'_, S> {
             self.reconcile(s, now, sched);
         }
         let runs = self.launcher.waiting(c).runs();
-        let mut failed: Vec<Needs> = Vec::new();
+        let mut failed: HashSet<Needs> = HashSet::new();
+        let mut smaller = Frontier::default();
         for k in 0..runs {
             let needs = self.launcher.waiting(c).needs(k);
             if failed.contains(&needs) {
                 continue;
             }
             while let Some(tid) = self.launcher.waiting(c).head(k) {
-                if !self.try_waiting(c, k, tid, now, sched) {
-                    failed.push(needs);
+                if !self.try_waiting(c, k, tid, &mut smaller, now, sched) {
+                    failed.insert(needs);
                     break;
                 }
             }
@@ -320,11 +323,16 @@ impl<S: Sink> Simulation<'_, S> {
     }
 
     /// Try to place the oldest task of a wait queue's run: placed (and out of the queue) or not.
+    /// A task `smaller` shows cannot fit is not searched for when skipping the search changes
+    /// nothing: no explanation is written, its request has no constraints, a failed search of
+    /// its strategy draws no random number, and nothing was freed in the cluster during the pass
+    /// (a freed instance asks for another retry, which is how that shows).
     fn try_waiting(
         &mut self,
         c: ClusterId,
         run: usize,
         tid: TaskId,
+        smaller: &mut Frontier,
         now: SimTime,
         sched: &mut Scheduler<Ev>,
     ) -> bool {
@@ -334,17 +342,32 @@ impl<S: Sink> Simulation<'_, S> {
         };
         let (cons, strategy) = Self::placement_rules(&self.jobs, self.core.sc, t.owner);
         let req = task_request_of(self.core.sc, t, cons, strategy, pool);
-        let found = self.core.cluster(c).pc.find(&req);
-        if self.core.out.sink.explains() {
+        let pc = &self.core.cluster(c).pc;
+        let explains = self.core.out.sink.explains();
+        let by_size = !explains
+            && req.constraints.is_empty()
+            && !self.retry_scheduled[c.index()]
+            && pc.find_fails_without_draws(req.strategy);
+        let key = (pool, t.def, req.cpu_units, req.memory_mib);
+        if !by_size {
+            smaller.clear();
+        } else if smaller.covers(key.0, key.1, key.2, key.3) {
+            return false;
+        }
+        let found = pc.find(&req);
+        if explains {
             let attempt = match found {
                 Some(inst) => Attempt::Placed(inst),
-                None => Attempt::Failed(self.core.cluster(c).pc.diagnose(&req)),
+                None => Attempt::Failed(pc.diagnose(&req)),
             };
             let owner = self.core.task(tid).owner;
             self.core
                 .explain_placement(now, c, owner, Some(tid), &req, attempt);
         }
         let Some(inst) = found else {
+            if by_size {
+                smaller.add(key.0, key.1, key.2, key.3);
+            }
             return false;
         };
         self.launcher.waiting_mut(c).take_head(run);
