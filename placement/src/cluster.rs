@@ -212,6 +212,8 @@ pub struct Cluster {
     in_use: u32,
     /// Registered (cpu, memory) of the instances with at least one task.
     in_use_capacity: (u64, u64),
+    /// Changes to anything placement reads (see [`Cluster::changes`]).
+    changes: u64,
 }
 
 impl Cluster {
@@ -243,6 +245,7 @@ impl Cluster {
             reserved: (0, 0),
             in_use: 0,
             in_use_capacity: (0, 0),
+            changes: 0,
         }
     }
 
@@ -258,6 +261,7 @@ impl Cluster {
 
     /// Add an instance in status `Registering`; it takes tasks once set `Active`.
     pub fn add_instance(&mut self, spec: InstanceSpec) -> InstanceId {
+        self.changes += 1;
         let id = self.insts.len() as u32;
         let mut attrs: Vec<(u32, u32)> = spec
             .attributes
@@ -371,6 +375,7 @@ impl Cluster {
     /// Change an instance's status. `at_ms` is recorded as `registeredAt` when it first becomes
     /// `Active`. A `Deregistered` instance must hold no tasks.
     pub fn set_status(&mut self, id: InstanceId, status: InstanceStatus, at_ms: u64) {
+        self.changes += 1;
         let i = id.0;
         self.unindex(i);
         let inst = &mut self.insts[i as usize];
@@ -425,14 +430,23 @@ impl Cluster {
         self.index(i);
     }
 
+    /// How many times the instances changed (added, status, agent, tasks placed or released):
+    /// while it stays the same, [`Cluster::find`] and [`Cluster::diagnose`] give the same answer
+    /// to the same request (a failed search stays failed), so a caller may keep the answer.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
     /// Connect or disconnect an instance's agent (a disconnected agent takes no tasks).
     pub fn set_agent_connected(&mut self, id: InstanceId, connected: bool) {
+        self.changes += 1;
         self.insts[id.0 as usize].agent_connected = connected;
     }
 
     /// Reserve a task's resources on an instance. Panics if they do not fit: placement said they
     /// would, so a failure here is a bug.
     pub fn allocate(&mut self, id: InstanceId, req: &TaskRequest<'_>) {
+        self.changes += 1;
         if let Err(stage) = self.fits_resources(id.0, req) {
             panic!(
                 "allocate on {}: {:?} does not fit",
@@ -470,6 +484,7 @@ impl Cluster {
 
     /// Return a task's resources to its instance.
     pub fn release(&mut self, id: InstanceId, req: &TaskRequest<'_>) {
+        self.changes += 1;
         self.unindex(id.0);
         let inst = &mut self.insts[id.0 as usize];
         inst.cpu_avail += req.cpu_units;

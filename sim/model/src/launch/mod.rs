@@ -125,6 +125,16 @@ pub(crate) enum Launched {
 /// The owner, pool, size (CPU units, MiB) and reason of the last task queued in a cluster.
 type LastQueued = (Owner, Option<u32>, (u32, u32), PlacementFailure);
 
+/// What decides a launch's placement request when it names no AZ: owner (constraints,
+/// strategy), task definition, group, pool and size.
+type RequestKey = (Owner, DefId, GroupId, Option<u32>, (u32, u32));
+
+/// The last launch in a cluster that found no instance: its request, the cluster's change count
+/// then ([`ecsim_placement::Cluster::changes`]) and the reason. A launch with the same request
+/// before anything changes fails the same way: a row of thousands of trace tasks arriving at
+/// once while the cluster is full searches and diagnoses once, not once per task.
+type LastFailed = (RequestKey, u64, PlacementFailure);
+
 /// The launcher: launch specs, Fargate's token bucket and delays, and the wait queues.
 pub(crate) struct Launcher {
     /// Per owner: services, then jobs.
@@ -141,6 +151,8 @@ pub(crate) struct Launcher {
     /// Per cluster: the owner, pool, size and reason of the last task queued (a task with the same
     /// needs queued while others still wait gets the same reason, without a new diagnosis).
     last_queued: Vec<Option<LastQueued>>,
+    /// Per cluster: the last launch that found no instance.
+    last_failed: Vec<Option<LastFailed>>,
 }
 
 fn resolve(
@@ -205,6 +217,7 @@ impl Launcher {
             fargate_az: streams.stream("fargate-az"),
             waiting: vec![WaitQueue::default(); sc.clusters.len()],
             last_queued: vec![None; sc.clusters.len()],
+            last_failed: vec![None; sc.clusters.len()],
         }
     }
 
@@ -280,7 +293,23 @@ impl Launcher {
                 );
                 let size = (preq.cpu_units, preq.memory_mib);
                 let cl = &core.cluster(req.cluster).pc;
-                match cl.find(&preq) {
+                let key = (req.owner, req.def, req.group, pool, size);
+                // A search known to fail is skipped only where it would change nothing: no
+                // explanation written, no AZ named, no random draw on failure.
+                let known = match self.last_failed[req.cluster.index()] {
+                    Some((k, changes, why))
+                        if k == key
+                            && changes == cl.changes()
+                            && req.az.is_none()
+                            && !core.out.sink.explains()
+                            && cl.find_fails_without_draws(req.strategy) =>
+                    {
+                        Some(why)
+                    }
+                    _ => None,
+                };
+                let found = if known.is_some() { None } else { cl.find(&preq) };
+                match found {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let why = Attempt::Placed(inst);
@@ -288,7 +317,8 @@ impl Launcher {
                         Ok(Launched::Placed(tid, inst))
                     }
                     None if pool.is_none() || req.az.is_some() => {
-                        let why = cl.diagnose(&preq);
+                        let why = known.unwrap_or_else(|| cl.diagnose(&preq));
+                        self.remember_failure(req.cluster, key, cl.changes(), why, req.az);
                         let a = Attempt::Failed(why);
                         core.explain_placement(now, req.cluster, req.owner, None, &preq, a);
                         Err(why)
@@ -305,7 +335,11 @@ impl Launcher {
                             {
                                 why
                             }
-                            _ => cl.diagnose(&preq),
+                            _ => {
+                                let why = known.unwrap_or_else(|| cl.diagnose(&preq));
+                                self.remember_failure(req.cluster, key, cl.changes(), why, req.az);
+                                why
+                            }
                         };
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let a = Attempt::Failed(why);
@@ -334,6 +368,21 @@ impl Launcher {
                 sched.schedule_in(delay, Ev::Lifecycle(LifecycleEv::FargateProvisioned(tid)));
                 Ok(Launched::Fargate(tid))
             }
+        }
+    }
+
+    /// Keep a failed launch's answer while the cluster does not change (not for a launch in one
+    /// AZ: its request has one more constraint).
+    fn remember_failure(
+        &mut self,
+        c: ClusterId,
+        key: RequestKey,
+        changes: u64,
+        why: PlacementFailure,
+        az: Option<&str>,
+    ) {
+        if az.is_none() {
+            self.last_failed[c.index()] = Some((key, changes, why));
         }
     }
 
