@@ -308,7 +308,11 @@ impl Launcher {
                     }
                     _ => None,
                 };
-                let found = if known.is_some() { None } else { cl.find(&preq) };
+                let found = if known.is_some() {
+                    None
+                } else {
+                    cl.find(&preq)
+                };
                 match found {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
