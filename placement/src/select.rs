@@ -310,6 +310,15 @@ impl Cluster {
                 k -= m.len();
             }
         }
+        // Every member already runs a task of the group: the pass below would find nothing
+        // (and draws only for what it finds).
+        if empty_of_group
+            && parts
+                .iter()
+                .all(|p| self.every_member_has_group(p, req.group))
+        {
+            return None;
+        }
         let mut chosen = None;
         let mut seen = 0usize;
         for p in parts.iter() {
