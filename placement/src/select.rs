@@ -68,7 +68,7 @@ impl Cluster {
                     k += 1;
                     continue;
                 }
-                Some(Strategy::Spread(SpreadField::Instance)) => !(chain.len() - k == 1 && !lowest),
+                Some(Strategy::Spread(SpreadField::Instance)) => chain.len() - k != 1 || lowest,
                 Some(Strategy::Spread(_)) => true,
             };
         }
