@@ -638,12 +638,12 @@ fn which_failed_searches_draw_nothing() {
     let f = cluster(4, &["a", "b"], 1024, 2048, TieBreak::Random);
     let inst = Strategy::Spread(SpreadField::Instance);
     let pack = Strategy::Binpack(BinpackField::Cpu);
-    assert!(f.c.find_fails_without_draws(&[pack.clone()]));
+    assert!(f.c.find_fails_without_draws(std::slice::from_ref(&pack)));
     assert!(f.c.find_fails_without_draws(&[inst.clone(), pack.clone()]));
     assert!(f.c.find_fails_without_draws(&[spread_az(), pack.clone()]));
     assert!(!f.c.find_fails_without_draws(&[]));
     assert!(!f.c.find_fails_without_draws(&[Strategy::Random]));
-    assert!(!f.c.find_fails_without_draws(&[inst.clone()]));
+    assert!(!f.c.find_fails_without_draws(std::slice::from_ref(&inst)));
     assert!(!f.c.find_fails_without_draws(&[spread_az(), inst.clone()]));
     // With lowest-index ties nothing is drawn but for `random` itself.
     let f = cluster(4, &["a", "b"], 1024, 2048, TieBreak::LowestIndex);
