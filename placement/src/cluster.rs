@@ -176,6 +176,18 @@ pub(crate) struct Part {
     pub(crate) by_mem: Buckets,
 }
 
+/// Take an entry out of its bucket, and the bucket out of the map once it is empty: a walk over
+/// the buckets (binpack, scan) then visits only free amounts some instance has now, not every
+/// amount one ever had (with a trace's per-task sizes those are unbounded in number).
+fn unbucket(buckets: &mut Buckets, key: u32, e: Entry) {
+    if let Some(b) = buckets.get_mut(&key) {
+        b.remove(&e);
+        if b.is_empty() {
+            buckets.remove(&key);
+        }
+    }
+}
+
 /// The container instances of one ECS cluster and their indexes.
 #[derive(Clone, Debug)]
 pub struct Cluster {
@@ -200,6 +212,11 @@ pub struct Cluster {
     in_use: u32,
     /// Registered (cpu, memory) of the instances with at least one task.
     in_use_capacity: (u64, u64),
+    /// Changes to anything placement reads (see [`Cluster::changes`]).
+    changes: u64,
+    /// (group, partition) -> ACTIVE instances of the partition with a task of the group: when it
+    /// is every member, a uniform draw among instances without one has nothing to find.
+    members_with_group: BTreeMap<(GroupId, u32), u32>,
 }
 
 impl Cluster {
@@ -231,6 +248,8 @@ impl Cluster {
             reserved: (0, 0),
             in_use: 0,
             in_use_capacity: (0, 0),
+            changes: 0,
+            members_with_group: BTreeMap::new(),
         }
     }
 
@@ -246,6 +265,7 @@ impl Cluster {
 
     /// Add an instance in status `Registering`; it takes tasks once set `Active`.
     pub fn add_instance(&mut self, spec: InstanceSpec) -> InstanceId {
+        self.changes += 1;
         let id = self.insts.len() as u32;
         let mut attrs: Vec<(u32, u32)> = spec
             .attributes
@@ -318,13 +338,17 @@ impl Cluster {
         }
         let inst = &self.insts[i as usize];
         let part = &mut self.parts[inst.part as usize];
-        if let Some(b) = part.by_cpu.get_mut(&inst.cpu_avail) {
-            b.remove(&Entry::new(inst.mem_avail, inst.token, i));
-        }
-        if self.cfg.by_memory
-            && let Some(b) = part.by_mem.get_mut(&inst.mem_avail)
-        {
-            b.remove(&Entry::new(inst.cpu_avail, inst.token, i));
+        unbucket(
+            &mut part.by_cpu,
+            inst.cpu_avail,
+            Entry::new(inst.mem_avail, inst.token, i),
+        );
+        if self.cfg.by_memory {
+            unbucket(
+                &mut part.by_mem,
+                inst.mem_avail,
+                Entry::new(inst.cpu_avail, inst.token, i),
+            );
         }
     }
 
@@ -355,6 +379,7 @@ impl Cluster {
     /// Change an instance's status. `at_ms` is recorded as `registeredAt` when it first becomes
     /// `Active`. A `Deregistered` instance must hold no tasks.
     pub fn set_status(&mut self, id: InstanceId, status: InstanceStatus, at_ms: u64) {
+        self.changes += 1;
         let i = id.0;
         self.unindex(i);
         let inst = &mut self.insts[i as usize];
@@ -370,6 +395,14 @@ impl Cluster {
         }
         inst.status = status;
         let part = inst.part as usize;
+        if (was == InstanceStatus::Active) != (status == InstanceStatus::Active) {
+            let add = status == InstanceStatus::Active;
+            for k in 0..self.insts[i as usize].groups.len() {
+                let g = self.insts[i as usize].groups[k].0;
+                self.count_member_with_group(g, part as u32, add);
+            }
+        }
+        let inst = &mut self.insts[i as usize];
         if was != InstanceStatus::Active && status == InstanceStatus::Active {
             inst.member_pos = self.parts[part].members.len() as u32;
             self.parts[part].members.push(i);
@@ -409,14 +442,23 @@ impl Cluster {
         self.index(i);
     }
 
+    /// How many times the instances changed (added, status, agent, tasks placed or released):
+    /// while it stays the same, [`Cluster::find`] and [`Cluster::diagnose`] give the same answer
+    /// to the same request (a failed search stays failed), so a caller may keep the answer.
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
     /// Connect or disconnect an instance's agent (a disconnected agent takes no tasks).
     pub fn set_agent_connected(&mut self, id: InstanceId, connected: bool) {
+        self.changes += 1;
         self.insts[id.0 as usize].agent_connected = connected;
     }
 
     /// Reserve a task's resources on an instance. Panics if they do not fit: placement said they
     /// would, so a failure here is a bug.
     pub fn allocate(&mut self, id: InstanceId, req: &TaskRequest<'_>) {
+        self.changes += 1;
         if let Err(stage) = self.fits_resources(id.0, req) {
             panic!(
                 "allocate on {}: {:?} does not fit",
@@ -440,10 +482,21 @@ impl Cluster {
             self.in_use_capacity.0 += u64::from(inst.cpu_total);
             self.in_use_capacity.1 += u64::from(inst.mem_total);
         }
-        match inst.groups.binary_search_by_key(&req.group, |&(k, _)| k) {
-            Ok(at) => inst.groups[at].1 += 1,
-            Err(at) => inst.groups.insert(at, (req.group, 1)),
+        let first_of_group = match inst.groups.binary_search_by_key(&req.group, |&(k, _)| k) {
+            Ok(at) => {
+                inst.groups[at].1 += 1;
+                false
+            }
+            Err(at) => {
+                inst.groups.insert(at, (req.group, 1));
+                true
+            }
+        };
+        if first_of_group && inst.status == InstanceStatus::Active {
+            let part = inst.part;
+            self.count_member_with_group(req.group, part, true);
         }
+        let inst = &mut self.insts[id.0 as usize];
         if Self::counts_registered(inst.status) {
             self.reserved.0 += u64::from(req.cpu_units);
             self.reserved.1 += u64::from(req.memory_mib);
@@ -454,6 +507,7 @@ impl Cluster {
 
     /// Return a task's resources to its instance.
     pub fn release(&mut self, id: InstanceId, req: &TaskRequest<'_>) {
+        self.changes += 1;
         self.unindex(id.0);
         let inst = &mut self.insts[id.0 as usize];
         inst.cpu_avail += req.cpu_units;
@@ -485,13 +539,39 @@ impl Cluster {
         inst.groups[at].1 -= 1;
         if inst.groups[at].1 == 0 {
             inst.groups.remove(at);
+            if inst.status == InstanceStatus::Active {
+                let part = inst.part;
+                self.count_member_with_group(req.group, part, false);
+            }
         }
+        let inst = &mut self.insts[id.0 as usize];
         if Self::counts_registered(inst.status) {
             self.reserved.0 -= u64::from(req.cpu_units);
             self.reserved.1 -= u64::from(req.memory_mib);
         }
         self.count_group(id.0, req.group, false);
         self.index(id.0);
+    }
+
+    fn count_member_with_group(&mut self, g: GroupId, part: u32, add: bool) {
+        if add {
+            *self.members_with_group.entry((g, part)).or_insert(0) += 1;
+        } else if let Some(c) = self.members_with_group.get_mut(&(g, part)) {
+            *c -= 1;
+            if *c == 0 {
+                self.members_with_group.remove(&(g, part));
+            }
+        }
+    }
+
+    /// Whether every ACTIVE instance of a partition has a task of the group.
+    pub(crate) fn every_member_has_group(&self, part: u32, g: GroupId) -> bool {
+        let members = self.parts[part as usize].members.len() as u32;
+        self.members_with_group
+            .get(&(g, part))
+            .copied()
+            .unwrap_or(0)
+            >= members
     }
 
     fn count_group(&mut self, i: u32, g: GroupId, add: bool) {
@@ -691,5 +771,89 @@ impl Cluster {
             return Err(PlacementFailure::NoContainerInstances);
         }
         self.feasible(id.0, req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `members_with_group` against a count from scratch, through placements, releases and
+    /// status changes in two partitions (AZs).
+    #[test]
+    fn members_with_group_follows_tasks_and_status() {
+        let mut c = Cluster::new(IndexConfig::default(), 5);
+        let ids: Vec<InstanceId> = (0..6)
+            .map(|n| {
+                c.add_instance(InstanceSpec {
+                    ec2_instance_id: format!("i-{n}"),
+                    cpu_units: 4096,
+                    memory_mib: 8192,
+                    eni_tasks: 2,
+                    attributes: vec![(AZ_ATTRIBUTE.into(), format!("az{}", n % 2))],
+                    agent_version: "1.90.0".into(),
+                    pool: 0,
+                })
+            })
+            .collect();
+        let groups = [c.group("a"), c.group("b")];
+        let req = |g| TaskRequest {
+            cpu_units: 256,
+            memory_mib: 256,
+            host_ports: &[],
+            needs_eni: false,
+            group: g,
+            constraints: &[],
+            strategy: &[],
+            pool: None,
+        };
+        let check = |c: &Cluster| {
+            for p in 0..c.parts.len() as u32 {
+                for &g in &groups {
+                    let holding = c.parts[p as usize]
+                        .members
+                        .iter()
+                        .filter(|&&i| c.insts[i as usize].group_count(g) > 0)
+                        .count() as u32;
+                    let kept = c.members_with_group.get(&(g, p)).copied().unwrap_or(0);
+                    assert_eq!(kept, holding, "group {g:?} partition {p}");
+                    let all = holding == c.parts[p as usize].members.len() as u32;
+                    assert_eq!(c.every_member_has_group(p, g), all);
+                }
+            }
+        };
+        let mut placed: Vec<(InstanceId, GroupId)> = Vec::new();
+        let mut x: u64 = 1;
+        for step in 0..400 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (x >> 33) as usize;
+            let id = ids[r % ids.len()];
+            match (r / 7) % 4 {
+                0 | 1 if c.status(id) != InstanceStatus::Deregistered => {
+                    let g = groups[(r / 3) % 2];
+                    if c.check(id, &req(g)).is_ok() {
+                        c.allocate(id, &req(g));
+                        placed.push((id, g));
+                    }
+                }
+                2 if !placed.is_empty() => {
+                    let (id, g) = placed.swap_remove(r % placed.len());
+                    c.release(id, &req(g));
+                }
+                _ => {
+                    let to = [
+                        InstanceStatus::Active,
+                        InstanceStatus::Draining,
+                        InstanceStatus::Active,
+                    ][(r / 11) % 3];
+                    if c.status(id) != InstanceStatus::Deregistered {
+                        c.set_status(id, to, step);
+                    }
+                }
+            }
+            check(&c);
+        }
     }
 }

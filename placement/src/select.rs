@@ -48,6 +48,32 @@ impl Cluster {
             .map(InstanceId)
     }
 
+    /// Whether [`Cluster::find`] with this strategy chain, when it finds nothing, leaves the
+    /// random draws untouched: then a caller that knows a request cannot fit may skip the call
+    /// without changing any later choice. Binpack and scans draw only once something is
+    /// feasible; the uniform choices (no strategy, `random`, `spread(instanceId)` alone) draw
+    /// before they know.
+    pub fn find_fails_without_draws(&self, strategy: &[Strategy]) -> bool {
+        let lowest = self.cfg.tie_break == TieBreak::LowestIndex;
+        let chain = effective(strategy);
+        let mut k = 0;
+        loop {
+            return match chain.get(k) {
+                None => lowest,
+                Some(Strategy::Random) => false,
+                Some(Strategy::Binpack(_)) => true,
+                Some(Strategy::Spread(SpreadField::Attribute(a)))
+                    if self.cfg.az_counts && a == AZ_ATTRIBUTE =>
+                {
+                    k += 1;
+                    continue;
+                }
+                Some(Strategy::Spread(SpreadField::Instance)) => chain.len() - k != 1 || lowest,
+                Some(Strategy::Spread(_)) => true,
+            };
+        }
+    }
+
     /// The same choice by scanning every ACTIVE instance: the oracle the indexed paths are
     /// tested against. It agrees with [`Cluster::find`] on the strategy scores of the chosen
     /// instance; where the final choice is random the two draw separately.
@@ -283,6 +309,15 @@ impl Cluster {
                 }
                 k -= m.len();
             }
+        }
+        // Every member already runs a task of the group: the pass below would find nothing
+        // (and draws only for what it finds).
+        if empty_of_group
+            && parts
+                .iter()
+                .all(|p| self.every_member_has_group(p, req.group))
+        {
+            return None;
         }
         let mut chosen = None;
         let mut seen = 0usize;

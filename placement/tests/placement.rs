@@ -629,3 +629,33 @@ fn pools_restrict_placement_and_share_az_counts() {
     r.pool = Some(9);
     assert_eq!(c.diagnose(&r), PlacementFailure::NoContainerInstances);
 }
+
+/// Issue 13: which strategy chains leave the random draws alone when nothing is found (so a
+/// caller may skip a search it knows would fail): binpack and the scans do; the uniform draws
+/// (no strategy, `random`, `spread(instanceId)` alone, also after spread over AZs) do not.
+#[test]
+fn which_failed_searches_draw_nothing() {
+    let f = cluster(4, &["a", "b"], 1024, 2048, TieBreak::Random);
+    let inst = Strategy::Spread(SpreadField::Instance);
+    let pack = Strategy::Binpack(BinpackField::Cpu);
+    assert!(f.c.find_fails_without_draws(std::slice::from_ref(&pack)));
+    assert!(f.c.find_fails_without_draws(&[inst.clone(), pack.clone()]));
+    assert!(f.c.find_fails_without_draws(&[spread_az(), pack.clone()]));
+    assert!(!f.c.find_fails_without_draws(&[]));
+    assert!(!f.c.find_fails_without_draws(&[Strategy::Random]));
+    assert!(!f.c.find_fails_without_draws(std::slice::from_ref(&inst)));
+    assert!(!f.c.find_fails_without_draws(&[spread_az(), inst.clone()]));
+    // With lowest-index ties nothing is drawn but for `random` itself.
+    let f = cluster(4, &["a", "b"], 1024, 2048, TieBreak::LowestIndex);
+    assert!(f.c.find_fails_without_draws(&[]));
+    assert!(f.c.find_fails_without_draws(&[spread_az(), inst]));
+    assert!(!f.c.find_fails_without_draws(&[Strategy::Random]));
+    // And where it says so, a failed search really leaves the next draw as it was.
+    let a = cluster(4, &["a", "b"], 1024, 2048, TieBreak::Random);
+    let b = cluster(4, &["a", "b"], 1024, 2048, TieBreak::Random);
+    let too_big = req(a.g, 4096, 512, std::slice::from_ref(&pack), &[]);
+    assert_eq!(a.c.find(&too_big), None);
+    let random = [Strategy::Random];
+    let any = req(a.g, 256, 256, &random, &[]);
+    assert_eq!(a.c.find(&any), b.c.find(&any));
+}

@@ -18,8 +18,9 @@ use crate::autoscaling::service::record;
 use crate::autoscaling::{
     AlarmState, capacity_provider_reservation, instances_needed, instances_wanted,
 };
-use crate::core::{Core, InstanceState, Runs};
-use crate::ids::{ClusterId, InstanceRef, TaskId};
+use crate::core::{Core, InstanceState};
+use crate::ids::{ClusterId, InstanceRef};
+use crate::launch::wait::WaitQueue;
 use crate::record::{DecisionRecord, ProviderRow, Sink};
 use crate::scenario::{ManagedScaling, ProviderKind, Scenario};
 use std::fmt::Write as _;
@@ -220,7 +221,7 @@ impl ClusterAutoScaling {
         &mut self,
         p: usize,
         core: &mut Core<'_, S>,
-        waiting: &std::collections::VecDeque<TaskId>,
+        waiting: &WaitQueue,
         now: SimTime,
     ) -> Option<Scale> {
         let sc = core.sc;
@@ -236,7 +237,7 @@ impl ClusterAutoScaling {
             .iter()
             .filter(|&&r| core.instance(r).busy_tasks > 0)
             .count() as u32;
-        let needed = needed_for_waiting(sc, core, waiting, pool, g, c);
+        let needed = needed_for_waiting(sc, waiting, pool, g, c);
         let target = ms.target_capacity;
         let cpr = capacity_provider_reservation(n, non_empty, needed, target);
         let wanted = instances_wanted(non_empty + needed, target);
@@ -437,24 +438,22 @@ fn group_members<S: Sink>(core: &Core<'_, S>, c: ClusterId, g: usize) -> Vec<Ins
 }
 
 /// Instances the provider's waiting tasks need, grouped by identical needs, on its largest type.
-fn needed_for_waiting<S: Sink>(
+fn needed_for_waiting(
     sc: &Scenario,
-    core: &Core<'_, S>,
-    waiting: &std::collections::VecDeque<TaskId>,
+    waiting: &WaitQueue,
     pool: u32,
     g: usize,
     c: ClusterId,
 ) -> u32 {
     let mut needs: Vec<(u32, u32, u32)> = Vec::new();
-    for &t in waiting {
-        let task = core.task(t);
-        if task.runs != (Runs::Ec2 { pool: Some(pool) }) {
+    for (n, count) in waiting.run_counts() {
+        if n.pool != Some(pool) || count == 0 {
             continue;
         }
-        let (cpu, mem) = (task.cpu_units, task.memory_mib);
+        let (cpu, mem, count) = (n.cpu_units, n.memory_mib, count as u32);
         match needs.iter_mut().find(|x| x.0 == cpu && x.1 == mem) {
-            Some(x) => x.2 += 1,
-            None => needs.push((cpu, mem, 1)),
+            Some(x) => x.2 += count,
+            None => needs.push((cpu, mem, count)),
         }
     }
     let gdef = &sc.clusters[c.index()].groups[g];

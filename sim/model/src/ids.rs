@@ -60,7 +60,7 @@ impl InstanceRef {
 }
 
 /// Who launched a task: a service, or a job with the index of its task-mix entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Owner {
     /// A service's task.
     Service(ServiceId),

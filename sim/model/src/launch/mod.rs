@@ -25,8 +25,7 @@
 
 pub(crate) mod fargate;
 pub(crate) mod provider_strategy;
-
-use std::collections::VecDeque;
+pub(crate) mod wait;
 
 use ecsim_engine::{Scheduler, SimTime, Stream, Streams};
 use ecsim_placement::{Constraint, GroupId, InstanceId, PlacementFailure, Strategy};
@@ -40,6 +39,7 @@ use crate::sim::event::*;
 use fargate::TokenBucket;
 use provider_strategy::{Share, choose_item, shrink_item};
 use std::fmt::Write as _;
+use wait::{Needs, WaitQueue};
 
 /// The constraints plus `memberOf(attribute:ecs.availability-zone == AZ)`.
 fn az_constraint(constraints: &[Constraint], az: &str) -> Vec<Constraint> {
@@ -128,6 +128,16 @@ pub(crate) enum Launched {
 /// The owner, pool, size (CPU units, MiB) and reason of the last task queued in a cluster.
 type LastQueued = (Owner, Option<u32>, (u32, u32), PlacementFailure);
 
+/// What decides a launch's placement request when it names no AZ: owner (constraints,
+/// strategy), task definition, group, pool and size.
+type RequestKey = (Owner, DefId, GroupId, Option<u32>, (u32, u32));
+
+/// The last launch in a cluster that found no instance: its request, the cluster's change count
+/// then ([`ecsim_placement::Cluster::changes`]) and the reason. A launch with the same request
+/// before anything changes fails the same way: a row of thousands of trace tasks arriving at
+/// once while the cluster is full searches and diagnoses once, not once per task.
+type LastFailed = (RequestKey, u64, PlacementFailure);
+
 /// The launcher: launch specs, Fargate's token bucket and delays, and the wait queues.
 #[derive(Clone)]
 pub(crate) struct Launcher {
@@ -141,10 +151,12 @@ pub(crate) struct Launcher {
     fargate_delays: Stream,
     fargate_az: Stream,
     /// Per cluster: tasks waiting in PROVISIONING for an instance, first come first served.
-    waiting: Vec<VecDeque<TaskId>>,
+    waiting: Vec<WaitQueue>,
     /// Per cluster: the owner, pool, size and reason of the last task queued (a task with the same
     /// needs queued while others still wait gets the same reason, without a new diagnosis).
     last_queued: Vec<Option<LastQueued>>,
+    /// Per cluster: the last launch that found no instance.
+    last_failed: Vec<Option<LastFailed>>,
 }
 
 fn resolve(
@@ -208,8 +220,9 @@ impl Launcher {
             last_call: None,
             fargate_delays: streams.stream("fargate-delays"),
             fargate_az: streams.stream("fargate-az"),
-            waiting: vec![VecDeque::new(); sc.clusters.len()],
+            waiting: vec![WaitQueue::default(); sc.clusters.len()],
             last_queued: vec![None; sc.clusters.len()],
+            last_failed: vec![None; sc.clusters.len()],
         }
     }
 
@@ -364,7 +377,27 @@ impl Launcher {
                 );
                 let size = (preq.cpu_units, preq.memory_mib);
                 let cl = &core.cluster(req.cluster).pc;
-                match cl.find(&preq) {
+                let key = (req.owner, req.def, req.group, pool, size);
+                // A search known to fail is skipped only where it would change nothing: no
+                // explanation written, no AZ named, no random draw on failure.
+                let known = match self.last_failed[req.cluster.index()] {
+                    Some((k, changes, why))
+                        if k == key
+                            && changes == cl.changes()
+                            && req.az.is_none()
+                            && !core.out.sink.explains()
+                            && cl.find_fails_without_draws(req.strategy) =>
+                    {
+                        Some(why)
+                    }
+                    _ => None,
+                };
+                let found = if known.is_some() {
+                    None
+                } else {
+                    cl.find(&preq)
+                };
+                match found {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let why = Attempt::Placed(inst);
@@ -380,7 +413,8 @@ impl Launcher {
                         Ok(Launched::Placed(tid, inst))
                     }
                     None if pool.is_none() || req.az.is_some() => {
-                        let why = cl.diagnose(&preq);
+                        let why = known.unwrap_or_else(|| cl.diagnose(&preq));
+                        self.remember_failure(req.cluster, key, cl.changes(), why, req.az);
                         let a = Attempt::Failed(why);
                         core.explain_placement(now, req.cluster, req.owner, None, &preq, a, None);
                         Err(why)
@@ -397,7 +431,11 @@ impl Launcher {
                             {
                                 why
                             }
-                            _ => cl.diagnose(&preq),
+                            _ => {
+                                let why = known.unwrap_or_else(|| cl.diagnose(&preq));
+                                self.remember_failure(req.cluster, key, cl.changes(), why, req.az);
+                                why
+                            }
                         };
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
                         let a = Attempt::Failed(why);
@@ -434,6 +472,21 @@ impl Launcher {
                 sched.schedule_in(delay, Ev::Lifecycle(LifecycleEv::FargateProvisioned(tid)));
                 Ok(Launched::Fargate(tid))
             }
+        }
+    }
+
+    /// Keep a failed launch's answer while the cluster does not change (not for a launch in one
+    /// AZ: its request has one more constraint).
+    fn remember_failure(
+        &mut self,
+        c: ClusterId,
+        key: RequestKey,
+        changes: u64,
+        why: PlacementFailure,
+        az: Option<&str>,
+    ) {
+        if az.is_none() {
+            self.last_failed[c.index()] = Some((key, changes, why));
         }
     }
 
@@ -493,31 +546,29 @@ impl Launcher {
         };
         let c = t.cluster.index();
         self.last_queued[c] = Some((t.owner, pool, (t.cpu_units, t.memory_mib), why));
-        self.waiting[c].push_back(tid);
+        let needs = Needs {
+            owner: t.owner,
+            pool,
+            cpu_units: t.cpu_units,
+            memory_mib: t.memory_mib,
+        };
+        self.waiting[c].push(needs, tid);
         core.counters.waited_for_capacity(why);
     }
 
     /// A queued task stopped: it no longer waits.
     pub(crate) fn forget(&mut self, c: ClusterId, tid: TaskId) {
-        let q = &mut self.waiting[c.index()];
-        if let Some(k) = q.iter().position(|&w| w == tid) {
-            q.remove(k);
-        }
+        self.waiting[c.index()].remove(tid);
     }
 
     /// The tasks waiting in a cluster, first come first served.
-    pub(crate) fn waiting(&self, c: ClusterId) -> &VecDeque<TaskId> {
+    pub(crate) fn waiting(&self, c: ClusterId) -> &WaitQueue {
         &self.waiting[c.index()]
     }
 
-    /// Take the next waiting task of a cluster (to retry it).
-    pub(crate) fn pop_waiting(&mut self, c: ClusterId) -> Option<TaskId> {
-        self.waiting[c.index()].pop_front()
-    }
-
-    /// Put a task that still does not fit back at the end of the queue.
-    pub(crate) fn requeue(&mut self, c: ClusterId, tid: TaskId) {
-        self.waiting[c.index()].push_back(tid);
+    /// The tasks waiting in a cluster, for a retry pass to take the ones it places.
+    pub(crate) fn waiting_mut(&mut self, c: ClusterId) -> &mut WaitQueue {
+        &mut self.waiting[c.index()]
     }
 
     /// The image pull time of a Fargate task that just got its ENI.

@@ -1,6 +1,8 @@
 //! Task and instance lifecycle: placing, running and stopping tasks with their reactions,
 //! launching for jobs, retrying waiting work, and instances becoming ACTIVE.
 
+use std::collections::HashSet;
+
 use ecsim_engine::{Scheduler, SimTime};
 use ecsim_placement::{Constraint, InstanceId, Strategy};
 
@@ -9,6 +11,7 @@ use super::event::{Ev, LifecycleEv, ServiceEv, rank};
 use crate::core::{Attempt, InstanceState, NewTask, Outcome, Runs, TaskState, task_request_of};
 use crate::ids::{ClusterId, InstanceRef, JobId, Owner, TaskId};
 use crate::job::{Arrived, Jobs};
+use crate::launch::wait::{Frontier, Needs};
 use crate::launch::{Launched, Request};
 use crate::record::Sink;
 use crate::scenario::{OnNoCapacity, Scenario};
@@ -288,8 +291,11 @@ impl<S: Sink> Simulation<'_, S> {
     }
 
     /// Retry a cluster's waiting work: daemons, then services short of tasks in scenario order,
-    /// then queued tasks first come first served (a task whose owner and pool already failed in
-    /// this pass is not tried again: same owner and pool means same needs).
+    /// then queued tasks first come first served (a task whose owner, pool and size already
+    /// failed in this pass is not tried again: same needs, same answer). The queue is walked by
+    /// runs of tasks with the same needs (see [`crate::launch::wait`]): a pass costs the runs it
+    /// visits and the tasks it tries, not every task waiting. Tasks queued during the pass (a
+    /// service replacing a task that failed to start) go to the back of the queue.
     fn retry(&mut self, c: ClusterId, now: SimTime, sched: &mut Scheduler<Ev>) {
         self.retry_scheduled[c.index()] = false;
         for (s, inst) in self.scheduler.daemons_missing(c) {
@@ -298,39 +304,75 @@ impl<S: Sink> Simulation<'_, S> {
         for s in self.scheduler.deficit(c) {
             self.reconcile(s, now, sched);
         }
-        let n = self.launcher.waiting(c).len();
-        let mut failed: Vec<(Owner, Option<u32>, u32, u32)> = Vec::new();
-        for _ in 0..n {
-            let Some(tid) = self.launcher.pop_waiting(c) else {
-                break;
-            };
-            let t = self.core.task(tid);
-            let Runs::Ec2 { pool } = t.runs else {
-                unreachable!("only EC2 tasks wait for instances")
-            };
-            // Same owner, pool and size: same needs (a trace job's tasks differ in size).
-            let sig = (t.owner, pool, t.cpu_units, t.memory_mib);
-            if !failed.contains(&sig) {
-                let (cons, strategy) = Self::placement_rules(&self.jobs, self.core.sc, t.owner);
-                let req = task_request_of(self.core.sc, t, cons, strategy, pool);
-                let found = self.core.cluster(c).pc.find(&req);
-                if self.core.out.sink.explains() {
-                    let attempt = match found {
-                        Some(inst) => Attempt::Placed(inst),
-                        None => Attempt::Failed(self.core.cluster(c).pc.diagnose(&req)),
-                    };
-                    let owner = self.core.task(tid).owner;
-                    self.core
-                        .explain_placement(now, c, owner, Some(tid), &req, attempt, None);
-                }
-                if let Some(inst) = found {
-                    self.start_task(tid, inst, now, sched);
-                    continue;
-                }
-                failed.push(sig);
+        let runs = self.launcher.waiting(c).runs();
+        let mut failed: HashSet<Needs> = HashSet::new();
+        let mut smaller = Frontier::default();
+        for k in 0..runs {
+            let needs = self.launcher.waiting(c).needs(k);
+            if failed.contains(&needs) {
+                continue;
             }
-            self.launcher.requeue(c, tid);
+            while let Some(tid) = self.launcher.waiting(c).head(k) {
+                if !self.try_waiting(c, k, tid, &mut smaller, now, sched) {
+                    failed.insert(needs);
+                    break;
+                }
+            }
         }
+        self.launcher.waiting_mut(c).compact();
+    }
+
+    /// Try to place the oldest task of a wait queue's run: placed (and out of the queue) or not.
+    /// A task `smaller` shows cannot fit is not searched for when skipping the search changes
+    /// nothing: no explanation is written, its request has no constraints, a failed search of
+    /// its strategy draws no random number, and nothing was freed in the cluster during the pass
+    /// (a freed instance asks for another retry, which is how that shows).
+    fn try_waiting(
+        &mut self,
+        c: ClusterId,
+        run: usize,
+        tid: TaskId,
+        smaller: &mut Frontier,
+        now: SimTime,
+        sched: &mut Scheduler<Ev>,
+    ) -> bool {
+        let t = self.core.task(tid);
+        let Runs::Ec2 { pool } = t.runs else {
+            unreachable!("only EC2 tasks wait for instances")
+        };
+        let (cons, strategy) = Self::placement_rules(&self.jobs, self.core.sc, t.owner);
+        let req = task_request_of(self.core.sc, t, cons, strategy, pool);
+        let pc = &self.core.cluster(c).pc;
+        let explains = self.core.out.sink.explains();
+        let by_size = !explains
+            && req.constraints.is_empty()
+            && !self.retry_scheduled[c.index()]
+            && pc.find_fails_without_draws(req.strategy);
+        let key = (pool, t.def, req.cpu_units, req.memory_mib);
+        if !by_size {
+            smaller.clear();
+        } else if smaller.covers(key.0, key.1, key.2, key.3) {
+            return false;
+        }
+        let found = pc.find(&req);
+        if explains {
+            let attempt = match found {
+                Some(inst) => Attempt::Placed(inst),
+                None => Attempt::Failed(pc.diagnose(&req)),
+            };
+            let owner = self.core.task(tid).owner;
+            self.core
+                .explain_placement(now, c, owner, Some(tid), &req, attempt, None);
+        }
+        let Some(inst) = found else {
+            if by_size {
+                smaller.add(key.0, key.1, key.2, key.3);
+            }
+            return false;
+        };
+        self.launcher.waiting_mut(c).take_head(run);
+        self.start_task(tid, inst, now, sched);
+        true
     }
 
     /// A launching instance registers: daemons first, then whatever waits.
