@@ -160,7 +160,7 @@ impl<S: Sink> Core<'_, S> {
 
     /// Bill a Fargate task from PENDING to `end`, rounded up with the minimum, as stopped then.
     pub(super) fn bill_fargate(&mut self, tid: TaskId, end: SimTime) {
-        let t = &self.tasks[tid.index()];
+        let t = self.task(tid);
         let (Runs::Fargate { spot, .. }, Some(start)) = (t.runs, t.placed()) else {
             return;
         };
@@ -232,7 +232,7 @@ impl<S: Sink> Core<'_, S> {
                 if let Some(p) = t.placed() {
                     self.counters.task_ms += u128::from(end.since(p));
                 }
-                self.bill_fargate(TaskId::new(k), end);
+                self.bill_fargate(TaskId(t.seq, k as u32), end);
             }
         }
     }

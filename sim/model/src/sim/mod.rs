@@ -149,6 +149,8 @@ impl<S: Sink> Model for Simulation<'_, S> {
             Ev::Scaling(e) => self.on_scaling(e, now, sched),
             Ev::Failure(e) => self.on_failure(e, now, sched),
         }
+        // Tasks that finished in this event: rows written, records freed.
+        self.core.reclaim();
         if !self.failures.records().is_empty() {
             let core = &self.core;
             self.failures.check_recovery(now, |s| {
