@@ -122,7 +122,7 @@ impl<S: Sink> Core<'_, S> {
         let task_hours = self.counters.task_ms as f64 / 3_600_000.0;
         cost_rows(
             self.sc,
-            &self.billing.ledger,
+            &mut self.billing.ledger,
             &self.billing.provider_names,
             has_ec2,
             task_hours,

@@ -115,6 +115,8 @@ pub(crate) struct Task {
     pub(crate) outcome: Outcome,
     /// When it counts as healthy (RUNNING + health check time).
     healthy_at: Stamp,
+    /// Fargate: billed up to here (from PENDING when not yet; see [`Core::settle_hours`]).
+    fargate_billed: Stamp,
     /// To be replaced (Fargate Spot warning).
     pub(crate) retiring: bool,
     /// RUNNING on a dead host (or in a failed AZ) that ECS has not noticed yet.
@@ -170,6 +172,7 @@ impl Task {
             run_ms: 0,
             outcome: Outcome::Open,
             healthy_at: Stamp::NOT_YET,
+            fargate_billed: Stamp::NOT_YET,
             retiring: false,
             lost: false,
             fail_start: false,
@@ -189,6 +192,16 @@ impl Task {
     /// When it stopped.
     pub(crate) fn stopped(&self) -> Option<SimTime> {
         self.stopped.get()
+    }
+
+    /// Fargate: the start of what is not billed yet (PENDING, or the last hour settled).
+    pub(super) fn fargate_unbilled_from(&self) -> Option<SimTime> {
+        self.fargate_billed.get().or(self.placed())
+    }
+
+    /// Fargate: billed up to `t`.
+    pub(super) fn set_fargate_billed(&mut self, t: SimTime) {
+        self.fargate_billed = Stamp::at(t);
     }
 
     /// The instance it holds resources on, if any.
@@ -283,6 +296,7 @@ impl<S: Sink> Core<'_, S> {
             run_ms: n.run_ms,
             outcome: Outcome::Open,
             healthy_at: Stamp::NOT_YET,
+            fargate_billed: Stamp::NOT_YET,
             retiring: false,
             lost: false,
             fail_start: false,

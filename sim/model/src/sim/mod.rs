@@ -151,6 +151,8 @@ impl<S: Sink> Model for Simulation<'_, S> {
         }
         // Tasks that finished in this event: rows written, records freed.
         self.core.reclaim();
+        // Once per simulated hour: close the cost ledger's finished hours.
+        self.core.settle_hours(now);
         if !self.failures.records().is_empty() {
             let core = &self.core;
             self.failures.check_recovery(now, |s| {
