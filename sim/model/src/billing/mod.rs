@@ -18,10 +18,10 @@
 //!
 //! # Hours closed as the run goes
 //! The ledger holds only the hours that may still receive charges: once every instance and
-//! Fargate task is billed past an hour boundary (the core settles them once per simulated hour,
+//! Fargate task is billed past an hour boundary (the core settles them once per simulated day,
 //! cutting at the boundary exactly where a later booking would cut), the hours before it are
 //! closed ([`Ledger::close_before`]): their cost rows are written and they are folded into the
-//! run's totals. So a month-long run keeps a few hours, not one per hour simulated.
+//! run's totals. So a month-long run keeps about a day of hours, not one per hour simulated.
 
 mod cost_rows;
 

@@ -31,6 +31,10 @@ pub(crate) struct Billing {
 
 const HOUR_MS: u64 = 3_600_000;
 
+/// How often the ledger's finished hours are closed: a day of simulated time, so that it holds
+/// about a day of hours (settling bills every instance, which costs a little each time).
+const SETTLE_MS: u64 = 24 * HOUR_MS;
+
 /// Index into the Fargate rates: (spot, os, arch).
 fn rate_slot(spot: bool, windows: bool, arm: bool) -> usize {
     usize::from(spot) * 3 + if windows { 2 } else { usize::from(arm) }
@@ -69,7 +73,7 @@ impl Billing {
         Billing {
             ledger: Ledger::new(provider_names.len(), n_owners),
             has_fargate: has_fargate(sc, &provider_names),
-            settle_at_ms: HOUR_MS + 1,
+            settle_at_ms: SETTLE_MS + 1,
             fargate_rates,
             provider_names,
             cluster_provider_ids,
@@ -219,8 +223,8 @@ impl<S: Sink> Core<'_, S> {
         }
     }
 
-    /// Once per simulated hour: bill every instance and Fargate task up to the last hour
-    /// boundary before `now` (cutting there, as their next booking would: the money is the
+    /// Once per simulated day ([`SETTLE_MS`]): bill every instance and Fargate task up to the
+    /// last hour boundary before `now` (cutting there, as their next booking would: the money is the
     /// same), and close the ledger's hours before it, writing their cost rows. Nothing books
     /// into them any more: later charges start at the boundary, and roundings and minimums
     /// land at `now - 1` or later. Until an instance has launched in a scenario that has
@@ -230,7 +234,7 @@ impl<S: Sink> Core<'_, S> {
             return;
         }
         let h = (now.ms() - 1) / HOUR_MS;
-        self.billing.settle_at_ms = (h + 1) * HOUR_MS + 1;
+        self.billing.settle_at_ms = (now.ms() - 1) / SETTLE_MS * SETTLE_MS + SETTLE_MS + 1;
         let has_ec2 = self.clusters.iter().any(|c| !c.insts.is_empty());
         if !has_ec2 && self.sc.clusters.iter().any(|c| !c.groups.is_empty()) {
             return;

@@ -33,7 +33,9 @@ pub(crate) struct Counters {
     waits: u64,
     /// Every task's wait (tasks.csv's `wait_ms`) with how many tasks waited that long: exact
     /// percentiles in memory that grows with distinct waits, not with tasks.
+    /// (Tasks that waited 0 ms, the usual case, are counted apart: no map lookup.)
     wait_counts: BTreeMap<u64, u64>,
+    zero_waits: u64,
     /// Task-ms from placement to stop (task hours in the cost summary).
     pub(crate) task_ms: u128,
     /// Most instances at once (launching or ACTIVE).
@@ -57,18 +59,25 @@ impl Counters {
 
     /// A task's row was written with this `wait_ms`.
     pub(crate) fn task_waited(&mut self, wait_ms: u64) {
-        *self.wait_counts.entry(wait_ms).or_insert(0) += 1;
+        if wait_ms == 0 {
+            self.zero_waits += 1;
+        } else {
+            *self.wait_counts.entry(wait_ms).or_insert(0) += 1;
+        }
     }
 
     /// The `q` quantile of every task's wait by the nearest-rank method (the smallest wait with
     /// at least `q` of the tasks at or below it); 0 for no tasks.
     pub(crate) fn wait_quantile_ms(&self, q: f64) -> u64 {
-        let n: u64 = self.wait_counts.values().sum();
+        let n: u64 = self.zero_waits + self.wait_counts.values().sum::<u64>();
         if n == 0 {
             return 0;
         }
         let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
-        let mut seen = 0;
+        let mut seen = self.zero_waits;
+        if seen >= rank {
+            return 0;
+        }
         for (&wait, &k) in &self.wait_counts {
             seen += k;
             if seen >= rank {

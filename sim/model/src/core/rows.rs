@@ -17,9 +17,10 @@ impl<S: Sink> Core<'_, S> {
             return;
         }
         let mut ended = std::mem::take(&mut self.ended);
+        let rows = self.out.sink.wants_tasks();
         for &tid in &ended {
             // A finished task was placed or stopped: the end of the run plays no part.
-            self.task_row(tid, SimTime::ZERO);
+            self.task_done(tid, SimTime::ZERO, rows);
             let t = &mut self.tasks[tid.index()];
             t.seq = FREE;
             self.free.push(tid.1);
@@ -34,14 +35,27 @@ impl<S: Sink> Core<'_, S> {
         self.reclaim();
         let mut live: Vec<TaskId> = self.live_tasks().map(|(tid, _)| tid).collect();
         live.sort_unstable();
+        let rows = self.out.sink.wants_tasks();
         live.into_iter()
-            .map(|tid| u64::from(self.task_row(tid, end)))
+            .map(|tid| u64::from(self.task_done(tid, end, rows)))
             .sum()
     }
 
-    /// Write one task's row and count its wait (to `end` if it never got placed or stopped);
-    /// returns whether it was never placed.
-    fn task_row(&mut self, tid: TaskId, end: SimTime) -> bool {
+    /// Count a task's wait (to `end` if it never got placed or stopped) and write its row if
+    /// `row`; returns whether it was never placed.
+    fn task_done(&mut self, tid: TaskId, end: SimTime, row: bool) -> bool {
+        let t = &self.tasks[tid.index()];
+        let waited_to = t.placed().or(t.stopped()).unwrap_or(end);
+        self.counters.task_waited(waited_to.since(t.created));
+        let never_placed = t.outcome == Outcome::Open && t.state == TaskState::Provisioning;
+        if row {
+            self.task_row(tid, end);
+        }
+        never_placed
+    }
+
+    /// Write one task's row.
+    fn task_row(&mut self, tid: TaskId, end: SimTime) {
         let sc = self.sc;
         let t = &self.tasks[tid.index()];
         let c = &self.clusters[t.cluster.index()];
@@ -76,7 +90,6 @@ impl<S: Sink> Core<'_, S> {
             }
         };
         let waited_to = t.placed().or(t.stopped()).unwrap_or(end);
-        let wait_ms = waited_to.since(t.created);
         self.out.sink.task(&TaskRow {
             task_id: u64::from(tid.0),
             task_definition: &sc.task_definitions[t.def.index()].family,
@@ -90,12 +103,10 @@ impl<S: Sink> Core<'_, S> {
             pending_ms: t.placed().map(SimTime::ms),
             running_ms: t.running().map(SimTime::ms),
             stopped_ms: t.stopped().map(SimTime::ms),
-            wait_ms,
+            wait_ms: waited_to.since(t.created),
             outcome,
             reason,
         });
-        self.counters.task_waited(wait_ms);
-        outcome == "never_placed"
     }
 
     /// Instance-hours from launch to stop (or the end).

@@ -151,9 +151,9 @@ impl<S: Sink> Model for Simulation<'_, S> {
         }
         // Tasks that finished in this event: rows written, records freed.
         self.core.reclaim();
-        // Once per simulated hour: close the cost ledger's finished hours.
+        // Once per simulated day: close the cost ledger's finished hours.
         self.core.settle_hours(now);
-        if !self.failures.records().is_empty() {
+        if self.failures.any_open() {
             let core = &self.core;
             self.failures.check_recovery(now, |s| {
                 let t = core.service(s);
