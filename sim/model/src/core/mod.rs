@@ -19,7 +19,7 @@ mod out;
 mod rows;
 mod task;
 
-use ecsim_engine::{SimTime, Stream, Streams};
+use ecsim_engine::{SimTime, Stream, Streams, str_words};
 use ecsim_placement::{
     AZ_ATTRIBUTE, BinpackField, Cluster, Constraint, GroupId, IndexConfig, SpreadField, Strategy,
     TaskRequest,
@@ -68,6 +68,9 @@ pub(crate) struct Core<'s, S: Sink> {
     services: Vec<ServiceTasks>,
     /// Services, then jobs.
     owners: Vec<OwnerCounts>,
+    /// Per owner (services, then jobs), its service and job name fields as the events hash
+    /// folds them in ([`Out::emit_task`]).
+    owner_words: Vec<Box<[u64]>>,
     /// Live tasks by state: PROVISIONING, PENDING, RUNNING, STOPPING.
     task_counts: [u64; 4],
     /// Instances by state.
@@ -211,9 +214,17 @@ impl<'s, S: Sink> Core<'s, S> {
                 fargate_az: vec![0; azs],
             })
             .collect();
+        let owner_words = sc
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), ""))
+            .chain(sc.jobs.iter().map(|j| ("", j.name.as_str())))
+            .map(|(service, job)| [str_words(service), str_words(job)].concat().into())
+            .collect();
         Core {
             sc,
             out: Out::new(sink),
+            owner_words,
             tasks: Vec::new(),
             free: Vec::new(),
             ended: Vec::new(),

@@ -385,13 +385,15 @@ impl<S: Sink> Core<'_, S> {
             Owner::Service(s) => (self.sc.services[s.index()].name.as_str(), ""),
             Owner::Job(j, _) => ("", self.sc.jobs[j.index()].name.as_str()),
         };
-        let instance = match t.instance_ref() {
-            Some(r) => self.clusters[r.cluster.index()].insts[r.id.0 as usize]
-                .ec2_id
-                .as_str(),
-            None => "",
+        let (instance, words): (&str, &[u64]) = match t.instance_ref() {
+            Some(r) => {
+                let i = &self.clusters[r.cluster.index()].insts[r.id.0 as usize];
+                (i.ec2_id.as_str(), &i.ec2_id_words)
+            }
+            None => ("", &[0]),
         };
-        self.out.emit(EventRecord {
+        let owner = &self.owner_words[t.owner.index(self.sc.services.len())];
+        let e = EventRecord {
             time_ms: now.ms(),
             kind: EventKind::Task,
             task: Some(u64::from(tid.0)),
@@ -401,7 +403,8 @@ impl<S: Sink> Core<'_, S> {
             from: if from == to { "" } else { from.as_str() },
             to: to.as_str(),
             reason,
-        });
+        };
+        self.out.emit_task(e, owner, words);
     }
 
     /// A new task waits in PROVISIONING: for Fargate, or for capacity (`why` nothing can hold
