@@ -180,9 +180,10 @@ impl<S: Sink> Core<'_, S> {
     /// piece; when it stops there (`stop`), the rounding up and minimum of its whole life too.
     fn bill_fargate_to(&mut self, tid: TaskId, end: SimTime, stop: bool) {
         let t = self.task(tid);
-        let (Runs::Fargate { spot, .. }, Some(start), Some(from)) =
-            (t.runs, t.placed(), t.fargate_unbilled_from())
-        else {
+        let Runs::Fargate { spot, .. } = t.runs else {
+            return;
+        };
+        let (Some(start), Some(from)) = (t.placed(), t.fargate_unbilled_from()) else {
             return;
         };
         let d = &self.sc.task_definitions[t.def.index()];
@@ -229,10 +230,14 @@ impl<S: Sink> Core<'_, S> {
     /// into them any more: later charges start at the boundary, and roundings and minimums
     /// land at `now - 1` or later. Until an instance has launched in a scenario that has
     /// instance groups, whether cost.csv has EC2 rows is not known, so nothing closes.
+    #[inline]
     pub(crate) fn settle_hours(&mut self, now: SimTime) {
-        if now.ms() < self.billing.settle_at_ms {
-            return;
+        if now.ms() >= self.billing.settle_at_ms {
+            self.settle_hours_now(now);
         }
+    }
+
+    fn settle_hours_now(&mut self, now: SimTime) {
         let h = (now.ms() - 1) / HOUR_MS;
         self.billing.settle_at_ms = (now.ms() - 1) / SETTLE_MS * SETTLE_MS + SETTLE_MS + 1;
         let has_ec2 = self.clusters.iter().any(|c| !c.insts.is_empty());

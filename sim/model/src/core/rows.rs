@@ -12,10 +12,14 @@ use crate::record::{CostSummary, Sink, TaskRow};
 impl<S: Sink> Core<'_, S> {
     /// Tasks that finished during the event just handled: write their rows, count their waits
     /// and free their records (their slots are reused by the next tasks created).
+    #[inline]
     pub(crate) fn reclaim(&mut self) {
-        if self.ended.is_empty() {
-            return;
+        if !self.ended.is_empty() {
+            self.reclaim_ended();
         }
+    }
+
+    fn reclaim_ended(&mut self) {
         let mut ended = std::mem::take(&mut self.ended);
         let rows = self.out.sink.wants_tasks();
         for &tid in &ended {
