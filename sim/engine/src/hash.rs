@@ -90,9 +90,12 @@ impl StableHasher {
     /// reading their bytes again.
     #[inline]
     pub fn write_words(&mut self, words: &[u64]) {
+        // The state in a local, so that it stays in a register through the loop.
+        let mut h = *self;
         for &w in words {
-            self.write_u64(w);
+            h.write_u64(w);
         }
+        *self = h;
     }
     /// The hash so far.
     pub fn finish(&self) -> u64 {

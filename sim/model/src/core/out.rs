@@ -50,7 +50,8 @@ impl<S: Sink> Out<S> {
         );
         debug_assert_eq!(instance, str_words(e.instance), "instance words");
         self.state_changes += 1;
-        let h = &mut self.hash;
+        // A copy of the state, kept in a register for the whole record, stored back once.
+        let mut h = self.hash;
         h.write_u64(e.time_ms);
         h.write_u64(e.kind as u64);
         h.write_u64(e.task.unwrap_or(u64::MAX));
@@ -59,6 +60,7 @@ impl<S: Sink> Out<S> {
         h.write_str(e.from);
         h.write_str(e.to);
         h.write_str(e.reason);
+        self.hash = h;
         self.sink.event(&e);
     }
 
