@@ -346,6 +346,10 @@ impl<W: Write> Sink for CsvSink<W> {
         });
     }
 
+    fn wants_tasks(&self) -> bool {
+        self.tasks.is_some()
+    }
+
     fn task(&mut self, t: &TaskRow<'_>) {
         use schema::tasks::*;
         write_row(&mut self.error, &mut self.tasks, |r| {

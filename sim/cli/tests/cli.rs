@@ -98,11 +98,25 @@ fn run_prints_a_summary_and_writes_every_file() {
     assert!(
         tasks
             .lines()
-            .nth(1)
-            .unwrap()
-            .contains(",web,web,,service:web,default,"),
+            .any(|l| l.starts_with("0,") && l.contains(",web,web,,service:web,default,")),
         "{tasks}"
     );
+    // Rows are written as tasks finish, then the tasks live at the end in id order (README,
+    // Outputs): every task appears once.
+    let rows: Vec<(u64, bool)> = tasks
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let id = l.split(',').next().unwrap().parse().unwrap();
+            (id, l.contains("_at_end,") || l.contains(",never_placed,"))
+        })
+        .collect();
+    let first_open = rows.iter().position(|r| r.1).unwrap_or(rows.len());
+    assert!(rows[first_open..].iter().all(|r| r.1), "{tasks}");
+    assert!(rows[first_open..].is_sorted_by_key(|r| r.0), "{tasks}");
+    let mut ids: Vec<u64> = rows.iter().map(|r| r.0).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..rows.len() as u64).collect::<Vec<_>>());
     // --no-events and --no-tasks leave those files out.
     let lean = base.join("lean");
     let o = ecsim(&[

@@ -89,11 +89,13 @@ fn a_csv_trace_runs_end_to_end() {
     assert_eq!(summary_field(&out, "tasks_completed"), "5");
     // Each task ran for its row's time, in its row's group, submitted in time order.
     let tasks = std::fs::read_to_string(out.join("tasks.csv")).unwrap();
-    let rows: Vec<Vec<&str>> = tasks
+    let mut rows: Vec<Vec<&str>> = tasks
         .lines()
         .skip(1)
         .map(|l| l.split(',').collect())
         .collect();
+    // Rows come as tasks finish; task ids are in creation order.
+    rows.sort_by_key(|r| r[0].parse::<u64>().unwrap());
     let col = |name: &str| {
         tasks
             .lines()

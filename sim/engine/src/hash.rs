@@ -42,6 +42,24 @@ fn tail_word(b: &[u8], r: usize) -> u64 {
     }
 }
 
+/// The words [`StableHasher::write_str`] folds in for `s` (its length, then its bytes as
+/// little-endian words), to be kept beside a string that is hashed often and folded in with
+/// [`StableHasher::write_words`].
+pub fn str_words(s: &str) -> Vec<u64> {
+    let b = s.as_bytes();
+    let mut v = Vec::with_capacity(1 + b.len().div_ceil(8));
+    v.push(b.len() as u64);
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        v.push(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+    }
+    let r = chunks.remainder().len();
+    if r > 0 {
+        v.push(tail_word(b, r));
+    }
+    v
+}
+
 impl StableHasher {
     /// Fold bytes in: whole little-endian words, then the last 1 to 7 bytes zero-padded.
     #[inline]
@@ -67,6 +85,17 @@ impl StableHasher {
     pub fn write_str(&mut self, s: &str) {
         self.write_u64(s.len() as u64);
         self.write(s.as_bytes());
+    }
+    /// Fold in words made by [`str_words`]: the same as `write_str` of those strings, without
+    /// reading their bytes again.
+    #[inline]
+    pub fn write_words(&mut self, words: &[u64]) {
+        // The state in a local, so that it stays in a register through the loop.
+        let mut h = *self;
+        for &w in words {
+            h.write_u64(w);
+        }
+        *self = h;
     }
     /// The hash so far.
     pub fn finish(&self) -> u64 {
@@ -107,6 +136,30 @@ mod tests {
                 }
             });
             assert_eq!(hash(|h| h.write(b)), words, "length {len}");
+        }
+    }
+
+    /// Pre-made words hash as the strings they were made from, whatever the length.
+    #[test]
+    fn str_words_hash_as_write_str() {
+        let text = "i-0123456789abcdef0-PROVISIONING";
+        for len in 0..=text.len() {
+            let (a, b) = (&text[..len], &text[len / 2..]);
+            let direct = hash(|h| {
+                h.write_u64(7);
+                h.write_str(a);
+                h.write_str(b)
+            });
+            let mut words = str_words(a);
+            words.extend(str_words(b));
+            assert_eq!(
+                hash(|h| {
+                    h.write_u64(7);
+                    h.write_words(&words)
+                }),
+                direct,
+                "length {len}"
+            );
         }
     }
 

@@ -24,7 +24,7 @@ mod queue;
 mod rng;
 mod time;
 
-pub use hash::StableHasher;
+pub use hash::{StableHasher, str_words};
 pub use queue::{EventQueue, MAX_RANK, NORMAL, Scheduler};
 pub use rng::{Stream, Streams, mix64, seed_for_index};
 pub use time::{DurationError, SimTime, format_duration, parse_duration_ms};

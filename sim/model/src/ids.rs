@@ -22,10 +22,20 @@ macro_rules! id {
     };
 }
 
-id!(
-    /// A task of the run, in creation order.
-    TaskId
-);
+/// A task of the run: its number in creation order (`.0`, the id written in the outputs; ids
+/// order by it) and the slot its record occupies while it is live (`.1`). A finished task's
+/// record is freed and its slot reused, so a `TaskId` held after its task stopped (a timer
+/// still in the queue) no longer names a record: the core reads it as a STOPPED task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(pub u32, pub u32);
+
+impl TaskId {
+    /// The slot of its record in the core's arena.
+    pub const fn index(self) -> usize {
+        self.1 as usize
+    }
+}
+
 id!(
     /// A service of the scenario.
     ServiceId

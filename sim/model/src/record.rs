@@ -315,9 +315,15 @@ pub trait Sink {
     fn event(&mut self, _e: &EventRecord<'_>) {}
     /// A metrics row.
     fn metrics(&mut self, _m: &MetricsRow<'_>) {}
-    /// A task's row, at the end of the run, in task id order.
+    /// A task's row: as the task finishes (tasks finishing at one event in the order they
+    /// stopped), then at the end the tasks still live, in task id order.
     fn task(&mut self, _t: &TaskRow<'_>) {}
-    /// A cost row, at the end of the run, hour by hour.
+    /// Whether the sink wants task rows ([`Sink::task`]); the model builds none when it does
+    /// not. True by default.
+    fn wants_tasks(&self) -> bool {
+        true
+    }
+    /// A cost row, hour by hour, as the run closes each hour (see [`crate::billing`]).
     fn cost(&mut self, _c: &CostRow<'_>) {}
     /// An alarm state change or a scaling action.
     fn scaling(&mut self, _s: &ScalingRecord<'_>) {}
@@ -340,7 +346,11 @@ pub trait Sink {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NullSink;
 
-impl Sink for NullSink {}
+impl Sink for NullSink {
+    fn wants_tasks(&self) -> bool {
+        false
+    }
+}
 
 /// A value in the summary.
 #[derive(Debug, Clone, PartialEq)]

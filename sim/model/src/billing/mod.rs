@@ -15,10 +15,17 @@
 //!   licence (FG-PRICE). Fargate (not Spot) gets the Compute Savings Plan discount.
 //!
 //! Rounding-up and minimum charges land in the hour the instance or task stops.
+//!
+//! # Hours closed as the run goes
+//! The ledger holds only the hours that may still receive charges: once every instance and
+//! Fargate task is billed past an hour boundary (the core settles them once per simulated day,
+//! cutting at the boundary exactly where a later booking would cut), the hours before it are
+//! closed ([`Ledger::close_before`]): their cost rows are written and they are folded into the
+//! run's totals. So a month-long run keeps about a day of hours, not one per hour simulated.
 
 mod cost_rows;
 
-pub(crate) use cost_rows::cost_rows;
+pub(crate) use cost_rows::{cost_rows, has_fargate, hour_rows};
 
 use crate::pricing::{FargateCharge, Money};
 
@@ -42,6 +49,30 @@ pub struct HourCosts {
 }
 
 impl HourCosts {
+    /// Nothing, for so many providers and owners.
+    fn zero(n_providers: usize, n_owners: usize) -> HourCosts {
+        HourCosts {
+            providers: vec![Money::ZERO; n_providers],
+            owners: vec![Money::ZERO; n_owners],
+            ..HourCosts::default()
+        }
+    }
+
+    /// Add another hour's costs (exact).
+    fn add(&mut self, h: &HourCosts) {
+        self.ec2_used += h.ec2_used;
+        self.ec2_idle += h.ec2_idle;
+        self.ec2_spot += h.ec2_spot;
+        self.fargate += h.fargate;
+        self.fargate_spot += h.fargate_spot;
+        for (a, b) in self.providers.iter_mut().zip(&h.providers) {
+            *a += *b;
+        }
+        for (a, b) in self.owners.iter_mut().zip(&h.owners) {
+            *a += *b;
+        }
+    }
+
     /// Everything.
     pub fn total(&self) -> Money {
         self.ec2_used + self.ec2_idle + self.fargate.total() + self.fargate_spot.total()
@@ -51,8 +82,12 @@ impl HourCosts {
 /// Costs per hour of simulated time.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
-    /// Hour k covers [k h, (k+1) h).
-    pub hours: Vec<HourCosts>,
+    /// The open hours: `hours[k]` covers [(first + k) h, (first + k + 1) h).
+    hours: Vec<HourCosts>,
+    /// The first open hour (every hour before it is closed).
+    first: usize,
+    /// The sum of the closed hours.
+    closed: HourCosts,
     n_providers: usize,
     n_owners: usize,
 }
@@ -73,20 +108,38 @@ impl Ledger {
     pub fn new(n_providers: usize, n_owners: usize) -> Ledger {
         Ledger {
             hours: Vec::new(),
+            first: 0,
+            closed: HourCosts::zero(n_providers, n_owners),
             n_providers,
             n_owners,
         }
     }
 
     fn hour(&mut self, h: usize) -> &mut HourCosts {
-        while self.hours.len() <= h {
-            self.hours.push(HourCosts {
-                providers: vec![Money::ZERO; self.n_providers],
-                owners: vec![Money::ZERO; self.n_owners],
-                ..HourCosts::default()
-            });
+        let k = h
+            .checked_sub(self.first)
+            .expect("no charge lands in a closed hour");
+        while self.hours.len() <= k {
+            self.hours
+                .push(HourCosts::zero(self.n_providers, self.n_owners));
         }
-        &mut self.hours[h]
+        &mut self.hours[k]
+    }
+
+    /// Close the hours before hour `h` that hold charges (an hour after the last one charged
+    /// is not made up): `f(hour, costs)` sees each in order, then it is folded into the totals.
+    pub fn close_before(&mut self, h: usize, mut f: impl FnMut(usize, &HourCosts)) {
+        let n = h.saturating_sub(self.first).min(self.hours.len());
+        for (k, row) in self.hours.drain(..n).enumerate() {
+            f(self.first + k, &row);
+            self.closed.add(&row);
+        }
+        self.first += n;
+    }
+
+    /// Close every hour.
+    pub fn close_all(&mut self, f: impl FnMut(usize, &HourCosts)) {
+        self.close_before(usize::MAX, f);
     }
 
     /// Calls `f(hour, start, end)` for each piece of [t0, t1) inside one hour.
@@ -150,25 +203,11 @@ impl Ledger {
         h.owners[owner] += c.total();
     }
 
-    /// Sum over all hours.
+    /// Sum over all hours, closed and open.
     pub fn totals(&self) -> HourCosts {
-        let mut t = HourCosts {
-            providers: vec![Money::ZERO; self.n_providers],
-            owners: vec![Money::ZERO; self.n_owners],
-            ..HourCosts::default()
-        };
+        let mut t = self.closed.clone();
         for h in &self.hours {
-            t.ec2_used += h.ec2_used;
-            t.ec2_idle += h.ec2_idle;
-            t.ec2_spot += h.ec2_spot;
-            t.fargate += h.fargate;
-            t.fargate_spot += h.fargate_spot;
-            for (a, b) in t.providers.iter_mut().zip(&h.providers) {
-                *a += *b;
-            }
-            for (a, b) in t.owners.iter_mut().zip(&h.owners) {
-                *a += *b;
-            }
+            t.add(h);
         }
         t
     }
@@ -190,6 +229,34 @@ mod tests {
                 (2, 7_200_000, 7_300_000)
             ]
         );
+    }
+
+    /// Closing hours hands each out once, in order, skips none and makes none up; the totals
+    /// still count them.
+    #[test]
+    fn closed_hours_are_handed_out_once_and_still_counted() {
+        let mut l = Ledger::new(1, 1);
+        let target = Ec2Target {
+            provider: 0,
+            spot: false,
+        };
+        for h in [0u64, 2, 3] {
+            l.book_ec2(h * HOUR_MS, Money(10 + h as u128), 0, 1, &[], target);
+        }
+        let mut seen = Vec::new();
+        l.close_before(3, |h, c| seen.push((h, c.total())));
+        assert_eq!(seen, [(0, Money(10)), (1, Money::ZERO), (2, Money(12))]);
+        l.book_ec2(5 * HOUR_MS, Money(15), 0, 1, &[], target);
+        // Only hours that exist are closed: none is made up beyond the last charged.
+        seen.clear();
+        l.close_before(9, |h, c| seen.push((h, c.total())));
+        assert_eq!(seen, [(3, Money(13)), (4, Money::ZERO), (5, Money(15))]);
+        assert_eq!(l.totals().total(), Money(10 + 12 + 13 + 15));
+        l.book_ec2(7 * HOUR_MS, Money(1), 0, 1, &[], target);
+        seen.clear();
+        l.close_all(|h, c| seen.push((h, c.total())));
+        assert_eq!(seen, [(6, Money::ZERO), (7, Money(1))]);
+        assert_eq!(l.totals().total(), Money(51));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use ecsim_engine::SimTime;
 
 use super::Core;
 use super::task::Runs;
-use crate::billing::{Ec2Target, Ledger};
+use crate::billing::{Ec2Target, Ledger, has_fargate, hour_rows};
 use crate::catalog::InstanceType;
 use crate::ids::{InstanceRef, TaskId};
 use crate::pricing::{self, FargateRates};
@@ -24,7 +24,17 @@ pub(crate) struct Billing {
     /// Per cluster, the global index of each of its capacity providers.
     pub(crate) cluster_provider_ids: Vec<Vec<u16>>,
     scratch_owners: Vec<(usize, u128)>,
+    /// cost.csv has Fargate rows (some owner can launch on Fargate).
+    has_fargate: bool,
+    /// The next instant at which [`Core::settle_hours`] closes hours.
+    settle_at_ms: u64,
 }
+
+const HOUR_MS: u64 = 3_600_000;
+
+/// How often the ledger's finished hours are closed: a day of simulated time, so that it holds
+/// about a day of hours (settling bills every instance, which costs a little each time).
+const SETTLE_MS: u64 = 24 * HOUR_MS;
 
 /// Index into the Fargate rates: (spot, os, arch).
 fn rate_slot(spot: bool, windows: bool, arm: bool) -> usize {
@@ -63,6 +73,8 @@ impl Billing {
         let n_owners = sc.services.len() + sc.jobs.len();
         Billing {
             ledger: Ledger::new(provider_names.len(), n_owners),
+            has_fargate: has_fargate(sc, &provider_names),
+            settle_at_ms: SETTLE_MS + 1,
             fargate_rates,
             provider_names,
             cluster_provider_ids,
@@ -159,10 +171,20 @@ impl<S: Sink> Core<'_, S> {
         self.clusters[r.cluster.index()].insts[r.id.0 as usize].last_bill = SimTime::from_ms(now);
     }
 
-    /// Bill a Fargate task from PENDING to `end`, rounded up with the minimum, as stopped then.
+    /// Bill a Fargate task from PENDING (or what is billed already) to `end`, rounded up with
+    /// the minimum, as stopped then.
     pub(super) fn bill_fargate(&mut self, tid: TaskId, end: SimTime) {
-        let t = &self.tasks[tid.index()];
-        let (Runs::Fargate { spot, .. }, Some(start)) = (t.runs, t.placed()) else {
+        self.bill_fargate_to(tid, end, true);
+    }
+
+    /// Bill a Fargate task's time from what is billed already to `end`, hour piece by hour
+    /// piece; when it stops there (`stop`), the rounding up and minimum of its whole life too.
+    fn bill_fargate_to(&mut self, tid: TaskId, end: SimTime, stop: bool) {
+        let t = self.task(tid);
+        let Runs::Fargate { spot, .. } = t.runs else {
+            return;
+        };
+        let (Some(start), Some(from)) = (t.placed(), t.fargate_unbilled_from()) else {
             return;
         };
         let d = &self.sc.task_definitions[t.def.index()];
@@ -184,19 +206,69 @@ impl<S: Sink> Core<'_, S> {
             d.task_memory.unwrap_or(d.memory_mib),
             f.storage_gb,
         );
-        let (start, end) = (start.ms(), end.ms());
-        let billed = pricing::billed_ms(end - start, min_s);
+        let (start, from, end_ms) = (start.ms(), from.ms(), end.ms());
         let ledger = &mut self.billing.ledger;
-        Ledger::split_hours(start, end, |_, a, b| {
+        Ledger::split_hours(from, end_ms, |_, a, b| {
             let charge = pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, b - a);
             ledger.book_fargate(a, charge, spot, provider, owner);
         });
-        let top_up = billed - (end - start);
+        if !stop {
+            self.rec(tid).set_fargate_billed(end);
+            return;
+        }
+        let billed = pricing::billed_ms(end_ms - start, min_s);
+        let top_up = billed - (end_ms - start);
         if top_up > 0 {
             let charge = pricing::fargate_charge(&rates, storage, cpu, mem, extra_gb, top_up);
-            let at = end.saturating_sub(1).max(start);
+            let at = end_ms.saturating_sub(1).max(start);
             ledger.book_fargate(at, charge, spot, provider, owner);
         }
+    }
+
+    /// Once per simulated day ([`SETTLE_MS`]): bill every instance and Fargate task up to the
+    /// last hour boundary before `now` (cutting there, as their next booking would: the money is the
+    /// same), and close the ledger's hours before it, writing their cost rows. Nothing books
+    /// into them any more: later charges start at the boundary, and roundings and minimums
+    /// land at `now - 1` or later. Until an instance has launched in a scenario that has
+    /// instance groups, whether cost.csv has EC2 rows is not known, so nothing closes.
+    #[inline]
+    pub(crate) fn settle_hours(&mut self, now: SimTime) {
+        if now.ms() >= self.billing.settle_at_ms {
+            self.settle_hours_now(now);
+        }
+    }
+
+    fn settle_hours_now(&mut self, now: SimTime) {
+        let h = (now.ms() - 1) / HOUR_MS;
+        self.billing.settle_at_ms = (now.ms() - 1) / SETTLE_MS * SETTLE_MS + SETTLE_MS + 1;
+        let has_ec2 = self.clusters.iter().any(|c| !c.insts.is_empty());
+        if !has_ec2 && self.sc.clusters.iter().any(|c| !c.groups.is_empty()) {
+            return;
+        }
+        let cut = SimTime::from_ms(h * HOUR_MS);
+        for c in 0..self.clusters.len() {
+            for i in 0..self.clusters[c].insts.len() {
+                let r = InstanceRef::new(
+                    crate::ids::ClusterId::new(c),
+                    ecsim_placement::InstanceId(i as u32),
+                );
+                self.accrue_instance(r, cut);
+            }
+        }
+        if self.billing.has_fargate {
+            for k in 0..self.tasks.len() {
+                let t = &self.tasks[k];
+                if t.seq != super::FREE && t.state != super::TaskState::Stopped {
+                    self.bill_fargate_to(TaskId(t.seq, k as u32), cut, false);
+                }
+            }
+        }
+        let (sc, names) = (self.sc, &self.billing.provider_names);
+        let layout = (has_ec2, self.billing.has_fargate);
+        let sink = &mut self.out.sink;
+        self.billing.ledger.close_before(h as usize, |k, row| {
+            hour_rows(sc, names, layout, k, row, sink)
+        });
     }
 
     /// The run's end bills like a stop: instances still up get their EC2 minimum top-up, and
@@ -233,7 +305,7 @@ impl<S: Sink> Core<'_, S> {
                 if let Some(p) = t.placed() {
                     self.counters.task_ms += u128::from(end.since(p));
                 }
-                self.bill_fargate(TaskId::new(k), end);
+                self.bill_fargate(TaskId(t.seq, k as u32), end);
             }
         }
     }

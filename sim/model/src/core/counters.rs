@@ -31,6 +31,11 @@ pub(crate) struct Counters {
     wait_sum_ms: u128,
     pub(crate) wait_max_ms: u64,
     waits: u64,
+    /// Every task's wait (tasks.csv's `wait_ms`) with how many tasks waited that long: exact
+    /// percentiles in memory that grows with distinct waits, not with tasks.
+    /// (Tasks that waited 0 ms, the usual case, are counted apart: no map lookup.)
+    wait_counts: BTreeMap<u64, u64>,
+    zero_waits: u64,
     /// Task-ms from placement to stop (task hours in the cost summary).
     pub(crate) task_ms: u128,
     /// Most instances at once (launching or ACTIVE).
@@ -52,6 +57,36 @@ impl Counters {
         self.waits += 1;
     }
 
+    /// A task's row was written with this `wait_ms`.
+    pub(crate) fn task_waited(&mut self, wait_ms: u64) {
+        if wait_ms == 0 {
+            self.zero_waits += 1;
+        } else {
+            *self.wait_counts.entry(wait_ms).or_insert(0) += 1;
+        }
+    }
+
+    /// The `q` quantile of every task's wait by the nearest-rank method (the smallest wait with
+    /// at least `q` of the tasks at or below it); 0 for no tasks.
+    pub(crate) fn wait_quantile_ms(&self, q: f64) -> u64 {
+        let n: u64 = self.zero_waits + self.wait_counts.values().sum::<u64>();
+        if n == 0 {
+            return 0;
+        }
+        let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
+        let mut seen = self.zero_waits;
+        if seen >= rank {
+            return 0;
+        }
+        for (&wait, &k) in &self.wait_counts {
+            seen += k;
+            if seen >= rank {
+                return wait;
+            }
+        }
+        unreachable!("rank is at most the count")
+    }
+
     /// Mean placement wait, ms.
     pub(crate) fn mean_wait_ms(&self) -> f64 {
         if self.waits == 0 {
@@ -59,5 +94,33 @@ impl Counters {
         } else {
             self.wait_sum_ms as f64 / self.waits as f64
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Counters;
+
+    /// Nearest rank (Hyndman & Fan definition 1): p95 of 1..=20 is the 19th value, p50 the 10th;
+    /// repeated waits count once per task.
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut c = Counters::default();
+        assert_eq!(c.wait_quantile_ms(0.5), 0);
+        for w in (1..=20).rev() {
+            c.task_waited(w);
+        }
+        assert_eq!(c.wait_quantile_ms(0.95), 19);
+        assert_eq!(c.wait_quantile_ms(0.50), 10);
+        assert_eq!(c.wait_quantile_ms(0.99), 20);
+        let mut c = Counters::default();
+        c.task_waited(7);
+        assert_eq!(c.wait_quantile_ms(0.5), 7);
+        let mut c = Counters::default();
+        for w in [0, 0, 0, 5] {
+            c.task_waited(w);
+        }
+        assert_eq!(c.wait_quantile_ms(0.75), 0);
+        assert_eq!(c.wait_quantile_ms(0.76), 5);
     }
 }

@@ -44,6 +44,8 @@ impl InstanceState {
 #[derive(Debug, Clone)]
 pub(crate) struct Instance {
     pub(crate) ec2_id: String,
+    /// `ec2_id` as the events hash folds it in ([`ecsim_engine::str_words`]).
+    pub(crate) ec2_id_words: Box<[u64]>,
     pub(crate) az: String,
     pub(crate) state: InstanceState,
     pub(crate) launched: SimTime,
@@ -224,6 +226,7 @@ impl<S: Sink> Core<'_, S> {
         });
         let spot = gdef.purchase_option == PurchaseOption::Spot;
         self.clusters[c.index()].insts.push(Instance {
+            ec2_id_words: ecsim_engine::str_words(&ec2_id).into(),
             ec2_id,
             az,
             state: InstanceState::Launching,

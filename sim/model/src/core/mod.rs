@@ -19,7 +19,7 @@ mod out;
 mod rows;
 mod task;
 
-use ecsim_engine::{SimTime, Stream, Streams};
+use ecsim_engine::{SimTime, Stream, Streams, str_words};
 use ecsim_placement::{
     AZ_ATTRIBUTE, BinpackField, Cluster, Constraint, GroupId, IndexConfig, SpreadField, Strategy,
     TaskRequest,
@@ -29,6 +29,7 @@ pub(crate) use counters::Counters;
 pub(crate) use explain::{Attempt, chain_text, owner_name};
 pub(crate) use instance::{ClusterState, Instance, InstanceState};
 pub(crate) use out::Out;
+use task::FREE;
 pub(crate) use task::{NewTask, Outcome, Runs, ServiceTasks, Task, TaskState};
 
 use crate::ids::{ClusterId, DefId, Owner, TaskId};
@@ -51,11 +52,25 @@ pub(crate) struct Core<'s, S: Sink> {
     pub(crate) sc: &'s Scenario,
     /// The sink and the events hash.
     pub(crate) out: Out<S>,
+    /// Task records of live tasks, by slot ([`TaskId::index`]); a freed slot holds a record
+    /// whose `seq` is [`FREE`].
     tasks: Vec<Task>,
+    /// Freed slots, reused last freed first.
+    free: Vec<u32>,
+    /// Tasks that finished during the current event: their rows are written and their slots
+    /// freed once it is handled ([`Core::reclaim`]), so the event's reactions still read them.
+    ended: Vec<TaskId>,
+    /// Tasks created so far (the next task's number).
+    created: u64,
+    /// What a task id whose record was freed reads as: a STOPPED task.
+    gone: Task,
     clusters: Vec<ClusterState>,
     services: Vec<ServiceTasks>,
     /// Services, then jobs.
     owners: Vec<OwnerCounts>,
+    /// Per owner (services, then jobs), its service and job name fields as the events hash
+    /// folds them in ([`Out::emit_task`]).
+    owner_words: Vec<Box<[u64]>>,
     /// Live tasks by state: PROVISIONING, PENDING, RUNNING, STOPPING.
     task_counts: [u64; 4],
     /// Instances by state.
@@ -164,9 +179,14 @@ impl<'s, S: Sink> Core<'s, S> {
             sc,
             out: self.out.fork(sink),
             tasks: self.tasks.clone(),
+            free: self.free.clone(),
+            ended: self.ended.clone(),
+            created: self.created,
+            gone: self.gone.clone(),
             clusters: self.clusters.clone(),
             services: self.services.clone(),
             owners: self.owners.clone(),
+            owner_words: self.owner_words.clone(),
             task_counts: self.task_counts,
             inst_counts: self.inst_counts,
             counters: self.counters.clone(),
@@ -233,10 +253,22 @@ impl<'s, S: Sink> Core<'s, S> {
                 fargate_az: vec![0; azs],
             })
             .collect();
+        let owner_words = sc
+            .services
+            .iter()
+            .map(|s| (s.name.as_str(), ""))
+            .chain(sc.jobs.iter().map(|j| ("", j.name.as_str())))
+            .map(|(service, job)| [str_words(service), str_words(job)].concat().into())
+            .collect();
         Core {
             sc,
             out: Out::new(sink),
+            owner_words,
             tasks: Vec::new(),
+            free: Vec::new(),
+            ended: Vec::new(),
+            created: 0,
+            gone: Task::gone(),
             clusters,
             services,
             owners,
@@ -253,14 +285,39 @@ impl<'s, S: Sink> Core<'s, S> {
         }
     }
 
-    /// One task.
+    /// One task; a task whose record was freed (it stopped before the current event) reads
+    /// as a STOPPED task that holds nothing.
     pub(crate) fn task(&self, tid: TaskId) -> &Task {
-        &self.tasks[tid.index()]
+        let t = &self.tasks[tid.index()];
+        if t.seq == tid.0 { t } else { &self.gone }
     }
 
-    /// Every task, in creation order.
-    pub(crate) fn tasks(&self) -> &[Task] {
+    /// The record of a task that must still have one (a mutation through a stale id would
+    /// change another task).
+    fn rec(&mut self, tid: TaskId) -> &mut Task {
+        let t = &mut self.tasks[tid.index()];
+        assert_eq!(t.seq, tid.0, "task {} has no record any more", tid.0);
+        t
+    }
+
+    /// The record slots, indexed by [`TaskId::index`] (only live ids may index them).
+    pub(crate) fn task_slots(&self) -> &[Task] {
         &self.tasks
+    }
+
+    /// Every task that has a record (live, or stopped during the current event), in slot
+    /// order (not creation order: sort the ids when order matters).
+    pub(crate) fn live_tasks(&self) -> impl Iterator<Item = (TaskId, &Task)> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.seq != FREE)
+            .map(|(k, t)| (TaskId(t.seq, k as u32), t))
+    }
+
+    /// Tasks created so far.
+    pub(crate) fn tasks_created(&self) -> u64 {
+        self.created
     }
 
     /// A cluster's instances and placement state.
@@ -313,7 +370,7 @@ impl<'s, S: Sink> Core<'s, S> {
     /// by default the whole `stop_timeout`), at most the task's `stop_timeout` (then SIGKILL;
     /// ecs-semantics 3.1, 3.2, 3.3). Draws only from the `stop-time` stream.
     pub(crate) fn stop_time_ms(&mut self, tid: TaskId) -> u64 {
-        let t = &self.tasks[tid.index()];
+        let t = self.task(tid);
         let timeout = self.sc.task_definitions[t.def.index()].stop_timeout_ms;
         let deregistration = match t.owner {
             Owner::Service(s) => self.sc.services[s.index()].deregistration_delay_ms,

@@ -1,7 +1,7 @@
 //! Where state changes go: the run's sink and the stable events hash, updated together so that
 //! the hash covers exactly the records `events.csv` gets.
 
-use ecsim_engine::{SimTime, StableHasher};
+use ecsim_engine::{SimTime, StableHasher, str_words};
 
 use crate::record::{EventKind, EventRecord, Sink};
 
@@ -43,6 +43,33 @@ impl<S: Sink> Out<S> {
         h.write_str(e.from);
         h.write_str(e.to);
         h.write_str(e.reason);
+        self.sink.event(&e);
+    }
+
+    /// Record a task's state change: as [`Out::emit`], with its service and job names
+    /// (`owner`: the service's words, then the job's) and its instance id given as the words
+    /// the hash folds in for them ([`ecsim_engine::str_words`]), made once per owner and
+    /// instance instead of read from the strings at every change. Same hash.
+    #[inline]
+    pub(crate) fn emit_task(&mut self, e: EventRecord<'_>, owner: &[u64], instance: &[u64]) {
+        debug_assert_eq!(
+            owner,
+            [str_words(e.service), str_words(e.job)].concat(),
+            "owner words"
+        );
+        debug_assert_eq!(instance, str_words(e.instance), "instance words");
+        self.state_changes += 1;
+        // A copy of the state, kept in a register for the whole record, stored back once.
+        let mut h = self.hash;
+        h.write_u64(e.time_ms);
+        h.write_u64(e.kind as u64);
+        h.write_u64(e.task.unwrap_or(u64::MAX));
+        h.write_words(owner);
+        h.write_words(instance);
+        h.write_str(e.from);
+        h.write_str(e.to);
+        h.write_str(e.reason);
+        self.hash = h;
         self.sink.event(&e);
     }
 

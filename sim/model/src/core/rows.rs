@@ -1,73 +1,116 @@
-//! The core's end-of-run tables: one row per task (tasks.csv) and the cost rows (cost.csv),
-//! written from the arenas and the ledger.
+//! The core's tables: one row per task (tasks.csv), written as each task finishes (its record
+//! is freed then) and for the tasks still live at the end, and the cost rows (cost.csv) from
+//! the ledger.
 
 use ecsim_engine::SimTime;
 
-use super::{Core, Outcome, Runs, TaskState};
+use super::{Core, FREE, Outcome, Runs, TaskState};
 use crate::billing::cost_rows;
-use crate::ids::Owner;
+use crate::ids::{Owner, TaskId};
 use crate::record::{CostSummary, Sink, TaskRow};
 
 impl<S: Sink> Core<'_, S> {
-    /// Write tasks.csv; returns how many tasks were never placed.
+    /// Tasks that finished during the event just handled: write their rows, count their waits
+    /// and free their records (their slots are reused by the next tasks created).
+    #[inline]
+    pub(crate) fn reclaim(&mut self) {
+        if !self.ended.is_empty() {
+            self.reclaim_ended();
+        }
+    }
+
+    fn reclaim_ended(&mut self) {
+        let mut ended = std::mem::take(&mut self.ended);
+        let rows = self.out.sink.wants_tasks();
+        for &tid in &ended {
+            // A finished task was placed or stopped: the end of the run plays no part.
+            self.task_done(tid, SimTime::ZERO, rows);
+            let t = &mut self.tasks[tid.index()];
+            t.seq = FREE;
+            self.free.push(tid.1);
+        }
+        ended.clear();
+        self.ended = ended;
+    }
+
+    /// Write the rows of the tasks still live at the end (in creation order, after the rows of
+    /// the tasks that finished, written as they finished); returns how many were never placed.
     pub(crate) fn write_task_rows(&mut self, end: SimTime) -> u64 {
-        let sc = self.sc;
-        let mut never_placed = 0;
-        for (k, t) in self.tasks.iter().enumerate() {
-            let c = &self.clusters[t.cluster.index()];
-            let (service, job, azs) = match t.owner {
-                Owner::Service(s) => {
-                    let d = &sc.services[s.index()];
-                    (d.name.as_str(), "", &d.availability_zones)
-                }
-                Owner::Job(j, _) => {
-                    let d = &sc.jobs[j.index()];
-                    ("", d.name.as_str(), &d.availability_zones)
-                }
-            };
-            let (outcome, reason) = match (t.outcome, t.state) {
-                (Outcome::Completed, _) => ("completed", "EssentialContainerExited"),
-                (Outcome::Failed(why), _) => ("failed", why),
-                (Outcome::FailedToPlace(w), _) => ("failed_to_place", w.code()),
-                (Outcome::StoppedByScheduler, _) => {
-                    ("stopped_by_scheduler", "ServiceSchedulerInitiated")
-                }
-                (Outcome::Open, TaskState::Provisioning) => {
-                    never_placed += 1;
-                    ("never_placed", "")
-                }
-                (Outcome::Open, TaskState::Running) => ("running_at_end", ""),
-                (Outcome::Open, TaskState::Stopping) => ("stopping_at_end", ""),
-                (Outcome::Open, _) => ("pending_at_end", ""),
-            };
-            let (instance, az) = match (t.runs, t.instance) {
-                (Runs::Fargate { az, .. }, _) => ("", azs[az as usize].as_str()),
-                (Runs::Ec2 { .. }, None) => ("", ""),
-                (Runs::Ec2 { .. }, Some(i)) => {
-                    let i = &c.insts[i.0 as usize];
-                    (i.ec2_id.as_str(), i.az.as_str())
-                }
-            };
-            let waited_to = t.placed().or(t.stopped()).unwrap_or(end);
-            self.out.sink.task(&TaskRow {
-                task_id: k as u64,
-                task_definition: &sc.task_definitions[t.def.index()].family,
-                service,
-                job,
-                group: c.pc.group_name(t.group),
-                cluster: &sc.clusters[t.cluster.index()].name,
-                instance,
-                availability_zone: az,
-                created_ms: t.created.ms(),
-                pending_ms: t.placed().map(SimTime::ms),
-                running_ms: t.running().map(SimTime::ms),
-                stopped_ms: t.stopped().map(SimTime::ms),
-                wait_ms: waited_to.since(t.created),
-                outcome,
-                reason,
-            });
+        self.reclaim();
+        let mut live: Vec<TaskId> = self.live_tasks().map(|(tid, _)| tid).collect();
+        live.sort_unstable();
+        let rows = self.out.sink.wants_tasks();
+        live.into_iter()
+            .map(|tid| u64::from(self.task_done(tid, end, rows)))
+            .sum()
+    }
+
+    /// Count a task's wait (to `end` if it never got placed or stopped) and write its row if
+    /// `row`; returns whether it was never placed.
+    fn task_done(&mut self, tid: TaskId, end: SimTime, row: bool) -> bool {
+        let t = &self.tasks[tid.index()];
+        let waited_to = t.placed().or(t.stopped()).unwrap_or(end);
+        self.counters.task_waited(waited_to.since(t.created));
+        let never_placed = t.outcome == Outcome::Open && t.state == TaskState::Provisioning;
+        if row {
+            self.task_row(tid, end);
         }
         never_placed
+    }
+
+    /// Write one task's row.
+    fn task_row(&mut self, tid: TaskId, end: SimTime) {
+        let sc = self.sc;
+        let t = &self.tasks[tid.index()];
+        let c = &self.clusters[t.cluster.index()];
+        let (service, job, azs) = match t.owner {
+            Owner::Service(s) => {
+                let d = &sc.services[s.index()];
+                (d.name.as_str(), "", &d.availability_zones)
+            }
+            Owner::Job(j, _) => {
+                let d = &sc.jobs[j.index()];
+                ("", d.name.as_str(), &d.availability_zones)
+            }
+        };
+        let (outcome, reason) = match (t.outcome, t.state) {
+            (Outcome::Completed, _) => ("completed", "EssentialContainerExited"),
+            (Outcome::Failed(why), _) => ("failed", why),
+            (Outcome::FailedToPlace(w), _) => ("failed_to_place", w.code()),
+            (Outcome::StoppedByScheduler, _) => {
+                ("stopped_by_scheduler", "ServiceSchedulerInitiated")
+            }
+            (Outcome::Open, TaskState::Provisioning) => ("never_placed", ""),
+            (Outcome::Open, TaskState::Running) => ("running_at_end", ""),
+            (Outcome::Open, TaskState::Stopping) => ("stopping_at_end", ""),
+            (Outcome::Open, _) => ("pending_at_end", ""),
+        };
+        let (instance, az) = match (t.runs, t.instance) {
+            (Runs::Fargate { az, .. }, _) => ("", azs[az as usize].as_str()),
+            (Runs::Ec2 { .. }, None) => ("", ""),
+            (Runs::Ec2 { .. }, Some(i)) => {
+                let i = &c.insts[i.0 as usize];
+                (i.ec2_id.as_str(), i.az.as_str())
+            }
+        };
+        let waited_to = t.placed().or(t.stopped()).unwrap_or(end);
+        self.out.sink.task(&TaskRow {
+            task_id: u64::from(tid.0),
+            task_definition: &sc.task_definitions[t.def.index()].family,
+            service,
+            job,
+            group: c.pc.group_name(t.group),
+            cluster: &sc.clusters[t.cluster.index()].name,
+            instance,
+            availability_zone: az,
+            created_ms: t.created.ms(),
+            pending_ms: t.placed().map(SimTime::ms),
+            running_ms: t.running().map(SimTime::ms),
+            stopped_ms: t.stopped().map(SimTime::ms),
+            wait_ms: waited_to.since(t.created),
+            outcome,
+            reason,
+        });
     }
 
     /// Instance-hours from launch to stop (or the end).
@@ -94,7 +137,7 @@ impl<S: Sink> Core<'_, S> {
         let task_hours = self.counters.task_ms as f64 / 3_600_000.0;
         cost_rows(
             self.sc,
-            &self.billing.ledger,
+            &mut self.billing.ledger,
             &self.billing.provider_names,
             has_ec2,
             task_hours,

@@ -85,9 +85,14 @@ pub(crate) struct NewTask {
     pub(crate) item: Option<u8>,
 }
 
+/// The `seq` of a freed record slot.
+pub(super) const FREE: u32 = u32::MAX;
+
 /// One task of the run.
 #[derive(Debug, Clone)]
 pub(crate) struct Task {
+    /// Its number in creation order ([`TaskId`]'s `.0`), or [`FREE`].
+    pub(super) seq: u32,
     pub(crate) def: DefId,
     pub(crate) owner: Owner,
     pub(crate) cluster: ClusterId,
@@ -110,6 +115,8 @@ pub(crate) struct Task {
     pub(crate) outcome: Outcome,
     /// When it counts as healthy (RUNNING + health check time).
     healthy_at: Stamp,
+    /// Fargate: billed up to here (from PENDING when not yet; see [`Core::settle_hours`]).
+    fargate_billed: Stamp,
     /// To be replaced (Fargate Spot warning).
     pub(crate) retiring: bool,
     /// RUNNING on a dead host (or in a failed AZ) that ECS has not noticed yet.
@@ -143,6 +150,35 @@ impl std::fmt::Debug for Stamp {
 }
 
 impl Task {
+    /// What a freed record reads as: STOPPED, on no instance, nothing pending.
+    pub(super) fn gone() -> Task {
+        Task {
+            seq: FREE,
+            def: DefId(0),
+            owner: Owner::Job(crate::ids::JobId(0), 0),
+            cluster: ClusterId(0),
+            instance: None,
+            group: GroupId(0),
+            runs: Runs::Ec2 { pool: None },
+            provider: 0,
+            item: None,
+            cpu_units: 0,
+            memory_mib: 0,
+            state: TaskState::Stopped,
+            created: SimTime::ZERO,
+            placed: Stamp::NOT_YET,
+            running: Stamp::NOT_YET,
+            stopped: Stamp::NOT_YET,
+            run_ms: 0,
+            outcome: Outcome::Open,
+            healthy_at: Stamp::NOT_YET,
+            fargate_billed: Stamp::NOT_YET,
+            retiring: false,
+            lost: false,
+            fail_start: false,
+        }
+    }
+
     /// When it was placed (PENDING on an instance, or Fargate provisioned).
     pub(crate) fn placed(&self) -> Option<SimTime> {
         self.placed.get()
@@ -156,6 +192,16 @@ impl Task {
     /// When it stopped.
     pub(crate) fn stopped(&self) -> Option<SimTime> {
         self.stopped.get()
+    }
+
+    /// Fargate: the start of what is not billed yet (PENDING, or the last hour settled).
+    pub(super) fn fargate_unbilled_from(&self) -> Option<SimTime> {
+        self.fargate_billed.get().or(self.placed())
+    }
+
+    /// Fargate: billed up to `t`.
+    pub(super) fn set_fargate_billed(&mut self, t: SimTime) {
+        self.fargate_billed = Stamp::at(t);
     }
 
     /// The instance it holds resources on, if any.
@@ -223,10 +269,15 @@ impl ServiceTasks {
 impl<S: Sink> Core<'_, S> {
     /// Create a task (in no state yet: the caller moves it into its first one).
     pub(crate) fn new_task(&mut self, n: NewTask, now: SimTime) -> TaskId {
-        let tid = TaskId::new(self.tasks.len());
+        let seq = u32::try_from(self.created)
+            .ok()
+            .filter(|&k| k != FREE)
+            .expect("task ids fit in 32 bits");
+        self.created += 1;
         let d = &self.sc.task_definitions[n.def.index()];
         let (cpu_units, memory_mib) = n.size.unwrap_or((d.cpu_units, d.memory_mib));
-        self.tasks.push(Task {
+        let task = Task {
+            seq,
             cpu_units,
             memory_mib,
             def: n.def,
@@ -245,10 +296,22 @@ impl<S: Sink> Core<'_, S> {
             run_ms: n.run_ms,
             outcome: Outcome::Open,
             healthy_at: Stamp::NOT_YET,
+            fargate_billed: Stamp::NOT_YET,
             retiring: false,
             lost: false,
             fail_start: false,
-        });
+        };
+        let tid = match self.free.pop() {
+            Some(slot) => {
+                self.tasks[slot as usize] = task;
+                TaskId(seq, slot)
+            }
+            None => {
+                let slot = u32::try_from(self.tasks.len()).expect("task slots fit in 32 bits");
+                self.tasks.push(task);
+                TaskId(seq, slot)
+            }
+        };
         let o = &mut self.owners[n.owner.index(self.sc.services.len())];
         if let Some(k) = n.item {
             o.items[k as usize] += 1;
@@ -272,7 +335,7 @@ impl<S: Sink> Core<'_, S> {
         reason: &str,
         new: bool,
     ) {
-        let t = &mut self.tasks[tid.index()];
+        let t = self.rec(tid);
         let from = if new { to } else { t.state };
         t.state = to;
         let owner = t.owner;
@@ -294,7 +357,7 @@ impl<S: Sink> Core<'_, S> {
         }
         // A service's lost count is its RUNNING tasks that are lost: kept here, with the state.
         if let Some(s) = owner.service()
-            && self.tasks[tid.index()].lost
+            && self.task(tid).lost
             && from != to
         {
             let svc = &mut self.services[s.index()];
@@ -317,18 +380,20 @@ impl<S: Sink> Core<'_, S> {
         to: TaskState,
         reason: &str,
     ) {
-        let t = &self.tasks[tid.index()];
+        let t = self.task(tid);
         let (service, job) = match t.owner {
             Owner::Service(s) => (self.sc.services[s.index()].name.as_str(), ""),
             Owner::Job(j, _) => ("", self.sc.jobs[j.index()].name.as_str()),
         };
-        let instance = match t.instance_ref() {
-            Some(r) => self.clusters[r.cluster.index()].insts[r.id.0 as usize]
-                .ec2_id
-                .as_str(),
-            None => "",
+        let (instance, words): (&str, &[u64]) = match t.instance_ref() {
+            Some(r) => {
+                let i = &self.clusters[r.cluster.index()].insts[r.id.0 as usize];
+                (i.ec2_id.as_str(), &i.ec2_id_words)
+            }
+            None => ("", &[0]),
         };
-        self.out.emit(EventRecord {
+        let owner = &self.owner_words[t.owner.index(self.sc.services.len())];
+        let e = EventRecord {
             time_ms: now.ms(),
             kind: EventKind::Task,
             task: Some(u64::from(tid.0)),
@@ -338,7 +403,8 @@ impl<S: Sink> Core<'_, S> {
             from: if from == to { "" } else { from.as_str() },
             to: to.as_str(),
             reason,
-        });
+        };
+        self.out.emit_task(e, owner, words);
     }
 
     /// A new task waits in PROVISIONING: for Fargate, or for capacity (`why` nothing can hold
@@ -350,16 +416,17 @@ impl<S: Sink> Core<'_, S> {
 
     /// A new task that nothing can hold fails at once (RunTask without capacity).
     pub(crate) fn fail_to_place(&mut self, tid: TaskId, why: PlacementFailure, now: SimTime) {
-        let t = &mut self.tasks[tid.index()];
+        let t = self.rec(tid);
         t.outcome = Outcome::FailedToPlace(why);
         t.stopped = Stamp::at(now);
+        self.ended.push(tid);
         self.counters.tasks_failed_to_place += 1;
         self.task_event(tid, now, TaskState::Stopped, TaskState::Stopped, why.code());
     }
 
     /// Reserve resources on an instance and move the task to PENDING.
     pub(crate) fn place(&mut self, tid: TaskId, inst: InstanceId, now: SimTime) {
-        let t = &self.tasks[tid.index()];
+        let t = self.task(tid);
         let new = t.placed().is_none() && t.state == TaskState::Stopped && t.stopped().is_none();
         let (c, owner, created) = (t.cluster, t.owner, t.created);
         let req = task_request_of(self.sc, t, &[], &[], NO_POOL);
@@ -368,7 +435,7 @@ impl<S: Sink> Core<'_, S> {
         let o = owner.index(self.sc.services.len()) as u32;
         let busy = !self.is_daemon(owner);
         self.reserve(r, &req, o, busy);
-        let t = &mut self.tasks[tid.index()];
+        let t = self.rec(tid);
         t.instance = Some(inst);
         t.placed = Stamp::at(now);
         self.counters.placed(created, now);
@@ -378,10 +445,10 @@ impl<S: Sink> Core<'_, S> {
     /// A Fargate task's ENI is ready: it is PENDING (billing starts) while its image is pulled.
     /// Returns false if it was stopped meanwhile.
     pub(crate) fn fargate_provisioned(&mut self, tid: TaskId, now: SimTime) -> bool {
-        let t = &mut self.tasks[tid.index()];
-        if t.state != TaskState::Provisioning {
+        if self.task(tid).state != TaskState::Provisioning {
             return false;
         }
+        let t = self.rec(tid);
         t.placed = Stamp::at(now);
         let created = t.created;
         self.counters.placed(created, now);
@@ -393,14 +460,14 @@ impl<S: Sink> Core<'_, S> {
     pub(crate) fn run(&mut self, tid: TaskId, now: SimTime) {
         self.set_state(tid, TaskState::Running, now, "", false);
         self.counters.tasks_started += 1;
-        self.tasks[tid.index()].running = Stamp::at(now);
+        self.rec(tid).running = Stamp::at(now);
     }
 
     /// A RUNNING task starts stopping (the scheduler stopped it): it is STOPPING, with the stop
     /// reason on the event, and keeps its resources, its billing and its place among the
     /// service's live tasks until [`Core::stop`].
     pub(crate) fn begin_stop(&mut self, tid: TaskId, reason: &str, now: SimTime) {
-        let t = &self.tasks[tid.index()];
+        let t = self.task(tid);
         debug_assert!(t.state == TaskState::Running && !t.lost, "{t:?}");
         self.set_state(tid, TaskState::Stopping, now, reason, false);
     }
@@ -414,7 +481,8 @@ impl<S: Sink> Core<'_, S> {
         reason: &str,
         now: SimTime,
     ) -> Stopped {
-        let t = &self.tasks[tid.index()];
+        let t = self.task(tid);
+        debug_assert_eq!(t.seq, tid.0, "stopping a task twice");
         let (owner, item, runs, placed, state) = (t.owner, t.item, t.runs, t.placed(), t.state);
         let freed = t.instance_ref();
         if let Some(r) = freed {
@@ -435,7 +503,7 @@ impl<S: Sink> Core<'_, S> {
         if let Runs::Fargate { az, .. } = runs {
             o.fargate_az[az as usize] -= 1;
         }
-        let t = &mut self.tasks[tid.index()];
+        let t = self.rec(tid);
         t.stopped = Stamp::at(now);
         t.outcome = outcome;
         let never_ran = t.running().is_none();
@@ -443,6 +511,7 @@ impl<S: Sink> Core<'_, S> {
             self.services[s.index()].live.retain(|&x| x != tid);
         }
         self.set_state(tid, TaskState::Stopped, now, reason, false);
+        self.ended.push(tid);
         Stopped {
             freed,
             was_provisioning: state == TaskState::Provisioning,
@@ -452,7 +521,7 @@ impl<S: Sink> Core<'_, S> {
 
     /// The task stops serving: its host died (or its AZ failed) and ECS has not noticed.
     pub(crate) fn mark_lost(&mut self, tid: TaskId) {
-        let t = &mut self.tasks[tid.index()];
+        let t = self.rec(tid);
         if t.lost {
             return;
         }
@@ -464,18 +533,18 @@ impl<S: Sink> Core<'_, S> {
 
     /// A Fargate Spot warning: the task is to be replaced; recorded as a task event.
     pub(crate) fn warn_retiring(&mut self, tid: TaskId, now: SimTime, reason: &str) {
-        self.tasks[tid.index()].retiring = true;
+        self.rec(tid).retiring = true;
         self.task_event(tid, now, TaskState::Running, TaskState::Running, reason);
     }
 
     /// The task will fail to start (decided at PENDING).
     pub(crate) fn set_fail_start(&mut self, tid: TaskId, fail: bool) {
-        self.tasks[tid.index()].fail_start = fail;
+        self.rec(tid).fail_start = fail;
     }
 
     /// When a RUNNING task counts as healthy.
     pub(crate) fn set_healthy_at(&mut self, tid: TaskId, at: SimTime) {
-        self.tasks[tid.index()].healthy_at = Stamp::at(at);
+        self.rec(tid).healthy_at = Stamp::at(at);
     }
 
     /// A service's live tasks and counts.

@@ -196,3 +196,78 @@ fn terminating_twice_is_a_bug() {
     core.terminate(r, "ScaleIn", at(20));
     core.terminate(r, "ScaleIn", at(30));
 }
+
+/// Memory follows the work in flight (issue 12): a finished task's record stays readable until
+/// its event is handled, then its row is written and its slot reused; its id keeps reading as a
+/// STOPPED task, and ids keep counting in creation order.
+#[test]
+fn a_finished_task_frees_its_record_and_its_id_reads_as_stopped() {
+    #[derive(Default)]
+    struct Rows(Vec<(u64, String)>);
+    impl Sink for Rows {
+        fn task(&mut self, t: &crate::record::TaskRow<'_>) {
+            self.0.push((t.task_id, t.outcome.to_string()));
+        }
+    }
+    let sc = scenario();
+    let mut core = Core::new(&sc, Rows::default(), &Streams::new(1), &[]);
+    let mut sched: Scheduler<Ev> = Scheduler::new();
+    let r = core.launch_instance(ClusterId::new(0), 0, &[], at(0), &mut sched);
+    assert!(core.register(r, at(0)));
+    let group = core.group(ClusterId::new(0), "service:s");
+    let new = |core: &mut Core<'_, Rows>| {
+        core.new_task(
+            NewTask {
+                def: DefId::new(0),
+                owner: Owner::Service(ServiceId::new(0)),
+                cluster: ClusterId::new(0),
+                group,
+                run_ms: 0,
+                size: None,
+                runs: Runs::Ec2 { pool: None },
+                provider: 0,
+                item: None,
+            },
+            at(0),
+        )
+    };
+    let first = new(&mut core);
+    core.place(first, r.id, at(1000));
+    let second = new(&mut core);
+    core.place(second, r.id, at(1000));
+    core.stop(first, Outcome::Failed("TaskFailedToStart"), "x", at(2000));
+    // Until the event is handled, the stopped task is still there to read.
+    assert_eq!(
+        core.task(first).outcome,
+        Outcome::Failed("TaskFailedToStart")
+    );
+    assert!(core.out.sink.0.is_empty());
+    core.reclaim();
+    assert_eq!(core.out.sink.0, vec![(0, "failed".to_string())]);
+    // The next task takes the freed slot under a new id; the old id reads as STOPPED.
+    let third = new(&mut core);
+    assert_eq!((third.0, third.index()), (2, first.index()));
+    assert!(third > second && second > first);
+    assert_eq!(core.task(first).state, TaskState::Stopped);
+    assert_eq!(core.task(first).instance, None);
+    assert_eq!(core.task(third).state, TaskState::Stopped, "not placed yet");
+    core.provision(third, at(3000), None);
+    assert_eq!(core.task(third).state, TaskState::Provisioning);
+    assert_eq!(core.task(first).state, TaskState::Stopped);
+    assert_eq!(core.tasks_created(), 3);
+    assert_eq!(core.live_tasks().count(), 2);
+    // At the end, the live tasks' rows follow, in id order.
+    assert_eq!(
+        core.write_task_rows(at(4000)),
+        1,
+        "the third was never placed"
+    );
+    assert_eq!(
+        core.out.sink.0,
+        vec![
+            (0, "failed".to_string()),
+            (1, "pending_at_end".to_string()),
+            (2, "never_placed".to_string())
+        ]
+    );
+}

@@ -102,6 +102,9 @@ pub(crate) struct Failures {
     tasks: Stream,
     fargate: Stream,
     records: Vec<FailureRecord>,
+    /// The records not recovered from yet, oldest first (the check after every event reads only
+    /// these, not every failure of the run).
+    open: Vec<u32>,
     /// The record of each instance failure or Spot notice not yet acted on (an instance has at
     /// most one of each: it fails once and is noticed once).
     pending: BTreeMap<(InstanceRef, Pending), FailureId>,
@@ -119,6 +122,7 @@ impl Failures {
             tasks: streams.stream("failures/tasks"),
             fargate: streams.stream("failures/fargate-spot"),
             records: Vec::new(),
+            open: Vec::new(),
             pending: BTreeMap::new(),
             az_down: Vec::new(),
             tracking: tracking::Tracking::new(sc),
@@ -179,8 +183,12 @@ impl Failures {
 
     /// Record a failure; returns its id.
     pub(crate) fn record(&mut self, r: FailureRecord) -> FailureId {
+        let k = u32::try_from(self.records.len()).expect("failure ids fit in 32 bits");
+        if r.recovered.is_none() {
+            self.open.push(k);
+        }
         self.records.push(r);
-        FailureId(self.records.len() as u32 - 1)
+        FailureId(k)
     }
 
     /// Keep the record of a failure or notice until ECS acts on it.
@@ -210,17 +218,20 @@ impl Failures {
 
     /// Some failure is not yet recovered from.
     pub(crate) fn any_open(&self) -> bool {
-        self.records.iter().any(|f| f.recovered.is_none())
+        !self.open.is_empty()
     }
 
     /// Mark failures recovered once every service they touched is back at its desired count
     /// (`back(s)`).
     pub(crate) fn check_recovery(&mut self, now: SimTime, back: impl Fn(ServiceId) -> bool) {
-        for f in &mut self.records {
-            if f.recovered.is_none() && f.detected && f.services.iter().all(|&s| back(s)) {
+        let records = &mut self.records;
+        self.open.retain(|&k| {
+            let f = &mut records[k as usize];
+            if f.detected && f.services.iter().all(|&s| back(s)) {
                 f.recovered = Some(now.since(f.at));
             }
-        }
+            f.recovered.is_none()
+        });
     }
 
     /// An AZ goes down.

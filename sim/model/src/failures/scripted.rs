@@ -38,17 +38,20 @@ pub(crate) fn spot_candidates<'a>(
         .collect()
 }
 
-/// RUNNING Fargate Spot tasks without a warning yet.
-pub(crate) fn fargate_spot_running(tasks: &[Task]) -> Vec<TaskId> {
-    (0..tasks.len())
-        .filter(|&k| {
-            let x = &tasks[k];
+/// RUNNING Fargate Spot tasks without a warning yet, in creation order.
+pub(crate) fn fargate_spot_running<'a>(
+    tasks: impl Iterator<Item = (TaskId, &'a Task)>,
+) -> Vec<TaskId> {
+    let mut v: Vec<TaskId> = tasks
+        .filter(|(_, x)| {
             x.state == TaskState::Running
                 && !x.retiring
                 && matches!(x.runs, Runs::Fargate { spot: true, .. })
         })
-        .map(TaskId::new)
-        .collect()
+        .map(|(t, _)| t)
+        .collect();
+    v.sort_unstable();
+    v
 }
 
 /// How many of `n` a fraction takes (rounded to nearest).

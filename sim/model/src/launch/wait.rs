@@ -201,7 +201,7 @@ mod tests {
         let b = needs(Owner::Job(JobId::new(0), 0), 512);
         let mut q = WaitQueue::default();
         for (n, t) in [(a, 0), (a, 1), (b, 2), (a, 3)] {
-            q.push(n, TaskId::new(t));
+            q.push(n, TaskId(t, t));
         }
         assert_eq!((q.len(), q.runs()), (4, 3));
         assert_eq!(order(&q), [0, 1, 2, 3]);
@@ -214,7 +214,7 @@ mod tests {
         let b = needs(Owner::Service(ServiceId::new(1)), 256);
         let mut q = WaitQueue::default();
         for (n, t) in [(a, 0), (a, 1), (b, 2), (a, 3), (a, 4), (a, 5)] {
-            q.push(n, TaskId::new(t));
+            q.push(n, TaskId(t, t));
         }
         // The pass places task 0 and run b's only task: the a runs meet.
         assert_eq!(q.take_head(0).map(|t| t.index()), Some(0));
@@ -226,7 +226,7 @@ mod tests {
         // Joining moves the shorter side and keeps the order either way.
         let mut q = WaitQueue::default();
         for (n, t) in [(a, 0), (a, 1), (a, 2), (b, 3), (a, 4)] {
-            q.push(n, TaskId::new(t));
+            q.push(n, TaskId(t, t));
         }
         q.take_head(1);
         q.compact();
@@ -260,10 +260,10 @@ mod tests {
         let b = needs(Owner::Job(JobId::new(1), 0), 256);
         let mut q = WaitQueue::default();
         for (n, t) in [(a, 0), (b, 1), (a, 2)] {
-            q.push(n, TaskId::new(t));
+            q.push(n, TaskId(t, t));
         }
-        assert!(q.remove(TaskId::new(1)));
-        assert!(!q.remove(TaskId::new(1)));
+        assert!(q.remove(TaskId(1, 1)));
+        assert!(!q.remove(TaskId(1, 1)));
         assert_eq!(q.len(), 2);
         assert_eq!(order(&q), [0, 2]);
         q.compact();

@@ -221,7 +221,7 @@ mod tests {
         r.checked(0, t(1_000));
         assert_eq!(r.arm(0, t(5_000)), Some(t(61_000)), "one interval later");
         r.checked(0, t(61_000));
-        r.set_moving(0, TaskId(3), "us-east-1b".into());
+        r.set_moving(0, TaskId(3, 3), "us-east-1b".into());
         assert_eq!(r.arm(0, t(200_000)), None, "a move is under way");
         r.clear_moving(0);
         assert_eq!(r.arm(0, t(200_000)), Some(t(200_000)));

@@ -135,7 +135,9 @@ mod tests {
     }
 
     fn old_healthy(n: u32) -> Vec<(TaskId, Role, bool)> {
-        (0..n).map(|k| (TaskId(k), Role::Retiring, true)).collect()
+        (0..n)
+            .map(|k| (TaskId(k, k), Role::Retiring, true))
+            .collect()
     }
 
     #[test]
@@ -145,7 +147,7 @@ mod tests {
         let live = old_healthy(4);
         let p = plan(&view(&live, 4, 50, 200));
         assert_eq!(p.starts, 4);
-        assert_eq!(p.stops, vec![TaskId(0), TaskId(1)]);
+        assert_eq!(p.stops, vec![TaskId(0, 0), TaskId(1, 1)]);
     }
 
     #[test]
@@ -174,14 +176,14 @@ mod tests {
     fn unhealthy_retiring_tasks_stop_first_and_do_not_count_against_the_minimum() {
         // Task 1 is retiring but not healthy yet: it goes first, at no cost to the minimum.
         let live = vec![
-            (TaskId(0), Role::Retiring, true),
-            (TaskId(1), Role::Retiring, false),
-            (TaskId(2), Role::Retiring, true),
-            (TaskId(3), Role::Good, true),
+            (TaskId(0, 0), Role::Retiring, true),
+            (TaskId(1, 1), Role::Retiring, false),
+            (TaskId(2, 2), Role::Retiring, true),
+            (TaskId(3, 3), Role::Good, true),
         ];
         let p = plan(&view(&live, 4, 75, 100));
         // Healthy 3, minimum 3: only the unhealthy one may stop.
-        assert_eq!(p.stops, vec![TaskId(1)]);
+        assert_eq!(p.stops, vec![TaskId(1, 1)]);
     }
 
     #[test]
@@ -199,8 +201,8 @@ mod tests {
         // in RUNNING + PENDING + STOPPING. With maximumPercent 100, D = 2, one old task STOPPING
         // and one new task RUNNING, there is no room for the second new task yet.
         let live = vec![
-            (TaskId(0), Role::Stopping, false),
-            (TaskId(1), Role::Good, true),
+            (TaskId(0, 0), Role::Stopping, false),
+            (TaskId(1, 1), Role::Good, true),
         ];
         let p = plan(&view(&live, 2, 50, 100));
         assert_eq!(
@@ -215,16 +217,16 @@ mod tests {
         assert_eq!(p.starts, 1);
         // With maximumPercent 200 the STOPPING task takes one of the 4 places.
         let live = vec![
-            (TaskId(0), Role::Stopping, false),
-            (TaskId(1), Role::Stopping, false),
-            (TaskId(2), Role::Stopping, false),
-            (TaskId(3), Role::Retiring, true),
+            (TaskId(0, 0), Role::Stopping, false),
+            (TaskId(1, 1), Role::Stopping, false),
+            (TaskId(2, 2), Role::Stopping, false),
+            (TaskId(3, 3), Role::Retiring, true),
         ];
         let p = plan(&view(&live, 2, 0, 200));
         assert_eq!(p.starts, 0, "4 places, all taken");
         assert_eq!(
             p.stops,
-            vec![TaskId(3)],
+            vec![TaskId(3, 3)],
             "only the retiring task is stopped"
         );
     }
@@ -234,9 +236,9 @@ mod tests {
         // A STOPPING task serves nothing: with D = 2 and minimumHealthyPercent 100, one new
         // healthy task and one STOPPING task leave no room to stop the healthy old one.
         let live = vec![
-            (TaskId(0), Role::Stopping, true),
-            (TaskId(1), Role::Retiring, true),
-            (TaskId(2), Role::Good, true),
+            (TaskId(0, 0), Role::Stopping, true),
+            (TaskId(1, 1), Role::Retiring, true),
+            (TaskId(2, 2), Role::Good, true),
         ];
         let p = plan(&view(&live, 2, 100, 200));
         assert_eq!(p.stops, Vec::<TaskId>::new());

@@ -35,15 +35,17 @@ impl<S: Sink> Simulation<'_, S> {
             FailureEv::FargateSpotNotice(tid) => self.fargate_spot_notice(tid, now, sched),
             FailureEv::FargateSpotStop(tid) => self.lose_task(tid, "SpotInterruption", now, sched),
             FailureEv::FargateLost(f) => {
-                let lost: Vec<TaskId> = (0..self.core.tasks().len())
-                    .map(TaskId::new)
-                    .filter(|&t| {
-                        let x = self.core.task(t);
+                let mut lost: Vec<TaskId> = self
+                    .core
+                    .live_tasks()
+                    .filter(|(_, x)| {
                         x.lost
                             && x.state != TaskState::Stopped
                             && matches!(x.runs, Runs::Fargate { .. })
                     })
+                    .map(|(t, _)| t)
                     .collect();
+                lost.sort_unstable();
                 for t in lost {
                     self.lose_task(t, "AvailabilityZoneOutage", now, sched);
                 }
@@ -93,12 +95,16 @@ impl<S: Sink> Simulation<'_, S> {
             }));
         }
         // Standalone tasks: a scan (failures are rare).
-        v.extend((0..self.core.tasks().len()).map(TaskId::new).filter(|&t| {
-            let x = self.core.task(t);
-            matches!(x.owner, Owner::Job(..))
-                && x.instance_ref() == Some(r)
-                && x.state != TaskState::Stopped
-        }));
+        v.extend(
+            self.core
+                .live_tasks()
+                .filter(|(_, x)| {
+                    matches!(x.owner, Owner::Job(..))
+                        && x.instance_ref() == Some(r)
+                        && x.state != TaskState::Stopped
+                })
+                .map(|(t, _)| t),
+        );
         v.sort_unstable();
         v
     }
@@ -231,7 +237,7 @@ impl<S: Sink> Simulation<'_, S> {
                 }
             }
             scenario::FailureKind::FargateSpotInterruption { fraction } => {
-                let mut running = scripted::fargate_spot_running(self.core.tasks());
+                let mut running = scripted::fargate_spot_running(self.core.live_tasks());
                 let n = scripted::share(running.len(), *fraction);
                 self.failures.shuffle_fargate(&mut running);
                 running.truncate(n);
@@ -272,14 +278,16 @@ impl<S: Sink> Simulation<'_, S> {
             Owner::Service(s) => &sc.services[s.index()].availability_zones,
             Owner::Job(j, _) => &sc.jobs[j.index()].availability_zones,
         };
-        let lost: Vec<TaskId> = (0..self.core.tasks().len())
-            .map(TaskId::new)
-            .filter(|&t| {
-                let x = self.core.task(t);
+        let mut lost: Vec<TaskId> = self
+            .core
+            .live_tasks()
+            .filter(|(_, x)| {
                 x.state != TaskState::Stopped
                     && matches!(x.runs, Runs::Fargate { az: a, .. } if owner_azs(x.owner)[a as usize] == az)
             })
+            .map(|(t, _)| t)
             .collect();
+        lost.sort_unstable();
         if lost.is_empty() {
             return;
         }

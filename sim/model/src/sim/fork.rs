@@ -368,6 +368,9 @@ impl<S: Sink> Sink for Fanout<S> {
     fn explains(&self) -> bool {
         self.sinks.iter().any(|s| s.explains())
     }
+    fn wants_tasks(&self) -> bool {
+        self.sinks.iter().any(|s| s.wants_tasks())
+    }
     fn placement(&mut self, p: &PlacementRecord<'_>) {
         self.sinks.iter_mut().for_each(|s| s.placement(p));
     }

@@ -41,7 +41,7 @@ impl<S: Sink> Simulation<'_, S> {
         let mut counts = [0u64; 4];
         let n_owners = sc.services.len() + sc.jobs.len();
         let mut item_counts: Vec<BTreeMap<u8, u32>> = vec![BTreeMap::new(); n_owners];
-        for t in core.tasks() {
+        for (_, t) in core.live_tasks() {
             match t.state {
                 TaskState::Provisioning => counts[0] += 1,
                 TaskState::Pending => counts[1] += 1,

@@ -151,7 +151,11 @@ impl<S: Sink> Model for Simulation<'_, S> {
             Ev::Scaling(e) => self.on_scaling(e, now, sched),
             Ev::Failure(e) => self.on_failure(e, now, sched),
         }
-        if !self.failures.records().is_empty() {
+        // Tasks that finished in this event: rows written, records freed.
+        self.core.reclaim();
+        // Once per simulated day: close the cost ledger's finished hours.
+        self.core.settle_hours(now);
+        if self.failures.any_open() {
             let core = &self.core;
             self.failures.check_recovery(now, |s| {
                 let t = core.service(s);

@@ -328,7 +328,7 @@ impl<S: Sink> Simulation<'_, S> {
         choose_stop(&ScaleInView {
             sc,
             live,
-            tasks: self.core.tasks(),
+            tasks: self.core.task_slots(),
             item: if by_item {
                 self.launcher
                     .shrink_item(owner.index(sc.services.len()), &counts.items)
