@@ -172,3 +172,30 @@ fn exports_follow_the_input_rules() {
     assert!(text(&o).contains("--max-input-bytes"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(d);
 }
+
+/// The component docs/traces.md shows validates against a console CSV of that shape.
+#[test]
+fn docs_cloudwatch_example_validates() {
+    let docs = std::fs::read_to_string(repo().join("docs/traces.md")).unwrap();
+    let section = docs
+        .split("## CloudWatch metric exports as load")
+        .nth(1)
+        .unwrap();
+    let line = section
+        .lines()
+        .find(|l| l.starts_with("components = ["))
+        .unwrap();
+    let component = line
+        .trim_start_matches("components = [")
+        .trim_end_matches(']');
+    let d = tmp("cw-docs");
+    std::fs::write(
+        d.join("export.csv"),
+        "\"Time\",\"RequestCount\",\"HTTPCode_Target_5XX_Count\"\n2024-03-04 09:00:00,600,\n2024-03-04 09:01:00,660,2\n",
+    )
+    .unwrap();
+    let s = scenario(&d, component);
+    let o = ecsim(&["validate", s.to_str().unwrap()]);
+    assert!(o.status.success(), "{component}: {}", text(&o));
+    let _ = std::fs::remove_dir_all(d);
+}
