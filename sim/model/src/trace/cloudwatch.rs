@@ -388,6 +388,9 @@ fn read_json(file: &str, text: &str, metric: Option<&str>, p: &mut Problems) -> 
 /// 20, then a count), each with its 1-based line and column.
 pub fn rates(file: &str, text: &str, ex: &Export<'_>) -> Result<Vec<(u64, f64)>, Vec<RowProblem>> {
     let mut p = Problems::default();
+    if ex.period_ms == 0 {
+        return Err(vec![(0, 0, "the period must be longer than 0".to_string())]);
+    }
     let mut points = if text.trim_start().starts_with('{') {
         read_json(file, text, ex.metric, &mut p)
     } else {
