@@ -59,6 +59,12 @@ pub enum Component {
         /// Points, sorted by time.
         points: Vec<(u64, f64)>,
     },
+    /// Steps through `(time ms, rps)` points: each point's rate holds from its time until the
+    /// next point's (a CloudWatch period is a bucket); the first rate before it, the last after.
+    Held {
+        /// Points, sorted by time.
+        points: Vec<(u64, f64)>,
+    },
 }
 
 impl Component {
@@ -116,6 +122,10 @@ impl Component {
                     (Some(a), Some(b)) => a.1 + (b.1 - a.1) * (t - a.0) as f64 / (b.0 - a.0) as f64,
                     (None, None) => 0.0,
                 }
+            }
+            Component::Held { points } => {
+                let k = points.partition_point(|p| p.0 <= t);
+                points.get(k.saturating_sub(1)).map_or(0.0, |p| p.1)
             }
         }
     }
@@ -279,5 +289,17 @@ mod tests {
             points: vec![(0, 10.0), (60_000, 70.0)],
         };
         assert_eq!((series.at(30_000), series.at(120_000)), (40.0, 70.0));
+        let held = Component::Held {
+            points: vec![(0, 10.0), (60_000, 70.0), (120_000, 0.0)],
+        };
+        assert_eq!(
+            (
+                held.at(0),
+                held.at(59_999),
+                held.at(60_000),
+                held.at(500_000)
+            ),
+            (10.0, 10.0, 70.0, 0.0)
+        );
     }
 }

@@ -13,6 +13,7 @@
 //! The model reads no file itself: the CLI opens them, checks where they are, and gives the
 //! readers here.
 
+pub mod cloudwatch;
 mod formats;
 mod reader;
 pub mod requests;

@@ -13,7 +13,7 @@
 pub type RowProblem = (usize, usize, String);
 
 /// Milliseconds since 1970-01-01 of `YYYY-MM-DD HH:MM:SS[.fraction]` (UTC), or `None`.
-fn timestamp_ms(s: &str) -> Option<i64> {
+pub(super) fn timestamp_ms(s: &str) -> Option<i64> {
     let (date, time) = s.trim().split_once([' ', 'T'])?;
     let mut d = date.split('-');
     let (y, m, day): (i64, i64, i64) = (
@@ -24,10 +24,8 @@ fn timestamp_ms(s: &str) -> Option<i64> {
     if d.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
         return None;
     }
-    let (hms, frac) = time
-        .trim_end_matches('Z')
-        .split_once('.')
-        .unwrap_or((time, ""));
+    let time = time.strip_suffix('Z').unwrap_or(time);
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
     let mut t = hms.split(':');
     let (hh, mm, ss): (i64, i64, i64) = (
         t.next()?.parse().ok()?,
@@ -123,6 +121,7 @@ mod tests {
     #[test]
     fn timestamps_are_utc_milliseconds() {
         assert_eq!(timestamp_ms("1970-01-01 00:00:01.5"), Some(1500));
+        assert_eq!(timestamp_ms("1970-01-01T00:00:02Z"), Some(2000));
         // 2023-11-16 is day 19,677 since the epoch.
         assert_eq!(
             timestamp_ms("2023-11-16 18:17:03.9799600"),

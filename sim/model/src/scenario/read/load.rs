@@ -75,6 +75,7 @@ pub(super) fn read_component(
         // A bad CSV file ends the component before its unknown fields are checked.
         ComponentKind::Csv => Some(read_csv_component(cx, &mut t, path, read_file)?),
         ComponentKind::RequestLog => Some(read_request_log(cx, &mut t, path, read_file)?),
+        ComponentKind::CloudWatch => Some(read_cloudwatch(cx, &mut t, path, read_file)?),
     };
     t.finish(cx);
     c
@@ -118,6 +119,74 @@ fn read_request_log(
     )?;
     match crate::trace::requests::azure_llm_rates(&text, bin) {
         Ok(points) => Some(Component::Series { points }),
+        Err(problems) => {
+            for (line, col, msg) in problems {
+                cx.error(
+                    &origin,
+                    &format!("{path}.file"),
+                    format!("{}:{line}:{col}: {msg}", super::escape_controls(&file)),
+                );
+            }
+            None
+        }
+    }
+}
+
+/// A `cloudwatch` component: a CloudWatch metric export (console CSV or `get-metric-data` JSON)
+/// of a request count per `period`, held over each period (`crate::trace::cloudwatch`).
+fn read_cloudwatch(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    path: &str,
+    read_file: Option<FileReader<'_>>,
+) -> Option<Component> {
+    use crate::trace::cloudwatch::{Export, Gaps, rates};
+    let file = t.req(
+        cx,
+        "file",
+        "a CloudWatch export (CSV or get-metric-data JSON), relative to the scenario",
+        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
+    );
+    let period = t.req(
+        cx,
+        "period",
+        "the metric's period, such as \"1m\"",
+        |cx, n, p| {
+            let d = cx.duration(n, p)?;
+            if !(1000..=86_400_000).contains(&d) || d % 1000 != 0 {
+                cx.error(&n.origin, p, "expected whole seconds from 1s to 24h");
+                return None;
+            }
+            Some(d)
+        },
+    );
+    // Only a Sum per period is a count of requests; other statistics are rejected here.
+    let _: Option<()> = t.opt(cx, "statistic", |cx, n, p| cx.choice(n, p, &[("Sum", ())]));
+    let targets = t
+        .opt(cx, "targets", |cx, n, p| cx.number(n, p, 1.0, 1e6))
+        .unwrap_or(1.0);
+    let gaps = t
+        .opt(cx, "gaps", |cx, n, p| {
+            cx.choice(n, p, &[("zero", Gaps::Zero), ("hold", Gaps::Hold)])
+        })
+        .unwrap_or(Gaps::Zero);
+    let metric = t.opt(cx, "metric", |cx, n, p| cx.string(n, p));
+    let ((file, origin), period_ms) = (file?, period?);
+    let text = cx.read_named(
+        read_file,
+        &origin,
+        &format!("{path}.file"),
+        "CloudWatch export",
+        &file,
+    )?;
+    let ex = Export {
+        metric: metric.as_deref(),
+        period_ms,
+        targets,
+        gaps,
+    };
+    match rates(&file, &text, &ex) {
+        Ok(points) => Some(Component::Held { points }),
         Err(problems) => {
             for (line, col, msg) in problems {
                 cx.error(

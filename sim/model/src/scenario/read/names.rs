@@ -194,6 +194,7 @@ pub(super) const COMPONENT: Names<ComponentKind> = &[
     ("spike", ComponentKind::Spike),
     ("csv", ComponentKind::Csv),
     ("request_log", ComponentKind::RequestLog),
+    ("cloudwatch", ComponentKind::CloudWatch),
 ];
 
 /// A load component's type, as written.
@@ -206,6 +207,7 @@ pub(super) enum ComponentKind {
     Spike,
     Csv,
     RequestLog,
+    CloudWatch,
 }
 
 /// `metric` of a target tracking policy (predefined metrics).
