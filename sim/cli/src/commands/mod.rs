@@ -210,6 +210,37 @@ pub fn open_traces(
     })
 }
 
+/// What a scenario's machine traces gave (`[[clusters]] machines`, `[failures] trace`): rows
+/// used and skipped, one line each, for the terminal.
+pub fn machine_trace_lines(sc: &Scenario) -> Vec<String> {
+    let mut lines = Vec::new();
+    for c in &sc.clusters {
+        if let Some(m) = &c.machines {
+            lines.push(format!(
+                "  machines {}: {} rows, {} machines in {} instance group{} of cluster {} (one per shape; a machine's later rows repeat it)",
+                m.file,
+                m.rows,
+                m.machines,
+                c.groups.len(),
+                if c.groups.len() == 1 { "" } else { "s" },
+                c.name
+            ));
+        }
+    }
+    if let Some(t) = &sc.failures.trace {
+        let cluster = &sc.clusters[t.cluster];
+        let instances: u32 = cluster.groups.iter().map(|g| g.count).sum();
+        lines.push(format!(
+            "  failure trace {}: {} failure rows used, {} skipped (machines beyond cluster {}'s {} instances), {} add rows; {} machines mapped",
+            t.file, t.failures, t.beyond_cluster, cluster.name, instances, t.add_rows, t.machines_mapped
+        ));
+    }
+    lines
+        .iter()
+        .map(|l| ecsim_reports::escape::terminal(l).into_owned())
+        .collect()
+}
+
 /// Read every trace of a scenario through (streamed) and report every malformed row, as
 /// `error: FILE:LINE:COLUMN: ...` lines; `Ok` if there is none.
 pub fn check_traces(

@@ -208,6 +208,9 @@ pub fn exec(args: Args) -> CliResult {
             "{}",
             ecsim_reports::summary_text_with_objectives(&summary, &outcomes, &where_)
         );
+        for line in super::machine_trace_lines(&sc) {
+            println!("{line}");
+        }
     }
     Ok(())
 }

@@ -21,6 +21,18 @@ pub(crate) fn oldest_active<'a>(
         .collect()
 }
 
+/// The instance a machine trace's failure row takes: the k-th the cluster launched, if it is
+/// ACTIVE and has not failed (otherwise the row takes nothing).
+pub(crate) fn kth_active<'a>(
+    mut instances: impl Iterator<Item = (InstanceRef, &'a Instance)>,
+    k: u32,
+) -> Option<InstanceRef> {
+    instances
+        .nth(k as usize)
+        .filter(|(_, x)| x.state == InstanceState::Active && !x.failed)
+        .map(|(r, _)| r)
+}
+
 /// Spot instances a storm may hit: registered, not failed, without a notice yet.
 pub(crate) fn spot_candidates<'a>(
     instances: impl Iterator<Item = (InstanceRef, &'a Instance)>,

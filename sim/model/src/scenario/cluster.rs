@@ -18,6 +18,20 @@ pub struct ClusterDef {
     /// `awsvpc_trunking`: ENI trunking for this cluster's instances, overriding
     /// [`Settings::awsvpc_trunking`](super::Settings::awsvpc_trunking); `None`: the setting's.
     pub awsvpc_trunking: Option<bool>,
+    /// `machines`: the machine trace its groups were sized from, if any.
+    pub machines: Option<MachinesTrace>,
+}
+
+/// `machines = { file, format, ... }`: what a machine trace gave a cluster (its groups, one per
+/// machine shape, are in [`ClusterDef::groups`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MachinesTrace {
+    /// The file, as written in the scenario.
+    pub file: String,
+    /// Rows read (a machine may have several).
+    pub rows: u64,
+    /// Distinct machines: the cluster's instances.
+    pub machines: u32,
 }
 
 /// Identical container instances spread round-robin over AZs.

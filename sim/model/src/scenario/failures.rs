@@ -34,6 +34,13 @@ pub enum FailureKind {
         /// Share, 0..1.
         fraction: f64,
     },
+    /// One instance fails: a failure row of a machine trace (`[failures] trace`).
+    MachineFailure {
+        /// Cluster index.
+        cluster: usize,
+        /// The instance: the k-th the cluster launched (from 0).
+        instance: u32,
+    },
     /// Instances set to DRAINING by the operator.
     DrainInstances {
         /// Cluster index.
@@ -61,8 +68,10 @@ pub struct FailureSettings {
     pub detection_delay_ms: u64,
     /// Random Fargate Spot interruptions per task-hour.
     pub fargate_spot_interruptions_per_task_hour: f64,
-    /// Scripted failures, sorted by time.
+    /// Scripted failures, sorted by time (those of `trace` included).
     pub scripted: Vec<ScriptedFailure>,
+    /// `trace`: the machine failure trace the scripted failures were read from, if any.
+    pub trace: Option<FailureTrace>,
     /// The service throttle after repeated launch failures (ECS-DG service-throttle-logic.html):
     /// first delay, growth factor, cap.
     pub throttle_initial_ms: u64,
@@ -80,12 +89,31 @@ impl Default for FailureSettings {
             detection_delay_ms: 60_000,
             fargate_spot_interruptions_per_task_hour: 0.0,
             scripted: Vec::new(),
+            trace: None,
             throttle_initial_ms: 10_000,
             throttle_factor: 2.0,
             throttle_cap_ms: 15 * 60_000,
             throttle_after_failures: 3,
         }
     }
+}
+
+/// `[failures] trace`: what a machine failure trace gave (its failures are in
+/// [`FailureSettings::scripted`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureTrace {
+    /// The file, as written in the scenario.
+    pub file: String,
+    /// The cluster whose instances the trace's machines stand for.
+    pub cluster: usize,
+    /// Failure rows used (each a [`FailureKind::MachineFailure`]).
+    pub failures: u64,
+    /// `add` rows (they only number machines).
+    pub add_rows: u64,
+    /// Failure rows of machines beyond the cluster's initial instances (skipped).
+    pub beyond_cluster: u64,
+    /// Distinct machines mapped onto instances.
+    pub machines_mapped: u32,
 }
 
 /// The deployment circuit breaker (ECS-DG deployment-circuit-breaker.html).

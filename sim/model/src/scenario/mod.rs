@@ -22,7 +22,7 @@ mod task_definition;
 pub mod tree;
 pub mod warnings;
 
-pub use failures::{CircuitBreaker, FailureKind, FailureSettings, ScriptedFailure};
+pub use failures::{CircuitBreaker, FailureKind, FailureSettings, FailureTrace, ScriptedFailure};
 pub use scaling::{
     AlarmDef, ManagedScaling, ScheduledAction, ServiceMetric, ServiceScaling, Statistic,
     StepScaling, TargetTracking,
@@ -32,7 +32,7 @@ pub use capacity::{
     CpItem, FargateSettings, LaunchSpec, PricingSettings, ProviderDef, ProviderKind,
     PurchaseOption, Variant, variants,
 };
-pub use cluster::{ClusterDef, InstanceGroup};
+pub use cluster::{ClusterDef, InstanceGroup, MachinesTrace};
 pub use job::{Arrival, JobDef, OnNoCapacity};
 pub use service::{SchedulingStrategy, ServiceDef};
 pub use settings::{RunTaskRate, Settings, SimulationSettings};

@@ -337,6 +337,7 @@ mod tests {
             detection_delay_ms: 0,
             fargate_spot_interruptions_per_task_hour: 0.0,
             scripted: Vec::new(),
+            trace: None,
             throttle_initial_ms: 10_000,
             throttle_factor: 2.0,
             throttle_cap_ms: 900_000,

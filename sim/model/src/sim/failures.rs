@@ -208,6 +208,12 @@ impl<S: Sink> Simulation<'_, S> {
                     self.instance_failed(r, FailureKind::InstanceFailure, now, sched);
                 }
             }
+            scenario::FailureKind::MachineFailure { cluster, instance } => {
+                let c = ClusterId::new(*cluster);
+                if let Some(r) = scripted::kth_active(self.core.instances(c), *instance) {
+                    self.instance_failed(r, FailureKind::InstanceFailure, now, sched);
+                }
+            }
             scenario::FailureKind::DrainInstances {
                 cluster,
                 group,

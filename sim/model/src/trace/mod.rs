@@ -15,8 +15,10 @@
 
 pub mod cloudwatch;
 mod formats;
+pub mod machines;
 mod reader;
 pub mod requests;
+pub mod server_events;
 
 pub use reader::{TraceCheck, TraceReader, TraceTask, check};
 

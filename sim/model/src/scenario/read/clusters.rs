@@ -298,14 +298,49 @@ fn group_sizes(
 pub(super) fn read_cluster(
     cx: &mut Cx<'_>,
     mut t: Tbl<'_>,
-    types: &[InstanceType],
+    types: &mut Vec<InstanceType>,
+    read_file: Option<FileReader<'_>>,
 ) -> Option<ClusterDef> {
     let path = t.path.clone();
     let name = t.req(cx, "name", "a cluster name", |cx, n, p| {
         cx.name(n, p, NameRule::Ecs)
     });
     let mut ok = true;
-    let groups = read_groups(cx, &mut t, name.clone(), types, &mut ok);
+    let mut machines = None;
+    let groups = match t.get("machines") {
+        Some(n) => {
+            let others = [
+                "instance_type",
+                "instance_types",
+                "count",
+                "instance_groups",
+            ];
+            if let Some(k) = others.iter().find(|k| t.has(k)) {
+                let origin = n.origin.clone();
+                cx.error(
+                    &origin,
+                    &t.child("machines"),
+                    format!("give machines or {k}, not both: the trace's machines are the cluster's instances"),
+                );
+                ok = false;
+                Vec::new()
+            } else {
+                let mp = t.child("machines");
+                let cname = name.clone().unwrap_or_default();
+                match read_machines(cx, n, &mp, &cname, types, read_file) {
+                    Some((g, trace)) => {
+                        machines = Some(trace);
+                        g
+                    }
+                    None => {
+                        ok = false;
+                        Vec::new()
+                    }
+                }
+            }
+        }
+        None => read_groups(cx, &mut t, name.clone(), types, &mut ok),
+    };
     let awsvpc_trunking = t.opt(cx, "awsvpc_trunking", |cx, n, p| cx.boolean(n, p));
     // Capacity providers: Auto Scaling group providers come from groups that name one; FARGATE
     // and FARGATE_SPOT must be associated by listing them (ECS-DG fargate-capacity-providers.html).
@@ -339,6 +374,7 @@ pub(super) fn read_cluster(
         capacity_providers: providers,
         default_strategy,
         awsvpc_trunking,
+        machines,
     })
 }
 

@@ -30,6 +30,7 @@ pub(super) fn read_failures(
     root: &mut Tbl<'_>,
     clusters: &[ClusterDef],
     zones: &[&str],
+    read_file: Option<FileReader<'_>>,
 ) -> Option<FailureSettings> {
     let mut s = FailureSettings::default();
     let Some(node) = root.get("failures") else {
@@ -54,10 +55,89 @@ pub(super) fn read_failures(
         read_scripted(cx, f, clusters, zones)
     }) {
         s.scripted = entries(Some(items), &mut ok);
-        s.scripted.sort_by_key(|f| f.at_ms);
     }
+    if let Some(n) = t.get("trace") {
+        match read_failure_trace(cx, n, clusters, read_file) {
+            Some((trace, failures)) => {
+                s.scripted.extend(failures);
+                s.trace = Some(trace);
+            }
+            None => ok = false,
+        }
+    }
+    // Stable: at equal times, `scripted` entries before the trace's, each in file order.
+    s.scripted.sort_by_key(|f| f.at_ms);
     t.finish(cx);
     ok.then_some(s)
+}
+
+/// `[failures] trace = { file, format, cluster }`: a machine failure trace read whole (it is
+/// bounded by the scenario input limit) into instance failures; see
+/// [`crate::trace::server_events`].
+fn read_failure_trace(
+    cx: &mut Cx<'_>,
+    n: &Node,
+    clusters: &[ClusterDef],
+    read_file: Option<FileReader<'_>>,
+) -> Option<(FailureTrace, Vec<ScriptedFailure>)> {
+    const PATH: &str = "failures.trace";
+    let mut t = cx.table(n, PATH)?;
+    let file = t.req(
+        cx,
+        "file",
+        "a server_event CSV file, relative to the scenario",
+        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
+    );
+    let format = t.req(
+        cx,
+        "format",
+        "\"alibaba-v2017-server-event\"",
+        |cx, n, p| cx.choice(n, p, &[("alibaba-v2017-server-event", ())]),
+    );
+    let names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
+    let cluster = match t.get("cluster") {
+        Some(n) => resolve(cx, n, &t.child("cluster"), &names, "cluster"),
+        None => (!clusters.is_empty()).then_some(0),
+    };
+    t.finish(cx);
+    let ((file, origin), (), cluster) = (file?, format?, cluster?);
+    let field = format!("{PATH}.file");
+    let text = cx.read_named(read_file, &origin, &field, "failure trace", &file)?;
+    let instances: u32 = clusters[cluster].groups.iter().map(|g| g.count).sum();
+    match crate::trace::server_events::alibaba_v2017(&text, instances) {
+        Ok(e) => {
+            let scripted = e
+                .failures
+                .iter()
+                .map(|f| ScriptedFailure {
+                    at_ms: f.at_ms,
+                    kind: FailureKind::MachineFailure {
+                        cluster,
+                        instance: f.instance,
+                    },
+                })
+                .collect();
+            let trace = FailureTrace {
+                file,
+                cluster,
+                failures: e.failures.len() as u64,
+                add_rows: e.add_rows,
+                beyond_cluster: e.beyond_cluster,
+                machines_mapped: e.machines_mapped,
+            };
+            Some((trace, scripted))
+        }
+        Err(problems) => {
+            for (line, col, msg) in problems {
+                cx.error(
+                    &origin,
+                    &field,
+                    format!("{}:{line}:{col}: {msg}", super::escape_controls(&file)),
+                );
+            }
+            None
+        }
+    }
 }
 
 /// `[failures.service_throttle]`; false if it is not a table.

@@ -13,6 +13,7 @@ mod cx;
 mod failures;
 mod jobs;
 mod load;
+mod machines;
 mod names;
 mod objectives;
 mod prices;
@@ -43,9 +44,9 @@ mod prelude {
 
     pub(super) use super::cx::{Cx, NameRule, Tbl, entries, quote_list, read_document, shown};
     pub(super) use super::{
-        actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*, names::*,
-        objectives::*, prices::*, pricing::*, scaling::*, scenario::*, services::*, simulation::*,
-        task_definitions::*, values::*,
+        actions::*, capacity::*, checks::*, clusters::*, failures::*, jobs::*, load::*,
+        machines::*, names::*, objectives::*, prices::*, pricing::*, scaling::*, scenario::*,
+        services::*, simulation::*, task_definitions::*, values::*,
     };
     pub(super) use crate::autoscaling::{AdjustmentType, Comparison, Step, TreatMissing};
     pub(super) use crate::catalog::{self, InstanceType};
@@ -55,12 +56,12 @@ mod prelude {
     pub(super) use crate::scenario::tree::{self, Kind, Node, Origin};
     pub(super) use crate::scenario::{
         Action, ActionKind, AlarmDef, Arrival, CircuitBreaker, ClusterDef, CpItem, FailureKind,
-        FailureSettings, FargateSettings, FileReader, InstanceGroup, JobDef, LaunchSpec, LoadError,
-        ManagedScaling, NetworkMode, OnNoCapacity, OsFamily, PricingSettings, ProviderDef,
-        ProviderKind, PurchaseOption, SCHEMA_VERSION, Scenario, ScheduledAction,
-        SchedulingStrategy, ScriptedFailure, ServiceDef, ServiceMetric, ServiceScaling, Settings,
-        SimulationSettings, Statistic, StepScaling, TargetTracking, TaskDefinition, Variant,
-        capacity::fargate_memory_options,
+        FailureSettings, FailureTrace, FargateSettings, FileReader, InstanceGroup, JobDef,
+        LaunchSpec, LoadError, ManagedScaling, NetworkMode, OnNoCapacity, OsFamily,
+        PricingSettings, ProviderDef, ProviderKind, PurchaseOption, SCHEMA_VERSION, Scenario,
+        ScheduledAction, SchedulingStrategy, ScriptedFailure, ServiceDef, ServiceMetric,
+        ServiceScaling, Settings, SimulationSettings, Statistic, StepScaling, TargetTracking,
+        TaskDefinition, Variant, capacity::fargate_memory_options,
     };
     pub(super) use crate::trace::{DEFAULT_REORDER_ROWS, TasksPerRow, TraceFormat, TraceSpec};
 }

@@ -26,7 +26,7 @@ pub(in crate::scenario) fn read_scenario(
     // The search space is for `ecsim size`; `search::read` reads and checks it.
     let _ = t.get("search");
     let objectives = read_objectives(cx, &mut t);
-    let types = read_instance_types(cx, &mut t);
+    let mut types = read_instance_types(cx, &mut t);
     let resolution_ms = simulation
         .as_ref()
         .map_or(60_000, |s| s.metrics_resolution_ms);
@@ -34,7 +34,14 @@ pub(in crate::scenario) fn read_scenario(
         .as_ref()
         .map(|s| s.run_task_default_strategy.clone())
         .unwrap_or_default();
-    let sections = read_sections(cx, &mut t, &types, resolution_ms, &default_rt, read_file);
+    let sections = read_sections(
+        cx,
+        &mut t,
+        &mut types,
+        resolution_ms,
+        &default_rt,
+        read_file,
+    );
     let root_origin = t.origin.clone();
     t.finish(cx);
 
@@ -154,7 +161,7 @@ struct Sections {
 fn read_sections(
     cx: &mut Cx<'_>,
     t: &mut Tbl<'_>,
-    types: &[InstanceType],
+    types: &mut Vec<InstanceType>,
     resolution_ms: u64,
     default_rt: &[Strategy],
     read_file: Option<FileReader<'_>>,
@@ -168,7 +175,9 @@ fn read_sections(
         "family",
         "task definition",
     );
-    let clusters = read_list(cx, t, "clusters", |cx, c| read_cluster(cx, c, types));
+    let clusters = read_list(cx, t, "clusters", |cx, c| {
+        read_cluster(cx, c, types, read_file)
+    });
     unreadable(cx, t, &clusters, "clusters", "name", "cluster");
     if clusters.as_ref().is_some_and(|c| c.is_empty()) {
         match t.get("clusters") {
@@ -213,7 +222,7 @@ fn read_sections(
             zones.push(z);
         }
     }
-    let failures = read_failures(cx, t, &clusters, &zones);
+    let failures = read_failures(cx, t, &clusters, &zones, read_file);
     let service_names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
     let actions = read_list(cx, t, "actions", |cx, a| {
         read_action(cx, a, &service_names, &def_names)
