@@ -111,22 +111,11 @@ pub const MAX_SHAPES: usize = 1000;
 
 /// One row: (machine id, cpu_num, mem_size), or (1-based column, message).
 fn row(line: &str) -> Result<(&str, u32, f64), (usize, String)> {
-    let fields: Vec<&str> = line.split(',').collect();
-    if fields.len() != 7 {
-        return Err((
-            1,
-            format!(
-                "expected 7 comma-separated columns (machine_id,time_stamp,failure_domain_1,failure_domain_2,cpu_num,mem_size,status), got {}",
-                fields.len()
-            ),
-        ));
-    }
-    let col = |f: usize| {
-        1 + fields[..f]
-            .iter()
-            .map(|s| s.chars().count() + 1)
-            .sum::<usize>()
-    };
+    let fields = super::split_row(
+        line,
+        "machine_id,time_stamp,failure_domain_1,failure_domain_2,cpu_num,mem_size,status",
+    )?;
+    let col = |f: usize| super::field_column(&fields, f);
     let shown = |s: &str| crate::scenario::read::escape_controls(s);
     let machine = fields[0].trim();
     if machine.is_empty() {

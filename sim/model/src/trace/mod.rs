@@ -206,3 +206,28 @@ impl TraceCounts {
         self.skipped.iter().sum()
     }
 }
+
+/// A comma-separated row of a machine trace split into its fields, or (column 1, a message naming
+/// the `columns` expected) when it has another number of fields.
+pub(crate) fn split_row<'a>(line: &'a str, columns: &str) -> Result<Vec<&'a str>, (usize, String)> {
+    let fields: Vec<&str> = line.split(',').collect();
+    let want = columns.split(',').count();
+    if fields.len() != want {
+        return Err((
+            1,
+            format!(
+                "expected {want} comma-separated columns ({columns}), got {}",
+                fields.len()
+            ),
+        ));
+    }
+    Ok(fields)
+}
+
+/// The column (1-based, in characters) where field `f` of a split row starts.
+pub(crate) fn field_column(fields: &[&str], f: usize) -> usize {
+    1 + fields[..f]
+        .iter()
+        .map(|s| s.chars().count() + 1)
+        .sum::<usize>()
+}

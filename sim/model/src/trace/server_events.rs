@@ -100,23 +100,11 @@ pub fn alibaba_v2017(text: &str, instances: u32) -> Result<ServerEvents, Vec<Row
 
 /// One row: (timestamp s, machine id, whether it is a failure), or (1-based column, message).
 fn row(line: &str) -> Result<(u64, &str, bool), (usize, String)> {
-    let fields: Vec<&str> = line.split(',').collect();
-    if fields.len() != 7 {
-        return Err((
-            1,
-            format!(
-                "expected 7 comma-separated columns (timestamp,machine_id,event_type,event_detail,cpu,memory,disk), got {}",
-                fields.len()
-            ),
-        ));
-    }
-    // Column (1-based, in characters) where field `f` starts.
-    let col = |f: usize| {
-        1 + fields[..f]
-            .iter()
-            .map(|s| s.chars().count() + 1)
-            .sum::<usize>()
-    };
+    let fields = super::split_row(
+        line,
+        "timestamp,machine_id,event_type,event_detail,cpu,memory,disk",
+    )?;
+    let col = |f: usize| super::field_column(&fields, f);
     let shown = |s: &str| crate::scenario::read::escape_controls(s);
     let ts = fields[0].trim();
     let at_s: u64 = match ts.parse() {
