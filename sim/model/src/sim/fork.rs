@@ -434,25 +434,18 @@ pub fn fork<'s, S: Sink>(
     let mut sched = Scheduler::new();
     let mut sim = Simulation::new_for_fork(base, opts, Fanout { sinks }, &mut sched, &scenarios);
     let events = run_prefix(&mut sim, &mut sched, base, at_ms)?;
-    let at = SimTime::from_ms(at_ms);
+    let end = PrefixEnd {
+        base,
+        at_ms,
+        events,
+        seed: opts.seed,
+    };
     let sinks = std::mem::take(&mut sim.core.out.sink.sinks);
-    let mut out = Vec::new();
-    for (sc, sink) in scenarios.into_iter().zip(sinks) {
-        let Some(mut b) = sim.branch(sc, sink) else {
-            return Err(ForkError(vec![
-                "a trace job cannot be forked (its trace is read from an open file)".to_string(),
-            ]));
-        };
-        let mut bs = sched.clone();
-        b.apply_changes(base, at, &mut bs);
-        out.push(Branch {
-            sim: b,
-            sched: bs,
-            prefix_events: events,
-            seed: opts.seed,
-        });
-    }
-    Ok(out)
+    scenarios
+        .into_iter()
+        .zip(sinks)
+        .map(|(sc, sink)| sim.start_branch(&sched, &end, sc, sink))
+        .collect()
 }
 
 /// A run stopped just before a fork instant, from which branches are made one at a time, as
@@ -461,9 +454,14 @@ pub fn fork<'s, S: Sink>(
 pub struct Prefix<'s, S: Sink + Clone> {
     sim: Simulation<'s, S>,
     sched: Scheduler<Ev>,
-    events: u64,
+    end: PrefixEnd<'s>,
+}
+
+/// Where a prefix stopped: its scenario, the fork instant, the events it processed, its seed.
+struct PrefixEnd<'s> {
     base: &'s Scenario,
     at_ms: u64,
+    events: u64,
     seed: u64,
 }
 
@@ -482,10 +480,12 @@ pub fn prefix<'s, S: Sink + Clone>(
     Ok(Prefix {
         sim,
         sched,
-        events,
-        base,
-        at_ms,
-        seed: opts.seed,
+        end: PrefixEnd {
+            base,
+            at_ms,
+            events,
+            seed: opts.seed,
+        },
     })
 }
 
@@ -496,27 +496,12 @@ impl<'s, S: Sink + Clone> Prefix<'s, S> {
     where
         's: 'b,
     {
-        let p = problems(self.base, sc, self.at_ms);
+        let p = problems(self.end.base, sc, self.end.at_ms);
         if !p.is_empty() {
             return Err(ForkError(p));
         }
-        let mut sim = self
-            .sim
-            .branch(sc, self.sim.core.out.sink.clone())
-            .ok_or_else(|| {
-                ForkError(vec![
-                    "a trace job cannot be forked (its trace is read from an open file)"
-                        .to_string(),
-                ])
-            })?;
-        let mut sched = self.sched.clone();
-        sim.apply_changes(self.base, SimTime::from_ms(self.at_ms), &mut sched);
-        Ok(Branch {
-            sim,
-            sched,
-            prefix_events: self.events,
-            seed: self.seed,
-        })
+        let sink = self.sim.core.out.sink.clone();
+        self.sim.start_branch(&self.sched, &self.end, sc, sink)
     }
 }
 
@@ -554,12 +539,25 @@ fn run_prefix<S: Sink>(
 }
 
 impl<'s, S: Sink> Simulation<'s, S> {
-    /// A copy of this run's state going on with `sc` into `sink` (`None`: a job reads a trace).
-    fn branch<'b, S2: Sink>(&self, sc: &'b Scenario, sink: S2) -> Option<Simulation<'b, S2>> {
-        Some(Simulation {
+    /// A branch from this run's state, stopped at `end`: a copy going on with `sc` into `sink`,
+    /// the scenario's changes applied at the fork instant (`sc` checked by [`problems`]).
+    fn start_branch<'b, S2: Sink>(
+        &self,
+        sched: &Scheduler<Ev>,
+        end: &PrefixEnd<'_>,
+        sc: &'b Scenario,
+        sink: S2,
+    ) -> Result<Branch<'b, S2>, ForkError> {
+        // `problems` refuses trace jobs; this is the same refusal, should one get here.
+        let jobs = self.jobs.try_clone().ok_or_else(|| {
+            ForkError(vec![
+                "a trace job cannot be forked (its trace is read from an open file)".to_string(),
+            ])
+        })?;
+        let mut sim = Simulation {
             core: self.core.fork(sc, sink),
             launcher: self.launcher.clone(),
-            jobs: self.jobs.try_clone()?,
+            jobs,
             scheduler: self.scheduler.clone(),
             deployments: self.deployments.clone(),
             rebalancer: self.rebalancer.clone(),
@@ -570,6 +568,14 @@ impl<'s, S: Sink> Simulation<'s, S> {
             retry_scheduled: self.retry_scheduled.clone(),
             check: self.check,
             stop_reason: self.stop_reason,
+        };
+        let mut sched = sched.clone();
+        sim.apply_changes(end.base, SimTime::from_ms(end.at_ms), &mut sched);
+        Ok(Branch {
+            sim,
+            sched,
+            prefix_events: end.events,
+            seed: end.seed,
         })
     }
 

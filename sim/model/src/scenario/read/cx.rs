@@ -94,6 +94,26 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// Record every problem a reader found in a file the scenario names (`file`, given at
+    /// `origin` for field `path`), each as `FILE:LINE:COLUMN: message`, control characters
+    /// escaped.
+    pub(crate) fn file_problems<L: std::fmt::Display, C: std::fmt::Display>(
+        &mut self,
+        origin: &Origin,
+        path: &str,
+        file: &str,
+        problems: impl IntoIterator<Item = (L, C, String)>,
+    ) {
+        for (line, col, msg) in problems {
+            let at = format!(
+                "{}:{line}:{col}: {}",
+                escape_controls(file),
+                escape_controls(&msg)
+            );
+            self.error(origin, path, at);
+        }
+    }
+
     /// A context for one file and its overrides.
     pub fn new(file: &'a str, src: &'a str, sets: &'a [String]) -> Cx<'a> {
         Cx {

@@ -128,13 +128,7 @@ fn read_failure_trace(
             Some((trace, scripted))
         }
         Err(problems) => {
-            for (line, col, msg) in problems {
-                cx.error(
-                    &origin,
-                    &field,
-                    format!("{}:{line}:{col}: {msg}", super::escape_controls(&file)),
-                );
-            }
+            cx.file_problems(&origin, &field, &file, problems);
             None
         }
     }

@@ -120,13 +120,7 @@ fn read_request_log(
     match crate::trace::requests::azure_llm_rates(&text, bin) {
         Ok(points) => Some(Component::Series { points }),
         Err(problems) => {
-            for (line, col, msg) in problems {
-                cx.error(
-                    &origin,
-                    &format!("{path}.file"),
-                    format!("{}:{line}:{col}: {msg}", super::escape_controls(&file)),
-                );
-            }
+            cx.file_problems(&origin, &format!("{path}.file"), &file, problems);
             None
         }
     }
@@ -188,13 +182,7 @@ fn read_cloudwatch(
     match rates(&file, &text, &ex) {
         Ok(points) => Some(Component::Held { points }),
         Err(problems) => {
-            for (line, col, msg) in problems {
-                cx.error(
-                    &origin,
-                    &format!("{path}.file"),
-                    format!("{}:{line}:{col}: {msg}", super::escape_controls(&file)),
-                );
-            }
+            cx.file_problems(&origin, &format!("{path}.file"), &file, problems);
             None
         }
     }
@@ -242,8 +230,10 @@ fn read_csv_component(
                     &origin,
                     &format!("{path}.file"),
                     format!(
-                        "{file}:{}: expected \"time_s,rps\" with numbers, got \"{line}\"",
-                        i + 1
+                        "{}:{}: expected \"time_s,rps\" with numbers, got \"{}\"",
+                        super::escape_controls(&file),
+                        i + 1,
+                        super::escape_controls(line)
                     ),
                 );
                 return None;
@@ -254,7 +244,10 @@ fn read_csv_component(
         cx.error(
             &origin,
             &format!("{path}.file"),
-            format!("{file}: expected at least one row, with strictly increasing times"),
+            format!(
+                "{}: expected at least one row, with strictly increasing times",
+                super::escape_controls(&file)
+            ),
         );
         return None;
     }

@@ -47,13 +47,7 @@ pub(super) fn read_machines(
     let meta = match machines::alibaba_v2018(&text) {
         Ok(m) => m,
         Err(problems) => {
-            for (line, col, msg) in problems {
-                cx.error(
-                    &origin,
-                    &field,
-                    format!("{}:{line}:{col}: {msg}", super::escape_controls(&file)),
-                );
-            }
+            cx.file_problems(&origin, &field, &file, problems);
             return None;
         }
     };
