@@ -29,8 +29,11 @@
 //! * Where the choice is among instances that stay equal after a placement (`random`, no
 //!   strategy, and `spread(instanceId)` among instances without a task of the group), it is an
 //!   exact uniform draw from the cluster's seeded stream: rejection sampling over the ACTIVE
-//!   instances, then reservoir sampling when most are infeasible. Tokens would favour the
-//!   instance chosen last there.
+//!   instances, then reservoir sampling over those with room when most are infeasible. Tokens
+//!   would favour the instance chosen last there.
+//! * [`Cluster::find`] draws from the stream only once it knows some instance qualifies, so a
+//!   search that finds nothing leaves every later choice as it was: a caller that knows a
+//!   search would fail (the cluster has not changed since it failed) may skip it.
 //!
 //! # Indexes
 //! Instances are partitioned by their `ecs.availability-zone` attribute. Each partition keeps a

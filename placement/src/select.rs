@@ -48,32 +48,6 @@ impl Cluster {
             .map(InstanceId)
     }
 
-    /// Whether [`Cluster::find`] with this strategy chain, when it finds nothing, leaves the
-    /// random draws untouched: then a caller that knows a request cannot fit may skip the call
-    /// without changing any later choice. Binpack and scans draw only once something is
-    /// feasible; the uniform choices (no strategy, `random`, `spread(instanceId)` alone) draw
-    /// before they know.
-    pub fn find_fails_without_draws(&self, strategy: &[Strategy]) -> bool {
-        let lowest = self.cfg.tie_break == TieBreak::LowestIndex;
-        let chain = effective(strategy);
-        let mut k = 0;
-        loop {
-            return match chain.get(k) {
-                None => lowest,
-                Some(Strategy::Random) => false,
-                Some(Strategy::Binpack(_)) => true,
-                Some(Strategy::Spread(SpreadField::Attribute(a)))
-                    if self.cfg.az_counts && a == AZ_ATTRIBUTE =>
-                {
-                    k += 1;
-                    continue;
-                }
-                Some(Strategy::Spread(SpreadField::Instance)) => chain.len() - k != 1 || lowest,
-                Some(Strategy::Spread(_)) => true,
-            };
-        }
-    }
-
     /// The same choice by scanning every ACTIVE instance: the oracle the indexed paths are
     /// tested against. It agrees with [`Cluster::find`] on the strategy scores of the chosen
     /// instance; where the final choice is random the two draw separately.
@@ -278,7 +252,12 @@ impl Cluster {
 
     /// A uniformly random feasible instance of the partitions (optionally only among those with
     /// no task of the group): draw among their ACTIVE members and redraw on a miss (rejection
-    /// sampling, exact); after 32 misses, one pass of reservoir sampling (also exact).
+    /// sampling, exact); after 32 misses, one pass of reservoir sampling (also exact) over the
+    /// instances with room for the task's CPU and memory, listed by the free-capacity index.
+    /// Nothing is drawn until some instance is known to qualify (found by walking the index of
+    /// instances with room for the task's CPU and memory; at once when every instance already
+    /// runs a task of the group and only those without one count), so a search that finds
+    /// nothing leaves the random stream as it was.
     fn random_in(
         &self,
         parts: &PartList,
@@ -292,10 +271,26 @@ impl Cluster {
         if total == 0 {
             return None;
         }
+        if empty_of_group
+            && parts
+                .iter()
+                .all(|p| self.every_member_has_group(p, req.group))
+        {
+            return None;
+        }
+        let roomy = |p: u32| {
+            walk(
+                &self.parts[p as usize].by_cpu,
+                req.cpu_units,
+                req.memory_mib,
+            )
+        };
         let ok = |i: u32| {
             (!empty_of_group || self.insts[i as usize].group_count(req.group) == 0)
                 && self.feasible(i, req).is_ok()
         };
+        // Draw only once some instance qualifies: a failed search draws nothing.
+        parts.iter().flat_map(roomy).find(|&i| ok(i))?;
         let mut rng = self.random_rng.borrow_mut();
         for _ in 0..32 {
             let mut k = rng.random_range(0..total);
@@ -310,24 +305,13 @@ impl Cluster {
                 k -= m.len();
             }
         }
-        // Every member already runs a task of the group: the pass below would find nothing
-        // (and draws only for what it finds).
-        if empty_of_group
-            && parts
-                .iter()
-                .all(|p| self.every_member_has_group(p, req.group))
-        {
-            return None;
-        }
         let mut chosen = None;
         let mut seen = 0usize;
-        for p in parts.iter() {
-            for &i in &self.parts[p as usize].members {
-                if ok(i) {
-                    seen += 1;
-                    if rng.random_range(0..seen) == 0 {
-                        chosen = Some(i);
-                    }
+        for i in parts.iter().flat_map(roomy) {
+            if ok(i) {
+                seen += 1;
+                if rng.random_range(0..seen) == 0 {
+                    chosen = Some(i);
                 }
             }
         }

@@ -630,32 +630,58 @@ fn pools_restrict_placement_and_share_az_counts() {
     assert_eq!(c.diagnose(&r), PlacementFailure::NoContainerInstances);
 }
 
-/// Issue 13: which strategy chains leave the random draws alone when nothing is found (so a
-/// caller may skip a search it knows would fail): binpack and the scans do; the uniform draws
-/// (no strategy, `random`, `spread(instanceId)` alone, also after spread over AZs) do not.
+/// Issue 13: a search that finds nothing draws nothing, whatever the strategy chain (the
+/// uniform draws of `random`, no strategy and `spread(instanceId)` included), whether it fails
+/// for room, for a constraint, or for a host port, with either tie-break. The wait queue and
+/// the launcher rely on it to skip searches they know would fail: the next choice must be the
+/// one a cluster that never ran the failed search makes.
 #[test]
-fn which_failed_searches_draw_nothing() {
-    let f = cluster(4, &["a", "b"], 1024, 2048, TieBreak::Random);
+fn a_failed_search_draws_nothing() {
     let inst = Strategy::Spread(SpreadField::Instance);
     let pack = Strategy::Binpack(BinpackField::Cpu);
-    assert!(f.c.find_fails_without_draws(std::slice::from_ref(&pack)));
-    assert!(f.c.find_fails_without_draws(&[inst.clone(), pack.clone()]));
-    assert!(f.c.find_fails_without_draws(&[spread_az(), pack.clone()]));
-    assert!(!f.c.find_fails_without_draws(&[]));
-    assert!(!f.c.find_fails_without_draws(&[Strategy::Random]));
-    assert!(!f.c.find_fails_without_draws(std::slice::from_ref(&inst)));
-    assert!(!f.c.find_fails_without_draws(&[spread_az(), inst.clone()]));
-    // With lowest-index ties nothing is drawn but for `random` itself.
-    let f = cluster(4, &["a", "b"], 1024, 2048, TieBreak::LowestIndex);
-    assert!(f.c.find_fails_without_draws(&[]));
-    assert!(f.c.find_fails_without_draws(&[spread_az(), inst]));
-    assert!(!f.c.find_fails_without_draws(&[Strategy::Random]));
-    // And where it says so, a failed search really leaves the next draw as it was.
-    let a = cluster(4, &["a", "b"], 1024, 2048, TieBreak::Random);
-    let b = cluster(4, &["a", "b"], 1024, 2048, TieBreak::Random);
-    let too_big = req(a.g, 4096, 512, std::slice::from_ref(&pack), &[]);
-    assert_eq!(a.c.find(&too_big), None);
-    let random = [Strategy::Random];
-    let any = req(a.g, 256, 256, &random, &[]);
-    assert_eq!(a.c.find(&any), b.c.find(&any));
+    let chains: Vec<Vec<Strategy>> = vec![
+        vec![],
+        vec![Strategy::Random],
+        vec![inst.clone()],
+        vec![spread_az(), inst.clone()],
+        vec![inst.clone(), pack.clone()],
+        vec![pack.clone()],
+        vec![spread_az(), pack.clone()],
+        vec![pack.clone(), Strategy::Random],
+    ];
+    let nowhere = [Constraint::MemberOf(
+        Expr::parse("attribute:ecs.availability-zone == z").unwrap(),
+    )];
+    for tie in [TieBreak::Random, TieBreak::LowestIndex] {
+        for chain in &chains {
+            let mut a = cluster(6, &["a", "b"], 1024, 2048, tie);
+            // Some tasks of the group already run, so spread(instanceId) has ties to draw among.
+            let one = req(a.g, 256, 256, &[], &[]);
+            for i in [0, 3] {
+                a.c.allocate(InstanceId(i), &one);
+            }
+            // Port 80 taken on every instance.
+            let port = [80u32];
+            let mut web = req(a.g, 128, 128, &[], &[]);
+            web.host_ports = &port;
+            for i in 0..6 {
+                a.c.allocate(InstanceId(i), &web);
+            }
+            let b = a.c.clone();
+            let too_big = req(a.g, 4096, 512, chain, &[]);
+            let constrained = req(a.g, 256, 256, chain, &nowhere);
+            let mut port_taken = req(a.g, 256, 256, chain, &[]);
+            port_taken.host_ports = &port;
+            for failing in [&too_big, &constrained, &port_taken] {
+                assert_eq!(a.c.find(failing), None, "{chain:?}");
+            }
+            let random = [Strategy::Random];
+            for next in [
+                req(a.g, 256, 256, chain, &[]),
+                req(a.g, 256, 256, &random, &[]),
+            ] {
+                assert_eq!(a.c.find(&next), b.find(&next), "{chain:?} {tie:?}");
+            }
+        }
+    }
 }

@@ -379,14 +379,13 @@ impl Launcher {
                 let cl = &core.cluster(req.cluster).pc;
                 let key = (req.owner, req.def, req.group, pool, size);
                 // A search known to fail is skipped only where it would change nothing: no
-                // explanation written, no AZ named, no random draw on failure.
+                // explanation written, no AZ named (a failed search draws nothing).
                 let known = match self.last_failed[req.cluster.index()] {
                     Some((k, changes, why))
                         if k == key
                             && changes == cl.changes()
                             && req.az.is_none()
-                            && !core.out.sink.explains()
-                            && cl.find_fails_without_draws(req.strategy) =>
+                            && !core.out.sink.explains() =>
                     {
                         Some(why)
                     }

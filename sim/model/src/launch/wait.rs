@@ -13,8 +13,8 @@
 //! tasks of the same task definition and pool without constraints, whether an instance can take
 //! one depends only on its CPU and memory, so once a task of (c, m) found no instance, none of
 //! (c' >= c, m' >= m) will while nothing is freed. The caller skips only where the attempt would
-//! have had no effect (no explanation being written, a strategy whose failed search draws no
-//! random number), so results stay the same; it stops the pass from trying, at every task stop,
+//! have had no effect (no explanation being written; a failed search never draws a random
+//! number), so results stay the same; it stops the pass from trying, at every task stop,
 //! each of thousands of queued trace rows too large for what is free.
 
 use std::collections::VecDeque;

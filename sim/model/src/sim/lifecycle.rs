@@ -324,9 +324,10 @@ impl<S: Sink> Simulation<'_, S> {
 
     /// Try to place the oldest task of a wait queue's run: placed (and out of the queue) or not.
     /// A task `smaller` shows cannot fit is not searched for when skipping the search changes
-    /// nothing: no explanation is written, its request has no constraints, a failed search of
-    /// its strategy draws no random number, and nothing was freed in the cluster during the pass
-    /// (a freed instance asks for another retry, which is how that shows).
+    /// nothing: no explanation is written, its request has no constraints, and nothing was freed
+    /// in the cluster during the pass (a freed instance asks for another retry, which is how that
+    /// shows); a failed search draws no random number (`Cluster::find`), so skipping it leaves
+    /// every later choice as it was.
     fn try_waiting(
         &mut self,
         c: ClusterId,
@@ -344,10 +345,7 @@ impl<S: Sink> Simulation<'_, S> {
         let req = task_request_of(self.core.sc, t, cons, strategy, pool);
         let pc = &self.core.cluster(c).pc;
         let explains = self.core.out.sink.explains();
-        let by_size = !explains
-            && req.constraints.is_empty()
-            && !self.retry_scheduled[c.index()]
-            && pc.find_fails_without_draws(req.strategy);
+        let by_size = !explains && req.constraints.is_empty() && !self.retry_scheduled[c.index()];
         let key = (pool, t.def, req.cpu_units, req.memory_mib);
         if !by_size {
             smaller.clear();
