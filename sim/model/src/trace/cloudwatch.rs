@@ -15,6 +15,7 @@
 //! ([`Gaps::Zero`], what an ELB `RequestCount` means by an absent datapoint) or the previous
 //! period's rate ([`Gaps::Hold`]); after the last period the load is 0.
 
+use super::Problems;
 use super::requests::{RowProblem, timestamp_ms};
 use crate::scenario::tree::{Kind, Node, Origin};
 
@@ -42,34 +43,6 @@ pub struct Export<'a> {
 
 /// One datapoint as read: UTC ms, the value, and its line and column in the file.
 type Datapoint = (i64, f64, usize, usize);
-
-/// At most this many problems are listed, then a count of the rest.
-const SHOWN: usize = 20;
-
-/// Collects problems: the first [`SHOWN`], then a count.
-#[derive(Default)]
-struct Problems {
-    list: Vec<RowProblem>,
-    more: usize,
-}
-
-impl Problems {
-    fn add(&mut self, line: usize, column: usize, msg: String) {
-        if self.list.len() < SHOWN {
-            self.list.push((line, column, msg));
-        } else {
-            self.more += 1;
-        }
-    }
-
-    fn finish(mut self) -> Vec<RowProblem> {
-        if self.more > 0 {
-            self.list
-                .push((0, 0, format!("{} more problems not shown", self.more)));
-        }
-        self.list
-    }
-}
 
 /// `s` cut to 40 characters with control characters escaped, for messages.
 fn shown(s: &str) -> String {
@@ -396,7 +369,7 @@ pub fn rates(file: &str, text: &str, ex: &Export<'_>) -> Result<Vec<(u64, f64)>,
     } else {
         read_csv(text, ex.metric, &mut p)
     };
-    if points.is_empty() && p.list.is_empty() {
+    if points.is_empty() && !p.any() {
         p.add(0, 0, "no datapoint in the file".to_string());
     }
     points.sort_by_key(|d| (d.0, d.2, d.3));
@@ -427,7 +400,7 @@ pub fn rates(file: &str, text: &str, ex: &Export<'_>) -> Result<Vec<(u64, f64)>,
             );
         }
     }
-    if !p.list.is_empty() || p.more > 0 {
+    if p.any() {
         return Err(p.finish());
     }
     let secs = ex.period_ms as f64 / 1000.0;

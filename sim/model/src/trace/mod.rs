@@ -19,12 +19,14 @@ pub mod machines;
 mod reader;
 pub mod requests;
 pub mod server_events;
+pub mod utilization;
 
 pub use reader::{TraceCheck, TraceReader, TraceTask, check};
 
 use std::io::BufRead;
 
 use crate::scenario::{Arrival, Scenario};
+use requests::RowProblem;
 
 /// The open traces of a run: one reader per trace job.
 #[derive(Default)]
@@ -230,4 +232,39 @@ pub(crate) fn field_column(fields: &[&str], f: usize) -> usize {
         .iter()
         .map(|s| s.chars().count() + 1)
         .sum::<usize>()
+}
+
+/// At most this many problems of a load trace are listed, then a count of the rest.
+const SHOWN: usize = 20;
+
+/// Collects a load trace's problems: the first [`SHOWN`], then a count.
+#[derive(Default)]
+pub(crate) struct Problems {
+    list: Vec<RowProblem>,
+    more: usize,
+}
+
+impl Problems {
+    /// Add a problem at 1-based `line` and `column` (0, 0 for the whole file).
+    pub(crate) fn add(&mut self, line: usize, column: usize, msg: String) {
+        if self.list.len() < SHOWN {
+            self.list.push((line, column, msg));
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Whether any problem was added.
+    pub(crate) fn any(&self) -> bool {
+        !self.list.is_empty() || self.more > 0
+    }
+
+    /// The problems listed, then one saying how many more were found.
+    pub(crate) fn finish(mut self) -> Vec<RowProblem> {
+        if self.more > 0 {
+            self.list
+                .push((0, 0, format!("{} more problems not shown", self.more)));
+        }
+        self.list
+    }
 }

@@ -76,6 +76,7 @@ pub(super) fn read_component(
         ComponentKind::Csv => Some(read_csv_component(cx, &mut t, path, read_file)?),
         ComponentKind::RequestLog => Some(read_request_log(cx, &mut t, path, read_file)?),
         ComponentKind::CloudWatch => Some(read_cloudwatch(cx, &mut t, path, read_file)?),
+        ComponentKind::Utilization => Some(read_utilization(cx, &mut t, path, read_file)?),
     };
     t.finish(cx);
     c
@@ -180,6 +181,89 @@ fn read_cloudwatch(
         gaps,
     };
     match rates(&file, &text, &ex) {
+        Ok(points) => Some(Component::Held { points }),
+        Err(problems) => {
+            cx.file_problems(&origin, &format!("{path}.file"), &file, problems);
+            None
+        }
+    }
+}
+
+/// A `utilization` component: a machine's CPU or memory utilisation series (Bitbrains or Alibaba
+/// v2018 `machine_usage`) replayed as `utilisation % / 100 x rps_at_100_pct` requests per second,
+/// each sample held until the next (`crate::trace::utilization`).
+fn read_utilization(
+    cx: &mut Cx<'_>,
+    t: &mut Tbl<'_>,
+    path: &str,
+    read_file: Option<FileReader<'_>>,
+) -> Option<Component> {
+    use crate::trace::utilization::{Series, UsageColumn, UsageFormat, rates};
+    let file = t.req(
+        cx,
+        "file",
+        "a utilisation series, relative to the scenario",
+        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
+    );
+    let format = t.req(
+        cx,
+        "format",
+        "\"bitbrains\" or \"alibaba-v2018-machine-usage\"",
+        |cx, n, p| cx.choice(n, p, &UsageFormat::ALL),
+    );
+    let machine = t.opt(cx, "machine", |cx, n, p| {
+        cx.string(n, p).map(|s| (s, n.origin.clone()))
+    });
+    let column = t
+        .opt(cx, "column", |cx, n, p| {
+            cx.choice(
+                n,
+                p,
+                &[("cpu", UsageColumn::Cpu), ("memory", UsageColumn::Memory)],
+            )
+        })
+        .unwrap_or(UsageColumn::Cpu);
+    let rps = t.req(
+        cx,
+        "rps_at_100_pct",
+        "the requests per second 100 % utilisation stands for",
+        |cx, n, p| cx.number(n, p, 0.001, 1e9),
+    );
+    let format = format?;
+    match (format, &machine) {
+        (UsageFormat::AlibabaV2018MachineUsage, None) => {
+            cx.error(
+                &t.origin.clone(),
+                &format!("{path}.machine"),
+                "missing; a machine_usage file holds every machine: name the one to replay, such as machine = \"m_1932\"",
+            );
+            return None;
+        }
+        (UsageFormat::Bitbrains, Some((_, o))) => {
+            cx.error(
+                o,
+                &format!("{path}.machine"),
+                "a Bitbrains file holds one VM; machine is only for format \"alibaba-v2018-machine-usage\"",
+            );
+            return None;
+        }
+        _ => {}
+    }
+    let ((file, origin), rps_at_100_pct) = (file?, rps?);
+    let text = cx.read_named(
+        read_file,
+        &origin,
+        &format!("{path}.file"),
+        "utilisation series",
+        &file,
+    )?;
+    let series = Series {
+        format,
+        machine: machine.as_ref().map(|(m, _)| m.as_str()),
+        column,
+        rps_at_100_pct,
+    };
+    match rates(&text, &series) {
         Ok(points) => Some(Component::Held { points }),
         Err(problems) => {
             cx.file_problems(&origin, &format!("{path}.file"), &file, problems);

@@ -195,6 +195,7 @@ pub(super) const COMPONENT: Names<ComponentKind> = &[
     ("csv", ComponentKind::Csv),
     ("request_log", ComponentKind::RequestLog),
     ("cloudwatch", ComponentKind::CloudWatch),
+    ("utilization", ComponentKind::Utilization),
 ];
 
 /// A load component's type, as written.
@@ -208,6 +209,7 @@ pub(super) enum ComponentKind {
     Csv,
     RequestLog,
     CloudWatch,
+    Utilization,
 }
 
 /// `metric` of a target tracking policy (predefined metrics).
