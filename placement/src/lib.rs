@@ -31,9 +31,9 @@
 //!   exact uniform draw from the cluster's seeded stream: rejection sampling over the ACTIVE
 //!   instances, then reservoir sampling over those with room when most are infeasible. Tokens
 //!   would favour the instance chosen last there.
-//! * [`Cluster::find`] draws from the stream only once it knows some instance qualifies, so a
-//!   search that finds nothing leaves every later choice as it was: a caller that knows a
-//!   search would fail (the cluster has not changed since it failed) may skip it.
+//! * A [`Cluster::find`] that finds nothing leaves the stream as it was (a uniform draw's
+//!   tries are taken back), so every later choice is the same as if it had not run: a caller
+//!   that knows a search would fail (the cluster has not changed since it failed) may skip it.
 //!
 //! # Indexes
 //! Instances are partitioned by their `ecs.availability-zone` attribute. Each partition keeps a

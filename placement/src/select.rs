@@ -254,10 +254,9 @@ impl Cluster {
     /// no task of the group): draw among their ACTIVE members and redraw on a miss (rejection
     /// sampling, exact); after 32 misses, one pass of reservoir sampling (also exact) over the
     /// instances with room for the task's CPU and memory, listed by the free-capacity index.
-    /// Nothing is drawn until some instance is known to qualify (found by walking the index of
-    /// instances with room for the task's CPU and memory; at once when every instance already
-    /// runs a task of the group and only those without one count), so a search that finds
-    /// nothing leaves the random stream as it was.
+    /// A search that finds nothing leaves the random stream as it was: the tries' draws are
+    /// taken back (and nothing is drawn at all when every instance already runs a task of the
+    /// group and only those without one count).
     fn random_in(
         &self,
         parts: &PartList,
@@ -289,9 +288,9 @@ impl Cluster {
             (!empty_of_group || self.insts[i as usize].group_count(req.group) == 0)
                 && self.feasible(i, req).is_ok()
         };
-        // Draw only once some instance qualifies: a failed search draws nothing.
-        parts.iter().flat_map(roomy).find(|&i| ok(i))?;
         let mut rng = self.random_rng.borrow_mut();
+        // The stream as it was: a search that finds nothing puts it back, so it draws nothing.
+        let before = rng.clone();
         for _ in 0..32 {
             let mut k = rng.random_range(0..total);
             for p in parts.iter() {
@@ -314,6 +313,9 @@ impl Cluster {
                     chosen = Some(i);
                 }
             }
+        }
+        if chosen.is_none() {
+            *rng = before;
         }
         chosen
     }

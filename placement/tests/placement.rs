@@ -685,3 +685,29 @@ fn a_failed_search_draws_nothing() {
         }
     }
 }
+
+/// ECS-DG task-placement-strategies.html, spread(instanceId): "evenly across instances" among
+/// those that can hold the task. 40 small instances are full at 2 tasks each; the one large
+/// instance with more tasks of the group is the only one with room, and is chosen every time.
+#[test]
+fn spread_instance_skips_full_instances_with_fewer_tasks() {
+    let mut c = Cluster::new(IndexConfig::default(), 7);
+    for i in 0..40 {
+        let id = c.add_instance(spec(i, "a", 512, 8192));
+        c.set_status(id, InstanceStatus::Active, 0);
+    }
+    let big = c.add_instance(spec(40, "a", 16384, 8192));
+    c.set_status(big, InstanceStatus::Active, 0);
+    let g = c.group("service:web");
+    let chain = [Strategy::Spread(SpreadField::Instance)];
+    let r = req(g, 256, 64, &chain, &[]);
+    for _ in 0..82 {
+        let id = c.find(&r).expect("room left");
+        c.allocate(id, &r);
+    }
+    assert_eq!(c.group_count(big, g), 2, "two rounds over 41 instances");
+    for k in 3..=12 {
+        assert_eq!(c.find(&r), Some(big), "task {k} of the large instance");
+        c.allocate(big, &r);
+    }
+}
