@@ -199,3 +199,37 @@ fn docs_cloudwatch_example_validates() {
     assert!(o.status.success(), "{component}: {}", text(&o));
     let _ = std::fs::remove_dir_all(d);
 }
+
+/// A file saved with a byte-order mark (as some Windows tools write CSV) reads as the same file
+/// without it: every file a scenario names goes through one reader that drops the mark, so the
+/// export's header is found and the demand is the same.
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_file() {
+    let d = tmp("cw-bom");
+    let src = repo().join("scenarios/traces/cloudwatch-example/alb-web-requestcount-1m.csv");
+    let csv = std::fs::read_to_string(src).unwrap();
+    std::fs::write(d.join("plain.csv"), &csv).unwrap();
+    std::fs::write(d.join("bom.csv"), format!("\u{feff}{csv}")).unwrap();
+    let mut demand = Vec::new();
+    for f in ["plain", "bom"] {
+        let sub = d.join(f);
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::copy(d.join(format!("{f}.csv")), sub.join("x.csv")).unwrap();
+        let sc = scenario(
+            &sub,
+            r#"{ type = "cloudwatch", file = "x.csv", metric = "RequestCount", period = "1m" }"#,
+        );
+        let out = sub.join("out");
+        let o = ecsim(&[
+            "run",
+            sc.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ]);
+        assert!(o.status.success(), "{f}: {}", text(&o));
+        demand.push(metric_at(&out, "s.demand_rps", 120_000));
+    }
+    assert_eq!(demand[0], demand[1]);
+    let _ = std::fs::remove_dir_all(d);
+}

@@ -100,18 +100,28 @@ fn percent(field: &str, s: &str) -> Result<f64, String> {
     }
 }
 
+/// The most fields a line of either format may have (Bitbrains has 11, v2018 9): a line with
+/// more is refused by its count before anything is built for it, so a long line of separators
+/// costs no memory.
+const MAX_FIELDS: usize = 64;
+
 /// The fields of a line split at `sep`, each trimmed, with the 1-based character column where
-/// its text starts.
-fn fields(line: &str, sep: char) -> Vec<(&str, usize)> {
+/// its text starts; `Err(count)` without splitting when there are more than [`MAX_FIELDS`].
+fn fields(line: &str, sep: char) -> Result<Vec<(&str, usize)>, usize> {
+    let count = line.matches(sep).count() + 1;
+    if count > MAX_FIELDS {
+        return Err(count);
+    }
     let mut col = 1;
-    line.split(sep)
+    Ok(line
+        .split(sep)
         .map(|f| {
             let lead = f.chars().take_while(|c| c.is_whitespace()).count();
             let out = (f.trim(), col + lead);
             col += f.chars().count() + 1;
             out
         })
-        .collect()
+        .collect())
 }
 
 /// The lines of a file that hold something: (1-based line number, text without `\r`).
@@ -134,7 +144,19 @@ fn read_bitbrains(text: &str, column: UsageColumn, p: &mut Problems) -> Vec<Samp
     let Some((hl, header)) = rows.next() else {
         return Vec::new();
     };
-    let header = fields(header, ';');
+    let header = match fields(header, ';') {
+        Ok(h) => h,
+        Err(count) => {
+            p.add(
+                hl,
+                1,
+                format!(
+                    "header: got {count} ';'-separated fields; expected the Bitbrains header (11 fields)"
+                ),
+            );
+            return Vec::new();
+        }
+    };
     let find = |name: &str| header.iter().position(|(h, _)| *h == name);
     let wanted: &[&str] = match column {
         UsageColumn::Cpu => &[BB_TIME, BB_CPU],
@@ -163,19 +185,21 @@ fn read_bitbrains(text: &str, column: UsageColumn, p: &mut Problems) -> Vec<Samp
     let col = |name: &str| find(name).expect("checked above");
     let mut out = Vec::new();
     for (n, line) in rows {
-        let f = fields(line, ';');
-        if f.len() != header.len() {
-            p.add(
-                n,
-                1,
-                format!(
-                    "row: got {} ';'-separated fields; expected {} as in the header",
-                    f.len(),
-                    header.len()
-                ),
-            );
-            continue;
-        }
+        let f = match fields(line, ';') {
+            Ok(f) if f.len() == header.len() => f,
+            _ => {
+                p.add(
+                    n,
+                    1,
+                    format!(
+                        "row: got {} ';'-separated fields; expected {} as in the header",
+                        line.matches(';').count() + 1,
+                        header.len()
+                    ),
+                );
+                continue;
+            }
+        };
         let (ts, tc) = f[col(BB_TIME)];
         let t = seconds(BB_TIME, ts, "Unix time (the column holds seconds)")
             .map_err(|e| p.add(n, tc, e))
@@ -240,23 +264,28 @@ fn read_alibaba_v2018(
     };
     let mut machines: BTreeSet<&str> = BTreeSet::new();
     let mut out = Vec::new();
+    // Whether any row is the machine's (all of them may have an empty value in the column).
+    let mut seen = false;
     for (n, line) in lines(text) {
-        let f = fields(line, ',');
-        if f.len() != 9 {
-            p.add(
-                n,
-                1,
-                format!(
-                    "expected 9 comma-separated columns ({V2018_COLUMNS}), got {}",
-                    f.len()
-                ),
-            );
-            continue;
-        }
+        let f = match fields(line, ',') {
+            Ok(f) if f.len() == 9 => f,
+            _ => {
+                p.add(
+                    n,
+                    1,
+                    format!(
+                        "expected 9 comma-separated columns ({V2018_COLUMNS}), got {}",
+                        line.matches(',').count() + 1
+                    ),
+                );
+                continue;
+            }
+        };
         if f[0].0 != machine {
             machines.insert(f[0].0);
             continue;
         }
+        seen = true;
         let t = seconds("time_stamp", f[1].0, "time from the trace's start")
             .map_err(|e| p.add(n, f[1].1, e))
             .ok();
@@ -270,7 +299,16 @@ fn read_alibaba_v2018(
             (None, Ok(_)) => {}
         }
     }
-    if out.is_empty() && !p.any() {
+    if out.is_empty() && !p.any() && seen {
+        p.add(
+            0,
+            0,
+            format!(
+                "every row of machine {} has an empty {name}; expected at least two samples",
+                shown(machine)
+            ),
+        );
+    } else if out.is_empty() && !p.any() {
         let shown_names: Vec<String> = machines
             .iter()
             .take(MACHINES_SHOWN)
@@ -303,6 +341,8 @@ fn read_alibaba_v2018(
 /// [`crate::load::Component::Held`] load, or every problem found (the first 20, then a count),
 /// each with its 1-based line and column (0, 0 for the whole file).
 pub fn rates(text: &str, s: &Series<'_>) -> Result<Vec<(u64, f64)>, Vec<RowProblem>> {
+    // A byte-order mark (files saved by some Windows tools) is not part of the first field.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut p = Problems::default();
     let mut samples = match (s.format, s.machine) {
         (UsageFormat::Bitbrains, _) => read_bitbrains(text, s.column, &mut p),
@@ -482,6 +522,56 @@ mod tests {
                 0,
                 0,
                 "no sample of machine \"m_9\"; the file has \"m_1\", \"m_2\"".to_string()
+            )]
+        );
+    }
+
+    /// Review findings: a byte-order mark is not part of the first field (it used to turn the
+    /// first v2018 row into another machine's, silently shifting the series, and to hide the
+    /// Bitbrains header); a line of thousands of separators is refused by its count; a machine
+    /// whose every value is empty is named as such, not as absent.
+    #[test]
+    fn bom_long_lines_and_empty_machines() {
+        fn ali(m: &str) -> Series<'_> {
+            series(
+                UsageFormat::AlibabaV2018MachineUsage,
+                Some(m),
+                UsageColumn::Cpu,
+            )
+        }
+        let text = "m_a,0,50,1,,,1,1,1\nm_a,600,10,1,,,1,1,1\nm_a,1200,20,1,,,1,1,1\n";
+        let plain = rates(text, &ali("m_a")).unwrap();
+        assert_eq!(plain[0], (0, 200.0));
+        assert_eq!(
+            rates(&format!("\u{feff}{text}"), &ali("m_a")).unwrap(),
+            plain
+        );
+        let bb = format!(
+            "{BB}1372629804;\t2;\t5851.9989;\t87.78;\t1.5;\t8218624.0;\t1034592.8;\t0;\t0;\t0;\t0\n1372630104;\t2;\t5851.9989;\t29.26;\t0.5;\t8218624.0;\t458575.5;\t0;\t0;\t0;\t0\n"
+        );
+        let cpu = series(UsageFormat::Bitbrains, None, UsageColumn::Cpu);
+        assert_eq!(
+            rates(&format!("\u{feff}{bb}"), &cpu).unwrap(),
+            rates(&bb, &cpu).unwrap()
+        );
+        let long = format!("{text}{}\n", ",".repeat(100_000));
+        let e = rates(&long, &ali("m_a")).unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert!(e[0].2.ends_with("got 100001"), "{e:?}");
+        let long = format!("{bb}{}\n", ";".repeat(100_000));
+        let e = rates(&long, &cpu).unwrap_err();
+        assert!(
+            e[0].2.starts_with("row: got 100001 ';'-separated fields"),
+            "{e:?}"
+        );
+        let empty = "m_a,0,,1,,,1,1,1\nm_a,600,,1,,,1,1,1\nm_b,0,5,1,,,1,1,1\n";
+        assert_eq!(
+            rates(empty, &ali("m_a")).unwrap_err(),
+            vec![(
+                0,
+                0,
+                "every row of machine \"m_a\" has an empty cpu_util_percent; expected at least two samples"
+                    .to_string()
             )]
         );
     }

@@ -63,7 +63,8 @@ pub struct Cx<'a> {
 impl<'a> Cx<'a> {
     /// Read a file the scenario names (`file`, given at `origin` for field `path`) with the
     /// caller's reader, or record why not. `what` names the kind of file in messages; the file
-    /// name and the reader's error are shown with control characters escaped.
+    /// name and the reader's error are shown with control characters escaped. A leading
+    /// byte-order mark is dropped.
     pub(crate) fn read_named(
         &mut self,
         read_file: Option<crate::scenario::FileReader<'_>>,
@@ -81,7 +82,11 @@ impl<'a> Cx<'a> {
             return None;
         };
         match read(file) {
-            Ok(text) => Some(text),
+            // A byte-order mark (files saved by some Windows tools) is not part of the text.
+            Ok(text) => Some(match text.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => text,
+            }),
             Err(e) => {
                 let why = format!(
                     "cannot read {what} {}: {}",
