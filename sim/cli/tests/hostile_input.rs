@@ -94,6 +94,20 @@ fn files_named_in_a_scenario_stay_in_its_folder_unless_allowed() {
             "leads outside the scenario's folder",
         ),
         ("/etc/passwd", "an absolute path is not allowed here"),
+        // Files that do not exist get the same refusals, so the message never tells whether a
+        // file outside the allowed folders exists.
+        (
+            "/etc/no-such-file.toml",
+            "an absolute path is not allowed here",
+        ),
+        (
+            "../outside/no-such-file.toml",
+            "leads outside the scenario's folder",
+        ),
+        (
+            "../../../../../../../../../../no-such",
+            "leads outside the scenario's folder",
+        ),
     ] {
         let s = scenario_with_pricing(&inside, file);
         let o = ecsim(&["validate", s.to_str().unwrap()]);
@@ -115,6 +129,18 @@ fn files_named_in_a_scenario_stay_in_its_folder_unless_allowed() {
         let o = ecsim(&["validate", s.to_str().unwrap(), "--allow-path", allow]);
         assert!(o.status.success(), "{}", text(&o));
     }
+    // Inside the folder, or in an allowed one, a missing file is said to be missing.
+    let s = scenario_with_pricing(&inside, "sub/../no-such-file.toml");
+    let o = ecsim(&["validate", s.to_str().unwrap()]);
+    assert!(text(&o).contains("No such file"), "{}", text(&o));
+    let s = scenario_with_pricing(&inside, "../outside/no-such-file.toml");
+    let o = ecsim(&[
+        "validate",
+        s.to_str().unwrap(),
+        "--allow-path",
+        outside.to_str().unwrap(),
+    ]);
+    assert!(text(&o).contains("No such file"), "{}", text(&o));
     let s = scenario_with_pricing(&inside, "../outside/prices.toml");
     let allow = outside.to_str().unwrap();
     let o = ecsim(&["validate", s.to_str().unwrap(), "--allow-path", allow]);

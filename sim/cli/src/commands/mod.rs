@@ -110,26 +110,50 @@ pub fn resolve_named_file(
     };
     let given = Path::new(name);
     let p = folder.join(given);
-    let canonical = p
-        .canonicalize()
-        .map_err(|e| format!("{}: {e}", p.display()))?;
-    let inside = |dir: &Path| dir.canonicalize().is_ok_and(|d| canonical.starts_with(&d));
-    let allowed_elsewhere = input.allow_paths.iter().any(|d| inside(d));
-    if !allowed_elsewhere {
-        let own = folder.canonicalize().map_or_else(
-            |_| folder.display().to_string(),
-            |d| d.display().to_string(),
-        );
-        if given.is_absolute() {
-            return Err(format!(
-                "an absolute path is not allowed here; name the file relative to the scenario's folder {own}, or pass --allow-path DIR to allow a folder"
-            ));
+    let own = folder.canonicalize().map_or_else(
+        |_| folder.display().to_string(),
+        |d| d.display().to_string(),
+    );
+    let absolute = || {
+        format!(
+            "an absolute path is not allowed here; name the file relative to the scenario's folder {own}, or pass --allow-path DIR to allow a folder"
+        )
+    };
+    let outside = || {
+        format!(
+            "{} leads outside the scenario's folder {own} (symbolic links followed); keep the file there, or pass --allow-path DIR to allow a folder",
+            p.display()
+        )
+    };
+    let under = |path: &Path, dir: &Path| dir.canonicalize().is_ok_and(|d| path.starts_with(&d));
+    let canonical = match p.canonicalize() {
+        Ok(c) => c,
+        Err(e) => {
+            // A file that does not exist is refused by the same rules as one that does, so the
+            // message never tells whether a file outside the allowed folders exists.
+            let lexical = folder
+                .canonicalize()
+                .ok()
+                .and_then(|f| lexically_within(&f, given));
+            let allowed = lexical
+                .as_ref()
+                .is_some_and(|l| input.allow_paths.iter().any(|d| under(l, d)));
+            if !allowed && given.is_absolute() {
+                return Err(absolute());
+            }
+            if !allowed && lexical.as_ref().is_none_or(|l| !under(l, folder)) {
+                return Err(outside());
+            }
+            return Err(format!("{}: {e}", p.display()));
         }
-        if !inside(folder) {
-            return Err(format!(
-                "{} leads outside the scenario's folder {own} (symbolic links followed); keep the file there, or pass --allow-path DIR to allow a folder",
-                p.display()
-            ));
+    };
+    let allowed_elsewhere = input.allow_paths.iter().any(|d| under(&canonical, d));
+    if !allowed_elsewhere {
+        if given.is_absolute() {
+            return Err(absolute());
+        }
+        if !under(&canonical, folder) {
+            return Err(outside());
         }
     }
     if !canonical.is_file() {
@@ -140,6 +164,31 @@ pub fn resolve_named_file(
         .unwrap_or_else(|e| e.into_inner())
         .push(canonical.clone());
     Ok((p, canonical))
+}
+
+/// `base` joined with `rel` with `.` and `..` resolved by name (no file system access), or
+/// `None` when a `..` would climb above the root. For a path that does not exist, so cannot be
+/// canonicalised.
+fn lexically_within(base: &Path, rel: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut out = if rel.is_absolute() {
+        PathBuf::new()
+    } else {
+        base.to_path_buf()
+    };
+    for c in rel.components() {
+        match c {
+            Component::Prefix(_) | Component::RootDir => out.push(c.as_os_str()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::Normal(n) => out.push(n),
+        }
+    }
+    Some(out)
 }
 
 /// A reader that fails once more than `left` bytes have been read (`--max-trace-bytes`).
