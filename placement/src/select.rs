@@ -48,6 +48,16 @@ impl Cluster {
             .map(InstanceId)
     }
 
+    /// Whether [`Cluster::find`] would find an instance now, without drawing from the random
+    /// stream: a probe (such as AZ rebalancing's "would a task be placed?") leaves every later
+    /// choice as it was, whether it finds one or not.
+    pub fn can_place(&self, req: &TaskRequest<'_>) -> bool {
+        let before = self.random_rng.borrow().clone();
+        let found = self.find(req).is_some();
+        *self.random_rng.borrow_mut() = before;
+        found
+    }
+
     /// The same choice by scanning every ACTIVE instance: the oracle the indexed paths are
     /// tested against. It agrees with [`Cluster::find`] on the strategy scores of the chosen
     /// instance; where the final choice is random the two draw separately.

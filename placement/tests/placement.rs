@@ -711,3 +711,28 @@ fn spread_instance_skips_full_instances_with_fewer_tasks() {
         c.allocate(big, &r);
     }
 }
+
+/// A probe (`can_place`, what AZ rebalancing asks before it stops a task) answers as `find`
+/// does and draws nothing, found or not: the next choice is the one a cluster that was never
+/// asked makes.
+#[test]
+fn a_probe_draws_nothing() {
+    let a = cluster(6, &["a", "b"], 1024, 2048, TieBreak::Random);
+    let b = a.c.clone();
+    let random = [Strategy::Random];
+    let inst = [Strategy::Spread(SpreadField::Instance)];
+    for chain in [&random[..], &inst[..], &[][..]] {
+        let fits = req(a.g, 256, 256, chain, &[]);
+        let too_big = req(a.g, 4096, 256, chain, &[]);
+        assert!(a.c.can_place(&fits));
+        assert!(!a.c.can_place(&too_big));
+        assert_eq!(a.c.find(&fits).is_some(), a.c.can_place(&fits));
+    }
+    let any = req(a.g, 256, 256, &random, &[]);
+    // Three finds above drew on `a`; a fresh pair compares the probes alone.
+    let c = b.clone();
+    for _ in 0..3 {
+        assert!(b.can_place(&any));
+    }
+    assert_eq!(b.find(&any), c.find(&any));
+}

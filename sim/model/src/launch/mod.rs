@@ -250,7 +250,7 @@ impl Launcher {
             ),
             req.size,
         );
-        core.cluster(req.cluster).pc.find(&preq).is_some()
+        core.cluster(req.cluster).pc.can_place(&preq)
     }
 
     /// The strategy item a new task of `owner` goes to: its target, global provider index and
