@@ -382,6 +382,7 @@ pub fn rates(text: &str, s: &Series<'_>) -> Result<Vec<(u64, f64)>, Vec<RowProbl
     let origin = samples[0].0;
     let mut intervals: Vec<u64> = samples.windows(2).map(|w| w[1].0 - w[0].0).collect();
     intervals.sort_unstable();
+    // The median; for an even count the shorter of the middle two (whole seconds, no average).
     let last_holds = intervals[(intervals.len() - 1) / 2];
     let scale = s.rps_at_100_pct / 100.0;
     let mut out: Vec<(u64, f64)> = samples
