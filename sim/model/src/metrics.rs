@@ -33,8 +33,6 @@ pub(crate) struct Metrics {
     next_row: SimTime,
     last: SimTime,
     clusters: Vec<ClusterAcc>,
-    /// Whole-run reservation integrals: CPU reserved, registered, memory reserved, registered.
-    totals: [u128; 4],
     idle_ms: u128,
     idle_after_drop_ms: u128,
     /// The first time a service's load drops.
@@ -77,7 +75,6 @@ impl Metrics {
             next_row: SimTime::ZERO,
             last: SimTime::ZERO,
             clusters: vec![ClusterAcc::default(); sc.clusters.len()],
-            totals: [0; 4],
             idle_ms: 0,
             idle_after_drop_ms: 0,
             first_drop,
@@ -132,10 +129,6 @@ impl Metrics {
             let (uc, um) = c.pc.in_use_capacity();
             acc.in_use_cpu += u128::from(uc) * dt128;
             acc.in_use_mem += u128::from(um) * dt128;
-            self.totals[0] += x * dt128;
-            self.totals[1] += a * dt128;
-            self.totals[2] += y * dt128;
-            self.totals[3] += b * dt128;
         }
         self.last = now;
         Some((from, dt))
@@ -193,11 +186,13 @@ impl Metrics {
         core.out.sink.metrics(&row);
     }
 
-    /// Time-weighted CPU and memory reservation of the whole run, percent.
+    /// Time-weighted CPU and memory reservation of the whole run, percent: the clusters'
+    /// integrals summed (exact, so the same as integrating the sums at every event).
     pub(crate) fn mean_reserved_pct(&self) -> (f64, f64) {
+        let sum = |f: fn(&ClusterAcc) -> u128| self.clusters.iter().map(f).sum::<u128>();
         (
-            pct128(self.totals[0], self.totals[1]),
-            pct128(self.totals[2], self.totals[3]),
+            pct128(sum(|c| c.cpu_reserved), sum(|c| c.cpu_registered)),
+            pct128(sum(|c| c.mem_reserved), sum(|c| c.mem_registered)),
         )
     }
 

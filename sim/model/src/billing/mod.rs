@@ -101,6 +101,18 @@ pub struct Ec2Target {
     pub spot: bool,
 }
 
+/// How the used part of an EC2 charge is shared among the owners of the tasks on the instance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Shares<'a> {
+    /// No owner has weight: the used part is booked to nobody (none is used then, in practice).
+    Nobody,
+    /// One owner with a positive weight takes all of it.
+    One(usize),
+    /// Several (owner, weight), with the sum of the weights (positive): each but the last gets
+    /// its share rounded down, the last the rest.
+    Weighted(&'a [(usize, u128)], u128),
+}
+
 const HOUR_MS: u64 = 3_600_000;
 
 impl Ledger {
@@ -163,24 +175,78 @@ impl Ledger {
         owners: &[(usize, u128)],
         target: Ec2Target,
     ) {
+        let total_w: u128 = owners.iter().map(|o| o.1).sum();
+        let shares = match owners {
+            _ if total_w == 0 => Shares::Nobody,
+            [(o, _)] => Shares::One(*o),
+            _ => Shares::Weighted(owners, total_w),
+        };
+        match (u64::try_from(used_num), u64::try_from(den)) {
+            (Ok(num), Ok(den)) => self.book_ec2_split(at_ms, cost, num, den, shares, target),
+            _ => {
+                let used = Money((cost.0 * used_num).checked_div(den).unwrap_or(0));
+                self.book_ec2_used(at_ms, cost, used, shares, target);
+            }
+        }
+    }
+
+    /// [`Ledger::book_ec2`] with the used fraction `num / den` in 64 bits and the owners'
+    /// shares worked out once per instance rather than at every piece. The used part is the
+    /// same exact `cost * num / den`, rounded down, skipping the multiplication and division
+    /// when the fraction is 0 or 1 (`den == 0`: nothing is used, as before registration).
+    #[inline]
+    pub(crate) fn book_ec2_split(
+        &mut self,
+        at_ms: u64,
+        cost: Money,
+        num: u64,
+        den: u64,
+        shares: Shares<'_>,
+        target: Ec2Target,
+    ) {
+        let used = if num == 0 || den == 0 {
+            Money::ZERO
+        } else if num == den {
+            cost
+        } else {
+            Money(cost.0 * u128::from(num) / u128::from(den))
+        };
+        self.book_ec2_used(at_ms, cost, used, shares, target);
+    }
+
+    /// Book `cost`, of which `used` is used and shared as `shares` says.
+    #[inline]
+    fn book_ec2_used(
+        &mut self,
+        at_ms: u64,
+        cost: Money,
+        used: Money,
+        shares: Shares<'_>,
+        target: Ec2Target,
+    ) {
         let h = self.hour((at_ms / HOUR_MS) as usize);
-        let used = Money((cost.0 * used_num).checked_div(den).unwrap_or(0));
         h.ec2_used += used;
         h.ec2_idle += cost - used;
         if target.spot {
             h.ec2_spot += cost;
         }
         h.providers[target.provider] += cost;
-        let total_w: u128 = owners.iter().map(|o| o.1).sum();
-        if total_w > 0 && used.0 > 0 {
-            let mut given = Money::ZERO;
-            let (last, rest) = owners.split_last().expect("weights");
-            for &(o, w) in rest {
-                let share = Money(used.0 * w / total_w);
-                h.owners[o] += share;
-                given += share;
+        if used.0 == 0 {
+            return;
+        }
+        match shares {
+            Shares::Nobody => {}
+            Shares::One(o) => h.owners[o] += used,
+            Shares::Weighted(owners, total_w) => {
+                let mut given = Money::ZERO;
+                let (last, rest) = owners.split_last().expect("weights");
+                for &(o, w) in rest {
+                    let share = Money(used.0 * w / total_w);
+                    h.owners[o] += share;
+                    given += share;
+                }
+                h.owners[last.0] += used - given;
             }
-            h.owners[last.0] += used - given;
         }
     }
 
