@@ -127,15 +127,26 @@ impl Ledger {
         }
     }
 
+    /// The open hour `h`, made (with any before it) when it is new.
+    #[inline(always)]
     fn hour(&mut self, h: usize) -> &mut HourCosts {
         let k = h
             .checked_sub(self.first)
             .expect("no charge lands in a closed hour");
+        if self.hours.len() <= k {
+            self.open_to(k);
+        }
+        &mut self.hours[k]
+    }
+
+    /// Open the hours up to `hours[k]`.
+    #[cold]
+    #[inline(never)]
+    fn open_to(&mut self, k: usize) {
         while self.hours.len() <= k {
             self.hours
                 .push(HourCosts::zero(self.n_providers, self.n_owners));
         }
-        &mut self.hours[k]
     }
 
     /// Close the hours before hour `h` that hold charges (an hour after the last one charged
@@ -194,7 +205,8 @@ impl Ledger {
     /// shares worked out once per instance rather than at every piece. The used part is the
     /// same exact `cost * num / den`, rounded down, skipping the multiplication and division
     /// when the fraction is 0 or 1 (`den == 0`: nothing is used, as before registration).
-    #[inline]
+    /// Inlined into the core's accrual loop: called at every allocation change.
+    #[inline(always)]
     pub(crate) fn book_ec2_split(
         &mut self,
         at_ms: u64,
@@ -215,7 +227,7 @@ impl Ledger {
     }
 
     /// Book `cost`, of which `used` is used and shared as `shares` says.
-    #[inline]
+    #[inline(always)]
     fn book_ec2_used(
         &mut self,
         at_ms: u64,
@@ -323,6 +335,58 @@ mod tests {
         l.close_all(|h, c| seen.push((h, c.total())));
         assert_eq!(seen, [(6, Money::ZERO), (7, Money(1))]);
         assert_eq!(l.totals().total(), Money(51));
+    }
+
+    /// The 64-bit path the core uses books exactly what the general 128-bit formula gives:
+    /// `cost * num / den` rounded down for the used part, each owner but the last its weight's
+    /// share rounded down, the last the rest; fractions 0 and 1 and one owner included.
+    #[test]
+    fn split_booking_matches_the_exact_formula() {
+        let target = Ec2Target {
+            provider: 1,
+            spot: true,
+        };
+        let owners = [(0usize, 3u128), (2, 5), (1, 1)];
+        let cost = Money(368_640_000_000_000_000_007);
+        for (num, den) in [
+            (0u64, 0u64),
+            (0, 7),
+            (7, 7),
+            (1, 3),
+            (2, 3),
+            (67_108_863, 67_108_864),
+        ] {
+            let used = cost.0 * u128::from(num) / u128::from(den.max(1));
+            let used = if den == 0 { 0 } else { used };
+            for (ws, shares) in [
+                (&owners[..0], Shares::Nobody),
+                (&owners[..1], Shares::One(0)),
+                (&owners[..], Shares::Weighted(&owners, 9)),
+            ] {
+                let mut split = Ledger::new(2, 3);
+                split.book_ec2_split(7_200_001, cost, num, den, shares, target);
+                let mut general = Ledger::new(2, 3);
+                general.book_ec2(7_200_001, cost, num.into(), den.into(), ws, target);
+                let (s, g) = (split.totals(), general.totals());
+                assert_eq!(s, g, "{num}/{den}, {} owners", ws.len());
+                assert_eq!((s.ec2_used, s.ec2_idle), (Money(used), cost - Money(used)));
+                let mut want = [0u128; 3];
+                if used > 0 && !ws.is_empty() {
+                    let total: u128 = ws.iter().map(|w| w.1).sum();
+                    for &(o, w) in &ws[..ws.len() - 1] {
+                        want[o] = used * w / total;
+                    }
+                    want[ws[ws.len() - 1].0] = used - want.iter().sum::<u128>();
+                }
+                assert_eq!(
+                    s.owners,
+                    want.map(Money),
+                    "{num}/{den}, {} owners",
+                    ws.len()
+                );
+                assert_eq!((s.ec2_spot, s.providers[1]), (cost, cost));
+            }
+        }
     }
 
     #[test]
