@@ -14,16 +14,45 @@ use crate::record::{
 };
 use crate::scenario::Scenario;
 
-/// Time integrals of one cluster (resource-ms or instance-ms).
+/// Time integrals of one cluster (resource-ms or instance-ms). The reservations change at
+/// nearly every event and are added up at each; the others change seldom and are integrated
+/// piecewise ([`Held`]).
 #[derive(Debug, Default, Clone)]
 struct ClusterAcc {
     cpu_reserved: u128,
-    cpu_registered: u128,
+    cpu_registered: Held,
     mem_reserved: u128,
-    mem_registered: u128,
-    in_use: u128,
-    in_use_cpu: u128,
-    in_use_mem: u128,
+    mem_registered: Held,
+    in_use: Held,
+    in_use_cpu: Held,
+    in_use_mem: Held,
+}
+
+/// The time integral of a value that seldom changes, from time 0: the integral up to `since`
+/// plus `value` times the time since. Adding `value * dt` at each event instead gives the same
+/// exact sum (integers), at the cost of a multiply-add per event.
+#[derive(Debug, Default, Clone, Copy)]
+struct Held {
+    sum: u128,
+    value: u64,
+    since: u64,
+}
+
+impl Held {
+    /// `v` holds from `from` on (until the next call).
+    #[inline(always)]
+    fn hold(&mut self, v: u64, from: u64) {
+        if v != self.value {
+            self.sum += u128::from(self.value) * u128::from(from - self.since);
+            self.value = v;
+            self.since = from;
+        }
+    }
+
+    /// The integral up to `t` (not before the last [`Held::hold`]).
+    fn to(&self, t: u64) -> u128 {
+        self.sum + u128::from(self.value) * u128::from(t - self.since)
+    }
 }
 
 /// The metrics state of a run.
@@ -33,8 +62,6 @@ pub(crate) struct Metrics {
     next_row: SimTime,
     last: SimTime,
     clusters: Vec<ClusterAcc>,
-    /// Whole-run reservation integrals: CPU reserved, registered, memory reserved, registered.
-    totals: [u128; 4],
     idle_ms: u128,
     idle_after_drop_ms: u128,
     /// The first time a service's load drops.
@@ -77,7 +104,6 @@ impl Metrics {
             next_row: SimTime::ZERO,
             last: SimTime::ZERO,
             clusters: vec![ClusterAcc::default(); sc.clusters.len()],
-            totals: [0; 4],
             idle_ms: 0,
             idle_after_drop_ms: 0,
             first_drop,
@@ -123,19 +149,15 @@ impl Metrics {
         let dt128 = u128::from(dt);
         for (c, acc) in core.clusters().iter().zip(&mut self.clusters) {
             let (a, b, x, y) = c.pc.reservation_totals();
-            let (a, b, x, y) = (u128::from(a), u128::from(b), u128::from(x), u128::from(y));
-            acc.cpu_registered += a * dt128;
-            acc.mem_registered += b * dt128;
-            acc.cpu_reserved += x * dt128;
-            acc.mem_reserved += y * dt128;
-            acc.in_use += u128::from(c.pc.instances_in_use()) * dt128;
+            acc.cpu_registered.hold(a, from.ms());
+            acc.mem_registered.hold(b, from.ms());
+            acc.cpu_reserved += u128::from(x) * dt128;
+            acc.mem_reserved += u128::from(y) * dt128;
+            acc.in_use
+                .hold(u64::from(c.pc.instances_in_use()), from.ms());
             let (uc, um) = c.pc.in_use_capacity();
-            acc.in_use_cpu += u128::from(uc) * dt128;
-            acc.in_use_mem += u128::from(um) * dt128;
-            self.totals[0] += x * dt128;
-            self.totals[1] += a * dt128;
-            self.totals[2] += y * dt128;
-            self.totals[3] += b * dt128;
+            acc.in_use_cpu.hold(uc, from.ms());
+            acc.in_use_mem.hold(um, from.ms());
         }
         self.last = now;
         Some((from, dt))
@@ -193,11 +215,14 @@ impl Metrics {
         core.out.sink.metrics(&row);
     }
 
-    /// Time-weighted CPU and memory reservation of the whole run, percent.
+    /// Time-weighted CPU and memory reservation of the whole run, percent: the clusters'
+    /// integrals summed (exact, so the same as integrating the sums at every event).
     pub(crate) fn mean_reserved_pct(&self) -> (f64, f64) {
+        let t = self.last.ms();
+        let sum = |f: &dyn Fn(&ClusterAcc) -> u128| self.clusters.iter().map(f).sum::<u128>();
         (
-            pct128(self.totals[0], self.totals[1]),
-            pct128(self.totals[2], self.totals[3]),
+            pct128(sum(&|c| c.cpu_reserved), sum(&|c| c.cpu_registered.to(t))),
+            pct128(sum(&|c| c.mem_reserved), sum(&|c| c.mem_registered.to(t))),
         )
     }
 
@@ -224,6 +249,7 @@ impl Metrics {
                 100.0 * (1.0 - reserved.min(in_use) as f64 / in_use as f64)
             }
         };
+        let t = self.last.ms();
         self.clusters
             .iter()
             .zip(core.clusters())
@@ -233,14 +259,43 @@ impl Metrics {
                 mean_instances_in_use: if end.ms() == 0 {
                     0.0
                 } else {
-                    acc.in_use as f64 / end.ms() as f64
+                    acc.in_use.to(t) as f64 / end.ms() as f64
                 },
                 peak_instances_in_use: u64::from(c.peak_in_use),
-                mean_cpu_reserved_pct: pct128(acc.cpu_reserved, acc.cpu_registered),
-                mean_memory_reserved_pct: pct128(acc.mem_reserved, acc.mem_registered),
-                cpu_fragmentation_pct: stranded(acc.cpu_reserved, acc.in_use_cpu),
-                memory_fragmentation_pct: stranded(acc.mem_reserved, acc.in_use_mem),
+                mean_cpu_reserved_pct: pct128(acc.cpu_reserved, acc.cpu_registered.to(t)),
+                mean_memory_reserved_pct: pct128(acc.mem_reserved, acc.mem_registered.to(t)),
+                cpu_fragmentation_pct: stranded(acc.cpu_reserved, acc.in_use_cpu.to(t)),
+                memory_fragmentation_pct: stranded(acc.mem_reserved, acc.in_use_mem.to(t)),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Held;
+
+    /// A held value's integral is the sum of value x time over every interval, whether the
+    /// value changed there or not: the same exact number as adding it up at each event.
+    #[test]
+    fn held_integral_equals_the_sum_at_every_step() {
+        let steps = [
+            (0u64, 5u64),
+            (3, 5),
+            (4, 0),
+            (9, 0),
+            (10, 7),
+            (10, 2),
+            (15, 2),
+            (40, 9),
+        ];
+        let (mut held, mut eager, mut last) = (Held::default(), 0u128, 0u64);
+        for &(to, v) in &steps {
+            held.hold(v, last);
+            eager += u128::from(v) * u128::from(to - last);
+            last = to;
+            assert_eq!(held.to(last), eager, "up to {last}");
+        }
+        assert_eq!(eager, 5 * 3 + 7 + 2 * 5 + 9 * 25);
     }
 }

@@ -153,8 +153,14 @@ pub fn fargate_charge(
 }
 
 /// What an instance costs for `ms` milliseconds at `pico_per_hour`.
+#[inline]
 pub fn instance_charge(pico_per_hour: u128, ms: u64) -> Money {
-    Money(pico_per_hour * u128::from(ms) * 1024)
+    // One 64 x 64 -> 128-bit multiplication when the rate and the time fit in 64 bits, as
+    // they do for any real price (the same product, which cannot overflow then).
+    match (u64::try_from(pico_per_hour), ms.checked_mul(1024)) {
+        (Ok(rate), Some(units)) => Money(u128::from(rate) * u128::from(units)),
+        _ => Money(pico_per_hour * u128::from(ms) * 1024),
+    }
 }
 
 /// Billed milliseconds for a duration: rounded up to the whole second, at least `minimum_s`.
@@ -500,6 +506,28 @@ fn read_ec2(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<Ec2Pricing> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The 64-bit fast path of [`instance_charge`] is the same exact product as the 128-bit
+    /// one, and rates or times too large for it still charge exactly.
+    #[test]
+    fn instance_charge_is_rate_times_ms_times_1024_at_any_size() {
+        let cases = [
+            (192_000_000_000u128, 0u64),
+            (192_000_000_000, 1),
+            (192_000_000_000, 3_600_000),
+            (u128::from(u64::MAX), 3_600_000),
+            (u128::from(u64::MAX) + 1, 7),
+            (5, u64::MAX / 1024),
+            (5, u64::MAX / 1024 + 1),
+        ];
+        for (rate, ms) in cases {
+            assert_eq!(
+                instance_charge(rate, ms),
+                Money(rate * u128::from(ms) * 1024),
+                "{rate} x {ms}"
+            );
+        }
+    }
 
     #[test]
     fn builtin_table_loads_with_exact_rates() {

@@ -101,6 +101,18 @@ pub struct Ec2Target {
     pub spot: bool,
 }
 
+/// How the used part of an EC2 charge is shared among the owners of the tasks on the instance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Shares<'a> {
+    /// No owner has weight: the used part is booked to nobody (none is used then, in practice).
+    Nobody,
+    /// One owner with a positive weight takes all of it.
+    One(usize),
+    /// Several (owner, weight), with the sum of the weights (positive): each but the last gets
+    /// its share rounded down, the last the rest.
+    Weighted(&'a [(usize, u128)], u128),
+}
+
 const HOUR_MS: u64 = 3_600_000;
 
 impl Ledger {
@@ -115,15 +127,26 @@ impl Ledger {
         }
     }
 
+    /// The open hour `h`, made (with any before it) when it is new.
+    #[inline(always)]
     fn hour(&mut self, h: usize) -> &mut HourCosts {
         let k = h
             .checked_sub(self.first)
             .expect("no charge lands in a closed hour");
+        if self.hours.len() <= k {
+            self.open_to(k);
+        }
+        &mut self.hours[k]
+    }
+
+    /// Open the hours up to `hours[k]`.
+    #[cold]
+    #[inline(never)]
+    fn open_to(&mut self, k: usize) {
         while self.hours.len() <= k {
             self.hours
                 .push(HourCosts::zero(self.n_providers, self.n_owners));
         }
-        &mut self.hours[k]
     }
 
     /// Close the hours before hour `h` that hold charges (an hour after the last one charged
@@ -163,24 +186,79 @@ impl Ledger {
         owners: &[(usize, u128)],
         target: Ec2Target,
     ) {
+        let total_w: u128 = owners.iter().map(|o| o.1).sum();
+        let shares = match owners {
+            _ if total_w == 0 => Shares::Nobody,
+            [(o, _)] => Shares::One(*o),
+            _ => Shares::Weighted(owners, total_w),
+        };
+        match (u64::try_from(used_num), u64::try_from(den)) {
+            (Ok(num), Ok(den)) => self.book_ec2_split(at_ms, cost, num, den, shares, target),
+            _ => {
+                let used = Money((cost.0 * used_num).checked_div(den).unwrap_or(0));
+                self.book_ec2_used(at_ms, cost, used, shares, target);
+            }
+        }
+    }
+
+    /// [`Ledger::book_ec2`] with the used fraction `num / den` in 64 bits and the owners'
+    /// shares worked out once per instance rather than at every piece. The used part is the
+    /// same exact `cost * num / den`, rounded down, skipping the multiplication and division
+    /// when the fraction is 0 or 1 (`den == 0`: nothing is used, as before registration).
+    /// Inlined into the core's accrual loop: called at every allocation change.
+    #[inline(always)]
+    pub(crate) fn book_ec2_split(
+        &mut self,
+        at_ms: u64,
+        cost: Money,
+        num: u64,
+        den: u64,
+        shares: Shares<'_>,
+        target: Ec2Target,
+    ) {
+        let used = if num == 0 || den == 0 {
+            Money::ZERO
+        } else if num == den {
+            cost
+        } else {
+            Money(cost.0 * u128::from(num) / u128::from(den))
+        };
+        self.book_ec2_used(at_ms, cost, used, shares, target);
+    }
+
+    /// Book `cost`, of which `used` is used and shared as `shares` says.
+    #[inline(always)]
+    fn book_ec2_used(
+        &mut self,
+        at_ms: u64,
+        cost: Money,
+        used: Money,
+        shares: Shares<'_>,
+        target: Ec2Target,
+    ) {
         let h = self.hour((at_ms / HOUR_MS) as usize);
-        let used = Money((cost.0 * used_num).checked_div(den).unwrap_or(0));
         h.ec2_used += used;
         h.ec2_idle += cost - used;
         if target.spot {
             h.ec2_spot += cost;
         }
         h.providers[target.provider] += cost;
-        let total_w: u128 = owners.iter().map(|o| o.1).sum();
-        if total_w > 0 && used.0 > 0 {
-            let mut given = Money::ZERO;
-            let (last, rest) = owners.split_last().expect("weights");
-            for &(o, w) in rest {
-                let share = Money(used.0 * w / total_w);
-                h.owners[o] += share;
-                given += share;
+        if used.0 == 0 {
+            return;
+        }
+        match shares {
+            Shares::Nobody => {}
+            Shares::One(o) => h.owners[o] += used,
+            Shares::Weighted(owners, total_w) => {
+                let mut given = Money::ZERO;
+                let (last, rest) = owners.split_last().expect("weights");
+                for &(o, w) in rest {
+                    let share = Money(used.0 * w / total_w);
+                    h.owners[o] += share;
+                    given += share;
+                }
+                h.owners[last.0] += used - given;
             }
-            h.owners[last.0] += used - given;
         }
     }
 
@@ -257,6 +335,58 @@ mod tests {
         l.close_all(|h, c| seen.push((h, c.total())));
         assert_eq!(seen, [(6, Money::ZERO), (7, Money(1))]);
         assert_eq!(l.totals().total(), Money(51));
+    }
+
+    /// The 64-bit path the core uses books exactly what the general 128-bit formula gives:
+    /// `cost * num / den` rounded down for the used part, each owner but the last its weight's
+    /// share rounded down, the last the rest; fractions 0 and 1 and one owner included.
+    #[test]
+    fn split_booking_matches_the_exact_formula() {
+        let target = Ec2Target {
+            provider: 1,
+            spot: true,
+        };
+        let owners = [(0usize, 3u128), (2, 5), (1, 1)];
+        let cost = Money(368_640_000_000_000_000_007);
+        for (num, den) in [
+            (0u64, 0u64),
+            (0, 7),
+            (7, 7),
+            (1, 3),
+            (2, 3),
+            (67_108_863, 67_108_864),
+        ] {
+            let used = cost.0 * u128::from(num) / u128::from(den.max(1));
+            let used = if den == 0 { 0 } else { used };
+            for (ws, shares) in [
+                (&owners[..0], Shares::Nobody),
+                (&owners[..1], Shares::One(0)),
+                (&owners[..], Shares::Weighted(&owners, 9)),
+            ] {
+                let mut split = Ledger::new(2, 3);
+                split.book_ec2_split(7_200_001, cost, num, den, shares, target);
+                let mut general = Ledger::new(2, 3);
+                general.book_ec2(7_200_001, cost, num.into(), den.into(), ws, target);
+                let (s, g) = (split.totals(), general.totals());
+                assert_eq!(s, g, "{num}/{den}, {} owners", ws.len());
+                assert_eq!((s.ec2_used, s.ec2_idle), (Money(used), cost - Money(used)));
+                let mut want = [0u128; 3];
+                if used > 0 && !ws.is_empty() {
+                    let total: u128 = ws.iter().map(|w| w.1).sum();
+                    for &(o, w) in &ws[..ws.len() - 1] {
+                        want[o] = used * w / total;
+                    }
+                    want[ws[ws.len() - 1].0] = used - want.iter().sum::<u128>();
+                }
+                assert_eq!(
+                    s.owners,
+                    want.map(Money),
+                    "{num}/{den}, {} owners",
+                    ws.len()
+                );
+                assert_eq!((s.ec2_spot, s.providers[1]), (cost, cost));
+            }
+        }
     }
 
     #[test]

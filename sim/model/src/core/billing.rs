@@ -6,7 +6,7 @@ use ecsim_engine::SimTime;
 
 use super::Core;
 use super::task::Runs;
-use crate::billing::{Ec2Target, Ledger, has_fargate, hour_rows};
+use crate::billing::{Ec2Target, Ledger, Shares, has_fargate, hour_rows};
 use crate::catalog::InstanceType;
 use crate::ids::{InstanceRef, TaskId};
 use crate::pricing::{self, FargateRates};
@@ -116,31 +116,50 @@ fn spot_rate(rate: u128, factor: f64) -> u128 {
 
 impl<S: Sink> Core<'_, S> {
     /// Book an instance's cost from its last booking to `now`.
+    ///
+    /// Everything that does not change between the hour pieces (the used fraction, the
+    /// owners' shares) is worked out once, in 64 bits where it fits: the fractions are
+    /// products of two 32-bit resource amounts.
     pub(super) fn accrue_instance(&mut self, r: InstanceRef, now: SimTime) {
-        let inst = &self.clusters[r.cluster.index()].insts[r.id.0 as usize];
+        let cs = &mut self.clusters[r.cluster.index()];
+        let inst = &mut cs.insts[r.id.0 as usize];
         let t0 = inst.last_bill;
         if now <= t0 || inst.state == super::InstanceState::Stopped {
             return;
         }
-        let pc = &self.clusters[r.cluster.index()].pc;
-        let (ctot, mtot, _) = pc.registered(r.id);
-        let (cav, mav, _) = pc.available(r.id);
-        let (ctot, mtot) = (u128::from(ctot), u128::from(mtot));
+        inst.last_bill = now;
+        let (ctot, mtot, _) = cs.pc.registered(r.id);
+        let (cav, mav, _) = cs.pc.available(r.id);
+        let (ctot, mtot) = (u64::from(ctot), u64::from(mtot));
         // Used fraction: the larger of the CPU and memory reservation fractions (0 before it
         // registers).
         let (num, den) = if inst.state == super::InstanceState::Launching {
             (0, 0)
         } else {
             (
-                ((ctot - u128::from(cav)) * mtot).max((mtot - u128::from(mav)) * ctot),
+                ((ctot - u64::from(cav)) * mtot).max((mtot - u64::from(mav)) * ctot),
                 ctot * mtot,
             )
         };
-        let mut owners = std::mem::take(&mut self.billing.scratch_owners);
-        owners.clear();
-        for &(o, cpu, mem) in &inst.owners {
-            owners.push((o as usize, u128::from(cpu) * mtot + u128::from(mem) * ctot));
-        }
+        let weight = |cpu: u32, mem: u32| {
+            u128::from(u64::from(cpu) * mtot) + u128::from(u64::from(mem) * ctot)
+        };
+        let billing = &mut self.billing;
+        let shares = match inst.owners.as_slice() {
+            _ if num == 0 => Shares::Nobody,
+            [] => Shares::Nobody,
+            &[(o, cpu, mem)] if weight(cpu, mem) > 0 => Shares::One(o as usize),
+            [_] => Shares::Nobody,
+            many => {
+                let owners = &mut billing.scratch_owners;
+                owners.clear();
+                owners.extend(many.iter().map(|&(o, c, m)| (o as usize, weight(c, m))));
+                match owners.iter().map(|o| o.1).sum() {
+                    0 => Shares::Nobody,
+                    total => Shares::Weighted(owners, total),
+                }
+            }
+        };
         let target = Ec2Target {
             provider: inst.provider as usize,
             spot: inst.spot,
@@ -149,7 +168,7 @@ impl<S: Sink> Core<'_, S> {
         let changes = &self.sc.pricing.spot_price_changes;
         let (mut a, now) = (t0.ms(), now.ms());
         while a < now {
-            let mut b = ((a / 3_600_000) + 1) * 3_600_000;
+            let mut b = ((a / HOUR_MS) + 1) * HOUR_MS;
             let mut r = rate;
             if spot && !changes.is_empty() {
                 let k = changes.partition_point(|c| c.0 <= a);
@@ -162,13 +181,11 @@ impl<S: Sink> Core<'_, S> {
             }
             let b = b.min(now);
             let charge = pricing::instance_charge(r, b - a);
-            self.billing
+            billing
                 .ledger
-                .book_ec2(a, charge, num, den, &owners, target);
+                .book_ec2_split(a, charge, num, den, shares, target);
             a = b;
         }
-        self.billing.scratch_owners = owners;
-        self.clusters[r.cluster.index()].insts[r.id.0 as usize].last_bill = SimTime::from_ms(now);
     }
 
     /// Bill a Fargate task from PENDING (or what is billed already) to `end`, rounded up with
