@@ -1,11 +1,12 @@
 //! The container instances of one cluster, their free resources, and the indexes over them.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
+use crate::bucket::{Bucket, Entry};
 use crate::query::Facts;
 use crate::types::*;
 
@@ -131,36 +132,8 @@ impl Inst {
 }
 
 /// ACTIVE instances bucketed by free amount of one resource; each bucket ordered by the free
-/// amount of the other resource, then token. Empty buckets are kept (values recur).
-pub(crate) type Buckets = BTreeMap<u32, BTreeSet<Entry>>;
-
-/// A bucket entry: (free amount of the other resource, token, instance) packed into one 128-bit
-/// number whose order is the tuple's, so that the ordered set compares one number, not three.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Entry(u128);
-
-impl Entry {
-    pub(crate) fn new(other: u32, token: u64, inst: u32) -> Entry {
-        Entry((u128::from(other) << 96) | (u128::from(token) << 32) | u128::from(inst))
-    }
-    /// The first entry with at least `other` free of the other resource.
-    pub(crate) fn at_least(other: u32) -> Entry {
-        Entry::new(other, 0, 0)
-    }
-    /// The last entry with exactly `other` free of the other resource.
-    pub(crate) fn last_of(other: u32) -> Entry {
-        Entry::new(other, u64::MAX, u32::MAX)
-    }
-    pub(crate) fn other(self) -> u32 {
-        (self.0 >> 96) as u32
-    }
-    pub(crate) fn token(self) -> u64 {
-        (self.0 >> 32) as u64
-    }
-    pub(crate) fn inst(self) -> u32 {
-        self.0 as u32
-    }
-}
+/// amount of the other resource, then token. A bucket leaves the map once it is empty.
+pub(crate) type Buckets = BTreeMap<u32, Bucket>;
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Part {
@@ -181,7 +154,7 @@ pub(crate) struct Part {
 /// amount one ever had (with a trace's per-task sizes those are unbounded in number).
 fn unbucket(buckets: &mut Buckets, key: u32, e: Entry) {
     if let Some(b) = buckets.get_mut(&key) {
-        b.remove(&e);
+        b.remove(e);
         if b.is_empty() {
             buckets.remove(&key);
         }
