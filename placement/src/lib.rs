@@ -43,6 +43,7 @@
 //! descending order so that binpack's choice is the last entry and leaves without a move): an
 //! update is a binary search over the chunks' smallest entries, one in the chunk and a short
 //! move, cheaper than an ordered set's at every size, and walks see the same ascending order.
+//! An instance remembers the slots of its buckets, so leaving one needs no lookup by amount.
 //! So `binpack` walks up from the smallest bucket that can hold the task and skips, within a
 //! bucket, the instances short of the other resource; `spread(attribute:ecs.availability-zone)`
 //! ranks the few partitions before looking inside them; `random` and `spread(instanceId)` draw.

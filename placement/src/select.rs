@@ -148,8 +148,8 @@ impl Cluster {
         let mut best: Option<(u32, u32, u64, u32)> = None;
         for p in parts.iter() {
             let first = buckets(p)
-                .range(need..)
-                .flat_map(|(&f, b)| {
+                .range(need)
+                .flat_map(|(f, b)| {
                     b.from(Entry::at_least(other))
                         .map(move |e| (f, e.other(), e.token(), e.inst()))
                 })
@@ -167,7 +167,7 @@ impl Cluster {
         // Ties on both free amounts go on to the rest of the chain.
         let mut group = Vec::new();
         for p in parts.iter() {
-            if let Some(b) = buckets(p).get(&bf) {
+            if let Some(b) = buckets(p).get(bf) {
                 group.extend(
                     b.between(Entry::at_least(bo), Entry::last_of(bo))
                         .map(|e| e.inst())
@@ -407,7 +407,7 @@ impl Cluster {
 
 /// Entries with at least `need` of the bucketed resource and `other` of the second one.
 fn walk(b: &Buckets, need: u32, other: u32) -> impl Iterator<Item = u32> + '_ {
-    b.range(need..)
+    b.range(need)
         .flat_map(move |(_, set)| set.from(Entry::at_least(other)).map(|e| e.inst()))
 }
 
