@@ -1,11 +1,13 @@
 //! The container instances of one cluster, their free resources, and the indexes over them.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry as MapEntry;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
+use crate::bucket::{Bucket, Entry};
 use crate::query::Facts;
 use crate::types::*;
 
@@ -115,6 +117,9 @@ pub(crate) struct Inst {
     pub(crate) az: u32,
     /// Position in its partition's `members` while ACTIVE.
     pub(crate) member_pos: u32,
+    /// Slots of its buckets (free CPU, free memory) while ACTIVE.
+    cpu_slot: u32,
+    mem_slot: u32,
 }
 
 impl Inst {
@@ -131,34 +136,59 @@ impl Inst {
 }
 
 /// ACTIVE instances bucketed by free amount of one resource; each bucket ordered by the free
-/// amount of the other resource, then token. Empty buckets are kept (values recur).
-pub(crate) type Buckets = BTreeMap<u32, BTreeSet<Entry>>;
+/// amount of the other resource, then token. Buckets live in slots; an instance remembers the
+/// slot of its bucket, so that leaving it needs no lookup by amount. A bucket leaves the map once
+/// it is empty (a walk then visits only free amounts some instance has now, not every amount one
+/// ever had: with a trace's per-task sizes those are unbounded in number) and its slot, with its
+/// allocations, waits for the next new amount.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Buckets {
+    /// Free amount -> slot of its bucket, in order for walks.
+    by_amount: BTreeMap<u32, u32>,
+    slots: Vec<Bucket>,
+    /// Slots of emptied buckets.
+    spare: Vec<u32>,
+}
 
-/// A bucket entry: (free amount of the other resource, token, instance) packed into one 128-bit
-/// number whose order is the tuple's, so that the ordered set compares one number, not three.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Entry(u128);
+impl Buckets {
+    /// Add an entry to the bucket of `amount`; the bucket's slot.
+    fn insert(&mut self, amount: u32, e: Entry) -> u32 {
+        let slot = match self.by_amount.entry(amount) {
+            MapEntry::Occupied(o) => *o.get(),
+            MapEntry::Vacant(v) => {
+                let slot = self.spare.pop().unwrap_or_else(|| {
+                    self.slots.push(Bucket::default());
+                    (self.slots.len() - 1) as u32
+                });
+                *v.insert(slot)
+            }
+        };
+        self.slots[slot as usize].insert(e);
+        slot
+    }
 
-impl Entry {
-    pub(crate) fn new(other: u32, token: u64, inst: u32) -> Entry {
-        Entry((u128::from(other) << 96) | (u128::from(token) << 32) | u128::from(inst))
+    /// Take an entry out of the bucket in `slot` (that of `amount`).
+    fn remove(&mut self, slot: u32, amount: u32, e: Entry) {
+        let b = &mut self.slots[slot as usize];
+        b.remove(e);
+        if b.is_empty() {
+            self.by_amount.remove(&amount);
+            self.spare.push(slot);
+        }
     }
-    /// The first entry with at least `other` free of the other resource.
-    pub(crate) fn at_least(other: u32) -> Entry {
-        Entry::new(other, 0, 0)
+
+    /// The buckets of amounts from `from` on, in ascending order of amount.
+    pub(crate) fn range(&self, from: u32) -> impl Iterator<Item = (u32, &Bucket)> + '_ {
+        self.by_amount
+            .range(from..)
+            .map(|(&a, &slot)| (a, &self.slots[slot as usize]))
     }
-    /// The last entry with exactly `other` free of the other resource.
-    pub(crate) fn last_of(other: u32) -> Entry {
-        Entry::new(other, u64::MAX, u32::MAX)
-    }
-    pub(crate) fn other(self) -> u32 {
-        (self.0 >> 96) as u32
-    }
-    pub(crate) fn token(self) -> u64 {
-        (self.0 >> 32) as u64
-    }
-    pub(crate) fn inst(self) -> u32 {
-        self.0 as u32
+
+    /// The bucket of one amount.
+    pub(crate) fn get(&self, amount: u32) -> Option<&Bucket> {
+        self.by_amount
+            .get(&amount)
+            .map(|&slot| &self.slots[slot as usize])
     }
 }
 
@@ -174,18 +204,6 @@ pub(crate) struct Part {
     pub(crate) by_cpu: Buckets,
     /// By free memory, then free CPU (kept when `IndexConfig::by_memory`).
     pub(crate) by_mem: Buckets,
-}
-
-/// Take an entry out of its bucket, and the bucket out of the map once it is empty: a walk over
-/// the buckets (binpack, scan) then visits only free amounts some instance has now, not every
-/// amount one ever had (with a trace's per-task sizes those are unbounded in number).
-fn unbucket(buckets: &mut Buckets, key: u32, e: Entry) {
-    if let Some(b) = buckets.get_mut(&key) {
-        b.remove(&e);
-        if b.is_empty() {
-            buckets.remove(&key);
-        }
-    }
 }
 
 /// The container instances of one ECS cluster and their indexes.
@@ -316,6 +334,8 @@ impl Cluster {
             pool: spec.pool,
             az,
             member_pos: u32::MAX,
+            cpu_slot: u32::MAX,
+            mem_slot: u32::MAX,
         });
         InstanceId(id)
     }
@@ -338,14 +358,14 @@ impl Cluster {
         }
         let inst = &self.insts[i as usize];
         let part = &mut self.parts[inst.part as usize];
-        unbucket(
-            &mut part.by_cpu,
+        part.by_cpu.remove(
+            inst.cpu_slot,
             inst.cpu_avail,
             Entry::new(inst.mem_avail, inst.token, i),
         );
         if self.cfg.by_memory {
-            unbucket(
-                &mut part.by_mem,
+            part.by_mem.remove(
+                inst.mem_slot,
                 inst.mem_avail,
                 Entry::new(inst.cpu_avail, inst.token, i),
             );
@@ -360,15 +380,13 @@ impl Cluster {
         let inst = &mut self.insts[i as usize];
         inst.token = token;
         let part = &mut self.parts[inst.part as usize];
-        part.by_cpu
-            .entry(inst.cpu_avail)
-            .or_default()
-            .insert(Entry::new(inst.mem_avail, token, i));
+        inst.cpu_slot = part
+            .by_cpu
+            .insert(inst.cpu_avail, Entry::new(inst.mem_avail, token, i));
         if self.cfg.by_memory {
-            part.by_mem
-                .entry(inst.mem_avail)
-                .or_default()
-                .insert(Entry::new(inst.cpu_avail, token, i));
+            inst.mem_slot = part
+                .by_mem
+                .insert(inst.mem_avail, Entry::new(inst.cpu_avail, token, i));
         }
     }
 

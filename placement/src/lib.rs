@@ -38,13 +38,19 @@
 //! # Indexes
 //! Instances are partitioned by their `ecs.availability-zone` attribute. Each partition keeps a
 //! list of its `ACTIVE` instances (for uniform draws) and buckets them by free CPU (and, when
-//! [`IndexConfig::by_memory`], by free memory), each bucket ordered by the other resource. So
-//! `binpack` walks up from the smallest bucket that can hold the task and skips, within a bucket,
-//! the instances short of the other resource; `spread(attribute:ecs.availability-zone)` ranks the
-//! few partitions before looking inside them; `random` and `spread(instanceId)` draw. Anything
-//! the indexes cannot answer falls back to a scan of the candidates, which gives an equally good
-//! answer ([`Cluster::find_by_scan`] is the oracle the tests compare with).
+//! [`IndexConfig::by_memory`], by free memory), each bucket ordered by the other resource, then
+//! by token. A bucket is a list of short sorted vectors (chunks of at most 64 entries, kept in
+//! descending order so that binpack's choice is the last entry and leaves without a move): an
+//! update is a binary search over the chunks' smallest entries, one in the chunk and a short
+//! move, cheaper than an ordered set's at every size, and walks see the same ascending order.
+//! An instance remembers the slots of its buckets, so leaving one needs no lookup by amount.
+//! So `binpack` walks up from the smallest bucket that can hold the task and skips, within a
+//! bucket, the instances short of the other resource; `spread(attribute:ecs.availability-zone)`
+//! ranks the few partitions before looking inside them; `random` and `spread(instanceId)` draw.
+//! Anything the indexes cannot answer falls back to a scan of the candidates, which gives an
+//! equally good answer ([`Cluster::find_by_scan`] is the oracle the tests compare with).
 
+mod bucket;
 mod cluster;
 mod explain;
 pub mod query;

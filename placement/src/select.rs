@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use rand::RngExt;
 
-use crate::cluster::{Buckets, Cluster, Entry, InstanceStatus, NO_VALUE, TieBreak};
+use crate::bucket::Entry;
+use crate::cluster::{Buckets, Cluster, InstanceStatus, NO_VALUE, TieBreak};
 use crate::types::*;
 
 /// A strategy chain cut just after its first `random`: a uniform choice among the group left so
@@ -157,9 +158,9 @@ impl Cluster {
         let mut best: Option<(u32, u32, u64, u32)> = None;
         for p in parts.iter() {
             let first = buckets(p)
-                .range(need..)
-                .flat_map(|(&f, b)| {
-                    b.range(Entry::at_least(other)..)
+                .range(need)
+                .flat_map(|(f, b)| {
+                    b.from(Entry::at_least(other))
                         .map(move |e| (f, e.other(), e.token(), e.inst()))
                 })
                 .find(|&(_, _, _, i)| self.feasible(i, req).is_ok());
@@ -176,9 +177,9 @@ impl Cluster {
         // Ties on both free amounts go on to the rest of the chain.
         let mut group = Vec::new();
         for p in parts.iter() {
-            if let Some(b) = buckets(p).get(&bf) {
+            if let Some(b) = buckets(p).get(bf) {
                 group.extend(
-                    b.range(Entry::at_least(bo)..=Entry::last_of(bo))
+                    b.between(Entry::at_least(bo), Entry::last_of(bo))
                         .map(|e| e.inst())
                         .filter(|&i| self.feasible(i, req).is_ok()),
                 );
@@ -416,8 +417,8 @@ impl Cluster {
 
 /// Entries with at least `need` of the bucketed resource and `other` of the second one.
 fn walk(b: &Buckets, need: u32, other: u32) -> impl Iterator<Item = u32> + '_ {
-    b.range(need..)
-        .flat_map(move |(_, set)| set.range(Entry::at_least(other)..).map(|e| e.inst()))
+    b.range(need)
+        .flat_map(move |(_, set)| set.from(Entry::at_least(other)).map(|e| e.inst()))
 }
 
 /// A set of partitions: all of them (no allocation), or a list.
