@@ -288,6 +288,22 @@ pub fn on_signal_clean(p: Pending) -> u64 {
     id
 }
 
+/// Make what `p` names with `create` and register it for cleanup on a signal, both while
+/// signals wait: a signal's cleanup holds the same lock until the process exits, so the folder
+/// either exists and is registered (and the cleanup removes it), or is never made. (Registering
+/// first and creating after let a signal between the two remove nothing, and the folder appear
+/// after the cleanup said it was gone.)
+pub fn on_signal_clean_creating<E>(
+    p: Pending,
+    create: impl FnOnce() -> std::result::Result<(), E>,
+) -> std::result::Result<u64, E> {
+    let mut list = pending();
+    create()?;
+    let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    list.push((id, p));
+    Ok(id)
+}
+
 /// Undo [`on_signal_clean`] (a completed output stays known as complete, without leftovers).
 pub fn forget(id: u64) {
     let mut list = pending();
@@ -346,8 +362,9 @@ pub fn partial_suffix() -> String {
     format!("partial-{}", std::process::id())
 }
 
-/// Remove what is registered and say what was left where; the process's exit code.
-fn clean_up(signal: &str, code: i32) -> i32 {
+/// Remove what is registered, say what was left where, and exit with `code`, still holding the
+/// lock: nothing registered or created under it after the cleanup looked can appear.
+fn clean_up(signal: &str, code: i32) -> ! {
     let list = pending();
     if list.is_empty() {
         eprintln!("interrupted ({signal}): no output written");
@@ -395,7 +412,7 @@ fn clean_up(signal: &str, code: i32) -> i32 {
             }
         }
     }
-    code
+    std::process::exit(code)
 }
 
 /// Remove `p` while other threads of this process may still be writing into it (they cannot
@@ -437,8 +454,7 @@ pub fn handle_signals() {
     std::thread::spawn(move || {
         loop {
             if let Ok(sig) = set.wait() {
-                let code = clean_up(sig.as_str(), 128 + sig as i32);
-                std::process::exit(code);
+                clean_up(sig.as_str(), 128 + sig as i32);
             }
         }
     });
@@ -447,7 +463,7 @@ pub fn handle_signals() {
 /// Handle Ctrl-C from now on.
 #[cfg(not(unix))]
 pub fn handle_signals() {
-    let _ = ctrlc::set_handler(|| std::process::exit(clean_up("Ctrl-C", 130)));
+    let _ = ctrlc::set_handler(|| clean_up("Ctrl-C", 130));
 }
 
 /// Whether a process id is alive (unknown counts as alive).
@@ -722,15 +738,14 @@ impl Staging {
         clean_stale(parent, &prefix);
         let staging = free_staging(parent.join(format!("{prefix}{}", partial_suffix())));
         let seen = seen(target);
-        // Registered first: a signal between the two finds nothing or an empty folder to remove.
-        let id = on_signal_clean(Pending::Staging {
-            staging: staging.clone(),
-            target: target.to_path_buf(),
-        });
-        if let Err(e) = std::fs::create_dir(&staging) {
-            forget(id);
-            bail!("cannot create {}: {e}", staging.display());
-        }
+        let id = on_signal_clean_creating(
+            Pending::Staging {
+                staging: staging.clone(),
+                target: target.to_path_buf(),
+            },
+            || std::fs::create_dir(&staging),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", staging.display()))?;
         let s = Staging {
             staging,
             target: target.to_path_buf(),

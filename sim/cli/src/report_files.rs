@@ -163,17 +163,24 @@ pub fn write(dir: &Path, r: &Rendered) -> Result<()> {
             stage.display()
         );
     }
-    let id = output::on_signal_clean(output::Pending::Report {
-        stage: stage.clone(),
-        dir: dir.to_path_buf(),
-    });
+    let charts = stage.join("charts");
+    // Both folders made while signals wait, so a signal's cleanup never races their creation.
+    let id = output::on_signal_clean_creating(
+        output::Pending::Report {
+            stage: stage.clone(),
+            dir: dir.to_path_buf(),
+        },
+        || -> Result<()> {
+            std::fs::create_dir(&stage)
+                .with_context(|| format!("cannot create {}", stage.display()))?;
+            std::fs::create_dir(&charts).with_context(|| {
+                let _ = std::fs::remove_dir(&stage);
+                format!("cannot create {}", charts.display())
+            })
+        },
+    )?;
     let result = (|| -> Result<()> {
-        std::fs::create_dir(&stage)
-            .with_context(|| format!("cannot create {}", stage.display()))?;
         output::Marker::new("report", None).write(&stage)?;
-        let charts = stage.join("charts");
-        std::fs::create_dir_all(&charts)
-            .with_context(|| format!("cannot create {}", charts.display()))?;
         for c in &r.charts {
             output::check_folder_name("chart", &c.name)?;
             for (ext, bytes) in [("svg", c.svg.as_bytes()), ("png", c.png.as_slice())] {
