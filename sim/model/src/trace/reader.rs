@@ -269,6 +269,10 @@ impl TraceReader {
         while self.buf.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
             self.buf.pop();
         }
+        // A byte-order mark (files saved by some Windows tools) is not part of the first row.
+        if self.line_no == 1 && self.buf.starts_with(b"\xef\xbb\xbf") {
+            self.buf.drain(..3);
+        }
         Some(self.line_no)
     }
 
@@ -367,6 +371,27 @@ mod tests {
         assert_eq!(r.key(1), (Some("g"), None));
         let c = r.finish();
         assert_eq!((c.rows_used, c.tasks, c.malformed, c.late), (4, 6, 0, 0));
+    }
+
+    /// A trace saved with a byte-order mark reads as the same trace without it (the mark used
+    /// to make the first row's first field an invisible error), header or not.
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_row() {
+        for text in [
+            "5,1,1,1\n6,2,2,2\n",
+            "submit_s,cpu_units,memory_mib,duration_s\n5,1,1,1\n",
+        ] {
+            let rows = |t: &str| {
+                let mut r = reader(10, t);
+                let got: Vec<(u64, u32)> = std::iter::from_fn(|| r.next_task())
+                    .map(|t| (t.submit_ms, t.cpu_units))
+                    .collect();
+                (got, r.finish().malformed)
+            };
+            let plain = rows(text);
+            assert_eq!(plain.1, 0);
+            assert_eq!(rows(&format!("\u{feff}{text}")), plain);
+        }
     }
 
     #[test]
