@@ -342,3 +342,26 @@ fn docs_utilization_example_validates() {
     assert!(o.status.success(), "{component}: {}", text(&o));
     let _ = std::fs::remove_dir_all(d);
 }
+
+/// An empty `machine` is reported once, as empty, not also as missing (review finding).
+#[test]
+fn an_empty_machine_is_one_problem() {
+    let d = tmp("util-empty-machine");
+    let ex = repo().join("docs/examples");
+    std::fs::copy(
+        ex.join("machine-usage-excerpt.csv"),
+        d.join("machine-usage-excerpt.csv"),
+    )
+    .unwrap();
+    let sc = std::fs::read_to_string(ex.join("alibaba-v2018-usage.toml")).unwrap();
+    assert!(sc.contains("machine = \"m_a\""));
+    let s = d.join("s.toml");
+    std::fs::write(&s, sc.replace("machine = \"m_a\"", "machine = \"\"")).unwrap();
+    let o = ecsim(&["validate", s.to_str().unwrap()]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("expected a non-empty string"), "{out}");
+    assert!(!out.contains("missing"), "{out}");
+    assert!(out.contains("1 problem found"), "{out}");
+    let _ = std::fs::remove_dir_all(d);
+}

@@ -343,6 +343,14 @@ fn read_alibaba_v2018(
 pub fn rates(text: &str, s: &Series<'_>) -> Result<Vec<(u64, f64)>, Vec<RowProblem>> {
     // A byte-order mark (files saved by some Windows tools) is not part of the first field.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.contains('\r') && !text.contains('\n') {
+        return Err(vec![(
+            1,
+            1,
+            "the file's lines end in CR alone (old Mac line ends); expected LF or CRLF line ends"
+                .to_string(),
+        )]);
+    }
     let mut p = Problems::default();
     let mut samples = match (s.format, s.machine) {
         (UsageFormat::Bitbrains, _) => read_bitbrains(text, s.column, &mut p),
@@ -564,6 +572,12 @@ mod tests {
         assert!(
             e[0].2.starts_with("row: got 100001 ';'-separated fields"),
             "{e:?}"
+        );
+        let cr = text.replace('\n', "\r");
+        assert!(
+            rates(&cr, &ali("m_a")).unwrap_err()[0]
+                .2
+                .contains("CR alone")
         );
         let empty = "m_a,0,,1,,,1,1,1\nm_a,600,,1,,,1,1,1\nm_b,0,5,1,,,1,1,1\n";
         assert_eq!(

@@ -211,6 +211,8 @@ fn read_utilization(
         "\"bitbrains\" or \"alibaba-v2018-machine-usage\"",
         |cx, n, p| cx.choice(n, p, &UsageFormat::ALL),
     );
+    // Given but not valid (already reported) is not "missing".
+    let machine_given = t.has("machine");
     let machine = t.opt(cx, "machine", |cx, n, p| {
         cx.string(n, p).map(|s| (s, n.origin.clone()))
     });
@@ -231,6 +233,7 @@ fn read_utilization(
     );
     let format = format?;
     match (format, &machine) {
+        (UsageFormat::AlibabaV2018MachineUsage, None) if machine_given => return None,
         (UsageFormat::AlibabaV2018MachineUsage, None) => {
             cx.error(
                 &t.origin.clone(),
