@@ -83,10 +83,12 @@ impl<'a> Cx<'a> {
         };
         match read(file) {
             // A byte-order mark (files saved by some Windows tools) is not part of the text.
-            Ok(text) => Some(match text.strip_prefix('\u{feff}') {
-                Some(rest) => rest.to_string(),
-                None => text,
-            }),
+            Ok(mut text) => {
+                if text.starts_with('\u{feff}') {
+                    text.drain(..'\u{feff}'.len_utf8());
+                }
+                Some(text)
+            }
             Err(e) => {
                 let why = format!(
                     "cannot read {what} {}: {}",

@@ -90,41 +90,51 @@ fn read_request_log(
     path: &str,
     read_file: Option<FileReader<'_>>,
 ) -> Option<Component> {
-    let file = t.req(
-        cx,
-        "file",
-        "a request log, relative to the scenario",
-        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
-    );
+    let file = file_field(cx, t, "a request log, relative to the scenario");
     let format = t.req(cx, "format", "\"azure-llm-inference\"", |cx, n, p| {
         cx.choice(n, p, &[("azure-llm-inference", ())])
     });
-    let bin = t
-        .opt(cx, "bin", |cx, n, p| {
-            let d = cx.duration(n, p)?;
-            if !(1000..=86_400_000).contains(&d) || d % 1000 != 0 {
-                cx.error(&n.origin, p, "expected whole seconds from 1s to 24h");
-                return None;
-            }
-            Some(d)
-        })
-        .unwrap_or(60_000);
-    let (file, origin) = file?;
+    let bin = t.opt(cx, "bin", seconds_to_a_day).unwrap_or(60_000);
+    let file = file?;
     format?;
-    let text = cx.read_named(
-        read_file,
-        &origin,
-        &format!("{path}.file"),
-        "request log",
-        &file,
-    )?;
-    match crate::trace::requests::azure_llm_rates(&text, bin) {
-        Ok(points) => Some(Component::Series { points }),
-        Err(problems) => {
-            cx.file_problems(&origin, &format!("{path}.file"), &file, problems);
-            None
-        }
+    let points = named_points(cx, read_file, path, "request log", &file, |text| {
+        crate::trace::requests::azure_llm_rates(text, bin)
+    })?;
+    Some(Component::Series { points })
+}
+
+/// A component's `file`: a file named relative to the scenario, and where it was given.
+fn file_field(cx: &mut Cx<'_>, t: &mut Tbl<'_>, expected: &str) -> Option<(String, Origin)> {
+    t.req(cx, "file", expected, |cx, n, p| {
+        cx.string(n, p).map(|s| (s, n.origin.clone()))
+    })
+}
+
+/// A period of whole seconds from 1 s to 24 h, in milliseconds.
+fn seconds_to_a_day(cx: &mut Cx<'_>, n: &Node, p: &str) -> Option<u64> {
+    let d = cx.duration(n, p)?;
+    if !(1000..=86_400_000).contains(&d) || d % 1000 != 0 {
+        cx.error(&n.origin, p, "expected whole seconds from 1s to 24h");
+        return None;
     }
+    Some(d)
+}
+
+/// Read the file a component names (`what` in messages) and turn it into its points with
+/// `parse`; every problem the reader finds is reported at the file's line and column.
+fn named_points(
+    cx: &mut Cx<'_>,
+    read_file: Option<FileReader<'_>>,
+    path: &str,
+    what: &str,
+    (file, origin): &(String, Origin),
+    parse: impl FnOnce(&str) -> Result<Vec<(u64, f64)>, Vec<crate::trace::requests::RowProblem>>,
+) -> Option<Vec<(u64, f64)>> {
+    let field = format!("{path}.file");
+    let text = cx.read_named(read_file, origin, &field, what, file)?;
+    parse(&text)
+        .map_err(|problems| cx.file_problems(origin, &field, file, problems))
+        .ok()
 }
 
 /// A `cloudwatch` component: a CloudWatch metric export (console CSV or `get-metric-data` JSON)
@@ -136,24 +146,16 @@ fn read_cloudwatch(
     read_file: Option<FileReader<'_>>,
 ) -> Option<Component> {
     use crate::trace::cloudwatch::{Export, Gaps, rates};
-    let file = t.req(
+    let file = file_field(
         cx,
-        "file",
+        t,
         "a CloudWatch export (CSV or get-metric-data JSON), relative to the scenario",
-        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
     );
     let period = t.req(
         cx,
         "period",
         "the metric's period, such as \"1m\"",
-        |cx, n, p| {
-            let d = cx.duration(n, p)?;
-            if !(1000..=86_400_000).contains(&d) || d % 1000 != 0 {
-                cx.error(&n.origin, p, "expected whole seconds from 1s to 24h");
-                return None;
-            }
-            Some(d)
-        },
+        seconds_to_a_day,
     );
     // Only a Sum per period is a count of requests; other statistics are rejected here.
     let _: Option<()> = t.opt(cx, "statistic", |cx, n, p| cx.choice(n, p, &[("Sum", ())]));
@@ -166,27 +168,17 @@ fn read_cloudwatch(
         })
         .unwrap_or(Gaps::Zero);
     let metric = t.opt(cx, "metric", |cx, n, p| cx.string(n, p));
-    let ((file, origin), period_ms) = (file?, period?);
-    let text = cx.read_named(
-        read_file,
-        &origin,
-        &format!("{path}.file"),
-        "CloudWatch export",
-        &file,
-    )?;
+    let (file, period_ms) = (file?, period?);
     let ex = Export {
         metric: metric.as_deref(),
         period_ms,
         targets,
         gaps,
     };
-    match rates(&file, &text, &ex) {
-        Ok(points) => Some(Component::Held { points }),
-        Err(problems) => {
-            cx.file_problems(&origin, &format!("{path}.file"), &file, problems);
-            None
-        }
-    }
+    let points = named_points(cx, read_file, path, "CloudWatch export", &file, |text| {
+        rates(&file.0, text, &ex)
+    })?;
+    Some(Component::Held { points })
 }
 
 /// A `utilization` component: a machine's CPU or memory utilisation series (Bitbrains or Alibaba
@@ -199,12 +191,7 @@ fn read_utilization(
     read_file: Option<FileReader<'_>>,
 ) -> Option<Component> {
     use crate::trace::utilization::{Series, UsageColumn, UsageFormat, rates};
-    let file = t.req(
-        cx,
-        "file",
-        "a utilisation series, relative to the scenario",
-        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
-    );
+    let file = file_field(cx, t, "a utilisation series, relative to the scenario");
     let format = t.req(
         cx,
         "format",
@@ -252,27 +239,17 @@ fn read_utilization(
         }
         _ => {}
     }
-    let ((file, origin), rps_at_100_pct) = (file?, rps?);
-    let text = cx.read_named(
-        read_file,
-        &origin,
-        &format!("{path}.file"),
-        "utilisation series",
-        &file,
-    )?;
+    let (file, rps_at_100_pct) = (file?, rps?);
     let series = Series {
         format,
         machine: machine.as_ref().map(|(m, _)| m.as_str()),
         column,
         rps_at_100_pct,
     };
-    match rates(&text, &series) {
-        Ok(points) => Some(Component::Held { points }),
-        Err(problems) => {
-            cx.file_problems(&origin, &format!("{path}.file"), &file, problems);
-            None
-        }
-    }
+    let points = named_points(cx, read_file, path, "utilisation series", &file, |text| {
+        rates(text, &series)
+    })?;
+    Some(Component::Held { points })
 }
 
 /// A `csv` component: `time_s,rps` rows from a file named relative to the scenario.
@@ -282,11 +259,10 @@ fn read_csv_component(
     path: &str,
     read_file: Option<FileReader<'_>>,
 ) -> Option<Component> {
-    let file = t.req(
+    let file = file_field(
         cx,
-        "file",
+        t,
         "a CSV file of time_s,rps rows, relative to the scenario",
-        |cx, n, p| cx.string(n, p).map(|s| (s, n.origin.clone())),
     );
     let (file, origin) = file?;
     let text = cx.read_named(
