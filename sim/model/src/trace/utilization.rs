@@ -78,10 +78,12 @@ const MAX_SECONDS: u64 = 10_000_000_000;
 /// Machines named in the message when `machine` is not in the file.
 const MACHINES_SHOWN: usize = 5;
 
-/// Whole seconds from 0 to [`MAX_SECONDS`], or a message naming the field.
+/// Whole seconds from 0 to [`MAX_SECONDS`] written as plain digits (no sign, no exponent), or a
+/// message naming the field.
 fn seconds(field: &str, s: &str, what: &str) -> Result<u64, String> {
+    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     match s.parse::<u64>() {
-        Ok(v) if v <= MAX_SECONDS => Ok(v),
+        Ok(v) if digits && v <= MAX_SECONDS => Ok(v),
         _ => Err(format!(
             "field {field}: got {}; expected {what}, whole seconds from 0 to {MAX_SECONDS}",
             shown(s)
@@ -533,6 +535,22 @@ mod tests {
                 "no sample of machine \"m_9\"; the file has \"m_1\", \"m_2\"".to_string()
             )]
         );
+    }
+
+    /// A timestamp is plain digits: a sign or an exponent, which `u64::from_str` or a float
+    /// parse would take, is refused with the field named (review finding).
+    #[test]
+    fn timestamps_are_plain_digits() {
+        for bad in ["+7", "1e2", "-0", " 7", "0x10", ""] {
+            let e = seconds("timestamp", bad, "a time").unwrap_err();
+            assert!(e.contains("whole seconds"), "{bad:?}: {e}");
+        }
+        assert_eq!(seconds("timestamp", "007", "a time"), Ok(7));
+        assert_eq!(
+            seconds("timestamp", "10000000000", "a time"),
+            Ok(MAX_SECONDS)
+        );
+        assert!(seconds("timestamp", "10000000001", "a time").is_err());
     }
 
     /// Review findings: a byte-order mark is not part of the first field (it used to turn the
