@@ -1,5 +1,18 @@
-//! The event queue: a binary heap ordered by `(time, key)`, where the key is a rank and the
-//! sequence number (insertion order) or, in an ordering audit, a seeded permutation of it.
+//! The event queue: events ordered by `(time, key)`, where the key is a rank and the sequence
+//! number (insertion order) or, in an ordering audit, a seeded permutation of it.
+//!
+//! The structure is a hierarchical timing wheel over integer time (a radix heap with 64-way
+//! digits). The queue keeps a reference time, at or before every event in the wheel, and puts an
+//! event in level `l`, slot = the `l`-th 6-bit digit of its time, when the highest digit in which
+//! its time differs from the reference is the `l`-th. Level 0 holds one slot per millisecond of
+//! the reference's 64-ms block, each a small heap by `(rank, sequence)`. A push is one slot push;
+//! a pop takes the first occupied slot of level 0 and, when level 0 is empty, first moves the
+//! reference to the earliest event of the first occupied slot of the lowest occupied level and
+//! spreads that slot over the levels below (an event moves down a few times in its life, never
+//! up; a binary heap moves it about `log2(pending)` times at each push and pop). Events pushed
+//! before the reference (only after a look that found nothing due before a time limit) wait in a
+//! binary heap that comes first. Slots keep their allocations, so a run allocates while its
+//! queue grows and not after.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -7,7 +20,7 @@ use std::collections::BinaryHeap;
 use crate::SimTime;
 
 /// An event with its `(time, rank, sequence)` packed into one 128-bit key (time in the high half), so
-/// that the heap's many comparisons compare one number whose order is the pair's.
+/// that the heaps' comparisons compare one number whose order is the triple's.
 #[derive(Clone)]
 struct Entry<E> {
     key: u128,
@@ -15,8 +28,11 @@ struct Entry<E> {
 }
 
 impl<E> Entry<E> {
+    fn ms(&self) -> u64 {
+        (self.key >> 64) as u64
+    }
     fn time(&self) -> SimTime {
-        SimTime::from_ms((self.key >> 64) as u64)
+        SimTime::from_ms(self.ms())
     }
 }
 
@@ -38,6 +54,13 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Bits of time per level of the wheel.
+const DIGIT: u32 = 6;
+/// Slots per level.
+const SLOTS: usize = 1 << DIGIT;
+/// Levels: enough 6-bit digits for every `u64` time.
+const LEVELS: usize = 64_usize.div_ceil(DIGIT as usize);
+
 /// Pending events ordered by `(time, rank, sequence)`: at one time, events come out by rank,
 /// and within a rank in insertion order. Rank [`NORMAL`] is the default; the model gives a
 /// lower or higher rank to events that a same-instant rule puts first or last.
@@ -47,7 +70,17 @@ impl<E> Ord for Entry<E> {
 /// insertion order.
 #[derive(Clone)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// Events before `base`, all earlier than every event in the wheel.
+    before: BinaryHeap<Entry<E>>,
+    /// The wheel's reference time (ms): at or before every event it holds.
+    base: u64,
+    /// Level 0: the events at each millisecond of `base`'s 64-ms block.
+    near: Vec<BinaryHeap<Entry<E>>>,
+    /// Levels 1 and up, `SLOTS` slots each (slot `s` of level `l` at `(l - 1) * SLOTS + s`).
+    far: Vec<Vec<Entry<E>>>,
+    /// Per level, bit `s` set when slot `s` holds events.
+    occupied: [u64; LEVELS],
+    len: usize,
     next_seq: u64,
     shuffle: Option<u64>,
 }
@@ -55,7 +88,12 @@ pub struct EventQueue<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            before: BinaryHeap::new(),
+            base: 0,
+            near: (0..SLOTS).map(|_| BinaryHeap::new()).collect(),
+            far: (0..(LEVELS - 1) * SLOTS).map(|_| Vec::new()).collect(),
+            occupied: [0; LEVELS],
+            len: 0,
             next_seq: 0,
             shuffle: None,
         }
@@ -92,41 +130,133 @@ impl<E> EventQueue<E> {
         };
         let order = (u64::from(rank.min(MAX_RANK)) << 62) | within;
         let key = (u128::from(time.ms()) << 64) | u128::from(order);
-        self.heap.push(Entry { key, event });
+        self.len += 1;
+        self.insert(Entry { key, event });
+    }
+    #[inline(always)]
+    fn insert(&mut self, e: Entry<E>) {
+        let t = e.ms();
+        if t < self.base {
+            self.before.push(e);
+            return;
+        }
+        let differ = t ^ self.base;
+        if differ < SLOTS as u64 {
+            let s = (t % SLOTS as u64) as usize;
+            self.near[s].push(e);
+            self.occupied[0] |= 1 << s;
+        } else {
+            let level = (63 - differ.leading_zeros()) / DIGIT;
+            let s = ((t >> (level * DIGIT)) % SLOTS as u64) as usize;
+            self.far[(level as usize - 1) * SLOTS + s].push(e);
+            self.occupied[level as usize] |= 1 << s;
+        }
+    }
+    /// Make level 0 hold the wheel's earliest events, if it holds any: move the reference to the
+    /// earliest event of the first occupied slot of the lowest occupied level and spread that
+    /// slot over the levels below (every event in it shares the digits above with the new
+    /// reference and the digit of its level: they all go lower, the earliest to level 0). Whether
+    /// the wheel holds any event.
+    fn settle(&mut self) -> bool {
+        if self.occupied[0] != 0 {
+            return true;
+        }
+        let Some(level) = (1..LEVELS).find(|&l| self.occupied[l] != 0) else {
+            return false;
+        };
+        let s = self.occupied[level].trailing_zeros() as usize;
+        self.occupied[level] &= !(1 << s);
+        let i = (level - 1) * SLOTS + s;
+        let mut spread = std::mem::take(&mut self.far[i]);
+        self.base = spread
+            .iter()
+            .map(Entry::ms)
+            .min()
+            .expect("an occupied slot");
+        for e in spread.drain(..) {
+            self.insert(e);
+        }
+        // Keep the slot's allocation for its next events.
+        self.far[i] = spread;
+        true
     }
     /// Remove the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time(), e.event))
+        self.pop_until(SimTime::MAX)
+    }
+    /// Remove the earliest event if it is due at or before `until`.
+    pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
+        if let Some(first) = self.before.peek() {
+            if first.ms() > until.ms() {
+                return None;
+            }
+            let e = self.before.pop().expect("peeked");
+            self.len -= 1;
+            return Some((e.time(), e.event));
+        }
+        if !self.settle() {
+            return None;
+        }
+        let s = self.occupied[0].trailing_zeros() as usize;
+        let t = (self.base & !(SLOTS as u64 - 1)) | s as u64;
+        if t > until.ms() {
+            return None;
+        }
+        let slot = &mut self.near[s];
+        let e = slot.pop().expect("an occupied slot");
+        if slot.is_empty() {
+            self.occupied[0] &= !(1 << s);
+        }
+        self.len -= 1;
+        Some((SimTime::from_ms(t), e.event))
     }
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(Entry::time)
+        if let Some(e) = self.before.peek() {
+            return Some(e.time());
+        }
+        if self.occupied[0] != 0 {
+            let s = self.occupied[0].trailing_zeros() as usize;
+            return self.near[s].peek().map(Entry::time);
+        }
+        let level = (1..LEVELS).find(|&l| self.occupied[l] != 0)?;
+        let s = self.occupied[level].trailing_zeros() as usize;
+        self.far[(level - 1) * SLOTS + s]
+            .iter()
+            .map(Entry::ms)
+            .min()
+            .map(SimTime::from_ms)
     }
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
     /// Keep only the pending events for which `keep` is true; the others are dropped and
     /// returned with their times, earliest first. Kept events keep their places in the order.
     pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) -> Vec<(SimTime, E)> {
+        let mut all: Vec<Entry<E>> = std::mem::take(&mut self.before).into_vec();
+        for slot in &mut self.near {
+            all.append(&mut std::mem::take(slot).into_vec());
+        }
+        for slot in &mut self.far {
+            all.append(slot);
+        }
+        all.sort_unstable_by_key(|e| e.key);
+        self.occupied = [0; LEVELS];
+        self.len = 0;
         let mut dropped = Vec::new();
-        let mut kept = Vec::with_capacity(self.heap.len());
-        for e in std::mem::take(&mut self.heap)
-            .into_sorted_vec()
-            .into_iter()
-            .rev()
-        {
+        for e in all {
             if keep(&e.event) {
-                kept.push(e);
+                self.len += 1;
+                self.insert(e);
             } else {
                 dropped.push((e.time(), e.event));
             }
         }
-        self.heap = BinaryHeap::from(kept);
         dropped
     }
 }
@@ -208,6 +338,13 @@ impl<E> Scheduler<E> {
     /// Pop the next event and move the clock to its time.
     pub fn advance(&mut self) -> Option<E> {
         let (t, e) = self.queue.pop()?;
+        debug_assert!(t >= self.now, "time went backwards");
+        self.now = t;
+        Some(e)
+    }
+    /// Pop the next event if it is due at or before `until` and move the clock to its time.
+    pub fn advance_until(&mut self, until: SimTime) -> Option<E> {
+        let (t, e) = self.queue.pop_until(until)?;
         debug_assert!(t >= self.now, "time went backwards");
         self.now = t;
         Some(e)
