@@ -6,13 +6,13 @@
 //! event in level `l`, slot = the `l`-th 6-bit digit of its time, when the highest digit in which
 //! its time differs from the reference is the `l`-th. Level 0 holds one slot per millisecond of
 //! the reference's 64-ms block, each a small heap by `(rank, sequence)`. A push is one slot push;
-//! a pop takes the first occupied slot of level 0 and, when level 0 is empty, first moves the
-//! reference to the earliest event of the first occupied slot of the lowest occupied level and
-//! spreads that slot over the levels below (an event moves down a few times in its life, never
-//! up; a binary heap moves it about `log2(pending)` times at each push and pop). Events pushed
-//! before the reference (only after a look that found nothing due before a time limit) wait in a
-//! binary heap that comes first. Slots keep their allocations, so a run allocates while its
-//! queue grows and not after.
+//! a pop takes the first occupied slot of level 0 or, when level 0 is empty, the earliest event of
+//! the first occupied slot of the lowest occupied level: the reference moves to its time and the
+//! rest of that slot spreads over the levels below (an event moves down a few times in its life,
+//! never up; a binary heap moves it about `log2(pending)` times at each push and pop). Events
+//! pushed before the reference (only after a look that found nothing due before a time limit)
+//! wait in a binary heap that comes first. Slots keep their allocations, so a run allocates
+//! while its queue grows and not after.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -60,6 +60,16 @@ const DIGIT: u32 = 6;
 const SLOTS: usize = 1 << DIGIT;
 /// Levels: enough 6-bit digits for every `u64` time.
 const LEVELS: usize = 64_usize.div_ceil(DIGIT as usize);
+/// The level of each bit of a time.
+const LEVEL_OF_BIT: [u8; 64] = {
+    let mut t = [0; 64];
+    let mut b = 0;
+    while b < 64 {
+        t[b] = (b / DIGIT as usize) as u8;
+        b += 1;
+    }
+    t
+};
 
 /// Pending events ordered by `(time, rank, sequence)`: at one time, events come out by rank,
 /// and within a rank in insertion order. Rank [`NORMAL`] is the default; the model gives a
@@ -75,11 +85,13 @@ pub struct EventQueue<E> {
     /// The wheel's reference time (ms): at or before every event it holds.
     base: u64,
     /// Level 0: the events at each millisecond of `base`'s 64-ms block.
-    near: Vec<BinaryHeap<Entry<E>>>,
-    /// Levels 1 and up, `SLOTS` slots each (slot `s` of level `l` at `(l - 1) * SLOTS + s`).
-    far: Vec<Vec<Entry<E>>>,
+    near: Box<[BinaryHeap<Entry<E>>; SLOTS]>,
+    /// Levels 1 and up (level `l` at `l - 1`).
+    far: Box<[[Vec<Entry<E>>; SLOTS]; LEVELS - 1]>,
     /// Per level, bit `s` set when slot `s` holds events.
     occupied: [u64; LEVELS],
+    /// Bit `l` set when level `l` (1 and up) holds events.
+    levels: u32,
     len: usize,
     next_seq: u64,
     shuffle: Option<u64>,
@@ -90,9 +102,10 @@ impl<E> Default for EventQueue<E> {
         EventQueue {
             before: BinaryHeap::new(),
             base: 0,
-            near: (0..SLOTS).map(|_| BinaryHeap::new()).collect(),
-            far: (0..(LEVELS - 1) * SLOTS).map(|_| Vec::new()).collect(),
+            near: Box::new(std::array::from_fn(|_| BinaryHeap::new())),
+            far: Box::new(std::array::from_fn(|_| std::array::from_fn(|_| Vec::new()))),
             occupied: [0; LEVELS],
+            levels: 0,
             len: 0,
             next_seq: 0,
             shuffle: None,
@@ -135,50 +148,28 @@ impl<E> EventQueue<E> {
     }
     #[inline(always)]
     fn insert(&mut self, e: Entry<E>) {
-        let t = e.ms();
-        if t < self.base {
+        if e.ms() < self.base {
             self.before.push(e);
-            return;
+        } else {
+            self.place(e);
         }
+    }
+    /// Put an event at or after `base` in its slot of the wheel.
+    #[inline(always)]
+    fn place(&mut self, e: Entry<E>) {
+        let t = e.ms();
         let differ = t ^ self.base;
         if differ < SLOTS as u64 {
             let s = (t % SLOTS as u64) as usize;
             self.near[s].push(e);
             self.occupied[0] |= 1 << s;
         } else {
-            let level = (63 - differ.leading_zeros()) / DIGIT;
-            let s = ((t >> (level * DIGIT)) % SLOTS as u64) as usize;
-            self.far[(level as usize - 1) * SLOTS + s].push(e);
-            self.occupied[level as usize] |= 1 << s;
+            let level = LEVEL_OF_BIT[(63 - differ.leading_zeros()) as usize] as usize;
+            let s = ((t >> (level as u32 * DIGIT)) % SLOTS as u64) as usize;
+            self.far[level - 1][s].push(e);
+            self.occupied[level] |= 1 << s;
+            self.levels |= 1 << level;
         }
-    }
-    /// Make level 0 hold the wheel's earliest events, if it holds any: move the reference to the
-    /// earliest event of the first occupied slot of the lowest occupied level and spread that
-    /// slot over the levels below (every event in it shares the digits above with the new
-    /// reference and the digit of its level: they all go lower, the earliest to level 0). Whether
-    /// the wheel holds any event.
-    fn settle(&mut self) -> bool {
-        if self.occupied[0] != 0 {
-            return true;
-        }
-        let Some(level) = (1..LEVELS).find(|&l| self.occupied[l] != 0) else {
-            return false;
-        };
-        let s = self.occupied[level].trailing_zeros() as usize;
-        self.occupied[level] &= !(1 << s);
-        let i = (level - 1) * SLOTS + s;
-        let mut spread = std::mem::take(&mut self.far[i]);
-        self.base = spread
-            .iter()
-            .map(Entry::ms)
-            .min()
-            .expect("an occupied slot");
-        for e in spread.drain(..) {
-            self.insert(e);
-        }
-        // Keep the slot's allocation for its next events.
-        self.far[i] = spread;
-        true
     }
     /// Remove the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
@@ -186,29 +177,64 @@ impl<E> EventQueue<E> {
     }
     /// Remove the earliest event if it is due at or before `until`.
     pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
-        if let Some(first) = self.before.peek() {
+        let e = if let Some(first) = self.before.peek() {
             if first.ms() > until.ms() {
                 return None;
             }
-            let e = self.before.pop().expect("peeked");
-            self.len -= 1;
-            return Some((e.time(), e.event));
-        }
-        if !self.settle() {
-            return None;
-        }
-        let s = self.occupied[0].trailing_zeros() as usize;
-        let t = (self.base & !(SLOTS as u64 - 1)) | s as u64;
-        if t > until.ms() {
-            return None;
-        }
-        let slot = &mut self.near[s];
-        let e = slot.pop().expect("an occupied slot");
-        if slot.is_empty() {
-            self.occupied[0] &= !(1 << s);
-        }
+            self.before.pop().expect("peeked")
+        } else if self.occupied[0] != 0 {
+            let s = self.occupied[0].trailing_zeros() as usize % SLOTS;
+            let t = (self.base & !(SLOTS as u64 - 1)) | s as u64;
+            if t > until.ms() {
+                return None;
+            }
+            let slot = &mut self.near[s];
+            let e = slot.pop().expect("an occupied slot");
+            if slot.is_empty() {
+                self.occupied[0] &= !(1 << s);
+            }
+            e
+        } else {
+            self.take_far(until)?
+        };
         self.len -= 1;
-        Some((SimTime::from_ms(t), e.event))
+        Some((e.time(), e.event))
+    }
+    /// With level 0 empty: take the earliest event of the first occupied slot of the lowest
+    /// occupied level, if it is due at or before `until`, move the reference to its time and
+    /// spread the rest of the slot over the levels below (every event in it shares the digits
+    /// above with the new reference, and the digit of its level: they all go lower).
+    fn take_far(&mut self, until: SimTime) -> Option<Entry<E>> {
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let s = self.occupied[level].trailing_zeros() as usize % SLOTS;
+        let slot = &mut self.far[level - 1][s];
+        let (i, first) = slot
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, e)| e.key)
+            .map(|(i, e)| (i, e.ms()))
+            .expect("an occupied slot");
+        if first > until.ms() {
+            return None;
+        }
+        let e = slot.swap_remove(i);
+        self.base = first;
+        self.occupied[level] &= !(1 << s);
+        if self.occupied[level] == 0 {
+            self.levels &= !(1 << level);
+        }
+        if !slot.is_empty() {
+            let mut spread = std::mem::take(slot);
+            for e in spread.drain(..) {
+                self.place(e);
+            }
+            // Keep the slot's allocation for its next events.
+            self.far[level - 1][s] = spread;
+        }
+        Some(e)
     }
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
@@ -219,9 +245,12 @@ impl<E> EventQueue<E> {
             let s = self.occupied[0].trailing_zeros() as usize;
             return self.near[s].peek().map(Entry::time);
         }
-        let level = (1..LEVELS).find(|&l| self.occupied[l] != 0)?;
-        let s = self.occupied[level].trailing_zeros() as usize;
-        self.far[(level - 1) * SLOTS + s]
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let s = self.occupied[level].trailing_zeros() as usize % SLOTS;
+        self.far[level - 1][s]
             .iter()
             .map(Entry::ms)
             .min()
@@ -239,14 +268,15 @@ impl<E> EventQueue<E> {
     /// returned with their times, earliest first. Kept events keep their places in the order.
     pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) -> Vec<(SimTime, E)> {
         let mut all: Vec<Entry<E>> = std::mem::take(&mut self.before).into_vec();
-        for slot in &mut self.near {
+        for slot in self.near.iter_mut() {
             all.append(&mut std::mem::take(slot).into_vec());
         }
-        for slot in &mut self.far {
+        for slot in self.far.iter_mut().flatten() {
             all.append(slot);
         }
         all.sort_unstable_by_key(|e| e.key);
         self.occupied = [0; LEVELS];
+        self.levels = 0;
         self.len = 0;
         let mut dropped = Vec::new();
         for e in all {
