@@ -133,6 +133,7 @@ impl<E> EventQueue<E> {
     }
     /// Add an event with a rank (0 to [`MAX_RANK`]; larger is clamped): at its time it comes
     /// after every event of a lower rank and before every event of a higher one.
+    #[inline]
     pub fn push_ranked(&mut self, time: SimTime, rank: u8, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
