@@ -95,12 +95,13 @@ pub fn run<M: Model>(model: &mut M, sched: &mut Scheduler<M::Event>, limits: Lim
         if processed >= limits.max_events {
             break StopReason::EventLimit;
         }
-        match sched.peek_time() {
-            None => break StopReason::QueueEmpty,
-            Some(t) if t > limits.max_time => break StopReason::TimeLimit,
-            Some(_) => {}
-        }
-        let ev = sched.advance().expect("peeked");
+        let Some(ev) = sched.advance_until(limits.max_time) else {
+            break if sched.pending() == 0 {
+                StopReason::QueueEmpty
+            } else {
+                StopReason::TimeLimit
+            };
+        };
         processed += 1;
         if model.handle(ev, sched) == Control::Stop {
             break StopReason::ModelStopped;
@@ -253,6 +254,72 @@ mod tests {
         let mut m = Recorder(Vec::new());
         run(&mut m, &mut s, Limits::default());
         assert_eq!(m.0, vec![(1, 8), (2, 7), (2, 6), (2, 5)]);
+    }
+
+    /// The queue against a plain sorted list: random times over many scales (same instant,
+    /// milliseconds, hours, far future), every rank, pops stopped by a time limit (after which
+    /// events may be pushed before the queue's reference time), clones and `retain`.
+    #[test]
+    fn the_queue_orders_like_a_sorted_list() {
+        let mut x = 7u64;
+        let mut next = move || {
+            x = mix64(x);
+            x
+        };
+        let mut q = EventQueue::default();
+        let mut reference = std::collections::BTreeSet::<(u64, u8, u64, u32)>::new();
+        let (mut now, mut seq) = (0u64, 0u64);
+        for round in 0..20_000u32 {
+            let r = next();
+            if r % 5 < 3 {
+                let delay = match r % 7 {
+                    0 => 0,
+                    1 => r >> 60,
+                    2 => (r >> 40) % 100_000,
+                    3 => (r >> 30) % 10_000_000,
+                    4 => (r >> 20) % (1 << 40),
+                    5 => u64::MAX - now - (r >> 62),
+                    _ => (r >> 50) % 64,
+                };
+                let rank = ((r >> 8) % 4) as u8;
+                q.push_ranked(SimTime::from_ms(now + delay), rank, round);
+                reference.insert((now + delay, rank, seq, round));
+                seq += 1;
+            } else {
+                let until = now + (r >> 54);
+                let want = reference.first().filter(|e| e.0 <= until).copied();
+                let got = q.pop_until(SimTime::from_ms(until));
+                assert_eq!(got.map(|(t, e)| (t.ms(), e)), want.map(|w| (w.0, w.3)));
+                if let Some(w) = want {
+                    reference.remove(&w);
+                    now = w.0;
+                }
+            }
+            assert_eq!(q.len(), reference.len());
+            if round % 4_000 == 3_999 {
+                let c = q.clone();
+                let dropped = q.retain(|e| e % 3 != 0);
+                let gone: Vec<(u64, u32)> = reference
+                    .iter()
+                    .filter(|e| e.3 % 3 == 0)
+                    .map(|e| (e.0, e.3))
+                    .collect();
+                let dropped: Vec<(u64, u32)> = dropped.iter().map(|(t, e)| (t.ms(), *e)).collect();
+                assert_eq!(dropped, gone);
+                let mut c = c;
+                let mut all = Vec::new();
+                while let Some((t, e)) = c.pop() {
+                    all.push((t.ms(), e));
+                }
+                let want: Vec<(u64, u32)> = reference.iter().map(|e| (e.0, e.3)).collect();
+                assert_eq!(all, want, "a clone pops what the original holds");
+                reference.retain(|e| e.3 % 3 != 0);
+            }
+        }
+        for w in reference {
+            assert_eq!(q.pop().map(|(t, e)| (t.ms(), e)), Some((w.0, w.3)));
+        }
+        assert!(q.pop().is_none() && q.is_empty());
     }
 
     #[test]

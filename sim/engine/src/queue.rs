@@ -1,5 +1,18 @@
-//! The event queue: a binary heap ordered by `(time, key)`, where the key is a rank and the
-//! sequence number (insertion order) or, in an ordering audit, a seeded permutation of it.
+//! The event queue: events ordered by `(time, key)`, where the key is a rank and the sequence
+//! number (insertion order) or, in an ordering audit, a seeded permutation of it.
+//!
+//! The structure is a hierarchical timing wheel over integer time (a radix heap with 64-way
+//! digits). The queue keeps a reference time, at or before every event in the wheel, and puts an
+//! event in level `l`, slot = the `l`-th 6-bit digit of its time, when the highest digit in which
+//! its time differs from the reference is the `l`-th. Level 0 holds one slot per millisecond of
+//! the reference's 64-ms block, each a small heap by `(rank, sequence)`. A push is one slot push;
+//! a pop takes the first occupied slot of level 0 or, when level 0 is empty, the earliest event of
+//! the first occupied slot of the lowest occupied level: the reference moves to its time and the
+//! rest of that slot spreads over the levels below (an event moves down a few times in its life,
+//! never up; a binary heap moves it about `log2(pending)` times at each push and pop). Events
+//! pushed before the reference (only after a look that found nothing due before a time limit)
+//! wait in a binary heap that comes first. Slots keep their allocations, so a run allocates
+//! while its queue grows and not after.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -7,7 +20,7 @@ use std::collections::BinaryHeap;
 use crate::SimTime;
 
 /// An event with its `(time, rank, sequence)` packed into one 128-bit key (time in the high half), so
-/// that the heap's many comparisons compare one number whose order is the pair's.
+/// that the heaps' comparisons compare one number whose order is the triple's.
 #[derive(Clone)]
 struct Entry<E> {
     key: u128,
@@ -15,8 +28,11 @@ struct Entry<E> {
 }
 
 impl<E> Entry<E> {
+    fn ms(&self) -> u64 {
+        (self.key >> 64) as u64
+    }
     fn time(&self) -> SimTime {
-        SimTime::from_ms((self.key >> 64) as u64)
+        SimTime::from_ms(self.ms())
     }
 }
 
@@ -38,6 +54,23 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// Bits of time per level of the wheel.
+const DIGIT: u32 = 6;
+/// Slots per level.
+const SLOTS: usize = 1 << DIGIT;
+/// Levels: enough 6-bit digits for every `u64` time.
+const LEVELS: usize = 64_usize.div_ceil(DIGIT as usize);
+/// The level of each bit of a time.
+const LEVEL_OF_BIT: [u8; 64] = {
+    let mut t = [0; 64];
+    let mut b = 0;
+    while b < 64 {
+        t[b] = (b / DIGIT as usize) as u8;
+        b += 1;
+    }
+    t
+};
+
 /// Pending events ordered by `(time, rank, sequence)`: at one time, events come out by rank,
 /// and within a rank in insertion order. Rank [`NORMAL`] is the default; the model gives a
 /// lower or higher rank to events that a same-instant rule puts first or last.
@@ -47,7 +80,19 @@ impl<E> Ord for Entry<E> {
 /// insertion order.
 #[derive(Clone)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// Events before `base`, all earlier than every event in the wheel.
+    before: BinaryHeap<Entry<E>>,
+    /// The wheel's reference time (ms): at or before every event it holds.
+    base: u64,
+    /// Level 0: the events at each millisecond of `base`'s 64-ms block.
+    near: Box<[BinaryHeap<Entry<E>>; SLOTS]>,
+    /// Levels 1 and up (level `l` at `l - 1`).
+    far: Box<[[Vec<Entry<E>>; SLOTS]; LEVELS - 1]>,
+    /// Per level, bit `s` set when slot `s` holds events.
+    occupied: [u64; LEVELS],
+    /// Bit `l` set when level `l` (1 and up) holds events.
+    levels: u32,
+    len: usize,
     next_seq: u64,
     shuffle: Option<u64>,
 }
@@ -55,7 +100,13 @@ pub struct EventQueue<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            before: BinaryHeap::new(),
+            base: 0,
+            near: Box::new(std::array::from_fn(|_| BinaryHeap::new())),
+            far: Box::new(std::array::from_fn(|_| std::array::from_fn(|_| Vec::new()))),
+            occupied: [0; LEVELS],
+            levels: 0,
+            len: 0,
             next_seq: 0,
             shuffle: None,
         }
@@ -82,6 +133,7 @@ impl<E> EventQueue<E> {
     }
     /// Add an event with a rank (0 to [`MAX_RANK`]; larger is clamped): at its time it comes
     /// after every event of a lower rank and before every event of a higher one.
+    #[inline]
     pub fn push_ranked(&mut self, time: SimTime, rank: u8, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -92,41 +144,150 @@ impl<E> EventQueue<E> {
         };
         let order = (u64::from(rank.min(MAX_RANK)) << 62) | within;
         let key = (u128::from(time.ms()) << 64) | u128::from(order);
-        self.heap.push(Entry { key, event });
+        self.len += 1;
+        self.insert(Entry { key, event });
+    }
+    #[inline(always)]
+    fn insert(&mut self, e: Entry<E>) {
+        if e.ms() < self.base {
+            self.before.push(e);
+        } else {
+            self.place(e);
+        }
+    }
+    /// Put an event at or after `base` in its slot of the wheel.
+    #[inline(always)]
+    fn place(&mut self, e: Entry<E>) {
+        let t = e.ms();
+        let differ = t ^ self.base;
+        if differ < SLOTS as u64 {
+            let s = (t % SLOTS as u64) as usize;
+            self.near[s].push(e);
+            self.occupied[0] |= 1 << s;
+        } else {
+            let level = LEVEL_OF_BIT[(63 - differ.leading_zeros()) as usize] as usize;
+            let s = ((t >> (level as u32 * DIGIT)) % SLOTS as u64) as usize;
+            self.far[level - 1][s].push(e);
+            self.occupied[level] |= 1 << s;
+            self.levels |= 1 << level;
+        }
     }
     /// Remove the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (e.time(), e.event))
+        self.pop_until(SimTime::MAX)
+    }
+    /// Remove the earliest event if it is due at or before `until`.
+    pub fn pop_until(&mut self, until: SimTime) -> Option<(SimTime, E)> {
+        let e = if let Some(first) = self.before.peek() {
+            if first.ms() > until.ms() {
+                return None;
+            }
+            self.before.pop().expect("peeked")
+        } else if self.occupied[0] != 0 {
+            let s = self.occupied[0].trailing_zeros() as usize % SLOTS;
+            let t = (self.base & !(SLOTS as u64 - 1)) | s as u64;
+            if t > until.ms() {
+                return None;
+            }
+            let slot = &mut self.near[s];
+            let e = slot.pop().expect("an occupied slot");
+            if slot.is_empty() {
+                self.occupied[0] &= !(1 << s);
+            }
+            e
+        } else {
+            self.take_far(until)?
+        };
+        self.len -= 1;
+        Some((e.time(), e.event))
+    }
+    /// With level 0 empty: take the earliest event of the first occupied slot of the lowest
+    /// occupied level, if it is due at or before `until`, move the reference to its time and
+    /// spread the rest of the slot over the levels below (every event in it shares the digits
+    /// above with the new reference, and the digit of its level: they all go lower).
+    fn take_far(&mut self, until: SimTime) -> Option<Entry<E>> {
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let s = self.occupied[level].trailing_zeros() as usize % SLOTS;
+        let slot = &mut self.far[level - 1][s];
+        let (i, first) = slot
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, e)| e.key)
+            .map(|(i, e)| (i, e.ms()))
+            .expect("an occupied slot");
+        if first > until.ms() {
+            return None;
+        }
+        let e = slot.swap_remove(i);
+        self.base = first;
+        self.occupied[level] &= !(1 << s);
+        if self.occupied[level] == 0 {
+            self.levels &= !(1 << level);
+        }
+        if !slot.is_empty() {
+            let mut spread = std::mem::take(slot);
+            for e in spread.drain(..) {
+                self.place(e);
+            }
+            // Keep the slot's allocation for its next events.
+            self.far[level - 1][s] = spread;
+        }
+        Some(e)
     }
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(Entry::time)
+        if let Some(e) = self.before.peek() {
+            return Some(e.time());
+        }
+        if self.occupied[0] != 0 {
+            let s = self.occupied[0].trailing_zeros() as usize;
+            return self.near[s].peek().map(Entry::time);
+        }
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let s = self.occupied[level].trailing_zeros() as usize % SLOTS;
+        self.far[level - 1][s]
+            .iter()
+            .map(Entry::ms)
+            .min()
+            .map(SimTime::from_ms)
     }
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
     /// Keep only the pending events for which `keep` is true; the others are dropped and
     /// returned with their times, earliest first. Kept events keep their places in the order.
     pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) -> Vec<(SimTime, E)> {
+        let mut all: Vec<Entry<E>> = std::mem::take(&mut self.before).into_vec();
+        for slot in self.near.iter_mut() {
+            all.append(&mut std::mem::take(slot).into_vec());
+        }
+        for slot in self.far.iter_mut().flatten() {
+            all.append(slot);
+        }
+        all.sort_unstable_by_key(|e| e.key);
+        self.occupied = [0; LEVELS];
+        self.levels = 0;
+        self.len = 0;
         let mut dropped = Vec::new();
-        let mut kept = Vec::with_capacity(self.heap.len());
-        for e in std::mem::take(&mut self.heap)
-            .into_sorted_vec()
-            .into_iter()
-            .rev()
-        {
+        for e in all {
             if keep(&e.event) {
-                kept.push(e);
+                self.len += 1;
+                self.insert(e);
             } else {
                 dropped.push((e.time(), e.event));
             }
         }
-        self.heap = BinaryHeap::from(kept);
         dropped
     }
 }
@@ -208,6 +369,13 @@ impl<E> Scheduler<E> {
     /// Pop the next event and move the clock to its time.
     pub fn advance(&mut self) -> Option<E> {
         let (t, e) = self.queue.pop()?;
+        debug_assert!(t >= self.now, "time went backwards");
+        self.now = t;
+        Some(e)
+    }
+    /// Pop the next event if it is due at or before `until` and move the clock to its time.
+    pub fn advance_until(&mut self, until: SimTime) -> Option<E> {
+        let (t, e) = self.queue.pop_until(until)?;
         debug_assert!(t >= self.now, "time went backwards");
         self.now = t;
         Some(e)

@@ -1,7 +1,7 @@
 //! Distributions of durations, sampled in milliseconds.
 
 use rand::RngExt;
-use rand_distr::{Distribution, Exp, LogNormal};
+use rand_distr::{Distribution, Exp1, LogNormal};
 
 use ecsim_engine::Stream;
 
@@ -52,20 +52,21 @@ impl Dist {
         match self {
             Dist::Fixed(v) => *v,
             Dist::Exponential { mean_ms } => {
-                let x: f64 = Exp::new(1.0).expect("rate 1").sample(rng);
-                (x * mean_ms).round() as u64
+                // `Exp1` is `Exp::new(1.0)` without its multiplication by 1.
+                let x: f64 = Exp1.sample(rng);
+                round_ms(x * mean_ms)
             }
             Dist::LogNormal { median_ms, sigma } => {
                 let x: f64 = LogNormal::new(median_ms.ln(), *sigma)
                     .expect("validated")
                     .sample(rng);
-                x.round().min(u64::MAX as f64) as u64
+                round_ms(x.min(u64::MAX as f64))
             }
             Dist::Weibull { scale_ms, shape } => {
                 let x: f64 = rand_distr::Weibull::new(*scale_ms, *shape)
                     .expect("validated")
                     .sample(rng);
-                x.round().min(u64::MAX as f64) as u64
+                round_ms(x.min(u64::MAX as f64))
             }
             Dist::Uniform { min_ms, max_ms } => rng.random_range(*min_ms..=*max_ms),
             Dist::Empirical {
@@ -112,6 +113,19 @@ impl Dist {
     }
 }
 
+/// `x.round() as u64` (to nearest, halves away from zero; negative and NaN give 0, beyond
+/// `u64::MAX` gives `u64::MAX`) without the call to the library's `round`: the fraction of a
+/// value below 2^53 is exact in `f64`, and every value from 2^52 up is a whole number.
+#[inline]
+pub(crate) fn round_ms(x: f64) -> u64 {
+    let whole = x as u64;
+    if whole < 1 << 53 && x - whole as f64 >= 0.5 {
+        whole + 1
+    } else {
+        whole
+    }
+}
+
 /// The gamma function (Lanczos approximation), for the Weibull mean.
 fn gamma(x: f64) -> f64 {
     const G: [f64; 9] = [
@@ -141,6 +155,42 @@ fn gamma(x: f64) -> f64 {
 mod tests {
     use super::*;
     use ecsim_engine::Streams;
+
+    /// The rounding is `f64::round` then `as u64`, halves, huge, negative and NaN values too.
+    #[test]
+    fn round_ms_is_round_as_u64() {
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            0.49999999999999994,
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -0.7,
+            -3.2,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            9_007_199_254_740_993.0,
+            1.8e19,
+            u64::MAX as f64,
+            2e19,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+        ];
+        let mut x = 1u64;
+        for _ in 0..100_000 {
+            x = ecsim_engine::mix64(x);
+            cases.push(f64::from_bits(x));
+            cases.push((x >> 11) as f64 / 1024.0);
+            cases.push((x >> 40) as f64 + 0.5);
+        }
+        for c in cases {
+            assert_eq!(round_ms(c), c.round() as u64, "{c:e}");
+        }
+    }
 
     #[test]
     fn sample_means_match() {

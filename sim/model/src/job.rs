@@ -374,7 +374,7 @@ fn next_arrival(arrival: &Arrival, rt: &mut JobState) -> Option<u64> {
             }
             let gap: f64 = rand_distr::Distribution::sample(&rand_distr::Exp1, &mut rt.arrivals);
             rt.next_ms += gap * 1000.0 / rate_per_s;
-            let t = rt.next_ms.round() as u64;
+            let t = crate::dist::round_ms(rt.next_ms);
             (!end_ms.is_some_and(|e| t > e)).then_some(t)
         }
         Arrival::Trace(_) => unreachable!("trace jobs read their rows (next_row)"),

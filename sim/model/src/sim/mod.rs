@@ -113,7 +113,10 @@ impl<S: Sink> Simulation<'_, S> {
         while let Some(t) = self.metrics.due(now, false) {
             self.write_metrics(t);
         }
-        if let Some((from, dt)) = self.metrics.integrate(&self.core, now) {
+        if let Some((from, dt)) = self.metrics.integrate(&self.core, now)
+            && !self.core.sc.services.is_empty()
+        {
+            // Availability is tracked per service: nothing to do (at every event) without any.
             let core = &self.core;
             self.failures.tracking.integrate(core.sc, from, dt, |s| {
                 let t = core.service(s);
