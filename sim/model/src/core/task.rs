@@ -7,7 +7,7 @@
 //! its resources until it is STOPPED ([`Core::begin_stop`], then [`Core::stop`]). Every transition goes through
 //! [`Core::set_state`], which keeps the counters and records the change.
 
-use ecsim_engine::SimTime;
+use ecsim_engine::{SimTime, StableHasher, str_words};
 use ecsim_placement::{GroupId, InstanceId, PlacementFailure};
 
 use super::{Core, NO_POOL, task_request_of};
@@ -16,6 +16,7 @@ use crate::record::{EventKind, EventRecord, Sink};
 
 /// A task's state (ECS `lastStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum TaskState {
     Provisioning,
     Pending,
@@ -27,13 +28,34 @@ pub(crate) enum TaskState {
 
 impl TaskState {
     /// The name ECS uses.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             TaskState::Provisioning => "PROVISIONING",
             TaskState::Pending => "PENDING",
             TaskState::Running => "RUNNING",
             TaskState::Stopping => "STOPPING",
             TaskState::Stopped => "STOPPED",
+        }
+    }
+
+    /// Fold its name into the events hash, as `write_str(self.as_str())` does, from constant
+    /// words (every name is one word long but PROVISIONING's, two).
+    #[inline]
+    pub(super) fn hash_name(self, h: &mut StableHasher) {
+        const fn words(s: TaskState) -> [u64; 3] {
+            StableHasher::words_of(s.as_str())
+        }
+        const WORDS: [[u64; 3]; 5] = [
+            words(TaskState::Provisioning),
+            words(TaskState::Pending),
+            words(TaskState::Running),
+            words(TaskState::Stopping),
+            words(TaskState::Stopped),
+        ];
+        let [len, w0, w1] = WORDS[self as usize];
+        h.write_array(&[len, w0]);
+        if self == TaskState::Provisioning {
+            h.write_u64(w1);
         }
     }
 
@@ -260,6 +282,24 @@ impl ServiceTasks {
     pub(crate) fn stopping(&self) -> u32 {
         self.counts[3]
     }
+    /// One of its tasks moved `from` a state (`None`: it was just created) `to` another;
+    /// `lost`: it is lost (a service's lost count is its RUNNING tasks that are lost).
+    fn moved(&mut self, from: Option<TaskState>, to: TaskState, lost: bool) {
+        if let Some(k) = from.and_then(TaskState::live_index) {
+            self.counts[k] -= 1;
+        }
+        if let Some(k) = to.live_index() {
+            self.counts[k] += 1;
+        }
+        if lost && let Some(from) = from.filter(|&f| f != to) {
+            if from == TaskState::Running {
+                self.lost -= 1;
+            }
+            if to == TaskState::Running {
+                self.lost += 1;
+            }
+        }
+    }
     /// RUNNING tasks that serve (not on a dead host).
     pub(crate) fn serving(&self) -> u32 {
         self.running().saturating_sub(self.lost)
@@ -335,40 +375,22 @@ impl<S: Sink> Core<'_, S> {
         reason: &str,
         new: bool,
     ) {
+        // One look-up of the record for everything the change reads.
         let t = self.rec(tid);
-        let from = if new { to } else { t.state };
+        let from = (!new).then_some(t.state);
         t.state = to;
-        let owner = t.owner;
-        let svc = owner
-            .service()
-            .map(|s| &mut self.services[s.index()].counts);
-        let (global, svc) = (&mut self.task_counts, svc);
-        if !new && let Some(k) = from.live_index() {
-            global[k] -= 1;
-            if let Some(c) = svc {
-                c[k] -= 1;
-            }
+        let (owner, lost, inst) = (t.owner, t.lost, t.instance_ref());
+        if let Some(k) = from.and_then(TaskState::live_index) {
+            self.task_counts[k] -= 1;
         }
         if let Some(k) = to.live_index() {
-            global[k] += 1;
-            if let Some(s) = owner.service() {
-                self.services[s.index()].counts[k] += 1;
-            }
+            self.task_counts[k] += 1;
         }
-        // A service's lost count is its RUNNING tasks that are lost: kept here, with the state.
-        if let Some(s) = owner.service()
-            && self.task(tid).lost
-            && from != to
-        {
-            let svc = &mut self.services[s.index()];
-            if from == TaskState::Running && !new {
-                svc.lost -= 1;
-            }
-            if to == TaskState::Running {
-                svc.lost += 1;
-            }
+        if let Owner::Service(s) = owner {
+            self.services[s.index()].moved(from, to, lost);
         }
-        self.task_event(tid, now, from, to, reason);
+        let from = from.filter(|&f| f != to);
+        self.record_task(tid.0, owner, inst, now, from, to, reason);
     }
 
     /// Record a task event without a state change (`from == to`: entering `to`).
@@ -381,30 +403,84 @@ impl<S: Sink> Core<'_, S> {
         reason: &str,
     ) {
         let t = self.task(tid);
-        let (service, job) = match t.owner {
+        let (owner, inst) = (t.owner, t.instance_ref());
+        let from = (from != to).then_some(from);
+        self.record_task(tid.0, owner, inst, now, from, to, reason);
+    }
+
+    /// Hash a task event (`from`: `None` when it enters `to`) and, when the sink wants records,
+    /// hand it its record.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn record_task(
+        &mut self,
+        seq: u32,
+        owner: Owner,
+        inst: Option<InstanceRef>,
+        now: SimTime,
+        from: Option<TaskState>,
+        to: TaskState,
+        reason: &str,
+    ) {
+        let owner_words = &self.owner_words[owner.index(self.sc.services.len())];
+        let inst_words: &[u64] = match inst {
+            Some(r) => &self.clusters[r.cluster.index()].insts[r.id.0 as usize].ec2_id_words,
+            None => &[0],
+        };
+        self.out
+            .hash_task(now.ms(), seq, owner_words, inst_words, from, to, reason);
+        if self.out.wants_events() {
+            let from = from.map_or("", TaskState::as_str);
+            self.task_record(seq, owner, inst, now, from, to.as_str(), reason);
+        }
+    }
+
+    /// Hand a task event's record to the sink (which wants it).
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    fn task_record(
+        &mut self,
+        seq: u32,
+        owner: Owner,
+        inst: Option<InstanceRef>,
+        now: SimTime,
+        from: &str,
+        to: &str,
+        reason: &str,
+    ) {
+        let (service, job) = match owner {
             Owner::Service(s) => (self.sc.services[s.index()].name.as_str(), ""),
             Owner::Job(j, _) => ("", self.sc.jobs[j.index()].name.as_str()),
         };
-        let (instance, words): (&str, &[u64]) = match t.instance_ref() {
-            Some(r) => {
-                let i = &self.clusters[r.cluster.index()].insts[r.id.0 as usize];
-                (i.ec2_id.as_str(), &i.ec2_id_words)
-            }
-            None => ("", &[0]),
-        };
-        let owner = &self.owner_words[t.owner.index(self.sc.services.len())];
+        let instance = inst.map_or("", |r| {
+            self.clusters[r.cluster.index()].insts[r.id.0 as usize]
+                .ec2_id
+                .as_str()
+        });
         let e = EventRecord {
             time_ms: now.ms(),
             kind: EventKind::Task,
-            task: Some(u64::from(tid.0)),
+            task: Some(u64::from(seq)),
             service,
             job,
             instance,
-            from: if from == to { "" } else { from.as_str() },
-            to: to.as_str(),
+            from,
+            to,
             reason,
         };
-        self.out.emit_task(e, owner, words);
+        debug_assert_eq!(
+            self.owner_words[owner.index(self.sc.services.len())][..],
+            [str_words(service), str_words(job)].concat(),
+            "owner words"
+        );
+        debug_assert_eq!(
+            inst.map_or(&[0][..], |r| &self.clusters[r.cluster.index()].insts
+                [r.id.0 as usize]
+                .ec2_id_words),
+            str_words(instance),
+            "instance words"
+        );
+        self.out.task_record(&e);
     }
 
     /// A new task waits in PROVISIONING: for Fargate, or for capacity (`why` nothing can hold
