@@ -59,17 +59,22 @@ impl TaskState {
         }
     }
 
-    /// Index into per-state counts (live states only).
+    /// Index into per-state counts (live states only: the first four).
+    #[inline]
     fn live_index(self) -> Option<usize> {
-        match self {
-            TaskState::Provisioning => Some(0),
-            TaskState::Pending => Some(1),
-            TaskState::Running => Some(2),
-            TaskState::Stopping => Some(3),
-            TaskState::Stopped => None,
-        }
+        let k = self as usize;
+        (k < 4).then_some(k)
     }
 }
+
+// `live_index` and the per-state counts rely on this order.
+const _: () = assert!(
+    TaskState::Provisioning as usize == 0
+        && TaskState::Pending as usize == 1
+        && TaskState::Running as usize == 2
+        && TaskState::Stopping as usize == 3
+        && TaskState::Stopped as usize == 4
+);
 
 /// How a task ended (or that it has not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,8 +380,23 @@ impl<S: Sink> Core<'_, S> {
         reason: &str,
         new: bool,
     ) {
-        // One look-up of the record for everything the change reads.
+        self.change_state(tid, to, now, reason, new, |_| ());
+    }
+
+    /// [`Core::set_state`], first changing the task's record with `f` (while it is at hand:
+    /// one look-up of the record for the whole change).
+    #[inline(always)]
+    fn change_state<R>(
+        &mut self,
+        tid: TaskId,
+        to: TaskState,
+        now: SimTime,
+        reason: &str,
+        new: bool,
+        f: impl FnOnce(&mut Task) -> R,
+    ) -> R {
         let t = self.rec(tid);
+        let r = f(t);
         let from = (!new).then_some(t.state);
         t.state = to;
         let (owner, lost, inst) = (t.owner, t.lost, t.instance_ref());
@@ -391,9 +411,11 @@ impl<S: Sink> Core<'_, S> {
         }
         let from = from.filter(|&f| f != to);
         self.record_task(tid.0, owner, inst, now, from, to, reason);
+        r
     }
 
     /// Record a task event without a state change (`from == to`: entering `to`).
+    #[inline(never)]
     pub(crate) fn task_event(
         &mut self,
         tid: TaskId,
@@ -411,7 +433,7 @@ impl<S: Sink> Core<'_, S> {
     /// Hash a task event (`from`: `None` when it enters `to`) and, when the sink wants records,
     /// hand it its record.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     fn record_task(
         &mut self,
         seq: u32,
@@ -511,11 +533,11 @@ impl<S: Sink> Core<'_, S> {
         let o = owner.index(self.sc.services.len()) as u32;
         let busy = !self.is_daemon(owner);
         self.reserve(r, &req, o, busy);
-        let t = self.rec(tid);
-        t.instance = Some(inst);
-        t.placed = Stamp::at(now);
         self.counters.placed(created, now);
-        self.set_state(tid, TaskState::Pending, now, "", new);
+        self.change_state(tid, TaskState::Pending, now, "", new, |t| {
+            t.instance = Some(inst);
+            t.placed = Stamp::at(now);
+        });
     }
 
     /// A Fargate task's ENI is ready: it is PENDING (billing starts) while its image is pulled.
@@ -534,9 +556,10 @@ impl<S: Sink> Core<'_, S> {
 
     /// A PENDING task reaches RUNNING.
     pub(crate) fn run(&mut self, tid: TaskId, now: SimTime) {
-        self.set_state(tid, TaskState::Running, now, "", false);
         self.counters.tasks_started += 1;
-        self.rec(tid).running = Stamp::at(now);
+        self.change_state(tid, TaskState::Running, now, "", false, |t| {
+            t.running = Stamp::at(now);
+        });
     }
 
     /// A RUNNING task starts stopping (the scheduler stopped it): it is STOPPING, with the stop
@@ -579,14 +602,14 @@ impl<S: Sink> Core<'_, S> {
         if let Runs::Fargate { az, .. } = runs {
             o.fargate_az[az as usize] -= 1;
         }
-        let t = self.rec(tid);
-        t.stopped = Stamp::at(now);
-        t.outcome = outcome;
-        let never_ran = t.running().is_none();
         if let Owner::Service(s) = owner {
             self.services[s.index()].live.retain(|&x| x != tid);
         }
-        self.set_state(tid, TaskState::Stopped, now, reason, false);
+        let never_ran = self.change_state(tid, TaskState::Stopped, now, reason, false, |t| {
+            t.stopped = Stamp::at(now);
+            t.outcome = outcome;
+            t.running().is_none()
+        });
         self.ended.push(tid);
         Stopped {
             freed,
