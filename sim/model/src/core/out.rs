@@ -67,7 +67,7 @@ impl<S: Sink> Out<S> {
     /// words the hash folds in for them ([`ecsim_engine::str_words`]), made once per owner and
     /// instance instead of read from the strings at every change. Same hash. The caller hands
     /// the record to the sink with [`Out::task_record`] when [`Out::wants_events`].
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn hash_task(
         &mut self,

@@ -39,23 +39,20 @@ impl TaskState {
     }
 
     /// Fold its name into the events hash, as `write_str(self.as_str())` does, from constant
-    /// words (every name is one word long but PROVISIONING's, two).
-    #[inline]
+    /// words, unrolled (every name is one word long but PROVISIONING's, two).
+    #[inline(always)]
     pub(super) fn hash_name(self, h: &mut StableHasher) {
-        const fn words(s: TaskState) -> [u64; 3] {
+        const fn words<const N: usize>(s: TaskState) -> [u64; N] {
             StableHasher::words_of(s.as_str())
         }
-        const WORDS: [[u64; 3]; 5] = [
-            words(TaskState::Provisioning),
-            words(TaskState::Pending),
-            words(TaskState::Running),
-            words(TaskState::Stopping),
-            words(TaskState::Stopped),
-        ];
-        let [len, w0, w1] = WORDS[self as usize];
-        h.write_array(&[len, w0]);
-        if self == TaskState::Provisioning {
-            h.write_u64(w1);
+        match self {
+            TaskState::Provisioning => {
+                h.write_array(&const { words::<3>(TaskState::Provisioning) })
+            }
+            TaskState::Pending => h.write_array(&const { words::<2>(TaskState::Pending) }),
+            TaskState::Running => h.write_array(&const { words::<2>(TaskState::Running) }),
+            TaskState::Stopping => h.write_array(&const { words::<2>(TaskState::Stopping) }),
+            TaskState::Stopped => h.write_array(&const { words::<2>(TaskState::Stopped) }),
         }
     }
 
@@ -321,7 +318,16 @@ impl<S: Sink> Core<'_, S> {
         self.created += 1;
         let d = &self.sc.task_definitions[n.def.index()];
         let (cpu_units, memory_mib) = n.size.unwrap_or((d.cpu_units, d.memory_mib));
-        let task = Task {
+        // The slot first, then the record written straight into it.
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot = u32::try_from(self.tasks.len()).expect("task slots fit in 32 bits");
+                self.tasks.push(Task::gone());
+                slot
+            }
+        };
+        self.tasks[slot as usize] = Task {
             seq,
             cpu_units,
             memory_mib,
@@ -346,17 +352,7 @@ impl<S: Sink> Core<'_, S> {
             lost: false,
             fail_start: false,
         };
-        let tid = match self.free.pop() {
-            Some(slot) => {
-                self.tasks[slot as usize] = task;
-                TaskId(seq, slot)
-            }
-            None => {
-                let slot = u32::try_from(self.tasks.len()).expect("task slots fit in 32 bits");
-                self.tasks.push(task);
-                TaskId(seq, slot)
-            }
-        };
+        let tid = TaskId(seq, slot);
         let o = &mut self.owners[n.owner.index(self.sc.services.len())];
         if let Some(k) = n.item {
             o.items[k as usize] += 1;
