@@ -353,12 +353,12 @@ impl<S: Sink> Core<'_, S> {
             fail_start: false,
         };
         let tid = TaskId(seq, slot);
-        let o = &mut self.owners[n.owner.index(self.sc.services.len())];
+        let o = n.owner.index(self.sc.services.len());
         if let Some(k) = n.item {
-            o.items[k as usize] += 1;
+            self.owners[o].items[k as usize] += 1;
         }
         if let Runs::Fargate { az, .. } = n.runs {
-            o.fargate_az[az as usize] += 1;
+            self.owners[o].fargate_az[az as usize] += 1;
         }
         if let Owner::Service(s) = n.owner {
             self.services[s.index()].live.push(tid);
@@ -587,16 +587,17 @@ impl<S: Sink> Core<'_, S> {
             let busy = !self.is_daemon(owner);
             self.release(r, &req, o, busy);
         }
-        self.bill_fargate(tid, now);
         if let Some(p) = placed {
             self.counters.task_ms += u128::from(now.since(p));
         }
-        let o = &mut self.owners[owner.index(self.sc.services.len())];
+        // The per-owner counts (and Fargate's billing) only for the tasks they are kept for.
+        let o = owner.index(self.sc.services.len());
         if let Some(k) = item {
-            o.items[k as usize] -= 1;
+            self.owners[o].items[k as usize] -= 1;
         }
         if let Runs::Fargate { az, .. } = runs {
-            o.fargate_az[az as usize] -= 1;
+            self.bill_fargate(tid, now);
+            self.owners[o].fargate_az[az as usize] -= 1;
         }
         if let Owner::Service(s) = owner {
             self.services[s.index()].live.retain(|&x| x != tid);
