@@ -346,6 +346,10 @@ impl<W: Write> Sink for CsvSink<W> {
         });
     }
 
+    fn wants_events(&self) -> bool {
+        self.events.is_some()
+    }
+
     fn wants_tasks(&self) -> bool {
         self.tasks.is_some()
     }

@@ -87,15 +87,48 @@ impl StableHasher {
         self.write(s.as_bytes());
     }
     /// Fold in words made by [`str_words`]: the same as `write_str` of those strings, without
-    /// reading their bytes again.
+    /// reading their bytes again. Up to four words are folded in without a loop.
     #[inline]
     pub fn write_words(&mut self, words: &[u64]) {
         // The state in a local, so that it stays in a register through the loop.
+        let mut h = *self;
+        match *words {
+            [a] => h.write_u64(a),
+            [a, b] => h.write_array(&[a, b]),
+            [a, b, c] => h.write_array(&[a, b, c]),
+            [a, b, c, d] => h.write_array(&[a, b, c, d]),
+            _ => {
+                for &w in words {
+                    h.write_u64(w);
+                }
+            }
+        }
+        *self = h;
+    }
+    /// Fold in a fixed number of words (made by [`str_words`] or [`StableHasher::words_of`]),
+    /// unrolled.
+    #[inline]
+    pub fn write_array<const N: usize>(&mut self, words: &[u64; N]) {
         let mut h = *self;
         for &w in words {
             h.write_u64(w);
         }
         *self = h;
+    }
+    /// [`str_words`] at compile time, zero-padded to `N` words (a constant string's words, for
+    /// [`StableHasher::write_array`] of the first `1 + s.len().div_ceil(8)` of them). Panics
+    /// (at compile time in a constant) if `N` is too small.
+    pub const fn words_of<const N: usize>(s: &str) -> [u64; N] {
+        let b = s.as_bytes();
+        assert!(b.len().div_ceil(8) < N, "too few words for the string");
+        let mut w = [0u64; N];
+        w[0] = b.len() as u64;
+        let mut i = 0;
+        while i < b.len() {
+            w[1 + i / 8] |= (b[i] as u64) << (8 * (i % 8));
+            i += 1;
+        }
+        w
     }
     /// The hash so far.
     pub fn finish(&self) -> u64 {
@@ -161,6 +194,32 @@ mod tests {
                 "length {len}"
             );
         }
+    }
+
+    /// Compile-time words are the words of the string, zero-padded; folded in, they hash as
+    /// the string.
+    #[test]
+    fn words_of_is_str_words_padded() {
+        const W: [u64; 4] = StableHasher::words_of("PROVISIONING");
+        assert_eq!(W[..3], str_words("PROVISIONING")[..]);
+        assert_eq!(W[3], 0);
+        let text = "i-0123456789abcdef0-PROVISIONING";
+        for len in 0..=text.len() {
+            let s = &text[..len];
+            let w: [u64; 6] = StableHasher::words_of(s);
+            let n = str_words(s).len();
+            assert_eq!(w[..n], str_words(s)[..], "length {len}");
+            assert!(w[n..].iter().all(|&x| x == 0), "length {len}");
+        }
+        for n in 1..=6 {
+            let words: Vec<u64> = (1..=n).collect();
+            let looped = hash(|h| words.iter().for_each(|&w| h.write_u64(w)));
+            assert_eq!(hash(|h| h.write_words(&words)), looped, "{n} words");
+        }
+        assert_eq!(
+            hash(|h| h.write_array(&[1, 2, 3])),
+            hash(|h| h.write_words(&[1, 2, 3]))
+        );
     }
 
     #[test]

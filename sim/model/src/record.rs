@@ -313,6 +313,12 @@ pub trait Sink {
     fn begin(&mut self, _header: &RunHeader<'_>) {}
     /// A state change.
     fn event(&mut self, _e: &EventRecord<'_>) {}
+    /// Whether the sink wants state changes ([`Sink::event`]); the model builds no event
+    /// records when it does not (the events hash is the same either way). Asked once, when the
+    /// run starts. True by default.
+    fn wants_events(&self) -> bool {
+        true
+    }
     /// A metrics row.
     fn metrics(&mut self, _m: &MetricsRow<'_>) {}
     /// A task's row: as the task finishes (tasks finishing at one event in the order they
@@ -347,6 +353,9 @@ pub trait Sink {
 pub struct NullSink;
 
 impl Sink for NullSink {
+    fn wants_events(&self) -> bool {
+        false
+    }
     fn wants_tasks(&self) -> bool {
         false
     }

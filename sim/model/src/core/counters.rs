@@ -58,6 +58,7 @@ impl Counters {
     }
 
     /// A task's row was written with this `wait_ms`.
+    #[inline]
     pub(crate) fn task_waited(&mut self, wait_ms: u64) {
         if wait_ms == 0 {
             self.zero_waits += 1;

@@ -20,17 +20,15 @@ impl<S: Sink> Core<'_, S> {
     }
 
     fn reclaim_ended(&mut self) {
-        let mut ended = std::mem::take(&mut self.ended);
         let rows = self.out.sink.wants_tasks();
-        for &tid in &ended {
+        for k in 0..self.ended.len() {
+            let tid = self.ended[k];
             // A finished task was placed or stopped: the end of the run plays no part.
             self.task_done(tid, SimTime::ZERO, rows);
-            let t = &mut self.tasks[tid.index()];
-            t.seq = FREE;
+            self.tasks[tid.index()].seq = FREE;
             self.free.push(tid.1);
         }
-        ended.clear();
-        self.ended = ended;
+        self.ended.clear();
     }
 
     /// Write the rows of the tasks still live at the end (in creation order, after the rows of

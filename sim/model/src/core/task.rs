@@ -7,7 +7,7 @@
 //! its resources until it is STOPPED ([`Core::begin_stop`], then [`Core::stop`]). Every transition goes through
 //! [`Core::set_state`], which keeps the counters and records the change.
 
-use ecsim_engine::SimTime;
+use ecsim_engine::{SimTime, StableHasher, str_words};
 use ecsim_placement::{GroupId, InstanceId, PlacementFailure};
 
 use super::{Core, NO_POOL, task_request_of};
@@ -16,6 +16,7 @@ use crate::record::{EventKind, EventRecord, Sink};
 
 /// A task's state (ECS `lastStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum TaskState {
     Provisioning,
     Pending,
@@ -27,7 +28,7 @@ pub(crate) enum TaskState {
 
 impl TaskState {
     /// The name ECS uses.
-    pub(crate) fn as_str(self) -> &'static str {
+    pub(crate) const fn as_str(self) -> &'static str {
         match self {
             TaskState::Provisioning => "PROVISIONING",
             TaskState::Pending => "PENDING",
@@ -37,17 +38,40 @@ impl TaskState {
         }
     }
 
-    /// Index into per-state counts (live states only).
-    fn live_index(self) -> Option<usize> {
+    /// Fold its name into the events hash, as `write_str(self.as_str())` does, from constant
+    /// words, unrolled (every name is one word long but PROVISIONING's, two).
+    #[inline(always)]
+    pub(super) fn hash_name(self, h: &mut StableHasher) {
+        const fn words<const N: usize>(s: TaskState) -> [u64; N] {
+            StableHasher::words_of(s.as_str())
+        }
         match self {
-            TaskState::Provisioning => Some(0),
-            TaskState::Pending => Some(1),
-            TaskState::Running => Some(2),
-            TaskState::Stopping => Some(3),
-            TaskState::Stopped => None,
+            TaskState::Provisioning => {
+                h.write_array(&const { words::<3>(TaskState::Provisioning) })
+            }
+            TaskState::Pending => h.write_array(&const { words::<2>(TaskState::Pending) }),
+            TaskState::Running => h.write_array(&const { words::<2>(TaskState::Running) }),
+            TaskState::Stopping => h.write_array(&const { words::<2>(TaskState::Stopping) }),
+            TaskState::Stopped => h.write_array(&const { words::<2>(TaskState::Stopped) }),
         }
     }
+
+    /// Index into per-state counts (live states only: the first four).
+    #[inline]
+    fn live_index(self) -> Option<usize> {
+        let k = self as usize;
+        (k < 4).then_some(k)
+    }
 }
+
+// `live_index` and the per-state counts rely on this order.
+const _: () = assert!(
+    TaskState::Provisioning as usize == 0
+        && TaskState::Pending as usize == 1
+        && TaskState::Running as usize == 2
+        && TaskState::Stopping as usize == 3
+        && TaskState::Stopped as usize == 4
+);
 
 /// How a task ended (or that it has not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +284,24 @@ impl ServiceTasks {
     pub(crate) fn stopping(&self) -> u32 {
         self.counts[3]
     }
+    /// One of its tasks moved `from` a state (`None`: it was just created) `to` another;
+    /// `lost`: it is lost (a service's lost count is its RUNNING tasks that are lost).
+    fn moved(&mut self, from: Option<TaskState>, to: TaskState, lost: bool) {
+        if let Some(k) = from.and_then(TaskState::live_index) {
+            self.counts[k] -= 1;
+        }
+        if let Some(k) = to.live_index() {
+            self.counts[k] += 1;
+        }
+        if lost && let Some(from) = from.filter(|&f| f != to) {
+            if from == TaskState::Running {
+                self.lost -= 1;
+            }
+            if to == TaskState::Running {
+                self.lost += 1;
+            }
+        }
+    }
     /// RUNNING tasks that serve (not on a dead host).
     pub(crate) fn serving(&self) -> u32 {
         self.running().saturating_sub(self.lost)
@@ -276,7 +318,16 @@ impl<S: Sink> Core<'_, S> {
         self.created += 1;
         let d = &self.sc.task_definitions[n.def.index()];
         let (cpu_units, memory_mib) = n.size.unwrap_or((d.cpu_units, d.memory_mib));
-        let task = Task {
+        // The slot first, then the record written straight into it.
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot = u32::try_from(self.tasks.len()).expect("task slots fit in 32 bits");
+                self.tasks.push(Task::gone());
+                slot
+            }
+        };
+        self.tasks[slot as usize] = Task {
             seq,
             cpu_units,
             memory_mib,
@@ -301,23 +352,13 @@ impl<S: Sink> Core<'_, S> {
             lost: false,
             fail_start: false,
         };
-        let tid = match self.free.pop() {
-            Some(slot) => {
-                self.tasks[slot as usize] = task;
-                TaskId(seq, slot)
-            }
-            None => {
-                let slot = u32::try_from(self.tasks.len()).expect("task slots fit in 32 bits");
-                self.tasks.push(task);
-                TaskId(seq, slot)
-            }
-        };
-        let o = &mut self.owners[n.owner.index(self.sc.services.len())];
+        let tid = TaskId(seq, slot);
+        let o = n.owner.index(self.sc.services.len());
         if let Some(k) = n.item {
-            o.items[k as usize] += 1;
+            self.owners[o].items[k as usize] += 1;
         }
         if let Runs::Fargate { az, .. } = n.runs {
-            o.fargate_az[az as usize] += 1;
+            self.owners[o].fargate_az[az as usize] += 1;
         }
         if let Owner::Service(s) = n.owner {
             self.services[s.index()].live.push(tid);
@@ -335,43 +376,42 @@ impl<S: Sink> Core<'_, S> {
         reason: &str,
         new: bool,
     ) {
+        self.change_state(tid, to, now, reason, new, |_| ());
+    }
+
+    /// [`Core::set_state`], first changing the task's record with `f` (while it is at hand:
+    /// one look-up of the record for the whole change).
+    #[inline(always)]
+    fn change_state<R>(
+        &mut self,
+        tid: TaskId,
+        to: TaskState,
+        now: SimTime,
+        reason: &str,
+        new: bool,
+        f: impl FnOnce(&mut Task) -> R,
+    ) -> R {
         let t = self.rec(tid);
-        let from = if new { to } else { t.state };
+        let r = f(t);
+        let from = (!new).then_some(t.state);
         t.state = to;
-        let owner = t.owner;
-        let svc = owner
-            .service()
-            .map(|s| &mut self.services[s.index()].counts);
-        let (global, svc) = (&mut self.task_counts, svc);
-        if !new && let Some(k) = from.live_index() {
-            global[k] -= 1;
-            if let Some(c) = svc {
-                c[k] -= 1;
-            }
+        let (owner, lost, inst) = (t.owner, t.lost, t.instance_ref());
+        if let Some(k) = from.and_then(TaskState::live_index) {
+            self.task_counts[k] -= 1;
         }
         if let Some(k) = to.live_index() {
-            global[k] += 1;
-            if let Some(s) = owner.service() {
-                self.services[s.index()].counts[k] += 1;
-            }
+            self.task_counts[k] += 1;
         }
-        // A service's lost count is its RUNNING tasks that are lost: kept here, with the state.
-        if let Some(s) = owner.service()
-            && self.task(tid).lost
-            && from != to
-        {
-            let svc = &mut self.services[s.index()];
-            if from == TaskState::Running && !new {
-                svc.lost -= 1;
-            }
-            if to == TaskState::Running {
-                svc.lost += 1;
-            }
+        if let Owner::Service(s) = owner {
+            self.services[s.index()].moved(from, to, lost);
         }
-        self.task_event(tid, now, from, to, reason);
+        let from = from.filter(|&f| f != to);
+        self.record_task(tid.0, owner, inst, now, from, to, reason);
+        r
     }
 
     /// Record a task event without a state change (`from == to`: entering `to`).
+    #[inline(never)]
     pub(crate) fn task_event(
         &mut self,
         tid: TaskId,
@@ -381,30 +421,84 @@ impl<S: Sink> Core<'_, S> {
         reason: &str,
     ) {
         let t = self.task(tid);
-        let (service, job) = match t.owner {
+        let (owner, inst) = (t.owner, t.instance_ref());
+        let from = (from != to).then_some(from);
+        self.record_task(tid.0, owner, inst, now, from, to, reason);
+    }
+
+    /// Hash a task event (`from`: `None` when it enters `to`) and, when the sink wants records,
+    /// hand it its record.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn record_task(
+        &mut self,
+        seq: u32,
+        owner: Owner,
+        inst: Option<InstanceRef>,
+        now: SimTime,
+        from: Option<TaskState>,
+        to: TaskState,
+        reason: &str,
+    ) {
+        let owner_words = &self.owner_words[owner.index(self.sc.services.len())];
+        let inst_words: &[u64] = match inst {
+            Some(r) => &self.clusters[r.cluster.index()].insts[r.id.0 as usize].ec2_id_words,
+            None => &[0],
+        };
+        self.out
+            .hash_task(now.ms(), seq, owner_words, inst_words, from, to, reason);
+        if self.out.wants_events() {
+            let from = from.map_or("", TaskState::as_str);
+            self.task_record(seq, owner, inst, now, from, to.as_str(), reason);
+        }
+    }
+
+    /// Hand a task event's record to the sink (which wants it).
+    #[allow(clippy::too_many_arguments)]
+    #[cold]
+    fn task_record(
+        &mut self,
+        seq: u32,
+        owner: Owner,
+        inst: Option<InstanceRef>,
+        now: SimTime,
+        from: &str,
+        to: &str,
+        reason: &str,
+    ) {
+        let (service, job) = match owner {
             Owner::Service(s) => (self.sc.services[s.index()].name.as_str(), ""),
             Owner::Job(j, _) => ("", self.sc.jobs[j.index()].name.as_str()),
         };
-        let (instance, words): (&str, &[u64]) = match t.instance_ref() {
-            Some(r) => {
-                let i = &self.clusters[r.cluster.index()].insts[r.id.0 as usize];
-                (i.ec2_id.as_str(), &i.ec2_id_words)
-            }
-            None => ("", &[0]),
-        };
-        let owner = &self.owner_words[t.owner.index(self.sc.services.len())];
+        let instance = inst.map_or("", |r| {
+            self.clusters[r.cluster.index()].insts[r.id.0 as usize]
+                .ec2_id
+                .as_str()
+        });
         let e = EventRecord {
             time_ms: now.ms(),
             kind: EventKind::Task,
-            task: Some(u64::from(tid.0)),
+            task: Some(u64::from(seq)),
             service,
             job,
             instance,
-            from: if from == to { "" } else { from.as_str() },
-            to: to.as_str(),
+            from,
+            to,
             reason,
         };
-        self.out.emit_task(e, owner, words);
+        debug_assert_eq!(
+            self.owner_words[owner.index(self.sc.services.len())][..],
+            [str_words(service), str_words(job)].concat(),
+            "owner words"
+        );
+        debug_assert_eq!(
+            inst.map_or(&[0][..], |r| &self.clusters[r.cluster.index()].insts
+                [r.id.0 as usize]
+                .ec2_id_words),
+            str_words(instance),
+            "instance words"
+        );
+        self.out.task_record(&e);
     }
 
     /// A new task waits in PROVISIONING: for Fargate, or for capacity (`why` nothing can hold
@@ -435,11 +529,11 @@ impl<S: Sink> Core<'_, S> {
         let o = owner.index(self.sc.services.len()) as u32;
         let busy = !self.is_daemon(owner);
         self.reserve(r, &req, o, busy);
-        let t = self.rec(tid);
-        t.instance = Some(inst);
-        t.placed = Stamp::at(now);
         self.counters.placed(created, now);
-        self.set_state(tid, TaskState::Pending, now, "", new);
+        self.change_state(tid, TaskState::Pending, now, "", new, |t| {
+            t.instance = Some(inst);
+            t.placed = Stamp::at(now);
+        });
     }
 
     /// A Fargate task's ENI is ready: it is PENDING (billing starts) while its image is pulled.
@@ -458,9 +552,10 @@ impl<S: Sink> Core<'_, S> {
 
     /// A PENDING task reaches RUNNING.
     pub(crate) fn run(&mut self, tid: TaskId, now: SimTime) {
-        self.set_state(tid, TaskState::Running, now, "", false);
         self.counters.tasks_started += 1;
-        self.rec(tid).running = Stamp::at(now);
+        self.change_state(tid, TaskState::Running, now, "", false, |t| {
+            t.running = Stamp::at(now);
+        });
     }
 
     /// A RUNNING task starts stopping (the scheduler stopped it): it is STOPPING, with the stop
@@ -492,25 +587,26 @@ impl<S: Sink> Core<'_, S> {
             let busy = !self.is_daemon(owner);
             self.release(r, &req, o, busy);
         }
-        self.bill_fargate(tid, now);
         if let Some(p) = placed {
             self.counters.task_ms += u128::from(now.since(p));
         }
-        let o = &mut self.owners[owner.index(self.sc.services.len())];
+        // The per-owner counts (and Fargate's billing) only for the tasks they are kept for.
+        let o = owner.index(self.sc.services.len());
         if let Some(k) = item {
-            o.items[k as usize] -= 1;
+            self.owners[o].items[k as usize] -= 1;
         }
         if let Runs::Fargate { az, .. } = runs {
-            o.fargate_az[az as usize] -= 1;
+            self.bill_fargate(tid, now);
+            self.owners[o].fargate_az[az as usize] -= 1;
         }
-        let t = self.rec(tid);
-        t.stopped = Stamp::at(now);
-        t.outcome = outcome;
-        let never_ran = t.running().is_none();
         if let Owner::Service(s) = owner {
             self.services[s.index()].live.retain(|&x| x != tid);
         }
-        self.set_state(tid, TaskState::Stopped, now, reason, false);
+        let never_ran = self.change_state(tid, TaskState::Stopped, now, reason, false, |t| {
+            t.stopped = Stamp::at(now);
+            t.outcome = outcome;
+            t.running().is_none()
+        });
         self.ended.push(tid);
         Stopped {
             freed,

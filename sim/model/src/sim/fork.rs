@@ -368,6 +368,9 @@ impl<S: Sink> Sink for Fanout<S> {
     fn explains(&self) -> bool {
         self.sinks.iter().any(|s| s.explains())
     }
+    fn wants_events(&self) -> bool {
+        self.sinks.iter().any(|s| s.wants_events())
+    }
     fn wants_tasks(&self) -> bool {
         self.sinks.iter().any(|s| s.wants_tasks())
     }
