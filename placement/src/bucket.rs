@@ -158,6 +158,14 @@ impl Bucket {
                 rest: [].iter().rev(),
             };
         }
+        // Usually every entry is at least `lo` (binpack asks for the other resource it needs,
+        // which most instances with room in the field have): then no search at all.
+        if Some(&lo) <= self.mins.last() {
+            return Iter {
+                cur: self.chunks[self.chunks.len() - 1].iter().rev(),
+                rest: self.chunks[..self.chunks.len() - 1].iter().rev(),
+            };
+        }
         let k = self.chunk_of(lo);
         let c = &self.chunks[k];
         Iter {

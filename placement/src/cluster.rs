@@ -1,8 +1,8 @@
 //! The container instances of one cluster, their free resources, and the indexes over them.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry as MapEntry;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -141,38 +141,76 @@ impl Inst {
 /// it is empty (a walk then visits only free amounts some instance has now, not every amount one
 /// ever had: with a trace's per-task sizes those are unbounded in number) and its slot, with its
 /// allocations, waits for the next new amount.
+///
+/// Joining a bucket looks its amount up in a hash table first (a few tens of instructions where
+/// the ordered map's search costs about a hundred); the ordered map changes only when an amount
+/// gets its first instance or loses its last, and serves the walks in order of amount. The hash
+/// table is never iterated, so its order cannot reach a result.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Buckets {
     /// Free amount -> slot of its bucket, in order for walks.
     by_amount: BTreeMap<u32, u32>,
+    /// The same map, hashed, for lookups by amount.
+    slot_of: HashMap<u32, u32, BuildHasherDefault<AmountHasher>>,
     slots: Vec<Bucket>,
     /// Slots of emptied buckets.
     spare: Vec<u32>,
 }
 
+/// A hasher for one `u32` key (a free amount): a multiply by an odd constant, its high bits
+/// folded into the low ones (amounts are often multiples of 256, which a plain multiply would
+/// keep in the low bits). Not resistant to chosen keys, which cost only speed here: the amounts
+/// come from the instance types and task sizes of the scenario.
+#[derive(Default, Clone, Copy, Debug)]
+pub(crate) struct AmountHasher(u64);
+
+impl Hasher for AmountHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b));
+        }
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        let p = (self.0 ^ u64::from(n)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = p ^ (p >> 32);
+    }
+}
+
 impl Buckets {
     /// Add an entry to the bucket of `amount`; the bucket's slot.
+    #[inline]
     fn insert(&mut self, amount: u32, e: Entry) -> u32 {
-        let slot = match self.by_amount.entry(amount) {
-            MapEntry::Occupied(o) => *o.get(),
-            MapEntry::Vacant(v) => {
-                let slot = self.spare.pop().unwrap_or_else(|| {
-                    self.slots.push(Bucket::default());
-                    (self.slots.len() - 1) as u32
-                });
-                *v.insert(slot)
-            }
+        let slot = match self.slot_of.get(&amount) {
+            Some(&slot) => slot,
+            None => self.new_bucket(amount),
         };
         self.slots[slot as usize].insert(e);
         slot
     }
 
+    /// A slot for the (empty) bucket of a new amount, entered in both maps.
+    fn new_bucket(&mut self, amount: u32) -> u32 {
+        let slot = self.spare.pop().unwrap_or_else(|| {
+            self.slots.push(Bucket::default());
+            (self.slots.len() - 1) as u32
+        });
+        self.by_amount.insert(amount, slot);
+        self.slot_of.insert(amount, slot);
+        slot
+    }
+
     /// Take an entry out of the bucket in `slot` (that of `amount`).
+    #[inline]
     fn remove(&mut self, slot: u32, amount: u32, e: Entry) {
         let b = &mut self.slots[slot as usize];
         b.remove(e);
         if b.is_empty() {
             self.by_amount.remove(&amount);
+            self.slot_of.remove(&amount);
             self.spare.push(slot);
         }
     }
@@ -186,7 +224,7 @@ impl Buckets {
 
     /// The bucket of one amount.
     pub(crate) fn get(&self, amount: u32) -> Option<&Bucket> {
-        self.by_amount
+        self.slot_of
             .get(&amount)
             .map(|&slot| &self.slots[slot as usize])
     }
