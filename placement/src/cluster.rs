@@ -203,14 +203,16 @@ impl Buckets {
         slot
     }
 
-    /// Take an entry out of the bucket in `slot` (that of `amount`).
+    /// An entry leaves the bucket in `slot` (that of `amount`); `current` tells the bucket's
+    /// entries that are still current (see [`Bucket::leave`]).
     #[inline]
-    fn remove(&mut self, slot: u32, amount: u32, e: Entry) {
+    fn remove(&mut self, slot: u32, amount: u32, e: Entry, current: impl Fn(Entry) -> bool) {
         let b = &mut self.slots[slot as usize];
-        b.remove(e);
+        b.leave(e, current);
         if b.is_empty() {
             self.by_amount.remove(&amount);
             self.slot_of.remove(&amount);
+
             self.spare.push(slot);
         }
     }
@@ -228,6 +230,17 @@ impl Buckets {
             .get(&amount)
             .map(|&slot| &self.slots[slot as usize])
     }
+}
+
+/// Whether `e` is its instance's current entry in a bucket of an index where it would have
+/// `cpu` CPU and `mem` memory free: the instance is ACTIVE with those amounts and the token.
+#[inline]
+fn current(insts: &[Inst], e: Entry, cpu: u32, mem: u32) -> bool {
+    let inst = &insts[e.inst() as usize];
+    inst.token == e.token()
+        && inst.cpu_avail == cpu
+        && inst.mem_avail == mem
+        && inst.status == InstanceStatus::Active
 }
 
 #[derive(Clone, Debug, Default)]
@@ -394,19 +407,19 @@ impl Cluster {
         if !self.indexed(i) {
             return;
         }
-        let inst = &self.insts[i as usize];
+        let insts = &self.insts;
+        let inst = &insts[i as usize];
+        let (cpu, mem, token) = (inst.cpu_avail, inst.mem_avail, inst.token);
         let part = &mut self.parts[inst.part as usize];
-        part.by_cpu.remove(
-            inst.cpu_slot,
-            inst.cpu_avail,
-            Entry::new(inst.mem_avail, inst.token, i),
-        );
+        part.by_cpu
+            .remove(inst.cpu_slot, cpu, Entry::new(mem, token, i), |e| {
+                current(insts, e, cpu, e.other())
+            });
         if self.cfg.by_memory {
-            part.by_mem.remove(
-                inst.mem_slot,
-                inst.mem_avail,
-                Entry::new(inst.cpu_avail, inst.token, i),
-            );
+            part.by_mem
+                .remove(inst.mem_slot, mem, Entry::new(cpu, token, i), |e| {
+                    current(insts, e, e.other(), mem)
+                });
         }
     }
 
@@ -425,6 +438,17 @@ impl Cluster {
             inst.mem_slot = part
                 .by_mem
                 .insert(inst.mem_avail, Entry::new(inst.cpu_avail, token, i));
+        }
+    }
+
+    /// Whether `e`, found in the bucket of `free` CPU (in the CPU index) or `free` memory (in
+    /// the memory index), is its instance's current entry there: buckets keep entries that left
+    /// them for a while (see [`Bucket`]), and walks skip them.
+    #[inline]
+    pub(crate) fn is_current(&self, field: BinpackField, free: u32, e: Entry) -> bool {
+        match field {
+            BinpackField::Cpu => current(&self.insts, e, free, e.other()),
+            BinpackField::Memory => current(&self.insts, e, e.other(), free),
         }
     }
 
