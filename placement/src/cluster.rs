@@ -142,19 +142,47 @@ impl Inst {
 /// ever had: with a trace's per-task sizes those are unbounded in number) and its slot, with its
 /// allocations, waits for the next new amount.
 ///
-/// Joining a bucket looks its amount up in a hash table first (a few tens of instructions where
-/// the ordered map's search costs about a hundred); the ordered map changes only when an amount
-/// gets its first instance or loses its last, and serves the walks in order of amount. The hash
-/// table is never iterated, so its order cannot reach a result.
-#[derive(Clone, Debug, Default)]
+/// Joining a bucket looks its amount up in a small direct-mapped cache, then in a hash table
+/// (a few tens of instructions where the ordered map's search costs about a hundred); the
+/// ordered map changes only when an amount gets its first instance or loses its last, and
+/// serves the walks in order of amount. Neither the cache nor the hash table is ever iterated,
+/// so their order cannot reach a result.
+#[derive(Clone, Debug)]
 pub(crate) struct Buckets {
     /// Free amount -> slot of its bucket, in order for walks.
     by_amount: BTreeMap<u32, u32>,
     /// The same map, hashed, for lookups by amount.
     slot_of: HashMap<u32, u32, BuildHasherDefault<AmountHasher>>,
+    /// Recently looked-up (amount, slot) pairs, each at its amount's [`recent_at`] (a slot of
+    /// `NO_SLOT`: none): most clusters have a few distinct free amounts, which then all stay here.
+    recent: [(u32, u32); RECENT],
     slots: Vec<Bucket>,
     /// Slots of emptied buckets.
     spare: Vec<u32>,
+}
+
+/// Size of [`Buckets::recent`].
+const RECENT: usize = 64;
+/// The empty line of [`Buckets::recent`].
+const NO_SLOT: u32 = u32::MAX;
+
+/// The line of [`Buckets::recent`] for an amount (Fibonacci hashing: amounts that are multiples
+/// of 256 or 1,024 spread over the lines).
+#[inline]
+fn recent_at(amount: u32) -> usize {
+    (amount.wrapping_mul(0x9E37_79B9) >> 26) as usize % RECENT
+}
+
+impl Default for Buckets {
+    fn default() -> Buckets {
+        Buckets {
+            by_amount: BTreeMap::new(),
+            slot_of: HashMap::default(),
+            recent: [(0, NO_SLOT); RECENT],
+            slots: Vec::new(),
+            spare: Vec::new(),
+        }
+    }
 }
 
 /// A hasher for one `u32` key (a free amount): a multiply by an odd constant, its high bits
@@ -184,9 +212,17 @@ impl Buckets {
     /// Add an entry to the bucket of `amount`; the bucket's slot.
     #[inline]
     fn insert(&mut self, amount: u32, e: Entry) -> u32 {
-        let slot = match self.slot_of.get(&amount) {
-            Some(&slot) => slot,
-            None => self.new_bucket(amount),
+        let line = recent_at(amount);
+        let (a, s) = self.recent[line];
+        let slot = if s != NO_SLOT && a == amount {
+            s
+        } else {
+            let slot = match self.slot_of.get(&amount) {
+                Some(&slot) => slot,
+                None => self.new_bucket(amount),
+            };
+            self.recent[line] = (amount, slot);
+            slot
         };
         self.slots[slot as usize].insert(e);
         slot
@@ -212,7 +248,10 @@ impl Buckets {
         if b.is_empty() {
             self.by_amount.remove(&amount);
             self.slot_of.remove(&amount);
-
+            let line = recent_at(amount);
+            if self.recent[line] == (amount, slot) {
+                self.recent[line] = (0, NO_SLOT);
+            }
             self.spare.push(slot);
         }
     }
@@ -654,7 +693,14 @@ impl Cluster {
             >= members
     }
 
+    #[inline]
     fn count_group(&mut self, i: u32, g: GroupId, add: bool) {
+        if self.cfg.az_counts || !self.tracked_keys.is_empty() {
+            self.count_group_values(i, g, add);
+        }
+    }
+
+    fn count_group_values(&mut self, i: u32, g: GroupId, add: bool) {
         fn bump<K: Ord>(m: &mut BTreeMap<K, u32>, k: K, add: bool) {
             if add {
                 *m.entry(k).or_insert(0) += 1;
