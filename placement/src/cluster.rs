@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Bound;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -263,11 +264,23 @@ impl Buckets {
             .map(|(&a, &slot)| (a, &self.slots[slot as usize]))
     }
 
+    /// The buckets of amounts above `above`, in ascending order of amount.
+    pub(crate) fn range_above(&self, above: u32) -> impl Iterator<Item = (u32, &Bucket)> + '_ {
+        self.by_amount
+            .range((Bound::Excluded(above), Bound::Unbounded))
+            .map(|(&a, &slot)| (a, &self.slots[slot as usize]))
+    }
+
     /// The bucket of one amount.
+    #[inline]
     pub(crate) fn get(&self, amount: u32) -> Option<&Bucket> {
-        self.slot_of
-            .get(&amount)
-            .map(|&slot| &self.slots[slot as usize])
+        let (a, s) = self.recent[recent_at(amount)];
+        let slot = if s != NO_SLOT && a == amount {
+            s
+        } else {
+            *self.slot_of.get(&amount)?
+        };
+        Some(&self.slots[slot as usize])
     }
 }
 

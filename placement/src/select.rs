@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use rand::RngExt;
 
-use crate::bucket::Entry;
+use crate::bucket::{Bucket, Entry};
 use crate::cluster::{Buckets, Cluster, InstanceStatus, NO_VALUE, TieBreak};
 use crate::types::*;
 
@@ -180,8 +180,7 @@ impl Cluster {
     }
 
     /// The first feasible entry of `buckets` walking up from the bucket of `need` and, in each
-    /// bucket, from `other` of the other resource: (amount, other, token, instance). Plain nested
-    /// loops, which cost less per entry than the same walk through iterator adapters.
+    /// bucket, from `other` of the other resource: (amount, other, token, instance).
     fn first_feasible(
         &self,
         buckets: &Buckets,
@@ -191,15 +190,22 @@ impl Cluster {
         req: &TaskRequest<'_>,
     ) -> Option<(u32, u32, u64, u32)> {
         let lo = Entry::at_least(other);
-        for (f, b) in buckets.range(need) {
-            for e in b.from(lo) {
+        let first = |f: u32, b: &Bucket| {
+            b.from(lo).find_map(|e| {
                 let i = e.inst();
-                if self.is_current(field, f, e) && self.feasible(i, req).is_ok() {
-                    return Some((f, e.other(), e.token(), i));
-                }
+                (self.is_current(field, f, e) && self.feasible(i, req).is_ok())
+                    .then(|| (f, e.other(), e.token(), i))
+            })
+        };
+        // The bucket of exactly `need` first, found without the ordered map's search (in a
+        // packed cluster it is there most of the time): no smaller amount can hold the task.
+        if let Some(b) = buckets.get(need) {
+            if let Some(hit) = first(need, b) {
+                return Some(hit);
             }
+            return buckets.range_above(need).find_map(|(f, b)| first(f, b));
         }
-        None
+        buckets.range(need).find_map(|(f, b)| first(f, b))
     }
 
     /// The ACTIVE instances of a partition with at least `cpu` CPU units and `mem` MiB free, by
