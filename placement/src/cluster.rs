@@ -274,13 +274,19 @@ impl Buckets {
     /// The bucket of one amount.
     #[inline]
     pub(crate) fn get(&self, amount: u32) -> Option<&Bucket> {
+        self.recent(amount).or_else(|| {
+            self.slot_of
+                .get(&amount)
+                .map(|&slot| &self.slots[slot as usize])
+        })
+    }
+
+    /// The bucket of one amount if it is in the cache of recently joined amounts (a miss says
+    /// nothing: the amount may have a bucket all the same).
+    #[inline]
+    pub(crate) fn recent(&self, amount: u32) -> Option<&Bucket> {
         let (a, s) = self.recent[recent_at(amount)];
-        let slot = if s != NO_SLOT && a == amount {
-            s
-        } else {
-            *self.slot_of.get(&amount)?
-        };
-        Some(&self.slots[slot as usize])
+        (s != NO_SLOT && a == amount).then(|| &self.slots[s as usize])
     }
 }
 

@@ -49,8 +49,8 @@
 //! that leaves a bucket from the middle is not taken out at once: it stays, stale, skipped by
 //! walks (its instance's free amounts or token no longer match it), until it reaches the small
 //! end or the bucket is compacted, once stale entries outnumber current ones.
-//! So `binpack` walks up from the smallest bucket that can hold the task (looking first, by hash,
-//! for the bucket of exactly the task's need) and skips, within a bucket, the instances short of
+//! So `binpack` walks up from the smallest bucket that can hold the task (looking first, in the
+//! cache, for the bucket of exactly the task's need) and skips, within a bucket, the instances short of
 //! the other resource; `spread(attribute:ecs.availability-zone)`
 //! ranks the few partitions before looking inside them; `random` and `spread(instanceId)` draw.
 //! Anything the indexes cannot answer falls back to a scan of the candidates, which gives an

@@ -197,9 +197,10 @@ impl Cluster {
                     .then(|| (f, e.other(), e.token(), i))
             })
         };
-        // The bucket of exactly `need` first, found without the ordered map's search (in a
-        // packed cluster it is there most of the time): no smaller amount can hold the task.
-        if let Some(b) = buckets.get(need) {
+        // The bucket of exactly `need` first when the cache of recently joined amounts has it
+        // (in a packed cluster it is there most of the time), without the ordered map's search:
+        // no smaller amount can hold the task.
+        if let Some(b) = buckets.recent(need) {
             if let Some(hit) = first(need, b) {
                 return Some(hit);
             }
