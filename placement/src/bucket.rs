@@ -53,6 +53,13 @@ pub(crate) const CHUNK: usize = 64;
 /// one chunk, so that chunks stay few (a few per `CHUNK` entries, not one per entry).
 const MERGE_BELOW: usize = CHUNK / 4;
 
+/// How many more stale entries than current ones a bucket keeps before it is compacted: so a
+/// bucket stores at most twice its current entries and this many (a few kilobytes at most per
+/// bucket even where nearly every instance has its own free amount), and compacting, which
+/// costs one pass over the bucket, comes at most once per as many leaves as the bucket has
+/// current entries.
+const STALE_SLACK: u32 = 16;
+
 /// A set of distinct entries, iterated in ascending order: a list of chunks, each a vector
 /// sorted in descending order, every entry of a chunk above every entry of the next one (so the
 /// smallest entry is the last of the last chunk). No chunk is empty.
@@ -123,7 +130,8 @@ impl Bucket {
     /// A current entry leaves: taken out when it is the smallest or the last current one, else
     /// left stale. `current` tells the entries that are still current (it may still say so of
     /// `e`, whose instance has not changed yet). Stale entries then at the small end are taken
-    /// out, and when stale entries outnumber current ones by more than a chunk, all of them.
+    /// out, and when stale entries outnumber current ones by more than [`STALE_SLACK`], all of
+    /// them.
     pub(crate) fn leave(&mut self, e: Entry, current: impl Fn(Entry) -> bool) {
         debug_assert!(self.live > 0, "leaving an empty bucket");
         self.live -= 1;
@@ -142,7 +150,7 @@ impl Bucket {
             }
             self.pop();
         }
-        if self.stored > 2 * self.live + CHUNK as u32 {
+        if self.stored > 2 * self.live + STALE_SLACK {
             self.compact(&current);
         }
     }
@@ -295,6 +303,7 @@ mod tests {
         let mut emptied = 0;
         let mut came_back = 0;
         let mut most_stale = 0;
+        let mut compacted_small = false;
         for step in 0..40_000u32 {
             // Grow for a while, then shrink, so that the size sweeps over both thresholds.
             let phase = (step / 1_000) % 2 == 0;
@@ -318,6 +327,7 @@ mod tests {
                     1 => *set.iter().nth((next() as usize) % set.len()).unwrap(),
                     _ => *set.last().unwrap(),
                 };
+                let before = b.stored;
                 // The instance changes after it leaves (as in the cluster) or before.
                 if next() % 2 == 0 {
                     b.leave(e, |x| set.contains(&x));
@@ -326,6 +336,7 @@ mod tests {
                     set.remove(&e);
                     b.leave(e, |x| set.contains(&x));
                 }
+                compacted_small |= before > b.stored + 3 && !set.is_empty() && set.len() < CHUNK;
                 left.push(e);
                 if left.len() > 50 {
                     left.remove(0);
@@ -339,7 +350,7 @@ mod tests {
             assert_eq!(stored, b.stored as usize);
             assert_eq!(set.len(), b.live as usize);
             assert!(
-                stored <= 2 * set.len() + CHUNK,
+                stored <= 2 * set.len() + STALE_SLACK as usize,
                 "{stored} stored, {} current",
                 set.len()
             );
@@ -375,5 +386,6 @@ mod tests {
         assert!(emptied >= 2, "emptied ({emptied})");
         assert!(came_back >= 10, "came back over a stale copy ({came_back})");
         assert!(most_stale >= CHUNK, "stale entries kept ({most_stale})");
+        assert!(compacted_small, "a small bucket compacted");
     }
 }
