@@ -13,7 +13,8 @@
 //! Chunks and entries are kept in descending order, so the smallest entry, the one `binpack`
 //! takes, is the last of the last chunk and leaves without a search or a move. Every walk
 //! visits the entries in ascending order, the order of the ordered set this replaces: results
-//! are unchanged.
+//! are unchanged. An entry that leaves from the middle stays, stale, until a tidy-up (see
+//! [`Bucket`]): leaving costs no search and no move; walks skip stale entries.
 
 use std::iter::Rev;
 use std::slice;
@@ -52,15 +53,35 @@ pub(crate) const CHUNK: usize = 64;
 /// one chunk, so that chunks stay few (a few per `CHUNK` entries, not one per entry).
 const MERGE_BELOW: usize = CHUNK / 4;
 
+/// How many more stale entries than current ones a bucket keeps before it is compacted: so a
+/// bucket stores at most twice its current entries and this many (a few kilobytes at most per
+/// bucket even where nearly every instance has its own free amount), and compacting, which
+/// costs one pass over the bucket, comes at most once per as many leaves as the bucket has
+/// current entries.
+const STALE_SLACK: u32 = 16;
+
 /// A set of distinct entries, iterated in ascending order: a list of chunks, each a vector
 /// sorted in descending order, every entry of a chunk above every entry of the next one (so the
 /// smallest entry is the last of the last chunk). No chunk is empty.
+///
+/// An entry that leaves the bucket is taken out at once only when it is the smallest one (the
+/// `binpack` case) or the bucket empties; otherwise it stays, stale, until a tidy-up: the
+/// caller says which entries are current (an entry is its instance's current one exactly when
+/// the instance's free amounts and token are those of the entry), walks skip the stale ones,
+/// stale entries at the small end are taken out as soon as they get there, and the whole bucket
+/// is compacted once stale entries outnumber current ones. Leaving then costs no search and no
+/// move, where taking an entry out of the middle costs two binary searches and a move; an entry
+/// that comes back while its stale copy is still there is simply current again.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Bucket {
     chunks: Vec<Vec<Entry>>,
     /// The smallest (last) entry of each chunk, side by side so that finding a chunk is one
     /// binary search over contiguous numbers.
     mins: Vec<Entry>,
+    /// Current entries.
+    live: u32,
+    /// Entries stored, current and stale.
+    stored: u32,
 }
 
 impl Bucket {
@@ -68,22 +89,31 @@ impl Bucket {
     /// (or the last chunk when every chunk's smallest entry is).
     #[inline]
     fn chunk_of(&self, e: Entry) -> usize {
-        let k = self.mins.partition_point(|&m| m > e);
-        k.min(self.mins.len().saturating_sub(1))
+        let n = self.mins.len();
+        if n <= 1 {
+            return 0;
+        }
+        self.mins[..n - 1].partition_point(|&m| m > e)
     }
 
-    /// Add an entry that is not in the bucket.
+    /// Add an entry that is not current in the bucket (a stale copy of it may be there).
     pub(crate) fn insert(&mut self, e: Entry) {
+        self.live += 1;
         if self.chunks.is_empty() {
             self.chunks.push(vec![e]);
             self.mins.push(e);
+            self.stored += 1;
             return;
         }
         let k = self.chunk_of(e);
         let c = &mut self.chunks[k];
         let at = c.partition_point(|&x| x > e);
-        debug_assert!(c.get(at) != Some(&e), "entry already in its bucket");
+        if c.get(at) == Some(&e) {
+            // Its stale copy, current again.
+            return;
+        }
         c.insert(at, e);
+        self.stored += 1;
         if at + 1 == c.len() {
             self.mins[k] = e;
         }
@@ -97,38 +127,78 @@ impl Bucket {
         }
     }
 
-    /// Take an entry out; nothing happens when it is not there.
-    pub(crate) fn remove(&mut self, e: Entry) {
-        let Some(last) = self.chunks.last_mut() else {
+    /// A current entry leaves: taken out when it is the smallest or the last current one, else
+    /// left stale. `current` tells the entries that are still current (it may still say so of
+    /// `e`, whose instance has not changed yet). Stale entries then at the small end are taken
+    /// out, and when stale entries outnumber current ones by more than [`STALE_SLACK`], all of
+    /// them.
+    pub(crate) fn leave(&mut self, e: Entry, current: impl Fn(Entry) -> bool) {
+        debug_assert!(self.live > 0, "leaving an empty bucket");
+        self.live -= 1;
+        if self.live == 0 {
+            self.chunks.clear();
+            self.mins.clear();
+            self.stored = 0;
             return;
-        };
-        // The smallest entry (binpack's choice) is the very last one: no search, no move.
-        let k = if last.last() == Some(&e) {
-            last.pop();
-            self.chunks.len() - 1
-        } else {
-            let k = self.chunk_of(e);
-            let c = &mut self.chunks[k];
-            match c.binary_search_by(|x| e.cmp(x)) {
-                Ok(at) => {
-                    c.remove(at);
-                }
-                Err(_) => return,
+        }
+        if self.mins.last() == Some(&e) {
+            self.pop();
+        }
+        while let Some(&m) = self.mins.last() {
+            if current(m) {
+                break;
             }
-            k
-        };
-        match self.chunks[k].last() {
+            self.pop();
+        }
+        if self.stored > 2 * self.live + STALE_SLACK {
+            self.compact(&current);
+        }
+    }
+
+    /// Take out the smallest entry.
+    fn pop(&mut self) {
+        let k = self.chunks.len() - 1;
+        let c = &mut self.chunks[k];
+        c.pop();
+        self.stored -= 1;
+        match c.last() {
             None => {
-                self.chunks.remove(k);
-                self.mins.remove(k);
+                self.chunks.pop();
+                self.mins.pop();
             }
             Some(&m) => {
                 self.mins[k] = m;
-                if self.chunks[k].len() < MERGE_BELOW {
+                if c.len() < MERGE_BELOW {
                     self.merge(k);
                 }
             }
         }
+    }
+
+    /// Keep only the current entries; merge chunks left small.
+    fn compact(&mut self, current: &impl Fn(Entry) -> bool) {
+        for c in &mut self.chunks {
+            c.retain(|&e| current(e));
+        }
+        self.chunks.retain(|c| !c.is_empty());
+        let mut k = 0;
+        while k + 1 < self.chunks.len() {
+            if self.chunks[k].len() + self.chunks[k + 1].len() <= CHUNK
+                && (self.chunks[k].len() < MERGE_BELOW || self.chunks[k + 1].len() < MERGE_BELOW)
+            {
+                let next = self.chunks.remove(k + 1);
+                self.chunks[k].extend_from_slice(&next);
+            } else {
+                k += 1;
+            }
+        }
+        self.mins.clear();
+        self.mins.extend(
+            self.chunks
+                .iter()
+                .map(|c| *c.last().expect("no empty chunk")),
+        );
+        self.stored = self.chunks.iter().map(|c| c.len() as u32).sum();
     }
 
     /// Merge a small chunk into a neighbour when the two fit in one chunk.
@@ -146,16 +216,25 @@ impl Bucket {
         self.mins.remove(into);
     }
 
+    /// Whether no entry is current.
     pub(crate) fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
+        self.live == 0
     }
 
-    /// The entries from `lo` on, in ascending order.
+    /// The stored entries from `lo` on, in ascending order, current and stale.
     pub(crate) fn from(&self, lo: Entry) -> Iter<'_> {
         if self.chunks.is_empty() {
             return Iter {
                 cur: [].iter().rev(),
                 rest: [].iter().rev(),
+            };
+        }
+        // Usually every entry is at least `lo` (binpack asks for the other resource it needs,
+        // which most instances with room in the field have): then no search at all.
+        if Some(&lo) <= self.mins.last() {
+            return Iter {
+                cur: self.chunks[self.chunks.len() - 1].iter().rev(),
+                rest: self.chunks[..self.chunks.len() - 1].iter().rev(),
             };
         }
         let k = self.chunk_of(lo);
@@ -166,7 +245,7 @@ impl Bucket {
         }
     }
 
-    /// The entries from `lo` to `hi`, both included, in ascending order.
+    /// The stored entries from `lo` to `hi`, both included, in ascending order, current and stale.
     pub(crate) fn between(&self, lo: Entry, hi: Entry) -> impl Iterator<Item = Entry> + '_ {
         self.from(lo).take_while(move |&e| e <= hi)
     }
@@ -203,13 +282,16 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    /// A bucket against a `BTreeSet` through random inserts and removes that grow it to many
-    /// chunks and shrink it to none, several times: the same entries, in the same order, from
-    /// every walk; chunks never empty, never above [`CHUNK`], and not many more than needed.
+    /// A bucket against a `BTreeSet` of its current entries through random inserts and leaves
+    /// that grow it to many chunks and shrink it to none, several times, with entries that come
+    /// back while their stale copy is still stored: the same current entries, in the same order,
+    /// from every walk once stale ones are skipped; chunks never empty, never above [`CHUNK`], not
+    /// many more than needed; stale entries bounded by the current ones and kept off the small end.
     #[test]
     fn agrees_with_an_ordered_set_across_both_representations() {
         let mut b = Bucket::default();
         let mut set: BTreeSet<Entry> = BTreeSet::new();
+        let mut left: Vec<Entry> = Vec::new();
         let mut x: u64 = 7;
         let mut next = || {
             x = x
@@ -219,43 +301,81 @@ mod tests {
         };
         let mut most_chunks = 0;
         let mut emptied = 0;
+        let mut came_back = 0;
+        let mut most_stale = 0;
+        let mut compacted_small = false;
         for step in 0..40_000u32 {
             // Grow for a while, then shrink, so that the size sweeps over both thresholds.
             let phase = (step / 1_000) % 2 == 0;
             let r = next();
             let grow = if phase { r % 10 < 7 } else { r % 10 < 1 };
             if grow || set.is_empty() {
-                let e = Entry::new((r % 5) as u32 * 100, next(), step);
+                // Sometimes an entry that left (as with a fixed token when an instance's free
+                // amounts come back to what they were).
+                let e = match left.pop() {
+                    Some(e) if next() % 3 == 0 && !set.contains(&e) => e,
+                    _ => Entry::new((r % 5) as u32 * 100, next(), step),
+                };
+                let stale_copy = b.from(Entry(0)).any(|x| x == e);
+                came_back += usize::from(stale_copy);
                 b.insert(e);
                 set.insert(e);
             } else {
-                // Sometimes the smallest (binpack's case), sometimes any, sometimes absent.
-                let e = match next() % 4 {
+                // Sometimes the smallest (binpack's case), sometimes any.
+                let e = match next() % 3 {
                     0 => *set.first().unwrap(),
                     1 => *set.iter().nth((next() as usize) % set.len()).unwrap(),
-                    2 => Entry::new(7, next(), u32::MAX),
                     _ => *set.last().unwrap(),
                 };
-                b.remove(e);
-                set.remove(&e);
+                let before = b.stored;
+                // The instance changes after it leaves (as in the cluster) or before.
+                if next() % 2 == 0 {
+                    b.leave(e, |x| set.contains(&x));
+                    set.remove(&e);
+                } else {
+                    set.remove(&e);
+                    b.leave(e, |x| set.contains(&x));
+                }
+                compacted_small |= before > b.stored + 3 && !set.is_empty() && set.len() < CHUNK;
+                left.push(e);
+                if left.len() > 50 {
+                    left.remove(0);
+                }
             }
             let lens = b.chunk_lens();
             let mins: Vec<Entry> = b.chunks.iter().map(|c| *c.last().unwrap()).collect();
             assert_eq!(b.mins, mins);
             assert!(lens.iter().all(|&n| n > 0 && n <= CHUNK), "{lens:?}");
-            assert!(lens.len() <= 8 * set.len() / CHUNK + 2, "{lens:?}");
+            let stored: usize = lens.iter().sum();
+            assert_eq!(stored, b.stored as usize);
+            assert_eq!(set.len(), b.live as usize);
+            assert!(
+                stored <= 2 * set.len() + STALE_SLACK as usize,
+                "{stored} stored, {} current",
+                set.len()
+            );
+            assert!(lens.len() <= 8 * stored / CHUNK + 2, "{lens:?}");
+            // At most the one that just left, if its instance had not changed yet.
+            let bottom = b.from(Entry(0)).take_while(|e| !set.contains(e)).count();
+            assert!(bottom <= 1, "{bottom} stale entries at the small end");
+            most_stale = most_stale.max(stored - set.len());
             most_chunks = most_chunks.max(lens.len());
             emptied += usize::from(set.is_empty());
             assert_eq!(b.is_empty(), set.is_empty());
-            if step % 97 == 0 {
+            if step % 7 == 0 {
                 let all: Vec<Entry> = b.from(Entry(0)).collect();
-                assert_eq!(all, set.iter().copied().collect::<Vec<_>>());
+                let stale = all.iter().filter(|e| !set.contains(e)).count();
+                assert_eq!(stale, stored - set.len());
+                let cur = |v: Vec<Entry>| -> Vec<Entry> {
+                    v.into_iter().filter(|e| set.contains(e)).collect()
+                };
+                assert_eq!(cur(all), set.iter().copied().collect::<Vec<_>>());
                 for other in [0, 50, 100, 200, 400, 500] {
                     let lo = Entry::at_least(other);
-                    let from: Vec<Entry> = b.from(lo).collect();
+                    let from = cur(b.from(lo).collect());
                     assert_eq!(from, set.range(lo..).copied().collect::<Vec<_>>());
                     let hi = Entry::last_of(other);
-                    let eq: Vec<Entry> = b.between(lo, hi).collect();
+                    let eq = cur(b.between(lo, hi).collect());
                     assert_eq!(eq, set.range(lo..=hi).copied().collect::<Vec<_>>());
                 }
                 let empty: Vec<Entry> = b.between(Entry::last_of(1), Entry::at_least(1)).collect();
@@ -264,5 +384,8 @@ mod tests {
         }
         assert!(most_chunks >= 4, "many chunks ({most_chunks})");
         assert!(emptied >= 2, "emptied ({emptied})");
+        assert!(came_back >= 10, "came back over a stale copy ({came_back})");
+        assert!(most_stale >= CHUNK, "stale entries kept ({most_stale})");
+        assert!(compacted_small, "a small bucket compacted");
     }
 }

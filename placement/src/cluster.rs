@@ -1,8 +1,9 @@
 //! The container instances of one cluster, their free resources, and the indexes over them.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry as MapEntry;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Bound;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -141,38 +142,117 @@ impl Inst {
 /// it is empty (a walk then visits only free amounts some instance has now, not every amount one
 /// ever had: with a trace's per-task sizes those are unbounded in number) and its slot, with its
 /// allocations, waits for the next new amount.
-#[derive(Clone, Debug, Default)]
+///
+/// Joining a bucket looks its amount up in a small direct-mapped cache, then in a hash table
+/// (a few tens of instructions where the ordered map's search costs about a hundred); the
+/// ordered map changes only when an amount gets its first instance or loses its last, and
+/// serves the walks in order of amount. Neither the cache nor the hash table is ever iterated,
+/// so their order cannot reach a result.
+#[derive(Clone, Debug)]
 pub(crate) struct Buckets {
     /// Free amount -> slot of its bucket, in order for walks.
     by_amount: BTreeMap<u32, u32>,
+    /// The same map, hashed, for lookups by amount.
+    slot_of: HashMap<u32, u32, BuildHasherDefault<AmountHasher>>,
+    /// Recently looked-up (amount, slot) pairs, each at its amount's [`recent_at`] (a slot of
+    /// `NO_SLOT`: none): most clusters have a few distinct free amounts, which then all stay here.
+    recent: [(u32, u32); RECENT],
     slots: Vec<Bucket>,
     /// Slots of emptied buckets.
     spare: Vec<u32>,
 }
 
+/// Size of [`Buckets::recent`].
+const RECENT: usize = 64;
+/// The empty line of [`Buckets::recent`].
+const NO_SLOT: u32 = u32::MAX;
+
+/// The line of [`Buckets::recent`] for an amount (Fibonacci hashing: amounts that are multiples
+/// of 256 or 1,024 spread over the lines).
+#[inline]
+fn recent_at(amount: u32) -> usize {
+    (amount.wrapping_mul(0x9E37_79B9) >> 26) as usize % RECENT
+}
+
+impl Default for Buckets {
+    fn default() -> Buckets {
+        Buckets {
+            by_amount: BTreeMap::new(),
+            slot_of: HashMap::default(),
+            recent: [(0, NO_SLOT); RECENT],
+            slots: Vec::new(),
+            spare: Vec::new(),
+        }
+    }
+}
+
+/// A hasher for one `u32` key (a free amount): a multiply by an odd constant, its high bits
+/// folded into the low ones (amounts are often multiples of 256, which a plain multiply would
+/// keep in the low bits). Not resistant to chosen keys, which cost only speed here: the amounts
+/// come from the instance types and task sizes of the scenario.
+#[derive(Default, Clone, Copy, Debug)]
+pub(crate) struct AmountHasher(u64);
+
+impl Hasher for AmountHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b));
+        }
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        let p = (self.0 ^ u64::from(n)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = p ^ (p >> 32);
+    }
+}
+
 impl Buckets {
     /// Add an entry to the bucket of `amount`; the bucket's slot.
+    #[inline]
     fn insert(&mut self, amount: u32, e: Entry) -> u32 {
-        let slot = match self.by_amount.entry(amount) {
-            MapEntry::Occupied(o) => *o.get(),
-            MapEntry::Vacant(v) => {
-                let slot = self.spare.pop().unwrap_or_else(|| {
-                    self.slots.push(Bucket::default());
-                    (self.slots.len() - 1) as u32
-                });
-                *v.insert(slot)
-            }
+        let line = recent_at(amount);
+        let (a, s) = self.recent[line];
+        let slot = if s != NO_SLOT && a == amount {
+            s
+        } else {
+            let slot = match self.slot_of.get(&amount) {
+                Some(&slot) => slot,
+                None => self.new_bucket(amount),
+            };
+            self.recent[line] = (amount, slot);
+            slot
         };
         self.slots[slot as usize].insert(e);
         slot
     }
 
-    /// Take an entry out of the bucket in `slot` (that of `amount`).
-    fn remove(&mut self, slot: u32, amount: u32, e: Entry) {
+    /// A slot for the (empty) bucket of a new amount, entered in both maps.
+    fn new_bucket(&mut self, amount: u32) -> u32 {
+        let slot = self.spare.pop().unwrap_or_else(|| {
+            self.slots.push(Bucket::default());
+            (self.slots.len() - 1) as u32
+        });
+        self.by_amount.insert(amount, slot);
+        self.slot_of.insert(amount, slot);
+        slot
+    }
+
+    /// An entry leaves the bucket in `slot` (that of `amount`); `current` tells the bucket's
+    /// entries that are still current (see [`Bucket::leave`]).
+    #[inline]
+    fn remove(&mut self, slot: u32, amount: u32, e: Entry, current: impl Fn(Entry) -> bool) {
         let b = &mut self.slots[slot as usize];
-        b.remove(e);
+        b.leave(e, current);
         if b.is_empty() {
             self.by_amount.remove(&amount);
+            self.slot_of.remove(&amount);
+            let line = recent_at(amount);
+            if self.recent[line] == (amount, slot) {
+                self.recent[line] = (0, NO_SLOT);
+            }
             self.spare.push(slot);
         }
     }
@@ -184,12 +264,41 @@ impl Buckets {
             .map(|(&a, &slot)| (a, &self.slots[slot as usize]))
     }
 
-    /// The bucket of one amount.
-    pub(crate) fn get(&self, amount: u32) -> Option<&Bucket> {
+    /// The buckets of amounts above `above`, in ascending order of amount.
+    pub(crate) fn range_above(&self, above: u32) -> impl Iterator<Item = (u32, &Bucket)> + '_ {
         self.by_amount
-            .get(&amount)
-            .map(|&slot| &self.slots[slot as usize])
+            .range((Bound::Excluded(above), Bound::Unbounded))
+            .map(|(&a, &slot)| (a, &self.slots[slot as usize]))
     }
+
+    /// The bucket of one amount.
+    #[inline]
+    pub(crate) fn get(&self, amount: u32) -> Option<&Bucket> {
+        self.recent(amount).or_else(|| {
+            self.slot_of
+                .get(&amount)
+                .map(|&slot| &self.slots[slot as usize])
+        })
+    }
+
+    /// The bucket of one amount if it is in the cache of recently joined amounts (a miss says
+    /// nothing: the amount may have a bucket all the same).
+    #[inline]
+    pub(crate) fn recent(&self, amount: u32) -> Option<&Bucket> {
+        let (a, s) = self.recent[recent_at(amount)];
+        (s != NO_SLOT && a == amount).then(|| &self.slots[s as usize])
+    }
+}
+
+/// Whether `e` is its instance's current entry in a bucket of an index where it would have
+/// `cpu` CPU and `mem` memory free: the instance is ACTIVE with those amounts and the token.
+#[inline]
+fn current(insts: &[Inst], e: Entry, cpu: u32, mem: u32) -> bool {
+    let inst = &insts[e.inst() as usize];
+    inst.token == e.token()
+        && inst.cpu_avail == cpu
+        && inst.mem_avail == mem
+        && inst.status == InstanceStatus::Active
 }
 
 #[derive(Clone, Debug, Default)]
@@ -356,19 +465,19 @@ impl Cluster {
         if !self.indexed(i) {
             return;
         }
-        let inst = &self.insts[i as usize];
+        let insts = &self.insts;
+        let inst = &insts[i as usize];
+        let (cpu, mem, token) = (inst.cpu_avail, inst.mem_avail, inst.token);
         let part = &mut self.parts[inst.part as usize];
-        part.by_cpu.remove(
-            inst.cpu_slot,
-            inst.cpu_avail,
-            Entry::new(inst.mem_avail, inst.token, i),
-        );
+        part.by_cpu
+            .remove(inst.cpu_slot, cpu, Entry::new(mem, token, i), |e| {
+                current(insts, e, cpu, e.other())
+            });
         if self.cfg.by_memory {
-            part.by_mem.remove(
-                inst.mem_slot,
-                inst.mem_avail,
-                Entry::new(inst.cpu_avail, inst.token, i),
-            );
+            part.by_mem
+                .remove(inst.mem_slot, mem, Entry::new(cpu, token, i), |e| {
+                    current(insts, e, e.other(), mem)
+                });
         }
     }
 
@@ -387,6 +496,17 @@ impl Cluster {
             inst.mem_slot = part
                 .by_mem
                 .insert(inst.mem_avail, Entry::new(inst.cpu_avail, token, i));
+        }
+    }
+
+    /// Whether `e`, found in the bucket of `free` CPU (in the CPU index) or `free` memory (in
+    /// the memory index), is its instance's current entry there: buckets keep entries that left
+    /// them for a while (see [`Bucket`]), and walks skip them.
+    #[inline]
+    pub(crate) fn is_current(&self, field: BinpackField, free: u32, e: Entry) -> bool {
+        match field {
+            BinpackField::Cpu => current(&self.insts, e, free, e.other()),
+            BinpackField::Memory => current(&self.insts, e, e.other(), free),
         }
     }
 
@@ -592,7 +712,14 @@ impl Cluster {
             >= members
     }
 
+    #[inline]
     fn count_group(&mut self, i: u32, g: GroupId, add: bool) {
+        if self.cfg.az_counts || !self.tracked_keys.is_empty() {
+            self.count_group_values(i, g, add);
+        }
+    }
+
+    fn count_group_values(&mut self, i: u32, g: GroupId, add: bool) {
         fn bump<K: Ord>(m: &mut BTreeMap<K, u32>, k: K, add: bool) {
             if add {
                 *m.entry(k).or_insert(0) += 1;

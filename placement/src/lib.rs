@@ -43,9 +43,15 @@
 //! descending order so that binpack's choice is the last entry and leaves without a move): an
 //! update is a binary search over the chunks' smallest entries, one in the chunk and a short
 //! move, cheaper than an ordered set's at every size, and walks see the same ascending order.
-//! An instance remembers the slots of its buckets, so leaving one needs no lookup by amount.
-//! So `binpack` walks up from the smallest bucket that can hold the task and skips, within a
-//! bucket, the instances short of the other resource; `spread(attribute:ecs.availability-zone)`
+//! An instance remembers the slots of its buckets, so leaving one needs no lookup by amount, and
+//! joining one looks the amount up in a small cache, then a hash table (the ordered map of
+//! amounts changes only when an amount gets its first instance or loses its last). An entry
+//! that leaves a bucket from the middle is not taken out at once: it stays, stale, skipped by
+//! walks (its instance's free amounts or token no longer match it), until it reaches the small
+//! end or the bucket is compacted, once stale entries outnumber current ones.
+//! So `binpack` walks up from the smallest bucket that can hold the task (looking first, in the
+//! cache, for the bucket of exactly the task's need) and skips, within a bucket, the instances short of
+//! the other resource; `spread(attribute:ecs.availability-zone)`
 //! ranks the few partitions before looking inside them; `random` and `spread(instanceId)` draw.
 //! Anything the indexes cannot answer falls back to a scan of the candidates, which gives an
 //! equally good answer ([`Cluster::find_by_scan`] is the oracle the tests compare with).

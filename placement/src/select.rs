@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use rand::RngExt;
 
-use crate::bucket::Entry;
+use crate::bucket::{Bucket, Entry};
 use crate::cluster::{Buckets, Cluster, InstanceStatus, NO_VALUE, TieBreak};
 use crate::types::*;
 
@@ -128,13 +128,9 @@ impl Cluster {
 
     /// Every ACTIVE instance of the partitions with enough CPU and memory, best by the chain.
     fn scan(&self, parts: &PartList, chain: &[Strategy], req: &TaskRequest<'_>) -> Option<u32> {
-        let cands = parts.iter().flat_map(|p| {
-            walk(
-                &self.parts[p as usize].by_cpu,
-                req.cpu_units,
-                req.memory_mib,
-            )
-        });
+        let cands = parts
+            .iter()
+            .flat_map(|p| self.walk(p, req.cpu_units, req.memory_mib));
         self.best_by_scores(cands, chain, req)
     }
 
@@ -157,13 +153,7 @@ impl Cluster {
         // that can hold the task: least remaining of the field, then of the other resource.
         let mut best: Option<(u32, u32, u64, u32)> = None;
         for p in parts.iter() {
-            let first = buckets(p)
-                .range(need)
-                .flat_map(|(f, b)| {
-                    b.from(Entry::at_least(other))
-                        .map(move |e| (f, e.other(), e.token(), e.inst()))
-                })
-                .find(|&(_, _, _, i)| self.feasible(i, req).is_ok());
+            let first = self.first_feasible(buckets(p), field, need, other, req);
             if let Some(e) = first
                 && best.is_none_or(|b| e < b)
             {
@@ -180,12 +170,56 @@ impl Cluster {
             if let Some(b) = buckets(p).get(bf) {
                 group.extend(
                     b.between(Entry::at_least(bo), Entry::last_of(bo))
+                        .filter(|&e| self.is_current(field, bf, e))
                         .map(|e| e.inst())
                         .filter(|&i| self.feasible(i, req).is_ok()),
                 );
             }
         }
         self.best_by_scores(group.into_iter(), rest, req)
+    }
+
+    /// The first feasible entry of `buckets` walking up from the bucket of `need` and, in each
+    /// bucket, from `other` of the other resource: (amount, other, token, instance).
+    fn first_feasible(
+        &self,
+        buckets: &Buckets,
+        field: BinpackField,
+        need: u32,
+        other: u32,
+        req: &TaskRequest<'_>,
+    ) -> Option<(u32, u32, u64, u32)> {
+        let lo = Entry::at_least(other);
+        let first = |f: u32, b: &Bucket| {
+            b.from(lo).find_map(|e| {
+                let i = e.inst();
+                (self.is_current(field, f, e) && self.feasible(i, req).is_ok())
+                    .then(|| (f, e.other(), e.token(), i))
+            })
+        };
+        // The bucket of exactly `need` first when the cache of recently joined amounts has it
+        // (in a packed cluster it is there most of the time), without the ordered map's search:
+        // no smaller amount can hold the task.
+        if let Some(b) = buckets.recent(need) {
+            if let Some(hit) = first(need, b) {
+                return Some(hit);
+            }
+            return buckets.range_above(need).find_map(|(f, b)| first(f, b));
+        }
+        buckets.range(need).find_map(|(f, b)| first(f, b))
+    }
+
+    /// The ACTIVE instances of a partition with at least `cpu` CPU units and `mem` MiB free, by
+    /// free CPU, then free memory, then token (the CPU index's current entries).
+    fn walk(&self, p: u32, cpu: u32, mem: u32) -> impl Iterator<Item = u32> + '_ {
+        self.parts[p as usize]
+            .by_cpu
+            .range(cpu)
+            .flat_map(move |(f, set)| {
+                set.from(Entry::at_least(mem))
+                    .filter(move |&e| self.is_current(BinpackField::Cpu, f, e))
+                    .map(|e| e.inst())
+            })
     }
 
     /// Lexicographic best of the feasible candidates by the chain's scores; remaining ties go to
@@ -288,13 +322,7 @@ impl Cluster {
         {
             return None;
         }
-        let roomy = |p: u32| {
-            walk(
-                &self.parts[p as usize].by_cpu,
-                req.cpu_units,
-                req.memory_mib,
-            )
-        };
+        let roomy = |p: u32| self.walk(p, req.cpu_units, req.memory_mib);
         let ok = |i: u32| {
             (!empty_of_group || self.insts[i as usize].group_count(req.group) == 0)
                 && self.feasible(i, req).is_ok()
@@ -413,12 +441,6 @@ impl Cluster {
         }
         closest.unwrap_or(PlacementFailure::NoContainerInstances)
     }
-}
-
-/// Entries with at least `need` of the bucketed resource and `other` of the second one.
-fn walk(b: &Buckets, need: u32, other: u32) -> impl Iterator<Item = u32> + '_ {
-    b.range(need)
-        .flat_map(move |(_, set)| set.from(Entry::at_least(other)).map(|e| e.inst()))
 }
 
 /// A set of partitions: all of them (no allocation), or a list.
