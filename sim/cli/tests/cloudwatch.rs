@@ -27,13 +27,7 @@ fn shipped_cloudwatch_example_replays_both_shapes() {
     let d = tmp("cw-run");
     let out = d.join("out");
     let sc = repo().join("scenarios/traces/cloudwatch-alb.toml");
-    let o = ecsim(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let o = run_quiet(&sc, &out);
     assert!(o.status.success(), "{}", text(&o));
     let dir = repo().join("scenarios/traces/cloudwatch-example");
     let csv = std::fs::read_to_string(dir.join("alb-web-requestcount-1m.csv")).unwrap();
@@ -220,13 +214,7 @@ fn a_byte_order_mark_is_not_part_of_the_file() {
             r#"{ type = "cloudwatch", file = "x.csv", metric = "RequestCount", period = "1m" }"#,
         );
         let out = sub.join("out");
-        let o = ecsim(&[
-            "run",
-            sc.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "-q",
-        ]);
+        let o = run_quiet(&sc, &out);
         assert!(o.status.success(), "{f}: {}", text(&o));
         demand.push(metric_at(&out, "s.demand_rps", 120_000));
     }

@@ -237,13 +237,7 @@ fn trace_files_follow_the_input_rules() {
     std::fs::write(d.join("t.csv.gz"), gz.finish().unwrap()).unwrap();
     let s = scenario(&d, "t.csv.gz", "csv", "");
     let out = d.join("out");
-    let o = ecsim(&[
-        "run",
-        s.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let o = run_quiet(&s, &out);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(summary_field(&out, "job.batch.trace_tasks"), "2");
     // --max-trace-bytes stops a trace longer than allowed.

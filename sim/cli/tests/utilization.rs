@@ -65,13 +65,7 @@ fn shipped_bitbrains_scenario_replays_cpu_percent() {
     let d = tmp("util-run");
     let out = d.join("out");
     let sc = repo().join("scenarios/traces/bitbrains-vm.toml");
-    let o = ecsim(&[
-        "run",
-        sc.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "-q",
-    ]);
+    let o = run_quiet(&sc, &out);
     assert!(o.status.success(), "{}", text(&o));
     let excerpt = repo().join("scenarios/traces/bitbrains-gwa-t-12/rnd-2013-7-vm1-day8.csv");
     let samples = bitbrains_cpu(&excerpt);

@@ -380,10 +380,7 @@ impl<E> Scheduler<E> {
     }
     /// Pop the next event and move the clock to its time.
     pub fn advance(&mut self) -> Option<E> {
-        let (t, e) = self.queue.pop()?;
-        debug_assert!(t >= self.now, "time went backwards");
-        self.now = t;
-        Some(e)
+        self.advance_until(SimTime::MAX)
     }
     /// Pop the next event if it is due at or before `until` and move the clock to its time.
     pub fn advance_until(&mut self, until: SimTime) -> Option<E> {

@@ -16,6 +16,17 @@ pub fn ecsim(args: &[&str]) -> Output {
     cmd(args).output().expect("run ecsim")
 }
 
+/// `ecsim run SCENARIO --out OUT -q`.
+pub fn run_quiet(scenario: &Path, out: &Path) -> Output {
+    ecsim(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ])
+}
+
 /// The repository's root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
