@@ -185,20 +185,22 @@ impl Ledger {
         let k = h
             .checked_sub(self.first)
             .expect("no charge lands in a closed hour");
-        if self.hours.len() <= k {
-            self.open_to(k);
+        if k < self.hours.len() {
+            &mut self.hours[k]
+        } else {
+            self.open_to(k)
         }
-        &mut self.hours[k]
     }
 
-    /// Open the hours up to `hours[k]`.
+    /// Open the hours up to `hours[k]`, which it returns.
     #[cold]
     #[inline(never)]
-    fn open_to(&mut self, k: usize) {
+    fn open_to(&mut self, k: usize) -> &mut HourCosts {
         while self.hours.len() <= k {
             self.hours
                 .push(HourCosts::zero(self.n_providers, self.n_owners));
         }
+        &mut self.hours[k]
     }
 
     /// Close the hours before hour `h` that hold charges (an hour after the last one charged

@@ -135,10 +135,18 @@ fn accrue_pieces(
     used: UsedFraction,
     shares: Shares<'_>,
 ) {
+    if !priced {
+        while a < end {
+            let b = ((a / HOUR_MS + 1) * HOUR_MS).min(end);
+            ledger.book_ec2_used(a, used.of(pricing::instance_charge(rate, b - a)), shares);
+            a = b;
+        }
+        return;
+    }
     while a < end {
         let mut b = ((a / HOUR_MS) + 1) * HOUR_MS;
         let mut r = rate;
-        if priced {
+        {
             let k = changes.partition_point(|c| c.0 <= a);
             if k > 0 {
                 r = spot_rate(rate, changes[k - 1].1);
@@ -150,6 +158,27 @@ fn accrue_pieces(
         let b = b.min(end);
         ledger.book_ec2_used(a, used.of(pricing::instance_charge(r, b - a)), shares);
         a = b;
+    }
+}
+
+/// Several owners' shares of an instance's used capacity: each in proportion to
+/// `cpu / registered cpu + memory / registered memory` of its tasks (scaled by `cpu * mem`
+/// to integers), kept in `scratch`.
+#[cold]
+#[inline(never)]
+fn weighted<'a>(
+    scratch: &'a mut Vec<(usize, u128)>,
+    owners: &[(u32, u32, u32)],
+    (ctot, mtot): (u32, u32),
+) -> Shares<'a> {
+    let (ctot, mtot) = (u64::from(ctot), u64::from(mtot));
+    let weight =
+        |cpu: u32, mem: u32| u128::from(u64::from(cpu) * mtot) + u128::from(u64::from(mem) * ctot);
+    scratch.clear();
+    scratch.extend(owners.iter().map(|&(o, c, m)| (o as usize, weight(c, m))));
+    match scratch.iter().map(|o| o.1).sum() {
+        0 => Shares::Nobody,
+        total => Shares::Weighted(scratch, total),
     }
 }
 
@@ -178,24 +207,13 @@ impl<S: Sink> Core<'_, S> {
         let Some(used) = UsedFraction::new(ctot - cav, ctot, mtot - mav, mtot) else {
             return;
         };
-        let (ctot, mtot) = (u64::from(ctot), u64::from(mtot));
-        let weight = |cpu: u32, mem: u32| {
-            u128::from(u64::from(cpu) * mtot) + u128::from(u64::from(mem) * ctot)
-        };
         let billing = &mut self.billing;
+        // Something is used, so both registered amounts are positive: one owner has a weight
+        // (see `weighted`) when it reserves anything.
         let shares = match inst.owners.as_slice() {
-            [] => Shares::Nobody,
-            &[(o, cpu, mem)] if weight(cpu, mem) > 0 => Shares::One(o as usize),
-            [_] => Shares::Nobody,
-            many => {
-                let owners = &mut billing.scratch_owners;
-                owners.clear();
-                owners.extend(many.iter().map(|&(o, c, m)| (o as usize, weight(c, m))));
-                match owners.iter().map(|o| o.1).sum() {
-                    0 => Shares::Nobody,
-                    total => Shares::Weighted(owners, total),
-                }
-            }
+            &[(o, cpu, mem)] if cpu > 0 || mem > 0 => Shares::One(o as usize),
+            [] | [_] => Shares::Nobody,
+            many => weighted(&mut billing.scratch_owners, many, (ctot, mtot)),
         };
         let (a, b) = (t0.ms(), now.ms());
         let changes = &self.sc.pricing.spot_price_changes;
