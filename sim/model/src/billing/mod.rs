@@ -231,8 +231,8 @@ impl Ledger {
 
     /// Book an EC2 charge for an instance over one piece of an hour: `used_num / den` of it is
     /// used, shared among `owners` (index, weight) in proportion to the weights. The core books
-    /// the same two parts separately: [`Ledger::book_ec2_capacity`] and
-    /// [`Ledger::book_ec2_used`].
+    /// the same two parts separately: the capacity with [`Ledger::book_ec2_capacity`] (for the
+    /// whole fleet at once) and the used part at each allocation change.
     pub fn book_ec2(
         &mut self,
         at_ms: u64,
