@@ -163,6 +163,14 @@ pub fn instance_charge(pico_per_hour: u128, ms: u64) -> Money {
     }
 }
 
+/// A Spot rate times a scheduled price factor (`pricing.spot_price_changes`), rounded to the
+/// pico-dollar. Out of line, so that the compiler does not convert every instance's rate to
+/// floating point ahead of a loop that needs it only for Spot instances.
+#[inline(never)]
+pub fn spot_rate(rate: u128, factor: f64) -> u128 {
+    ((rate as f64) * factor).round() as u128
+}
+
 /// Billed milliseconds for a duration: rounded up to the whole second, at least `minimum_s`.
 pub fn billed_ms(duration_ms: u64, minimum_s: u64) -> u64 {
     duration_ms.div_ceil(1000).max(minimum_s) * 1000

@@ -44,7 +44,7 @@ pub(crate) fn hour_rows<S: Sink>(
     put("total", "all", row.total());
     if has_ec2 {
         put("ec2", "used", row.ec2_used);
-        put("ec2", "idle", row.ec2_idle);
+        put("ec2", "idle", row.ec2_idle());
         put("ec2", "spot", row.ec2_spot);
     }
     if has_fargate {
@@ -89,8 +89,8 @@ pub(crate) fn cost_rows<S: Sink>(
     let n_services = sc.services.len();
     CostSummary {
         total: t.total(),
-        ec2: t.ec2_used + t.ec2_idle,
-        ec2_idle: t.ec2_idle,
+        ec2: t.ec2,
+        ec2_idle: t.ec2_idle(),
         ec2_spot: t.ec2_spot,
         fargate: t.fargate.total() + t.fargate_spot.total(),
         fargate_spot: t.fargate_spot.total(),

@@ -24,19 +24,21 @@
 //! run's totals. So a month-long run keeps about a day of hours, not one per hour simulated.
 
 mod cost_rows;
+mod fleet;
 
 pub(crate) use cost_rows::{cost_rows, has_fargate, hour_rows};
+pub(crate) use fleet::Fleet;
 
 use crate::pricing::{FargateCharge, Money};
 
 /// One hour of costs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HourCosts {
+    /// All EC2 capacity (used and idle; [`HourCosts::ec2_idle`] is the difference).
+    pub ec2: Money,
     /// EC2 capacity reserved by tasks.
     pub ec2_used: Money,
-    /// EC2 capacity nobody reserved.
-    pub ec2_idle: Money,
-    /// The part of EC2 (used + idle) on Spot instances.
+    /// The part of EC2 on Spot instances.
     pub ec2_spot: Money,
     /// Fargate, by dimension.
     pub fargate: FargateCharge,
@@ -58,10 +60,16 @@ impl HourCosts {
         }
     }
 
+    /// EC2 capacity nobody reserved. Only once every charge of the hour is booked (its used
+    /// parts are booked with each allocation change, its capacity as the fleet is billed).
+    pub fn ec2_idle(&self) -> Money {
+        self.ec2 - self.ec2_used
+    }
+
     /// Add another hour's costs (exact).
     fn add(&mut self, h: &HourCosts) {
+        self.ec2 += h.ec2;
         self.ec2_used += h.ec2_used;
-        self.ec2_idle += h.ec2_idle;
         self.ec2_spot += h.ec2_spot;
         self.fargate += h.fargate;
         self.fargate_spot += h.fargate_spot;
@@ -75,7 +83,7 @@ impl HourCosts {
 
     /// Everything.
     pub fn total(&self) -> Money {
-        self.ec2_used + self.ec2_idle + self.fargate.total() + self.fargate_spot.total()
+        self.ec2 + self.fargate.total() + self.fargate_spot.total()
     }
 }
 
@@ -115,6 +123,50 @@ pub(crate) enum Shares<'a> {
 
 const HOUR_MS: u64 = 3_600_000;
 
+/// The used fraction of an instance: the larger of its CPU and memory reservation fractions,
+/// kept as the larger one itself (`used / registered` of one resource, both 32-bit), which is
+/// the same number as the product form `max(cpu_used * mem, mem_used * cpu) / (cpu * mem)`:
+/// so [`UsedFraction::of`] rounds a cost down exactly as that form does, with a 32-bit
+/// numerator (the product with any EC2 charge of one hour fits in 128 bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct UsedFraction {
+    num: u32,
+    den: u32,
+}
+
+impl UsedFraction {
+    /// The fraction of an instance with `cpu` units and `mem` MiB registered, of which
+    /// `cpu_used` and `mem_used` are reserved; `None` when it is 0 (nothing reserved, or
+    /// nothing registered).
+    #[inline(always)]
+    pub(crate) fn new(cpu_used: u32, cpu: u32, mem_used: u32, mem: u32) -> Option<UsedFraction> {
+        let by_cpu = u64::from(cpu_used) * u64::from(mem);
+        let by_mem = u64::from(mem_used) * u64::from(cpu);
+        let f = if by_cpu >= by_mem {
+            UsedFraction {
+                num: cpu_used,
+                den: cpu,
+            }
+        } else {
+            UsedFraction {
+                num: mem_used,
+                den: mem,
+            }
+        };
+        (by_cpu.max(by_mem) > 0).then_some(f)
+    }
+
+    /// The used part of `cost`: `cost * num / den` rounded down, exactly.
+    #[inline(always)]
+    pub(crate) fn of(self, cost: Money) -> Money {
+        if self.num == self.den {
+            cost
+        } else {
+            Money(cost.0 * u128::from(self.num) / u128::from(self.den))
+        }
+    }
+}
+
 impl Ledger {
     /// A ledger for so many providers and owners.
     pub fn new(n_providers: usize, n_owners: usize) -> Ledger {
@@ -133,20 +185,22 @@ impl Ledger {
         let k = h
             .checked_sub(self.first)
             .expect("no charge lands in a closed hour");
-        if self.hours.len() <= k {
-            self.open_to(k);
+        if k < self.hours.len() {
+            &mut self.hours[k]
+        } else {
+            self.open_to(k)
         }
-        &mut self.hours[k]
     }
 
-    /// Open the hours up to `hours[k]`.
+    /// Open the hours up to `hours[k]`, which it returns.
     #[cold]
     #[inline(never)]
-    fn open_to(&mut self, k: usize) {
+    fn open_to(&mut self, k: usize) -> &mut HourCosts {
         while self.hours.len() <= k {
             self.hours
                 .push(HourCosts::zero(self.n_providers, self.n_owners));
         }
+        &mut self.hours[k]
     }
 
     /// Close the hours before hour `h` that hold charges (an hour after the last one charged
@@ -176,7 +230,9 @@ impl Ledger {
     }
 
     /// Book an EC2 charge for an instance over one piece of an hour: `used_num / den` of it is
-    /// used, shared among `owners` (index, weight) in proportion to the weights.
+    /// used, shared among `owners` (index, weight) in proportion to the weights. The core books
+    /// the same two parts separately: the capacity with [`Ledger::book_ec2_capacity`] (for the
+    /// whole fleet at once) and the used part at each allocation change.
     pub fn book_ec2(
         &mut self,
         at_ms: u64,
@@ -192,57 +248,28 @@ impl Ledger {
             [(o, _)] => Shares::One(*o),
             _ => Shares::Weighted(owners, total_w),
         };
-        match (u64::try_from(used_num), u64::try_from(den)) {
-            (Ok(num), Ok(den)) => self.book_ec2_split(at_ms, cost, num, den, shares, target),
-            _ => {
-                let used = Money((cost.0 * used_num).checked_div(den).unwrap_or(0));
-                self.book_ec2_used(at_ms, cost, used, shares, target);
-            }
-        }
+        let used = Money((cost.0 * used_num).checked_div(den).unwrap_or(0));
+        let spot = if target.spot { cost } else { Money::ZERO };
+        self.book_ec2_capacity(at_ms, cost, spot, target.provider);
+        self.book_ec2_used(at_ms, used, shares);
     }
 
-    /// [`Ledger::book_ec2`] with the used fraction `num / den` in 64 bits and the owners'
-    /// shares worked out once per instance rather than at every piece. The used part is the
-    /// same exact `cost * num / den`, rounded down, skipping the multiplication and division
-    /// when the fraction is 0 or 1 (`den == 0`: nothing is used, as before registration).
+    /// Book EC2 capacity (one instance's or several's), all of it idle until its used part is
+    /// booked: `cost`, of which `spot` on Spot instances, of capacity provider `provider`.
+    pub fn book_ec2_capacity(&mut self, at_ms: u64, cost: Money, spot: Money, provider: usize) {
+        let h = self.hour((at_ms / HOUR_MS) as usize);
+        h.ec2 += cost;
+        h.ec2_spot += spot;
+        h.providers[provider] += cost;
+    }
+
+    /// Book the used part of an instance's EC2 capacity over one piece of an hour (whose cost
+    /// [`Ledger::book_ec2_capacity`] books), shared as `shares` says.
     /// Inlined into the core's accrual loop: called at every allocation change.
     #[inline(always)]
-    pub(crate) fn book_ec2_split(
-        &mut self,
-        at_ms: u64,
-        cost: Money,
-        num: u64,
-        den: u64,
-        shares: Shares<'_>,
-        target: Ec2Target,
-    ) {
-        let used = if num == 0 || den == 0 {
-            Money::ZERO
-        } else if num == den {
-            cost
-        } else {
-            Money(cost.0 * u128::from(num) / u128::from(den))
-        };
-        self.book_ec2_used(at_ms, cost, used, shares, target);
-    }
-
-    /// Book `cost`, of which `used` is used and shared as `shares` says.
-    #[inline(always)]
-    fn book_ec2_used(
-        &mut self,
-        at_ms: u64,
-        cost: Money,
-        used: Money,
-        shares: Shares<'_>,
-        target: Ec2Target,
-    ) {
+    pub(crate) fn book_ec2_used(&mut self, at_ms: u64, used: Money, shares: Shares<'_>) {
         let h = self.hour((at_ms / HOUR_MS) as usize);
         h.ec2_used += used;
-        h.ec2_idle += cost - used;
-        if target.spot {
-            h.ec2_spot += cost;
-        }
-        h.providers[target.provider] += cost;
         if used.0 == 0 {
             return;
         }
@@ -337,9 +364,10 @@ mod tests {
         assert_eq!(l.totals().total(), Money(51));
     }
 
-    /// The 64-bit path the core uses books exactly what the general 128-bit formula gives:
-    /// `cost * num / den` rounded down for the used part, each owner but the last its weight's
-    /// share rounded down, the last the rest; fractions 0 and 1 and one owner included.
+    /// The core's two bookings (capacity, then the used part with shares worked out once per
+    /// instance) give exactly what the general booking gives: `cost * num / den` rounded down
+    /// for the used part, each owner but the last its weight's share rounded down, the last the
+    /// rest; fractions 0 and 1 and one owner included.
     #[test]
     fn split_booking_matches_the_exact_formula() {
         let target = Ec2Target {
@@ -364,12 +392,16 @@ mod tests {
                 (&owners[..], Shares::Weighted(&owners, 9)),
             ] {
                 let mut split = Ledger::new(2, 3);
-                split.book_ec2_split(7_200_001, cost, num, den, shares, target);
+                split.book_ec2_capacity(7_200_001, cost, cost, 1);
+                split.book_ec2_used(7_200_001, Money(used), shares);
                 let mut general = Ledger::new(2, 3);
                 general.book_ec2(7_200_001, cost, num.into(), den.into(), ws, target);
                 let (s, g) = (split.totals(), general.totals());
                 assert_eq!(s, g, "{num}/{den}, {} owners", ws.len());
-                assert_eq!((s.ec2_used, s.ec2_idle), (Money(used), cost - Money(used)));
+                assert_eq!(
+                    (s.ec2_used, s.ec2_idle()),
+                    (Money(used), cost - Money(used))
+                );
                 let mut want = [0u128; 3];
                 if used > 0 && !ws.is_empty() {
                     let total: u128 = ws.iter().map(|w| w.1).sum();
@@ -385,6 +417,71 @@ mod tests {
                     ws.len()
                 );
                 assert_eq!((s.ec2_spot, s.providers[1]), (cost, cost));
+            }
+        }
+    }
+
+    /// The used part the core books, `cost * used / registered` of the resource with the
+    /// larger fraction, is exactly the product formula's `cost * max(cpu_used * mem,
+    /// mem_used * cpu) / (cpu * mem)` rounded down, over edge values (nothing and everything
+    /// used, equal fractions, 1 and `u32::MAX` amounts, the largest charges an hour can hold)
+    /// and random ones.
+    #[test]
+    fn the_used_fraction_rounds_as_the_product_formula() {
+        let formula = |cost: u128, (cu, c, mu, m): (u32, u32, u32, u32)| {
+            let (cu, c, mu, m) = (u128::from(cu), u128::from(c), u128::from(mu), u128::from(m));
+            let (num, den) = ((cu * m).max(mu * c), c * m);
+            // Where `cost * num` would not fit, the same number as (q den + r) num / den.
+            (num > 0).then(|| match cost.checked_mul(num) {
+                Some(p) => p / den,
+                None => cost / den * num + cost % den * num / den,
+            })
+        };
+        // The largest rate the scenario reader allows (1,000 USD/h plus 64,000 GB of EBS at
+        // 100 USD per GB-month over a 1-hour month) for one hour.
+        let max_hour =
+            (1_000 * 1_000_000_000_000 + 6_400_000 * 1_000_000_000_000) * 3_600_000 * 1024;
+        let costs = [
+            0u128,
+            1,
+            7,
+            196_608_000_000_000_000,
+            u128::from(u64::MAX),
+            max_hour,
+        ];
+        let mut amounts = vec![
+            (0u32, 0u32, 0u32, 0u32),
+            (0, 4096, 0, 16384),
+            (4096, 4096, 16384, 16384),
+            (1024, 4096, 0, 16384),
+            (0, 4096, 16383, 16384),
+            (1024, 4096, 4096, 16384),
+            (1, 1, 0, 0),
+            (0, 0, 5, 7),
+            (1, u32::MAX, 1, u32::MAX),
+            (u32::MAX - 1, u32::MAX, 3, 4),
+            (u32::MAX, u32::MAX, u32::MAX, u32::MAX),
+        ];
+        let mut x = 1u64;
+        let mut next = |below: u64| {
+            x = ecsim_engine::mix64(x);
+            x % below
+        };
+        for _ in 0..2000 {
+            // Amounts of any size from 1 to 32 bits.
+            let (bits_c, bits_m) = (1 + next(32), 1 + next(32));
+            let c = (next(1 << bits_c) as u32).max(1);
+            let m = (next(1 << bits_m) as u32).max(1);
+            let (cu, mu) = (next(u64::from(c) + 1) as u32, next(u64::from(m) + 1) as u32);
+            amounts.push((cu, c, mu, m));
+        }
+        for &(cu, c, mu, m) in &amounts {
+            let mut cs = costs.to_vec();
+            cs.push(u128::from(next(u64::MAX)) * u128::from(next(1 << 31)));
+            for cost in cs {
+                let want = formula(cost, (cu, c, mu, m));
+                let got = UsedFraction::new(cu, c, mu, m).map(|f| f.of(Money(cost)).0);
+                assert_eq!(got, want, "{cost} x ({cu}/{c} cpu, {mu}/{m} mem)");
             }
         }
     }
@@ -405,7 +502,7 @@ mod tests {
             },
         );
         let t = l.totals();
-        assert_eq!(t.ec2_used + t.ec2_idle, cost);
+        assert_eq!(t.ec2_used + t.ec2_idle(), cost);
         assert_eq!(t.owners.iter().copied().sum::<Money>(), t.ec2_used);
         assert_eq!(
             (t.ec2_spot, t.providers[0], t.owners[1]),

@@ -1,15 +1,16 @@
-//! Billing accrual: the core books each instance's cost whenever its allocation changes (so the
-//! used/idle split and the per-owner shares are exact), and each Fargate task's cost when it
-//! stops. The money itself is kept in a [`Ledger`]; see [`crate::billing`] for what is charged.
+//! Billing accrual: the core books the used part of each instance's cost whenever its allocation
+//! changes (so the used/idle split and the per-owner shares are exact), the fleet's capacity
+//! when an instance launches or stops ([`Fleet`]), and each Fargate task's cost when it stops.
+//! The money itself is kept in a [`Ledger`]; see [`crate::billing`] for what is charged.
 
 use ecsim_engine::SimTime;
 
 use super::Core;
 use super::task::Runs;
-use crate::billing::{Ec2Target, Ledger, Shares, has_fargate, hour_rows};
+use crate::billing::{Ec2Target, Fleet, Ledger, Shares, UsedFraction, has_fargate, hour_rows};
 use crate::catalog::InstanceType;
 use crate::ids::{InstanceRef, TaskId};
-use crate::pricing::{self, FargateRates};
+use crate::pricing::{self, FargateRates, spot_rate};
 use crate::record::Sink;
 use crate::scenario::Scenario;
 
@@ -17,6 +18,8 @@ use crate::scenario::Scenario;
 #[derive(Clone)]
 pub(crate) struct Billing {
     pub(crate) ledger: Ledger,
+    /// The live instances' rates: their capacity cost, booked for all at once.
+    fleet: Fleet,
     /// Fargate rates by (spot, os, arch): see [`rate_slot`].
     fargate_rates: [Option<FargateRates>; 6],
     /// Capacity provider names across clusters; index 0 is "none".
@@ -73,6 +76,7 @@ impl Billing {
         let n_owners = sc.services.len() + sc.jobs.len();
         Billing {
             ledger: Ledger::new(provider_names.len(), n_owners),
+            fleet: Fleet::new(provider_names.len(), &pr.spot_price_changes),
             has_fargate: has_fargate(sc, &provider_names),
             settle_at_ms: SETTLE_MS + 1,
             fargate_rates,
@@ -104,22 +108,88 @@ impl Billing {
             / u128::from(pr.table.ec2.hours_per_month);
         base + ebs
     }
+
+    /// An instance launched at `now`: its capacity is billed from then on.
+    pub(super) fn instance_up(&mut self, provider: u16, spot: bool, rate: u128, now: SimTime) {
+        let p = usize::from(provider);
+        self.fleet
+            .launched(p, spot, rate, now.ms(), &mut self.ledger);
+    }
+
+    /// An instance stopped at `now`: its capacity is billed until then.
+    pub(super) fn instance_down(&mut self, provider: u16, spot: bool, rate: u128, now: SimTime) {
+        let p = usize::from(provider);
+        self.fleet
+            .stopped(p, spot, rate, now.ms(), &mut self.ledger);
+    }
 }
 
-/// A Spot rate times a scheduled price factor. Out of line, so that the compiler does not
-/// convert every instance's rate to floating point ahead of the loop (it did, at every
-/// allocation change, Spot or not).
+/// Book the used part of an instance's cost over [a, b) piece by piece, cut at hour boundaries
+/// and, when its `rate` is `priced` (Spot, with price changes), where Spot prices change.
 #[inline(never)]
-fn spot_rate(rate: u128, factor: f64) -> u128 {
-    ((rate as f64) * factor).round() as u128
+fn accrue_pieces(
+    ledger: &mut Ledger,
+    changes: &[(u64, f64)],
+    (rate, priced): (u128, bool),
+    (mut a, end): (u64, u64),
+    used: UsedFraction,
+    shares: Shares<'_>,
+) {
+    if !priced {
+        while a < end {
+            let b = ((a / HOUR_MS + 1) * HOUR_MS).min(end);
+            ledger.book_ec2_used(a, used.of(pricing::instance_charge(rate, b - a)), shares);
+            a = b;
+        }
+        return;
+    }
+    while a < end {
+        let mut b = ((a / HOUR_MS) + 1) * HOUR_MS;
+        let mut r = rate;
+        {
+            let k = changes.partition_point(|c| c.0 <= a);
+            if k > 0 {
+                r = spot_rate(rate, changes[k - 1].1);
+            }
+            if let Some(next) = changes.get(k) {
+                b = b.min(next.0);
+            }
+        }
+        let b = b.min(end);
+        ledger.book_ec2_used(a, used.of(pricing::instance_charge(r, b - a)), shares);
+        a = b;
+    }
+}
+
+/// Several owners' shares of an instance's used capacity: each in proportion to
+/// `cpu / registered cpu + memory / registered memory` of its tasks (scaled by `cpu * mem`
+/// to integers), kept in `scratch`.
+#[cold]
+#[inline(never)]
+fn weighted<'a>(
+    scratch: &'a mut Vec<(usize, u128)>,
+    owners: &[(u32, u32, u32)],
+    (ctot, mtot): (u32, u32),
+) -> Shares<'a> {
+    let (ctot, mtot) = (u64::from(ctot), u64::from(mtot));
+    let weight =
+        |cpu: u32, mem: u32| u128::from(u64::from(cpu) * mtot) + u128::from(u64::from(mem) * ctot);
+    scratch.clear();
+    scratch.extend(owners.iter().map(|&(o, c, m)| (o as usize, weight(c, m))));
+    match scratch.iter().map(|o| o.1).sum() {
+        0 => Shares::Nobody,
+        total => Shares::Weighted(scratch, total),
+    }
 }
 
 impl<S: Sink> Core<'_, S> {
-    /// Book an instance's cost from its last booking to `now`.
+    /// Book the used part of an instance's cost from its last booking to `now` (its capacity
+    /// is the fleet's: [`Fleet`]), hour piece by hour piece, cut where Spot prices change.
     ///
-    /// Everything that does not change between the hour pieces (the used fraction, the
-    /// owners' shares) is worked out once, in 64 bits where it fits: the fractions are
-    /// products of two 32-bit resource amounts.
+    /// Called at every allocation change, so it is kept short: the used fraction and the
+    /// owners' shares are worked out once; nothing is booked when nothing is used; an interval
+    /// within one hour, at an unchanging price, is one piece booked at once (the general case is
+    /// [`accrue_pieces`]).
     pub(super) fn accrue_instance(&mut self, r: InstanceRef, now: SimTime) {
         let cs = &mut self.clusters[r.cluster.index()];
         let inst = &mut cs.insts[r.id.0 as usize];
@@ -128,63 +198,32 @@ impl<S: Sink> Core<'_, S> {
             return;
         }
         inst.last_bill = now;
+        // Before it registers, nothing is used.
+        if inst.state == super::InstanceState::Launching {
+            return;
+        }
         let (ctot, mtot, _) = cs.pc.registered(r.id);
         let (cav, mav, _) = cs.pc.available(r.id);
-        let (ctot, mtot) = (u64::from(ctot), u64::from(mtot));
-        // Used fraction: the larger of the CPU and memory reservation fractions (0 before it
-        // registers).
-        let (num, den) = if inst.state == super::InstanceState::Launching {
-            (0, 0)
-        } else {
-            (
-                ((ctot - u64::from(cav)) * mtot).max((mtot - u64::from(mav)) * ctot),
-                ctot * mtot,
-            )
-        };
-        let weight = |cpu: u32, mem: u32| {
-            u128::from(u64::from(cpu) * mtot) + u128::from(u64::from(mem) * ctot)
+        let Some(used) = UsedFraction::new(ctot - cav, ctot, mtot - mav, mtot) else {
+            return;
         };
         let billing = &mut self.billing;
+        // Something is used, so both registered amounts are positive: one owner has a weight
+        // (see `weighted`) when it reserves anything.
         let shares = match inst.owners.as_slice() {
-            _ if num == 0 => Shares::Nobody,
-            [] => Shares::Nobody,
-            &[(o, cpu, mem)] if weight(cpu, mem) > 0 => Shares::One(o as usize),
-            [_] => Shares::Nobody,
-            many => {
-                let owners = &mut billing.scratch_owners;
-                owners.clear();
-                owners.extend(many.iter().map(|&(o, c, m)| (o as usize, weight(c, m))));
-                match owners.iter().map(|o| o.1).sum() {
-                    0 => Shares::Nobody,
-                    total => Shares::Weighted(owners, total),
-                }
-            }
+            &[(o, cpu, mem)] if cpu > 0 || mem > 0 => Shares::One(o as usize),
+            [] | [_] => Shares::Nobody,
+            many => weighted(&mut billing.scratch_owners, many, (ctot, mtot)),
         };
-        let target = Ec2Target {
-            provider: inst.provider as usize,
-            spot: inst.spot,
-        };
-        let (rate, spot) = (inst.rate, inst.spot);
+        let (a, b) = (t0.ms(), now.ms());
         let changes = &self.sc.pricing.spot_price_changes;
-        let (mut a, now) = (t0.ms(), now.ms());
-        while a < now {
-            let mut b = ((a / HOUR_MS) + 1) * HOUR_MS;
-            let mut r = rate;
-            if spot && !changes.is_empty() {
-                let k = changes.partition_point(|c| c.0 <= a);
-                if k > 0 {
-                    r = spot_rate(rate, changes[k - 1].1);
-                }
-                if let Some(next) = changes.get(k) {
-                    b = b.min(next.0);
-                }
-            }
-            let b = b.min(now);
-            let charge = pricing::instance_charge(r, b - a);
-            billing
-                .ledger
-                .book_ec2_split(a, charge, num, den, shares, target);
-            a = b;
+        let priced = inst.spot && !changes.is_empty();
+        if !priced && b <= (a / HOUR_MS + 1) * HOUR_MS {
+            let charge = used.of(pricing::instance_charge(inst.rate, b - a));
+            billing.ledger.book_ec2_used(a, charge, shares);
+        } else {
+            let rate = (inst.rate, priced);
+            accrue_pieces(&mut billing.ledger, changes, rate, (a, b), used, shares);
         }
     }
 
@@ -272,6 +311,8 @@ impl<S: Sink> Core<'_, S> {
                 self.accrue_instance(r, cut);
             }
         }
+        let billing = &mut self.billing;
+        billing.fleet.bill_to(cut.ms(), &mut billing.ledger);
         if self.billing.has_fargate {
             for k in 0..self.tasks.len() {
                 let t = &self.tasks[k];
@@ -316,6 +357,8 @@ impl<S: Sink> Core<'_, S> {
                 }
             }
         }
+        let billing = &mut self.billing;
+        billing.fleet.bill_to(end.ms(), &mut billing.ledger);
         for k in 0..self.tasks.len() {
             let t = &self.tasks[k];
             if t.state != super::TaskState::Stopped {

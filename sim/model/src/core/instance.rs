@@ -225,6 +225,8 @@ impl<S: Sink> Core<'_, S> {
             pool,
         });
         let spot = gdef.purchase_option == PurchaseOption::Spot;
+        let rate = self.billing.instance_rate(sc, ty, spot);
+        self.billing.instance_up(provider, spot, rate, now);
         self.clusters[c.index()].insts.push(Instance {
             ec2_id_words: ecsim_engine::str_words(&ec2_id).into(),
             ec2_id,
@@ -239,7 +241,7 @@ impl<S: Sink> Core<'_, S> {
             terminating: None,
             provider,
             spot,
-            rate: self.billing.instance_rate(sc, ty, spot),
+            rate,
             last_bill: now,
             owners: Vec::new(),
         });
@@ -326,6 +328,8 @@ impl<S: Sink> Core<'_, S> {
         }
         let was = inst.state;
         assert_ne!(was, InstanceState::Stopped, "terminated twice");
+        self.billing
+            .instance_down(inst.provider, inst.spot, inst.rate, now);
         self.set_instance_state(r, InstanceState::Stopped, now);
         self.instance_mut(r).stopped_at = Some(now);
         self.instance_event(now, r, was.as_str(), "STOPPED", reason);
