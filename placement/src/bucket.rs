@@ -105,7 +105,7 @@ impl Bucket {
         if n <= 1 {
             return 0;
         }
-        self.mins[..n - 1].partition_point(|&m| m > e)
+        position(&self.mins[..n - 1], e)
     }
 
     /// An empty chunk with room for `CHUNK + 1` entries, so that it never grows: a spare one
@@ -448,10 +448,52 @@ mod tests {
                 assert!(empty.is_empty());
             }
         }
+        assert!(b.spare.len() <= SPARE_CHUNKS);
+        assert!(
+            b.chunks
+                .iter()
+                .chain(&b.spare)
+                .all(|c| c.capacity() == CHUNK + 1),
+            "chunks allocated once, never grown"
+        );
         assert!(most_chunks >= 4, "many chunks ({most_chunks})");
         assert!(emptied >= 2, "emptied ({emptied})");
         assert!(came_back >= 10, "came back over a stale copy ({came_back})");
         assert!(most_stale >= CHUNK, "stale entries kept ({most_stale})");
         assert!(compacted_small, "a small bucket compacted");
+    }
+
+    /// `position` (high 64 bits first, then whole entries) against a plain binary search over
+    /// whole entries, on descending chunks whose entries often share their high bits (small
+    /// tokens, as with `TieBreak::LowestIndex`, and equal amounts of the other resource) and
+    /// often do not.
+    #[test]
+    fn position_agrees_with_a_whole_entry_search() {
+        let mut x: u64 = 3;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x
+        };
+        let mut shared = 0;
+        for round in 0..2_000 {
+            let small = round % 2 == 0;
+            let entry = |next: &mut dyn FnMut() -> u64| {
+                let r = next();
+                let token = if small { r % 50 } else { r };
+                Entry::new((r >> 60) as u32 % 3 * 256, token, (r >> 40) as u32 % 8)
+            };
+            let mut c: Vec<Entry> = (0..(round % CHUNK) + 1).map(|_| entry(&mut next)).collect();
+            c.sort_unstable_by(|a, b| b.cmp(a));
+            c.dedup();
+            for _ in 0..8 {
+                let e = entry(&mut next);
+                let want = c.partition_point(|&y| y > e);
+                assert_eq!(position(&c, e), want, "{e:?} in {c:?}");
+                shared += usize::from(c.get(want).is_some_and(|y| y.high() == e.high()));
+            }
+        }
+        assert!(shared > 1_000, "entries sharing their high bits ({shared})");
     }
 }
