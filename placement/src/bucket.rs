@@ -45,6 +45,11 @@ impl Entry {
     pub(crate) fn inst(self) -> u32 {
         self.0 as u32
     }
+    /// The high 64 bits, whose order is the entries' wherever they differ.
+    #[inline]
+    fn high(self) -> u64 {
+        (self.0 >> 64) as u64
+    }
 }
 
 /// Most entries a chunk holds; a chunk that grows past it is split in two halves.
@@ -82,7 +87,14 @@ pub(crate) struct Bucket {
     live: u32,
     /// Entries stored, current and stale.
     stored: u32,
+    /// Emptied chunks' allocations (at most [`SPARE_CHUNKS`], each room for `CHUNK + 1`
+    /// entries), for the next chunk the bucket needs: a bucket that empties and fills again, or
+    /// splits and merges, allocates nothing.
+    spare: Vec<Vec<Entry>>,
 }
+
+/// Most emptied chunks a bucket keeps for reuse (a few kilobytes).
+const SPARE_CHUNKS: usize = 2;
 
 impl Bucket {
     /// The chunk that holds `e` if any chunk does: the first whose smallest entry is not above it
@@ -93,21 +105,39 @@ impl Bucket {
         if n <= 1 {
             return 0;
         }
-        self.mins[..n - 1].partition_point(|&m| m > e)
+        position(&self.mins[..n - 1], e)
+    }
+
+    /// An empty chunk with room for `CHUNK + 1` entries, so that it never grows: a spare one
+    /// when there is one.
+    fn new_chunk(&mut self) -> Vec<Entry> {
+        self.spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK + 1))
+    }
+
+    /// Keep an emptied chunk's allocation for reuse, up to [`SPARE_CHUNKS`].
+    fn free_chunk(&mut self, mut c: Vec<Entry>) {
+        if self.spare.len() < SPARE_CHUNKS && c.capacity() > CHUNK {
+            c.clear();
+            self.spare.push(c);
+        }
     }
 
     /// Add an entry that is not current in the bucket (a stale copy of it may be there).
     pub(crate) fn insert(&mut self, e: Entry) {
         self.live += 1;
         if self.chunks.is_empty() {
-            self.chunks.push(vec![e]);
+            let mut c = self.new_chunk();
+            c.push(e);
+            self.chunks.push(c);
             self.mins.push(e);
             self.stored += 1;
             return;
         }
         let k = self.chunk_of(e);
         let c = &mut self.chunks[k];
-        let at = c.partition_point(|&x| x > e);
+        let at = position(c, e);
         if c.get(at) == Some(&e) {
             // Its stale copy, current again.
             return;
@@ -118,13 +148,22 @@ impl Bucket {
             self.mins[k] = e;
         }
         if c.len() > CHUNK {
-            let lower = c.split_off(c.len() / 2);
-            let upper_min = *c.last().expect("half a full chunk");
-            self.mins[k] = upper_min;
-            self.mins
-                .insert(k + 1, *lower.last().expect("half a full chunk"));
-            self.chunks.insert(k + 1, lower);
+            self.split(k);
         }
+    }
+
+    /// Split a chunk that has grown past [`CHUNK`] into two halves.
+    fn split(&mut self, k: usize) {
+        let mut lower = self.new_chunk();
+        let c = &mut self.chunks[k];
+        let half = c.len() / 2;
+        lower.extend_from_slice(&c[half..]);
+        c.truncate(half);
+        let upper_min = *c.last().expect("half a full chunk");
+        self.mins[k] = upper_min;
+        self.mins
+            .insert(k + 1, *lower.last().expect("half a full chunk"));
+        self.chunks.insert(k + 1, lower);
     }
 
     /// A current entry leaves: taken out when it is the smallest or the last current one, else
@@ -136,7 +175,9 @@ impl Bucket {
         debug_assert!(self.live > 0, "leaving an empty bucket");
         self.live -= 1;
         if self.live == 0 {
-            self.chunks.clear();
+            while let Some(c) = self.chunks.pop() {
+                self.free_chunk(c);
+            }
             self.mins.clear();
             self.stored = 0;
             return;
@@ -163,7 +204,8 @@ impl Bucket {
         self.stored -= 1;
         match c.last() {
             None => {
-                self.chunks.pop();
+                let c = self.chunks.pop().expect("the last chunk");
+                self.free_chunk(c);
                 self.mins.pop();
             }
             Some(&m) => {
@@ -180,7 +222,15 @@ impl Bucket {
         for c in &mut self.chunks {
             c.retain(|&e| current(e));
         }
-        self.chunks.retain(|c| !c.is_empty());
+        let mut k = 0;
+        while k < self.chunks.len() {
+            if self.chunks[k].is_empty() {
+                let c = self.chunks.remove(k);
+                self.free_chunk(c);
+            } else {
+                k += 1;
+            }
+        }
         let mut k = 0;
         while k + 1 < self.chunks.len() {
             if self.chunks[k].len() + self.chunks[k + 1].len() <= CHUNK
@@ -188,6 +238,7 @@ impl Bucket {
             {
                 let next = self.chunks.remove(k + 1);
                 self.chunks[k].extend_from_slice(&next);
+                self.free_chunk(next);
             } else {
                 k += 1;
             }
@@ -213,6 +264,7 @@ impl Bucket {
         };
         let next = self.chunks.remove(into + 1);
         self.chunks[into].extend_from_slice(&next);
+        self.free_chunk(next);
         self.mins.remove(into);
     }
 
@@ -253,6 +305,20 @@ impl Bucket {
     #[cfg(test)]
     fn chunk_lens(&self) -> Vec<usize> {
         self.chunks.iter().map(Vec::len).collect()
+    }
+}
+
+/// Where `e` goes in a chunk (sorted in descending order): the number of entries above it.
+/// Searches on the entries' high 64 bits (the other resource and the token's high half), which
+/// decide nearly every comparison, then on the whole entries among those with the same high
+/// bits (none or one, unless tokens are small, as with [`crate::TieBreak::LowestIndex`]).
+#[inline]
+fn position(c: &[Entry], e: Entry) -> usize {
+    let hi = e.high();
+    let above = c.partition_point(|&x| x.high() > hi);
+    match c.get(above) {
+        Some(x) if x.high() == hi => above + c[above..].partition_point(|&x| x > e),
+        _ => above,
     }
 }
 
@@ -382,10 +448,52 @@ mod tests {
                 assert!(empty.is_empty());
             }
         }
+        assert!(b.spare.len() <= SPARE_CHUNKS);
+        assert!(
+            b.chunks
+                .iter()
+                .chain(&b.spare)
+                .all(|c| c.capacity() == CHUNK + 1),
+            "chunks allocated once, never grown"
+        );
         assert!(most_chunks >= 4, "many chunks ({most_chunks})");
         assert!(emptied >= 2, "emptied ({emptied})");
         assert!(came_back >= 10, "came back over a stale copy ({came_back})");
         assert!(most_stale >= CHUNK, "stale entries kept ({most_stale})");
         assert!(compacted_small, "a small bucket compacted");
+    }
+
+    /// `position` (high 64 bits first, then whole entries) against a plain binary search over
+    /// whole entries, on descending chunks whose entries often share their high bits (small
+    /// tokens, as with `TieBreak::LowestIndex`, and equal amounts of the other resource) and
+    /// often do not.
+    #[test]
+    fn position_agrees_with_a_whole_entry_search() {
+        let mut x: u64 = 3;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            x
+        };
+        let mut shared = 0;
+        for round in 0..2_000 {
+            let small = round % 2 == 0;
+            let entry = |next: &mut dyn FnMut() -> u64| {
+                let r = next();
+                let token = if small { r % 50 } else { r };
+                Entry::new((r >> 60) as u32 % 3 * 256, token, (r >> 40) as u32 % 8)
+            };
+            let mut c: Vec<Entry> = (0..(round % CHUNK) + 1).map(|_| entry(&mut next)).collect();
+            c.sort_unstable_by(|a, b| b.cmp(a));
+            c.dedup();
+            for _ in 0..8 {
+                let e = entry(&mut next);
+                let want = c.partition_point(|&y| y > e);
+                assert_eq!(position(&c, e), want, "{e:?} in {c:?}");
+                shared += usize::from(c.get(want).is_some_and(|y| y.high() == e.high()));
+            }
+        }
+        assert!(shared > 1_000, "entries sharing their high bits ({shared})");
     }
 }

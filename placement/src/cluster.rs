@@ -742,6 +742,7 @@ impl Cluster {
     }
 
     /// Resource filter for one instance: the first failing check, in pipeline order.
+    #[inline]
     pub(crate) fn fits_resources(
         &self,
         i: u32,
@@ -771,6 +772,7 @@ impl Cluster {
     }
 
     /// The whole filter (resources, then constraints) for one instance.
+    #[inline]
     pub(crate) fn feasible(&self, i: u32, req: &TaskRequest<'_>) -> Result<(), PlacementFailure> {
         if req.pool.is_some_and(|p| p != self.insts[i as usize].pool) {
             return Err(PlacementFailure::NoContainerInstances);

@@ -190,23 +190,46 @@ impl Cluster {
         req: &TaskRequest<'_>,
     ) -> Option<(u32, u32, u64, u32)> {
         let lo = Entry::at_least(other);
-        let first = |f: u32, b: &Bucket| {
-            b.from(lo).find_map(|e| {
-                let i = e.inst();
-                (self.is_current(field, f, e) && self.feasible(i, req).is_ok())
-                    .then(|| (f, e.other(), e.token(), i))
-            })
-        };
         // The bucket of exactly `need` first when the cache of recently joined amounts has it
         // (in a packed cluster it is there most of the time), without the ordered map's search:
         // no smaller amount can hold the task.
         if let Some(b) = buckets.recent(need) {
-            if let Some(hit) = first(need, b) {
+            if let Some(hit) = self.first_in(b, need, lo, field, req) {
                 return Some(hit);
             }
-            return buckets.range_above(need).find_map(|(f, b)| first(f, b));
+            for (f, b) in buckets.range_above(need) {
+                if let Some(hit) = self.first_in(b, f, lo, field, req) {
+                    return Some(hit);
+                }
+            }
+            return None;
         }
-        buckets.range(need).find_map(|(f, b)| first(f, b))
+        for (f, b) in buckets.range(need) {
+            if let Some(hit) = self.first_in(b, f, lo, field, req) {
+                return Some(hit);
+            }
+        }
+        None
+    }
+
+    /// The first feasible current entry of the bucket of `f` from `lo` on: (amount, other,
+    /// token, instance).
+    #[inline]
+    fn first_in(
+        &self,
+        b: &Bucket,
+        f: u32,
+        lo: Entry,
+        field: BinpackField,
+        req: &TaskRequest<'_>,
+    ) -> Option<(u32, u32, u64, u32)> {
+        for e in b.from(lo) {
+            let i = e.inst();
+            if self.is_current(field, f, e) && self.feasible(i, req).is_ok() {
+                return Some((f, e.other(), e.token(), i));
+            }
+        }
+        None
     }
 
     /// The ACTIVE instances of a partition with at least `cpu` CPU units and `mem` MiB free, by
