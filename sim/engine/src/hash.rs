@@ -64,16 +64,17 @@ impl StableHasher {
     /// Fold bytes in: whole little-endian words, then the last 1 to 7 bytes zero-padded.
     #[inline]
     pub fn write(&mut self, bytes: &[u8]) {
-        let n = bytes.len();
-        let mut at = 0;
-        while n - at >= 8 {
-            let w = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-            self.write_u64(w);
-            at += 8;
+        // The state in a local, so that it stays in a register through the loop.
+        let mut h = *self;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            h.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
         }
-        if at < n {
-            self.write_u64(tail_word(bytes, n - at));
+        let r = chunks.remainder().len();
+        if r > 0 {
+            h.write_u64(tail_word(bytes, r));
         }
+        *self = h;
     }
     /// Fold a number in.
     #[inline]

@@ -21,14 +21,16 @@ impl<S: Sink> Core<'_, S> {
 
     fn reclaim_ended(&mut self) {
         let rows = self.out.sink.wants_tasks();
-        for k in 0..self.ended.len() {
-            let tid = self.ended[k];
+        // Taken out for the loop and put back (its room kept): no allocation per event.
+        let mut ended = std::mem::take(&mut self.ended);
+        for &tid in &ended {
             // A finished task was placed or stopped: the end of the run plays no part.
             self.task_done(tid, SimTime::ZERO, rows);
             self.tasks[tid.index()].seq = FREE;
-            self.free.push(tid.1);
         }
-        self.ended.clear();
+        self.free.extend(ended.iter().map(|tid| tid.1));
+        ended.clear();
+        self.ended = ended;
     }
 
     /// Write the rows of the tasks still live at the end (in creation order, after the rows of
@@ -45,6 +47,7 @@ impl<S: Sink> Core<'_, S> {
 
     /// Count a task's wait (to `end` if it never got placed or stopped) and write its row if
     /// `row`; returns whether it was never placed.
+    #[inline]
     fn task_done(&mut self, tid: TaskId, end: SimTime, row: bool) -> bool {
         let t = &self.tasks[tid.index()];
         let waited_to = t.placed().or(t.stopped()).unwrap_or(end);
@@ -57,6 +60,7 @@ impl<S: Sink> Core<'_, S> {
     }
 
     /// Write one task's row.
+    #[inline(never)]
     fn task_row(&mut self, tid: TaskId, end: SimTime) {
         let sc = self.sc;
         let t = &self.tasks[tid.index()];

@@ -28,7 +28,8 @@ impl<S: Sink> Simulation<'_, S> {
                 if self.core.task(tid).state == TaskState::Running {
                     self.core.counters.tasks_completed += 1;
                     let why = "EssentialContainerExited";
-                    self.stop_task(tid, Outcome::Completed, why, now, sched);
+                    // Not a scheduler stop: STOPPED at once (what `stop_task` does for it).
+                    self.finish_stop(tid, Outcome::Completed, why, now, sched);
                 }
             }
             LifecycleEv::TaskStopped(tid) => {
@@ -64,11 +65,15 @@ impl<S: Sink> Simulation<'_, S> {
         }
     }
 
+    /// Decide at PENDING whether the task fails to start (a task is placed once, and its
+    /// record starts with `fail_start` false: only a failure is written).
     fn roll_start_failure(&mut self, tid: TaskId) {
         let fail = self
             .failures
             .roll_start_failure(self.core.sc, self.core.task(tid));
-        self.core.set_fail_start(tid, fail);
+        if fail {
+            self.core.set_fail_start(tid);
+        }
     }
 
     fn fargate_provisioned(&mut self, tid: TaskId, now: SimTime, sched: &mut Scheduler<Ev>) {
@@ -94,8 +99,8 @@ impl<S: Sink> Simulation<'_, S> {
             self.stop_task(tid, Outcome::Failed(why), why, now, sched);
             return;
         }
-        self.core.run(tid, now);
-        let t = self.core.task(tid);
+        let sc = self.core.sc;
+        let t = self.core.run(tid, now);
         match t.owner {
             Owner::Job(..) => {
                 let run = t.run_ms;
@@ -103,7 +108,6 @@ impl<S: Sink> Simulation<'_, S> {
                 sched.schedule_in(run, Ev::Lifecycle(LifecycleEv::TaskExited(tid)));
             }
             Owner::Service(s) => {
-                let sc = self.core.sc;
                 let after = healthy_after_ms(
                     sc.task_definitions[t.def.index()].health_check_ms,
                     sc.services[s.index()].load_balancer_check_ms,
@@ -157,9 +161,8 @@ impl<S: Sink> Simulation<'_, S> {
         now: SimTime,
         sched: &mut Scheduler<Ev>,
     ) {
-        let t = self.core.task(tid);
-        let (cluster, owner, was_stopping) = (t.cluster, t.owner, t.state == TaskState::Stopping);
         let stopped = self.core.stop(tid, outcome, reason, now);
+        let (cluster, owner, was_stopping) = (stopped.cluster, stopped.owner, stopped.was_stopping);
         if stopped.was_provisioning {
             self.launcher.forget(cluster, tid);
         }
