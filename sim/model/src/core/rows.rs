@@ -21,16 +21,21 @@ impl<S: Sink> Core<'_, S> {
 
     fn reclaim_ended(&mut self) {
         let rows = self.out.sink.wants_tasks();
-        // Taken out for the loop and put back (its room kept): no allocation per event.
-        let mut ended = std::mem::take(&mut self.ended);
-        for &tid in &ended {
-            // A finished task was placed or stopped: the end of the run plays no part.
-            self.task_done(tid, SimTime::ZERO, rows);
-            self.tasks[tid.index()].seq = FREE;
+        for k in 0..self.ended.len() {
+            let tid = self.ended[k];
+            // `task_done` without its call: a finished task was placed or stopped (the end of
+            // the run plays no part), and nothing reads whether it was never placed.
+            if rows {
+                self.task_row(tid, SimTime::ZERO);
+            }
+            let t = &mut self.tasks[tid.index()];
+            let waited_to = t.placed().or(t.stopped()).unwrap_or(SimTime::ZERO);
+            let waited = waited_to.since(t.created);
+            t.seq = FREE;
+            self.counters.task_waited(waited);
+            self.free.push(tid.1);
         }
-        self.free.extend(ended.iter().map(|tid| tid.1));
-        ended.clear();
-        self.ended = ended;
+        self.ended.clear();
     }
 
     /// Write the rows of the tasks still live at the end (in creation order, after the rows of
@@ -47,7 +52,6 @@ impl<S: Sink> Core<'_, S> {
 
     /// Count a task's wait (to `end` if it never got placed or stopped) and write its row if
     /// `row`; returns whether it was never placed.
-    #[inline]
     fn task_done(&mut self, tid: TaskId, end: SimTime, row: bool) -> bool {
         let t = &self.tasks[tid.index()];
         let waited_to = t.placed().or(t.stopped()).unwrap_or(end);

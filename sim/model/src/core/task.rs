@@ -316,6 +316,7 @@ impl ServiceTasks {
 
 impl<S: Sink> Core<'_, S> {
     /// Create a task (in no state yet: the caller moves it into its first one).
+    #[inline]
     pub(crate) fn new_task(&mut self, n: NewTask, now: SimTime) -> TaskId {
         let seq = u32::try_from(self.created)
             .ok()
