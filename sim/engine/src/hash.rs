@@ -66,13 +66,12 @@ impl StableHasher {
     pub fn write(&mut self, bytes: &[u8]) {
         // The state in a local, so that it stays in a register through the loop.
         let mut h = *self;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            h.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        let (words, tail) = bytes.as_chunks::<8>();
+        for &w in words {
+            h.write_u64(u64::from_le_bytes(w));
         }
-        let r = chunks.remainder().len();
-        if r > 0 {
-            h.write_u64(tail_word(bytes, r));
+        if !tail.is_empty() {
+            h.write_u64(tail_word(bytes, tail.len()));
         }
         *self = h;
     }

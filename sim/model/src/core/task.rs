@@ -316,7 +316,7 @@ impl ServiceTasks {
 
 impl<S: Sink> Core<'_, S> {
     /// Create a task (in no state yet: the caller moves it into its first one).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new_task(&mut self, n: NewTask, now: SimTime) -> TaskId {
         let seq = u32::try_from(self.created)
             .ok()
@@ -589,18 +589,17 @@ impl<S: Sink> Core<'_, S> {
         let (owner, item, runs, placed, state) = (t.owner, t.item, t.runs, t.placed(), t.state);
         let cluster = t.cluster;
         let freed = t.instance_ref();
+        let o = owner.index(self.sc.services.len());
         if let Some(r) = freed {
             let req = task_request_of(self.sc, t, &[], &[], NO_POOL);
             self.accrue_instance(r, now);
-            let o = owner.index(self.sc.services.len()) as u32;
             let busy = !self.is_daemon(owner);
-            self.release(r, &req, o, busy);
+            self.release(r, &req, o as u32, busy);
         }
         if let Some(p) = placed {
             self.counters.task_ms += u128::from(now.since(p));
         }
         // The per-owner counts (and Fargate's billing) only for the tasks they are kept for.
-        let o = owner.index(self.sc.services.len());
         if let Some(k) = item {
             self.owners[o].items[k as usize] -= 1;
         }

@@ -55,10 +55,11 @@ impl<S: Sink> Simulation<'_, S> {
         sched: &mut Scheduler<Ev>,
     ) {
         self.core.place(tid, inst, now);
-        self.roll_start_failure(tid);
+        let fails = self.roll_start_failure(tid);
         let delay = self.core.sample_start_delay();
         if delay == 0 {
-            self.task_running(tid, now, sched);
+            // PENDING since just now, its start failure just rolled.
+            self.start_or_fail(tid, fails, now, sched);
         } else {
             self.core.work_added();
             sched.schedule_in(delay, Ev::Lifecycle(LifecycleEv::TaskRunning(tid)));
@@ -66,14 +67,15 @@ impl<S: Sink> Simulation<'_, S> {
     }
 
     /// Decide at PENDING whether the task fails to start (a task is placed once, and its
-    /// record starts with `fail_start` false: only a failure is written).
-    fn roll_start_failure(&mut self, tid: TaskId) {
+    /// record starts with `fail_start` false: only a failure is written); returns it.
+    fn roll_start_failure(&mut self, tid: TaskId) -> bool {
         let fail = self
             .failures
             .roll_start_failure(self.core.sc, self.core.task(tid));
         if fail {
             self.core.set_fail_start(tid);
         }
+        fail
     }
 
     fn fargate_provisioned(&mut self, tid: TaskId, now: SimTime, sched: &mut Scheduler<Ev>) {
@@ -92,7 +94,14 @@ impl<S: Sink> Simulation<'_, S> {
         if t.state != TaskState::Pending {
             return; // stopped while pending
         }
-        if t.fail_start {
+        let fails = t.fail_start;
+        self.start_or_fail(tid, fails, now, sched);
+    }
+
+    /// A PENDING task (`fails`: its `fail_start`) reaches RUNNING or fails to start; then its
+    /// timers.
+    fn start_or_fail(&mut self, tid: TaskId, fails: bool, now: SimTime, sched: &mut Scheduler<Ev>) {
+        if fails {
             // The image pull (or container start) fails: PENDING to STOPPED without RUNNING.
             self.core.counters.tasks_lost += 1;
             let why = "CannotPullContainerError";
