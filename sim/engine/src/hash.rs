@@ -64,16 +64,16 @@ impl StableHasher {
     /// Fold bytes in: whole little-endian words, then the last 1 to 7 bytes zero-padded.
     #[inline]
     pub fn write(&mut self, bytes: &[u8]) {
-        let n = bytes.len();
-        let mut at = 0;
-        while n - at >= 8 {
-            let w = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-            self.write_u64(w);
-            at += 8;
+        // The state in a local, so that it stays in a register through the loop.
+        let mut h = *self;
+        let (words, tail) = bytes.as_chunks::<8>();
+        for &w in words {
+            h.write_u64(u64::from_le_bytes(w));
         }
-        if at < n {
-            self.write_u64(tail_word(bytes, n - at));
+        if !tail.is_empty() {
+            h.write_u64(tail_word(bytes, tail.len()));
         }
+        *self = h;
     }
     /// Fold a number in.
     #[inline]

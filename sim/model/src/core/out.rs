@@ -91,7 +91,12 @@ impl<S: Sink> Out<S> {
             Some(f) => f.hash_name(&mut h),
         }
         to.hash_name(&mut h);
-        h.write_str(reason);
+        if reason.is_empty() {
+            // Most changes have no reason: its length alone, as `write_str` folds it in.
+            h.write_u64(0);
+        } else {
+            h.write_str(reason);
+        }
         self.hash = h;
     }
 

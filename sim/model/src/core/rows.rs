@@ -23,9 +23,16 @@ impl<S: Sink> Core<'_, S> {
         let rows = self.out.sink.wants_tasks();
         for k in 0..self.ended.len() {
             let tid = self.ended[k];
-            // A finished task was placed or stopped: the end of the run plays no part.
-            self.task_done(tid, SimTime::ZERO, rows);
-            self.tasks[tid.index()].seq = FREE;
+            // `task_done` without its call: a finished task was placed or stopped (the end of
+            // the run plays no part), and nothing reads whether it was never placed.
+            if rows {
+                self.task_row(tid, SimTime::ZERO);
+            }
+            let t = &mut self.tasks[tid.index()];
+            let waited_to = t.placed().or(t.stopped()).unwrap_or(SimTime::ZERO);
+            let waited = waited_to.since(t.created);
+            t.seq = FREE;
+            self.counters.task_waited(waited);
             self.free.push(tid.1);
         }
         self.ended.clear();
@@ -57,6 +64,7 @@ impl<S: Sink> Core<'_, S> {
     }
 
     /// Write one task's row.
+    #[inline(never)]
     fn task_row(&mut self, tid: TaskId, end: SimTime) {
         let sc = self.sc;
         let t = &self.tasks[tid.index()];

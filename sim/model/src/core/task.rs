@@ -244,6 +244,12 @@ impl Task {
 /// What a stop changed, for the reactions that follow it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Stopped {
+    /// Its owner.
+    pub(crate) owner: Owner,
+    /// Its cluster.
+    pub(crate) cluster: ClusterId,
+    /// It was STOPPING.
+    pub(crate) was_stopping: bool,
     /// The instance it freed resources on.
     pub(crate) freed: Option<InstanceRef>,
     /// It was PROVISIONING (it may sit in a wait queue).
@@ -310,6 +316,7 @@ impl ServiceTasks {
 
 impl<S: Sink> Core<'_, S> {
     /// Create a task (in no state yet: the caller moves it into its first one).
+    #[inline(always)]
     pub(crate) fn new_task(&mut self, n: NewTask, now: SimTime) -> TaskId {
         let seq = u32::try_from(self.created)
             .ok()
@@ -550,12 +557,13 @@ impl<S: Sink> Core<'_, S> {
         true
     }
 
-    /// A PENDING task reaches RUNNING.
-    pub(crate) fn run(&mut self, tid: TaskId, now: SimTime) {
+    /// A PENDING task reaches RUNNING; returns its record.
+    pub(crate) fn run(&mut self, tid: TaskId, now: SimTime) -> &Task {
         self.counters.tasks_started += 1;
         self.change_state(tid, TaskState::Running, now, "", false, |t| {
             t.running = Stamp::at(now);
         });
+        &self.tasks[tid.index()]
     }
 
     /// A RUNNING task starts stopping (the scheduler stopped it): it is STOPPING, with the stop
@@ -579,19 +587,19 @@ impl<S: Sink> Core<'_, S> {
         let t = self.task(tid);
         debug_assert_eq!(t.seq, tid.0, "stopping a task twice");
         let (owner, item, runs, placed, state) = (t.owner, t.item, t.runs, t.placed(), t.state);
+        let cluster = t.cluster;
         let freed = t.instance_ref();
+        let o = owner.index(self.sc.services.len());
         if let Some(r) = freed {
             let req = task_request_of(self.sc, t, &[], &[], NO_POOL);
             self.accrue_instance(r, now);
-            let o = owner.index(self.sc.services.len()) as u32;
             let busy = !self.is_daemon(owner);
-            self.release(r, &req, o, busy);
+            self.release(r, &req, o as u32, busy);
         }
         if let Some(p) = placed {
             self.counters.task_ms += u128::from(now.since(p));
         }
         // The per-owner counts (and Fargate's billing) only for the tasks they are kept for.
-        let o = owner.index(self.sc.services.len());
         if let Some(k) = item {
             self.owners[o].items[k as usize] -= 1;
         }
@@ -609,6 +617,9 @@ impl<S: Sink> Core<'_, S> {
         });
         self.ended.push(tid);
         Stopped {
+            owner,
+            cluster,
+            was_stopping: state == TaskState::Stopping,
             freed,
             was_provisioning: state == TaskState::Provisioning,
             never_ran,
@@ -634,8 +645,8 @@ impl<S: Sink> Core<'_, S> {
     }
 
     /// The task will fail to start (decided at PENDING).
-    pub(crate) fn set_fail_start(&mut self, tid: TaskId, fail: bool) {
-        self.rec(tid).fail_start = fail;
+    pub(crate) fn set_fail_start(&mut self, tid: TaskId) {
+        self.rec(tid).fail_start = true;
     }
 
     /// When a RUNNING task counts as healthy.

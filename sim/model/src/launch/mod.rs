@@ -54,6 +54,7 @@ fn az_constraint(constraints: &[Constraint], az: &str) -> Vec<Constraint> {
 }
 
 /// The request's constraints, plus one keeping it in `req.az` when it names an AZ.
+#[inline]
 fn constraints_in<'a>(req: &Request<'a>) -> std::borrow::Cow<'a, [Constraint]> {
     match req.az {
         None => std::borrow::Cow::Borrowed(req.constraints),
@@ -378,14 +379,12 @@ impl Launcher {
                 let size = (preq.cpu_units, preq.memory_mib);
                 let cl = &core.cluster(req.cluster).pc;
                 let key = (req.owner, req.def, req.group, pool, size);
+                let explains = core.out.sink.explains();
                 // A search known to fail is skipped only where it would change nothing: no
                 // explanation written, no AZ named (a failed search draws nothing).
                 let known = match self.last_failed[req.cluster.index()] {
                     Some((k, changes, why))
-                        if k == key
-                            && changes == cl.changes()
-                            && req.az.is_none()
-                            && !core.out.sink.explains() =>
+                        if k == key && changes == cl.changes() && req.az.is_none() && !explains =>
                     {
                         Some(why)
                     }
@@ -399,16 +398,18 @@ impl Launcher {
                 match found {
                     Some(inst) => {
                         let tid = core.new_task(new(Runs::Ec2 { pool }), now);
-                        let why = Attempt::Placed(inst);
-                        core.explain_placement(
-                            now,
-                            req.cluster,
-                            req.owner,
-                            Some(tid),
-                            &preq,
-                            why,
-                            None,
-                        );
+                        if explains {
+                            let why = Attempt::Placed(inst);
+                            core.explain_placement(
+                                now,
+                                req.cluster,
+                                req.owner,
+                                Some(tid),
+                                &preq,
+                                why,
+                                None,
+                            );
+                        }
                         Ok(Launched::Placed(tid, inst))
                     }
                     None if pool.is_none() || req.az.is_some() => {

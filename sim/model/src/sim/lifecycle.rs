@@ -28,7 +28,8 @@ impl<S: Sink> Simulation<'_, S> {
                 if self.core.task(tid).state == TaskState::Running {
                     self.core.counters.tasks_completed += 1;
                     let why = "EssentialContainerExited";
-                    self.stop_task(tid, Outcome::Completed, why, now, sched);
+                    // Not a scheduler stop: STOPPED at once (what `stop_task` does for it).
+                    self.finish_stop(tid, Outcome::Completed, why, now, sched);
                 }
             }
             LifecycleEv::TaskStopped(tid) => {
@@ -54,21 +55,27 @@ impl<S: Sink> Simulation<'_, S> {
         sched: &mut Scheduler<Ev>,
     ) {
         self.core.place(tid, inst, now);
-        self.roll_start_failure(tid);
+        let fails = self.roll_start_failure(tid);
         let delay = self.core.sample_start_delay();
         if delay == 0 {
-            self.task_running(tid, now, sched);
+            // PENDING since just now, its start failure just rolled.
+            self.start_or_fail(tid, fails, now, sched);
         } else {
             self.core.work_added();
             sched.schedule_in(delay, Ev::Lifecycle(LifecycleEv::TaskRunning(tid)));
         }
     }
 
-    fn roll_start_failure(&mut self, tid: TaskId) {
+    /// Decide at PENDING whether the task fails to start (a task is placed once, and its
+    /// record starts with `fail_start` false: only a failure is written); returns it.
+    fn roll_start_failure(&mut self, tid: TaskId) -> bool {
         let fail = self
             .failures
             .roll_start_failure(self.core.sc, self.core.task(tid));
-        self.core.set_fail_start(tid, fail);
+        if fail {
+            self.core.set_fail_start(tid);
+        }
+        fail
     }
 
     fn fargate_provisioned(&mut self, tid: TaskId, now: SimTime, sched: &mut Scheduler<Ev>) {
@@ -87,15 +94,22 @@ impl<S: Sink> Simulation<'_, S> {
         if t.state != TaskState::Pending {
             return; // stopped while pending
         }
-        if t.fail_start {
+        let fails = t.fail_start;
+        self.start_or_fail(tid, fails, now, sched);
+    }
+
+    /// A PENDING task (`fails`: its `fail_start`) reaches RUNNING or fails to start; then its
+    /// timers.
+    fn start_or_fail(&mut self, tid: TaskId, fails: bool, now: SimTime, sched: &mut Scheduler<Ev>) {
+        if fails {
             // The image pull (or container start) fails: PENDING to STOPPED without RUNNING.
             self.core.counters.tasks_lost += 1;
             let why = "CannotPullContainerError";
             self.stop_task(tid, Outcome::Failed(why), why, now, sched);
             return;
         }
-        self.core.run(tid, now);
-        let t = self.core.task(tid);
+        let sc = self.core.sc;
+        let t = self.core.run(tid, now);
         match t.owner {
             Owner::Job(..) => {
                 let run = t.run_ms;
@@ -103,7 +117,6 @@ impl<S: Sink> Simulation<'_, S> {
                 sched.schedule_in(run, Ev::Lifecycle(LifecycleEv::TaskExited(tid)));
             }
             Owner::Service(s) => {
-                let sc = self.core.sc;
                 let after = healthy_after_ms(
                     sc.task_definitions[t.def.index()].health_check_ms,
                     sc.services[s.index()].load_balancer_check_ms,
@@ -157,9 +170,8 @@ impl<S: Sink> Simulation<'_, S> {
         now: SimTime,
         sched: &mut Scheduler<Ev>,
     ) {
-        let t = self.core.task(tid);
-        let (cluster, owner, was_stopping) = (t.cluster, t.owner, t.state == TaskState::Stopping);
         let stopped = self.core.stop(tid, outcome, reason, now);
+        let (cluster, owner, was_stopping) = (stopped.cluster, stopped.owner, stopped.was_stopping);
         if stopped.was_provisioning {
             self.launcher.forget(cluster, tid);
         }
