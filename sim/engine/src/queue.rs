@@ -92,11 +92,6 @@ pub struct EventQueue<E> {
     near: Box<[BinaryHeap<Entry<E>>; SLOTS]>,
     /// Levels 1 and up (level `l` at `l - 1`).
     far: Box<[[Vec<Entry<E>>; SLOTS]; LEVELS - 1]>,
-    /// An emptied slot's large allocation, for the next slot that outgrows its own (a slot of a
-    /// high level fills with hundreds of events, empties at once when the reference reaches it,
-    /// and the next one fills again: without it each doubled its way up, copying). Kept only
-    /// while no larger than twice the events pending when it was emptied.
-    spare: Vec<Entry<E>>,
     /// Per level, bit `s` set when slot `s` holds events.
     occupied: [u64; LEVELS],
     /// Bit `l` set when level `l` (1 and up) holds events.
@@ -113,7 +108,6 @@ impl<E> Default for EventQueue<E> {
             base: 0,
             near: Box::new(std::array::from_fn(|_| BinaryHeap::new())),
             far: Box::new(std::array::from_fn(|_| std::array::from_fn(|_| Vec::new()))),
-            spare: Vec::new(),
             occupied: [0; LEVELS],
             levels: 0,
             len: 0,
@@ -177,22 +171,10 @@ impl<E> EventQueue<E> {
         } else {
             let level = LEVEL_OF_BIT[(63 - differ.leading_zeros()) as usize] as usize;
             let s = ((t >> (level as u32 * DIGIT)) % SLOTS as u64) as usize;
-            let slot = &mut self.far[level - 1][s];
-            if slot.len() == slot.capacity() && self.spare.capacity() > slot.len() {
-                Self::take_spare(slot, &mut self.spare);
-            }
-            slot.push(e);
+            self.far[level - 1][s].push(e);
             self.occupied[level] |= 1 << s;
             self.levels |= 1 << level;
         }
-    }
-    /// Move a full slot's events into the spare allocation, which the slot keeps; its own
-    /// (smaller) allocation goes.
-    #[cold]
-    #[inline(never)]
-    fn take_spare(slot: &mut Vec<Entry<E>>, spare: &mut Vec<Entry<E>>) {
-        spare.append(slot);
-        *slot = std::mem::take(spare);
     }
     /// Remove the earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
@@ -265,9 +247,6 @@ impl<E> EventQueue<E> {
             // wheel's 640 slots do not each keep the most events they ever held.
             if spread.capacity() <= KEEP {
                 self.far[level - 1][s] = spread;
-            } else if spread.capacity() > self.spare.capacity() && spread.capacity() <= 2 * self.len
-            {
-                self.spare = spread;
             }
         } else if slot.capacity() > KEEP {
             *slot = Vec::new();
@@ -425,45 +404,8 @@ mod tests {
         fn room(&self) -> usize {
             let near: usize = self.near.iter().map(BinaryHeap::capacity).sum();
             let far: usize = self.far.iter().flatten().map(Vec::capacity).sum();
-            near + far + self.before.capacity() + self.spare.capacity()
+            near + far + self.before.capacity()
         }
-    }
-
-    /// Slots of a high level that fill with hundreds of events one after the other take the
-    /// emptied one's allocation (the spare) when they outgrow their own; events still come out
-    /// in `(time, sequence)` order, and the spare stays within twice the most events pending.
-    #[test]
-    fn full_slots_take_the_spare_and_keep_the_order() {
-        let mut q = EventQueue::default();
-        let mut reference = std::collections::BTreeSet::new();
-        let mut rng = 0x5eed_u64;
-        let (mut now, mut seq, mut used, mut most) = (0u64, 0u64, false, 0);
-        for round in 0..6u64 {
-            // Hundreds of events within one level-3 slot (2^18 ms) some blocks ahead.
-            let block = (round + 2) << 18;
-            for _ in 0..700 {
-                rng = crate::mix64(rng);
-                let t = block + rng % (1 << 18);
-                q.push(SimTime::from_ms(t), seq);
-                reference.insert((t, seq));
-                seq += 1;
-            }
-            most = most.max(q.len());
-            for _ in 0..500 {
-                let want = reference.pop_first().expect("pending");
-                let (t, e) = q.pop().expect("pending");
-                assert_eq!((t.ms(), e), want);
-                assert!(t.ms() >= now);
-                now = t.ms();
-                used |= q.spare.capacity() > KEEP;
-                assert!(q.spare.capacity() <= 2 * most);
-            }
-        }
-        assert!(used, "a spread slot's allocation was kept");
-        while let Some((t, e)) = q.pop() {
-            assert_eq!(Some((t.ms(), e)), reference.pop_first());
-        }
-        assert!(reference.is_empty());
     }
 
     /// Memory follows the events pending, not the run's length: a long run whose events pass
