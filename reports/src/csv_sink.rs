@@ -106,8 +106,17 @@ impl<W: Write> Row<'_, W> {
         self.w.write_field(crate::escape::csv_cell(v).as_bytes())
     }
 
-    fn num(&mut self, column: &str, v: impl std::fmt::Display) -> csv::Result<()> {
+    /// A number: an unsigned integer through [`decimal::integer`], anything else (a negative
+    /// value) as `{v}` writes it.
+    fn num<N>(&mut self, column: &str, v: N) -> csv::Result<()>
+    where
+        N: std::fmt::Display + Copy + TryInto<u64>,
+    {
         self.check(column);
+        if let Ok(u) = v.try_into() {
+            let mut digits = [0; decimal::LEN];
+            return self.w.write_field(decimal::integer(u, &mut digits));
+        }
         self.buf.clear();
         let _ = write!(self.buf, "{v}");
         self.w.write_field(self.buf.as_bytes())
@@ -120,9 +129,14 @@ impl<W: Write> Row<'_, W> {
         }
     }
 
-    /// A percentage or rate, three decimals.
+    /// A percentage or rate, three decimals (as `{v:.3}` writes it; through
+    /// [`decimal::fixed3`] unless NaN, infinite or huge).
     fn pct(&mut self, column: &str, v: f64) -> csv::Result<()> {
         self.check(column);
+        let mut digits = [0; decimal::LEN];
+        if let Some(text) = decimal::fixed3(v, &mut digits) {
+            return self.w.write_field(text);
+        }
         self.buf.clear();
         let _ = write!(self.buf, "{v:.3}");
         self.w.write_field(self.buf.as_bytes())
@@ -477,5 +491,6 @@ impl<W: Write> Sink for CsvSink<W> {
     }
 }
 
+mod decimal;
 #[cfg(test)]
 mod tests;

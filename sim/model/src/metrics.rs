@@ -124,7 +124,8 @@ impl Metrics {
     }
 
     /// Advance the integrals to `now`; returns the interval covered (`None` if time did not
-    /// move).
+    /// move). Runs before nearly every event: one pass over the clusters, plain loops.
+    #[inline]
     pub(crate) fn integrate<S: Sink>(
         &mut self,
         core: &Core<'_, S>,
@@ -134,30 +135,30 @@ impl Metrics {
             return None;
         }
         let (from, dt) = (self.last, now.since(self.last));
-        let busy: u32 = core.clusters().iter().map(|c| c.busy).sum();
+        let (f, dt128) = (from.ms(), u128::from(dt));
+        let mut busy = 0u32;
+        for (c, acc) in core.clusters().iter().zip(&mut self.clusters) {
+            busy += c.busy;
+            let (a, b, x, y) = c.pc.reservation_totals();
+            acc.cpu_registered.hold(a, f);
+            acc.mem_registered.hold(b, f);
+            acc.cpu_reserved += u128::from(x) * dt128;
+            acc.mem_reserved += u128::from(y) * dt128;
+            acc.in_use.hold(u64::from(c.pc.instances_in_use()), f);
+            let (uc, um) = c.pc.in_use_capacity();
+            acc.in_use_cpu.hold(uc, f);
+            acc.in_use_mem.hold(um, f);
+        }
         let idle = u128::from(
             core.instances_in(InstanceState::Active)
                 .saturating_sub(busy),
         );
-        self.idle_ms += idle * u128::from(dt);
+        self.idle_ms += idle * dt128;
         if let Some(d) = self.first_drop {
-            let a = from.ms().max(d);
+            let a = f.max(d);
             if now.ms() > a {
                 self.idle_after_drop_ms += idle * u128::from(now.ms() - a);
             }
-        }
-        let dt128 = u128::from(dt);
-        for (c, acc) in core.clusters().iter().zip(&mut self.clusters) {
-            let (a, b, x, y) = c.pc.reservation_totals();
-            acc.cpu_registered.hold(a, from.ms());
-            acc.mem_registered.hold(b, from.ms());
-            acc.cpu_reserved += u128::from(x) * dt128;
-            acc.mem_reserved += u128::from(y) * dt128;
-            acc.in_use
-                .hold(u64::from(c.pc.instances_in_use()), from.ms());
-            let (uc, um) = c.pc.in_use_capacity();
-            acc.in_use_cpu.hold(uc, from.ms());
-            acc.in_use_mem.hold(um, from.ms());
         }
         self.last = now;
         Some((from, dt))
