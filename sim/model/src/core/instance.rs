@@ -44,8 +44,10 @@ impl InstanceState {
 #[derive(Debug, Clone)]
 pub(crate) struct Instance {
     pub(crate) ec2_id: String,
-    /// `ec2_id` as the events hash folds it in ([`ecsim_engine::str_words`]).
-    pub(crate) ec2_id_words: Box<[u64]>,
+    /// `ec2_id` as the events hash folds it in ([`ecsim_engine::str_words`]): an id is always
+    /// "i-" and 17 hex digits, 19 bytes, so four words, kept in the record (no pointer to
+    /// follow at every task event).
+    pub(crate) ec2_id_words: [u64; 4],
     pub(crate) az: String,
     pub(crate) state: InstanceState,
     pub(crate) launched: SimTime,
@@ -67,7 +69,9 @@ pub(crate) struct Instance {
     pub(super) rate: u128,
     pub(super) last_bill: SimTime,
     /// (owner index, cpu units, memory MiB) reserved on it.
-    pub(super) owners: Vec<(u32, u32, u32)>,
+    /// Inline up to two owners (the usual case), so that the accrual and `reserve`/`release`
+    /// find them in the record itself.
+    pub(super) owners: smallvec::SmallVec<[(u32, u32, u32); 2]>,
 }
 
 impl Instance {
@@ -228,7 +232,9 @@ impl<S: Sink> Core<'_, S> {
         let rate = self.billing.instance_rate(sc, ty, spot);
         self.billing.instance_up(provider, spot, rate, now);
         self.clusters[c.index()].insts.push(Instance {
-            ec2_id_words: ecsim_engine::str_words(&ec2_id).into(),
+            ec2_id_words: ecsim_engine::str_words(&ec2_id)
+                .try_into()
+                .expect("an instance id is 19 bytes: four words"),
             ec2_id,
             az,
             state: InstanceState::Launching,
@@ -243,7 +249,7 @@ impl<S: Sink> Core<'_, S> {
             spot,
             rate,
             last_bill: now,
-            owners: Vec::new(),
+            owners: smallvec::SmallVec::new(),
         });
         self.inst_counts[InstanceState::Launching.index()] += 1;
         let mut delay = gdef.launch_delay.sample(&mut self.launch_delays);

@@ -501,7 +501,7 @@ impl<S: Sink> Core<'_, S> {
         debug_assert_eq!(
             inst.map_or(&[0][..], |r| &self.clusters[r.cluster.index()].insts
                 [r.id.0 as usize]
-                .ec2_id_words),
+                .ec2_id_words[..]),
             str_words(instance),
             "instance words"
         );
