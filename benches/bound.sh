@@ -26,7 +26,7 @@ if [ -z "${BOUND:-}" ]; then
 fi
 ROUNDS=${ROUNDS:-3}
 limit=(--set settings.run_task_rate_limit=false)
-if [ -n "${THROTTLE:-}" ]; then limit=(); fi
+if [ "${THROTTLE:-0}" = 1 ]; then limit=(); fi
 SIZES=${SIZES:-"1000x100000 10000x1000000 100000x1000000"}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -77,7 +77,7 @@ const STALE_SLACK: u32 = 16;
 /// is compacted once stale entries outnumber current ones. Leaving then costs no search and no
 /// move, where taking an entry out of the middle costs two binary searches and a move; an entry
 /// that comes back while its stale copy is still there is simply current again.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Bucket {
     chunks: Vec<Vec<Entry>>,
     /// The smallest (last) entry of each chunk, side by side so that finding a chunk is one
@@ -95,6 +95,29 @@ pub(crate) struct Bucket {
 
 /// Most emptied chunks a bucket keeps for reuse (a few kilobytes).
 const SPARE_CHUNKS: usize = 2;
+
+/// A copy (as a fork of a running cluster makes) whose chunks have their full room, as
+/// [`Vec::clone`] would not give them; spare chunks are not copied.
+impl Clone for Bucket {
+    fn clone(&self) -> Bucket {
+        let chunks = self
+            .chunks
+            .iter()
+            .map(|c| {
+                let mut v = Vec::with_capacity(CHUNK + 1);
+                v.extend_from_slice(c);
+                v
+            })
+            .collect();
+        Bucket {
+            chunks,
+            mins: self.mins.clone(),
+            live: self.live,
+            stored: self.stored,
+            spare: Vec::new(),
+        }
+    }
+}
 
 impl Bucket {
     /// The chunk that holds `e` if any chunk does: the first whose smallest entry is not above it
@@ -370,6 +393,7 @@ mod tests {
         let mut came_back = 0;
         let mut most_stale = 0;
         let mut compacted_small = false;
+        let mut copied = 0;
         for step in 0..40_000u32 {
             // Grow for a while, then shrink, so that the size sweeps over both thresholds.
             let phase = (step / 1_000) % 2 == 0;
@@ -428,6 +452,16 @@ mod tests {
             most_chunks = most_chunks.max(lens.len());
             emptied += usize::from(set.is_empty());
             assert_eq!(b.is_empty(), set.is_empty());
+            if step % 997 == 0 {
+                // A copy (a fork) has the same entries, chunks with their full room and no
+                // spares.
+                let copy = b.clone();
+                assert_eq!((&copy.chunks, &copy.mins), (&b.chunks, &b.mins));
+                assert_eq!((copy.live, copy.stored), (b.live, b.stored));
+                assert!(copy.chunks.iter().all(|c| c.capacity() == CHUNK + 1));
+                assert!(copy.spare.is_empty());
+                copied += copy.chunks.len();
+            }
             if step % 7 == 0 {
                 let all: Vec<Entry> = b.from(Entry(0)).collect();
                 let stale = all.iter().filter(|e| !set.contains(e)).count();
@@ -461,6 +495,7 @@ mod tests {
         assert!(came_back >= 10, "came back over a stale copy ({came_back})");
         assert!(most_stale >= CHUNK, "stale entries kept ({most_stale})");
         assert!(compacted_small, "a small bucket compacted");
+        assert!(copied >= 20, "copies of many chunks ({copied})");
     }
 
     /// `position` (high 64 bits first, then whole entries) against a plain binary search over

@@ -127,7 +127,9 @@ const HOUR_MS: u64 = 3_600_000;
 /// kept as the larger one itself (`used / registered` of one resource, both 32-bit), which is
 /// the same number as the product form `max(cpu_used * mem, mem_used * cpu) / (cpu * mem)`:
 /// so [`UsedFraction::of`] rounds a cost down exactly as that form does, with a 32-bit
-/// numerator (the product with any EC2 charge of one hour fits in 128 bits).
+/// numerator (the product with a real EC2 charge fits in 128 bits; the most the scenario reader
+/// allows, a Spot price factor of 100 on the highest rate and huge instances, may not, and then
+/// the used part is worked out in two steps, with the same result).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct UsedFraction {
     num: u32,
@@ -159,10 +161,15 @@ impl UsedFraction {
     /// The used part of `cost`: `cost * num / den` rounded down, exactly.
     #[inline(always)]
     pub(crate) fn of(self, cost: Money) -> Money {
+        let (num, den) = (u128::from(self.num), u128::from(self.den));
         if self.num == self.den {
             cost
+        } else if let Some(p) = cost.0.checked_mul(num) {
+            Money(p / den)
         } else {
-            Money(cost.0 * u128::from(self.num) / u128::from(self.den))
+            // cost = q * den + r, so floor(cost * num / den) = q * num + floor(r * num / den),
+            // where r * num < den * den fits.
+            Money((cost.0 / den) * num + (cost.0 % den) * num / den)
         }
     }
 }
@@ -448,6 +455,9 @@ mod tests {
             196_608_000_000_000_000,
             u128::from(u64::MAX),
             max_hour,
+            // A Spot price factor of 100 on it (the most the reader allows): `cost * num`
+            // no longer fits in 128 bits for the largest amounts.
+            max_hour * 100,
         ];
         let mut amounts = vec![
             (0u32, 0u32, 0u32, 0u32),
