@@ -259,15 +259,13 @@ impl Buckets {
 
     /// The buckets of amounts from `from` on, in ascending order of amount.
     pub(crate) fn range(&self, from: u32) -> impl Iterator<Item = (u32, &Bucket)> + '_ {
-        self.by_amount
-            .range(from..)
-            .map(|(&a, &slot)| (a, &self.slots[slot as usize]))
+        self.range_from(Bound::Included(from))
     }
 
-    /// The buckets of amounts above `above`, in ascending order of amount.
-    pub(crate) fn range_above(&self, above: u32) -> impl Iterator<Item = (u32, &Bucket)> + '_ {
+    /// The buckets of amounts from `from` (included or not) on, in ascending order of amount.
+    pub(crate) fn range_from(&self, from: Bound<u32>) -> impl Iterator<Item = (u32, &Bucket)> + '_ {
         self.by_amount
-            .range((Bound::Excluded(above), Bound::Unbounded))
+            .range((from, Bound::Unbounded))
             .map(|(&a, &slot)| (a, &self.slots[slot as usize]))
     }
 

@@ -5,6 +5,7 @@
 //! the crate docs.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use rand::RngExt;
 
@@ -193,18 +194,16 @@ impl Cluster {
         // The bucket of exactly `need` first when the cache of recently joined amounts has it
         // (in a packed cluster it is there most of the time), without the ordered map's search:
         // no smaller amount can hold the task.
-        if let Some(b) = buckets.recent(need) {
-            if let Some(hit) = self.first_in(b, need, lo, field, req) {
-                return Some(hit);
-            }
-            for (f, b) in buckets.range_above(need) {
-                if let Some(hit) = self.first_in(b, f, lo, field, req) {
+        let from = match buckets.recent(need) {
+            Some(b) => {
+                if let Some(hit) = self.first_in(b, need, lo, field, req) {
                     return Some(hit);
                 }
+                Bound::Excluded(need)
             }
-            return None;
-        }
-        for (f, b) in buckets.range(need) {
+            None => Bound::Included(need),
+        };
+        for (f, b) in buckets.range_from(from) {
             if let Some(hit) = self.first_in(b, f, lo, field, req) {
                 return Some(hit);
             }

@@ -171,6 +171,15 @@ pub fn spot_rate(rate: u128, factor: f64) -> u128 {
     ((rate as f64) * factor).round() as u128
 }
 
+/// A Spot instance's rate with the first `in_force` of the scheduled price `changes`
+/// ((instant, factor), in order) in force: the last one's factor, or none.
+pub fn spot_price(rate: u128, changes: &[(u64, f64)], in_force: usize) -> u128 {
+    match in_force {
+        0 => rate,
+        k => spot_rate(rate, changes[k - 1].1),
+    }
+}
+
 /// Billed milliseconds for a duration: rounded up to the whole second, at least `minimum_s`.
 pub fn billed_ms(duration_ms: u64, minimum_s: u64) -> u64 {
     duration_ms.div_ceil(1000).max(minimum_s) * 1000

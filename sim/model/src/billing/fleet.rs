@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use super::Ledger;
-use crate::pricing::{instance_charge, spot_rate};
+use crate::pricing::{instance_charge, spot_price};
 
 const HOUR_MS: u64 = 3_600_000;
 
@@ -76,7 +76,7 @@ impl Fleet {
         p.live += 1;
         if spot {
             *self.spot.entry((provider, rate)).or_insert(0) += 1;
-            p.spot += price(rate, &self.changes, self.in_force);
+            p.spot += spot_price(rate, &self.changes, self.in_force);
         } else {
             p.on_demand += rate;
         }
@@ -105,7 +105,7 @@ impl Fleet {
             if *n == 0 {
                 self.spot.remove(&(provider, rate));
             }
-            p.spot -= price(rate, &self.changes, self.in_force);
+            p.spot -= spot_price(rate, &self.changes, self.in_force);
         } else {
             p.on_demand -= rate;
         }
@@ -148,16 +148,8 @@ impl Fleet {
             p.spot = 0;
         }
         for (&(provider, rate), &n) in &self.spot {
-            self.providers[provider].spot += price(rate, &self.changes, k) * u128::from(n);
+            self.providers[provider].spot += spot_price(rate, &self.changes, k) * u128::from(n);
         }
-    }
-}
-
-/// A Spot instance's rate with the first `in_force` of `changes` in force.
-fn price(rate: u128, changes: &[(u64, f64)], in_force: usize) -> u128 {
-    match in_force {
-        0 => rate,
-        k => spot_rate(rate, changes[k - 1].1),
     }
 }
 
@@ -182,7 +174,7 @@ mod tests {
                 let mut b = ((a / HOUR_MS) + 1) * HOUR_MS;
                 let mut r = rate;
                 if spot {
-                    r = price(rate, changes, k);
+                    r = spot_price(rate, changes, k);
                     if let Some(c) = changes.get(k) {
                         b = b.min(c.0);
                     }

@@ -10,7 +10,7 @@ use super::task::Runs;
 use crate::billing::{Ec2Target, Fleet, Ledger, Shares, UsedFraction, has_fargate, hour_rows};
 use crate::catalog::InstanceType;
 use crate::ids::{InstanceRef, TaskId};
-use crate::pricing::{self, FargateRates, spot_rate};
+use crate::pricing::{self, FargateRates, spot_price};
 use crate::record::Sink;
 use crate::scenario::Scenario;
 
@@ -135,22 +135,12 @@ fn accrue_pieces(
     used: UsedFraction,
     shares: Shares<'_>,
 ) {
-    if !priced {
-        while a < end {
-            let b = ((a / HOUR_MS + 1) * HOUR_MS).min(end);
-            ledger.book_ec2_used(a, used.of(pricing::instance_charge(rate, b - a)), shares);
-            a = b;
-        }
-        return;
-    }
     while a < end {
         let mut b = ((a / HOUR_MS) + 1) * HOUR_MS;
         let mut r = rate;
-        {
+        if priced {
             let k = changes.partition_point(|c| c.0 <= a);
-            if k > 0 {
-                r = spot_rate(rate, changes[k - 1].1);
-            }
+            r = spot_price(rate, changes, k);
             if let Some(next) = changes.get(k) {
                 b = b.min(next.0);
             }
