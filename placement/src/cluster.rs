@@ -641,6 +641,19 @@ impl Cluster {
         self.index(id.0);
     }
 
+    /// The memory a [`Cluster::release`] or a reserve on `id` reads first, as `f(start, bytes)`
+    /// calls, for a caller that prefetches it: the instance's record and its group counts.
+    pub fn hot_memory(&self, id: InstanceId, mut f: impl FnMut(*const u8, usize)) {
+        let Some(inst) = self.insts.get(id.0 as usize) else {
+            return;
+        };
+        f((inst as *const Inst).cast(), size_of::<Inst>());
+        f(
+            inst.groups.as_ptr().cast(),
+            size_of_val(inst.groups.as_slice()),
+        );
+    }
+
     /// Return a task's resources to its instance.
     pub fn release(&mut self, id: InstanceId, req: &TaskRequest<'_>) {
         self.changes += 1;

@@ -253,6 +253,25 @@ impl<E> EventQueue<E> {
         }
         Some(e)
     }
+    /// The earliest event.
+    pub fn peek(&self) -> Option<&E> {
+        if let Some(e) = self.before.peek() {
+            return Some(&e.event);
+        }
+        if self.occupied[0] != 0 {
+            let s = self.occupied[0].trailing_zeros() as usize;
+            return self.near[s].peek().map(|e| &e.event);
+        }
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        let s = self.occupied[level].trailing_zeros() as usize % SLOTS;
+        self.far[level - 1][s]
+            .iter()
+            .min_by_key(|e| e.key)
+            .map(|e| &e.event)
+    }
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
         if let Some(e) = self.before.peek() {
@@ -381,6 +400,10 @@ impl<E> Scheduler<E> {
     /// [`EventQueue::retain`]).
     pub fn retain(&mut self, keep: impl FnMut(&E) -> bool) -> Vec<(SimTime, E)> {
         self.queue.retain(keep)
+    }
+    /// The next event (without taking it).
+    pub fn peek(&self) -> Option<&E> {
+        self.queue.peek()
     }
     /// Pop the next event and move the clock to its time.
     pub fn advance(&mut self) -> Option<E> {

@@ -285,6 +285,29 @@ impl<'s, S: Sink> Core<'s, S> {
         }
     }
 
+    /// Start loading a task's record (a hint, for an event about to come; see
+    /// [`ecsim_engine::Model::prefetch`]).
+    pub(crate) fn prefetch_task(&self, tid: TaskId) {
+        if let Some(t) = self.tasks.get(tid.index()) {
+            ecsim_engine::prefetch(t);
+        }
+    }
+
+    /// Start loading what stopping or starting a task reads of its instance: the core's record
+    /// and placement's (a hint, for the event about to be handled, whose task record the
+    /// previous event's hint loaded).
+    pub(crate) fn prefetch_instance_of(&self, tid: TaskId) {
+        let t = self.task(tid);
+        let Some(i) = t.instance else {
+            return;
+        };
+        let cs = &self.clusters[t.cluster.index()];
+        if let Some(inst) = cs.insts.get(i.0 as usize) {
+            ecsim_engine::prefetch(inst);
+        }
+        cs.pc.hot_memory(i, ecsim_engine::prefetch_range);
+    }
+
     /// One task; a task whose record was freed (it stopped before the current event) reads
     /// as a STOPPED task that holds nothing.
     pub(crate) fn task(&self, tid: TaskId) -> &Task {

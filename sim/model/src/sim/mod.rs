@@ -141,6 +141,16 @@ impl<S: Sink> Simulation<'_, S> {
 impl<S: Sink> Model for Simulation<'_, S> {
     type Event = Ev;
 
+    fn prefetch(&self, ev: &Ev, next: Option<&Ev>) {
+        use event::LifecycleEv::{TaskExited, TaskStopped};
+        if let Ev::Lifecycle(TaskExited(tid) | TaskStopped(tid)) = ev {
+            self.core.prefetch_instance_of(*tid);
+        }
+        if let Some(Ev::Lifecycle(TaskExited(tid) | TaskStopped(tid))) = next {
+            self.core.prefetch_task(*tid);
+        }
+    }
+
     fn handle(&mut self, ev: Ev, sched: &mut Scheduler<Ev>) -> Control {
         let now = sched.now();
         self.advance(now);

@@ -40,4 +40,8 @@ impl<M: Model> Model for Reporting<'_, M> {
         }
         self.inner.handle(event, sched)
     }
+
+    fn prefetch(&self, event: &M::Event, next: Option<&M::Event>) {
+        self.inner.prefetch(event, next);
+    }
 }
