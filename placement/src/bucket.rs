@@ -160,6 +160,9 @@ impl Bucket {
         }
         let k = self.chunk_of(e);
         let c = &mut self.chunks[k];
+        // The search below reads a few of the chunk's lines one after the other, and the move
+        // the rest: ask for all of them at once (a cold chunk is the usual case).
+        ecsim_prefetch::prefetch_range(c.as_ptr().cast(), size_of_val(c.as_slice()));
         let at = position(c, e);
         if c.get(at) == Some(&e) {
             // Its stale copy, current again.

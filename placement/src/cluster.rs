@@ -107,7 +107,9 @@ pub(crate) struct Inst {
     pub(crate) eni_avail: u32,
     pub(crate) ports: Vec<HostPort>,
     pub(crate) attrs: Vec<(u32, u32)>,
-    pub(crate) groups: Vec<(GroupId, u32)>,
+    /// Tasks per group on it, by group; inline up to two groups (the usual case), so that a
+    /// prefetch of the record covers them.
+    pub(crate) groups: smallvec::SmallVec<[(GroupId, u32); 2]>,
     pub(crate) running: u32,
     pub(crate) status: InstanceStatus,
     pub(crate) agent_connected: bool,
@@ -431,7 +433,7 @@ impl Cluster {
             eni_avail: spec.eni_tasks,
             ports,
             attrs,
-            groups: Vec::new(),
+            groups: smallvec::SmallVec::new(),
             running: 0,
             status: InstanceStatus::Registering,
             agent_connected: true,
@@ -642,16 +644,13 @@ impl Cluster {
     }
 
     /// The memory a [`Cluster::release`] or a reserve on `id` reads first, as `f(start, bytes)`
-    /// calls, for a caller that prefetches it: the instance's record and its group counts.
+    /// calls, for a caller that prefetches it: the instance's record (with its group counts,
+    /// unless it has more groups than the record holds).
     pub fn hot_memory(&self, id: InstanceId, mut f: impl FnMut(*const u8, usize)) {
         let Some(inst) = self.insts.get(id.0 as usize) else {
             return;
         };
         f((inst as *const Inst).cast(), size_of::<Inst>());
-        f(
-            inst.groups.as_ptr().cast(),
-            size_of_val(inst.groups.as_slice()),
-        );
     }
 
     /// Return a task's resources to its instance.

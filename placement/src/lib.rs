@@ -55,7 +55,7 @@
 //! ranks the few partitions before looking inside them; `random` and `spread(instanceId)` draw.
 //! Anything the indexes cannot answer falls back to a scan of the candidates, which gives an
 //! equally good answer ([`Cluster::find_by_scan`] is the oracle the tests compare with).
-// No unsafe code here: the workspace denies it, and only the engine's `prefetch` allows it.
+// No unsafe code here: the workspace denies it, and only `ecsim_prefetch` allows it.
 #![forbid(unsafe_code)]
 
 mod bucket;

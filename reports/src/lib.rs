@@ -10,7 +10,7 @@
 //! - [`size`]: `size.csv`, the frontier chart and the answer `ecsim size` prints;
 //! - [`sweep`]: sweep run files, `runs.csv` and `aggregate.csv`;
 //! - [`charts`] and [`report`]: charts (SVG, PNG) and the HTML pages, from output files as text.
-// No unsafe code here: the workspace denies it, and only the engine's `prefetch` allows it.
+// No unsafe code here: the workspace denies it, and only `ecsim_prefetch` allows it.
 #![forbid(unsafe_code)]
 
 pub mod audit;

@@ -5,7 +5,7 @@
 //! Each subcommand lives in its own module under [`commands`] with its arguments and its
 //! `exec`; this file parses and dispatches. Commands return [`error::CliResult`], whose error
 //! carries the exit code.
-// No unsafe code here: the workspace denies it, and only the engine's `prefetch` allows it.
+// No unsafe code here: the workspace denies it, and only `ecsim_prefetch` allows it.
 #![forbid(unsafe_code)]
 // Doc comments here are clap's --help text, written for a terminal, not rustdoc Markdown.
 #![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]

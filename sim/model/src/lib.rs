@@ -11,7 +11,7 @@
 //!
 //! Nothing here reads files, prints or exits: the CLI does that. A run is a pure function of the
 //! scenario, the seed and the code version.
-// No unsafe code here: the workspace denies it, and only the engine's `prefetch` allows it.
+// No unsafe code here: the workspace denies it, and only `ecsim_prefetch` allows it.
 #![forbid(unsafe_code)]
 
 pub mod audit;
