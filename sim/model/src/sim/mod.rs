@@ -289,3 +289,70 @@ pub fn run_with<S: Sink>(
     summary.seed = opts.seed;
     (summary, sink)
 }
+
+#[cfg(test)]
+mod hint_tests {
+    use super::*;
+    use crate::record::NullSink;
+
+    /// Hands every event to the model and drops the cache hints.
+    struct NoHints<'a, M>(&'a mut M);
+
+    impl<M: Model> Model for NoHints<'_, M> {
+        type Event = M::Event;
+        fn handle(&mut self, ev: M::Event, sched: &mut Scheduler<M::Event>) -> Control {
+            self.0.handle(ev, sched)
+        }
+    }
+
+    fn summary(src: &str, sets: &[&str], hints: bool) -> Summary {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let sc = crate::scenario::load("t.toml", src, &sets).expect("a shipped scenario");
+        let mut sched = Scheduler::new();
+        let opts = RunOptions {
+            seed: 3,
+            check_invariants: false,
+        };
+        let traces = crate::trace::Traces::none();
+        let mut sim = Simulation::new_traced(&sc, opts, NullSink, &mut sched, traces);
+        let limits = Limits {
+            max_events: sc.simulation.max_events,
+            max_time: SimTime::from_ms(sc.simulation.max_time_ms),
+        };
+        let stats = if hints {
+            ecsim_engine::run(&mut sim, &mut sched, limits)
+        } else {
+            ecsim_engine::run(&mut NoHints(&mut sim), &mut sched, limits)
+        };
+        sim.finish(stats).0
+    }
+
+    /// The cache hints (`Model::prefetch`) only load memory: a run gives the same summary and
+    /// events hash with and without them, on the benchmark (the hints' main path: exits and
+    /// placements on many instances) and on scenarios with failures, Spot and services.
+    #[test]
+    fn the_cache_hints_change_no_result() {
+        let bench = include_str!("../../../../scenarios/bench/steady-binpack.toml");
+        let small = [
+            "clusters[0].count=300",
+            "jobs[0].arrival.count=5000",
+            "jobs[0].arrival.rate_per_s=0.25",
+        ];
+        let random = [
+            &small[..],
+            &["jobs[0].placement_strategy=[{ type = \"random\" }]"],
+        ]
+        .concat();
+        let cases: [(&str, &[&str]); 4] = [
+            (bench, &small),
+            (bench, &random),
+            (include_str!("../../../../scenarios/spot-storm.toml"), &[]),
+            (include_str!("../../../../scenarios/az-outage.toml"), &[]),
+        ];
+        for (src, sets) in cases {
+            let with = summary(src, sets, true);
+            assert!(with.tasks_started > 20, "the run did some work: {with:?}");
+            assert_eq!(with, summary(src, sets, false));
+        }
+    }
+}
