@@ -93,6 +93,9 @@ pub(crate) struct Bucket {
     spare: Vec<Vec<Entry>>,
 }
 
+/// Chunks above which an insert prefetches the chunk it found (see [`Bucket::insert`]).
+const PREFETCH_ABOVE: usize = 64;
+
 /// Most emptied chunks a bucket keeps for reuse (a few kilobytes).
 const SPARE_CHUNKS: usize = 2;
 
@@ -161,8 +164,11 @@ impl Bucket {
         let k = self.chunk_of(e);
         let c = &mut self.chunks[k];
         // The search below reads a few of the chunk's lines one after the other, and the move
-        // the rest: ask for all of them at once (a cold chunk is the usual case).
-        ecsim_prefetch::prefetch_range(c.as_ptr().cast(), size_of_val(c.as_slice()));
+        // the rest: ask for all of them at once. Only in a large bucket, where a chunk is
+        // usually cold (one of more than 64 KiB of chunks); a small one stays in the caches.
+        if self.mins.len() > PREFETCH_ABOVE {
+            ecsim_prefetch::prefetch_range(c.as_ptr().cast(), size_of_val(c.as_slice()));
+        }
         let at = position(c, e);
         if c.get(at) == Some(&e) {
             // Its stale copy, current again.

@@ -18,6 +18,8 @@
 //! permutation, to find results that depend on it.
 //!
 //! The engine knows nothing about what events mean.
+// No unsafe code here: the workspace denies it, and only `ecsim_prefetch` allows it.
+#![forbid(unsafe_code)]
 
 mod hash;
 mod queue;
@@ -47,7 +49,8 @@ pub trait Model {
     fn handle(&mut self, event: Self::Event, sched: &mut Scheduler<Self::Event>) -> Control;
     /// A hint before `event` is handled: `next` is the event due after it (unless handling
     /// it schedules an earlier one). A model may start loading what they will read
-    /// ([`prefetch`]); it cannot change anything here.
+    /// ([`prefetch`]); it must not change anything here (it gets `&self`), so that a run gives
+    /// the same results with or without hints.
     fn prefetch(&self, _event: &Self::Event, _next: Option<&Self::Event>) {}
 }
 
@@ -149,6 +152,36 @@ mod tests {
         assert_eq!(m.0, vec![(1, 1), (1, 2), (1, 99), (5, 3), (5, 4)]);
         assert_eq!(stats.reason, StopReason::QueueEmpty);
         assert_eq!(stats.events_processed, 5);
+    }
+
+    /// A shuffled queue's peek shows what its pop takes, through pushes at and before the
+    /// current time, on every level of the wheel.
+    #[test]
+    fn a_shuffled_queue_peeks_what_it_pops() {
+        let mut x = 11u64;
+        let mut q = EventQueue::shuffled(5);
+        let (mut now, mut popped) = (0u64, 0);
+        for round in 0..20_000u32 {
+            x = mix64(x);
+            if x % 5 < 3 {
+                let at = match x % 4 {
+                    0 => now,
+                    1 => now.saturating_sub((x >> 50) % 100),
+                    2 => now + (x >> 40) % 64,
+                    _ => now + (x >> 20) % (1 << 30),
+                };
+                q.push(SimTime::from_ms(at), round);
+            } else {
+                let seen = q.peek().copied();
+                let got = q.pop().map(|(t, e)| {
+                    now = t.ms();
+                    e
+                });
+                assert_eq!(seen, got);
+                popped += usize::from(got.is_some());
+            }
+        }
+        assert!(popped > 5_000);
     }
 
     /// The prefetch hint comes before each event is handled, with the event due after it at
@@ -336,8 +369,15 @@ mod tests {
                     _ => (r >> 50) % 64,
                 };
                 let rank = ((r >> 8) % 4) as u8;
-                q.push_ranked(SimTime::from_ms(now + delay), rank, round);
-                reference.insert((now + delay, rank, seq, round));
+                // Now and then an event before the last one taken (a raw queue allows it;
+                // it waits in the heap that comes before the wheel).
+                let at = if (r >> 33) % 16 == 0 {
+                    now.saturating_sub((r >> 45) % 1_000)
+                } else {
+                    now + delay
+                };
+                q.push_ranked(SimTime::from_ms(at), rank, round);
+                reference.insert((at, rank, seq, round));
                 seq += 1;
             } else {
                 let until = now + (r >> 54);

@@ -45,3 +45,49 @@ impl<M: Model> Model for Reporting<'_, M> {
         self.inner.prefetch(event, next);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecsim_engine::{Limits, SimTime};
+    use std::cell::Cell;
+
+    /// Counts the hints it gets.
+    struct Counting {
+        hints: Cell<u32>,
+        handled: u32,
+    }
+
+    impl Model for Counting {
+        type Event = u32;
+        fn handle(&mut self, _: u32, _: &mut Scheduler<u32>) -> Control {
+            self.handled += 1;
+            Control::Continue
+        }
+        fn prefetch(&self, _: &u32, _: Option<&u32>) {
+            self.hints.set(self.hints.get() + 1);
+        }
+    }
+
+    /// A run reports progress through this wrapper: it must hand the cache hints on too, or a
+    /// real run would go without them.
+    #[test]
+    fn the_progress_wrapper_hands_the_hints_on() {
+        let mut sched = Scheduler::new();
+        for t in 0..10 {
+            sched.schedule_at(SimTime::from_ms(t), 0u32);
+        }
+        let mut inner = Counting {
+            hints: Cell::new(0),
+            handled: 0,
+        };
+        let mut wrapped = Reporting {
+            inner: &mut inner,
+            progress: &mut NoProgress,
+            end_ms: None,
+            events: 0,
+        };
+        ecsim_engine::run(&mut wrapped, &mut sched, Limits::default());
+        assert_eq!((inner.handled, inner.hints.get()), (10, 10));
+    }
+}
