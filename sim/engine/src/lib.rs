@@ -47,11 +47,12 @@ pub trait Model {
     type Event;
     /// Handle one event at `sched.now()`.
     fn handle(&mut self, event: Self::Event, sched: &mut Scheduler<Self::Event>) -> Control;
-    /// A hint before `event` is handled: `next` is the event due after it (unless handling
-    /// it schedules an earlier one). A model may start loading what they will read
-    /// ([`prefetch`]); it must not change anything here (it gets `&self`), so that a run gives
-    /// the same results with or without hints.
-    fn prefetch(&self, _event: &Self::Event, _next: Option<&Self::Event>) {}
+    /// A hint before `event` is handled: a model may start loading what it and the events
+    /// after it will read ([`prefetch`]; [`Scheduler::peek`] shows the event due next, unless
+    /// handling this one schedules an earlier one). It must not change anything here (it gets
+    /// `&self` and a shared scheduler), so that a run gives the same results with or without
+    /// hints.
+    fn prefetch(&self, _event: &Self::Event, _sched: &Scheduler<Self::Event>) {}
 }
 
 /// Bounds on a run; a run that reaches one stops and says so.
@@ -111,7 +112,7 @@ pub fn run<M: Model>(model: &mut M, sched: &mut Scheduler<M::Event>, limits: Lim
             };
         };
         processed += 1;
-        model.prefetch(&ev, sched.peek());
+        model.prefetch(&ev, sched);
         if model.handle(ev, sched) == Control::Stop {
             break StopReason::ModelStopped;
         }
@@ -204,8 +205,8 @@ mod tests {
                 }
                 Control::Continue
             }
-            fn prefetch(&self, ev: &u32, next: Option<&u32>) {
-                self.hints.borrow_mut().push((*ev, next.copied()));
+            fn prefetch(&self, ev: &u32, s: &Scheduler<u32>) {
+                self.hints.borrow_mut().push((*ev, s.peek().copied()));
             }
         }
         let mut s = Scheduler::new();

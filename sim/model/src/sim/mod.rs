@@ -141,12 +141,15 @@ impl<S: Sink> Simulation<'_, S> {
 impl<S: Sink> Model for Simulation<'_, S> {
     type Event = Ev;
 
-    fn prefetch(&self, ev: &Ev, next: Option<&Ev>) {
+    fn prefetch(&self, ev: &Ev, sched: &Scheduler<Ev>) {
         use event::LifecycleEv::{TaskExited, TaskStopped};
+        if !self.core.worth_hinting() {
+            return;
+        }
         if let Ev::Lifecycle(TaskExited(tid) | TaskStopped(tid)) = ev {
             self.core.prefetch_instance_of(*tid);
         }
-        if let Some(Ev::Lifecycle(TaskExited(tid) | TaskStopped(tid))) = next {
+        if let Some(Ev::Lifecycle(TaskExited(tid) | TaskStopped(tid))) = sched.peek() {
             self.core.prefetch_task(*tid);
         }
     }
@@ -315,6 +318,8 @@ mod hint_tests {
         };
         let traces = crate::trace::Traces::none();
         let mut sim = Simulation::new_traced(&sc, opts, NullSink, &mut sched, traces);
+        // Hints at every size (by default only above `HINTS_ABOVE` instances).
+        sim.core.hints_above = 0;
         let limits = Limits {
             max_events: sc.simulation.max_events,
             max_time: SimTime::from_ms(sc.simulation.max_time_ms),

@@ -41,8 +41,8 @@ impl<M: Model> Model for Reporting<'_, M> {
         self.inner.handle(event, sched)
     }
 
-    fn prefetch(&self, event: &M::Event, next: Option<&M::Event>) {
-        self.inner.prefetch(event, next);
+    fn prefetch(&self, event: &M::Event, sched: &Scheduler<M::Event>) {
+        self.inner.prefetch(event, sched);
     }
 }
 
@@ -64,7 +64,7 @@ mod tests {
             self.handled += 1;
             Control::Continue
         }
-        fn prefetch(&self, _: &u32, _: Option<&u32>) {
+        fn prefetch(&self, _: &u32, _: &Scheduler<u32>) {
             self.hints.set(self.hints.get() + 1);
         }
     }
