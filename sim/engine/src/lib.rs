@@ -396,6 +396,10 @@ mod tests {
                 reference.first().map(|e| e.3),
                 "peek shows what pop takes next"
             );
+            assert_eq!(
+                q.peek_time().map(SimTime::ms),
+                reference.first().map(|e| e.0)
+            );
             if round % 4_000 == 3_999 {
                 let c = q.clone();
                 let dropped = q.retain(|e| e % 3 != 0);

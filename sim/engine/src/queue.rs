@@ -253,44 +253,29 @@ impl<E> EventQueue<E> {
         }
         Some(e)
     }
-    /// The earliest event.
+    /// The earliest event: the one [`EventQueue::pop`] takes next.
     pub fn peek(&self) -> Option<&E> {
-        if let Some(e) = self.before.peek() {
-            return Some(&e.event);
-        }
-        if self.occupied[0] != 0 {
-            let s = self.occupied[0].trailing_zeros() as usize;
-            return self.near[s].peek().map(|e| &e.event);
-        }
-        if self.levels == 0 {
-            return None;
-        }
-        let level = self.levels.trailing_zeros() as usize;
-        let s = self.occupied[level].trailing_zeros() as usize % SLOTS;
-        self.far[level - 1][s]
-            .iter()
-            .min_by_key(|e| e.key)
-            .map(|e| &e.event)
+        self.first().map(|e| &e.event)
     }
     /// Time of the earliest event.
     pub fn peek_time(&self) -> Option<SimTime> {
+        self.first().map(Entry::time)
+    }
+    /// The entry `pop` takes next, found as `pop_until` finds it.
+    fn first(&self) -> Option<&Entry<E>> {
         if let Some(e) = self.before.peek() {
-            return Some(e.time());
+            return Some(e);
         }
         if self.occupied[0] != 0 {
             let s = self.occupied[0].trailing_zeros() as usize;
-            return self.near[s].peek().map(Entry::time);
+            return self.near[s].peek();
         }
         if self.levels == 0 {
             return None;
         }
         let level = self.levels.trailing_zeros() as usize;
         let s = self.occupied[level].trailing_zeros() as usize % SLOTS;
-        self.far[level - 1][s]
-            .iter()
-            .map(Entry::ms)
-            .min()
-            .map(SimTime::from_ms)
+        self.far[level - 1][s].iter().min_by_key(|e| e.key)
     }
     /// Number of pending events.
     pub fn len(&self) -> usize {
