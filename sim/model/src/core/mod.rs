@@ -47,9 +47,9 @@ pub(crate) struct OwnerCounts {
 }
 
 /// Instances launched above which the model gives cache hints ([`Core::worth_hinting`]; tests
-/// lower it through `Core::hints_above`): the
-/// records a task's path reads take about 500 bytes per instance (the core's, placement's and
-/// its bucket entries), so 4,096 instances fill a 2 MiB second-level cache.
+/// lower it through `Core::hints_above`): the records a task's path reads take about 500 bytes
+/// per instance (the core's, placement's and its bucket entries), so 4,096 instances fill a
+/// 2 MiB second-level cache.
 pub(crate) const HINTS_ABOVE: u64 = 4_096;
 
 /// The simulation's state and its only mutators.
@@ -310,9 +310,9 @@ impl<'s, S: Sink> Core<'s, S> {
         }
     }
 
-    /// Start loading what stopping or starting a task reads of its instance: the core's record
-    /// and placement's (a hint, for the event about to be handled, whose task record the
-    /// previous event's hint loaded).
+    /// Start loading what stopping a task reads of its instance: the core's record and
+    /// placement's (a hint, for the event about to be handled, whose task record the previous
+    /// event's hint loaded).
     pub(crate) fn prefetch_instance_of(&self, tid: TaskId) {
         let t = self.task(tid);
         let Some(i) = t.instance else {

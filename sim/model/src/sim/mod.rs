@@ -259,6 +259,14 @@ pub struct RunWith<'p> {
     pub shuffle: Option<u64>,
 }
 
+/// The scenario's guards on a run (`simulation.max_events`, `simulation.max_time`).
+fn limits(sc: &Scenario) -> Limits {
+    Limits {
+        max_events: sc.simulation.max_events,
+        max_time: SimTime::from_ms(sc.simulation.max_time_ms),
+    }
+}
+
 /// [`run`] with everything [`RunWith`] offers.
 pub fn run_with<S: Sink>(
     sc: &Scenario,
@@ -277,10 +285,7 @@ pub fn run_with<S: Sink>(
         None => &mut none,
     };
     let mut sim = Simulation::new_traced(sc, opts, sink, &mut sched, traces);
-    let limits = Limits {
-        max_events: sc.simulation.max_events,
-        max_time: SimTime::from_ms(sc.simulation.max_time_ms),
-    };
+    let limits = limits(sc);
     let mut reporting = progress::Reporting {
         inner: &mut sim,
         progress,
@@ -320,10 +325,7 @@ mod hint_tests {
         let mut sim = Simulation::new_traced(&sc, opts, NullSink, &mut sched, traces);
         // Hints at every size (by default only above `HINTS_ABOVE` instances).
         sim.core.hints_above = 0;
-        let limits = Limits {
-            max_events: sc.simulation.max_events,
-            max_time: SimTime::from_ms(sc.simulation.max_time_ms),
-        };
+        let limits = limits(&sc);
         let stats = if hints {
             ecsim_engine::run(&mut sim, &mut sched, limits)
         } else {
